@@ -1,0 +1,289 @@
+"""The one module that reads and writes card text (YAML front matter + Markdown body).
+
+Parsing keeps dates as the strings the user typed (validation judges them, so a
+`2026-02-30` is a message, not a crash), refuses duplicate keys, and bounds alias
+expansion. Editing an existing card changes only the lines of the key it sets: other
+keys, their order, comments, quoting, line endings and the body stay byte for byte.
+New cards are written through python-frontmatter with keys in the order given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from .errors import CardSyntaxError
+from .i18n import t
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+MAX_NODES = 20000  # values in one front matter, aliases counted each time they are used
+BOM = "\ufeff"
+
+
+def _without_timestamps(resolvers: dict) -> dict:
+    return {k: [(tag, rx) for tag, rx in v if tag != _TIMESTAMP] for k, v in resolvers.items()}
+
+
+class CardLoader(_BaseLoader):
+    """Safe YAML loading: dates stay strings, duplicate keys are an error."""
+
+    yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                continue  # unhashable keys are reported by the base constructor
+            if key in seen:
+                raise CardSyntaxError(
+                    t("card.duplicate_key", key=key, line=key_node.start_mark.line + 1))
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+class CardDumper(_BaseDumper):
+    """Writes dates as plain `2026-12-01` (they are strings to us, dates to other tools)."""
+
+    yaml_implicit_resolvers = _without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
+
+
+def load_yaml(text: str):
+    """Parse YAML text safely; raise CardSyntaxError with the line on any mistake."""
+    try:
+        data = yaml.load(text, Loader=CardLoader)
+    except CardSyntaxError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise CardSyntaxError(t("card.yaml_error", line=line, problem=exc.problem or str(exc)))
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise CardSyntaxError(t("card.yaml_error", line=0, problem=str(exc).splitlines()[0]))
+    _count_nodes(data)
+    return data
+
+
+def _count_nodes(data) -> None:
+    """Refuse alias bombs: a document whose expanded size passes MAX_NODES."""
+    budget = [MAX_NODES]
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise CardSyntaxError(t("card.too_big_yaml", limit=MAX_NODES))
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def render_value(value) -> str:
+    """One YAML flow value on one line, quoted only where YAML needs it."""
+    text = yaml.dump(value, Dumper=CardDumper, allow_unicode=True, default_flow_style=True,
+                     width=1_000_000, sort_keys=False)
+    text = text.rstrip("\n")
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    elif text.endswith("..."):
+        text = text[:-3].rstrip()
+    return text
+
+
+# --- splitting ----------------------------------------------------------------------
+
+_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX])\][ \t]+(.*\S)[ \t]*$")
+_CODE_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+
+
+@dataclass
+class Layout:
+    """Where the parts of a card's text are: front matter lines and body start."""
+
+    bom: str
+    newline: str
+    lines: list[str]  # all lines, each with its own line ending, BOM removed
+    fm_start: int  # index of the first front matter line (after the opening ---)
+    fm_end: int  # index of the closing --- line
+
+
+def layout(text: str) -> Layout:
+    """Locate the front matter block; raise CardSyntaxError if there is none."""
+    bom = BOM if text.startswith(BOM) else ""
+    body = text[len(bom):]
+    lines = body.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+        raise CardSyntaxError(t("card.no_front_matter"))
+    for i in range(1, len(lines)):
+        if _FENCE.match(lines[i].rstrip("\r\n")):
+            return Layout(bom, newline, lines, 1, i)
+    raise CardSyntaxError(t("card.unclosed_front_matter"))
+
+
+@dataclass
+class Parsed:
+    """A card file's content: front matter mapping, body and checklist."""
+
+    meta: dict
+    body: str
+    checklist: list[tuple[bool, str]] = field(default_factory=list)
+
+
+def parse(text: str) -> Parsed:
+    """Split and parse card text; raise CardSyntaxError naming the line on mistakes."""
+    lay = layout(text)
+    fm_text = "".join(lay.lines[lay.fm_start:lay.fm_end])
+    meta = load_yaml(fm_text) if fm_text.strip() else {}
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise CardSyntaxError(t("card.not_mapping"))
+    for key in meta:
+        if not isinstance(key, str):
+            raise CardSyntaxError(t("card.bad_key", key=key))
+    body = "".join(lay.lines[lay.fm_end + 1:])
+    return Parsed(meta, body, checklist(body))
+
+
+def checklist(body: str) -> list[tuple[bool, str]]:
+    """Markdown task list items (`- [x] 主图`) outside code blocks, in order."""
+    items, in_code = [], False
+    for line in body.splitlines():
+        if _CODE_FENCE.match(line):
+            in_code = not in_code
+            continue
+        if not in_code:
+            m = _TASK.match(line)
+            if m:
+                items.append((m.group(1) != " ", m.group(2)))
+    return items
+
+
+# --- editing ------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:#]*?|-[^\s:][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|$)""")
+_INLINE_COMMENT = re.compile(r"^(?P<head>[^:]+:[ \t]*)(?P<value>[^'\"#\s\[{][^#]*?)(?P<comment>[ \t]+#.*)$")
+
+
+def _key_of(line: str) -> str | None:
+    m = _KEY_LINE.match(line)
+    if not m:
+        return None
+    return next(g for g in m.groups() if g is not None).strip()
+
+
+def _is_continuation(line: str) -> bool:
+    stripped = line.rstrip("\r\n")
+    return stripped[:1] in (" ", "\t") or stripped == "-" or stripped.startswith("- ")
+
+
+def _key_span(lay: Layout, key: str) -> tuple[int, int] | None:
+    """Line range [start, end) holding `key` and its value at the top level."""
+    i = lay.fm_start
+    while i < lay.fm_end:
+        if _key_of(lay.lines[i]) == key:
+            end = i + 1
+            last = i + 1
+            while end < lay.fm_end and (_is_continuation(lay.lines[end]) or not lay.lines[end].strip()):
+                end += 1
+                if lay.lines[end - 1].strip():
+                    last = end
+            return i, last
+        i += 1
+    return None
+
+
+def set_field(text: str, key: str, value) -> str:
+    """Return `text` with front matter `key` set to `value` (None removes it).
+
+    Only the key's own lines change. The result is parsed again and compared with
+    the intended mapping; if YAML would read it differently, CardSyntaxError.
+    """
+    before = parse(text).meta
+    lay = layout(text)
+    span = _key_span(lay, key)
+    lines = list(lay.lines)
+    if value is None:
+        new_lines = []
+    else:
+        new_line = f"{render_key(key)}: {render_value(value)}"
+        if span and span[1] - span[0] == 1:
+            m = _INLINE_COMMENT.match(lines[span[0]].rstrip("\r\n"))
+            if m:
+                new_line += m.group("comment")
+        new_lines = [new_line + lay.newline]
+    if span:
+        lines[span[0]:span[1]] = new_lines
+    elif value is not None:
+        fm_end = lay.fm_end
+        if fm_end > lay.fm_start and not lines[fm_end - 1].endswith(("\n", "\r")):
+            lines[fm_end - 1] += lay.newline
+        lines[fm_end:fm_end] = new_lines
+    result = lay.bom + "".join(lines)
+    expected = dict(before)
+    if value is None:
+        expected.pop(key, None)
+    else:
+        expected[key] = value
+    if parse(result).meta != expected:
+        raise CardSyntaxError(t("card.cannot_edit", key=key))
+    return result
+
+
+def render_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_\u4e00-\u9fff][\w\-\u4e00-\u9fff]*", key) else render_value(key)
+
+
+def set_checklist_item(text: str, index: int, done: bool) -> str:
+    """Tick or untick the `index`-th task list item; every other byte stays."""
+    lay = layout(text)
+    body_start = lay.fm_end + 1
+    in_code, seen = False, -1
+    lines = list(lay.lines)
+    for i in range(body_start, len(lines)):
+        raw = lines[i]
+        if _CODE_FENCE.match(raw):
+            in_code = not in_code
+            continue
+        if in_code or not _TASK.match(raw.rstrip("\r\n")):
+            continue
+        seen += 1
+        if seen == index:
+            lines[i] = re.sub(r"\[[ xX]\]", "[x]" if done else "[ ]", raw, count=1)
+            return lay.bom + "".join(lines)
+    raise IndexError(index)
+
+
+def new_card_text(meta: dict, body: str) -> str:
+    """Text of a new card: one `key: value` line per key in the given order, then the body.
+
+    python-frontmatter frames the card (delimiters, body); the values are rendered
+    exactly as `set_field` renders them, so a new card and an edited one look alike.
+    """
+    import frontmatter
+
+    post = frontmatter.Post(body.strip("\n"))
+    post.metadata = dict(meta)
+    return frontmatter.dumps(post, handler=_LineHandler()) + "\n"
+
+
+def _line_handler_class():
+    from frontmatter.default_handlers import YAMLHandler
+
+    class LineHandler(YAMLHandler):
+        def export(self, metadata, **kwargs):
+            return "\n".join(f"{render_key(k)}: {render_value(v)}" for k, v in metadata.items())
+
+    return LineHandler
+
+
+def _LineHandler():
+    return _line_handler_class()()

@@ -1,0 +1,107 @@
+"""Dates and times as cards store them: ISO text, read in the board's timezone.
+
+`MDBOARD_NOW` (ISO date or datetime) fixes "now" for tests, demos and benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def now(tz: str) -> datetime:
+    fixed = os.environ.get("MDBOARD_NOW")
+    zone = ZoneInfo(tz)
+    if fixed:
+        value = parse_datetime(fixed, tz) if ":" in fixed else None
+        if value is None:
+            day = parse_date(fixed)
+            if day is not None:
+                value = datetime(day.year, day.month, day.day, 9, 0, tzinfo=zone)
+        if value is not None:
+            return value.astimezone(zone)
+    return datetime.now(zone)
+
+
+def today(tz: str) -> date:
+    return now(tz).date()
+
+
+def parse_date(value) -> date | None:
+    """A real ISO date (`2026-12-01`) or None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    m = _DATE.match(str(value).strip())
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def parse_datetime(value, tz: str) -> datetime | None:
+    """`2026-12-01 18:00` / `2026-12-01T18:00:00+08:00`, aware in the board's timezone."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
+    m = _DATETIME.match(str(value).strip())
+    if not m:
+        return None
+    y, mo, d, h, mi, s, off = m.groups()
+    try:
+        naive = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
+    except ValueError:
+        return None
+    if not off:
+        return naive.replace(tzinfo=ZoneInfo(tz))
+    text = str(value).strip()
+    try:
+        return datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def when(value, tz: str) -> datetime | None:
+    """A date or datetime value as an aware datetime (a date means the end of that day)."""
+    day = parse_date(value)
+    if day is not None:
+        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=ZoneInfo(tz))
+    return parse_datetime(value, tz)
+
+
+def days_left(value, tz: str) -> int | None:
+    """Whole days from today to the value's day: 0 today, negative when overdue."""
+    moment = when(value, tz)
+    if moment is None:
+        return None
+    return (moment.astimezone(ZoneInfo(tz)).date() - today(tz)).days
+
+
+def is_overdue(value, tz: str) -> bool:
+    moment = when(value, tz)
+    return moment is not None and moment < now(tz)
+
+
+def relative_date(text: str, tz: str) -> str | None:
+    """`today`, `tomorrow`, `+3` / `+3d`, 今天, 明天 -> ISO date text, else None."""
+    words = {"today": 0, "今天": 0, "tomorrow": 1, "明天": 1, "后天": 2}
+    text = text.strip().lower()
+    if text in words:
+        return (today(tz) + timedelta(days=words[text])).isoformat()
+    m = re.fullmatch(r"\+(\d{1,4})d?", text)
+    if m:
+        return (today(tz) + timedelta(days=int(m.group(1)))).isoformat()
+    return None
+
+
+def week_end(tz: str) -> date:
+    """The last day of this week (Sunday)."""
+    day = today(tz)
+    return day + timedelta(days=6 - day.weekday())

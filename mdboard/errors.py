@@ -1,0 +1,74 @@
+"""The errors and problems the library reports.
+
+The library never prints and never exits: it raises an `MdboardError` (one
+message a user can act on) or returns `Problem`s (validation findings), and the
+CLI turns them into output and exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, asdict
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a file: where, which field, what is wrong, how to fix it."""
+
+    path: str
+    field: str
+    message: str
+    hint: str = ""
+    level: str = "error"  # "error" or "warning"
+
+    def line(self) -> str:
+        """The one-line form `path:field: message (hint)` used by `check`."""
+        where = f"{self.path}:{self.field}" if self.field else self.path
+        text = f"{where}: {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MdboardError(Exception):
+    """A problem the user can fix; its message says what and how."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message] if self.message else []
+        lines += [p.line() for p in self.problems]
+        return "\n".join(lines)
+
+
+class BoardNotFound(MdboardError):
+    """No mdboard.yaml in this folder or any folder above it."""
+
+
+class ConfigError(MdboardError):
+    """mdboard.yaml is broken; `problems` lists each mistake."""
+
+
+class CardNotFound(MdboardError):
+    """No card with that ID."""
+
+
+class CardSyntaxError(MdboardError):
+    """A card file cannot be read as front matter + body."""
+
+
+class ValidationFailed(MdboardError):
+    """A change was refused because the card would be invalid; nothing was written."""
+
+
+class GitError(MdboardError):
+    """git refused or failed; the message says what to do."""
+
+
+class LockBusy(MdboardError):
+    """Another mdboard command is changing this board right now."""

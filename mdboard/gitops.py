@@ -1,0 +1,239 @@
+"""Changing the board: one lock, one redo journal, one git commit per change.
+
+`apply_change` is the only way mdboard writes cards. Under the board lock it
+1. writes a journal (the intended content of every path) and fsyncs it,
+2. applies the files (atomic writes; a move is a rename),
+3. commits exactly those paths through the git CLI (gitpython's command wrapper),
+4. removes the journal.
+If the process dies anywhere in between, the next command that takes the lock
+finds the journal and finishes the change, so a change is either absent or
+complete. The lock is an flock, released by the kernel when a process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import GitError, LockBusy
+from .i18n import t
+from .store import Board, atomic_write
+
+LOCK_TIMEOUT = float(os.environ.get("MDBOARD_LOCK_TIMEOUT", "30"))
+
+
+@dataclass
+class Change:
+    """What one command does to the board, and how its commit reads."""
+
+    files: dict[str, str | None]  # board-relative path -> new text (None: the path goes away)
+    subject: str
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    author: tuple[str, str] | None = None  # (name, email)
+    renames: dict[str, str] = field(default_factory=dict)  # new path -> old path (content untouched)
+
+    def message(self) -> str:
+        lines = [self.subject, ""] + [f"{k}: {_one_line(v)}" for k, v in self.trailers]
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict:
+        return {"files": self.files, "subject": self.subject, "trailers": self.trailers,
+                "author": list(self.author) if self.author else None, "renames": self.renames}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Change":
+        return cls(data["files"], data["subject"], [tuple(x) for x in data["trailers"]],
+                   tuple(data["author"]) if data.get("author") else None, data.get("renames") or {})
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value).split())
+
+
+# --- the lock -------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def board_lock(board: Board, timeout: float | None = None):
+    """Hold the board's lock; wait up to `timeout` seconds, then LockBusy."""
+    path = board.state_dir / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusy(t("git.lock_busy"))
+                time.sleep(0.02)
+        recover(board)
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- git ------------------------------------------------------------------------------
+
+class GitRepo:
+    """The repository holding a board, driven through the git CLI."""
+
+    def __init__(self, root: Path, git_dir: Path | None = None):
+        from git.cmd import Git
+
+        self.root = Path(root)
+        self.git_dir = git_dir
+        self.git = Git(str(root))
+
+    @classmethod
+    def of(cls, board: Board) -> "GitRepo":
+        return cls(board.root, board.git_dir)
+
+    def run(self, *args: str, env: dict | None = None) -> str:
+        from git.exc import GitCommandError
+
+        try:
+            return self.git.execute(["git", *args], env=env, strip_newline_in_stdout=True)
+        except GitCommandError as exc:
+            detail = (exc.stderr or exc.stdout or "").strip().replace("stderr: ", "").strip("'\n ")
+            raise GitError(t("git.failed", command="git " + " ".join(args[:2]), detail=detail[-500:]))
+
+    def config(self, key: str) -> str:
+        try:
+            return self.run("config", "--get", key)
+        except GitError:
+            return ""
+
+    def trouble(self) -> str | None:
+        """Why committing now would be unsafe, or None."""
+        gd = self.git_dir
+        if (gd / "index.lock").exists():
+            return t("git.index_lock", path=gd / "index.lock")
+        if (gd / "MERGE_HEAD").exists():
+            return t("git.merging")
+        if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
+            return t("git.rebasing")
+        if (gd / "CHERRY_PICK_HEAD").exists() or (gd / "REVERT_HEAD").exists():
+            return t("git.cherry_picking")
+        head = (gd / "HEAD").read_text("utf-8", "replace").strip() if (gd / "HEAD").exists() else ""
+        if head and not head.startswith("ref:"):
+            return t("git.detached")
+        return None
+
+    def commit(self, change: Change) -> str:
+        """Commit only the change's paths; a user's other staged work stays staged."""
+        paths = sorted(set(change.files) | set(change.renames.values()))
+        env = self._identity_env(change.author)
+        self.run("add", "-A", "--", *paths)
+        args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
+        if change.author:
+            args.append(f"--author={change.author[0]} <{change.author[1]}>")
+        return self._commit_with_message(args + ["--only", "--", *paths], change.message(), env)
+
+    def _commit_with_message(self, args, message: str, env) -> str:
+        import subprocess
+
+        proc = subprocess.run(["git", *args], cwd=self.root, input=message.encode("utf-8"),
+                              capture_output=True, env={**os.environ, **(env or {})})
+        if proc.returncode != 0:
+            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+            raise GitError(t("git.failed", command="git commit", detail=detail[-500:]))
+        return self.run("rev-parse", "HEAD")
+
+    def _identity_env(self, author) -> dict:
+        """Committer identity: git's own, else the author's; none at all is an error."""
+        if self.config("user.email") and self.config("user.name"):
+            return {}
+        if author:
+            return {"GIT_COMMITTER_NAME": author[0], "GIT_COMMITTER_EMAIL": author[1]}
+        raise GitError(t("git.no_identity"))
+
+
+def user_identity(board: Board) -> tuple[str, str]:
+    """(name, email) from git config, or ("", "") outside a repository / when unset."""
+    if board.git_dir is None:
+        return "", ""
+    repo = GitRepo.of(board)
+    return repo.config("user.name"), repo.config("user.email")
+
+
+# --- applying a change ------------------------------------------------------------------
+
+def commits_enabled(board: Board, no_commit: bool = False) -> bool:
+    return not no_commit and board.config.commit and board.git_dir is not None
+
+
+def apply_change(board: Board, change: Change, commit: bool = True) -> str | None:
+    """Write the change's files and commit them; returns the commit id (None if not committed).
+
+    The caller holds `board_lock`.
+    """
+    repo = GitRepo.of(board) if commit else None
+    if repo:
+        trouble = repo.trouble()
+        if trouble:
+            raise GitError(trouble)
+    journal = board.state_dir / "journal.json"
+    atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit)},
+                                     ensure_ascii=False).encode("utf-8"))
+    _apply_files(board, change)
+    sha = repo.commit(change) if repo else None
+    journal.unlink()
+    board.invalidate()
+    return sha
+
+
+def _apply_files(board: Board, change: Change) -> None:
+    """Make the work tree match the change; safe to run again after a crash."""
+    root = board.root
+    for new, old in change.renames.items():
+        if (root / old).exists() and not (root / new).exists():
+            (root / new).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(root / old, root / new)
+    for rel, text in change.files.items():
+        path = root / rel
+        if text is None:
+            if path.exists() or path.is_symlink():
+                path.unlink()
+        elif rel not in change.renames or _digest_file(path) != _digest(text):
+            atomic_write(path, text.encode("utf-8"))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def recover(board: Board) -> bool:
+    """Finish a change that a killed process left half done; True if there was one."""
+    journal = board.state_dir / "journal.json"
+    if not journal.exists():
+        return False
+    try:
+        data = json.loads(journal.read_text("utf-8"))
+        change = Change.from_json(data["change"])
+    except (ValueError, KeyError, TypeError):
+        journal.unlink()  # written atomically, so a broken one never started its change
+        return False
+    _apply_files(board, change)
+    if data.get("commit") and board.git_dir is not None:
+        repo = GitRepo.of(board)
+        paths = sorted(set(change.files) | set(change.renames.values()))
+        if repo.run("status", "--porcelain", "--", *paths):
+            repo.commit(change)
+    journal.unlink()
+    board.invalidate()
+    return True

@@ -1,0 +1,334 @@
+"""The board on disk: find it, list its cards, read them through a parse cache, write safely.
+
+A card is `<type>/<state>/<ID>.md`. Reading every front matter costs ~80 µs a card,
+so parsed cards are cached by (path, size, mtime) in the git folder (never in the
+tracked tree); a warm listing costs little more than scanning the folders.
+Writes go through a temporary file in the same folder, fsync and rename, so a card
+is always either the old text or the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cardfile import parse
+from .config import CONFIG_NAME, BoardConfig, CardType, load_config
+from .errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError
+from .i18n import set_language, t
+
+CACHE_VERSION = 3
+ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-(\d+)$")
+MAX_CARD_BYTES = 2 * 1024 * 1024
+OUTPUT_DIR = "_site"
+
+
+@dataclass
+class Card:
+    """One card as read from disk. `error` is set when the file cannot be parsed."""
+
+    id: str
+    type: str
+    state: str
+    path: str  # relative to the board root, with forward slashes
+    meta: dict = field(default_factory=dict)
+    checklist: list = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def title(self) -> str:
+        value = self.meta.get("title")
+        return str(value) if value not in (None, "") else self.id
+
+    @property
+    def owner(self) -> str | None:
+        value = self.meta.get("owner")
+        return value if isinstance(value, str) else None
+
+    @property
+    def due(self):
+        return self.meta.get("due")
+
+    @property
+    def checklist_done(self) -> int:
+        return sum(1 for done, _ in self.checklist if done)
+
+    def to_dict(self) -> dict:
+        data = {"id": self.id, "type": self.type, "state": self.state, "path": self.path,
+                **{k: v for k, v in self.meta.items() if k not in ("id", "type", "state", "path")}}
+        data["checklist"] = [{"done": d, "text": x} for d, x in self.checklist]
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def find_root(start: str | os.PathLike | None = None, explicit: str | None = None) -> Path:
+    """The board folder: `explicit` / MDBOARD_BOARD, else walk up to an mdboard.yaml."""
+    explicit = explicit or os.environ.get("MDBOARD_BOARD")
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if (root / CONFIG_NAME).is_file():
+            return root
+        raise BoardNotFound(t("board.not_a_board", path=explicit))
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise BoardNotFound(t("board.not_found", path=here))
+
+
+def find_git_dir(root: Path) -> Path | None:
+    """The `.git` folder of the repository holding `root`, without starting git."""
+    for folder in (root, *root.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            return dot
+        if dot.is_file():
+            text = dot.read_text("utf-8", "replace").strip()
+            if text.startswith("gitdir:"):
+                return (folder / text[7:].strip()).resolve()
+    return None
+
+
+class Board:
+    """A board folder: its config and cards."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._config: BoardConfig | None = None
+        self._cards: list[Card] | None = None
+        self.git_dir = find_git_dir(self.root)
+
+    @classmethod
+    def open(cls, path: str | None = None, start: str | None = None) -> "Board":
+        board = cls(find_root(start, path))
+        set_language(board.config.language)
+        return board
+
+    @property
+    def config(self) -> BoardConfig:
+        if self._config is None:
+            self._config = load_config(self.root)
+        return self._config
+
+    @property
+    def state_dir(self) -> Path:
+        """Where mdboard keeps its private files (caches, lock, journal)."""
+        base = self.git_dir / "mdboard" if self.git_dir else self.root / ".mdboard"
+        if self.git_dir and self.root != self.git_dir.parent:
+            rel = os.path.relpath(self.root, self.git_dir.parent).replace(os.sep, "_")
+            base = base / rel
+        return base
+
+    # --- reading ------------------------------------------------------------------
+
+    def cards(self) -> list[Card]:
+        """Every card file under the type folders, parsed (through the cache)."""
+        if self._cards is None:
+            self._cards = self._scan()
+        return self._cards
+
+    def invalidate(self) -> None:
+        self._cards = None
+
+    def _scan(self) -> list[Card]:
+        cache = _ParseCache(self.state_dir / "parse-cache.pickle")
+        cards = []
+        for ctype in self.config.types.values():
+            for entry, state in _card_files(self.root / ctype.key):
+                rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
+                cards.append(cache.card(entry, rel, ctype.key, state))
+        cache.save()
+        return cards
+
+    def by_id(self) -> dict[str, Card]:
+        index: dict[str, Card] = {}
+        for card in self.cards():
+            index.setdefault(card.id, card)
+        return index
+
+    def get(self, card_id: str) -> Card:
+        """The card with this ID, or CardNotFound with a suggestion."""
+        card_id = check_id(card_id)
+        card = self.by_id().get(card_id)
+        if card is None:
+            from .fields import suggest
+
+            raise CardNotFound(t("board.no_card", id=card_id) + " (" + suggest(card_id, self.by_id()) + ")")
+        return card
+
+    def read_text(self, card: Card) -> str:
+        return read_card_bytes(self.root / card.path).decode("utf-8")
+
+    def path_of(self, card: Card) -> Path:
+        return self.root / card.path
+
+    def type_of(self, card: Card) -> CardType:
+        return self.config.types[card.type]
+
+    def next_id(self, ctype: CardType) -> str:
+        """The next free ID of a type: one more than the highest in use."""
+        highest = 0
+        for card in self.cards():
+            m = ID_RE.match(card.id)
+            if m and m.group(1) == ctype.prefix:
+                highest = max(highest, int(m.group(2)))
+        return f"{ctype.prefix}-{highest + 1:04d}"
+
+    # --- writing ------------------------------------------------------------------
+
+    def write_card(self, rel: str, text: str) -> None:
+        """Write a card atomically (temp file in the same folder, fsync, rename)."""
+        atomic_write(self.root / rel, text.encode("utf-8"))
+        self.invalidate()
+
+    def move_file(self, card: Card, state: str) -> str:
+        """Rename a card into another state folder; its bytes are not touched."""
+        new_rel = f"{card.type}/{state}/{card.id}.md"
+        target = self.root / new_rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            raise MdboardError(t("board.target_exists", path=new_rel))
+        os.rename(self.root / card.path, target)
+        _fsync_dir(target.parent)
+        _fsync_dir((self.root / card.path).parent)
+        self.invalidate()
+        return new_rel
+
+
+def check_id(card_id: str) -> str:
+    """Normalise and check a card ID; refuse anything that is not `PREFIX-123`."""
+    text = str(card_id).strip().upper()
+    if not ID_RE.match(text):
+        raise CardNotFound(t("board.bad_id", id=card_id))
+    return text
+
+
+def _card_files(type_dir: Path):
+    """(DirEntry, state folder) for each `.md` in a type folder (state "" = loose file)."""
+    try:
+        entries = list(os.scandir(type_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            for sub in os.scandir(entry.path):
+                if sub.name.endswith(".md") and not sub.name.startswith("."):
+                    yield sub, entry.name
+        elif entry.name.endswith(".md"):
+            yield entry, ""
+
+
+def read_card_bytes(path: Path) -> bytes:
+    """A card's bytes; refuses symlinks and files over MAX_CARD_BYTES."""
+    if os.path.islink(path):
+        raise CardSyntaxError(t("card.symlink"))
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_CARD_BYTES + 1)
+    if len(data) > MAX_CARD_BYTES:
+        raise CardSyntaxError(t("card.too_big", limit=MAX_CARD_BYTES // (1024 * 1024)))
+    return data
+
+
+def parse_file(path: Path) -> tuple[dict, list, str]:
+    """(meta, checklist, error) of one card file; errors become text, never exceptions."""
+    try:
+        data = read_card_bytes(path)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CardSyntaxError(t("card.not_utf8", offset=exc.start))
+        parsed = parse(text)
+        return parsed.meta, parsed.checklist, ""
+    except CardSyntaxError as exc:
+        return {}, [], exc.message
+    except OSError as exc:
+        return {}, [], t("card.unreadable", error=exc.strerror or str(exc))
+
+
+class _ParseCache:
+    """Parsed cards keyed by relative path, valid while size and mtime are unchanged."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: dict = {}
+        self.dirty = False
+        try:
+            with open(path, "rb") as fh:
+                data = pickle.load(fh)
+            if data.get("version") == CACHE_VERSION:
+                self.entries = data["entries"]
+        except Exception:
+            self.entries = {}
+        self.seen: set = set()
+
+    def card(self, entry: os.DirEntry, rel: str, ctype: str, state: str) -> Card:
+        self.seen.add(rel)
+        card_id = entry.name[:-3]
+        try:
+            st = entry.stat(follow_symlinks=False)
+            stamp = (st.st_size, st.st_mtime_ns, entry.is_symlink())
+        except OSError:
+            stamp = None
+        hit = self.entries.get(rel)
+        if hit is not None and stamp is not None and hit[0] == stamp:
+            meta, checklist, error = hit[1]
+        else:
+            meta, checklist, error = parse_file(Path(entry.path))
+            self.entries[rel] = (stamp, (meta, checklist, error))
+            self.dirty = True
+        return Card(card_id, ctype, state, rel, meta, checklist, error)
+
+    def save(self) -> None:
+        stale = set(self.entries) - self.seen
+        for rel in stale:
+            del self.entries[rel]
+        if not (self.dirty or stale):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.path, pickle.dumps({"version": CACHE_VERSION, "entries": self.entries},
+                                                 protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
+    """Replace `path` with `data` so readers see the old or the new bytes, never a mix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if sync:
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
