@@ -170,7 +170,10 @@ def checklist(body: str) -> list[tuple[bool, str]]:
 # --- editing ------------------------------------------------------------------------
 
 _KEY_LINE = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:#]*?|-[^\s:][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|$)""")
-_INLINE_COMMENT = re.compile(r"^(?P<head>[^:]+:[ \t]*)(?P<value>[^'\"#\s\[{][^#]*?)(?P<comment>[ \t]+#.*)$")
+_INLINE_COMMENT = re.compile(
+    r"""^(?P<head>[^:]+:[ \t]*)"""
+    r"""(?P<value>'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|\[[^\]#]*\]|[^'"#\s\[{][^#]*?)"""
+    r"""(?P<comment>[ \t]+#.*)$""")
 
 
 def _key_of(line: str) -> str | None:

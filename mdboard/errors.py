@@ -39,10 +39,12 @@ class MdboardError(Exception):
         self.problems = problems or []
 
     def __str__(self) -> str:
+        """The problems one per line; the message (what happened) closes the last one."""
         if not self.problems:
             return self.message
-        lines = [self.message] if self.message else []
-        lines += [p.line() for p in self.problems]
+        lines = [p.line() for p in self.problems]
+        if self.message:
+            lines[-1] += f" — {self.message}"
         return "\n".join(lines)
 
 

@@ -189,8 +189,8 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
         problems = move_problems(board, card, target, actor.person)
         hard = [p for p in problems if ctype.state(target) is None or target == card.state]
         if hard or (problems and not force):
-            hint = [] if hard else [Problem(card.path, "", t("ops.force_hint"), "")]
-            raise ValidationFailed(t("ops.not_moved", id=card.id), problems + hint)
+            message = t("ops.not_moved", id=card.id)
+            raise ValidationFailed(message if hard else f"{message}; {t('ops.force_hint')}", problems)
         new_rel = f"{card.type}/{target}/{card.id}.md"
         src = ctype.state(card.state)
         src_label = src.label if src else card.state
