@@ -137,11 +137,46 @@ class BoardConfig:
         return person.name if person else str(key)
 
 
-def load_config(root: Path) -> BoardConfig:
-    """Read `<root>/mdboard.yaml`; raise ConfigError listing every mistake."""
+def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
+    """Read `<root>/mdboard.yaml`; raise ConfigError listing every mistake.
+
+    With `cache_dir`, a checked config is kept as a pickle keyed by the file's size
+    and mtime, so a warm command does not even import the YAML parser.
+    """
+    path = Path(root) / CONFIG_NAME
+    if cache_dir is None:
+        return _read_config(path)
+    import pickle
+
+    try:
+        st = path.stat()
+        stamp = (st.st_size, st.st_mtime_ns, CONFIG_CACHE_VERSION)
+    except OSError:
+        return _read_config(path)
+    cache = Path(cache_dir) / "config-cache.pickle"
+    try:
+        with open(cache, "rb") as fh:
+            cached_stamp, cfg = pickle.load(fh)
+        if cached_stamp == stamp:
+            return cfg
+    except Exception:
+        pass
+    cfg = _read_config(path)
+    try:
+        from .store import atomic_write
+
+        atomic_write(cache, pickle.dumps((stamp, cfg), protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+    except OSError:
+        pass
+    return cfg
+
+
+CONFIG_CACHE_VERSION = 1
+
+
+def _read_config(path: Path) -> BoardConfig:
     from .cardfile import load_yaml
 
-    path = Path(root) / CONFIG_NAME
     try:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError:

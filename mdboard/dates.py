@@ -8,24 +8,33 @@ from __future__ import annotations
 import os
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$")
 
 
+@lru_cache(maxsize=None)
+def zone(tz: str) -> ZoneInfo:
+    return ZoneInfo(tz)
+
+
+@lru_cache(maxsize=8)
+def _fixed_now(text: str, tz: str) -> datetime | None:
+    """MDBOARD_NOW parsed once (it is read for every card on a listing)."""
+    value = parse_datetime(text, tz) if ":" in text else None
+    if value is None:
+        day = parse_date(text)
+        if day is not None:
+            value = datetime(day.year, day.month, day.day, 9, 0, tzinfo=zone(tz))
+    return value.astimezone(zone(tz)) if value is not None else None
+
+
 def now(tz: str) -> datetime:
     fixed = os.environ.get("MDBOARD_NOW")
-    zone = ZoneInfo(tz)
-    if fixed:
-        value = parse_datetime(fixed, tz) if ":" in fixed else None
-        if value is None:
-            day = parse_date(fixed)
-            if day is not None:
-                value = datetime(day.year, day.month, day.day, 9, 0, tzinfo=zone)
-        if value is not None:
-            return value.astimezone(zone)
-    return datetime.now(zone)
+    value = _fixed_now(fixed, tz) if fixed else None
+    return value if value is not None else datetime.now(zone(tz))
 
 
 def today(tz: str) -> date:
@@ -50,7 +59,7 @@ def parse_date(value) -> date | None:
 def parse_datetime(value, tz: str) -> datetime | None:
     """`2026-12-01 18:00` / `2026-12-01T18:00:00+08:00`, aware in the board's timezone."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
+        return value if value.tzinfo else value.replace(tzinfo=zone(tz))
     m = _DATETIME.match(str(value).strip())
     if not m:
         return None
@@ -60,7 +69,7 @@ def parse_datetime(value, tz: str) -> datetime | None:
     except ValueError:
         return None
     if not off:
-        return naive.replace(tzinfo=ZoneInfo(tz))
+        return naive.replace(tzinfo=zone(tz))
     text = str(value).strip()
     try:
         return datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
@@ -70,9 +79,20 @@ def parse_datetime(value, tz: str) -> datetime | None:
 
 def when(value, tz: str) -> datetime | None:
     """A date or datetime value as an aware datetime (a date means the end of that day)."""
+    if isinstance(value, str):
+        return _when_text(value, tz)
+    return _when(value, tz)
+
+
+@lru_cache(maxsize=4096)
+def _when_text(value: str, tz: str) -> datetime | None:
+    return _when(value, tz)
+
+
+def _when(value, tz: str) -> datetime | None:
     day = parse_date(value)
     if day is not None:
-        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=ZoneInfo(tz))
+        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=zone(tz))
     return parse_datetime(value, tz)
 
 
@@ -81,7 +101,7 @@ def days_left(value, tz: str) -> int | None:
     moment = when(value, tz)
     if moment is None:
         return None
-    return (moment.astimezone(ZoneInfo(tz)).date() - today(tz)).days
+    return (moment.astimezone(zone(tz)).date() - today(tz)).days
 
 
 def is_overdue(value, tz: str) -> bool:

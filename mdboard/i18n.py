@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 LANGUAGES = ("zh-CN", "en")
@@ -38,9 +39,14 @@ def get_language() -> str:
     return _language
 
 
+@lru_cache(maxsize=None)
+def _normalised(lang: str) -> str:
+    return normalise(lang)
+
+
 def catalogue(area: str, lang: str | None = None) -> dict[str, str]:
     """All strings of one area in one language (English fills any gap)."""
-    lang = normalise(lang or get_language())
+    lang = _normalised(lang or get_language())
     key = (lang, area)
     if key not in _catalogues:
         merged = {}

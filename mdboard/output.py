@@ -34,18 +34,26 @@ def card_json(board: Board, card: Card, brief: bool = False) -> dict:
     return data
 
 
-def _columns(board: Board, card: Card) -> list[str]:
+def _row_maker(board: Board):
+    """A function card -> table row, with labels and names looked up once."""
     cfg = board.config
-    owner = cfg.person_name(card.owner) if card.owner else ""
-    due = card_due(cfg, card)
-    progress = f"{card.checklist_done}/{len(card.checklist)}" if card.checklist else ""
-    return [card.id, state_label(board, card), owner, countdown(due), progress, card.title]
+    states = {(tk, s.key): s.label for tk, ct in cfg.types.items() for s in ct.states}
+    names = {key: p.name for key, p in cfg.people.items()}
+
+    def row(card: Card) -> list[str]:
+        due = card_due(cfg, card)
+        progress = f"{card.checklist_done}/{len(card.checklist)}" if card.checklist else ""
+        owner = names.get(card.owner, card.owner or "")
+        return [card.id, states.get((card.type, card.state), card.state or "?"), owner, countdown(due), progress,
+                card.title]
+
+    return row
 
 
 def print_card_table(board: Board, cards: list[Card]) -> None:
     headers = [t("cli.col_id"), t("cli.col_state"), t("cli.col_owner"), t("cli.col_due"),
                t("cli.col_checklist"), t("cli.col_title")]
-    rows = [_columns(board, c) for c in cards]
+    rows = list(map(_row_maker(board), cards))
     if sys.stdout.isatty() and len(rows) <= 2000:
         from rich.console import Console
         from rich.table import Table

@@ -7,11 +7,12 @@ Nothing here reads files or talks to git; the CLI and the site both use these, s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 
 from . import dates
 from .config import BoardConfig
-from .i18n import t
+from .i18n import get_language, t
 from .store import Card
 
 GROUPS = ("overdue", "today", "week", "later", "none")
@@ -50,23 +51,30 @@ def card_due(cfg: BoardConfig, card: Card) -> Due | None:
 
 
 def _due(cfg: BoardConfig, value, label: str) -> Due | None:
-    days = dates.days_left(value, cfg.timezone)
-    if days is None:
+    moment = dates.when(value, cfg.timezone)
+    if moment is None:
         return None
-    return Due(str(value), label, days, dates.is_overdue(value, cfg.timezone))
+    current = dates.now(cfg.timezone)
+    days = (moment.astimezone(current.tzinfo).date() - current.date()).days
+    return Due(str(value), label, days, moment < current)
 
 
 def countdown(due: Due | None) -> str:
     """还剩 3 天 / 今天到期 / 逾期 2 天 (or the English)."""
     if due is None:
         return ""
-    if due.overdue and due.days < 0:
-        return t("views.overdue_days", n=-due.days)
-    if due.overdue:
+    return _countdown(due.days, due.overdue, get_language())
+
+
+@lru_cache(maxsize=1024)
+def _countdown(days: int, overdue: bool, lang: str) -> str:
+    if overdue and days < 0:
+        return t("views.overdue_days", n=-days)
+    if overdue:
         return t("views.overdue_today")
-    if due.days == 0:
+    if days == 0:
         return t("views.due_today")
-    return t("views.days_left", n=due.days)
+    return t("views.days_left", n=days)
 
 
 def due_group(due: Due | None) -> str:
