@@ -1,0 +1,449 @@
+"""`mdboard serve` / `mdboard watch`: edits on disk show on the served page, debounced,
+broken cards show a banner and never stop the server, only the output folder is served.
+
+In-process tests run the LiveSite + BoardServer in threads on a free port; the
+subprocess tests run the real `mdboard serve --port 0` and stop it with Ctrl-C.
+Nothing here asserts speed: pages are polled with a generous deadline.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from mdboard.errors import MdboardError, Problem
+from mdboard.serve import (BoardServer, LiveSite, PathFilter, ignored_name, inject_live, make_live_site,
+                           resolve_request_path)
+from mdboard.store import Board
+
+DEADLINE = 20.0
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
+    """(status, body) of a GET; HTTP errors are returned, not raised."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def raw_get(port: int, target: str, host: str = "127.0.0.1") -> tuple[int, bytes]:
+    """A GET with the request target sent byte for byte (no client-side normalising)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def wait_until(check, what: str, deadline: float = DEADLINE):
+    """Poll `check()` until it returns something truthy; fail naming `what` after the deadline."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting for {what}")
+
+
+def new_card(cli, title: str) -> str:
+    result = cli("new", "sku", title, "--owner", "wangli")
+    assert result.exit_code == 0, result.output
+    return re.search(r"SKU-\d+", result.output).group(0)
+
+
+def card_file(board: Path, card_id: str) -> Path:
+    return next(board.glob(f"sku/*/{card_id}.md"))
+
+
+def retitle(text: str, title: str) -> str:
+    return re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M)
+
+
+@dataclass
+class Report:
+    written: list
+    problems: list
+    pages: int
+    seconds: float = 0.0
+
+
+class TinyBuilder:
+    """Test double with SiteBuilder's interface: index.html lists every card's title.
+
+    Like the real builder, a card that fails to parse keeps its last good title and
+    is reported as a Problem. `fail_next` makes the next rebuild raise.
+    """
+
+    def __init__(self, board: Board, out_dir: Path):
+        self.board = board
+        self.out = Path(out_dir)
+        self.titles: dict[str, str] = {}
+        self.calls: list[set] = []
+        self.fail_next = False
+
+    def build_all(self) -> Report:
+        return self._build()
+
+    def rebuild(self, changed: set) -> Report:
+        self.calls.append(set(changed))
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("template exploded")
+        return self._build()
+
+    def _build(self) -> Report:
+        self.board.invalidate()
+        problems = []
+        for card in self.board.cards():
+            if card.error:
+                problems.append(Problem(card.path, "", card.error, "fix it in an editor"))
+            else:
+                self.titles[card.id] = card.title
+        items = "".join(f"<li>{cid}: {title}</li>" for cid, title in sorted(self.titles.items()))
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "index.html").write_text(f"<!doctype html><html><body><ul>{items}</ul></body></html>",
+                                             "utf-8")
+        return Report(["index.html"], problems, 1)
+
+
+class Live:
+    """A running LiveSite + BoardServer in this process, with the terminal lines captured."""
+
+    def __init__(self, board_root: Path, builder_cls=TinyBuilder):
+        self.lines: list[str] = []
+        board = Board.open(str(board_root))
+        out = board_root / "_site"
+        self.builder = builder_cls(board, out) if builder_cls else None
+        self.site = make_live_site(board, out, self.lines.append, self.builder)
+        self.server = BoardServer(self.site, "127.0.0.1", 0)
+        self.site.start()
+        self.server.start()
+        self.url = self.server.url
+
+    def stop(self):
+        self.server.stop()
+        self.site.stop()
+
+    def page(self, path: str = "") -> str:
+        status, body = fetch(self.url + path)
+        assert status == 200, body
+        return body
+
+    def rebuild_lines(self) -> list[str]:
+        return [line for line in self.lines if line.startswith("已更新")]
+
+
+@pytest.fixture
+def live(board, cli):
+    new_card(cli, "蓝牙耳机 上新")
+    running = Live(board)
+    yield running
+    running.stop()
+
+
+# --- which changes count -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [".SKU-0001.md.swp", ".SKU-0001.md.swx", "SKU-0001.md~", "4913", ".#SKU-0001.md",
+                                  "#SKU-0001.md#", ".SKU-0001.md.k3j4.tmp", "SKU-0001.md.tmp",
+                                  "SKU-0001.md___jb_tmp___", ".goutputstream-XYZ12", ".git", ".mdboard",
+                                  "SKU-0001.md.kate-swp", ".~lock.a.xlsx#"])
+def test_editor_temporaries_and_hidden_names_are_ignored(name):
+    assert ignored_name(name)
+
+
+@pytest.mark.parametrize("name", ["SKU-0001.md", "mdboard.yaml", "planning", "蓝牙耳机.md", "4913.md"])
+def test_card_files_and_folders_count(name):
+    assert not ignored_name(name)
+
+
+def test_path_filter_keeps_board_paths_and_drops_output_git_and_outside(tmp_path):
+    root = tmp_path / "board"
+    out = root / "_site"
+    f = PathFilter(root, out)
+    assert f.relative(str(root / "sku/planning/SKU-0001.md")) == "sku/planning/SKU-0001.md"
+    assert f.relative(str(root / "mdboard.yaml")) == "mdboard.yaml"
+    assert f.relative(str(out / "index.html")) is None
+    assert f.relative(str(out)) is None
+    assert f.relative(str(root / ".git/objects/ab/cdef")) is None
+    assert f.relative(str(root / "sku/planning/.SKU-0001.md.swp")) is None
+    assert f.relative(str(tmp_path / "elsewhere.md")) is None
+    assert f.relative(str(root)) is None
+
+
+def test_output_folder_outside_the_board_is_not_confused_with_it(tmp_path):
+    root = tmp_path / "board"
+    f = PathFilter(root, tmp_path / "board_site")
+    assert f.relative(str(tmp_path / "board_site/index.html")) is None
+    assert f.relative(str(root / "sku/a/SKU-1.md")) == "sku/a/SKU-1.md"
+
+
+# --- debouncing ------------------------------------------------------------------------------
+
+
+class RecordingBuilder:
+    def __init__(self):
+        self.calls: list[set] = []
+        self.done = threading.Event()
+
+    def build_all(self):
+        return Report([], [], 0)
+
+    def rebuild(self, changed):
+        self.calls.append(set(changed))
+        self.done.set()
+        return Report(["index.html"], [], 1)
+
+
+def test_a_burst_of_notices_gives_one_rebuild_with_every_path(board):
+    builder = RecordingBuilder()
+    lines = []
+    site = LiveSite(Board.open(str(board)), builder, board / "_site", lines.append, settle=0.3, max_wait=30)
+    site._thread = threading.Thread(target=site._run, daemon=True)
+    site._thread.start()
+    try:
+        for i in range(200):
+            site.notice([str(board / f"sku/planning/SKU-{i:04d}.md"), str(board / f"sku/planning/.x{i}.swp")])
+        site.notice([str(board / "_site/index.html"), str(board / ".git/index")])
+        wait_until(builder.done.is_set, "the rebuild")
+        time.sleep(0.5)  # nothing else is pending, so no second rebuild may follow
+    finally:
+        site.stop()
+    assert len(builder.calls) == 1
+    assert builder.calls[0] == {f"sku/planning/SKU-{i:04d}.md" for i in range(200)}
+    assert len([line for line in lines if line.startswith("已更新")]) == 1
+
+
+def test_ignored_changes_alone_cause_no_rebuild(board):
+    builder = RecordingBuilder()
+    site = LiveSite(Board.open(str(board)), builder, board / "_site", lambda line: None, settle=0.05)
+    site._thread = threading.Thread(target=site._run, daemon=True)
+    site._thread.start()
+    try:
+        site.notice([str(board / "_site/a.html"), str(board / ".git/HEAD"), str(board / "sku/planning/4913")])
+        time.sleep(0.5)
+    finally:
+        site.stop()
+    assert builder.calls == []
+
+
+# --- the served page follows the disk ----------------------------------------------------------------
+
+
+def test_serve_shows_the_board_and_injects_live_reload_only_in_the_response(live, board):
+    body = live.page()
+    assert "蓝牙耳机 上新" in body
+    assert 'src="/__mdboard/live.js"' in body
+    assert "mdboard-live-banner" not in body
+    on_disk = (board / "_site/index.html").read_text("utf-8")
+    assert "__mdboard" not in on_disk
+    status, script = fetch(live.url + "__mdboard/live.js")
+    assert status == 200 and "EventSource" in script
+
+
+def test_plain_write_shows_on_the_served_page(live, board):
+    path = card_file(board, "SKU-0001")
+    path.write_text(retitle(path.read_text("utf-8"), "蓝牙耳机 第二版"), "utf-8")
+    wait_until(lambda: "第二版" in live.page(), "the new title on the served page")
+
+
+def test_atomic_rename_shows_on_the_served_page(live, board):
+    path = card_file(board, "SKU-0001")
+    tmp = path.with_name(".SKU-0001.md.save.tmp")
+    tmp.write_text(retitle(path.read_text("utf-8"), "改名后的耳机"), "utf-8")
+    os.replace(tmp, path)
+    wait_until(lambda: "改名后的耳机" in live.page(), "the renamed-in title")
+
+
+def test_vim_style_save_dance_gives_the_new_page(live, board):
+    """vim: probe file 4913, swap file, rename the original to a backup, write, delete the backup."""
+    path = card_file(board, "SKU-0001")
+    text = path.read_text("utf-8")
+    swap = path.with_name(".SKU-0001.md.swp")
+    swap.write_bytes(b"swap")
+    probe = path.with_name("4913")
+    probe.write_text("")
+    probe.unlink()
+    backup = path.with_name("SKU-0001.md~")
+    os.rename(path, backup)
+    path.write_text(retitle(text, "vim 保存的标题"), "utf-8")
+    backup.unlink()
+    swap.unlink()
+    wait_until(lambda: "vim 保存的标题" in live.page(), "the vim-saved title")
+    time.sleep(0.5)
+    for call in live.builder.calls:
+        assert all(not ignored_name(p.rsplit("/", 1)[-1]) for p in call)
+
+
+def test_a_burst_of_200_changes_gives_few_rebuilds(live, board, cli):
+    path = card_file(board, "SKU-0001")
+    text = path.read_text("utf-8")
+    before = len(live.rebuild_lines())
+    folder = board / "sku/planning"
+    for i in range(199):
+        (folder / f"SKU-{i + 100:04d}.md").write_text(f"---\ntitle: 批量卡片 {i}\nowner: wangli\n---\n", "utf-8")
+    path.write_text(retitle(text, "批量之后的标题"), "utf-8")
+    wait_until(lambda: "批量之后的标题" in live.page() and "批量卡片 198" in live.page(), "the burst on the page")
+    time.sleep(0.5)
+    rebuilds = len(live.rebuild_lines()) - before
+    assert 1 <= rebuilds <= 3, live.lines
+    changed = set().union(*live.builder.calls)
+    assert "sku/planning/SKU-0298.md" in changed and "sku/planning/SKU-0001.md" in changed
+
+
+# --- broken cards and failing rebuilds -------------------------------------------------------------
+
+
+def test_a_broken_card_shows_a_banner_and_one_terminal_line_until_fixed(live, board):
+    path = card_file(board, "SKU-0001")
+    good = path.read_text("utf-8")
+    path.write_text('---\ntitle: "半截\nowner: [\n---\n', "utf-8")
+    body = wait_until(lambda: (b := live.page()) and "mdboard-live-banner" in b and b, "the banner")
+    assert "sku/planning/SKU-0001.md" in body
+    assert "蓝牙耳机 上新" in body  # the last good page stays
+    problem_lines = [line for line in live.lines if line.startswith("需要修正:")]
+    assert len(problem_lines) == 1 and "sku/planning/SKU-0001.md" in problem_lines[0]
+    # Another save of the still-broken card: no second terminal line.
+    path.write_text('---\ntitle: "半截的\nowner: [\n---\n', "utf-8")
+    wait_until(lambda: len(live.builder.calls) >= 2, "the second rebuild")
+    time.sleep(0.3)
+    assert len([line for line in live.lines if line.startswith("需要修正:")]) == 1
+    path.write_text(retitle(good, "修好了"), "utf-8")
+    body = wait_until(lambda: (b := live.page()) and "修好了" in b and b, "the fixed title")
+    assert "mdboard-live-banner" not in body
+    assert "已修正:sku/planning/SKU-0001.md" in live.lines
+
+
+def test_banner_escapes_what_the_card_says(board):
+    site = LiveSite(Board.open(str(board)), RecordingBuilder(), board / "_site", lambda line: None)
+    site.problems = [Problem("sku/a/SKU-1.md", "title", "<script>alert(1)</script>", "<img onerror=x>")]
+    banner = site.banner_html()
+    assert "<script>" not in banner and "<img" not in banner
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in banner
+
+
+def test_a_rebuild_that_raises_keeps_the_server_running(live, board):
+    live.builder.fail_next = True
+    path = card_file(board, "SKU-0001")
+    text = path.read_text("utf-8")
+    path.write_text(retitle(text, "第一次失败"), "utf-8")
+    body = wait_until(lambda: (b := live.page()) and "mdboard-live-banner" in b and b, "the failure banner")
+    assert "template exploded" in body
+    failures = [line for line in live.lines if line.startswith("重新生成失败")]
+    assert failures == ["重新生成失败:RuntimeError: template exploded(网站继续运行，保存修正后会自动重试)"]
+    path.write_text(retitle(text, "第二次成功"), "utf-8")
+    body = wait_until(lambda: (b := live.page()) and "第二次成功" in b and b, "the next good rebuild")
+    assert "mdboard-live-banner" not in body
+
+
+# --- live reload events ----------------------------------------------------------------------
+
+
+def test_event_stream_says_reload_at_once_when_the_tab_is_behind(live):
+    conn = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=10)
+    conn.request("GET", "/__mdboard/events?v=old-version")
+    resp = conn.getresponse()
+    assert resp.getheader("Content-Type").startswith("text/event-stream")
+    data = resp.read().decode()
+    assert "event: reload" in data and live.site.version in data
+    conn.close()
+
+
+def test_event_stream_waits_for_a_change_then_says_reload(live, board):
+    version = live.site.version
+    conn = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=20)
+    conn.request("GET", f"/__mdboard/events?v={version}")
+    resp = conn.getresponse()
+    assert resp.readline() == b"retry: 1000\n"
+    path = card_file(board, "SKU-0001")
+    path.write_text(retitle(path.read_text("utf-8"), "推送刷新"), "utf-8")
+    rest = resp.read().decode()
+    assert "event: reload" in rest
+    assert live.site.version != version
+    conn.close()
+
+
+# --- only the output folder is served ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [
+    "/../mdboard.yaml", "/..%2fmdboard.yaml", "/%2e%2e/mdboard.yaml", "/%2E%2E%2Fmdboard.yaml",
+    "/..\\mdboard.yaml", "/..%5cmdboard.yaml", "/%2e%2e%5cmdboard.yaml", "/sub/../../mdboard.yaml",
+    "//etc/passwd", "/etc/passwd", "/%2Fetc%2Fpasswd", "/..%00/mdboard.yaml", "/%ff%fe",
+    "/outside-link/secret.txt", "/outside-file.txt", "http://127.0.0.1/../mdboard.yaml",
+])
+def test_paths_outside_the_output_folder_are_refused(live, board, target):
+    secret = board.parent / "secret.txt"
+    secret.write_text("TOP SECRET", "utf-8")
+    (board / "_site/outside-link").symlink_to(board.parent, target_is_directory=True)
+    (board / "_site/outside-file.txt").symlink_to(secret)
+    status, body = raw_get(live.server.port, target)
+    assert status in (400, 404)
+    assert b"TOP SECRET" not in body and b"wangli" not in body and b"root:" not in body
+
+
+def test_no_directory_listing_and_folders_serve_their_index(live, board):
+    sub = board / "_site/cards"
+    sub.mkdir()
+    (sub / "x.html").write_text("<html><body>x</body></html>", "utf-8")
+    status, body = raw_get(live.server.port, "/cards/")
+    assert status == 404 and b"x.html" not in body
+    (sub / "index.html").write_text("<html><body>卡片目录</body></html>", "utf-8")
+    status, _ = raw_get(live.server.port, "/cards")
+    assert status == 301
+    assert "卡片目录" in live.page("cards/")
+
+
+def test_a_foreign_host_name_is_refused_on_loopback(live):
+    status, body = raw_get(live.server.port, "/", host="evil.example.com")
+    assert status == 421 and "蓝牙耳机".encode() not in body
+    assert raw_get(live.server.port, "/", host=f"localhost:{live.server.port}")[0] == 200
+
+
+def test_resolve_request_path_stays_inside(tmp_path):
+    out = tmp_path / "_site"
+    out.mkdir()
+    assert resolve_request_path(out, "/a/b.html?x=1") == out.resolve() / "a/b.html"
+    assert resolve_request_path(out, "/") == out.resolve()
+    assert resolve_request_path(out, "/%2e%2e/x") is None
+    assert resolve_request_path(out, "/a\\..\\..\\x") is None
+
+
+def test_inject_live_adds_banner_after_body_and_script_before_the_end():
+    page = '<!doctype html><html><body class="k"><p>卡片</p></body></html>'.encode()
+    out = inject_live(page, '<div id="b">!</div>', "v-1").decode()
+    assert out.index('<body class="k">') < out.index('<div id="b">') < out.index("<p>卡片</p>")
+    assert out.index("<p>卡片</p>") < out.index('data-version="v-1"') < out.index("</body>")
+
+
+# --- ports ---------------------------------------------------------------------------------------
+
+
+def test_busy_port_names_the_port_and_the_option(board):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        site = LiveSite(Board.open(str(board)), RecordingBuilder(), board / "_site", lambda line: None)
+        with pytest.raises(MdboardError) as err:
+            BoardServer(site, "127.0.0.1", port)
+    assert str(err.value) == f"端口 {port} 已被占用。换一个端口，例如:mdboard serve --port {port + 1}"
