@@ -83,33 +83,45 @@ def board_lock(board: Board, timeout: float | None = None):
 # --- git ------------------------------------------------------------------------------
 
 class GitRepo:
-    """The repository holding a board, driven through the git CLI."""
+    """The repository holding a board, driven through the git CLI.
+
+    Card changes run git as plain subprocesses: importing gitpython costs 70-100 ms,
+    a third of the 0.3 s a `move` may take on a 10,000-card board, and its index
+    API is 7x slower than `git commit` (see GUIDE.md). Every git call mdboard makes
+    for a change goes through `run`, so errors read the same everywhere.
+    """
 
     def __init__(self, root: Path, git_dir: Path | None = None):
-        from git.cmd import Git
-
         self.root = Path(root)
         self.git_dir = git_dir
-        self.git = Git(str(root))
+        self._identity: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, board: Board) -> "GitRepo":
         return cls(board.root, board.git_dir)
 
-    def run(self, *args: str, env: dict | None = None) -> str:
-        from git.exc import GitCommandError
+    def run(self, *args: str, env: dict | None = None, input: str | None = None, check: bool = True) -> str:
+        """Run `git ARGS` in the board folder; GitError with git's own words on failure."""
+        import subprocess
 
-        try:
-            return self.git.execute(["git", *args], env=env, strip_newline_in_stdout=True)
-        except GitCommandError as exc:
-            detail = (exc.stderr or exc.stdout or "").strip().replace("stderr: ", "").strip("'\n ")
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True,
+                              input=input.encode("utf-8") if input is not None else None,
+                              env={**os.environ, **env} if env else None)
+        if proc.returncode != 0 and check:
+            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
             raise GitError(t("git.failed", command="git " + " ".join(args[:2]), detail=detail[-500:]))
+        return proc.stdout.decode("utf-8", "replace").rstrip("\n") if proc.returncode == 0 else ""
 
     def config(self, key: str) -> str:
-        try:
-            return self.run("config", "--get", key)
-        except GitError:
-            return ""
+        return self.run("config", "--get", key, check=False)
+
+    def identity(self) -> tuple[str, str]:
+        """(user.name, user.email) from git config, read once with one git call."""
+        if self._identity is None:
+            found = dict(line.split(" ", 1) for line in self.run(
+                "config", "--get-regexp", r"^user\.(name|email)$", check=False).splitlines() if " " in line)
+            self._identity = (found.get("user.name", ""), found.get("user.email", ""))
+        return self._identity
 
     def trouble(self) -> str | None:
         """Why committing now would be unsafe, or None."""
@@ -135,21 +147,13 @@ class GitRepo:
         args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
         if change.author:
             args.append(f"--author={change.author[0]} <{change.author[1]}>")
-        return self._commit_with_message(args + ["--only", "--", *paths], change.message(), env)
-
-    def _commit_with_message(self, args, message: str, env) -> str:
-        import subprocess
-
-        proc = subprocess.run(["git", *args], cwd=self.root, input=message.encode("utf-8"),
-                              capture_output=True, env={**os.environ, **(env or {})})
-        if proc.returncode != 0:
-            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
-            raise GitError(t("git.failed", command="git commit", detail=detail[-500:]))
+        self.run(*args, "--only", "--", *paths, env=env, input=change.message())
         return self.run("rev-parse", "HEAD")
 
     def _identity_env(self, author) -> dict:
         """Committer identity: git's own, else the author's; none at all is an error."""
-        if self.config("user.email") and self.config("user.name"):
+        name, email = self.identity()
+        if name and email:
             return {}
         if author:
             return {"GIT_COMMITTER_NAME": author[0], "GIT_COMMITTER_EMAIL": author[1]}
@@ -160,8 +164,7 @@ def user_identity(board: Board) -> tuple[str, str]:
     """(name, email) from git config, or ("", "") outside a repository / when unset."""
     if board.git_dir is None:
         return "", ""
-    repo = GitRepo.of(board)
-    return repo.config("user.name"), repo.config("user.email")
+    return GitRepo.of(board).identity()
 
 
 # --- applying a change ------------------------------------------------------------------
