@@ -208,6 +208,14 @@ class _Reader:
             return {}
         return data
 
+    def known_keys(self, data: dict, where: str, known: set[str]) -> None:
+        """Report keys a section does not define (a typo like `requried` would be ignored)."""
+        for key in data:
+            if key not in known:
+                from .fields import suggest
+
+                self.bad(f"{where}.{key}", t("config.unknown_key"), suggest(key, sorted(known)))
+
     def strings(self, data, where: str) -> list[str]:
         if data is None:
             return []
@@ -223,7 +231,7 @@ def parse_config(data) -> BoardConfig:
     """Turn the loaded YAML into a BoardConfig, or raise ConfigError with every problem."""
     r = _Reader()
     data = r.mapping(data, "")
-    known = {"title", "language", "timezone", "platforms", "people", "types", "commit", "site"}
+    known = {"title", "language", "timezone", "platforms", "people", "types", "commit"}
     for key in data:
         if key not in known:
             r.bad(str(key), t("config.unknown_key"), t("config.hint_known", known=", ".join(sorted(known))))
@@ -270,6 +278,7 @@ def _people(r: _Reader, data) -> dict[str, Person]:
         if isinstance(spec, str):
             spec = {"name": spec}
         spec = r.mapping(spec, where)
+        r.known_keys(spec, where, {"name", "email", "roles"})
         emails = r.strings(spec.get("email"), f"{where}.email")
         people[key] = Person(key, str(spec.get("name") or key), emails,
                              r.strings(spec.get("roles"), f"{where}.roles"))
@@ -301,6 +310,8 @@ def _types(r: _Reader, data, platforms) -> dict[str, CardType]:
 
 
 def _card_type(r: _Reader, key: str, spec: dict, where: str) -> CardType | None:
+    r.known_keys(spec, where, {"label", "prefix", "states", "transitions", "fields", "date_order", "milestones",
+                               "template"})
     prefix = str(spec.get("prefix") or key.upper())
     if not PREFIX_RE.match(prefix):
         r.bad(f"{where}.prefix", t("config.bad_prefix", value=prefix), t("config.hint_prefix_form"))
@@ -349,6 +360,7 @@ def _fields(r: _Reader, data, where: str) -> dict[str, FieldDef]:
         if isinstance(spec, str):
             spec = {"type": spec}
         spec = r.mapping(spec, fwhere)
+        r.known_keys(spec, fwhere, {"type", "label", "required", "options", "to", "help"})
         ftype = spec.get("type", "text")
         if ftype not in FIELD_TYPES:
             r.bad(f"{fwhere}.type", t("config.bad_field_type", value=ftype),
@@ -376,6 +388,7 @@ def _states(r: _Reader, data, where: str, fields) -> list[StateDef]:
         if isinstance(spec, str):
             spec = {"key": spec}
         spec = r.mapping(spec, swhere)
+        r.known_keys(spec, swhere, {"key", "label", "wip", "requires", "checklist", "roles", "done"})
         key = str(spec.get("key", ""))
         if not STATE_RE.match(key):
             r.bad(f"{swhere}.key", t("config.bad_state_key", value=key), t("config.hint_state_key"))
