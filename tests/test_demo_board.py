@@ -220,3 +220,62 @@ def test_a_lead_can_list_a_sku_in_the_demo(demo_copy, tmp_path):
     assert (root / "sku" / "listed" / f"{sku}.md").exists()
     assert git(root, "log", "-1", "--format=%an <%ae>") == "王丽 <wangli@shengmai.example>"
     assert demo_copy.joinpath("sku", "review", f"{sku}.md").exists()  # the shared copy is untouched
+
+
+# --- the full example in docs/format.md ------------------------------------------------
+
+FORMAT_DOC = REPO / "docs" / "format.md"
+
+
+def doc_example_files() -> dict[str, str]:
+    """The files of the format doc's full example: `<!-- file: PATH -->` then a fenced block."""
+    import re
+
+    text = FORMAT_DOC.read_text("utf-8")
+    found = re.findall(r"<!-- file: (\S+) -->\n```\w*\n(.*?)\n```\n", text, re.S)
+    return {path: body + "\n" for path, body in found}
+
+
+def write_example(root: Path, files: dict[str, str]) -> None:
+    root.mkdir()
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, "utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "example")
+
+
+def test_format_doc_example_is_a_valid_board(tmp_path):
+    files = doc_example_files()
+    assert sorted(files) == ["asset/todo/MAT-0001.md", "campaign/signed_up/CMP-0001.md",
+                             "issue/following/AS-0001.md", "mdboard.yaml", "sku/shooting/SKU-0001.md"]
+    root = tmp_path / "example"
+    write_example(root, files)
+    cli = Cli(root)
+    result = cli("check", "--strict")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr.strip() == "检查了 4 张卡片:0 个错误，0 个提醒"
+    used = {f.type for ct in Board(root).config.types.values() for f in ct.fields.values()}
+    from mdboard.config import FIELD_TYPES
+
+    assert used == set(FIELD_TYPES)  # the example shows every field type
+
+
+def test_format_doc_sku_is_what_the_documented_commands_write(tmp_path):
+    """The doc's SKU front matter is exactly what its `mdboard new` + `move` produce."""
+    files = doc_example_files()
+    root = tmp_path / "example"
+    write_example(root, {"mdboard.yaml": files["mdboard.yaml"]})
+    cli = Cli(root)
+    made = cli("new", "sku", "蓝牙耳机 Pro 上新", "--owner", "王丽", "--due", "+7", "--set", "platforms=抖音,天猫",
+               "--set", "price=¥199", "--set", "stock=1,200", "--set", "category=耳机", "--set", "tags=新品、主推")
+    assert made.exit_code == 0, made.output
+    moved = cli("move", "SKU-0001", "shooting")
+    assert moved.exit_code == 0, moved.output
+    written = (root / "sku" / "shooting" / "SKU-0001.md").read_text("utf-8")
+    documented = files["sku/shooting/SKU-0001.md"]
+    front = lambda text: text.split("\n---\n", 1)[0]
+    assert front(written) == front(documented)
+    assert documented.replace("- [x] 主图", "- [ ] 主图").startswith(written)  # then notes added by hand
