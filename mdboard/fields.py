@@ -132,11 +132,17 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
     if kind == "person":
         if value in cfg.people:
             return None
+        person = cfg.find_person(value)
+        if person is not None:  # a name or email where the key belongs
+            return t("fields.person_by_key", value=value), t("fields.hint_write_key", key=person.key)
         return t("fields.unknown_person", value=value), suggest(
             value, list(cfg.people) + [p.name for p in cfg.people.values()])
     if kind == "platform":
         if value in cfg.platforms:
             return None
+        key = cfg.find_platform(value)
+        if key is not None:
+            return t("fields.platform_by_key", value=value), t("fields.hint_write_key", key=key)
         return t("fields.unknown_platform", value=value), suggest(value, cfg.platforms)
     if kind == "enum":
         if str(value) in fd.options:

@@ -140,3 +140,12 @@ def test_a_broken_card_is_not_edited_by_commands(shop, cli):
     result = cli("set", "SKU-0001", "price=1")
     assert result.exit_code == 1 and "YAML" in result.output
     assert path.read_text("utf-8") == "---\ntitle: [坏\n---\n"
+
+
+def test_a_name_where_the_key_belongs_says_which_key_to_write(shop, cli):
+    path = shop / "sku/planning/SKU-0001.md"
+    path.write_text(path.read_text("utf-8").replace("owner: wangli", "owner: 王丽\nplatforms: [天猫]"), "utf-8")
+    result = cli("check")
+    assert result.exit_code == 1
+    assert "sku/planning/SKU-0001.md:owner: 卡片里要写成员的键，不是「王丽」 (写成 wangli)" in result.output
+    assert "sku/planning/SKU-0001.md:platforms: 卡片里要写平台的键，不是「天猫」 (写成 tmall)" in result.output
