@@ -52,6 +52,18 @@ class CardDumper(_BaseDumper):
     yaml_implicit_resolvers = _without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
 
 
+_LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+
+
+def _represent_str(dumper, value: str):
+    """Text with a line break is written double-quoted with escapes, so it stays on one line."""
+    style = '"' if _LINE_BREAKS.search(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+CardDumper.add_representer(str, _represent_str)
+
+
 def load_yaml(text: str):
     """Parse YAML text safely; raise CardSyntaxError with the line on any mistake."""
     try:
@@ -114,11 +126,23 @@ class Layout:
     fm_end: int  # index of the closing --- line
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split at "\\n" only.
+
+    `str.splitlines` also splits at U+2028, form feeds and the like, which may sit
+    inside a quoted value; cutting there would make half a value look like a key.
+    """
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
 def layout(text: str) -> Layout:
     """Locate the front matter block; raise CardSyntaxError if there is none."""
     bom = BOM if text.startswith(BOM) else ""
-    body = text[len(bom):]
-    lines = body.splitlines(keepends=True)
+    lines = split_lines(text[len(bom):])
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
         raise CardSyntaxError(t("card.no_front_matter"))
@@ -184,59 +208,88 @@ def _key_of(line: str) -> str | None:
 
 
 def _is_continuation(line: str) -> bool:
+    """An indented line or a `- item` line: part of the value of the key above it."""
     stripped = line.rstrip("\r\n")
-    return stripped[:1] in (" ", "\t") or stripped == "-" or stripped.startswith("- ")
+    if not stripped.strip():
+        return False
+    return stripped[:1] in (" ", "\t") or stripped == "-" or stripped.startswith(("- ", "-\t"))
+
+
+def _is_filler(line: str) -> bool:
+    """A blank line or a comment at the start of a line: belongs to a key only if more of it follows."""
+    stripped = line.strip()
+    return not stripped or line.startswith("#")
 
 
 def _key_span(lay: Layout, key: str) -> tuple[int, int] | None:
-    """Line range [start, end) holding `key` and its value at the top level."""
-    i = lay.fm_start
-    while i < lay.fm_end:
-        if _key_of(lay.lines[i]) == key:
-            end = i + 1
-            last = i + 1
-            while end < lay.fm_end and (_is_continuation(lay.lines[end]) or not lay.lines[end].strip()):
-                end += 1
-                if lay.lines[end - 1].strip():
-                    last = end
-            return i, last
-        i += 1
+    """Line range [start, end) holding `key` and its value at the top level.
+
+    Comments and blank lines between a value's lines (say, between list items)
+    belong to the key; those after its last line belong to whatever follows.
+    """
+    for i in range(lay.fm_start, lay.fm_end):
+        if _key_of(lay.lines[i]) != key:
+            continue
+        end = i + 1
+        for j in range(i + 1, lay.fm_end):
+            if _is_continuation(lay.lines[j]):
+                end = j + 1
+            elif not _is_filler(lay.lines[j]):
+                break
+        return i, end
     return None
+
+
+def _trailing_comment(line: str, key: str, value, whole: bool) -> str:
+    """The ` # comment` at the end of a key's first line, with the spaces before it.
+
+    A `#` starts a comment only where YAML says so (not inside quotes or `a#b`):
+    the text before it must still read as `key: <the same value>` (`whole`, a
+    one-line key) or as `key:` opening a block value (`key:`, `key: |`).
+    """
+    text = line.rstrip("\r\n")
+    for m in re.finditer(r"[ \t]+#", text):
+        try:
+            data = load_yaml(text[:m.start()])
+        except CardSyntaxError:
+            continue
+        if isinstance(data, dict) and list(data) == [key] and (data[key] == value or not whole):
+            return text[m.start():]
+    return ""
 
 
 def set_field(text: str, key: str, value) -> str:
     """Return `text` with front matter `key` set to `value` (None removes it).
 
-    Only the key's own lines change. The result is parsed again and compared with
-    the intended mapping; if YAML would read it differently, CardSyntaxError.
+    Only the key's own lines change; a comment at the end of its first line is
+    kept. The result is parsed again and compared with the intended mapping; if
+    YAML would read it differently, CardSyntaxError and nothing changes.
     """
     before = parse(text).meta
     lay = layout(text)
     span = _key_span(lay, key)
     lines = list(lay.lines)
-    if value is None:
-        new_lines = []
-    else:
+    new_lines = []
+    if value is not None:
         new_line = f"{render_key(key)}: {render_value(value)}"
-        if span and span[1] - span[0] == 1:
-            m = _INLINE_COMMENT.match(lines[span[0]].rstrip("\r\n"))
-            if m:
-                new_line += m.group("comment")
+        if span:
+            new_line += _trailing_comment(lines[span[0]], key, before.get(key), span[1] - span[0] == 1)
         new_lines = [new_line + lay.newline]
     if span:
         lines[span[0]:span[1]] = new_lines
-    elif value is not None:
-        fm_end = lay.fm_end
-        if fm_end > lay.fm_start and not lines[fm_end - 1].endswith(("\n", "\r")):
-            lines[fm_end - 1] += lay.newline
-        lines[fm_end:fm_end] = new_lines
+    else:
+        lines[lay.fm_end:lay.fm_end] = new_lines
     result = lay.bom + "".join(lines)
     expected = dict(before)
     if value is None:
         expected.pop(key, None)
     else:
         expected[key] = value
-    if parse(result).meta != expected:
+    try:
+        same = parse(result).meta == expected
+    except CardSyntaxError:
+        same = False
+    if not same:
         raise CardSyntaxError(t("card.cannot_edit", key=key))
     return result
 
