@@ -1,0 +1,174 @@
+"""History from the git log: exact timelines of mdboard commits and hand commits, the cache."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mdboard.history import clear_cache, describe, load_history
+from mdboard.store import Board
+
+from conftest import git
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """Set the author and committer date of the next commits."""
+
+    def set_time(moment: str) -> None:
+        monkeypatch.setenv("GIT_AUTHOR_DATE", moment)
+        monkeypatch.setenv("GIT_COMMITTER_DATE", moment)
+
+    return set_time
+
+
+def run(cli, *args):
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def hand_commit(root, message, author="赵敏 <zhaomin@example.com>"):
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", message, f"--author={author}")
+
+
+def lines(board_root):
+    board = Board.open(str(board_root))
+    return [describe(e, board) for e in load_history(board).events]
+
+
+def test_mdboard_commits_make_an_exact_timeline(board, cli, at):
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "蓝牙耳机", "--owner", "zhaomin", "--due", "2026-11-30")
+    at("2026-11-17T11:30:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0001", "shooting")
+    at("2026-11-18T09:15:00+08:00")
+    run(cli, "--as", "wangli", "assign", "SKU-0001", "chenjing")
+    at("2026-11-18T09:20:00+08:00")
+    run(cli, "--as", "chenjing", "set", "SKU-0001", "price=199", "platforms=douyin,tmall")
+    history = load_history(Board.open(str(board)))
+    events = history.for_card("SKU-0001")
+    assert [(e.action, e.person, e.time.isoformat(), e.from_state, e.to_state, e.field, e.old, e.new)
+            for e in events] == [
+        ("created", "wangli", "2026-11-16T10:00:00+08:00", None, "planning", None, None, "蓝牙耳机"),
+        ("moved", "zhaomin", "2026-11-17T11:30:00+08:00", "planning", "shooting", None, None, None),
+        ("field", "wangli", "2026-11-18T09:15:00+08:00", None, None, "owner", "zhaomin", "chenjing"),
+        ("field", "chenjing", "2026-11-18T09:20:00+08:00", None, None, "price", None, "199"),
+        ("field", "chenjing", "2026-11-18T09:20:00+08:00", None, None, "platforms", None, "[douyin, tmall]"),
+    ]
+    assert lines(board) == [
+        "王丽 新建了 SKU-0001「蓝牙耳机」",
+        "赵敏 把 SKU-0001 从「规划中」移到「拍摄中」",
+        "王丽 把 SKU-0001 从 赵敏 转给 陈静",
+        "陈静 把 SKU-0001 的价格设为 ¥199",
+        "陈静 把 SKU-0001 的平台设为 抖音、天猫",
+    ]
+    assert events[1].subject == "move SKU-0001: 规划中 → 拍摄中"
+    assert events[1].author == "赵敏" and events[1].email == "zhaomin@example.com"
+    assert events[0].type == "sku" and events[3].commit == git(board, "rev-parse", "HEAD")
+
+
+def test_hand_commits_are_understood(board, cli, at):
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "充电宝", "--owner", "zhaomin")
+    path = board / "sku/planning/SKU-0001.md"
+    at("2026-11-17T15:00:00+08:00")
+    text = path.read_text("utf-8")
+    text = text.replace("- [ ] 拍摄", "- [x] 拍摄").replace("- [ ] 主图", "- [x] 主图")
+    text = text.replace("owner: zhaomin", "owner: liuyang")
+    path.write_text(text, "utf-8")
+    hand_commit(board, "拍完了")
+    at("2026-11-18T08:00:00+08:00")
+    (board / "sku/shooting").mkdir(exist_ok=True)
+    git(board, "mv", "sku/planning/SKU-0001.md", "sku/shooting/SKU-0001.md")
+    moved = board / "sku/shooting/SKU-0001.md"
+    moved.write_text(moved.read_text("utf-8").replace("- [x] 主图", "- [ ] 主图") + "\n备注: 等样品\n", "utf-8")
+    hand_commit(board, "挪到拍摄", "Someone Else <else@example.com>")
+    at("2026-11-19T08:00:00+08:00")
+    git(board, "rm", "-q", "sku/shooting/SKU-0001.md")
+    hand_commit(board, "不做了")
+    assert lines(board) == [
+        "王丽 新建了 SKU-0001「充电宝」",
+        "赵敏 把 SKU-0001 从 赵敏 转给 刘洋",
+        "赵敏 勾选了 SKU-0001 的「拍摄」",
+        "赵敏 勾选了 SKU-0001 的「主图」",
+        "Someone Else 把 SKU-0001 从「规划中」移到「拍摄中」",
+        "Someone Else 取消勾选 SKU-0001 的「主图」",
+        "Someone Else 编辑了 SKU-0001",
+        "赵敏 删除了 SKU-0001「充电宝」",
+    ]
+    events = load_history(Board.open(str(board))).for_card("SKU-0001")
+    assert [(e.action, e.person, e.field, e.old, e.new) for e in events[2:4]] == [
+        ("checklist", "zhaomin", "拍摄", " ", "x"), ("checklist", "zhaomin", "主图", " ", "x")]
+    assert events[4].person is None and events[4].email == "else@example.com"
+
+
+def test_forced_move_keeps_its_reason(board, cli, at):
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "wangli")
+    at("2026-11-16T11:00:00+08:00")
+    run(cli, "--as", "wangli", "move", "SKU-0001", "listed", "--force", "--reason", "老板同意先上")
+    assert lines(board)[-1] == "王丽 把 SKU-0001 从「规划中」移到「已上架」(强制:老板同意先上)"
+
+
+def test_the_second_run_reads_only_new_commits(board, cli, at):
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "A", "--owner", "wangli")
+    run(cli, "--as", "wangli", "new", "sku", "B", "--owner", "wangli")
+    first = load_history(Board.open(str(board)))
+    assert first.rebuilt and first.read_commits == 4  # init, roster, two cards
+    again = load_history(Board.open(str(board)))
+    assert (again.read_commits, again.rebuilt, len(again.events)) == (0, False, 2)
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0002", "shooting")
+    third = load_history(Board.open(str(board)))
+    assert (third.read_commits, third.rebuilt) == (1, False)
+    assert [(e.card, e.action) for e in third.events] == [("SKU-0001", "created"), ("SKU-0002", "created"),
+                                                          ("SKU-0002", "moved")]
+
+
+def test_rewritten_history_rebuilds_the_cache(board, cli, at):
+    at("2026-11-16T10:00:00+08:00")
+    for title in ("A", "B", "C"):
+        run(cli, "--as", "wangli", "new", "sku", title, "--owner", "wangli")
+    assert len(load_history(Board.open(str(board))).events) == 3
+    git(board, "reset", "-q", "--hard", "HEAD~2")
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "liuyang", "new", "campaign", "双12", "--owner", "liuyang", "--set", "platform=tmall")
+    history = load_history(Board.open(str(board)))
+    assert history.rebuilt
+    assert [(e.card, e.person) for e in history.events] == [("SKU-0001", "wangli"), ("CMP-0001", "liuyang")]
+    # amend: the last commit is replaced
+    git(board, "commit", "-q", "--amend", "-m", "new CMP-0001: 双12 (amended)")
+    history = load_history(Board.open(str(board)))
+    assert history.rebuilt and history.events[-1].subject == "new CMP-0001: 双12 (amended)"
+
+
+def test_a_board_outside_git_has_no_history(tmp_path, cli):
+    result = cli("--no-commit", "init", str(tmp_path / "plain"))
+    assert result.exit_code == 0
+    board = Board.open(str(tmp_path / "plain"))
+    history = load_history(board)
+    assert history.events == [] and history.recent() == []
+
+
+def test_a_board_in_a_subfolder_of_the_repository(tmp_path, cli, at):
+    repo = tmp_path / "shop"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "README.md").write_text("code\n", "utf-8")
+    git(repo, "add", "README.md")
+    git(repo, "commit", "-q", "-m", "code")
+    at("2026-11-16T10:00:00+08:00")
+    assert cli("init", str(repo / "运营 看板")).exit_code == 0
+    sub = repo / "运营 看板"
+    assert cli("--board", str(sub), "new", "sku", "耳机", "--owner", "me").exit_code == 0
+    assert cli("--board", str(sub), "move", "SKU-0001", "shooting").exit_code == 0
+    board = Board.open(str(sub))
+    history = load_history(board)
+    assert [(e.card, e.action, e.to_state) for e in history.events] == [
+        ("SKU-0001", "created", "planning"), ("SKU-0001", "moved", "shooting")]
+    clear_cache(board)
+    assert load_history(board).rebuilt
