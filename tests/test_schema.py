@@ -4,6 +4,7 @@ the demo board and flag what an editor should underline."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -15,13 +16,16 @@ from mdboard.store import Board
 
 from conftest import REPO, Cli
 
-jsonschema = pytest.importorskip("jsonschema")
-Validator = jsonschema.Draft202012Validator
+
+
+def validator():
+    """jsonschema's 2020-12 validator (a test extra; the structure tests below run without it)."""
+    return pytest.importorskip("jsonschema").Draft202012Validator
 
 
 def errors(schema: dict, data) -> list[str]:
     """Each validation error as `path: validator` (e.g. `owner: anyOf`)."""
-    return sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.validator}" for e in Validator(schema).iter_errors(data))
+    return sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.validator}" for e in validator()(schema).iter_errors(data))
 
 
 @pytest.fixture
@@ -32,6 +36,7 @@ def demo(tmp_path) -> Board:
 
 
 def test_schemas_are_valid_draft_2020_12(demo):
+    Validator = validator()
     Validator.check_schema(config_schema())
     for key in demo.config.types:
         schema = card_schema(demo, key)
@@ -92,8 +97,8 @@ def test_card_schema_is_generated_from_the_config(demo):
     assert props["platforms"]["anyOf"][0]["items"]["enum"] == ["douyin", "tmall", "pdd", "jd"]
     issue = card_schema(demo, "issue")["properties"]
     assert issue["due"]["pattern"].startswith(r"^\d{4}-\d{2}-\d{2}([T ]")
-    assert Validator(issue["due"]).is_valid("2026-11-30 18:00")
-    assert not Validator(issue["due"]).is_valid("2026/11/30 18:00")
+    assert re.match(issue["due"]["pattern"], "2026-11-30 18:00")
+    assert not re.match(issue["due"]["pattern"], "2026/11/30 18:00")
 
 
 def test_schema_command_prints_and_writes(demo, tmp_path):
