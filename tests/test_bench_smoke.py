@@ -1,0 +1,118 @@
+"""The benchmark, small: the generator makes a valid, reproducible board with a real history,
+and one pass of the harness measures every command that exists.
+
+The full run (10,000 cards, 20,000 commits) is `make bench`; this keeps it from rotting.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, git
+from mdboard import cardfile
+
+CARDS, COMMITS = 200, 400
+CORE = {"--help", "ls (cold)", "ls (warm)", "check (cold)", "check (warm)", "mine wangli", "new", "move", "set"}
+
+
+def generate(out: Path, seed: int = 7) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), "--cards", str(CARDS),
+                           "--commits", str(COMMITS), "--seed", str(seed), str(out)],
+                          capture_output=True, text=True)
+
+
+def mdboard(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("mdboard")), *args], cwd=root,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("bench") / "board"
+    proc = generate(root)
+    assert proc.returncode == 0, proc.stderr
+    assert f"{CARDS} cards, {COMMITS} commits" in proc.stdout
+    return root
+
+
+def test_board_has_the_asked_size_and_a_clean_work_tree(big):
+    assert len(list(big.glob("*/*/*.md"))) == CARDS
+    assert git(big, "rev-list", "--count", "HEAD") == str(COMMITS)
+    assert git(big, "status", "--porcelain") == ""
+    assert {p.parent.parent.name for p in big.glob("*/*/*.md")} == {"sku", "campaign", "issue", "asset"}
+
+
+def test_board_checks_clean_even_strict(big):
+    proc = mdboard(big, "check", "--strict")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert f"检查了 {CARDS} 张卡片:0 个错误" in proc.stderr
+
+
+def test_cards_are_written_as_mdboard_writes_them(big):
+    """Parsing a card and writing it again with mdboard's own writer gives the same bytes."""
+    for path in big.glob("*/*/*.md"):
+        text = path.read_text("utf-8")
+        parsed = cardfile.parse(text)
+        assert cardfile.new_card_text(parsed.meta, parsed.body) == text, path
+
+
+def test_history_has_mdboard_commits_with_trailers_and_hand_commits(big):
+    log = git(big, "log", "--format=%an <%ae>%x1f%B%x1e")
+    commits = [c.strip() for c in log.split("\x1e") if c.strip()]
+    assert len(commits) == COMMITS
+    bodies = [c.split("\x1f", 1)[1] for c in commits]
+    actions = {line.split(": ", 1)[1] for b in bodies for line in b.splitlines() if line.startswith("Action: ")}
+    assert {"init", "new", "move", "set", "assign", "edit"} <= actions
+    assert any("Card: " not in b for b in bodies), "some commits are plain hand commits"
+    moves = [b for b in bodies if b.startswith("move ")]
+    assert all("\nFrom: " in b and "\nTo: " in b for b in moves)
+    authors = {c.split("\x1f", 1)[0] for c in commits}
+    assert len(authors) >= 6
+    assert git(big, "log", "--reverse", "--format=%s").splitlines()[0] == "init: mdboard board"
+
+
+def test_same_seed_gives_the_same_commits_and_another_seed_does_not(big, tmp_path):
+    assert generate(tmp_path / "again").returncode == 0
+    assert git(tmp_path / "again", "rev-parse", "HEAD") == git(big, "rev-parse", "HEAD")
+    assert generate(tmp_path / "other", seed=8).returncode == 0
+    assert git(tmp_path / "other", "rev-parse", "HEAD") != git(big, "rev-parse", "HEAD")
+
+
+def test_generator_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "x.txt").write_text("keep me", "utf-8")
+    proc = generate(tmp_path)
+    assert proc.returncode != 0
+    assert "is not empty" in proc.stderr
+    assert (tmp_path / "x.txt").read_text("utf-8") == "keep me"
+
+
+def test_one_pass_of_the_harness_measures_every_command_that_exists(big):
+    head = git(big, "rev-parse", "HEAD")
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--board", str(big), "--runs", "1",
+                           "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert report["board"]["cards"] == CARDS and report["board"]["commits"] == COMMITS
+    assert report["floor"]["status"] == "ok" and report["floor"]["median"] > 0
+    ops = {op["name"]: op for op in report["operations"]}
+    assert CORE <= set(ops)
+    assert {"build (full)", "build (one card changed)", "report (cold)", "report (warm)", "history ID",
+            "standup"} <= set(ops)
+    for name, op in ops.items():
+        assert op["status"] in ("ok", "missing"), (name, op.get("detail"))
+        if op["status"] == "ok":
+            assert op["median"] > 0 and op["rss_mb"] > 0 and op["runs"] == 1, name
+            assert op["floor_ratio"] > 0, name
+        else:
+            assert op["detail"] == "not available yet"
+    assert all(ops[name]["status"] == "ok" for name in CORE)
+    assert ops["--help"]["result"] in ("PASS", "MISS")
+    # the harness measured a clone: the board itself is untouched
+    assert git(big, "rev-parse", "HEAD") == head
+    assert git(big, "status", "--porcelain") == ""
