@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -26,6 +27,8 @@ from .i18n import t
 from .store import Board, atomic_write
 
 LOCK_TIMEOUT = float(os.environ.get("MDBOARD_LOCK_TIMEOUT", "30"))
+STALE_TEMP_SECONDS = 600
+INDEX_LOCK_WAIT = 1.0  # seconds to wait for a running git to release .git/index.lock
 
 
 @dataclass
@@ -39,7 +42,7 @@ class Change:
     renames: dict[str, str] = field(default_factory=dict)  # new path -> old path (content untouched)
 
     def message(self) -> str:
-        lines = [self.subject, ""] + [f"{k}: {_one_line(v)}" for k, v in self.trailers]
+        lines = [_one_line(self.subject), ""] + [f"{k}: {_one_line(v)}" for k, v in self.trailers]
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> dict:
@@ -74,6 +77,7 @@ def board_lock(board: Board, timeout: float | None = None):
                 if time.monotonic() >= deadline:
                     raise LockBusy(t("git.lock_busy"))
                 time.sleep(0.02)
+        _sweep_state_temps(board.state_dir)
         recover(board)
         yield
     finally:
@@ -124,8 +128,16 @@ class GitRepo:
         return self._identity
 
     def trouble(self) -> str | None:
-        """Why committing now would be unsafe, or None."""
+        """Why committing now would be unsafe, or None.
+
+        An `index.lock` is given a moment to go away: a git command that is
+        running right now (an editor's, or the git child of a killed mdboard)
+        holds it for milliseconds; one left by a crashed git stays.
+        """
         gd = self.git_dir
+        deadline = time.monotonic() + INDEX_LOCK_WAIT
+        while (gd / "index.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         if (gd / "index.lock").exists():
             return t("git.index_lock", path=gd / "index.lock")
         if (gd / "MERGE_HEAD").exists():
@@ -139,16 +151,33 @@ class GitRepo:
             return t("git.detached")
         return None
 
-    def commit(self, change: Change) -> str:
+    def ready(self, change: Change) -> dict:
+        """Refuse (GitError) when committing `change` cannot work; else the commit's environment.
+
+        Called before anything is written, so a refused change leaves no trace.
+        """
+        trouble = self.trouble()
+        if trouble:
+            raise GitError(trouble)
+        return self._identity_env(change.author)
+
+    def commit(self, change: Change, env: dict | None = None) -> str:
         """Commit only the change's paths; a user's other staged work stays staged."""
-        paths = sorted(set(change.files) | set(change.renames.values()))
-        env = self._identity_env(change.author)
+        paths = change_paths(change)
+        env = self._identity_env(change.author) if env is None else env
         self.run("add", "-A", "--", *paths)
         args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
         if change.author:
             args.append(f"--author={change.author[0]} <{change.author[1]}>")
         self.run(*args, "--only", "--", *paths, env=env, input=change.message())
         return self.run("rev-parse", "HEAD")
+
+    def unstage(self, paths: list[str]) -> None:
+        """Put the index entries of `paths` back as they are in HEAD (after a failed commit)."""
+        try:
+            self.run("reset", "-q", "--", *paths)
+        except GitError:
+            pass  # the work tree is already restored; a stale index entry shows as a change
 
     def _identity_env(self, author) -> dict:
         """Committer identity: git's own, else the author's; none at all is an error."""
@@ -173,24 +202,62 @@ def commits_enabled(board: Board, no_commit: bool = False) -> bool:
     return not no_commit and board.config.commit and board.git_dir is not None
 
 
+def change_paths(change: Change) -> list[str]:
+    """Every board-relative path a change touches (a move's old and new path)."""
+    return sorted(set(change.files) | set(change.renames.values()))
+
+
 def apply_change(board: Board, change: Change, commit: bool = True) -> str | None:
     """Write the change's files and commit them; returns the commit id (None if not committed).
 
-    The caller holds `board_lock`.
+    The caller holds `board_lock`. Everything that can be refused (paths outside
+    the board, git in the middle of a merge, no identity) is refused before the
+    first byte is written; if the commit itself fails, the files are put back.
     """
+    for rel in change_paths(change):
+        board.check_inside(rel)
     repo = GitRepo.of(board) if commit else None
-    if repo:
-        trouble = repo.trouble()
-        if trouble:
-            raise GitError(trouble)
+    env = repo.ready(change) if repo else None
+    before = _current_bytes(board, change)
     journal = board.state_dir / "journal.json"
     atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit)},
                                      ensure_ascii=False).encode("utf-8"))
     _apply_files(board, change)
-    sha = repo.commit(change) if repo else None
+    sha = None
+    if repo:
+        try:
+            sha = repo.commit(change, env)
+        except GitError:
+            _restore(board, before)
+            repo.unstage(change_paths(change))
+            journal.unlink()
+            board.invalidate()
+            raise
     journal.unlink()
     board.invalidate()
     return sha
+
+
+def _current_bytes(board: Board, change: Change) -> dict[str, bytes | None]:
+    """The bytes each path of the change holds now (None: absent), to undo a failed commit."""
+    out = {}
+    for rel in change_paths(change):
+        try:
+            out[rel] = (board.root / rel).read_bytes()
+        except FileNotFoundError:
+            out[rel] = None
+    return out
+
+
+def _restore(board: Board, before: dict[str, bytes | None]) -> None:
+    """Put every path back to the bytes it held before the change."""
+    for rel, data in before.items():
+        path = board.root / rel
+        if data is None:
+            if path.exists():
+                path.unlink()
+        elif _digest_file(path) != hashlib.sha256(data).hexdigest():
+            atomic_write(path, data)
 
 
 def _apply_files(board: Board, change: Change) -> None:
@@ -231,12 +298,39 @@ def recover(board: Board) -> bool:
     except (ValueError, KeyError, TypeError):
         journal.unlink()  # written atomically, so a broken one never started its change
         return False
+    for rel in change_paths(change):
+        board.check_inside(rel)
+    repo = GitRepo.of(board) if data.get("commit") and board.git_dir is not None else None
+    if repo:
+        trouble = repo.trouble()
+        if trouble:
+            raise GitError(t("git.pending", subject=change.subject, trouble=trouble))
     _apply_files(board, change)
-    if data.get("commit") and board.git_dir is not None:
-        repo = GitRepo.of(board)
-        paths = sorted(set(change.files) | set(change.renames.values()))
-        if repo.run("status", "--porcelain", "--", *paths):
-            repo.commit(change)
+    _sweep_card_temps(board, change)
+    if repo and repo.run("status", "--porcelain", "--", *change_paths(change)):
+        repo.commit(change)
     journal.unlink()
     board.invalidate()
     return True
+
+
+def _sweep_card_temps(board: Board, change: Change) -> None:
+    """Remove the temporary files a killed atomic write of this change left beside its cards."""
+    for rel in change_paths(change):
+        path = board.root / rel
+        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _sweep_state_temps(state_dir: Path) -> None:
+    """Remove temporary files in mdboard's private folder that no running command still writes.
+
+    Journal temps are only written under the lock we hold, so any is stale; cache
+    temps (written without the lock) only once they are old.
+    """
+    now = time.time()
+    for tmp in state_dir.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.name.startswith(".journal.json.") or now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                tmp.unlink()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import CONFIG_NAME, BoardConfig, CardType, load_config
-from .errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError
+from .errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem
 from .i18n import set_language, t
 
 CACHE_VERSION = 3
@@ -101,6 +101,7 @@ class Board:
         self.root = Path(root)
         self._config: BoardConfig | None = None
         self._cards: list[Card] | None = None
+        self._folder_problems: list[Problem] = []
         self.git_dir = find_git_dir(self.root)
 
     @classmethod
@@ -135,6 +136,24 @@ class Board:
     def invalidate(self) -> None:
         self._cards = None
 
+    def folder_problems(self) -> list[Problem]:
+        """Folders the scan refused to enter (symbolic links), as problems for `check`."""
+        self.cards()
+        return list(self._folder_problems)
+
+    def check_inside(self, rel: str) -> Path:
+        """The path of board-relative `rel`; MdboardError if writing there would leave the board.
+
+        Card paths are built from checked names, but a type or state folder (or
+        the card itself) can be a symbolic link to somewhere else.
+        """
+        path = self.root / rel
+        root = self.root.resolve()
+        folder = path.parent.resolve()
+        if (folder != root and root not in folder.parents) or path.is_symlink():
+            raise MdboardError(t("board.outside", path=rel))
+        return path
+
     def _scan(self) -> list[Card]:
         import gc
 
@@ -145,8 +164,9 @@ class Board:
         try:
             cache = _ParseCache(self.state_dir / "parse-cache.pickle")
             cards = []
+            self._folder_problems = []
             for ctype in self.config.types.values():
-                for entry, state in _card_files(self.root / ctype.key):
+                for entry, state in _card_files(self.root, ctype.key, self._folder_problems):
                     rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
                     cards.append(cache.card(entry, rel, ctype.key, state))
             cache.save()
@@ -218,8 +238,16 @@ def check_id(card_id: str) -> str:
     return text
 
 
-def _card_files(type_dir: Path):
-    """(DirEntry, state folder) for each `.md` in a type folder (state "" = loose file)."""
+def _card_files(root: Path, type_key: str, problems: list[Problem]):
+    """(DirEntry, state folder) for each `.md` in a type folder (state "" = loose file).
+
+    Symbolically linked type or state folders are not entered (they may lead out
+    of the board); each one becomes a problem instead.
+    """
+    type_dir = root / type_key
+    if type_dir.is_symlink():
+        problems.append(_symlink_folder(type_key))
+        return
     try:
         entries = list(os.scandir(type_dir))
     except (FileNotFoundError, NotADirectoryError):
@@ -231,8 +259,14 @@ def _card_files(type_dir: Path):
             for sub in os.scandir(entry.path):
                 if sub.name.endswith(".md") and not sub.name.startswith("."):
                     yield sub, entry.name
+        elif entry.is_symlink() and entry.is_dir():
+            problems.append(_symlink_folder(f"{type_key}/{entry.name}"))
         elif entry.name.endswith(".md"):
             yield entry, ""
+
+
+def _symlink_folder(rel: str) -> Problem:
+    return Problem(rel, "", t("board.symlink_folder"), t("board.hint_symlink_folder"))
 
 
 def read_card_bytes(path: Path) -> bytes:
