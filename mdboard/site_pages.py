@@ -1,0 +1,555 @@
+"""Which pages the site has, what each one shows, and what each one depends on.
+
+`SiteData` works the board out once per build (a `CardView` per card, links both
+ways, problems). `plan_pages` turns it into `Page`s: an output path, a key (a hash of
+everything the page shows) and a function that renders it. The builder renders a
+page only when its key changed, so after one card changes only the pages showing
+that card are made again.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Callable
+
+from . import dates
+from .config import BoardConfig, CardType
+from .errors import Problem
+from .fields import display
+from .i18n import t_in
+from .site_render import CardView, Renderer, card_view, digest
+from .store import Board, Card
+from .views import GROUPS
+
+LIST_LIMIT = 40  # rows in the overview's overdue / this-week lists before "more…"
+TILE_LINKS = 6  # related cards shown on a tile
+
+
+@dataclass
+class Page:
+    """One output file: where it goes, what it was made from, how to make it."""
+
+    path: str
+    key: str
+    make: Callable[[], bytes]
+    keep_existing: bool = False  # a broken card: keep its last good page if there is one
+
+
+@dataclass
+class SiteData:
+    """The board worked out once for all pages of one build."""
+
+    board: Board
+    renderer: Renderer
+    fps: dict[str, str]  # card path -> hash of its bytes
+    history: object = None
+    views: dict[str, CardView] = field(default_factory=dict)
+    by_type: dict[str, list[CardView]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    today: date | None = None
+
+    def __post_init__(self):
+        cfg = self.board.config
+        self.today = dates.today(cfg.timezone)
+        seen: dict[str, Card] = {}
+        for card in self.board.cards():
+            if card.id in seen:
+                self.problems.append(Problem(card.path, "", self.text("problem_duplicate", id=card.id,
+                                                                       other=seen[card.id].path),
+                                             self.text("hint_duplicate")))
+                continue
+            seen[card.id] = card
+            view = card_view(cfg, card, self.fps.get(card.path, ""))
+            self.views[card.id] = view
+            if card.error:
+                self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
+            elif not view.state_known:
+                self.problems.append(Problem(card.path, "", self.text("problem_folder", folder=card.state),
+                                             self.text("hint_folder")))
+        for view in self.views.values():
+            for target in view.links:
+                other = self.views.get(target)
+                if other is not None and view.id not in other.backlinks:
+                    other.backlinks.append(view.id)
+        self.by_type = {tk: [] for tk in cfg.types}
+        for view in sorted(self.views.values(), key=_board_order):
+            self.by_type.setdefault(view.card.type, []).append(view)
+
+    @property
+    def cfg(self) -> BoardConfig:
+        return self.board.config
+
+    def text(self, key: str, **values) -> str:
+        return t_in(self.cfg.language, "site." + key, **values)
+
+    def all_key(self) -> str:
+        """A hash of every card and its due status: what the board-wide pages show."""
+        if not hasattr(self, "_all_key"):
+            self._all_key = digest(*(f"{v.id}:{v.fp}:{v.due_key()}" for v in self.views.values()))
+        return self._all_key
+
+    def files_key(self) -> str:
+        """A hash of every card file (for pages that do not change as days pass)."""
+        return digest(*(f"{v.id}:{v.fp}" for v in self.views.values()))
+
+    def open_views(self) -> list[CardView]:
+        """Cards that are not finished, with readable front matter and a known state."""
+        out = []
+        for v in self.views.values():
+            ctype = self.cfg.types.get(v.card.type)
+            if ctype and v.state_known and not v.card.error and v.card.state not in ctype.done_states():
+                out.append(v)
+        return out
+
+
+def _board_order(view: CardView):
+    """Within a column: overdue and soonest due first, undated last, then by ID."""
+    due = view.due.days if view.due else 10 ** 6
+    prefix, _, num = view.id.rpartition("-")
+    return (due, prefix, int(num) if num.isdigit() else 0, view.id)
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+def card_attrs(cfg: BoardConfig, view: CardView) -> dict[str, str]:
+    """The data-* attributes the filter script reads (values escaped by the template)."""
+    return {"data-card": "", "data-id": view.id, "data-type": view.card.type, "data-state": view.card.state,
+            "data-owner": " ".join(view.people), "data-platforms": json.dumps([k for k, _ in view.platforms],
+                                                                               ensure_ascii=False),
+            "data-tags": json.dumps(view.tags, ensure_ascii=False), "data-overdue": "1" if view.overdue else "0",
+            "data-text": view.search_text(cfg)}
+
+
+def filter_options(data: SiteData, views: list[CardView], types: list[CardType]) -> dict:
+    """Choices offered by a page's filter bar: the people, platforms, tags and states on it."""
+    cfg = data.cfg
+    tags = sorted({tag for v in views for tag in v.tags})
+    states: dict[str, str] = {}
+    for ctype in types:
+        for state in ctype.states:
+            states.setdefault(state.key, state.label)
+    return {"owners": [(k, p.name) for k, p in cfg.people.items()],
+            "platforms": list(cfg.platforms.items()), "tags": tags, "states": list(states.items())}
+
+
+# --- tiles -----------------------------------------------------------------------------------
+
+class Tiles:
+    """Card tiles as HTML, cached by what they show; a broken card keeps its last good tile."""
+
+    def __init__(self, data: SiteData, base: str, cache: dict):
+        self.data = data
+        self.base = base
+        self.cache = cache  # (card ID, root) -> (key, html)
+        self.used: set = set()
+        self.dirty = False
+
+    def key(self, view: CardView, root: str) -> str:
+        live = [target in self.data.views for target in view.links]
+        return digest(self.base, root, view.fp, view.due_key(), view.backlinks, live)
+
+    def html(self, view: CardView, root: str):
+        from markupsafe import Markup
+
+        slot = (view.id, root)
+        self.used.add(slot)
+        hit = self.cache.get(slot)
+        key = self.key(view, root)
+        if hit is not None and (hit[0] == key or view.card.error):
+            return Markup(hit[1])
+        html = self.data.renderer.render("tile.html", v=view, root=root, attrs=card_attrs(self.data.cfg, view),
+                                         views=self.data.views, limit=TILE_LINKS)
+        if not view.card.error:
+            self.cache[slot] = (key, html)
+            self.dirty = True
+        return Markup(html)
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callable]) -> list[Page]:
+    """Every page of the site with its key. `base` hashes templates + config; `extras`
+    holds optional pages (report, standup, calendars) by name."""
+    cfg = data.cfg
+    r = data.renderer
+    nav = navigation(data, extras)
+    pages: list[Page] = []
+    day = data.today.isoformat()
+    pages.append(Page("index.html", digest(base, "index", data.all_key(), day, _history_key(data)),
+                      lambda: r.render("overview.html", root="", nav=nav, current="index", today=data.today,
+                                       **overview_context(data, tiles)).encode("utf-8")))
+    for tk, ctype in cfg.types.items():
+        views = data.by_type.get(tk, [])
+        key = digest(base, "type", tk, *(tiles.key(v, "../") for v in views))
+        pages.append(Page(f"types/{tk}.html", key, _lazy(r, "kanban.html", "../", nav, f"type:{tk}", data,
+                                                           lambda tk=tk: kanban_context(data, tiles, tk))))
+    for view in data.views.values():
+        pages.append(card_page(data, base, nav, view))
+    pages += people_pages(data, base, nav, tiles, extras)
+    if timeline_types(cfg):
+        pages.append(Page("timeline.html", digest(base, "timeline", data.all_key(), day),
+                          _lazy(r, "timeline.html", "", nav, "timeline", data, lambda: timeline_context(data))))
+    if asset_types(cfg):
+        pages.append(Page("assets.html", digest(base, "assets", data.all_key()),
+                          _lazy(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles))))
+    if queue_types(cfg):
+        pages.append(Page("queue.html", digest(base, "queue", data.all_key(), day),
+                          _lazy(r, "queue.html", "", nav, "queue", data, lambda: queue_context(data))))
+    for name, make in extras.items():
+        if name.endswith(".html"):
+            pages.append(make(data, base, nav))
+    if "calendar" in extras:
+        pages.append(Page("calendar.ics", digest(base, "ics", data.files_key()), lambda: extras["calendar"](None)))
+    return pages + static_pages(r)
+
+
+def static_pages(r: Renderer) -> list[Page]:
+    """The stylesheet and script, copied as they are."""
+    folder = r.folder / "static"
+    pages = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            content = path.read_bytes()
+            pages.append(Page(f"static/{path.name}", digest(content), lambda content=content: content))
+    return pages
+
+
+def _lazy(r: Renderer, template: str, root: str, nav, current: str, data: SiteData, context: Callable):
+    """A page renderer that works out its context only when the page is really made."""
+    return lambda: r.render(template, root=root, nav=nav, current=current, today=data.today,
+                            **context()).encode("utf-8")
+
+
+def _history_key(data: SiteData) -> str:
+    history = data.history
+    return getattr(history, "head", "") or "" if history is not None else ""
+
+
+def navigation(data: SiteData, extras: dict) -> list[dict]:
+    """The links at the top of every page (href relative to the site root)."""
+    cfg = data.cfg
+    items = [{"id": "index", "href": "index.html", "label": data.text("nav_overview")}]
+    items += [{"id": f"type:{tk}", "href": f"types/{tk}.html", "label": ct.label} for tk, ct in cfg.types.items()]
+    if timeline_types(cfg):
+        items.append({"id": "timeline", "href": "timeline.html", "label": data.text("nav_timeline")})
+    if asset_types(cfg):
+        items.append({"id": "assets", "href": "assets.html", "label": data.text("nav_assets")})
+    if queue_types(cfg):
+        items.append({"id": "queue", "href": "queue.html", "label": data.text("nav_queue")})
+    items.append({"id": "people", "href": "people/index.html", "label": data.text("nav_people")})
+    for name, label in (("report.html", "nav_report"), ("standup.html", "nav_standup")):
+        if name in extras:
+            items.append({"id": name[:-5], "href": name, "label": data.text(label)})
+    return items
+
+
+# --- which types play which part -------------------------------------------------------------
+
+def timeline_types(cfg: BoardConfig) -> list[CardType]:
+    """Types planned by milestones (campaigns): they go on the timeline."""
+    return [ct for ct in cfg.types.values() if ct.milestones]
+
+
+def asset_types(cfg: BoardConfig) -> list[tuple[CardType, str]]:
+    """(type, link field) for types whose cards belong to a timeline card (assets of a campaign)."""
+    planned = {ct.key for ct in timeline_types(cfg)}
+    out = []
+    for ct in cfg.types.values():
+        if ct.key in planned:
+            continue
+        link = next((f.key for f in ct.fields.values() if f.type == "link" and f.to in planned), None)
+        if link:
+            out.append((ct, link))
+    return out
+
+
+def queue_types(cfg: BoardConfig) -> list[CardType]:
+    """Types worked as a queue against the clock (after-sales): their `due` is a date and time."""
+    return [ct for ct in cfg.types.values() if "due" in ct.fields and ct.fields["due"].type == "datetime"]
+
+
+# --- overview --------------------------------------------------------------------------------
+
+def overview_context(data: SiteData, tiles: Tiles) -> dict:
+    """Counts per type and state, overdue and due-this-week lists, recent changes, problems."""
+    cfg = data.cfg
+    types = []
+    for tk, ctype in cfg.types.items():
+        counts = {s.key: 0 for s in ctype.states}
+        for v in data.by_type.get(tk, []):
+            counts[v.card.state] = counts.get(v.card.state, 0) + 1
+        states = [{"key": s.key, "label": s.label, "count": counts[s.key], "wip": s.wip,
+                   "over": bool(s.wip and counts[s.key] > s.wip)} for s in ctype.states]
+        types.append({"key": tk, "label": ctype.label, "states": states, "total": sum(counts.values())})
+    open_views = sorted(data.open_views(), key=_board_order)
+    overdue = [v for v in open_views if v.group == "overdue"]
+    week = [v for v in open_views if v.group in ("today", "week")]
+    listed = overdue[:LIST_LIMIT] + week[:LIST_LIMIT]
+    return {"types": types, "overdue": overdue[:LIST_LIMIT], "overdue_total": len(overdue),
+            "week": week[:LIST_LIMIT], "week_total": len(week), "problems": data.problems,
+            "attrs": {v.id: card_attrs(cfg, v) for v in listed},
+            "filters": filter_options(data, listed, list(cfg.types.values())),
+            "recent": recent_changes(data), "title": cfg.title}
+
+
+def recent_changes(data: SiteData, n: int = 15) -> list[dict]:
+    """The last changes from git history (when the history module is available)."""
+    if data.history is None:
+        return []
+    from .history import describe
+
+    out = []
+    for event in data.history.recent(n):
+        out.append({"time": event.time, "text": describe(event, data.board), "card": event.card,
+                    "known": event.card in data.views})
+    return out
+
+
+# --- kanban ----------------------------------------------------------------------------------
+
+def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
+    """A type's columns: state label, count, WIP limit (flagged when exceeded) and tiles."""
+    ctype = data.cfg.types[tk]
+    views = data.by_type.get(tk, [])
+    columns = []
+    for state in ctype.states:
+        members = [v for v in views if v.card.state == state.key]
+        columns.append({"key": state.key, "label": state.label, "count": len(members), "wip": state.wip,
+                        "over": bool(state.wip and len(members) > state.wip), "done": state.key in ctype.done_states(),
+                        "tiles": [tiles.html(v, "../") for v in members]})
+    stray = [v for v in views if not v.state_known]
+    if stray:
+        columns.append({"key": "", "label": data.text("unknown_folder"), "count": len(stray), "wip": None,
+                        "over": False, "done": False, "tiles": [tiles.html(v, "../") for v in stray]})
+    return {"ctype": ctype, "columns": columns, "total": len(views),
+            "filters": filter_options(data, views, [ctype])}
+
+
+# --- card pages ------------------------------------------------------------------------------
+
+def card_page(data: SiteData, base: str, nav, view: CardView) -> Page:
+    """A card's own page: every field, the body, linked cards both ways, its history."""
+    related = sorted(set(view.links) | set(view.backlinks))
+    related_keys = [f"{i}:{data.views[i].fp if i in data.views else '-'}" for i in related]
+    events = data.history.for_card(view.id) if data.history is not None else []
+    key = digest(base, "card", view.fp, view.due_key(), related_keys, [getattr(e, "commit", "") for e in events])
+    render = _lazy(data.renderer, "card.html", "../", nav, f"type:{view.card.type}", data,
+                   lambda: card_context(data, view, events))
+    return Page(f"cards/{view.id}.html", key, render, keep_existing=bool(view.card.error))
+
+
+def card_context(data: SiteData, view: CardView, events) -> dict:
+    """The card page's table rows, rendered body, links and history."""
+    board, cfg = data.board, data.cfg
+    ctype = cfg.types[view.card.type]
+    body = None
+    if not view.card.error:
+        from .errors import MdboardError
+        from .site_render import body_of
+
+        try:
+            body = data.renderer.markdown(body_of(board.read_text(view.card)))
+        except (MdboardError, OSError, UnicodeDecodeError):
+            body = None
+    links_out = [(fd.label, [_ref(data, x) for x in _values(view.card.meta.get(fd.key))])
+                 for fd in ctype.fields.values() if fd.type in ("link", "links") and view.card.meta.get(fd.key)]
+    links_in = [_ref(data, i) for i in view.backlinks]
+    history = []
+    if events:
+        from .history import describe
+
+        history = [{"time": e.time, "text": describe(e, board), "card": e.card, "known": False} for e in events]
+    return {"v": view, "ctype": ctype, "rows": field_rows(data, view.card, ctype), "body": body,
+            "links_out": links_out, "links_in": links_in, "history": history}
+
+
+def _values(value) -> list:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _ref(data: SiteData, card_id) -> dict:
+    """A linked card as the pages show it: ID, title, state; `missing` when it does not exist."""
+    view = data.views.get(card_id) if isinstance(card_id, str) else None
+    if view is None:
+        return {"id": str(card_id), "missing": True}
+    return {"id": view.id, "title": view.title, "state": view.state_label, "type": view.type_label,
+            "countdown": view.countdown, "overdue": view.overdue, "missing": False}
+
+
+def field_rows(data: SiteData, card: Card, ctype: CardType) -> list[dict]:
+    """One row per field (configured ones first, then any other key), each value in parts."""
+    cfg = data.cfg
+    rows = []
+    for fd in ctype.fields.values():
+        if fd.key == "title":
+            continue
+        rows.append({"label": fd.label, "key": fd.key, "parts": value_parts(data, fd, card.meta.get(fd.key))})
+    for key, value in card.meta.items():
+        if key not in ctype.fields and key != "title":
+            rows.append({"label": key, "key": key, "parts": [_part(_plain(value))] if value not in (None, "") else []})
+    return rows
+
+
+def value_parts(data: SiteData, fd, value) -> list[dict]:
+    """A field value as pieces of text, each maybe a link, a date or a badge."""
+    cfg = data.cfg
+    if value is None or value == "" or value == []:
+        return []
+    items = value if isinstance(value, list) else [value]
+    kind = fd.type
+    parts = []
+    for item in items:
+        if kind in ("person", "people") and isinstance(item, str):
+            parts.append(_part(cfg.person_name(item), href=f"../people/{item}.html" if item in cfg.people else None))
+        elif kind in ("platform", "platforms"):
+            parts.append(_part(cfg.platforms.get(item, _plain(item)), badge=True))
+        elif kind in ("link", "links"):
+            ref = _ref(data, item)
+            parts.append(_part(f"{ref['id']} {ref.get('title', '')}".strip(), missing=ref["missing"],
+                               href=None if ref["missing"] else f"{quote(ref['id'])}.html"))
+        elif kind in ("date", "datetime") and isinstance(item, str):
+            parts.append(_part(data.renderer.dates.long(item), datetime=item))
+        elif kind == "tags":
+            parts.append(_part(_plain(item), tag=True))
+        elif isinstance(item, (dict, list)):
+            parts.append(_part(_plain(item)))
+        else:
+            parts.append(_part(display(fd, item, cfg)))
+    return parts
+
+
+def _part(text: str, href: str | None = None, datetime: str | None = None, badge: bool = False,
+          tag: bool = False, missing: bool = False) -> dict:
+    """One piece of a field value for the `parts` macro (every key present)."""
+    return {"text": text, "href": href, "datetime": datetime, "badge": badge, "tag": tag, "missing": missing}
+
+
+def _plain(value) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict) -> list[Page]:
+    """A page per person (their cards by due group) and the team page (everyone's load)."""
+    cfg = data.cfg
+    groups = person_groups(data)
+    pages = []
+    for key in cfg.people:
+        mine = groups.get(key, {g: [] for g in GROUPS})
+        page_key = digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}" for g in GROUPS for v in mine[g]))
+        pages.append(Page(f"people/{key}.html", page_key,
+                          _lazy(data.renderer, "person.html", "../", nav, "people", data,
+                                lambda key=key, mine=mine: {"person": cfg.people[key], "groups": [
+                                    (g, data.text("group_" + g), [tiles.html(v, "../") for v in mine[g]])
+                                    for g in GROUPS], "total": sum(len(x) for x in mine.values()),
+                                    "calendar": "calendar" in extras})))
+        if "calendar" in extras:
+            cards_key = digest(*(v.fp for g in GROUPS for v in mine[g]))
+            pages.append(Page(f"people/{key}.ics", digest(base, "ics", key, cards_key, data.files_key()),
+                              lambda key=key: extras["calendar"](key)))
+    pages.append(Page("people/index.html", digest(base, "team", data.all_key()),
+                      _lazy(data.renderer, "team.html", "../", nav, "people", data,
+                            lambda: team_context(data, groups))))
+    return pages
+
+
+def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
+    """person -> due group -> their open cards, soonest first (one pass over the board)."""
+    out: dict[str, dict[str, list[CardView]]] = {}
+    for view in sorted(data.open_views(), key=_board_order):
+        for person in dict.fromkeys(view.people):
+            out.setdefault(person, {g: [] for g in GROUPS})[view.group].append(view)
+    return out
+
+
+def team_context(data: SiteData, groups) -> dict:
+    """Each person's load: open cards, overdue, due today, this week, and per type."""
+    cfg = data.cfg
+    rows = []
+    for key, person in cfg.people.items():
+        mine = groups.get(key, {g: [] for g in GROUPS})
+        everything = [v for g in GROUPS for v in mine[g]]
+        by_type = {tk: sum(1 for v in everything if v.card.type == tk) for tk in cfg.types}
+        rows.append({"key": key, "name": person.name, "roles": person.roles, "open": len(everything),
+                     "overdue": len(mine["overdue"]), "today": len(mine["today"]), "week": len(mine["week"]),
+                     "by_type": by_type})
+    most = max([row["open"] for row in rows] + [1])
+    for row in rows:
+        row["share"] = round(100 * row["open"] / most)
+    return {"rows": rows, "types": list(cfg.types.values())}
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+def timeline_context(data: SiteData) -> dict:
+    """Campaign rows on a shared time axis: windows as bars, deadlines as marks, a today line."""
+    from .site_charts import timeline_layout
+
+    return timeline_layout(data)
+
+
+# --- asset pool and queue --------------------------------------------------------------------
+
+def assets_context(data: SiteData, tiles: Tiles) -> dict:
+    """Assets grouped by the campaign they belong to, each group split by state."""
+    cfg = data.cfg
+    sections = []
+    for ctype, link in asset_types(cfg):
+        views = data.by_type.get(ctype.key, [])
+        by_owner: dict[str, list[CardView]] = {}
+        for v in views:
+            target = v.card.meta.get(link)
+            by_owner.setdefault(target if isinstance(target, str) and target in data.views else "", []).append(v)
+        order = sorted(by_owner, key=lambda k: (k == "", _board_order(data.views[k]) if k else ()))
+        groups = []
+        for target in order:
+            members = by_owner[target]
+            states = [{"label": s.label, "key": s.key,
+                       "tiles": [tiles.html(v, "") for v in members if v.card.state == s.key]} for s in ctype.states]
+            groups.append({"ref": _ref(data, target) if target else None, "count": len(members), "states": states})
+        sections.append({"ctype": ctype, "groups": groups, "total": len(views)})
+    all_views = [v for ct, _ in asset_types(cfg) for v in data.by_type.get(ct.key, [])]
+    return {"sections": sections,
+            "filters": filter_options(data, all_views, [ct for ct, _ in asset_types(cfg)])}
+
+
+def queue_context(data: SiteData) -> dict:
+    """Open after-sales cards sorted by time left to their due time, most urgent first."""
+    cfg = data.cfg
+    now = dates.now(cfg.timezone)
+    sections = []
+    for ctype in queue_types(cfg):
+        done = ctype.done_states()
+        rows = []
+        for v in data.by_type.get(ctype.key, []):
+            if v.card.error or v.card.state in done:
+                continue
+            moment = dates.when(v.card.meta.get("due"), cfg.timezone) if v.card.meta.get("due") else None
+            left = (moment - now).total_seconds() / 3600 if moment else None
+            rows.append({"v": v, "hours": left, "left": _time_left(data, left), "attrs": card_attrs(cfg, v),
+                         "extra": [(fd.label, display(fd, v.card.meta.get(fd.key), cfg))
+                                   for fd in ctype.fields.values() if fd.type == "enum"]})
+        rows.sort(key=lambda row: (row["hours"] is None, row["hours"] if row["hours"] is not None else 0, row["v"].id))
+        enum_labels = [fd.label for fd in ctype.fields.values() if fd.type == "enum"]
+        sections.append({"ctype": ctype, "rows": rows, "enum_labels": enum_labels})
+    views = [row["v"] for s in sections for row in s["rows"]]
+    return {"sections": sections, "filters": filter_options(data, views, queue_types(cfg))}
+
+
+def _time_left(data: SiteData, hours: float | None) -> str:
+    """还剩 5 小时 / 逾期 2 天 … for the queue, in hours when under a day."""
+    if hours is None:
+        return ""
+    if abs(hours) < 24:
+        n = max(1, round(abs(hours)))
+        return data.text("hours_left", n=n) if hours >= 0 else data.text("hours_over", n=n)
+    n = round(abs(hours) / 24)
+    return data.text("days_left", n=n) if hours >= 0 else data.text("days_over", n=n)

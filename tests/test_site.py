@@ -1,0 +1,205 @@
+"""`mdboard build`: every page of the demo board, incremental rebuilds, broken cards, safe output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, Cli, git
+from mdboard.site import SiteBuilder, build_site
+from mdboard.site_render import make_markdown, safe_link
+from mdboard.store import Board
+
+
+def copy_demo(tmp_path: Path) -> Path:
+    """The bundled demo board in its own fresh repository (one commit)."""
+    root = tmp_path / "demo"
+    shutil.copytree(REPO / "board", root)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "demo board")
+    return root
+
+
+@pytest.fixture
+def demo(tmp_path) -> Path:
+    return copy_demo(tmp_path)
+
+
+def site_files(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+
+
+def test_build_writes_every_page_of_the_demo_board(demo):
+    result = Cli(demo)("build")
+    assert result.exit_code == 0, result.output
+    out = demo / "_site"
+    assert f"网站已生成:{out}" in result.output
+    files = site_files(out)
+    board = Board(demo)
+    cards = board.cards()
+    assert len(cards) == 47
+    for card in cards:
+        assert f"cards/{card.id}.html" in files
+    for tk in board.config.types:
+        assert f"types/{tk}.html" in files
+    for person in board.config.people:
+        assert f"people/{person}.html" in files
+        assert f"people/{person}.ics" in files
+    for page in ("index.html", "people/index.html", "timeline.html", "assets.html", "queue.html",
+                 "calendar.ics", "static/board.css", "static/board.js"):
+        assert page in files
+    assert not any(name.endswith(".tmp") for name in files)
+    sku = (out / "types/sku.html").read_text("utf-8")
+    assert "声迈 S1 Pro 主动降噪真无线蓝牙耳机" in sku
+    assert 'href="../cards/SKU-0001.html"' in sku
+    assert "规划中" in sku and "逾期 2 天" in sku and "今天到期" in sku
+
+
+def test_build_is_idempotent_and_says_so_in_json(demo):
+    cli = Cli(demo)
+    first = json.loads(cli("build", "--json").output)
+    assert first["pages"] == len(first["written"]) > 70
+    second = cli.proc("build", "--json")
+    assert second.returncode == 0, second.stderr
+    report = json.loads(second.stdout)
+    assert report["written"] == [] and report["removed"] == [] and report["problems"] == []
+    assert report["pages"] == first["pages"]
+
+
+def test_second_build_after_one_card_changes_rewrites_only_its_pages(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    before = {p: p.stat().st_mtime_ns for p in (demo / "_site").rglob("*.html")}
+    result = cli("set", "SKU-0006", "title=磁吸充电宝 新标题")
+    assert result.exit_code == 0, result.output
+    report = json.loads(cli.proc("build", "--json").stdout)
+    # its page, its type's board, the overview (it is due this week, and recent changes),
+    # its owner's page and calendar, the board calendar, and the pages of the cards linking to it
+    assert sorted(report["written"]) == sorted([
+        "cards/SKU-0006.html", "types/sku.html", "index.html", "people/wangli.html", "people/wangli.ics",
+        "calendar.ics", "cards/CMP-0003.html", "cards/MAT-0006.html", "cards/MAT-0003.html"])
+    assert "磁吸充电宝 新标题" in (demo / "_site/cards/CMP-0003.html").read_text("utf-8")
+    untouched = demo / "_site/types/campaign.html"
+    assert untouched.stat().st_mtime_ns == before[untouched]
+
+
+def test_rebuild_in_process_after_a_move(demo):
+    board = Board.open(str(demo))
+    builder = SiteBuilder(board)
+    builder.build_all()
+    card = board.get("SKU-0016")
+    Cli(demo)("move", "SKU-0016", "shooting")
+    report = builder.rebuild({card.path, "sku/shooting/SKU-0016.md"})
+    assert "types/sku.html" in report.written and "cards/SKU-0016.html" in report.written
+    assert "types/campaign.html" not in report.written
+    page = (demo / "_site/types/sku.html").read_text("utf-8")
+    shooting = page.split('data-column="shooting"')[1].split('data-column="content"')[0]
+    assert "SKU-0016" in shooting
+
+
+def test_deleted_card_page_is_removed(demo):
+    build_site(Board.open(str(demo)))
+    card = next(demo.glob("sku/*/SKU-0018.md"))
+    card.unlink()
+    report = build_site(Board.open(str(demo)))
+    assert report.removed == ["cards/SKU-0018.html"]
+    assert not (demo / "_site/cards/SKU-0018.html").exists()
+
+
+def test_broken_card_keeps_last_good_page_and_is_reported(demo):
+    cli = Cli(demo)
+    cli("build")
+    page = demo / "_site/cards/SKU-0016.html"
+    good = page.read_text("utf-8")
+    card = next(demo.glob("sku/*/SKU-0016.md"))
+    card.write_text("---\ntitle: [unclosed\n---\n", "utf-8")
+    result = cli.proc("build")
+    assert result.returncode == 0, result.stderr
+    assert "警告:sku/planning/SKU-0016.md:" in result.stderr
+    assert page.read_text("utf-8") == good
+    overview = (demo / "_site/index.html").read_text("utf-8")
+    assert "1 个文件有问题" in overview and "sku/planning/SKU-0016.md" in overview
+    sku = (demo / "_site/types/sku.html").read_text("utf-8")
+    assert "声迈 Type-C 转 3.5mm 耳机转接头" in sku  # its last good tile
+
+
+def test_broken_card_without_a_good_page_shows_the_problem(board):
+    (board / "sku/planning/SKU-0001.md").write_text("---\ntitle: x\nowner: [\n---\nbody\n", "utf-8")
+    report = build_site(Board.open(str(board)))
+    assert [p.path for p in report.problems] == ["sku/planning/SKU-0001.md"]
+    page = (board / "_site/cards/SKU-0001.html").read_text("utf-8")
+    assert "这张卡片有问题" in page and "sku/planning/SKU-0001.md" in page
+
+
+def test_output_folder_may_not_hold_the_board(demo, tmp_path):
+    cli = Cli(demo)
+    for target in (".", "..", "sku/out", ".git/site"):
+        result = cli.proc("build", "-o", target)
+        assert result.returncode == 1, target
+        assert result.stderr.startswith("错误:输出文件夹"), result.stderr
+        assert "Traceback" not in result.stderr
+    assert not (demo / "index.html").exists()
+    elsewhere = tmp_path / "public"
+    result = cli.proc("build", "-o", str(elsewhere))
+    assert result.returncode == 0, result.stderr
+    assert (elsewhere / "index.html").is_file() and not (demo / "_site").exists()
+
+
+def test_english_board_speaks_english(cli, board):
+    cfg = board / "mdboard.yaml"
+    cfg.write_text(cfg.read_text("utf-8").replace("language: zh-CN", "language: en"), "utf-8")
+    git(board, "commit", "-qam", "english")
+    cli("new", "sku", "Phone case", "--owner", "wangli", "--due", "2026-11-27")
+    result = cli("build")
+    assert result.exit_code == 0
+    assert result.output.startswith("Site built:")
+    page = (board / "_site/types/sku.html").read_text("utf-8")
+    assert '<html lang="en">' in page and "2 days left" in page and "Clear filters" in page
+    card = (board / "_site/cards/SKU-0001.html").read_text("utf-8")
+    assert "Nov 27, 2026" in card
+
+
+HOSTILE = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+
+
+def test_hostile_text_is_escaped_everywhere(board):
+    card = board / "sku/planning/SKU-0001.md"
+    card.write_text(
+        "---\n"
+        f"title: '{HOSTILE}'\n"
+        "owner: wangli\n"
+        f"category: \"javascript:alert(1)\"\n"
+        f"tags: ['{HOSTILE}', '<!--']\n"
+        "---\n"
+        f"{HOSTILE}\n\n[click](javascript:alert(1)) [d](data:text/html,<script>alert(1)</script>)\n"
+        "<!-- comment --> [ok](https://example.com)\n", "utf-8")
+    build_site(Board.open(str(board)))
+    for name in ("cards/SKU-0001.html", "types/sku.html", "people/wangli.html"):
+        html = (board / "_site" / name).read_text("utf-8")
+        assert "<script>window" not in html and "<img src=x" not in html, name
+        assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html, name
+    page = (board / "_site/cards/SKU-0001.html").read_text("utf-8")
+    assert 'href="javascript:' not in page and 'href="data:' not in page
+    assert "&lt;!-- comment --&gt;" in page
+    assert '<a href="https://example.com" rel="noopener noreferrer">ok</a>' in page
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://example.com", True), ("http://a", True), ("mailto:a@b.c", True), ("../x.html", True),
+    ("#top", True), ("javascript:alert(1)", False), ("JavaScript:alert(1)", False), (" javascript:x", False),
+    ("java\tscript:x", False), ("data:text/html,x", False), ("vbscript:x", False), ("file:///etc/passwd", False),
+])
+def test_only_safe_link_schemes(url, ok):
+    assert safe_link(url) is ok
+
+
+def test_markdown_escapes_html_and_shows_task_boxes():
+    md = make_markdown()
+    html = md.render("- [ ] 拍摄\n- [x] 主图\n\n<b>x</b> ![p](https://tracker.example/p.gif)\n")
+    assert "☐ 拍摄" in html and "☑ 主图" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<img" not in html and 'href="https://tracker.example/p.gif"' in html
