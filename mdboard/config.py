@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CardSyntaxError, ConfigError, Problem
-from .i18n import LANGUAGES, t
+from .i18n import LANGUAGES, t, t_in
 
 CONFIG_NAME = "mdboard.yaml"
 FIELD_TYPES = ("text", "number", "money", "bool", "date", "datetime", "person", "people",
@@ -246,6 +246,9 @@ def parse_config(data) -> BoardConfig:
     platforms = {str(k): str(v) for k, v in r.mapping(data.get("platforms"), "platforms").items()}
     people = _people(r, data.get("people"))
     types = _types(r, data.get("types"), platforms)
+    for ct in types.values():  # the built-in title label speaks the board's language, not the caller's
+        if ct.fields["title"].label == t("fields.title"):
+            ct.fields["title"].label = t_in(language, "fields.title")
     if not types and "types" not in [p.field.split(".")[0] for p in r.problems]:
         r.bad("types", t("config.no_types"), t("config.hint_types"))
     commit = data.get("commit", True)
