@@ -487,12 +487,13 @@ class _Importer:
         state = self._state(row, ctype, state_text, card.state)
         if state is None:
             return None
-        text = self.board.read_text(card)
-        new_text, changes = text, []
-        for key, value in values.items():
+        changed = {k: v for k, v in values.items() if not same_value(ctype.fields[k], card.meta.get(k), v)}
+        if not changed and state == card.state:
+            return RowPlan(row, "same", card, "", [], card)  # nothing to read or write
+        new_text = self.board.read_text(card)
+        changes = []
+        for key, value in changed.items():
             fd = ctype.fields[key]
-            if same_value(fd, card.meta.get(key), value):
-                continue
             try:
                 new_text = cardfile.set_field(new_text, key, value)
             except CardSyntaxError as exc:
@@ -503,7 +504,7 @@ class _Importer:
             changes.append((self._column(ctype, "state"), _state_label(ctype, card.state), _state_label(ctype, state)))
         parsed = cardfile.parse(new_text)
         after = Card(card.id, card.type, state, f"{card.type}/{state}/{card.id}.md", parsed.meta, parsed.checklist)
-        action = "move" if state != card.state else "update" if changes else "same"
+        action = "move" if state != card.state else "update"
         return RowPlan(row, action, after, new_text, changes, card)
 
     def _column(self, ctype: CardType, key: str) -> str:

@@ -331,3 +331,27 @@ def test_demo_board_edited_in_excel_changes_only_the_edited_cells(demo):
     diff = git(root, "diff", "HEAD~1", "HEAD", "--stat")
     assert diff.splitlines()[-1].strip() == "1 file changed, 1 insertion(+), 1 deletion(-)"
     assert f"{target[0]}.md" in diff
+
+
+def test_english_board_round_trip(tmp_path):
+    from click.testing import CliRunner
+
+    from mdboard.cli import main
+
+    root = tmp_path / "en"
+    assert CliRunner().invoke(main, ["init", str(root), "--lang", "en", "--title", "Shop"]).exit_code == 0
+    cli = Cli(root)
+    assert cli("new", "sku", "Wool coat", "--owner", "me", "--due", "2026-12-03", "--set", "platforms=tmall,jd",
+               "--set", "tags=winter,hot", "--set", "price_approved=yes").exit_code == 0
+    assert cli("new", "issue", "Late parcel", "--owner", "me", "--due", "2026-11-30 18:00", "--set", "platform=pdd",
+               "--set", "order_no=889", "--set", "problem=shipping").exit_code == 0
+    exported = cli("export", "csv", "--type", "sku")
+    assert read_csv(exported.stdout_bytes) == [
+        ["ID", "State", "Title", "Owner", "Due", "Platforms", "Price", "Price approved", "Category", "Tags"],
+        ["SKU-0001", "Planning", "Wool coat", "Me", "2026-12-03", "Tmall, JD", "", "yes", "", "winter, hot"]]
+    assert cli("export", "csv", "-o", "all.csv").exit_code == 0
+    before = commits(root)
+    result = cli("import", "csv", "all.csv", "--apply")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "Nothing to change"
+    assert commits(root) == before
