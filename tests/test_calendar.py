@@ -156,3 +156,21 @@ def test_english_board_and_timed_windows(tmp_path):
     assert live.decoded("dtstart") == datetime(2026, 11, 27, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert live.decoded("dtend") - live.decoded("dtstart") == timedelta(hours=28)
     assert str(live["description"]).startswith("ID: CMP-0001\nState: Planned")
+
+
+def test_demo_board_feed_parses_with_both_parsers(tmp_path):
+    import shutil
+
+    from conftest import REPO
+
+    root = tmp_path / "demo"
+    shutil.copytree(REPO / "board", root)
+    board = Board.open(str(root))
+    data = board_calendar(board)
+    by_icalendar = events(data)
+    by_vobject = [e.uid.value for e in vobject.readOne(data.decode("utf-8")).vevent_list]
+    assert sorted(by_vobject) == sorted(by_icalendar)
+    assert len(by_vobject) == len(set(by_vobject)) > 40
+    dated_cards = {c.id for c in board.cards() if c.meta.get("due") or c.meta.get("signup_end")}
+    assert dated_cards <= {uid.split("-due@")[0].split("-signup@")[0] for uid in by_icalendar}
+    assert board_calendar(Board.open(str(root))) == data

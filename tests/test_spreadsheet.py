@@ -43,7 +43,7 @@ def demo(tmp_path) -> Cli:
 
 # --- import: encodings, separators, headers -----------------------------------------
 
-@pytest.mark.parametrize("encoding,sep", [("gb18030", ","), ("utf-8-sig", ","), ("utf-8", "\t"),
+@pytest.mark.parametrize("encoding,sep", [("gb18030", ","), ("utf-8-sig", ","), ("utf-8", "\t"), ("utf-8", ";"),
                                           ("utf-16", "\t")])
 def test_import_reads_excel_encodings_and_separators(board, cli, encoding, sep):
     path = sheet(board, "上新.csv", NEW_SHEET.replace(",", sep), encoding)
