@@ -1,0 +1,163 @@
+"""Retrospective figures from a known history: lead and cycle time, time in state, throughput, late share."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mdboard.history import load_history
+from mdboard.report import compute_report, percentile
+from mdboard.store import Board
+
+from conftest import git
+
+
+def _at(monkeypatch, moment: str) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_DATE", moment + "+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", moment + "+08:00")
+
+
+def _ok(cli, *args):
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def build_shop(root, cli, monkeypatch) -> None:
+    """Two weeks of a small shop's work, every commit at a known time ("now" is 2026-11-25 09:00, a Wednesday).
+
+    SKU-0001 liuyang: new 11-10 10:00, shooting 11-11 10:00, content 11-12 10:00 (no price: blocked)
+    SKU-0002 zhaomin: new 11-16 10:00, shooting 11-17 10:00, content 11-18 10:00, review 11-19 10:00,
+             checklist ticked by hand 11-20 10:00, listed 11-21 10:00 (due 11-20: late)
+    SKU-0003 chenjing: new 11-17 10:00, shooting 11-19 10:00, content 11-19 22:00, review 11-20 10:00,
+             listed (forced) 11-23 10:00 (due 11-30: on time)
+    SKU-0004 zhaomin: new 11-18 10:00, shooting 11-20 10:00 (due 11-24: overdue)
+    SKU-0005 chenjing: new 11-24 15:00 (due today)
+    AS-0001 sunli: new 11-20 10:00, following 11-20 14:00, resolved 11-21 10:00 (due 11-21 18:00), archived 11-22 10:00
+    AS-0002 sunli: new 11-22 10:00, resolved 11-24 10:00 (due 11-23 12:00: late)
+    AS-0003 sunli: new 11-24 09:30 (due 11-26 10:00)
+    """
+    def step(moment, *args):
+        _at(monkeypatch, moment)
+        _ok(cli, *args)
+
+    issue = ["--set", "platform=tmall", "--set", "problem=物流"]
+    step("2026-11-10T10:00:00", "--as", "liuyang", "new", "sku", "数据线", "--owner", "liuyang")
+    step("2026-11-11T10:00:00", "--as", "liuyang", "move", "SKU-0001", "shooting")
+    step("2026-11-12T10:00:00", "--as", "liuyang", "move", "SKU-0001", "content")
+    step("2026-11-16T10:00:00", "--as", "wangli", "new", "sku", "蓝牙耳机", "--owner", "zhaomin", "--due", "2026-11-20")
+    step("2026-11-17T10:00:00", "--as", "zhaomin", "move", "SKU-0002", "shooting")
+    step("2026-11-17T10:00:00", "--as", "chenjing", "new", "sku", "充电宝", "--owner", "chenjing", "--due", "2026-11-30")
+    step("2026-11-18T10:00:00", "--as", "zhaomin", "move", "SKU-0002", "content")
+    step("2026-11-18T10:00:00", "--as", "wangli", "new", "sku", "智能手表", "--owner", "zhaomin", "--due", "2026-11-24")
+    step("2026-11-18T12:00:00", "--as", "chenjing", "set", "SKU-0002", "price=199", "platforms=douyin")
+    step("2026-11-19T10:00:00", "--as", "chenjing", "move", "SKU-0002", "review")
+    step("2026-11-19T10:00:00", "--as", "chenjing", "move", "SKU-0003", "shooting")
+    step("2026-11-19T22:00:00", "--as", "chenjing", "move", "SKU-0003", "content")
+    step("2026-11-20T10:00:00", "--as", "chenjing", "move", "SKU-0003", "review", "--force", "--reason", "先审")
+    step("2026-11-20T10:00:00", "--as", "zhaomin", "move", "SKU-0004", "shooting")
+    step("2026-11-20T10:00:00", "--as", "sunli", "new", "issue", "物流破损", "--owner", "sunli",
+         "--due", "2026-11-21 18:00", "--set", "order_no=A1", *issue)
+    step("2026-11-20T10:00:00", "--as", "wangli", "set", "SKU-0002", "price_approved=true")
+    _at(monkeypatch, "2026-11-20T10:00:00")
+    card = root / "sku/review/SKU-0002.md"
+    card.write_text(card.read_text("utf-8").replace("- [ ]", "- [x]"), "utf-8")
+    git(root, "commit", "-q", "-am", "清单都做完了", "--author=赵敏 <zhaomin@example.com>")
+    step("2026-11-20T14:00:00", "--as", "sunli", "move", "AS-0001", "following")
+    step("2026-11-21T09:00:00", "--as", "sunli", "set", "AS-0001", "resolution=补发")
+    step("2026-11-21T10:00:00", "--as", "sunli", "move", "AS-0001", "resolved")
+    step("2026-11-21T10:00:00", "--as", "wangli", "move", "SKU-0002", "listed")
+    step("2026-11-22T10:00:00", "--as", "sunli", "move", "AS-0001", "archived")
+    step("2026-11-22T10:00:00", "--as", "sunli", "new", "issue", "少发配件", "--owner", "sunli",
+         "--due", "2026-11-23 12:00", "--set", "order_no=A2", *issue)
+    step("2026-11-23T10:00:00", "--as", "wangli", "move", "SKU-0003", "listed", "--force", "--reason", "大促先上")
+    step("2026-11-24T09:30:00", "--as", "sunli", "new", "issue", "退货未到", "--owner", "sunli",
+         "--due", "2026-11-26 10:00", "--set", "order_no=A3", *issue)
+    step("2026-11-24T09:50:00", "--as", "sunli", "set", "AS-0002", "resolution=补寄配件")
+    step("2026-11-24T10:00:00", "--as", "sunli", "move", "AS-0002", "resolved")
+    step("2026-11-24T15:00:00", "--as", "chenjing", "new", "sku", "快充头", "--owner", "chenjing", "--due", "2026-11-25")
+
+
+@pytest.fixture
+def shop(board, cli, monkeypatch):
+    build_shop(board, cli, monkeypatch)
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    return board
+
+
+def test_percentile_interpolates_between_ranks():
+    assert percentile([], 0.5) is None
+    assert percentile([3.0], 0.85) == 3.0
+    assert percentile([1.0, 2.0], 0.5) == 1.5
+    assert percentile([0.75, 1.0, 1.0, 2.0, 2.0], 0.85) == 2.0
+    assert percentile([10.0, 0.0, 5.0], 0.85) == pytest.approx(8.5)
+
+
+def test_report_figures_of_a_known_history(shop, cli):
+    board = Board.open(str(shop))
+    data = compute_report(board, load_history(board))
+    sku = data["types"]["sku"]
+    assert sku["lead_time_days"] == {"median": 5.5, "p85": 5.85, "count": 2}
+    assert sku["cycle_time_days"] == {"median": 4.0, "p85": 4.0, "count": 2}
+    assert (sku["finished"], sku["late"], sku["with_due"], sku["late_share"]) == (2, 1, 2, 0.5)
+    assert sku["throughput"] == [{"week": "2026-W46", "start": "2026-11-09", "count": 0}][:0] + [
+        {"week": "2026-W47", "start": "2026-11-16", "count": 1},
+        {"week": "2026-W48", "start": "2026-11-23", "count": 1}]
+    # planning: 0001 1d, 0002 1d, 0003 2d, 0004 2d, 0005 18h
+    # shooting: 0001 1d, 0002 1d, 0003 12h, 0004 11-20 10:00 -> now (4d 23h)
+    # content: 0001 11-12 10:00 -> now (12d 23h), 0002 1d, 0003 12h; review: 0002 2d, 0003 3d
+    assert sku["time_in_state_days"] == {
+        "planning": {"label": "规划中", "median": 1.0, "p85": 2.0, "total": 6.75},
+        "shooting": {"label": "拍摄中", "median": 1.0, "p85": 3.18, "total": 7.46},
+        "content": {"label": "文案详情", "median": 1.0, "p85": 9.37, "total": 14.46},
+        "review": {"label": "待审核", "median": 2.5, "p85": 2.85, "total": 5.0},
+    }
+    assert sku["cycle_points"] == [
+        {"card": "SKU-0002", "title": "蓝牙耳机", "finished": "2026-11-21", "days": 4.0},
+        {"card": "SKU-0003", "title": "充电宝", "finished": "2026-11-23", "days": 4.0}]
+    flow = {row["date"]: row["counts"] for row in sku["cumulative_flow"]}
+    assert sku["cumulative_flow"][0]["date"] == "2026-11-10" and sku["cumulative_flow"][-1]["date"] == "2026-11-25"
+    assert flow["2026-11-10"] == {"planning": 1, "shooting": 0, "content": 0, "review": 0, "listed": 0}
+    assert flow["2026-11-21"] == {"planning": 0, "shooting": 1, "content": 1, "review": 1, "listed": 1}
+    assert flow["2026-11-25"] == {"planning": 1, "shooting": 1, "content": 1, "review": 0, "listed": 2}
+    assert data["after_sales"] == {"resolved": 2, "median_hours": 36.0, "p85_hours": 44.4, "within_due": 1,
+                                   "with_due": 2, "within_due_share": 0.5}
+    load = {row["person"]: (row["open"], row["overdue"], row["by_type"]) for row in data["load"]}
+    assert load == {"wangli": (0, 0, {}), "zhaomin": (1, 1, {"sku": 1}), "chenjing": (1, 0, {"sku": 1}),
+                    "liuyang": (1, 0, {"sku": 1}), "sunli": (2, 1, {"issue": 2}), "zhougang": (0, 0, {})}
+    assert data["types"]["campaign"]["lead_time_days"] == {"median": None, "p85": None, "count": 0}
+    assert (data["since"], data["until"]) == (None, None)
+
+
+def test_report_window_and_type_through_the_cli(shop, cli):
+    result = cli("report", "--json", "--type", "上新", "--since", "2026-11-21", "--until", "2026-11-22")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert list(data["types"]) == ["sku"] and (data["since"], data["until"]) == ("2026-11-21", "2026-11-22")
+    sku = data["types"]["sku"]
+    assert sku["finished"] == 1 and sku["lead_time_days"] == {"median": 5.0, "p85": 5.0, "count": 1}
+    assert sku["throughput"] == [{"week": "2026-W47", "start": "2026-11-16", "count": 1}]
+    # clipped to 11-21 00:00 .. 11-23 00:00: 0002 waited in review until 11-21 10:00, 0003 the whole 2 days
+    assert sku["time_in_state_days"]["review"] == {"label": "待审核", "median": 1.21, "p85": 1.76, "total": 2.42}
+    assert sku["time_in_state_days"]["planning"] == {"label": "规划中", "median": None, "p85": None, "total": 0}
+    assert [row["date"] for row in sku["cumulative_flow"]] == ["2026-11-21", "2026-11-22"]
+    assert data["after_sales"]["resolved"] == 1
+
+
+def test_report_table_in_a_terminal_process(shop, cli):
+    proc = cli.proc("report")
+    assert proc.returncode == 0, proc.stderr
+    assert "复盘" in proc.stdout and "上新" in proc.stdout
+    assert "5.5 / 5.85" in proc.stdout and "50% (1/2)" in proc.stdout
+    assert "每周完成:2026-W47:1  2026-W48:1" in proc.stdout
+    assert "售后:解决 2 件，中位用时 36 小时，按时解决 50% (1/2)" in proc.stdout
+
+
+def test_bad_report_options_say_what_to_write(shop, cli):
+    result = cli("report", "--since", "上周")
+    assert result.exit_code == 1
+    assert result.output.startswith("错误:看不懂时间「上周」")
+    result = cli("report", "--type", "nope")
+    assert result.exit_code == 1 and "nope" in result.output
