@@ -555,8 +555,8 @@ def make_live_site(board, out_dir=None, log: Log | None = None, builder=None) ->
     if builder is None:
         from .site import SiteBuilder
 
-        builder = SiteBuilder(board, out)
-    return LiveSite(board, builder, out, log or click.echo)
+        builder = SiteBuilder(board, out)  # refuses an output folder that would hold the board
+    return LiveSite(board, builder, getattr(builder, "out_dir", out), log or click.echo)
 
 
 def serve_board(board, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,

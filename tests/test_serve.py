@@ -86,53 +86,39 @@ class Report:
     seconds: float = 0.0
 
 
-class TinyBuilder:
-    """Test double with SiteBuilder's interface: index.html lists every card's title.
+class SpyBuilder:
+    """The real SiteBuilder, with every rebuild's changed paths recorded.
 
-    Like the real builder, a card that fails to parse keeps its last good title and
-    is reported as a Problem. `fail_next` makes the next rebuild raise.
+    `fail_next` makes the next rebuild raise, as a bug in a template would.
     """
 
     def __init__(self, board: Board, out_dir: Path):
-        self.board = board
-        self.out = Path(out_dir)
-        self.titles: dict[str, str] = {}
+        from mdboard.site import SiteBuilder
+
+        self.real = SiteBuilder(board, out_dir)
+        self.out_dir = self.real.out_dir
         self.calls: list[set] = []
         self.fail_next = False
 
-    def build_all(self) -> Report:
-        return self._build()
+    def build_all(self):
+        return self.real.build_all()
 
-    def rebuild(self, changed: set) -> Report:
+    def rebuild(self, changed: set):
         self.calls.append(set(changed))
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("template exploded")
-        return self._build()
-
-    def _build(self) -> Report:
-        self.board.invalidate()
-        problems = []
-        for card in self.board.cards():
-            if card.error:
-                problems.append(Problem(card.path, "", card.error, "fix it in an editor"))
-            else:
-                self.titles[card.id] = card.title
-        items = "".join(f"<li>{cid}: {title}</li>" for cid, title in sorted(self.titles.items()))
-        self.out.mkdir(parents=True, exist_ok=True)
-        (self.out / "index.html").write_text(f"<!doctype html><html><body><ul>{items}</ul></body></html>",
-                                             "utf-8")
-        return Report(["index.html"], problems, 1)
+        return self.real.rebuild(changed)
 
 
 class Live:
     """A running LiveSite + BoardServer in this process, with the terminal lines captured."""
 
-    def __init__(self, board_root: Path, builder_cls=TinyBuilder):
+    def __init__(self, board_root: Path):
         self.lines: list[str] = []
         board = Board.open(str(board_root))
         out = board_root / "_site"
-        self.builder = builder_cls(board, out) if builder_cls else None
+        self.builder = SpyBuilder(board, out)
         self.site = make_live_site(board, out, self.lines.append, self.builder)
         self.server = BoardServer(self.site, "127.0.0.1", 0)
         self.site.start()
@@ -143,7 +129,7 @@ class Live:
         self.server.stop()
         self.site.stop()
 
-    def page(self, path: str = "") -> str:
+    def page(self, path: str = "cards/SKU-0001.html") -> str:
         status, body = fetch(self.url + path)
         assert status == 200, body
         return body
@@ -254,8 +240,11 @@ def test_serve_shows_the_board_and_injects_live_reload_only_in_the_response(live
     assert "蓝牙耳机 上新" in body
     assert 'src="/__mdboard/live.js"' in body
     assert "mdboard-live-banner" not in body
-    on_disk = (board / "_site/index.html").read_text("utf-8")
-    assert "__mdboard" not in on_disk
+    for page in ("cards/SKU-0001.html", "index.html", "types/sku.html"):
+        assert "live.js" in live.page(page)
+        assert "__mdboard" not in (board / "_site" / page).read_text("utf-8")
+    status, css = fetch(live.url + "static/board.css")
+    assert status == 200 and "__mdboard" not in css
     status, script = fetch(live.url + "__mdboard/live.js")
     assert status == 200 and "EventSource" in script
 
@@ -302,7 +291,7 @@ def test_a_burst_of_200_changes_gives_few_rebuilds(live, board, cli):
     for i in range(199):
         (folder / f"SKU-{i + 100:04d}.md").write_text(f"---\ntitle: 批量卡片 {i}\nowner: wangli\n---\n", "utf-8")
     path.write_text(retitle(text, "批量之后的标题"), "utf-8")
-    wait_until(lambda: "批量之后的标题" in live.page() and "批量卡片 198" in live.page(), "the burst on the page")
+    wait_until(lambda: "批量之后的标题" in live.page() and "批量卡片 198" in live.page("cards/SKU-0298.html"), "the burst on the page")
     time.sleep(0.5)
     rebuilds = len(live.rebuild_lines()) - before
     assert 1 <= rebuilds <= 3, live.lines
@@ -402,15 +391,15 @@ def test_paths_outside_the_output_folder_are_refused(live, board, target):
 
 
 def test_no_directory_listing_and_folders_serve_their_index(live, board):
-    sub = board / "_site/cards"
+    sub = board / "_site/extra"
     sub.mkdir()
     (sub / "x.html").write_text("<html><body>x</body></html>", "utf-8")
-    status, body = raw_get(live.server.port, "/cards/")
+    status, body = raw_get(live.server.port, "/extra/")
     assert status == 404 and b"x.html" not in body
     (sub / "index.html").write_text("<html><body>卡片目录</body></html>", "utf-8")
-    status, _ = raw_get(live.server.port, "/cards")
+    status, _ = raw_get(live.server.port, "/extra")
     assert status == 301
-    assert "卡片目录" in live.page("cards/")
+    assert "卡片目录" in live.page("extra/")
 
 
 def test_a_foreign_host_name_is_refused_on_loopback(live):

@@ -42,7 +42,7 @@ def live(board, cli):
 
 
 def test_open_tab_reloads_by_itself_after_a_card_changes(live, board, tab):
-    tab.goto(live.url)
+    tab.goto(live.url + "cards/SKU-0001.html")
     assert "蓝牙耳机 上新" in tab.inner_text("body")
     tab.evaluate("window.__before_reload = true")
     path = card_file(board, "SKU-0001")
@@ -52,7 +52,7 @@ def test_open_tab_reloads_by_itself_after_a_card_changes(live, board, tab):
 
 
 def test_broken_card_shows_a_banner_in_the_tab_and_fixing_it_clears_it(live, board, tab):
-    tab.goto(live.url)
+    tab.goto(live.url + "cards/SKU-0001.html")
     path = card_file(board, "SKU-0001")
     good = path.read_text("utf-8")
     path.write_text('---\ntitle: "写了一半\nowner: [\n---\n', "utf-8")

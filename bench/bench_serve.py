@@ -1,0 +1,139 @@
+"""How long after one card is saved does the served page show it? (issue 4: target < 0.3 s)
+
+Generates a board (bench/generate.py when present, else a plain loop of cards), starts
+the real `mdboard serve --port 0` as a subprocess, then several times: rewrites one card's
+title the way an editor saves, and polls that card's served page until the new title is
+there. Prints median / min / max.
+
+    .venv/bin/python bench/bench_serve.py --cards 10000 --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+TARGET_SECONDS = 0.3
+
+
+def generate(out: Path, cards: int, commits: int) -> None:
+    """A board of `cards` cards: bench/generate.py if it exists, else a plain loop."""
+    script = HERE / "generate.py"
+    if script.exists():
+        subprocess.run([sys.executable, str(script), "--cards", str(cards), "--commits", str(commits), str(out)],
+                       check=True, stdout=subprocess.DEVNULL)
+        return
+    subprocess.run([str(BIN / "mdboard"), "init", str(out)], check=True, stdout=subprocess.DEVNULL)
+    sys.path.insert(0, str(HERE.parent))
+    from mdboard.config import load_config
+
+    cfg = load_config(out)
+    slots = [(ctype, state.key) for ctype in cfg.types.values() for state in ctype.states]
+    owner = next(iter(cfg.people))
+    for i in range(cards):
+        ctype, state = slots[i % len(slots)]
+        path = out / ctype.key / state / f"{ctype.prefix}-{i + 1:05d}.md"
+        path.write_text(f"---\ntitle: 卡片 {i + 1}\nowner: {owner}\n---\n\n正文 {i + 1}\n", "utf-8")
+    subprocess.run(["git", "add", "-A"], cwd=out, check=True)
+    subprocess.run(["git", "commit", "-qm", "bench cards"], cwd=out, check=True)
+
+
+def start_serve(board: Path) -> tuple[subprocess.Popen, str]:
+    """`mdboard serve --port 0` in the board; returns the process and the URL it prints."""
+    proc = subprocess.Popen([str(BIN / "mdboard"), "serve", "--port", "0"], cwd=board, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in proc.stdout:
+        print("  serve:", line.rstrip())
+        found = re.search(r"http://\S+/", line)
+        if found:
+            return proc, found.group(0)
+    raise SystemExit(f"serve exited with {proc.wait()} before printing its URL")
+
+
+def card_page(board: Path, card_id: str) -> str:
+    """The URL path of the card's own page in the built site."""
+    site = board / "_site"
+    for pattern in (f"**/{card_id}.html", f"**/{card_id}/index.html"):
+        for found in sorted(site.glob(pattern)):
+            return "/" + found.relative_to(site).as_posix()
+    raise SystemExit(f"no page for {card_id} under {site}")
+
+
+def pick_card(board: Path) -> Path:
+    """A card file in the middle of the board."""
+    files = sorted(board.glob("sku/*/*.md"))
+    return files[len(files) // 2]
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.read().decode("utf-8", "replace")
+
+
+def one_edit(path: Path, url: str, marker: str) -> float:
+    """Save a new title the way an editor does (write + rename) and time until the page shows it."""
+    text = path.read_text("utf-8")
+    new = re.sub(r"^title: .*$", f"title: {marker}", text, count=1, flags=re.M)
+    tmp = path.with_name(f".{path.name}.bench.tmp")
+    tmp.write_text(new, "utf-8")
+    started = time.perf_counter()
+    os.replace(tmp, path)
+    deadline = started + 30
+    while time.perf_counter() < deadline:
+        if marker in fetch(url):
+            return time.perf_counter() - started
+        time.sleep(0.005)
+    raise SystemExit(f"the page {url} never showed {marker}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=10000)
+    parser.add_argument("--commits", type=int, default=0, help="history commits for generate.py")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--board", type=Path, help="use this board instead of generating one")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="mdboard-bench-serve-"))
+    board = args.board or tmp / "board"
+    try:
+        if not args.board:
+            started = time.perf_counter()
+            generate(board, args.cards, args.commits)
+            print(f"generated {args.cards} cards in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        proc, url = start_serve(board)
+        print(f"serve ready after {time.perf_counter() - started:.1f} s at {url}")
+        try:
+            path = pick_card(board)
+            page = url.rstrip("/") + card_page(board, path.stem)
+            times = []
+            for run in range(args.runs):
+                time.sleep(0.5)
+                times.append(one_edit(path, page, f"基准测试标题 {run} {time.time_ns()}"))
+                print(f"  run {run + 1}: {times[-1]:.3f} s")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+        median = statistics.median(times)
+        print(f"edit -> served page, {args.cards} cards, {len(times)} runs: median {median:.3f} s, "
+              f"min {min(times):.3f} s, max {max(times):.3f} s (target < {TARGET_SECONDS} s: "
+              f"{'met' if median < TARGET_SECONDS else 'NOT met'})")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
