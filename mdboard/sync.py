@@ -341,7 +341,10 @@ def _integrate(board: Board, git: _Git, orig: str, tip: str | None, prefer: dict
     if git.is_ancestor(head, tip):
         git.out("merge", "--ff-only", "--quiet", tip)
         return
-    base = git.out("merge-base", head, tip)
+    proc = git.run("merge-base", head, tip)
+    if proc.returncode != 0:
+        raise SyncError(t("teams.unrelated"))
+    base = proc.stdout.decode().strip()
     taken = sorted(_new_ids(git, base, head) & _new_ids(git, base, tip))
     try:
         for old in taken:

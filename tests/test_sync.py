@@ -370,3 +370,13 @@ def test_sync_as_a_real_process(shared):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["已与 origin/main 同步。", "来自团队的变化(1 张卡片):",
                                         "  SKU-0001 连衣裙:规划中 → 拍摄中(王丽)", "没有需要发送的内容。"]
+
+
+def test_a_remote_with_another_history_is_refused(team, tmp_path):
+    other = tmp_path / "other"
+    assert Cli(tmp_path).proc("init", str(other)).returncode == 0
+    git(other, "remote", "add", "origin", str(team.remote))
+    proc = Cli(other).proc("sync")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("错误:远程仓库里是另一段历史:这个看板不是从它克隆来的。")
+    assert git(other, "log", "--format=%s") == "init: mdboard board"
