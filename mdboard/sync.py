@@ -111,6 +111,7 @@ class SyncResult:
     incoming: list[Incoming] = field(default_factory=list)
     renumbered: list[Renumbered] = field(default_factory=list)
     merged_cards: list[str] = field(default_factory=list)  # cards combined field by field
+    picked_cards: list[str] = field(default_factory=list)  # cards where --ours/--theirs was applied
     pushed: int = 0
     attempts: int = 0
     used_merge: bool = False
@@ -122,6 +123,7 @@ class SyncResult:
         return {"remote": self.remote, "branch": self.branch,
                 "incoming": [i.to_dict() for i in self.incoming],
                 "renumbered": [vars(r) for r in self.renumbered], "merged_cards": self.merged_cards,
+                "picked_cards": self.picked_cards,
                 "pushed": self.pushed, "attempts": self.attempts, "used_merge": self.used_merge,
                 "first_push": self.first_push, "blocked": [p.to_dict() for p in self.blocked],
                 "others": [p.to_dict() for p in self.others]}
@@ -433,7 +435,7 @@ def _relink(board: Board, card, target_type: str, old: str, new: str) -> str | N
 def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: SyncResult, merge: bool) -> None:
     """Rebase (or merge) onto `tip`, resolving card conflicts field by field on every stop."""
     if merge:
-        proc = git.run("merge", "--no-ff", "--no-edit", "-m", f"sync: merge {tip[:8]}", tip, quiet_hooks=True)
+        proc = git.run("merge", "--no-ff", "--no-edit", "-m", f"sync: merge {result.remote}/{result.branch}", tip, quiet_hooks=True)
         mine_stage = 2
     else:
         proc = git.run("rebase", "--quiet", tip, quiet_hooks=True)
@@ -507,8 +509,9 @@ def _resolve(board: Board, git: _Git, unmerged: dict, mine_stage: int, prefer: d
             conflicts += [Conflict(key, c.kind, c.field, c.mine, c.theirs, who, c.path) for c in found]
             continue
         _write_resolution(git, [p for p, _ in stages.values()], outcome)
-        if key not in result.merged_cards:
-            result.merged_cards.append(key)
+        done = result.picked_cards if key in prefer else result.merged_cards
+        if key not in done:
+            done.append(key)
     return conflicts
 
 

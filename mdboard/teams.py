@@ -58,6 +58,8 @@ def sync_report(board, result) -> str:
             lines.append(t("teams.relinked", cards=", ".join(r.relinked), new=r.new))
     if result.merged_cards:
         lines.append(t("teams.merged_cards", cards=", ".join(result.merged_cards)))
+    if result.picked_cards:
+        lines.append(t("teams.picked_cards", cards=", ".join(result.picked_cards)))
     if result.blocked:
         lines.append(t("teams.blocked"))
         lines += [p.line() for p in result.blocked]
@@ -89,7 +91,8 @@ def _incoming_line(board, ev) -> str:
     if ev.moved:
         parts.append(f"{label(ev.moved[0])} → {label(ev.moved[1])}")
     if ev.fields and not ev.created:
-        parts.append(t("teams.ev_fields", fields=", ".join(ev.fields)))
+        labels = [ctype.fields[k].label if ctype and k in ctype.fields else k for k in ev.fields]
+        parts.append(t("teams.ev_fields", fields=("、" if board.config.language == "zh-CN" else ", ").join(labels)))
     if ev.deleted and not ev.created:
         parts.append(t("teams.ev_deleted"))
     if not parts:

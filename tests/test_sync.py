@@ -173,6 +173,7 @@ def test_edits_to_different_fields_of_one_card_merge_field_by_field(shared):
     ok(a("sync"))
     out = ok(b("sync")).output
     assert "已逐字段合并两边对 SKU-0001 的修改。" in out
+    assert "  SKU-0001 连衣裙:修改了 价格、截止日期(王丽)\n" in out
     shared.settle()
     for cli in shared.clones.values():
         text = (cli.root / "sku/shooting/SKU-0001.md").read_text("utf-8")
@@ -247,7 +248,8 @@ def test_one_field_set_two_ways_stops_with_both_values_then_ours_wins(shared):
     assert "mdboard sync --ours SKU-0001" in result.output
     _assert_untouched(b, before, remote_head, shared)
 
-    ok(b("sync", "--ours", "SKU-0001"))
+    out = ok(b("sync", "--ours", "SKU-0001")).output
+    assert "SKU-0001:两边改了同一处的地方，按你的选择保留了一边。" in out
     shared.settle()
     meta = Board(a.root).get("SKU-0001").meta
     assert (meta["price"], meta["category"], meta["due"]) == (129, "女装", "2026-12-03")
@@ -380,3 +382,27 @@ def test_a_remote_with_another_history_is_refused(team, tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith("错误:远程仓库里是另一段历史:这个看板不是从它克隆来的。")
     assert git(other, "log", "--format=%s") == "init: mdboard board"
+
+
+def test_a_conflict_during_a_renumbering_sync_also_undoes_the_renumbering(shared):
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("new", "sku", "王丽的", "--owner", "wangli"))
+    ok(a("move", "SKU-0001", "shooting"))
+    ok(b("new", "sku", "赵敏的", "--owner", "zhaomin"))
+    ok(b("move", "SKU-0001", "content"))
+    ok(a("sync"))
+    before, remote_head = _before(b), shared.remote_head()
+    result = b("sync")
+    assert result.exit_code == 1
+    assert "SKU-0001 连衣裙:你把它移到了「文案详情」，王丽把它移到了「拍摄中」。" in result.output
+    _assert_untouched(b, before, remote_head, shared)
+    assert "renumber" not in git(b.root, "log", "--format=%s")
+
+    out = ok(b("sync", "--theirs", "SKU-0001")).output
+    assert "你新建的卡片 SKU-0003 改号为 SKU-0004" in out
+    shared.settle()
+    for cli in shared.clones.values():
+        assert cards(cli.root) == {"SKU-0001": ("shooting", "连衣裙"), "SKU-0002": ("planning", "T恤"),
+                                   "SKU-0003": ("planning", "王丽的"), "SKU-0004": ("planning", "赵敏的")}
+    assert git(a.root, "log", "-1", "--format=%s", "HEAD^2") == "move SKU-0001: 规划中 → 拍摄中"
+    assert git(a.root, "log", "-1", "--format=%s") == "sync: merge origin/main"
