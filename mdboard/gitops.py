@@ -165,7 +165,9 @@ class GitRepo:
         """Commit only the change's paths; a user's other staged work stays staged."""
         paths = change_paths(change)
         env = self._identity_env(change.author) if env is None else env
-        self.run("add", "-A", "--", *paths)
+        # update-index, not `add -A`: after a crash the old path of a move may be gone
+        # from both the work tree and the index, which `git add` refuses as a pathspec.
+        self.run("update-index", "--add", "--remove", "--", *paths)
         args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
         if change.author:
             args.append(f"--author={change.author[0]} <{change.author[1]}>")

@@ -1,0 +1,333 @@
+"""Issue 9: killing mdboard at any moment loses nothing and leaves nothing half done.
+
+Two complementary tests:
+
+* **Random kills.** 200 real `mdboard new / set / move / import csv --apply` processes
+  are killed with SIGKILL after a random delay, four boards in parallel. After each
+  kill the board is checked *before* anything repairs it (`check` finds no
+  half-written card), then the next command takes the lock and replays the journal,
+  and then the work tree is clean and the operation is either absent (HEAD did not
+  move) or complete (exactly one new commit, with the operation's subject and
+  exactly its files). `git fsck` passes at the end.
+* **Every crash point, deterministically.** The same commands run in a Python
+  process that SIGKILLs itself at each step of `apply_change` (before the journal,
+  after it, half-way through writing the card, after the files, after `git add`,
+  after `git commit`), so each window is proven on every run, not only when the
+  random delay happens to hit it.
+
+Only the mdboard process is killed; a git child it started finishes on its own, as
+it would when a terminal is closed, and the test waits for it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import git
+from mdboard import gitops
+from mdboard.store import Board
+from mdboard.workflow import check_board
+
+KILLS = 200
+WORKERS = 4
+MDBOARD = str(Path(sys.executable).with_name("mdboard"))
+SKU_STATES = ["planning", "shooting", "content", "review", "listed"]
+HAS_IMPORT = (Path(gitops.__file__).parent / "spreadsheet.py").exists()
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process of this process group is still running (zombies do not count)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def kill_after(args: list[str], root: Path, delay: float, env: dict) -> tuple[int, float]:
+    """Start mdboard, SIGKILL it after `delay` s, wait for its git children.
+
+    Returns the exit code (-9 when killed) and how long it ran.
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen([MDBOARD, *args], cwd=root, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    elapsed = time.monotonic() - start
+    deadline = time.monotonic() + 20
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc.returncode, elapsed
+
+
+def cards_of(root: Path) -> dict[str, str]:
+    """SKU card ID -> its path, from the work tree."""
+    return {p.stem: p.relative_to(root).as_posix() for p in root.glob("sku/*/SKU-*.md")}
+
+
+def stray_files(root: Path) -> list[str]:
+    """Temporary files of a write that never finished, anywhere in the work tree."""
+    return [p.relative_to(root).as_posix() for p in root.rglob(".*.tmp") if ".git" not in p.parts]
+
+
+def board_errors(root: Path) -> list[str]:
+    """`check` in-process, read-only: nothing is repaired by looking."""
+    board = Board(root)
+    return [p.line() for p in check_board(board) if p.level == "error"]
+
+
+def recover(root: Path) -> None:
+    """What the next mdboard command does first: take the lock (which replays a journal)."""
+    board = Board(root)
+    with gitops.board_lock(board):
+        pass
+    assert not (board.state_dir / "journal.json").exists()
+
+
+def commits_since(root: Path, sha: str) -> list[tuple[str, list[str]]]:
+    """(subject, ["A path", ...]) of each commit after `sha`, newest first."""
+    out = git(root, "log", "--format=%x01%s", "--name-status", "--no-renames", f"{sha}..HEAD")
+    commits = []
+    for chunk in out.split("\x01")[1:]:
+        lines = [x for x in chunk.splitlines() if x.strip()]
+        commits.append((lines[0], sorted(" ".join(x.split("\t")) for x in lines[1:])))
+    return commits
+
+
+class Op:
+    """One command and what its commit must look like if it happened."""
+
+    def __init__(self, args: list[str], subject: str, files: list[str] | None, added: int = 0):
+        self.args, self.subject, self.files, self.added = args, subject, files, added
+
+    def check(self, root: Path, before: str) -> str:
+        """'absent' or 'complete'; fails the test for anything in between."""
+        commits = commits_since(root, before)
+        if not commits:
+            return "absent"
+        assert len(commits) == 1, commits
+        subject, files = commits[0]
+        assert subject.startswith(self.subject), (subject, self.subject)
+        if self.files is not None:
+            assert files == sorted(self.files), (files, self.files)
+        else:
+            assert len(files) == self.added and all(f.startswith("A sku/planning/SKU-") for f in files), files
+        return "complete"
+
+
+def pick_op(root: Path, rng: random.Random, n: int) -> Op:
+    """A random new / set / move (or import) on this board."""
+    cards = cards_of(root)
+    kinds = ["new", "set", "move"] + (["import"] if HAS_IMPORT else [])
+    kind = rng.choice(kinds) if cards else "new"
+    if kind == "new":
+        return Op(["new", "sku", f"商品 {n}", "--owner", "wangli"], "new SKU-", None, 1)
+    if kind == "import":
+        sheet = root.parent / f"sheet-{n}.csv"
+        sheet.write_text(f"标题,负责人,价格\n导入 {n}-1,王丽,{n}\n导入 {n}-2,赵敏,{n + 1}\n", "utf-8")
+        return Op(["import", "csv", str(sheet), "--type", "sku", "--apply"], f"import {sheet.name}", None, 2)
+    card_id = rng.choice(sorted(cards))
+    path = cards[card_id]
+    if kind == "set":
+        return Op(["set", card_id, f"price={1000 + n}", f"category=类目 {n}"], f"set {card_id}: price=", [f"M {path}"])
+    state = rng.choice([s for s in SKU_STATES if s != path.split("/")[1]])
+    return Op(["move", card_id, state, "--force", "--reason", "断电测试"], f"move {card_id}:",
+              [f"D {path}", f"A sku/{state}/{card_id}.md"])
+
+
+# --- random kills ------------------------------------------------------------------------
+
+def worker(root: Path, seed: int, kills: int, env: dict, stats: dict, errors: list) -> None:
+    rng = random.Random(seed)
+    try:
+        start = time.monotonic()
+        assert subprocess.run([MDBOARD, "new", "sku", "第一件", "--owner", "wangli"], cwd=root, env=env,
+                              capture_output=True).returncode == 0
+        duration = time.monotonic() - start  # how long one command takes here, now
+        for n in range(kills):
+            op = pick_op(root, rng, n)
+            before = git(root, "rev-parse", "HEAD")
+            code, elapsed = kill_after(op.args, root, rng.uniform(0.2, 1.0) * duration, env)
+            if code == -signal.SIGKILL:
+                stats["killed"] += 1
+            else:  # it finished first: a better idea of how long commands take right now
+                duration = 0.7 * duration + 0.3 * elapsed
+            problems = board_errors(root)
+            assert problems == [], (op.args, problems)
+            stats["journal"] += (Board(root).state_dir / "journal.json").exists()
+            if n % 10 == 9:  # now and then the real CLI recovers, as a user's next command would
+                result = subprocess.run([MDBOARD, "set", sorted(cards_of(root))[0], "colour=red"], cwd=root, env=env,
+                                        capture_output=True, text=True)
+                assert result.returncode == 1 and "没有这个字段" in result.stderr, result.stderr
+            recover(root)
+            assert git(root, "status", "--porcelain") == "", op.args
+            assert stray_files(root) == []
+            stats[op.check(root, before)] += 1
+    except BaseException as exc:  # reported by the main thread
+        errors.append((seed, exc))
+
+
+def test_two_hundred_random_kills_leave_a_valid_board_and_clean_git(board, tmp_path):
+    env = {**os.environ, "MDBOARD_LOCK_TIMEOUT": "60"}
+    roots = []
+    for i in range(WORKERS):
+        root = tmp_path / f"b{i}" / "board"
+        shutil.copytree(board, root, symlinks=True)
+        roots.append(root)
+    stats = [{"journal": 0, "absent": 0, "complete": 0, "killed": 0} for _ in roots]
+    errors: list = []
+    threads = [threading.Thread(target=worker, args=(root, 9000 + i, KILLS // WORKERS, env, stats[i], errors))
+               for i, root in enumerate(roots)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0][1]
+    stats = {key: sum(s[key] for s in stats) for key in stats[0]}
+    assert stats["absent"] + stats["complete"] == KILLS
+    print(f"\n{KILLS} runs, {stats['killed']} killed: {stats['complete']} complete, {stats['absent']} absent, "
+          f"{stats['journal']} finished from the journal")
+    for root in roots:
+        fsck = subprocess.run(["git", "fsck", "--no-progress", "--strict"], cwd=root, capture_output=True, text=True)
+        assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+        result = subprocess.run([MDBOARD, "check"], cwd=root, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert git(root, "status", "--porcelain") == ""
+
+
+# --- every crash point -----------------------------------------------------------------------
+
+KILLER = r"""
+import os, signal, sys
+from mdboard import gitops, store
+
+point = sys.argv[1]
+die = lambda: os.kill(os.getpid(), signal.SIGKILL)
+
+if point == "before-journal":
+    real_ready = gitops.GitRepo.ready
+    gitops.GitRepo.ready = lambda self, change: (real_ready(self, change), die())
+elif point == "after-journal":
+    gitops._apply_files = lambda board, change: die()
+elif point == "mid-write":
+    real_replace = os.replace
+    def replace(src, dst, *a, **k):
+        if str(dst).endswith(".md"):
+            die()
+        return real_replace(src, dst, *a, **k)
+    os.replace = replace
+    real_rename = os.rename
+    def rename(src, dst, *a, **k):
+        if str(dst).endswith(".md"):
+            die()
+        return real_rename(src, dst, *a, **k)
+    os.rename = rename
+else:
+    step = {"after-files": "update-index", "after-add": "commit", "after-commit": "rev-parse"}[point]
+    real_run = gitops.GitRepo.run
+    def run(self, *args, **kw):
+        if args[0] == step:
+            die()
+        return real_run(self, *args, **kw)
+    gitops.GitRepo.run = run
+
+from mdboard.cli import main
+sys.argv = ["mdboard"] + sys.argv[2:]
+main()
+"""
+
+POINTS = ["before-journal", "after-journal", "mid-write", "after-files", "after-add", "after-commit"]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_killed_at_each_step_the_change_is_absent_or_complete(board, cli, point):
+    assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
+    git(board, "status", "--porcelain")
+    ops = [Op(["new", "sku", "第二件", "--owner", "zhaomin"], "new SKU-0002", ["A sku/planning/SKU-0002.md"]),
+           Op(["set", "SKU-0001", "price=88"], "set SKU-0001: price=88", ["M sku/planning/SKU-0001.md"]),
+           Op(["move", "SKU-0001", "shooting"], "move SKU-0001: 规划中 → 拍摄中",
+              ["D sku/planning/SKU-0001.md", "A sku/shooting/SKU-0001.md"]),
+           Op(["assign", "SKU-0001", "chenjing"], "assign SKU-0001: owner=chenjing", None)]
+    if HAS_IMPORT:
+        (board.parent / "s.csv").write_text("标题,负责人\n导入甲,王丽\n导入乙,赵敏\n", "utf-8")
+        ops.append(Op(["import", "csv", str(board.parent / "s.csv"), "--type", "sku", "--apply"], "import s.csv", None, 2))
+    for op in ops:
+        cards = cards_of(board)
+        if op.args[0] == "assign":
+            op.files = [f"M {cards['SKU-0001']}"]
+        before = git(board, "rev-parse", "HEAD")
+        proc = subprocess.run([sys.executable, "-c", KILLER, point, *op.args], cwd=board, capture_output=True, text=True)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        assert board_errors(board) == []
+        had_journal = (Board(board).state_dir / "journal.json").exists()
+        assert had_journal == (point != "before-journal")
+        result = cli("ls")  # any command: ls reads only, so nothing is replayed yet
+        assert result.exit_code == 0
+        assert (Board(board).state_dir / "journal.json").exists() == had_journal
+        follow = cli("check")
+        assert follow.exit_code == 0, follow.output
+        recover(board)
+        assert git(board, "status", "--porcelain") == ""
+        assert stray_files(board) == []
+        expected = "absent" if point == "before-journal" else "complete"
+        assert op.check(board, before) == expected, (op.args, point)
+        if expected == "absent":  # do it for real, so the next operation has its card
+            assert cli(*op.args).exit_code == 0
+    fsck = subprocess.run(["git", "fsck", "--no-progress", "--strict"], cwd=board, capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+def test_the_next_real_command_replays_the_journal(board, cli):
+    """The user's view: a killed `set`, then an ordinary `mdboard assign` finishes it first."""
+    assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
+    proc = subprocess.run([sys.executable, "-c", KILLER, "after-add", "set", "SKU-0001", "price=66"], cwd=board,
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL
+    assert git(board, "status", "--porcelain") == "M  sku/planning/SKU-0001.md"  # staged, not committed
+    result = cli.proc("assign", "SKU-0001", "zhaomin")
+    assert result.returncode == 0, result.stderr
+    assert git(board, "log", "-2", "--format=%s") == "assign SKU-0001: owner=zhaomin\nset SKU-0001: price=66"
+    assert git(board, "status", "--porcelain") == ""
+    text = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert "price: 66" in text and "owner: zhaomin" in text
+
+
+def test_a_stale_lock_file_does_not_block(board, cli):
+    """The lock is an flock: a killed holder's lock file stays, but the lock is gone with it."""
+    assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from mdboard.store import Board; from mdboard import gitops\n"
+        "with gitops.board_lock(Board(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)\n"), str(board)],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    busy = cli.proc("set", "SKU-0001", "price=1", env={"MDBOARD_LOCK_TIMEOUT": "0.3"})
+    assert busy.returncode == 1 and "另一个 mdboard 命令正在修改这个看板" in busy.stderr
+    holder.kill()
+    holder.wait()
+    assert (Board(board).state_dir / "lock").exists()
+    result = cli.proc("set", "SKU-0001", "price=1", env={"MDBOARD_LOCK_TIMEOUT": "2"})
+    assert result.returncode == 0, result.stderr
