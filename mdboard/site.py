@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,7 @@ class SiteBuilder:
         cfg = self.board.config
         set_language(cfg.language)
         renderer = self._get_renderer()
+        renderer.new_build()
         fps = self._fingerprints(changed or set())
         history = self._history()
         data = SiteData(self.board, renderer, fps, history)
@@ -167,36 +169,28 @@ class SiteBuilder:
     # --- writing -----------------------------------------------------------------------
 
     def _write_pages(self, pages) -> list[str]:
-        """Render pages whose key changed; write files whose bytes changed. Returns what was written."""
-        from .site_render import digest
+        """Render pages whose key changed; write files whose bytes changed. Returns what was written.
 
+        Many card pages (a first build, a new template) are shared out between processes."""
         old_pages = self._pages
         new_pages: dict[str, tuple[str, str]] = {}
-        written = []
-        made_dirs: set[Path] = set()
+        todo = []
         for page in pages:
             target = self.out_dir / page.path
             old = old_pages.get(page.path)
             if page.keep_existing and target.is_file():
                 new_pages[page.path] = old or ("", "")
-                continue
-            if old is not None and old[0] == page.key and target.is_file():
+            elif old is not None and old[0] == page.key and target.is_file():
                 new_pages[page.path] = old
-                continue
-            content = page.make()
-            hashed = digest(content)
-            if old is not None and old[1] == hashed and target.is_file():
-                new_pages[page.path] = (page.key, hashed)
-                continue
-            if old is None and _same_bytes(target, content):
-                new_pages[page.path] = (page.key, hashed)
-                continue
-            if target.parent not in made_dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made_dirs.add(target.parent)
-            _write_file(target, content)
-            new_pages[page.path] = (page.key, hashed)
-            written.append(page.path)
+            else:
+                todo.append((page, old))
+        for folder in {(self.out_dir / page.path).parent for page, _ in todo}:
+            folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for path, key, hashed, wrote in _render_pages(todo, self.out_dir):
+            new_pages[path] = (key, hashed)
+            if wrote:
+                written.append(path)
         self._pages = new_pages
         return written
 
@@ -255,6 +249,51 @@ class SiteBuilder:
                 self._cache_dirty = False
         except OSError:
             pass  # without a manifest the next build renders everything again; nothing breaks
+
+
+PARALLEL_MIN = 400  # card pages to render before it pays to fork helper processes
+_shared: list = []  # the pages a forked helper renders (inherited, never pickled)
+
+
+def _render_pages(todo: list, out_dir: Path) -> list[tuple[str, str, str, bool]]:
+    """(path, key, hash, written) for each page to make; card pages are shared with forked
+    helpers when there are many, a CPU to spare and no threads that forking could upset."""
+    cards = [job for job in todo if job[0].path.startswith("cards/")]
+    helpers = min((os.cpu_count() or 1) - 1, 3)
+    if len(cards) < PARALLEL_MIN or helpers < 1 or not hasattr(os, "fork") or threading.active_count() > 1:
+        return [_render_one(page, old, out_dir) for page, old in todo]
+    import multiprocessing
+
+    rest = [job for job in todo if not job[0].path.startswith("cards/")]
+    shares = [cards[i::helpers + 1] for i in range(helpers + 1)]
+    _shared[:] = shares
+    try:
+        with multiprocessing.get_context("fork").Pool(helpers) as pool:
+            pending = [pool.apply_async(_render_share, (i, out_dir)) for i in range(1, helpers + 1)]
+            results = [_render_one(page, old, out_dir) for page, old in shares[0] + rest]
+            for job in pending:
+                results += job.get()
+    finally:
+        _shared.clear()
+    return results
+
+
+def _render_share(index: int, out_dir: Path) -> list[tuple[str, str, str, bool]]:
+    """In a forked helper: make and write one share of the card pages."""
+    return [_render_one(page, old, out_dir) for page, old in _shared[index]]
+
+
+def _render_one(page, old, out_dir: Path) -> tuple[str, str, str, bool]:
+    """Make one page and write it unless the file already holds these bytes."""
+    from .site_render import digest
+
+    target = out_dir / page.path
+    content = page.make()
+    hashed = digest(content)
+    same = (old is not None and old[1] == hashed and target.is_file()) or (old is None and _same_bytes(target, content))
+    if not same:
+        _write_file(target, content)
+    return page.path, page.key, hashed, not same
 
 
 def check_out_dir(board: Board, out_dir: Path) -> Path:

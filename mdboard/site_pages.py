@@ -179,8 +179,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
     pages: list[Page] = []
     day = data.today.isoformat()
     pages.append(Page("index.html", digest(base, "index", data.all_key(), day, _history_key(data)),
-                      lambda: r.render("overview.html", root="", nav=nav, current="index", today=data.today,
-                                       **overview_context(data, tiles)).encode("utf-8")))
+                      _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles))))
     for tk, ctype in cfg.types.items():
         views = data.by_type.get(tk, [])
         key = digest(base, "type", tk, *(tiles.key(v, "../") for v in views))
@@ -219,8 +218,7 @@ def static_pages(r: Renderer) -> list[Page]:
 
 def _lazy(r: Renderer, template: str, root: str, nav, current: str, data: SiteData, context: Callable):
     """A page renderer that works out its context only when the page is really made."""
-    return lambda: r.render(template, root=root, nav=nav, current=current, today=data.today,
-                            **context()).encode("utf-8")
+    return lambda: r.page(template, root, current, nav, today=data.today, **context())
 
 
 def _history_key(data: SiteData) -> str:
@@ -333,7 +331,7 @@ def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
 def card_page(data: SiteData, base: str, nav, view: CardView) -> Page:
     """A card's own page: every field, the body, linked cards both ways, its history."""
     related = sorted(set(view.links) | set(view.backlinks))
-    related_keys = [f"{i}:{data.views[i].fp if i in data.views else '-'}" for i in related]
+    related_keys = [f"{i}:{data.views[i].fp}:{data.views[i].due_key()}" if i in data.views else i for i in related]
     events = data.history.for_card(view.id) if data.history is not None else []
     key = digest(base, "card", view.fp, view.due_key(), related_keys, [getattr(e, "commit", "") for e in events])
     render = _lazy(data.renderer, "card.html", "../", nav, f"type:{view.card.type}", data,

@@ -165,10 +165,8 @@ class DateFormat:
         """A commit time in the board's timezone: `11月25日 09:30` / `Nov 25 09:30`."""
         from zoneinfo import ZoneInfo
 
-        from babel.dates import format_skeleton
-
         local = value.astimezone(ZoneInfo(self.tz)) if value.tzinfo else value
-        return f"{format_skeleton('MMMd', local, locale=self.locale)} {local:%H:%M}"
+        return f"{self.short(local.date())} {local:%H:%M}"
 
     def __hash__(self):
         return hash((self.locale, self.tz))
@@ -275,10 +273,25 @@ class Renderer:
         self.env.filters.update(date=self.dates.long, short=self.dates.short, person=cfg.person_name)
         self.md = make_markdown()
         self._templates: dict[str, object] = {}
+        self.new_build()
 
     def text(self, key: str, **values) -> str:
         """Interface text of the `site` area in the board's language."""
         return t_in(self.lang, "site." + key, **values)
+
+    def page(self, name: str, root: str, current: str, nav: list[dict], **context) -> bytes:
+        """A whole page as bytes; the header is rendered once per page depth and section."""
+        from markupsafe import Markup
+
+        slot = (root, current)
+        header = self._headers.get(slot)
+        if header is None:
+            header = self._headers[slot] = Markup(self.render("_header.html", root=root, current=current, nav=nav))
+        return self.render(name, root=root, current=current, header=header, **context).encode("utf-8")
+
+    def new_build(self) -> None:
+        """Forget per-build pieces (the navigation may differ between builds)."""
+        self._headers: dict[tuple[str, str], str] = {}
 
     def render(self, name: str, **context) -> str:
         template = self._templates.get(name)
