@@ -26,6 +26,17 @@ def edit(root: Path, rel: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), "utf-8")
 
 
+def refused(root: Path, rel: str, old: str, new: str) -> str:
+    """Hand-edit a file, stage it, try to commit: the commit must be refused; returns git's stderr."""
+    edit(root, rel, old, new)
+    git(root, "add", rel)
+    head = git(root, "rev-parse", "HEAD")
+    proc = commit(root)
+    assert proc.returncode != 0
+    assert git(root, "rev-parse", "HEAD") == head
+    return proc.stderr
+
+
 def installed(cli) -> Path:
     result = cli("hooks", "install")
     assert result.exit_code == 0, result.output
@@ -40,15 +51,9 @@ def test_the_hook_refuses_an_invalid_hand_edit_and_lets_a_valid_one_through(cli,
     lines = hook.read_text("utf-8").splitlines()
     assert lines[0] == "#!/bin/sh" and lines[-1].endswith(" hooks pre-commit") and len(lines) == 3
     assert os.access(hook, os.X_OK)
-    head = git(board, "rev-parse", "HEAD")
-
-    edit(board, CARD, "owner: wangli", "owner: 王五")
-    git(board, "add", CARD)
-    proc = commit(board)
-    assert proc.returncode != 0
-    assert proc.stderr == (f"错误:{CARD}:owner: 名单里没有「王五」 (是不是「王丽」?) — 提交被拒绝:下面这些暂存的卡片有问题。"
+    stderr = refused(board, CARD, "owner: wangli", "owner: 王五")
+    assert stderr == (f"错误:{CARD}:owner: 名单里没有「王五」 (是不是「王丽」?) — 提交被拒绝:下面这些暂存的卡片有问题。"
                            "修正后重新 git add(或用 git commit --no-verify 跳过这一次检查)\n")
-    assert git(board, "rev-parse", "HEAD") == head
 
     edit(board, CARD, "owner: 王五", "owner: zhaomin")
     git(board, "add", CARD)
@@ -77,11 +82,8 @@ def test_only_the_staged_content_is_judged(cli, board):
 def test_a_staged_broken_config_and_a_duplicate_id_are_refused(cli, board):
     assert cli("new", "sku", "连衣裙", "--owner", "wangli").exit_code == 0
     installed(cli)
-    edit(board, "mdboard.yaml", "timezone: Asia/Shanghai", "timezone: Mars/Olympus")
-    git(board, "add", "mdboard.yaml")
-    proc = commit(board)
-    assert proc.returncode != 0
-    assert proc.stderr.startswith("错误:mdboard.yaml:timezone: 时区「Mars/Olympus」不存在")
+    stderr = refused(board, "mdboard.yaml", "timezone: Asia/Shanghai", "timezone: Mars/Olympus")
+    assert stderr.startswith("错误:mdboard.yaml:timezone: 时区「Mars/Olympus」不存在")
     git(board, "checkout", "HEAD", "--", "mdboard.yaml")
 
     copy = board / "sku/shooting/SKU-0001.md"
@@ -95,11 +97,8 @@ def test_a_staged_broken_config_and_a_duplicate_id_are_refused(cli, board):
 def test_a_config_change_that_breaks_existing_cards_is_refused(cli, board):
     assert cli("new", "sku", "连衣裙", "--owner", "zhaomin").exit_code == 0
     installed(cli)
-    edit(board, "mdboard.yaml", "  zhaomin: {name: 赵敏, email: [zhaomin@example.com], roles: [美工]}\n", "")
-    git(board, "add", "mdboard.yaml")
-    proc = commit(board)
-    assert proc.returncode != 0
-    assert proc.stderr.startswith(f"错误:{CARD}:owner: 名单里没有「zhaomin」")
+    stderr = refused(board, "mdboard.yaml", "  zhaomin: {name: 赵敏, email: [zhaomin@example.com], roles: [美工]}\n", "")
+    assert stderr.startswith(f"错误:{CARD}:owner: 名单里没有「zhaomin」")
 
 
 def test_a_board_in_a_subfolder_is_found_and_paths_are_shown_from_the_top(tmp_path):
@@ -109,11 +108,8 @@ def test_a_board_in_a_subfolder_is_found_and_paths_are_shown_from_the_top(tmp_pa
     sub = Cli(top / "board")
     assert sub.proc("--as", "me", "new", "sku", "测试", "--owner", "me").returncode == 0
     assert sub("hooks", "install").exit_code == 0
-    edit(top / "board", CARD, "owner: me", "owner: ghost")
-    git(top, "add", "board/" + CARD)
-    proc = commit(top)
-    assert proc.returncode != 0
-    assert proc.stderr.startswith("错误:board/sku/planning/SKU-0001.md:owner: 名单里没有「ghost」")
+    stderr = refused(top, "board/" + CARD, "owner: me", "owner: ghost")
+    assert stderr.startswith("错误:board/sku/planning/SKU-0001.md:owner: 名单里没有「ghost」")
     (top / "notes.md").write_text("# not a card\n", "utf-8")
     git(top, "reset", "-q", "--", "board/" + CARD)
     git(top, "add", "notes.md")

@@ -71,6 +71,21 @@ def cards(root: Path) -> dict[str, tuple[str, str]]:
     return found
 
 
+def offline(team: Team, a_does: list[list[str]], b_does: list[list[str]]):
+    """a and b each change the board offline, a syncs first; returns b's sync result.
+
+    `team.before` keeps b's commit and index and the remote's head from just before b's sync.
+    """
+    a, b = team.clones["a"], team.clones["b"]
+    for args in a_does:
+        ok(a(*args))
+    for args in b_does:
+        ok(b(*args))
+    ok(a("sync"))
+    team.before = (_before(b), team.remote_head())
+    return b("sync")
+
+
 def trailers(root: Path, rev: str) -> str:
     return git(root, "log", "-1", "--format=%(trailers:only,unfold)", rev)
 
@@ -150,11 +165,8 @@ def test_a_collision_with_a_card_already_renumbered_elsewhere_takes_the_next_fre
 # --- moves and edits --------------------------------------------------------------------------
 
 def test_moves_of_different_cards_rebase_into_one_straight_history(shared):
-    a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("move", "SKU-0001", "shooting"))
-    ok(b("move", "SKU-0002", "content"))
-    ok(a("sync"))
-    out = ok(b("sync")).output
+    a = shared.clones["a"]
+    out = ok(offline(shared, [["move", "SKU-0001", "shooting"]], [["move", "SKU-0002", "content"]])).output
     assert "来自团队的变化(1 张卡片):\n  SKU-0001 连衣裙:规划中 → 拍摄中(王丽)" in out
     assert "发送了 1 个提交。" in out
     shared.settle()
@@ -166,12 +178,9 @@ def test_moves_of_different_cards_rebase_into_one_straight_history(shared):
 
 
 def test_edits_to_different_fields_of_one_card_merge_field_by_field(shared):
-    a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("set", "SKU-0001", "price=99", "due=2026-12-01"))
-    ok(b("set", "SKU-0001", "category=女装", "owner=zhaomin"))
-    ok(b("move", "SKU-0001", "shooting"))
-    ok(a("sync"))
-    out = ok(b("sync")).output
+    a = shared.clones["a"]
+    out = ok(offline(shared, [["set", "SKU-0001", "price=99", "due=2026-12-01"]],
+                     [["set", "SKU-0001", "category=女装", "owner=zhaomin"], ["move", "SKU-0001", "shooting"]])).output
     assert "已逐字段合并两边对 SKU-0001 的修改。" in out
     assert "  SKU-0001 连衣裙:修改了 价格、截止日期(王丽)\n" in out
     shared.settle()
@@ -184,10 +193,7 @@ def test_edits_to_different_fields_of_one_card_merge_field_by_field(shared):
 
 def test_a_move_and_an_edit_of_one_card_both_survive(shared):
     a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("move", "SKU-0001", "shooting"))
-    ok(b("set", "SKU-0001", "price=88"))
-    ok(a("sync"))
-    ok(b("sync"))
+    ok(offline(shared, [["move", "SKU-0001", "shooting"]], [["set", "SKU-0001", "price=88"]]))
     shared.settle()
     assert Board(b.root).get("SKU-0001").path == "sku/shooting/SKU-0001.md"
     assert Board(a.root).get("SKU-0001").meta["price"] == 88
@@ -197,8 +203,9 @@ def _before(cli) -> tuple[str, str]:
     return git(cli.root, "rev-parse", "HEAD"), git(cli.root, "ls-files", "-s")
 
 
-def _assert_untouched(cli, before, remote_head, team):
+def _assert_untouched(cli, team):
     """The clone is exactly as before the sync: same commit, same index, clean tree, nothing pushed."""
+    before, remote_head = team.before
     assert _before(cli) == before
     assert git(cli.root, "status", "--porcelain") == ""
     gd = cli.root / ".git"
@@ -210,12 +217,7 @@ def _assert_untouched(cli, before, remote_head, team):
 @pytest.mark.parametrize("side", ["theirs", "ours"])
 def test_one_card_moved_two_ways_stops_cleanly_then_a_side_is_picked(shared, side):
     a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("move", "SKU-0001", "shooting"))
-    ok(b("move", "SKU-0001", "content"))
-    ok(a("sync"))
-    before, remote_head = _before(b), shared.remote_head()
-
-    result = b("sync")
+    result = offline(shared, [["move", "SKU-0001", "shooting"]], [["move", "SKU-0001", "content"]])
     assert result.exit_code == 1
     assert result.output == (
         "错误:同步已停止:你和同事把同一处改成了不同的样子。\n"
@@ -224,7 +226,7 @@ def test_one_card_moved_two_ways_stops_cleanly_then_a_side_is_picked(shared, sid
         "选一边后再同步:\n"
         "  mdboard sync --ours SKU-0001     保留你的修改\n"
         "  mdboard sync --theirs SKU-0001   保留远程(同事)的修改\n")
-    _assert_untouched(b, before, remote_head, shared)
+    _assert_untouched(b, shared)
     assert (b.root / "sku/content/SKU-0001.md").exists()
 
     ok(b("sync", f"--{side}", "SKU-0001"))
@@ -238,15 +240,12 @@ def test_one_card_moved_two_ways_stops_cleanly_then_a_side_is_picked(shared, sid
 
 def test_one_field_set_two_ways_stops_with_both_values_then_ours_wins(shared):
     a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("set", "SKU-0001", "price=99", "category=女装"))
-    ok(b("set", "SKU-0001", "price=129", "due=2026-12-03"))
-    ok(a("sync"))
-    before, remote_head = _before(b), shared.remote_head()
-    result = b("sync")
+    result = offline(shared, [["set", "SKU-0001", "price=99", "category=女装"]],
+                     [["set", "SKU-0001", "price=129", "due=2026-12-03"]])
     assert result.exit_code == 1
     assert "SKU-0001 连衣裙:字段 价格(price)——你改成了 ¥129，王丽改成了 ¥99。" in result.output
     assert "mdboard sync --ours SKU-0001" in result.output
-    _assert_untouched(b, before, remote_head, shared)
+    _assert_untouched(b, shared)
 
     out = ok(b("sync", "--ours", "SKU-0001")).output
     assert "SKU-0001:两边改了同一处的地方，按你的选择保留了一边。" in out
@@ -376,7 +375,7 @@ def test_sync_as_a_real_process(shared):
 
 def test_a_remote_with_another_history_is_refused(team, tmp_path):
     other = tmp_path / "other"
-    assert Cli(tmp_path).proc("init", str(other)).returncode == 0
+    assert Cli(tmp_path).proc("init", str(other), "--title", "另一个看板").returncode == 0
     git(other, "remote", "add", "origin", str(team.remote))
     proc = Cli(other).proc("sync")
     assert proc.returncode == 1
@@ -386,16 +385,11 @@ def test_a_remote_with_another_history_is_refused(team, tmp_path):
 
 def test_a_conflict_during_a_renumbering_sync_also_undoes_the_renumbering(shared):
     a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("new", "sku", "王丽的", "--owner", "wangli"))
-    ok(a("move", "SKU-0001", "shooting"))
-    ok(b("new", "sku", "赵敏的", "--owner", "zhaomin"))
-    ok(b("move", "SKU-0001", "content"))
-    ok(a("sync"))
-    before, remote_head = _before(b), shared.remote_head()
-    result = b("sync")
+    result = offline(shared, [["new", "sku", "王丽的", "--owner", "wangli"], ["move", "SKU-0001", "shooting"]],
+                     [["new", "sku", "赵敏的", "--owner", "zhaomin"], ["move", "SKU-0001", "content"]])
     assert result.exit_code == 1
     assert "SKU-0001 连衣裙:你把它移到了「文案详情」，王丽把它移到了「拍摄中」。" in result.output
-    _assert_untouched(b, before, remote_head, shared)
+    _assert_untouched(b, shared)
     assert "renumber" not in git(b.root, "log", "--format=%s")
 
     out = ok(b("sync", "--theirs", "SKU-0001")).output
