@@ -307,7 +307,8 @@ def _refuse_dirty(git: _Git) -> None:
 def _fetch(git: _Git, remote: str, branch: str) -> str | None:
     """Fetch the remote branch; its commit id, or None when the remote has no such branch yet."""
     ref = f"refs/remotes/{remote}/{branch}"
-    proc = git.run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{ref}")
+    # git's own words decide "no such branch yet", so they must not be translated
+    proc = git.run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{ref}", env={"LC_ALL": "C"})
     if proc.returncode != 0:
         detail = _detail(proc)
         if "couldn't find remote ref" in detail or "could not find remote ref" in detail:
@@ -434,20 +435,22 @@ def _relink(board: Board, card, target_type: str, old: str, new: str) -> str | N
 
 def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: SyncResult, merge: bool) -> None:
     """Rebase (or merge) onto `tip`, resolving card conflicts field by field on every stop."""
+    what = "git merge" if merge else "git rebase"
     if merge:
-        proc = git.run("merge", "--no-ff", "--no-edit", "-m", f"sync: merge {result.remote}/{result.branch}", tip, quiet_hooks=True)
+        subject = f"sync: merge {result.remote}/{result.branch}"
+        proc = git.run("merge", "--no-ff", "--no-edit", "-m", subject, tip, quiet_hooks=True)
         mine_stage = 2
     else:
         proc = git.run("rebase", "--quiet", tip, quiet_hooks=True)
         mine_stage = 3  # while rebasing, "ours" is the remote side and "theirs" the local commit
-    for _ in range(1000):
+    for _ in range(10_000):  # one round per stop; a stop is one local commit
         if not _in_progress(board, git):
             if proc.returncode != 0:
-                raise GitError(t("git.failed", command="git " + ("merge" if merge else "rebase"), detail=_detail(proc)))
+                break
             return
         unmerged = _unmerged(git)
         if not unmerged:
-            raise GitError(t("git.failed", command="git " + ("merge" if merge else "rebase"), detail=_detail(proc)))
+            break  # git stopped for another reason (e.g. an untracked file in the way)
         conflicts = _resolve(board, git, unmerged, mine_stage, prefer, base, tip, result)
         if conflicts:
             raise _Stopped(conflicts)
@@ -457,7 +460,7 @@ def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: 
             proc = git.run("rebase", "--skip", quiet_hooks=True)  # the other side already has it all
         else:
             proc = git.run("rebase", "--continue", quiet_hooks=True)
-    raise GitError(t("git.failed", command="git rebase", detail=_detail(proc)))
+    raise GitError(t("git.failed", command=what, detail=_detail(proc)))
 
 
 def _in_progress(board: Board, git: _Git) -> bool:
@@ -736,8 +739,8 @@ def incoming(board: Board, git: _Git, orig: str, tip: str | None) -> list[Incomi
     """What the commits in orig..tip did, one entry per card, in the order they first appear."""
     if tip is None or git.is_ancestor(tip, orig):
         return []
-    raw = git.out("log", "--reverse", "-M", "--name-status", "--format=%x1e%an%x1f%(trailers:key=Set,valueonly,separator=%x1f)",
-                  f"{orig}..{tip}", "--", git.prefix or ".")
+    fmt = "--format=%x1e%an%x1f%(trailers:key=Set,valueonly,separator=%x1f)"
+    raw = git.out("log", "--reverse", "-M", "--name-status", fmt, f"{orig}..{tip}", "--", git.prefix or ".")
     events: dict[str, Incoming] = {}
     for chunk in raw.split("\x1e")[1:]:
         head, _, changes = chunk.partition("\n")
