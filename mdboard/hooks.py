@@ -96,16 +96,16 @@ def staged_problems(cwd: Path, files: list[str] | None = None, board_dir: Path |
     """Errors in the staged cards (and staged config) of every board in this repository.
 
     Paths in the problems are relative to the repository's top folder, as git shows them.
-    `files` (repository paths, e.g. from the pre-commit framework) narrows the check.
+    `files` (e.g. from the pre-commit framework) replaces "what is staged" with those files.
     """
     top_proc = _git(cwd, "rev-parse", "--show-toplevel")
     if top_proc.returncode != 0:
         raise HookError(t("teams.hook_not_repo", path=cwd))
     top = Path(top_proc.stdout.decode().strip())
-    staged = _z(_git(top, "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR").stdout)
-    if files is not None:
-        wanted = {_repo_path(top, cwd, f) for f in files}
-        staged = [p for p in staged if p in wanted]
+    if files is not None:  # e.g. `pre-commit run --all-files`: judge these files as they are in the index
+        staged = [_repo_path(top, cwd, f) for f in files]
+    else:
+        staged = _z(_git(top, "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR").stdout)
     problems: list[Problem] = []
     for prefix in _board_prefixes(top, board_dir):
         mine = [p for p in staged if p.startswith(prefix)]
