@@ -6,6 +6,7 @@ templates only place elements; no JavaScript chart library, nothing from the net
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 from . import dates
@@ -119,3 +120,117 @@ def _ticks(data, lo: date, hi: date, span_days: int) -> list[dict]:
         out.append({"left": _pct(day, lo, span_days), "label": data.renderer.dates.short(day)})
         day += timedelta(days=step)
     return out
+
+
+# --- report charts (inline SVG) --------------------------------------------------------------
+
+W, H = 520, 230
+PAD_L, PAD_R, PAD_T, PAD_B = 40, 12, 12, 28
+MAX_FLOW_POINTS = 120  # days drawn in a cumulative flow (evenly thinned)
+MAX_SCATTER = 1000  # most recent finished cards drawn in the cycle-time scatter
+
+
+def nice_ticks(top: float, count: int = 4) -> list[float]:
+    """Round axis values from 0 to at least `top` (steps of 1, 2 or 5 × 10^k)."""
+    if top <= 0:
+        return [0, 1]
+    raw = top / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    ticks, value = [], 0.0
+    while value < top + step * 0.999:
+        ticks.append(round(value, 6))
+        value += step
+    return ticks
+
+
+def _frame(ymax: float):
+    """Plot area scales: x from a 0..1 share, y from 0..ymax; ticks for the y axis."""
+    ticks = nice_ticks(ymax)
+    top = ticks[-1] or 1
+    x = lambda share: PAD_L + share * (W - PAD_L - PAD_R)
+    y = lambda v: H - PAD_B - v * (H - PAD_T - PAD_B) / top
+    return x, y, [{"y": round(y(t), 1), "label": _num(t)} for t in ticks]
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _xticks(data, days: list[date], x) -> list[dict]:
+    """About six date labels along the x axis."""
+    if not days:
+        return []
+    step = max(1, math.ceil(len(days) / 6))
+    n = max(len(days) - 1, 1)
+    return [{"x": round(x(i / n), 1), "label": data.renderer.dates.short(days[i])} for i in range(0, len(days), step)]
+
+
+def cumulative_flow_chart(data, ctype, flow: list[dict]) -> dict | None:
+    """Stacked bands, one per state (finished at the bottom), over the report's days."""
+    if len(flow) < 2:
+        return None
+    step = max(1, math.ceil(len(flow) / MAX_FLOW_POINTS))
+    points = flow[::step] if (len(flow) - 1) % step == 0 else flow[::step] + [flow[-1]]
+    n = len(points)
+    x, y, yticks = _frame(max(sum(p["counts"].values()) for p in points) or 1)
+    lower = [0] * n
+    bands = []
+    states = list(ctype.states)
+    for index in reversed(range(len(states))):
+        key = states[index].key
+        upper = [lower[i] + points[i]["counts"].get(key, 0) for i in range(n)]
+        outline = [(x(i / (n - 1)), y(upper[i])) for i in range(n)] + \
+                  [(x(i / (n - 1)), y(lower[i])) for i in reversed(range(n))]
+        bands.append({"label": states[index].label, "index": index,
+                      "points": " ".join(f"{a:.1f},{b:.1f}" for a, b in outline)})
+        lower = upper
+    days = [date.fromisoformat(p["date"]) for p in points]
+    return {"w": W, "h": H, "bands": bands, "yticks": yticks, "xticks": _xticks(data, days, x),
+            "legend": [{"label": s.label, "index": i} for i, s in enumerate(states)],
+            "base": H - PAD_B, "left": PAD_L, "right": W - PAD_R}
+
+
+def throughput_chart(data, weeks: list[dict]) -> dict | None:
+    """Bars: cards finished per ISO week."""
+    if not weeks:
+        return None
+    n = len(weeks)
+    x, y, yticks = _frame(max(w["count"] for w in weeks) or 1)
+    width = (W - PAD_L - PAD_R) / n
+    bars = [{"x": round(PAD_L + i * width + width * 0.1, 1), "w": round(max(width * 0.8, 1), 1),
+             "y": round(y(w["count"]), 1), "h": round(H - PAD_B - y(w["count"]), 1), "count": w["count"],
+             "label": w["week"]} for i, w in enumerate(weeks)]
+    days = [date.fromisoformat(w["start"]) for w in weeks]
+    ticks = _xticks(data, days, lambda share: PAD_L + share * (W - PAD_L - PAD_R - width) + width / 2)
+    return {"w": W, "h": H, "bars": bars, "yticks": yticks, "xticks": ticks, "base": H - PAD_B,
+            "left": PAD_L, "right": W - PAD_R}
+
+
+def cycle_scatter(data, points: list[dict], summary: dict) -> dict | None:
+    """One dot per finished card: when it finished (x) and its cycle time in days (y)."""
+    if not points:
+        return None
+    shown = sorted(points, key=lambda p: p["finished"])[-MAX_SCATTER:]
+    days = [date.fromisoformat(p["finished"][:10]) for p in shown]
+    first, last = days[0], days[-1]
+    span = max((last - first).days, 1)
+    x, y, yticks = _frame(max(p["days"] for p in shown) or 1)
+    dots = [{"cx": round(x((d - first).days / span), 1), "cy": round(y(p["days"]), 1), "card": p["card"],
+             "title": p["title"], "days": _num(round(p["days"], 1))} for p, d in zip(shown, days)]
+    lines = []
+    for key in ("median", "p85"):
+        if summary.get(key) is not None:
+            lines.append({"key": key, "y": round(y(summary[key]), 1), "value": _num(round(summary[key], 1))})
+    labels = [first + timedelta(days=round(span * i / 5)) for i in range(6)] if span >= 5 else sorted(set(days))
+    ticks = [{"x": round(x((d - first).days / span), 1), "label": data.renderer.dates.short(d)} for d in labels]
+    return {"w": W, "h": H, "dots": dots, "lines": lines, "yticks": yticks, "xticks": ticks, "base": H - PAD_B,
+            "left": PAD_L, "right": W - PAD_R, "total": len(points), "shown": len(shown)}
+
+
+def state_bars(states: dict) -> list[dict]:
+    """Time in each state: median and 85th percentile, as shares of the longest p85."""
+    top = max([s["p85"] or 0 for s in states.values()] + [s["median"] or 0 for s in states.values()] + [0.001])
+    return [{"key": key, "label": s["label"], "median": s["median"], "p85": s["p85"],
+             "median_pct": round(100 * (s["median"] or 0) / top, 1), "p85_pct": round(100 * (s["p85"] or 0) / top, 1)}
+            for key, s in states.items()]

@@ -91,6 +91,10 @@ class SiteData:
             self._all_key = digest(*(f"{v.id}:{v.fp}:{v.due_key()}" for v in self.views.values()))
         return self._all_key
 
+    def history_key(self) -> str:
+        """The commit the history was read at ("" without history)."""
+        return getattr(self.history, "head", None) or ""
+
     def files_key(self) -> str:
         """A hash of every card file (for pages that do not change as days pass)."""
         return digest(*(f"{v.id}:{v.fp}" for v in self.views.values()))
@@ -178,7 +182,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
     nav = navigation(data, extras)
     pages: list[Page] = []
     day = data.today.isoformat()
-    pages.append(Page("index.html", digest(base, "index", data.all_key(), day, _history_key(data)),
+    pages.append(Page("index.html", digest(base, "index", data.all_key(), day, data.history_key()),
                       _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles))))
     for tk, ctype in cfg.types.items():
         views = data.by_type.get(tk, [])
@@ -219,11 +223,6 @@ def static_pages(r: Renderer) -> list[Page]:
 def _lazy(r: Renderer, template: str, root: str, nav, current: str, data: SiteData, context: Callable):
     """A page renderer that works out its context only when the page is really made."""
     return lambda: r.page(template, root, current, nav, today=data.today, **context())
-
-
-def _history_key(data: SiteData) -> str:
-    history = data.history
-    return getattr(history, "head", "") or "" if history is not None else ""
 
 
 def navigation(data: SiteData, extras: dict) -> list[dict]:

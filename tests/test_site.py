@@ -49,7 +49,8 @@ def test_build_writes_every_page_of_the_demo_board(demo):
     for person in board.config.people:
         assert f"people/{person}.html" in files
         assert f"people/{person}.ics" in files
-    for page in ("index.html", "people/index.html", "timeline.html", "assets.html", "queue.html",
+    for page in ("index.html", "people/index.html", "timeline.html", "assets.html", "queue.html", "report.html",
+                 "standup.html",
                  "calendar.ics", "static/board.css", "static/board.js"):
         assert page in files
     assert not any(name.endswith(".tmp") for name in files)
@@ -78,10 +79,12 @@ def test_second_build_after_one_card_changes_rewrites_only_its_pages(demo):
     assert result.exit_code == 0, result.output
     report = json.loads(cli.proc("build", "--json").stdout)
     # its page, its type's board, the overview (it is due this week, and recent changes),
-    # its owner's page and calendar, the board calendar, and the pages of the cards linking to it
+    # its owner's page and calendar, the board calendar, the pages of the cards linking to it,
+    # and the pages made from git history (a new commit)
     assert sorted(report["written"]) == sorted([
         "cards/SKU-0006.html", "types/sku.html", "index.html", "people/wangli.html", "people/wangli.ics",
-        "calendar.ics", "cards/CMP-0003.html", "cards/MAT-0006.html", "cards/MAT-0003.html"])
+        "calendar.ics", "cards/CMP-0003.html", "cards/MAT-0006.html", "cards/MAT-0003.html",
+        "report.html", "standup.html"])
     assert "磁吸充电宝 新标题" in (demo / "_site/cards/CMP-0003.html").read_text("utf-8")
     untouched = demo / "_site/types/campaign.html"
     assert untouched.stat().st_mtime_ns == before[untouched]
