@@ -140,7 +140,7 @@ def _check_board(top: Path, prefix: str, staged: list[str]) -> list[Problem]:
     """Errors of one board's staged files (board-relative `staged`), paths made repository-relative."""
     from .cardfile import load_yaml
     from .sync import card_ref, cat_blobs
-    from .workflow import _duplicate_ids, check_card
+    from .workflow import duplicate_ids, check_card
 
     config_bytes = cat_blobs(top, [":" + prefix + CONFIG_NAME])[":" + prefix + CONFIG_NAME]
     try:
@@ -164,7 +164,7 @@ def _check_board(top: Path, prefix: str, staged: list[str]) -> list[Problem]:
         problems += [p for p in check_card(board, card, ids) if p.level == "error"]
     judged_set = set(judged)
     others = [Card(r[0], r[1], r[2], rel) for rel, r in refs.items() if rel not in judged_set]
-    problems += [p for p in _duplicate_ids(others + cards) if p.path in judged_set]
+    problems += [p for p in duplicate_ids(others + cards) if p.path in judged_set]
     return [_moved(p, prefix) for p in problems]
 
 

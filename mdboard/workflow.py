@@ -22,7 +22,7 @@ def check_board(board: Board, strict: bool = False, paths: list[str] | None = No
     """Every problem on the board (or only in `paths`, still judged against the whole board)."""
     cards = board.cards()
     ids = {c.id: c.type for c in cards}
-    problems = _duplicate_ids(cards) + board.folder_problems()
+    problems = duplicate_ids(cards) + board.folder_problems()
     selected = cards if paths is None else [c for c in cards if c.path in set(paths)]
     for card in selected:
         problems += check_card(board, card, ids, strict)
@@ -94,7 +94,7 @@ def _date_order(card: Card, ctype: CardType, cfg: BoardConfig) -> list[Problem]:
     return out
 
 
-def _duplicate_ids(cards: list[Card]) -> list[Problem]:
+def duplicate_ids(cards: list[Card]) -> list[Problem]:
     seen: dict[str, Card] = {}
     out = []
     for card in cards:
