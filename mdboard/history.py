@@ -18,13 +18,14 @@ cost git the same ~4 s, and the patch stream needs no second pass for hand commi
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import pickle
 import re
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,6 +73,9 @@ class Event:
         data = asdict(self)
         data["time"] = self.time.isoformat()
         return data
+
+
+_FIELDS = tuple(f.name for f in fields(Event))
 
 
 class History:
@@ -179,6 +183,7 @@ def _events(board: Board, rows: list[tuple]) -> list[Event]:
     who: dict[tuple[str, str], tuple[str, str | None]] = {}
     times: dict[int, datetime] = {}
     out = []
+    make, names = object.__new__, _FIELDS  # an Event without its __init__: twice as fast for 20k events
     for sha, ts, name, email, subject, forced, card, ctype, action, src, dst, fld, old, new in rows:
         ident = who.get((name, email))
         if ident is None:
@@ -187,8 +192,10 @@ def _events(board: Board, rows: list[tuple]) -> list[Event]:
         moment = times.get(ts)
         if moment is None:
             moment = times[ts] = datetime.fromtimestamp(ts, zone)
-        out.append(Event(sha, moment, ident[0], email, ident[1], card, ctype, action, src, dst, fld, old, new,
-                         subject, forced))
+        event = make(Event)
+        event.__dict__.update(zip(names, (sha, moment, ident[0], email, ident[1], card, ctype, action, src, dst,
+                                          fld, old, new, subject, forced)))
+        out.append(event)
     return out
 
 
@@ -234,32 +241,53 @@ class _Side:
         self.fm: dict[str, list[str]] = {}
         self.body: list[str] = []
 
-    def take(self, text: str, keep_body: bool) -> bool:
+    def take(self, text: str) -> bool:
         """Read one line of this side; True when it belongs to the body."""
         section = self.section
         if section == 2:
-            if keep_body:
-                self.body.append(text)
+            self.body.append(text)
             return True
         if section == 1:
             if _FENCE.match(text):
                 self.section = 2
                 return False
-            if text[:1] not in (" ", "\t", "#", ""):
-                m = _KEY_LINE.match(text)
-                if m:
-                    self.key = next(g for g in m.groups() if g is not None).strip()
-                    self.fm[self.key] = [text[m.end():]]
-                    return False
-            if self.key is not None and text.strip() and not text.lstrip().startswith("#"):
+            key, value = _key_value(text)
+            if key is not None:
+                self.key = key
+                self.fm[key] = [value]
+            elif self.key is not None and text.strip() and not text.lstrip().startswith("#"):
                 self.fm[self.key].append(text)
             return False
         if section == 0:
             self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
-            if self.section == 2 and keep_body:
+            if self.section == 2:
                 self.body.append(text)
             return self.section == 2
         return False
+
+    def take_title(self, text: str) -> None:
+        """Read one line of a card that was added or deleted whole: only its title matters."""
+        if self.section == 1:
+            if _FENCE.match(text):
+                self.section = 2
+            elif text.startswith("title:"):
+                self.fm["title"] = [text[6:]]
+        elif self.section == 0:
+            self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
+
+
+def _key_value(line: str) -> tuple[str | None, str]:
+    """(key, value text) of a top-level `key: value` front matter line, else (None, "")."""
+    first = line[:1]
+    if not first or first in " \t#-":
+        return None, ""
+    if first in "\"'":
+        m = _KEY_LINE.match(line)
+        return ((m.group(1) or m.group(2) or m.group(3)).strip(), line[m.end():]) if m else (None, "")
+    key, sep, rest = line.partition(":")
+    if not sep or (rest and rest[0] not in " \t"):
+        return None, ""
+    return key.strip(), rest
 
 
 class _File:
@@ -308,7 +336,7 @@ class _Commit:
         self.sha, self.name, self.email = parts[0], parts[1], parts[2]
         self.ts = int(parts[3] or 0)
         self.subject = parts[4]
-        self.trailers = _trailers(parts[5].rstrip("\x1d\n"))
+        self.trailers = _trailers(parts[5].rstrip("\x1d\n")) if "Forced:" in parts[5] else {}
         self.files: list[_File] = []
 
     def rows(self) -> list[tuple]:
@@ -335,25 +363,27 @@ def _parse_stream(stream) -> list[_Commit]:
     """Parse `git log -p` output (format _FORMAT) into commits, newest first."""
     commits: list[_Commit] = []
     commit = header = current = None  # current: the card _File whose hunk is being read
-    old_side = new_side = None
-    keep_body = in_hunk = False
+    old_side = new_side = whole = None
+    in_hunk = False
     for line in stream:
         c = line[:1]
         if in_hunk and c in _HUNK_CHARS:
             if current is None or c == "\\":
                 continue
+            if whole is not None:  # an added or deleted card: only its title is wanted
+                if whole.section < 2:
+                    whole.take_title(line[1:].rstrip("\r\n"))
+                continue
+            text = line[1:].rstrip("\r\n")
             if c == " ":
-                if not keep_body and old_side.section >= 2 and new_side.section >= 2:
-                    continue
-                text = line[1:].rstrip("\r\n")
-                old_side.take(text, keep_body)
-                new_side.take(text, keep_body)
-            else:
-                side = old_side if c == "-" else new_side
-                if side.section >= 2 and not keep_body:
-                    continue
-                if side.take(line[1:].rstrip("\r\n"), keep_body) or side.section == 0:
-                    current.body_changed = True
+                if old_side.section == 2 and new_side.section == 2:
+                    old_side.body.append(text)
+                    new_side.body.append(text)
+                else:
+                    old_side.take(text)
+                    new_side.take(text)
+            elif (old_side if c == "-" else new_side).take(text):
+                current.body_changed = True
             continue
         in_hunk = False
         if header is not None or c == "\x1e":
@@ -376,7 +406,9 @@ def _parse_stream(stream) -> list[_Commit]:
                     continue
                 current.old = old_side = _Side(current.old_path is not None)
                 current.new = new_side = _Side(current.new_path is not None)
-                keep_body = current.old_path is not None and current.new_path is not None
+                whole = None
+                if current.old_path is None or current.new_path is None:
+                    whole = new_side if current.old_path is None else old_side
         elif current is not None:
             current.header_line(line)
     return commits
@@ -393,6 +425,7 @@ def _path(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def card_of(path: str | None) -> tuple[str, str, str] | None:
     """(card ID, type key, state key) of a board-relative card path, else None."""
     if not path:
@@ -430,7 +463,8 @@ def _one_card(card_id: str, parts: dict, by_id: dict):
             yield card_id, new[1], "moved", old_info[2], new[2], None, None, None
         yield from _content_events(card_id, new[1], new_file.old, new_file.new, new_file)
         return
-    if new_file is not None and old_file is not None:  # deleted and added again: a move git did not pair
+    if new_file is not None and old_file is not None:
+        # deleted and added again: a move git did not pair (only the titles of both are known)
         if (old[1], old[2]) != (new[1], new[2]):
             yield card_id, new[1], "moved", old[2], new[2], None, None, None
         yield from _content_events(card_id, new[1], old_file.old, new_file.new, None)
@@ -518,6 +552,25 @@ def parse_value(text: str | None):
     except MdboardError:
         return text
     return data.get("v") if isinstance(data, dict) else text
+
+
+def select_events(board: Board, history: History, since: datetime | None = None, who: str | None = None,
+                  type: str | None = None) -> list[Event]:
+    """Events filtered by time, person (key, name or email) and card type, oldest first."""
+    events = history.since(since) if since else history.events
+    if who:
+        person = board.config.find_person(who)
+        if person is not None:
+            events = [e for e in events if e.person == person.key]
+        else:
+            low = who.strip().lower()
+            events = [e for e in events if low in (e.author.lower(), e.email.lower())]
+    if type:
+        from .ops import find_type
+
+        key = find_type(board, type).key
+        events = [e for e in events if e.type == key]
+    return events
 
 
 # --- words ---------------------------------------------------------------------------

@@ -97,7 +97,8 @@ def report_command(ctx, since, until, type_, as_json):
 
     board = ctx.board
     key = find_type(board, type_).key if type_ else None
-    data = compute_report(board, load_history(board), _moment(board, since), _moment(board, until, end=True), key)
+    data = compute_report(board, load_history(board), _moment(board, since), _moment(board, until, end=True), key,
+                          charts=as_json)
     if as_json:
         emit_json(data)
     else:
@@ -105,41 +106,56 @@ def report_command(ctx, since, until, type_, as_json):
 
 
 def print_report(board, data: dict) -> None:
-    """The report as rich tables: flow per type, time in state, throughput, after-sales, load."""
+    """The report as tables: rich on a terminal, plain tab-separated columns in a pipe."""
+    window = t("history.window", since=data["since"] or "…", until=data["until"] or t("history.now"))
+    blocks: list = [f"{t('history.report_title')}  {window}"]
+    flow = [[info["label"], str(info["finished"]), _pair(info["lead_time_days"]), _pair(info["cycle_time_days"]),
+             _percent(info["late_share"], info["late"], info["with_due"])] for info in data["types"].values()]
+    blocks.append(("", [t("history.col_type"), t("history.col_finished"), t("history.col_lead"),
+                        t("history.col_cycle"), t("history.col_late")], flow))
+    for info in data["types"].values():
+        rows = [[s["label"], _num(s["median"]), _num(s["p85"]), _num(s["total"])]
+                for s in info["time_in_state_days"].values()]
+        blocks.append((t("history.time_in_state", type=info["label"]), [
+            t("history.col_state"), t("history.col_median"), t("history.col_p85"), t("history.col_total")], rows))
+        weeks = "  ".join(f"{w['week']}:{w['count']}" for w in info["throughput"][-8:])
+        if weeks:
+            blocks.append(t("history.throughput", weeks=weeks))
+    sales = data["after_sales"]
+    blocks.append(t("history.after_sales", resolved=sales["resolved"], median=_num(sales["median_hours"]),
+                    within=_percent(sales["within_due_share"], sales["within_due"], sales["with_due"])))
+    blocks.append(("", [t("history.col_person"), t("history.col_open"), t("history.col_overdue")],
+                   [[row["name"], str(row["open"]), str(row["overdue"])] for row in data["load"]]))
+    _print_blocks(blocks)
+
+
+def _print_blocks(blocks: list) -> None:
+    """Lines and (title, headers, rows) tables; rich is imported only for a terminal."""
+    import sys
+
+    if not sys.stdout.isatty():
+        for block in blocks:
+            if isinstance(block, str):
+                click.echo(block)
+                continue
+            title, headers, rows = block
+            if title:
+                click.echo(title)
+            click.echo("".join("\t".join(r) + "\n" for r in [headers] + rows), nl=False)
+        return
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    window = t("history.window", since=data["since"] or "…", until=data["until"] or t("history.now"))
-    console.print(f"[bold]{t('history.report_title')}[/bold]  {window}")
-    flow = Table(t("history.col_type"), t("history.col_finished"), t("history.col_lead"),
-                 t("history.col_cycle"), t("history.col_late"), header_style="bold")
-    for info in data["types"].values():
-        flow.add_row(info["label"], str(info["finished"]), _pair(info["lead_time_days"]),
-                     _pair(info["cycle_time_days"]), _percent(info["late_share"], info["late"], info["with_due"]))
-    console.print(flow)
-    for info in data["types"].values():
-        _state_table(console, info)
-    sales = data["after_sales"]
-    console.print(t("history.after_sales", resolved=sales["resolved"], median=_num(sales["median_hours"]),
-                    within=_percent(sales["within_due_share"], sales["within_due"], sales["with_due"])))
-    people = Table(t("history.col_person"), t("history.col_open"), t("history.col_overdue"), header_style="bold")
-    for row in data["load"]:
-        people.add_row(row["name"], str(row["open"]), str(row["overdue"]))
-    console.print(people)
-
-
-def _state_table(console, info: dict) -> None:
-    from rich.table import Table
-
-    table = Table(t("history.col_state"), t("history.col_median"), t("history.col_p85"), t("history.col_total"),
-                  title=t("history.time_in_state", type=info["label"]), header_style="bold")
-    for state in info["time_in_state_days"].values():
-        table.add_row(state["label"], _num(state["median"]), _num(state["p85"]), _num(state["total"]))
-    weeks = "  ".join(f"{w['week']}:{w['count']}" for w in info["throughput"][-8:])
-    console.print(table)
-    if weeks:
-        console.print(t("history.throughput", weeks=weeks))
+    for block in blocks:
+        if isinstance(block, str):
+            console.print(block, highlight=False)
+            continue
+        title, headers, rows = block
+        table = Table(*headers, title=title or None, header_style="bold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
 
 
 def _num(value) -> str:

@@ -51,9 +51,8 @@ class Track:
         if self.stays and self.stays[-1][2] is None:
             self.stays[-1][2] = moment
 
-    def finished(self, ctype: CardType) -> datetime | None:
+    def finished(self, done: set[str]) -> datetime | None:
         """When the card entered the done state(s) it is still in, else None."""
-        done = ctype.done_states()
         if self.deleted or not self.stays or self.stays[-1][2] is not None or self.stays[-1][0] not in done:
             return None
         idx = len(self.stays) - 1
@@ -61,11 +60,10 @@ class Track:
             idx -= 1
         return self.stays[idx][1]
 
-    def started(self, ctype: CardType) -> datetime | None:
+    def started(self, first: str) -> datetime | None:
         """When work started: the first move out of the first state (or creation elsewhere)."""
         if not self.stays:
             return None
-        first = ctype.states[0].key
         if self.stays[0][0] != first:
             return self.stays[0][1]
         return self.stays[0][2]
@@ -141,8 +139,12 @@ def iso_week(day: date) -> tuple[str, date]:
 # --- the report --------------------------------------------------------------------------
 
 def compute_report(board: Board, history: History, since: datetime | None = None, until: datetime | None = None,
-                   type: str | None = None) -> dict:
-    """All retrospective figures as one JSON-ready dict (see the module docstring)."""
+                   type: str | None = None, charts: bool = True) -> dict:
+    """All retrospective figures as one JSON-ready dict (see the module docstring).
+
+    `charts=False` leaves out the per-day cumulative flow and the per-card cycle points
+    (empty lists), which only charts use: the terminal report does not need them.
+    """
     cfg = board.config
     tz = cfg.timezone
     end = until or dates.now(tz)
@@ -155,32 +157,34 @@ def compute_report(board: Board, history: History, since: datetime | None = None
         if type and key != type:
             continue
         mine = [tr for tr in all_tracks.values() if tr.type == key]
-        out["types"][key] = _type_report(board, ctype, mine, cards, since, end)
+        out["types"][key] = _type_report(board, ctype, mine, cards, since, end, charts)
     out["after_sales"] = _after_sales(board, all_tracks, cards, since, end)
     out["load"] = load(board, type)
     return out
 
 
 def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[str, Card],
-                 since: datetime | None, end: datetime) -> dict:
+                 since: datetime | None, end: datetime, charts: bool = True) -> dict:
     tz = board.config.timezone
+    done_states, first = ctype.done_states(), ctype.states[0].key
     lead, cycle, points = [], [], []
     finished = late = with_due = 0
     done_days = []
     for tr in mine:
-        done = tr.finished(ctype)
+        done = tr.finished(done_states)
         if done is None or done >= end or (since and done < since):
             continue
         finished += 1
         done_days.append(done.date())
         if tr.created:
             lead.append(_days(tr.created, done))
-        start = tr.started(ctype)
+        start = tr.started(first)
         if start is not None:
             cycle.append(_days(start, done))
-            card = cards.get(tr.card)
-            points.append({"card": tr.card, "title": card.title if card else (tr.title or tr.card),
-                           "finished": done.date().isoformat(), "days": round(_days(start, done), 2)})
+            if charts:
+                card = cards.get(tr.card)
+                points.append({"card": tr.card, "title": card.title if card else (tr.title or tr.card),
+                               "finished": done.date().isoformat(), "days": round(_days(start, done), 2)})
         due = due_moment(ctype, cards.get(tr.card), tz)
         if due is not None:
             with_due += 1
@@ -190,7 +194,7 @@ def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[s
             "time_in_state_days": _time_in_state(ctype, mine, since, end),
             "throughput": _throughput(done_days, since, end),
             "finished": finished, "late": late, "with_due": with_due, "late_share": _share(late, with_due),
-            "cumulative_flow": cumulative_flow(ctype, mine, since, end, tz),
+            "cumulative_flow": cumulative_flow(ctype, mine, since, end, tz) if charts else [],
             "cycle_points": points}
 
 

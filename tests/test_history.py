@@ -172,3 +172,49 @@ def test_a_board_in_a_subfolder_of_the_repository(tmp_path, cli, at):
         ("SKU-0001", "created", "planning"), ("SKU-0001", "moved", "shooting")]
     clear_cache(board)
     assert load_history(board).rebuilt
+
+
+def test_hand_edits_of_every_shape(board, cli, at):
+    """CRLF line endings, block lists, comments, quoted values, a removed key, a new title."""
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "zhaomin")
+    path = board / "sku/planning/SKU-0001.md"
+    path.write_bytes(("---\r\ntitle: \"耳机: 新款\"\r\nowner: zhaomin  # 美工\r\nplatforms:\r\n  - douyin\r\n"
+                      "category: 数码\r\n---\r\n\r\n- [x] 拍摄\r\n- [ ] 主图\r\n").encode("utf-8"))
+    at("2026-11-17T10:00:00+08:00")
+    hand_commit(board, "整理格式")
+    path.write_bytes(("---\r\ntitle: \"耳机: 新款\"\r\nowner: liuyang  # 投手\r\nplatforms:\r\n  - douyin\r\n"
+                      "  - tmall\r\n---\r\n\r\n- [x] 拍摄\r\n- [x] 主图\r\n").encode("utf-8"))
+    at("2026-11-18T10:00:00+08:00")
+    hand_commit(board, "改负责人和平台")
+    events = load_history(Board.open(str(board))).for_card("SKU-0001")
+    assert [(e.action, e.field, e.old, e.new) for e in events[1:]] == [
+        ("field", "title", "耳机", "耳机: 新款"),
+        ("field", "platforms", None, "[douyin]"),
+        ("field", "category", None, "数码"),
+        ("edited", None, None, None),  # the checklist was rewritten, not ticked
+        ("field", "owner", "zhaomin", "liuyang"),
+        ("field", "platforms", "[douyin]", "[douyin, tmall]"),
+        ("field", "category", "数码", None),
+        ("checklist", "主图", " ", "x"),
+    ]
+    assert lines(board)[1] == "赵敏 把 SKU-0001 的标题从 耳机 改为 耳机: 新款"
+    assert lines(board)[-3:-1] == ["赵敏 把 SKU-0001 的平台从 抖音 改为 抖音、天猫", "赵敏 清除了 SKU-0001 的类目"]
+
+
+def test_merged_branches_count_each_commit_once(board, cli, at):
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "A", "--owner", "wangli")
+    git(board, "checkout", "-q", "-b", "side")
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0001", "shooting")
+    git(board, "checkout", "-q", "main")
+    at("2026-11-17T11:00:00+08:00")
+    run(cli, "--as", "liuyang", "new", "campaign", "双12", "--owner", "liuyang", "--set", "platform=tmall")
+    assert len(load_history(Board.open(str(board))).events) == 2
+    at("2026-11-18T10:00:00+08:00")
+    git(board, "merge", "-q", "--no-edit", "side")
+    history = load_history(Board.open(str(board)))
+    assert not history.rebuilt and history.read_commits == 2  # the side commit and the merge
+    assert sorted((e.card, e.action) for e in history.events) == [
+        ("CMP-0001", "created"), ("SKU-0001", "created"), ("SKU-0001", "moved")]

@@ -161,3 +161,27 @@ def test_bad_report_options_say_what_to_write(shop, cli):
     assert result.output.startswith("错误:看不懂时间「上周」")
     result = cli("report", "--type", "nope")
     assert result.exit_code == 1 and "nope" in result.output
+
+
+def test_report_tables_on_a_terminal(shop, monkeypatch):
+    import io
+    import sys
+
+    from mdboard.history_cli import print_report
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stdout", screen)
+    monkeypatch.setenv("COLUMNS", "120")
+    board = Board.open(str(shop))
+    data = compute_report(board, load_history(board), charts=False)
+    assert data["types"]["sku"]["cumulative_flow"] == [] and data["types"]["sku"]["cycle_points"] == []
+    print_report(board, data)
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
+    assert "┃ 类型" in text and "│ 上新     │ 2    │ 5.5 / 5.85" in text
+    assert "上新:各状态停留时间" in text and "│ 待审核   │ 2.5" in text
