@@ -96,6 +96,27 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def file_stamps(root: Path, keep: PathFilter) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file of the board that a change of counts (not output, not hidden)."""
+    stamps = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if keep.relative(os.path.join(folder, d))]
+        for name in files:
+            path = os.path.join(folder, name)
+            if keep.relative(path):
+                try:
+                    st = os.stat(path, follow_symlinks=False)
+                except OSError:
+                    continue
+                stamps[path] = (st.st_mtime_ns, st.st_size)
+    return stamps
+
+
+def stamp_changes(before: dict, after: dict) -> set[str]:
+    """Paths added, removed or modified between two `file_stamps` snapshots."""
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
 class LiveSite:
     """The builder kept in step with the board folder: watch, debounce, rebuild, report.
 
@@ -145,14 +166,20 @@ class LiveSite:
     # --- life cycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        """Watch the board, build everything once, then rebuild after each burst of changes."""
-        self._start_observer()
+        """Build everything once, then watch and rebuild after each burst of changes.
+
+        The first build runs before any thread starts (the builder may then share the
+        work with forked processes); files saved meanwhile are caught up right after.
+        """
+        before = file_stamps(self.board.root, self.filter)
         started = time.perf_counter()
         report = self.builder.build_all()
         self.log(t("serve.built", pages=report.pages, seconds=_seconds(time.perf_counter() - started)))
         self._take_problems(report.problems)
+        self._start_observer()
         self._thread = threading.Thread(target=self._run, name="mdboard-rebuild", daemon=True)
         self._thread.start()
+        self.notice(stamp_changes(before, file_stamps(self.board.root, self.filter)))
 
     def stop(self) -> None:
         """Stop watching and rebuilding; wakes every waiting event stream."""

@@ -219,6 +219,35 @@ def test_a_burst_of_notices_gives_one_rebuild_with_every_path(board):
     assert len([line for line in lines if line.startswith("已更新")]) == 1
 
 
+class EditDuringFirstBuild(RecordingBuilder):
+    """Saves a card while the first build runs; notes the threads alive at that moment."""
+
+    def __init__(self, card: Path):
+        super().__init__()
+        self.card = card
+        self.threads_during_build = None
+
+    def build_all(self):
+        self.threads_during_build = threading.active_count()
+        self.card.write_text(self.card.read_text("utf-8") + "\n编辑于首次生成期间\n", "utf-8")
+        return Report([], [], 0)
+
+
+def test_first_build_runs_without_threads_and_edits_meanwhile_are_caught_up(board, cli):
+    new_card(cli, "首次生成")
+    path = card_file(board, "SKU-0001")
+    builder = EditDuringFirstBuild(path)
+    site = LiveSite(Board.open(str(board)), builder, board / "_site", lambda line: None)
+    threads = threading.active_count()
+    site.start()
+    try:
+        wait_until(builder.done.is_set, "the catch-up rebuild")
+    finally:
+        site.stop()
+    assert builder.threads_during_build == threads
+    assert builder.calls == [{"sku/planning/SKU-0001.md"}]
+
+
 def test_ignored_changes_alone_cause_no_rebuild(board):
     builder = RecordingBuilder()
     site = LiveSite(Board.open(str(board)), builder, board / "_site", lambda line: None, settle=0.05)
