@@ -64,7 +64,7 @@ class Event:
     from_state: str | None
     to_state: str | None
     field: str | None  # for "field": the front matter key; for "checklist": the item text
-    old: str | None  # values as YAML text; checklist marks "x" / " "; renumbered: the old ID
+    old: str | None  # the value as text (lists as [a, b]); checklist: "x" / " "; renumbered: the old ID
     new: str | None
     subject: str
     forced: str | None  # the --force reason, if any

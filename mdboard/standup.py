@@ -13,7 +13,7 @@ from datetime import datetime
 
 from .history import History, describe, last_working_day
 from .i18n import t
-from .output import card_json, state_label
+from .output import card_json
 from .store import Board, Card
 from .views import _id_key, card_due, countdown
 
