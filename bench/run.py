@@ -204,6 +204,7 @@ class Measure:
     name: str
     status: str = "ok"  # ok / missing / failed
     seconds: list = field(default_factory=list)
+    cpu: list = field(default_factory=list)
     rss_kb: list = field(default_factory=list)
     detail: str = ""
     target: Target | None = None
@@ -222,7 +223,8 @@ class Measure:
         if self.status == "ok":
             ratio = self.median / floor if floor else None
             data.update(median=round(self.median, 4), min=round(min(self.seconds), 4),
-                        max=round(max(self.seconds), 4), rss_mb=round(self.rss_mb, 1),
+                        max=round(max(self.seconds), 4), cpu=round(statistics.median(self.cpu), 4),
+                        rss_mb=round(self.rss_mb, 1),
                         floor_ratio=round(ratio, 2) if ratio else None, runs=len(self.seconds))
             if self.target:
                 data["target"] = self.target.text()
@@ -238,8 +240,11 @@ class Measure:
 TIME = shutil.which("time", path="/usr/bin:/bin")  # GNU time: the child's own peak RSS
 
 
-def run_once(argv: list[str], cwd: Path, env: dict) -> tuple[float, int, int, str]:
-    """(wall seconds, peak RSS in KB, exit code, last output lines) of one whole process.
+def run_once(argv: list[str], cwd: Path, env: dict) -> tuple[float, float, int, int, str]:
+    """(wall seconds, CPU seconds, peak RSS in KB, exit code, last output lines) of one process.
+
+    CPU is user + system time of the process and the git processes it waited for: on a
+    busy machine the wall time grows, the CPU time much less.
 
     The peak RSS comes from GNU time when present. Without it, from `os.wait4`, which
     also counts the pages the child shared with this (larger) process before its exec,
@@ -264,7 +269,8 @@ def run_once(argv: list[str], cwd: Path, env: dict) -> tuple[float, int, int, st
             rss = int(lines[-1]) if lines and lines[-1].isdigit() else rss
         out.seek(0)
         tail = out.read()[-2000:].decode("utf-8", "replace").strip().splitlines()[-3:]
-    return elapsed, rss, proc.returncode, " | ".join(tail)
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, rss, proc.returncode, " | ".join(tail)
 
 
 def available(s: Session, command: str) -> bool:
@@ -286,13 +292,14 @@ def measure(s: Session, name: str, argv_for, setup=None, target=None, command=""
             setup(s, i)
         argv = argv_for(s, i)
         m.command = argv
-        seconds, rss, code, tail = run_once(argv, s.board, s.env)
+        seconds, cpu, rss, code, tail = run_once(argv, s.board, s.env)
         if code != 0:
             m.status, m.detail = "failed", f"exit {code}: {tail}"
-            m.seconds, m.rss_kb = [], []
+            m.seconds, m.cpu, m.rss_kb = [], [], []
             return m
         if i > 0:  # run 0 is the warm-up
             m.seconds.append(seconds)
+            m.cpu.append(cpu)
             m.rss_kb.append(rss)
     return m
 
@@ -385,7 +392,7 @@ def rows(floor: Measure, results: list[Measure]) -> list[list[str]]:
         target = d.get("target", "")
         if m.status != "ok":
             shown = m.detail if m.status == "missing" else "failed (see below)"
-            out.append([m.name, shown, "", "", "", "", target, "—" if m.status == "missing" else "FAIL"])
+            out.append([m.name, shown, "", "", "", "", "", target, "—" if m.status == "missing" else "FAIL"])
             continue
         result = d.get("result", "")
         if result == "MISS":
@@ -395,10 +402,10 @@ def rows(floor: Measure, results: list[Measure]) -> list[list[str]]:
 
 
 def _times(m: Measure) -> list[str]:
-    return [f"{m.median:.3f}", f"{min(m.seconds):.3f}", f"{max(m.seconds):.3f}"]
+    return [f"{m.median:.3f}", f"{min(m.seconds):.3f}", f"{max(m.seconds):.3f}", f"{statistics.median(m.cpu):.3f}"]
 
 
-HEADERS = ["operation", "median s", "min s", "max s", "× floor", "peak RSS MB", "target", "result"]
+HEADERS = ["operation", "median s", "min s", "max s", "CPU s", "× floor", "peak RSS MB", "target", "result"]
 
 
 def markdown(table: list[list[str]]) -> str:
@@ -432,6 +439,7 @@ def main(argv=None) -> int:
     if not MDBOARD.exists():
         raise SystemExit(f"{MDBOARD} not found: run `make venv` first")
     log = (lambda msg: print(msg, file=sys.stderr)) if (args.json or args.markdown) else print
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="mdboard-bench-") as tmp:
         if args.board:
             board, meta = cloned_board(args.board, Path(tmp))
@@ -441,7 +449,8 @@ def main(argv=None) -> int:
         session = Session(board, max(1, args.runs), meta)
         only = set(args.only.split(",")) if args.only else None
         floor, results = run_session(session, only, progress=lambda name: log(f"  {name} …"))
-    report = {"machine": machine(), "board": {**facts, "generated_in_s": meta.get("seconds")}, "runs": session.runs,
+    load = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
+    report = {"machine": {**machine(), "load_average": load}, "board": {**facts, "generated_in_s": meta.get("seconds")}, "runs": session.runs,
               "floor": floor.to_dict(None), "operations": [m.to_dict(floor.median) for m in results]}
     table = rows(floor, results)
     title = f"{facts['cards']} cards, {facts['commits']} commits, {session.runs} runs each (after one warm-up)"
@@ -452,7 +461,8 @@ def main(argv=None) -> int:
     else:
         print_table(table, title)
         mach = report["machine"]
-        print(f"{mach['nproc']} cores, {mach['cpu']}, Python {mach['python']}, git {mach['git']}")
+        print(f"{mach['nproc']} cores, {mach['cpu']}, Python {mach['python']}, git {mach['git']}; "
+              f"load average {load['start']} at the start, {load['end']} at the end")
     failed = [m for m in results if m.status == "failed"]
     for m in failed:
         print(f"FAILED {m.name}: {' '.join(m.command)}\n  {m.detail}", file=sys.stderr)
