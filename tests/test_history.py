@@ -216,3 +216,24 @@ def test_merged_branches_count_each_commit_once(board, cli, at):
     assert not history.rebuilt and history.read_commits == 2  # the side commit and the merge
     assert sorted((e.card, e.action) for e in history.events) == [
         ("CMP-0001", "created"), ("SKU-0001", "created"), ("SKU-0001", "moved")]
+
+
+def test_a_renumbered_card_keeps_its_timeline(board, cli, at):
+    from mdboard.report import tracks
+
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "wangli")
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0001", "shooting")
+    at("2026-11-18T10:00:00+08:00")
+    (board / "sku/content").mkdir(exist_ok=True)
+    git(board, "mv", "sku/shooting/SKU-0001.md", "sku/content/SKU-0007.md")
+    hand_commit(board, "重新编号")
+    history = load_history(Board.open(str(board)))
+    assert [(e.card, e.action, e.from_state, e.to_state) for e in history.for_card("SKU-0007")] == [
+        ("SKU-0001", "created", None, "planning"), ("SKU-0001", "moved", "planning", "shooting"),
+        ("SKU-0007", "renumbered", "shooting", "content"), ("SKU-0007", "moved", "shooting", "content")]
+    assert lines(board)[2] == "赵敏 把 SKU-0001 重新编号为 SKU-0007"
+    found = tracks(history)
+    assert list(found) == ["SKU-0007"]
+    assert [stay[0] for stay in found["SKU-0007"].stays] == ["planning", "shooting", "content"]
