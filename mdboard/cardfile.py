@@ -29,9 +29,17 @@ def _without_timestamps(resolvers: dict) -> dict:
 
 
 class CardLoader(_BaseLoader):
-    """Safe YAML loading: dates stay strings, duplicate keys are an error."""
+    """Safe YAML loading: dates stay strings, duplicate keys are an error.
+
+    `first_line` is the file line the text starts on, so messages name file lines.
+    """
 
     yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+    # Plain data only: text, numbers, booleans, null, lists and mappings. Explicit
+    # !!binary, !!set, !!omap, !!pairs and !!timestamp are refused like any other tag.
+    yaml_constructors = {tag: fn for tag, fn in _BaseLoader.yaml_constructors.items()
+                         if tag is None or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")}
+    first_line = 1
 
     def construct_mapping(self, node, deep=False):
         seen = {}
@@ -41,7 +49,7 @@ class CardLoader(_BaseLoader):
                 continue  # unhashable keys are reported by the base constructor
             if key in seen:
                 raise CardSyntaxError(
-                    t("card.duplicate_key", key=key, line=key_node.start_mark.line + 1))
+                    t("card.duplicate_key", key=key, line=key_node.start_mark.line + self.first_line))
             seen[key] = True
         return super().construct_mapping(node, deep=deep)
 
@@ -64,19 +72,34 @@ def _represent_str(dumper, value: str):
 CardDumper.add_representer(str, _represent_str)
 
 
-def load_yaml(text: str):
-    """Parse YAML text safely; raise CardSyntaxError with the line on any mistake."""
+_TAG_PROBLEM = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+
+
+def load_yaml(text: str, first_line: int = 1):
+    """Parse YAML text safely; raise CardSyntaxError naming the file line on any mistake.
+
+    Only plain data is built: a tag such as `!!python/object/apply` is refused,
+    never constructed, and alias expansion is bounded (`MAX_NODES`).
+    """
+    loader = CardLoader(text)
+    loader.first_line = first_line
     try:
-        data = yaml.load(text, Loader=CardLoader)
+        data = loader.get_single_data()
     except CardSyntaxError:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
+        line = mark.line + first_line if mark else first_line
+        tag = _TAG_PROBLEM.search(exc.problem or "")
+        if tag:
+            raise CardSyntaxError(t("card.yaml_tag", line=line, tag=tag.group(1).replace("tag:yaml.org,2002:", "!!")))
         raise CardSyntaxError(t("card.yaml_error", line=line, problem=exc.problem or str(exc)))
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
-        raise CardSyntaxError(t("card.yaml_error", line=0, problem=str(exc).splitlines()[0]))
-    _count_nodes(data)
+        raise CardSyntaxError(t("card.yaml_problem", problem=(str(exc).splitlines() or [type(exc).__name__])[0]))
+    finally:
+        loader.dispose()
+    if "*" in text or len(text) > MAX_NODES // 2:  # without aliases, no more values than characters
+        _count_nodes(data)
     return data
 
 
@@ -144,6 +167,11 @@ def layout(text: str) -> Layout:
     bom = BOM if text.startswith(BOM) else ""
     lines = split_lines(text[len(bom):])
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if len(lines) == 1 and "\r" in lines[0]:  # classic Mac line endings: CR alone
+        lines = [part + "\r" for part in lines[0].split("\r")]
+        lines[-1] = lines[-1][:-1]
+        lines = [line for line in lines if line]
+        newline = "\r"
     if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
         raise CardSyntaxError(t("card.no_front_matter"))
     for i in range(1, len(lines)):
@@ -165,7 +193,7 @@ def parse(text: str) -> Parsed:
     """Split and parse card text; raise CardSyntaxError naming the line on mistakes."""
     lay = layout(text)
     fm_text = "".join(lay.lines[lay.fm_start:lay.fm_end])
-    meta = load_yaml(fm_text) if fm_text.strip() else {}
+    meta = load_yaml(fm_text, first_line=lay.fm_start + 1) if fm_text.strip() else {}
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -180,11 +208,12 @@ def parse(text: str) -> Parsed:
 def checklist(body: str) -> list[tuple[bool, str]]:
     """Markdown task list items (`- [x] 主图`) outside code blocks, in order."""
     items, in_code = [], False
+    fenced = "```" in body or "~~~" in body  # most bodies have no code block: skip the fence test
     for line in body.splitlines():
-        if _CODE_FENCE.match(line):
+        if fenced and _CODE_FENCE.match(line):
             in_code = not in_code
             continue
-        if not in_code:
+        if not in_code and "[" in line:
             m = _TASK.match(line)
             if m:
                 items.append((m.group(1) != " ", m.group(2)))
@@ -193,18 +222,24 @@ def checklist(body: str) -> list[tuple[bool, str]]:
 
 # --- editing ------------------------------------------------------------------------
 
-_KEY_LINE = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:#]*?|-[^\s:][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|$)""")
+_KEY_LINE = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:#]*?|-[^\s:][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|\r|$)""")
 _INLINE_COMMENT = re.compile(
     r"""^(?P<head>[^:]+:[ \t]*)"""
     r"""(?P<value>'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|\[[^\]#]*\]|[^'"#\s\[{][^#]*?)"""
     r"""(?P<comment>[ \t]+#.*)$""")
 
 
-def _key_of(line: str) -> str | None:
+def split_key_line(line: str) -> tuple[str | None, str]:
+    """(key, text after the colon) of a top-level `key: value` front matter line, else (None, "")."""
     m = _KEY_LINE.match(line)
     if not m:
-        return None
-    return next(g for g in m.groups() if g is not None).strip()
+        return None, ""
+    colon = line.index(":", m.start(m.lastindex) + len(m.group(m.lastindex)))
+    return next(g for g in m.groups() if g is not None).strip(), line[colon + 1:]
+
+
+def _key_of(line: str) -> str | None:
+    return split_key_line(line)[0]
 
 
 def _is_continuation(line: str) -> bool:

@@ -31,7 +31,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import dates
-from .cardfile import _KEY_LINE, checklist, load_yaml, render_value
+from .cardfile import checklist, load_yaml, render_value, split_key_line
 from .errors import GitError, MdboardError
 from .i18n import t
 from .store import Board, atomic_write
@@ -281,13 +281,7 @@ def _key_value(line: str) -> tuple[str | None, str]:
     first = line[:1]
     if not first or first in " \t#-":
         return None, ""
-    if first in "\"'":
-        m = _KEY_LINE.match(line)
-        return ((m.group(1) or m.group(2) or m.group(3)).strip(), line[m.end():]) if m else (None, "")
-    key, sep, rest = line.partition(":")
-    if not sep or (rest and rest[0] not in " \t"):
-        return None, ""
-    return key.strip(), rest
+    return split_key_line(line)
 
 
 class _File:

@@ -15,7 +15,7 @@ from .history import History, describe, last_working_day
 from .i18n import t
 from .output import card_json
 from .store import Board, Card
-from .views import _id_key, card_due, countdown
+from .views import id_sort_key, card_due, countdown
 
 AFTER_SALES = "issue"
 # What a standup reads out: progress, not every keystroke.
@@ -38,7 +38,7 @@ def compute_standup(board: Board, history: History, since: datetime | None = Non
             overdue.append((due.days, card))
         elif due.days == 0:
             due_today.append((due.days, card))
-    sort = lambda pairs: [c for _, c in sorted(pairs, key=lambda p: (p[0], _id_key(p[1].id)))]
+    sort = lambda pairs: [c for _, c in sorted(pairs, key=lambda p: (p[0], id_sort_key(p[1].id)))]
     return {"since": since.isoformat(),
             "moved": moved(board, history, since),
             "due_today": [card_json(board, c, brief=True) for c in sort(due_today)],
@@ -71,7 +71,7 @@ def blocked(board: Board, open_cards: list[Card]) -> list[dict]:
     from .workflow import blocked_reasons
 
     out = []
-    for card in sorted(open_cards, key=lambda c: (c.type, _id_key(c.id))):
+    for card in sorted(open_cards, key=lambda c: (c.type, id_sort_key(c.id))):
         if card.error:
             continue
         reasons = blocked_reasons(board, card)

@@ -152,10 +152,10 @@ def select(cfg: BoardConfig, cards: list[Card], flt: Filter) -> list[Card]:
     """Cards matching the filter, in board order: type, then state, then ID."""
     order = {tk: (i, {s.key: j for j, s in enumerate(ct.states)}) for i, (tk, ct) in enumerate(cfg.types.items())}
     chosen = [c for c in cards if flt.matches(cfg, c)]
-    return sorted(chosen, key=lambda c: (order[c.type][0], order[c.type][1].get(c.state, 99), _id_key(c.id)))
+    return sorted(chosen, key=lambda c: (order[c.type][0], order[c.type][1].get(c.state, 99), id_sort_key(c.id)))
 
 
-def _id_key(card_id: str):
+def id_sort_key(card_id: str):
     prefix, _, num = card_id.rpartition("-")
     return (prefix, int(num) if num.isdigit() else 0, card_id)
 
@@ -172,7 +172,7 @@ def mine(cfg: BoardConfig, cards: list[Card], person: str) -> dict[str, list[tup
         due = card_due(cfg, card)
         groups[due_group(due)].append((card, due))
     for items in groups.values():
-        items.sort(key=lambda pair: (pair[1].days if pair[1] else 10**6, _id_key(pair[0].id)))
+        items.sort(key=lambda pair: (pair[1].days if pair[1] else 10**6, id_sort_key(pair[0].id)))
     return groups
 
 
