@@ -435,6 +435,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="comma-separated operation or command names (e.g. ls,check)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--save", type=Path, help="also write the results as JSON to this file")
     args = parser.parse_args(argv)
     if not MDBOARD.exists():
         raise SystemExit(f"{MDBOARD} not found: run `make venv` first")
@@ -452,6 +453,8 @@ def main(argv=None) -> int:
     load = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
     report = {"machine": {**machine(), "load_average": load}, "board": {**facts, "generated_in_s": meta.get("seconds")}, "runs": session.runs,
               "floor": floor.to_dict(None), "operations": [m.to_dict(floor.median) for m in results]}
+    if args.save:
+        args.save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
     table = rows(floor, results)
     title = f"{facts['cards']} cards, {facts['commits']} commits, {session.runs} runs each (after one warm-up)"
     if args.json:
