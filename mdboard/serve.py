@@ -68,28 +68,27 @@ class PathFilter:
     """
 
     def __init__(self, root: Path, out_dir: Path):
-        self.roots = _spellings(root)
-        self.outs = _spellings(out_dir)
+        self.roots = list(_spellings(root))
+        self.outs = list(_spellings(out_dir))
 
     def relative(self, path: str) -> str | None:
         for spelling in _spellings(path):
             if any(_inside(spelling, out) for out in self.outs):
                 return None
-        for spelling in _spellings(path):
             for root in self.roots:
                 if _inside(spelling, root) and spelling != root:
-                    parts = spelling[len(root) + 1:].split(os.sep)
-                    if any(ignored_name(part) for part in parts):
-                        return None
-                    return "/".join(parts)
+                    parts = spelling[len(root.rstrip(os.sep)) + 1:].split(os.sep)
+                    return None if any(ignored_name(part) for part in parts) else "/".join(parts)
         return None
 
 
-def _spellings(path) -> list[str]:
-    """A path as given (made absolute) and with symlinks resolved."""
+def _spellings(path):
+    """A path as given (made absolute), then - only if asked for - with symlinks resolved."""
     plain = os.path.abspath(path)
-    real = os.path.realpath(path)
-    return [plain] if plain == real else [plain, real]
+    yield plain
+    real = os.path.realpath(plain)
+    if real != plain:
+        yield real
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -102,13 +101,14 @@ def file_stamps(root: Path, keep: PathFilter) -> dict[str, tuple[int, int]]:
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if keep.relative(os.path.join(folder, d))]
         for name in files:
+            if ignored_name(name):
+                continue
             path = os.path.join(folder, name)
-            if keep.relative(path):
-                try:
-                    st = os.stat(path, follow_symlinks=False)
-                except OSError:
-                    continue
-                stamps[path] = (st.st_mtime_ns, st.st_size)
+            try:
+                st = os.stat(path, follow_symlinks=False)
+            except OSError:
+                continue
+            stamps[path] = (st.st_mtime_ns, st.st_size)
     return stamps
 
 
@@ -240,37 +240,47 @@ class LiveSite:
             self.rebuild(batch)
 
     def rebuild(self, paths: set[str]) -> None:
-        """Rebuild for these board-relative paths; failures are logged, never raised."""
+        """Rebuild for these board-relative paths; failures are logged, never raised.
+
+        `rebuilds` counts finished rebuilds: it moves after the lines and the banner.
+        """
         started = time.perf_counter()
         try:
             report = self.builder.rebuild(paths)
         except Exception as exc:  # a rebuild must never stop the server
-            self.rebuilds += 1
             self.failure = _describe(exc)
             self.log(t("serve.rebuild_failed", error=self.failure))
             self._bump()
+            self.rebuilds += 1
             return
-        self.rebuilds += 1
         was_failing, self.failure = self.failure, ""
         self.log(t("serve.rebuilt", files=len(paths), pages=len(report.written),
                    seconds=_seconds(time.perf_counter() - started)))
         changed = self._take_problems(report.problems)
         if report.written or changed or was_failing:
             self._bump()
+        self.rebuilds += 1
 
     def _take_problems(self, problems: list[Problem]) -> bool:
-        """Adopt the builder's current problems; log new ones and fixed files once each."""
+        """Adopt the builder's current problems (the banner follows at once, and always shows
+        the latest message); the terminal gets one line when a file turns bad and one when
+        it is fixed, however often it is saved in between. True when the problems changed."""
         before = {p.line() for p in self.problems}
-        after = {p.line() for p in problems}
-        new = [p for p in problems if p.line() not in before]
+        bad_before = {p.path for p in self.problems}
+        fixed = sorted(bad_before - {p.path for p in problems})
+        self.problems = list(problems)
+        new, seen = [], set(bad_before)
+        for problem in problems:  # the first problem of each newly bad file
+            if problem.path not in seen:
+                seen.add(problem.path)
+                new.append(problem)
         for problem in new[:MAX_LISTED_PROBLEMS]:
             self.log(t("serve.problem", line=problem.line()))
         if len(new) > MAX_LISTED_PROBLEMS:
             self.log(t("serve.problems_more", count=len(new) - MAX_LISTED_PROBLEMS))
-        still = {p.path for p in problems}
-        for path in sorted({p.path for p in self.problems} - still):
+        for path in fixed:
             self.log(t("serve.fixed", path=path))
-        self.problems = list(problems)
+        after = {p.line() for p in problems}
         return before != after
 
     def _bump(self) -> None:

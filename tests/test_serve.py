@@ -134,6 +134,10 @@ class Live:
         assert status == 200, body
         return body
 
+    def wait_rebuilds(self, count: int) -> None:
+        """Wait until `count` rebuilds have finished since the start."""
+        wait_until(lambda: self.site.rebuilds >= count, f"{count} finished rebuild(s)")
+
     def rebuild_lines(self) -> list[str]:
         return [line for line in self.lines if line.startswith("已更新")]
 
@@ -174,6 +178,17 @@ def test_path_filter_keeps_board_paths_and_drops_output_git_and_outside(tmp_path
     assert f.relative(str(root / "sku/planning/.SKU-0001.md.swp")) is None
     assert f.relative(str(tmp_path / "elsewhere.md")) is None
     assert f.relative(str(root)) is None
+
+
+def test_path_filter_understands_a_board_reached_through_a_symlink(tmp_path):
+    real = tmp_path / "real"
+    (real / "sku").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    f = PathFilter(link, link / "_site")
+    assert f.relative(str(real / "sku/a.md")) == "sku/a.md"
+    assert f.relative(str(link / "sku/a.md")) == "sku/a.md"
+    assert f.relative(str(real / "_site/x.html")) is None
 
 
 def test_output_folder_outside_the_board_is_not_confused_with_it(tmp_path):
@@ -335,19 +350,22 @@ def test_a_broken_card_shows_a_banner_and_one_terminal_line_until_fixed(live, bo
     path = card_file(board, "SKU-0001")
     good = path.read_text("utf-8")
     path.write_text('---\ntitle: "半截\nowner: [\n---\n', "utf-8")
-    body = wait_until(lambda: (b := live.page()) and "mdboard-live-banner" in b and b, "the banner")
-    assert "sku/planning/SKU-0001.md" in body
+    live.wait_rebuilds(1)
+    body = live.page()
+    assert "mdboard-live-banner" in body and "sku/planning/SKU-0001.md" in body
+    assert "mdboard-live-banner" in live.page("index.html")  # on every page
     assert "蓝牙耳机 上新" in body  # the last good page stays
     problem_lines = [line for line in live.lines if line.startswith("需要修正:")]
     assert len(problem_lines) == 1 and "sku/planning/SKU-0001.md" in problem_lines[0]
-    # Another save of the still-broken card: no second terminal line.
-    path.write_text('---\ntitle: "半截的\nowner: [\n---\n', "utf-8")
-    wait_until(lambda: len(live.builder.calls) >= 2, "the second rebuild")
-    time.sleep(0.3)
+    # Another save, still broken in another way: the banner follows, the terminal stays quiet.
+    path.write_text("---\ntitle: ok\nowner: wangli\ntags: [a, b\n---\n", "utf-8")
+    live.wait_rebuilds(2)
+    assert "expected &#x27;,&#x27; or &#x27;]&#x27;" in live.page()
     assert len([line for line in live.lines if line.startswith("需要修正:")]) == 1
     path.write_text(retitle(good, "修好了"), "utf-8")
-    body = wait_until(lambda: (b := live.page()) and "修好了" in b and b, "the fixed title")
-    assert "mdboard-live-banner" not in body
+    live.wait_rebuilds(3)
+    body = live.page()
+    assert "修好了" in body and "mdboard-live-banner" not in body
     assert "已修正:sku/planning/SKU-0001.md" in live.lines
 
 
@@ -364,13 +382,15 @@ def test_a_rebuild_that_raises_keeps_the_server_running(live, board):
     path = card_file(board, "SKU-0001")
     text = path.read_text("utf-8")
     path.write_text(retitle(text, "第一次失败"), "utf-8")
-    body = wait_until(lambda: (b := live.page()) and "mdboard-live-banner" in b and b, "the failure banner")
-    assert "template exploded" in body
+    live.wait_rebuilds(1)
+    body = live.page()
+    assert "mdboard-live-banner" in body and "template exploded" in body
     failures = [line for line in live.lines if line.startswith("重新生成失败")]
     assert failures == ["重新生成失败:RuntimeError: template exploded(网站继续运行，保存修正后会自动重试)"]
     path.write_text(retitle(text, "第二次成功"), "utf-8")
-    body = wait_until(lambda: (b := live.page()) and "第二次成功" in b and b, "the next good rebuild")
-    assert "mdboard-live-banner" not in body
+    live.wait_rebuilds(2)
+    body = live.page()
+    assert "第二次成功" in body and "mdboard-live-banner" not in body
 
 
 # --- live reload events ----------------------------------------------------------------------

@@ -119,12 +119,12 @@ def test_broken_card_banner_terminal_line_and_recovery(serving, board):
     wait_until(lambda: "mdboard-live-banner" in page_text(card_url), "the banner")
     assert "mdboard-live-banner" in page_text(serving.url)  # on every page
     assert "蓝牙耳机 上新" in page_text(card_url)
-    problems = [line for line in serving.lines if line.startswith("需要修正:")]
-    assert len(problems) == 1 and problems[0].startswith("需要修正:sku/planning/SKU-0001.md")
+    serving.wait_line(r"^需要修正:sku/planning/SKU-0001\.md")
     path.write_text(retitle(good, "修正之后"), "utf-8")
-    wait_until(lambda: "修正之后" in page_text(card_url), "the fixed card")
-    assert "mdboard-live-banner" not in page_text(card_url)
-    assert "已修正:sku/planning/SKU-0001.md" in serving.lines
+    serving.wait_line(r"^已修正:sku/planning/SKU-0001\.md$")
+    body = page_text(card_url)
+    assert "修正之后" in body and "mdboard-live-banner" not in body
+    assert len([line for line in serving.lines if line.startswith("需要修正:")]) == 1
     assert serving.proc.poll() is None
     assert not (board / "_site/cards/SKU-0001.html").read_text("utf-8").count("mdboard-live")
 
