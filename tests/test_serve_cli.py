@@ -195,3 +195,17 @@ def test_help_texts(cli):
     serve_help = cli("serve", "--help").output
     assert "--port" in serve_help and "0 表示自动选一个空闲端口" in serve_help and "--open" in serve_help
     assert "不启动服务器" in cli("watch", "--help").output
+
+
+def test_open_flag_opens_the_url_in_the_browser(board, cli, tmp_path):
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "fake-browser"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n', "utf-8")
+    browser.chmod(0o755)
+    running = Running(board, "serve", "--port", "0", "--open", env={"BROWSER": str(browser)})
+    try:
+        url = running.wait_line(r"(http://127\.0\.0\.1:\d+/)").group(1)
+        wait_until(lambda: opened.exists() and opened.read_text("utf-8") == url, "the browser to be asked")
+        assert running.interrupt() == 0
+    finally:
+        running.kill()
