@@ -76,7 +76,10 @@ class CardType:
     template: str = ""  # the body a new card starts with (its checklist)
 
     def state(self, key: str) -> StateDef | None:
-        return next((s for s in self.states if s.key == key), None)
+        by_key = self.__dict__.get("_by_key")  # asked once per card by ls/check/mine: a dict, built once
+        if by_key is None:
+            by_key = self.__dict__["_by_key"] = {s.key: s for s in reversed(self.states)}
+        return by_key.get(key)
 
     def state_index(self, key: str) -> int:
         return next((i for i, s in enumerate(self.states) if s.key == key), -1)
@@ -91,9 +94,12 @@ class CardType:
             return list(self.transitions.get(source, []))
         return [s.key for s in self.states if s.key != source]
 
-    def done_states(self) -> set[str]:
-        marked = {s.key for s in self.states if s.done}
-        return marked or {self.states[-1].key}
+    def done_states(self) -> frozenset[str]:
+        done = self.__dict__.get("_done")  # asked once per card by views and reports: built once
+        if done is None:
+            done = self.__dict__["_done"] = frozenset(s.key for s in self.states if s.done) or frozenset(
+                {self.states[-1].key})
+        return done
 
 
 @dataclass
@@ -179,8 +185,9 @@ def _read_config(path: Path) -> BoardConfig:
 
     try:
         text = path.read_text("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(t("config.not_utf8", path=CONFIG_NAME))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(t("config.broken", path=CONFIG_NAME),
+                          [Problem(CONFIG_NAME, "", t("card.not_utf8", offset=exc.start), t("config.hint_utf8"))])
     except OSError as exc:
         raise ConfigError(t("config.unreadable", path=CONFIG_NAME, error=exc.strerror))
     try:

@@ -22,9 +22,11 @@ class Problem:
 
     def line(self) -> str:
         """The one-line form `path:field: message (hint)` used by `check`."""
+        from .store import printable  # values quoted from a card may hold terminal escapes
+
         where = f"{self.path}:{self.field}" if self.field else self.path
         text = f"{where}: {self.message}"
-        return f"{text} ({self.hint})" if self.hint else text
+        return printable(f"{text} ({self.hint})" if self.hint else text)
 
     def to_dict(self) -> dict:
         return asdict(self)

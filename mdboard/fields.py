@@ -13,6 +13,7 @@ import re
 from . import dates
 from .config import BoardConfig, FieldDef
 from .i18n import t
+from .store import has_control_chars, printable
 
 ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-(\d+)$")
 LIST_TYPES = ("people", "platforms", "links", "tags")
@@ -114,6 +115,8 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
     if isinstance(value, (list, dict)):
         return t("fields.want_single"), t("fields.hint_single", key=fd.key)
     if kind == "text":
+        if isinstance(value, str) and has_control_chars(value):
+            return t("hardening.control_chars"), t("hardening.hint_control_chars")
         return None if isinstance(value, (str, int, float)) and not isinstance(value, bool) else (
             t("fields.want_text"), t("fields.hint_quote"))
     if kind in ("number", "money"):
@@ -184,6 +187,8 @@ def display(fd: FieldDef, value, cfg: BoardConfig) -> str:
     """A value as people read it: names for people, labels for platforms."""
     if value is None or value == "" or value == []:
         return ""
+    if isinstance(value, dict):  # a hand-written mapping where a value belongs: show it as it is
+        return printable(str(value))
     if isinstance(value, list):
         item = FieldDef(fd.key, {"people": "person", "platforms": "platform"}.get(fd.type, "text"), fd.label)
         return "、".join(display(item, v, cfg) for v in value) if cfg.language == "zh-CN" else ", ".join(
@@ -196,4 +201,4 @@ def display(fd: FieldDef, value, cfg: BoardConfig) -> str:
         return t("fields.yes") if value else t("fields.no")
     if fd.type == "money" and isinstance(value, (int, float)):
         return f"¥{value:,.2f}" if isinstance(value, float) else f"¥{value:,}"
-    return str(value)
+    return printable(str(value))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import MdboardError
 from .fields import display
+from .store import printable
 from .i18n import t
 from .store import Board, Card
 from .views import GROUPS, card_due, countdown
@@ -96,7 +97,7 @@ def card_text(board: Board, card: Card) -> str:
         body = ""
     if body:
         lines += ["", body]
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # card text may hold terminal escape sequences
 
 
 def person_for(board: Board, person: str | None) -> str:
@@ -150,7 +151,7 @@ def mine_text(board: Board, person: str, groups) -> str:
             lines.append(f"      → {_next(board, card)}")
     if total == 0:
         lines.append(t("cli.mine_empty"))
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def relative_paths(board: Board, paths) -> list[str]:

@@ -18,13 +18,31 @@ from pathlib import Path
 
 from .config import CONFIG_NAME, BoardConfig, CardType, load_config
 from .errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem
-from .i18n import set_language, t
+from .i18n import get_language, set_language, t
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-(\d+)$")
 MAX_CARD_BYTES = 2 * 1024 * 1024
 SAVE_AFTER_MISSES = 64  # parse-cache misses before the cache file is rewritten
 OUTPUT_DIR = "_site"
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def has_control_chars(text: str) -> bool:
+    """Whether text holds control characters other than tab and newline."""
+    return bool(_CONTROL.search(text))
+
+
+def printable(text: str) -> str:
+    """Text that is safe to print on a teammate's terminal.
+
+    A card is written by anyone with push access; an escape sequence in a title
+    could recolour, retitle or rewrite the terminal of whoever runs `mdboard ls`.
+    Control characters (tab and newline aside) become U+FFFD.
+    """
+    return _CONTROL.sub("\ufffd", text)
 
 
 @dataclass
@@ -42,7 +60,7 @@ class Card:
     @property
     def title(self) -> str:
         value = self.meta.get("title")
-        return str(value) if value not in (None, "") else self.id
+        return printable(" ".join(str(value).splitlines())) if value not in (None, "") else self.id
 
     @property
     def owner(self) -> str | None:
@@ -113,13 +131,24 @@ class Board:
     @property
     def config(self) -> BoardConfig:
         if self._config is None:
-            self._config = load_config(self.root, self.state_dir if self.git_dir or (self.root / '.mdboard').exists() else None)
+            self._config = load_config(self.root, self.state_dir)
         return self._config
 
     @property
     def state_dir(self) -> Path:
-        """Where mdboard keeps its private files (caches, lock, journal)."""
-        base = self.git_dir / "mdboard" if self.git_dir else self.root / ".mdboard"
+        """Where mdboard keeps its private files (caches, lock, journal).
+
+        Never in the board folder: the caches are pickles, and unpickling a file
+        someone else wrote can run code. In a repository they live in `.git/mdboard`
+        (no clone or pull brings that in); a board outside any repository keeps them
+        in the user's cache folder, since its folder may be shared or unpacked.
+        """
+        if self.git_dir is None:
+            import hashlib
+
+            cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            return cache / "mdboard" / hashlib.sha256(str(self.root.resolve()).encode("utf-8")).hexdigest()[:16]
+        base = self.git_dir / "mdboard"
         if self.git_dir and self.root != self.git_dir.parent:
             rel = os.path.relpath(self.root, self.git_dir.parent).replace(os.sep, "_")
             base = base / rel
@@ -192,7 +221,8 @@ class Board:
         return card
 
     def read_text(self, card: Card) -> str:
-        return read_card_bytes(self.root / card.path).decode("utf-8")
+        """A card's text; CardSyntaxError (not UnicodeDecodeError) when it is not UTF-8."""
+        return decode_card(read_card_bytes(self.root / card.path))
 
     def path_of(self, card: Card) -> Path:
         return self.root / card.path
@@ -274,20 +304,29 @@ def read_card_bytes(path: Path) -> bytes:
     if os.path.islink(path):
         raise CardSyntaxError(t("card.symlink"))
     with open(path, "rb") as fh:
-        data = fh.read(MAX_CARD_BYTES + 1)
+        # read(n) allocates n bytes first: asking for the file's size (not the 2 MB limit)
+        # makes reading 10,000 cards ~0.15 s cheaper. A file that grew meanwhile reads on.
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(min(size, MAX_CARD_BYTES) + 1)
+        if len(data) > size:
+            data += fh.read(MAX_CARD_BYTES + 1 - len(data))
     if len(data) > MAX_CARD_BYTES:
         raise CardSyntaxError(t("card.too_big", limit=MAX_CARD_BYTES // (1024 * 1024)))
     return data
 
 
+def decode_card(data: bytes) -> str:
+    """A card's bytes as text; CardSyntaxError naming the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CardSyntaxError(t("card.not_utf8", offset=exc.start))
+
+
 def parse_file(path: Path) -> tuple[dict, list, str]:
     """(meta, checklist, error) of one card file; errors become text, never exceptions."""
     try:
-        data = read_card_bytes(path)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CardSyntaxError(t("card.not_utf8", offset=exc.start))
+        text = decode_card(read_card_bytes(path))
         from .cardfile import parse  # YAML is imported only when a card changed
 
         parsed = parse(text)
@@ -296,6 +335,11 @@ def parse_file(path: Path) -> tuple[dict, list, str]:
         return {}, [], exc.message
     except OSError as exc:
         return {}, [], t("card.unreadable", error=exc.strerror or str(exc))
+
+
+def _cache_version() -> tuple[int, str]:
+    """Cached errors are sentences in the board's language: a cache is only good for one."""
+    return CACHE_VERSION, get_language()
 
 
 class _ParseCache:
@@ -309,7 +353,7 @@ class _ParseCache:
         try:
             with open(path, "rb") as fh:
                 data = pickle.load(fh)
-            if data.get("version") == CACHE_VERSION:
+            if data.get("version") == _cache_version():
                 self.entries = data["entries"]
                 self.loaded = True
         except Exception:
@@ -346,7 +390,7 @@ class _ParseCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, pickle.dumps({"version": CACHE_VERSION, "entries": self.entries},
+            atomic_write(self.path, pickle.dumps({"version": _cache_version(), "entries": self.entries},
                                                  protocol=pickle.HIGHEST_PROTOCOL), sync=False)
         except OSError:
             pass  # a cache that cannot be written only costs speed
