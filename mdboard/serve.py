@@ -35,6 +35,7 @@ import click
 from .cli import pass_ctx
 from .errors import MdboardError, Problem
 from .i18n import t
+from .config import CONFIG_NAME
 from .store import OUTPUT_DIR
 
 SETTLE_SECONDS = 0.1  # quiet time after the last change before rebuilding
@@ -133,6 +134,7 @@ class LiveSite:
         self.settle = settle
         self.max_wait = max_wait
         self.filter = PathFilter(board.root, self.out_dir)
+        self._type_keys = self._current_type_keys(frozenset())
         self.rebuilds = 0
         self.problems: list[Problem] = []
         self.failure = ""
@@ -208,8 +210,12 @@ class LiveSite:
     # --- changes ------------------------------------------------------------------
 
     def notice(self, paths) -> None:
-        """Record changed absolute paths (from the watcher); ignored ones are dropped."""
-        rels = {rel for rel in map(self.filter.relative, paths) if rel}
+        """Record changed absolute paths (from the watcher); ignored ones are dropped.
+
+        Only mdboard.yaml and the card type folders make the site: a log file or a
+        README saved in the board folder (say `mdboard serve > serve.log`) is ignored.
+        """
+        rels = {rel for rel in map(self.filter.relative, paths) if rel and self._counts(rel)}
         if not rels:
             return
         with self._cond:
@@ -219,6 +225,16 @@ class LiveSite:
             self._pending |= rels
             self._last = now
             self._cond.notify_all()
+
+    def _counts(self, rel: str) -> bool:
+        return rel == CONFIG_NAME or rel.split("/", 1)[0] in self._type_keys
+
+    def _current_type_keys(self, fallback: frozenset) -> frozenset:
+        """The card type folders of the board's config, or `fallback` while it is broken."""
+        try:
+            return frozenset(self.board.config.types)
+        except Exception:  # a broken config is the builder's to report; keep watching
+            return fallback
 
     def _next_batch(self) -> set[str] | None:
         """Wait for changes, then until they settle; the set of changed paths (None: closing)."""
@@ -248,11 +264,13 @@ class LiveSite:
         try:
             report = self.builder.rebuild(paths)
         except Exception as exc:  # a rebuild must never stop the server
+            self._type_keys = self._current_type_keys(self._type_keys)
             self.failure = _describe(exc)
             self.log(t("serve.rebuild_failed", error=self.failure))
             self._bump()
             self.rebuilds += 1
             return
+        self._type_keys = self._current_type_keys(self._type_keys)
         was_failing, self.failure = self.failure, ""
         self.log(t("serve.rebuilt", files=len(paths), pages=len(report.written),
                    seconds=_seconds(time.perf_counter() - started)))

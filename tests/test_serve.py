@@ -264,12 +264,14 @@ def test_first_build_runs_without_threads_and_edits_meanwhile_are_caught_up(boar
 
 
 def test_ignored_changes_alone_cause_no_rebuild(board):
+    """Output, git, editor temporaries and files outside the card folders (a log file) are ignored."""
     builder = RecordingBuilder()
     site = LiveSite(Board.open(str(board)), builder, board / "_site", lambda line: None, settle=0.05)
     site._thread = threading.Thread(target=site._run, daemon=True)
     site._thread.start()
     try:
-        site.notice([str(board / "_site/a.html"), str(board / ".git/HEAD"), str(board / "sku/planning/4913")])
+        site.notice([str(board / "_site/a.html"), str(board / ".git/HEAD"), str(board / "sku/planning/4913"),
+                     str(board / "serve.log"), str(board / "README.md"), str(board / "docs/notes.md")])
         time.sleep(0.5)
     finally:
         site.stop()
@@ -485,3 +487,34 @@ def test_busy_port_names_the_port_and_the_option(board):
         with pytest.raises(MdboardError) as err:
             BoardServer(site, "127.0.0.1", port)
     assert str(err.value) == f"端口 {port} 已被占用。换一个端口，例如:mdboard serve --port {port + 1}"
+
+
+def test_a_log_file_in_the_board_folder_does_not_feed_back_into_rebuilds(live, board):
+    """`mdboard serve > serve.log` inside the board: its lines must not trigger rebuilds."""
+    log = board / "serve.log"
+    for _ in range(5):
+        with log.open("a", encoding="utf-8") as fh:
+            fh.write("已更新:1 个文件有变化\n")
+        time.sleep(0.1)
+    path = card_file(board, "SKU-0001")
+    path.write_text(retitle(path.read_text("utf-8"), "日志之后"), "utf-8")
+    live.wait_rebuilds(1)
+    time.sleep(0.5)
+    assert live.site.rebuilds == 1
+    assert live.builder.calls == [{"sku/planning/SKU-0001.md"}]
+
+
+def test_a_new_card_type_in_the_config_is_watched_after_the_rebuild(live, board):
+    cfg = board / "mdboard.yaml"
+    text = cfg.read_text("utf-8")
+    cfg.write_text(text.replace("\ntypes:\n", "\ntypes:\n  memo:\n    label: 备忘\n    prefix: MEMO\n"
+                                "    states:\n      - {key: open, label: 待办}\n"
+                                "    fields:\n      owner: {type: person, label: 负责人}\n", 1), "utf-8")
+    live.wait_rebuilds(1)
+    assert live.builder.calls[-1] == {"mdboard.yaml"}
+    memo = board / "memo/open/MEMO-0001.md"
+    memo.parent.mkdir(parents=True)
+    memo.write_text("---\ntitle: 新类型的卡片\nowner: wangli\n---\n", "utf-8")
+    live.wait_rebuilds(2)
+    assert "memo/open/MEMO-0001.md" in live.builder.calls[-1]
+    assert "新类型的卡片" in live.page("cards/MEMO-0001.html")
