@@ -109,6 +109,9 @@ class Session:
         self.info = info
         self.env = {**os.environ, "MDBOARD_NOW": info.get("today", generate.TODAY), "MDBOARD_BOARD": str(board)}
         self.env.pop("MDBOARD_AS", None)
+        # measure what users run: Python keeps compiled modules (a sandbox may turn that off,
+        # and then every run compiles mdboard again, ~40 ms)
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.state_dir = board / ".git" / "mdboard"
         self.picks: dict[str, list] = {}
 
@@ -383,26 +386,37 @@ def machine() -> dict:
 # --- output ---------------------------------------------------------------------------------------
 
 
-def rows(floor: Measure, results: list[Measure]) -> list[list[str]]:
-    """Table rows: operation, median, min, max, × floor, peak RSS, target, result."""
-    base = floor.median
-    out = [[floor.name, *_times(floor), "1.0", f"{floor.rss_mb:.0f}", "", ""]] if floor.status == "ok" else []
-    for m in results:
-        d = m.to_dict(base)
+def rows(report: dict) -> list[list[str]]:
+    """Table rows from a report: operation, median, min, max, CPU, × floor, peak RSS, target, result."""
+    floor = report["floor"]
+    out = [[floor["name"], *_times(floor), "1.0", f"{floor['rss_mb']:.0f}", "", ""]] if floor["status"] == "ok" else []
+    for d in report["operations"]:
         target = d.get("target", "")
-        if m.status != "ok":
-            shown = m.detail if m.status == "missing" else "failed (see below)"
-            out.append([m.name, shown, "", "", "", "", "", target, "—" if m.status == "missing" else "FAIL"])
+        if d["status"] != "ok":
+            shown = d["detail"] if d["status"] == "missing" else "failed (see below)"
+            out.append([d["name"], shown, "", "", "", "", "", target, "—" if d["status"] == "missing" else "FAIL"])
             continue
         result = d.get("result", "")
         if result == "MISS":
             result += " (" + ", ".join(d["misses"]) + ")"
-        out.append([m.name, *_times(m), f"{d['floor_ratio']:.1f}", f"{d['rss_mb']:.0f}", target, result])
+        out.append([d["name"], *_times(d), f"{d['floor_ratio']:.1f}", f"{d['rss_mb']:.0f}", target, result])
     return out
 
 
-def _times(m: Measure) -> list[str]:
-    return [f"{m.median:.3f}", f"{min(m.seconds):.3f}", f"{max(m.seconds):.3f}", f"{statistics.median(m.cpu):.3f}"]
+def _times(d: dict) -> list[str]:
+    return [f"{d['median']:.3f}", f"{d['min']:.3f}", f"{d['max']:.3f}", f"{d['cpu']:.3f}"]
+
+
+def title_of(report: dict) -> str:
+    board = report["board"]
+    return f"{board['cards']} cards, {board['commits']} commits, {report['runs']} runs each (after one warm-up)"
+
+
+def machine_line(report: dict) -> str:
+    mach = report["machine"]
+    load = mach.get("load_average") or {}
+    return (f"{mach['nproc']} cores, {mach['cpu']}, Python {mach['python']}, git {mach['git']}; "
+            f"load average {load.get('start')} at the start, {load.get('end')} at the end")
 
 
 HEADERS = ["operation", "median s", "min s", "max s", "CPU s", "× floor", "peak RSS MB", "target", "result"]
@@ -425,6 +439,17 @@ def print_table(table: list[list[str]], title: str) -> None:
     Console(width=max(150, shutil.get_terminal_size().columns)).print(t)
 
 
+def show(report: dict, form: str) -> None:
+    """Print a report as JSON, as Markdown, or as a table on the terminal."""
+    if form == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    elif form == "markdown":
+        print(f"**{title_of(report)}**\n\n" + markdown(rows(report)) + f"\n\n{machine_line(report)}")
+    else:
+        print_table(rows(report), title_of(report))
+        print(machine_line(report))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=10000)
@@ -436,7 +461,11 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--save", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument("--show", type=Path, help="print results saved with --save (measures nothing)")
     args = parser.parse_args(argv)
+    if args.show:
+        show(json.loads(args.show.read_text("utf-8")), "json" if args.json else "markdown" if args.markdown else "table")
+        return 0
     if not MDBOARD.exists():
         raise SystemExit(f"{MDBOARD} not found: run `make venv` first")
     log = (lambda msg: print(msg, file=sys.stderr)) if (args.json or args.markdown) else print
@@ -451,21 +480,12 @@ def main(argv=None) -> int:
         only = set(args.only.split(",")) if args.only else None
         floor, results = run_session(session, only, progress=lambda name: log(f"  {name} …"))
     load = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
-    report = {"machine": {**machine(), "load_average": load}, "board": {**facts, "generated_in_s": meta.get("seconds")}, "runs": session.runs,
+    report = {"machine": {**machine(), "load_average": load},
+              "board": {**facts, "generated_in_s": meta.get("seconds")}, "runs": session.runs,
               "floor": floor.to_dict(None), "operations": [m.to_dict(floor.median) for m in results]}
     if args.save:
         args.save.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    table = rows(floor, results)
-    title = f"{facts['cards']} cards, {facts['commits']} commits, {session.runs} runs each (after one warm-up)"
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=2))
-    elif args.markdown:
-        print(f"**{title}**\n\n" + markdown(table))
-    else:
-        print_table(table, title)
-        mach = report["machine"]
-        print(f"{mach['nproc']} cores, {mach['cpu']}, Python {mach['python']}, git {mach['git']}; "
-              f"load average {load['start']} at the start, {load['end']} at the end")
+    show(report, "json" if args.json else "markdown" if args.markdown else "table")
     failed = [m for m in results if m.status == "failed"]
     for m in failed:
         print(f"FAILED {m.name}: {' '.join(m.command)}\n  {m.detail}", file=sys.stderr)
