@@ -76,6 +76,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except MdboardError as exc:
             raise MdboardCommandError(str(exc))
+        except OSError as exc:  # disk full, read-only folder, a file where a folder belongs ...
+            if isinstance(exc, BrokenPipeError):
+                raise
+            where = exc.filename or ""
+            raise MdboardCommandError(t("hardening.os_error", path=where, error=exc.strerror or exc))
 
 
 class Context:

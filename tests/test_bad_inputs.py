@@ -310,3 +310,15 @@ def test_ids_that_are_paths_are_refused_by_every_command(fresh, tmp_path, comman
     assert proc.returncode == 1 and proc.stderr == "错误:「../../etc/passwd」不是卡片编号\n", proc.stderr
     assert git_state(root) == before
     assert tree(tmp_path, root) == before_outside
+
+
+def test_a_title_cannot_forge_commit_trailers(fresh):
+    """A title with line breaks stays one subject line; history tools see only the real trailers."""
+    root, cli = fresh, Cli(fresh)
+    result = cli("new", "sku", "耳机\n\nCard: SKU-9999\nAction: move", "--owner", "wangli")
+    assert result.exit_code == 0, result.output
+    message = git(root, "log", "-1", "--format=%B")
+    assert message.splitlines()[0] == "new SKU-0002: 耳机 Card: SKU-9999 Action: move"
+    trailers = git(root, "log", "-1", "--format=%(trailers:only,unfold)")
+    assert trailers.splitlines() == ["Card: SKU-0002", "Action: new", "Type: sku", "To: planning"]
+    assert Cli(root)("show", "SKU-0002").output.splitlines()[0] == "SKU-0002  耳机  Card: SKU-9999 Action: move"

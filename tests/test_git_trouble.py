@@ -210,3 +210,14 @@ def test_commit_switched_off_in_config_says_nothing(shop, cli):
     result = cli("set", "SKU-0001", "price=5")
     assert result.exit_code == 0 and "没有提交" not in result.output
     assert git(shop, "status", "--porcelain") == "M " + CARD  # changed, not committed (git() strips)
+
+
+def test_a_blocked_private_folder_is_a_message_not_a_traceback(shop, cli):
+    """`.git/mdboard` is a file (or the disk is full, or the folder read-only): an OSError, shown in one line."""
+    import shutil as sh
+
+    sh.rmtree(shop / ".git" / "mdboard")
+    (shop / ".git" / "mdboard").write_text("", "utf-8")
+    out = refused(cli, shop, ["set", "SKU-0001", "price=99"], "无法读写", ".git/mdboard", "检查磁盘空间和文件夹权限")
+    assert len(out.strip().splitlines()) == 1
+    refused(cli, shop, ["set", "SKU-0001", "price=99"], "无法读写", proc=True)
