@@ -60,7 +60,10 @@ class Card:
     @property
     def title(self) -> str:
         value = self.meta.get("title")
-        return printable(" ".join(str(value).splitlines())) if value not in (None, "") else self.id
+        if value in (None, ""):
+            return self.id
+        text = str(value)
+        return text if text.isprintable() else printable(" ".join(text.splitlines()))
 
     @property
     def owner(self) -> str | None:
