@@ -26,7 +26,7 @@ from .errors import MdboardError, Problem
 from .i18n import set_language, t
 from .store import OUTPUT_DIR, Board
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
 
 
@@ -62,7 +62,7 @@ class SiteBuilder:
         self._renderer = None
         self._stamps: dict[str, tuple] | None = None  # card path -> ((size, mtime, inode), fingerprint)
         self._pages: dict[str, tuple[str, str]] | None = None  # output path -> (key, hash of bytes)
-        self._cache: dict | None = None  # tiles and rendered bodies
+        self._cache: dict | None = None  # rendered tiles, read from disk when first needed
         self._cache_dirty = False
 
     # --- public ------------------------------------------------------------------------
@@ -70,7 +70,7 @@ class SiteBuilder:
     def build_all(self, force: bool = False) -> BuildReport:
         """Bring the whole output folder up to date (a full build when nothing is known yet)."""
         if force:
-            self._pages, self._stamps = {}, {}
+            self._pages, self._stamps, self._manifest_history = {}, {}, {}
         return self._build(None)
 
     def rebuild(self, changed_paths: set[str]) -> BuildReport:
@@ -93,10 +93,10 @@ class SiteBuilder:
         renderer = self._get_renderer()
         renderer.new_build()
         fps = self._fingerprints(changed or set())
-        history = self._history()
+        history = self._history_now = self._history()
         data = SiteData(self.board, renderer, fps, history)
         base = self._base_key(renderer)
-        tiles = Tiles(data, base, self._cache.setdefault("tiles", {}))
+        tiles = Tiles(data, base, self._tile_cache)
         pages = plan_pages(data, base, tiles, self._extras(data))
         written = self._write_pages(pages)
         removed = self._remove_stale({p.path for p in pages})
@@ -124,14 +124,16 @@ class SiteBuilder:
             renderer._base_key = digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang)
         return renderer._base_key
 
-    def _fingerprints(self, changed: set[str]) -> dict[str, str]:
-        """card path -> hash of its bytes, re-read only when its size/mtime changed (or it is in `changed`)."""
+    def _fingerprints(self, changed: set[str]) -> dict[str, tuple[str, str]]:
+        """card path -> (hash of its bytes, hash of its front matter and checklist); a file is
+        read again only when its size/mtime/inode changed or it is in `changed`."""
         from .site_render import digest
 
         stamps = self._stamps
         fresh: dict[str, tuple] = {}
+        root = str(self.board.root)
         for card in self.board.cards():
-            path = self.board.root / card.path
+            path = os.path.join(root, card.path)
             try:
                 st = os.stat(path, follow_symlinks=False)
                 stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
@@ -142,23 +144,21 @@ class SiteBuilder:
                 fresh[card.path] = old
                 continue
             try:
-                content = path.read_bytes() if not os.path.islink(path) else b"symlink"
+                with open(path, "rb") as fh:
+                    content = fh.read() if not os.path.islink(path) else b"symlink"
             except OSError:
                 content = b""
-            fresh[card.path] = (stamp, digest(card.path, content, card.error))
+            fresh[card.path] = (stamp, digest(card.path, content, card.error),
+                                digest(card.path, repr(card.meta), card.checklist, card.error))
         self._stamps = fresh
-        return {p: v[1] for p, v in fresh.items()}
+        return {p: (v[1], v[2]) for p, v in fresh.items()}
 
-    def _history(self):
-        """The board's git history, loaded once per build (None when unavailable)."""
-        try:
-            from .history import load_history
-        except ImportError:
-            return None
-        try:
-            return load_history(self.board)
-        except MdboardError:
-            return None
+    def _history(self) -> "LazyHistory":
+        """The board's git history, read at most once per build and only if a page needs it."""
+        known = self._manifest_history if self._manifest_history.get("head") is not None else {}
+        history = LazyHistory(self.board, known)
+        self._manifest_history = history.summary
+        return history
 
     def _extras(self, data) -> dict:
         """Pages that need the calendar, report or standup modules."""
@@ -175,19 +175,19 @@ class SiteBuilder:
         old_pages = self._pages
         new_pages: dict[str, tuple[str, str]] = {}
         todo = []
+        out = str(self.out_dir)
         for page in pages:
-            target = self.out_dir / page.path
             old = old_pages.get(page.path)
-            if page.keep_existing and target.is_file():
+            if page.keep_existing and os.path.isfile(os.path.join(out, page.path)):
                 new_pages[page.path] = old or ("", "")
-            elif old is not None and old[0] == page.key and target.is_file():
+            elif old is not None and old[0] == page.key and os.path.isfile(os.path.join(out, page.path)):
                 new_pages[page.path] = old
             else:
                 todo.append((page, old))
         for folder in {(self.out_dir / page.path).parent for page, _ in todo}:
             folder.mkdir(parents=True, exist_ok=True)
         written = []
-        for path, key, hashed, wrote in _render_pages(todo, self.out_dir):
+        for path, key, hashed, wrote in _render_pages(todo, self.out_dir, before_fork=self._history_now.real):
             new_pages[path] = (key, hashed)
             if wrote:
                 written.append(path)
@@ -211,7 +211,17 @@ class SiteBuilder:
         self._last_pages = dict(self._pages)
         return removed
 
+    def _tile_cache(self) -> dict:
+        """(card ID, root) -> (key, html) of rendered tiles, read from disk on first use."""
+        if self._cache is None:
+            cache = _read_pickle(self._state_file("cache"))
+            self._cache = cache if cache.get("version") == MANIFEST_VERSION else {"version": MANIFEST_VERSION}
+        return self._cache.setdefault("tiles", {})
+
     def _prune_tiles(self, tiles) -> None:
+        """Forget tiles of cards that are gone (only when the cache was needed at all)."""
+        if self._cache is None:
+            return
         cache = self._cache.get("tiles", {})
         stale = set(cache) - tiles.used
         for slot in stale:
@@ -226,8 +236,8 @@ class SiteBuilder:
         return self.board.state_dir / "site" / f"{digest(str(self.out_dir))}.{name}.pickle"
 
     def _load_state(self) -> None:
-        """Read the manifest (pages, card stamps) and the render cache once per builder."""
-        if self._pages is not None and self._cache is not None:
+        """Read the manifest (pages, card stamps, history summary) once per builder."""
+        if self._pages is not None and hasattr(self, "_last_pages"):
             return
         manifest = _read_pickle(self._state_file("manifest"))
         ok = manifest.get("version") == MANIFEST_VERSION and manifest.get("out_dir") == str(self.out_dir)
@@ -236,51 +246,64 @@ class SiteBuilder:
         if self._stamps is None:
             self._stamps = manifest.get("stamps", {}) if ok else {}
         self._last_pages = manifest.get("pages", {}) if ok else {}
-        cache = _read_pickle(self._state_file("cache"))
-        self._cache = cache if cache.get("version") == MANIFEST_VERSION else {"version": MANIFEST_VERSION}
+        if not hasattr(self, "_manifest_history"):
+            self._manifest_history = manifest.get("history", {}) if ok else {}
 
     def _save_state(self, final: bool) -> None:
         """Write the manifest after every build; the render cache after full builds only."""
         try:
             _write_pickle(self._state_file("manifest"), {"version": MANIFEST_VERSION, "out_dir": str(self.out_dir),
-                                                         "pages": self._pages, "stamps": self._stamps})
-            if final and self._cache_dirty:
+                                                         "pages": self._pages, "stamps": self._stamps,
+                                                         "history": self._manifest_history})
+            if final and self._cache_dirty and self._cache is not None:
                 _write_pickle(self._state_file("cache"), self._cache)
                 self._cache_dirty = False
         except OSError:
             pass  # without a manifest the next build renders everything again; nothing breaks
 
 
-PARALLEL_MIN = 400  # card pages to render before it pays to fork helper processes
-_shared: list = []  # the pages a forked helper renders (inherited, never pickled)
+PARALLEL_MIN = 400  # card pages and calendars to make before it pays to fork helper processes
+CHUNK = 64  # card pages per job handed to a helper
+_shared: list = []  # the pages forked helpers render (inherited at fork, never pickled)
 
 
-def _render_pages(todo: list, out_dir: Path) -> list[tuple[str, str, str, bool]]:
-    """(path, key, hash, written) for each page to make; card pages are shared with forked
-    helpers when there are many, a CPU to spare and no threads that forking could upset."""
-    cards = [job for job in todo if job[0].path.startswith("cards/")]
-    helpers = min((os.cpu_count() or 1) - 1, 3)
-    if len(cards) < PARALLEL_MIN or helpers < 1 or not hasattr(os, "fork") or threading.active_count() > 1:
+def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple[str, str, str, bool]]:
+    """(path, key, hash, written) for each page to make.
+
+    Card pages and calendar feeds (the bulk of a full build) go to forked helper processes,
+    one per CPU, when there are many, more than one CPU and no threads that forking could
+    upset (`serve` rebuilds in a thread: it renders here). The boards and kanbans are made
+    meanwhile in this process, which keeps their tile cache. `before_fork` loads what each
+    helper would otherwise load again (the git history).
+    """
+    heavy = [job for job in todo if job[0].path.startswith("cards/") or job[0].path.endswith(".ics")]
+    cpus = os.cpu_count() or 1
+    if len(heavy) < PARALLEL_MIN or cpus < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
         return [_render_one(page, old, out_dir) for page, old in todo]
     import multiprocessing
 
-    rest = [job for job in todo if not job[0].path.startswith("cards/")]
-    shares = [cards[i::helpers + 1] for i in range(helpers + 1)]
-    _shared[:] = shares
+    if before_fork is not None:
+        before_fork()
+    heavy.sort(key=lambda job: not job[0].path.endswith(".ics"))  # the slow feeds first
+    feeds = sum(1 for job in heavy if job[0].path.endswith(".ics"))
+    jobs = [(i, i + 1) for i in range(feeds)] + [(i, min(i + CHUNK, len(heavy))) for i in range(feeds, len(heavy), CHUNK)]
+    rest = [job for job in todo if not (job[0].path.startswith("cards/") or job[0].path.endswith(".ics"))]
+    _shared[:] = heavy
     try:
-        with multiprocessing.get_context("fork").Pool(helpers) as pool:
-            pending = [pool.apply_async(_render_share, (i, out_dir)) for i in range(1, helpers + 1)]
-            results = [_render_one(page, old, out_dir) for page, old in shares[0] + rest]
-            for job in pending:
-                results += job.get()
+        with multiprocessing.get_context("fork").Pool(min(cpus, 4)) as pool:
+            done = pool.imap_unordered(_render_range, [(start, end, out_dir) for start, end in jobs])
+            results = [_render_one(page, old, out_dir) for page, old in rest]
+            for part in done:
+                results += part
     finally:
         _shared.clear()
     return results
 
 
-def _render_share(index: int, out_dir: Path) -> list[tuple[str, str, str, bool]]:
-    """In a forked helper: make and write one share of the card pages."""
-    return [_render_one(page, old, out_dir) for page, old in _shared[index]]
+def _render_range(job: tuple[int, int, Path]) -> list[tuple[str, str, str, bool]]:
+    """In a forked helper: make and write pages start..end of the shared list."""
+    start, end, out_dir = job
+    return [_render_one(page, old, out_dir) for page, old in _shared[start:end]]
 
 
 def _render_one(page, old, out_dir: Path) -> tuple[str, str, str, bool]:
@@ -294,6 +317,77 @@ def _render_one(page, old, out_dir: Path) -> tuple[str, str, str, bool]:
     if not same:
         _write_file(target, content)
     return page.path, page.key, hashed, not same
+
+
+class LazyHistory:
+    """The board's git history for the pages, read from git only when a page needs it.
+
+    Each card page's key includes a hash of the card's commits. While HEAD stays where the
+    last build saw it, those hashes come from the manifest (`known`), so a rebuild after an
+    uncommitted edit never reads the history; after a new commit it is read once.
+    """
+
+    def __init__(self, board: Board, known: dict):
+        self.board = board
+        self.head = _git_head(board)
+        self._history = None
+        self._failed = False
+        same = known.get("head") == self.head
+        self.summary = {"head": self.head, "cards": known.get("cards", {}) if same else None}
+
+    def _get(self):
+        if self._history is None and not self._failed:
+            try:
+                from .history import load_history
+
+                self._history = load_history(self.board)
+            except MdboardError:
+                self._failed = True
+        return self._history
+
+    def card_key(self, card_id: str) -> str:
+        """A hash of the card's commits (from the manifest while HEAD has not moved)."""
+        if self.summary["cards"] is None:
+            from .site_render import digest
+
+            history = self._get()
+            by_card = history.by_card() if history is not None else {}
+            self.summary["cards"] = {cid: digest(*(e.commit for e in events)) for cid, events in by_card.items()}
+        return self.summary["cards"].get(card_id, "")
+
+    def for_card(self, card_id: str) -> list:
+        history = self._get()
+        return history.for_card(card_id) if history is not None else []
+
+    def recent(self, n: int = 20) -> list:
+        history = self._get()
+        return history.recent(n) if history is not None else []
+
+    def since(self, moment) -> list:
+        history = self._get()
+        return history.since(moment) if history is not None else []
+
+    @property
+    def events(self) -> list:
+        history = self._get()
+        return history.events if history is not None else []
+
+    def real(self):
+        """The History object itself (for compute_report / compute_standup); empty if unreadable."""
+        from .history import History
+
+        return self._get() or History([])
+
+
+def _git_head(board: Board) -> str:
+    """The commit HEAD points at ("" outside git or before the first commit); one git call."""
+    if board.git_dir is None:
+        return ""
+    import subprocess
+
+    proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=board.root, capture_output=True,
+                          text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
 def check_out_dir(board: Board, out_dir: Path) -> Path:

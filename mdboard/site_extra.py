@@ -37,7 +37,7 @@ def report_context(data) -> dict:
     from .report import compute_report
     from .site_charts import cumulative_flow_chart, cycle_scatter, state_bars, throughput_chart
 
-    report = compute_report(data.board, data.history)
+    report = compute_report(data.board, data.history.real())
     types = []
     for key, figures in report["types"].items():
         ctype = data.cfg.types[key]
@@ -57,7 +57,7 @@ def standup_context(data) -> dict:
 
     from .standup import compute_standup
 
-    digest_ = compute_standup(data.board, data.history)
+    digest_ = compute_standup(data.board, data.history.real())
     digest_["since_time"] = datetime.fromisoformat(digest_["since"])
     for group in digest_["moved"]:
         for event in group["events"]:

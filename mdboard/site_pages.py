@@ -44,7 +44,7 @@ class SiteData:
 
     board: Board
     renderer: Renderer
-    fps: dict[str, str]  # card path -> hash of its bytes
+    fps: dict[str, tuple[str, str]]  # card path -> (hash of its bytes, hash of its front matter)
     history: object = None
     views: dict[str, CardView] = field(default_factory=dict)
     by_type: dict[str, list[CardView]] = field(default_factory=dict)
@@ -62,7 +62,7 @@ class SiteData:
                                              self.text("hint_duplicate")))
                 continue
             seen[card.id] = card
-            view = card_view(cfg, card, self.fps.get(card.path, ""))
+            view = card_view(cfg, card, self.fps.get(card.path, ("", "")))
             self.views[card.id] = view
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
@@ -86,18 +86,20 @@ class SiteData:
         return t_in(self.cfg.language, "site." + key, **values)
 
     def all_key(self) -> str:
-        """A hash of every card and its due status: what the board-wide pages show."""
+        """A hash of every card's front matter and due status: what the board-wide pages show."""
         if not hasattr(self, "_all_key"):
-            self._all_key = digest(*(f"{v.id}:{v.fp}:{v.due_key()}" for v in self.views.values()))
+            self._all_key = digest(*(f"{v.id}:{v.meta_fp}:{v.due_key()}" for v in self.views.values()))
         return self._all_key
 
     def history_key(self) -> str:
         """The commit the history was read at ("" without history)."""
         return getattr(self.history, "head", None) or ""
 
-    def files_key(self) -> str:
-        """A hash of every card file (for pages that do not change as days pass)."""
-        return digest(*(f"{v.id}:{v.fp}" for v in self.views.values()))
+    def meta_key(self) -> str:
+        """A hash of every card's front matter (for pages that do not change as days pass)."""
+        if not hasattr(self, "_meta_key"):
+            self._meta_key = digest(*(f"{v.id}:{v.meta_fp}" for v in self.views.values()))
+        return self._meta_key
 
     def open_views(self) -> list[CardView]:
         """Cards that are not finished, with readable front matter and a known state."""
@@ -144,30 +146,33 @@ def filter_options(data: SiteData, views: list[CardView], types: list[CardType])
 class Tiles:
     """Card tiles as HTML, cached by what they show; a broken card keeps its last good tile."""
 
-    def __init__(self, data: SiteData, base: str, cache: dict):
+    def __init__(self, data: SiteData, base: str, cache: Callable[[], dict]):
         self.data = data
         self.base = base
-        self.cache = cache  # (card ID, root) -> (key, html)
+        self._cache = cache  # loads (card ID, root) -> (key, html) when first needed
         self.used: set = set()
         self.dirty = False
 
     def key(self, view: CardView, root: str) -> str:
+        """What the tile shows; asking marks the tile as still in use (kept in the cache)."""
+        self.used.add((view.id, root))
         live = [target in self.data.views for target in view.links]
-        return digest(self.base, root, view.fp, view.due_key(), view.backlinks, live)
+        return digest(self.base, root, view.meta_fp, view.due_key(), view.backlinks, live)
 
     def html(self, view: CardView, root: str):
         from markupsafe import Markup
 
         slot = (view.id, root)
         self.used.add(slot)
-        hit = self.cache.get(slot)
+        cache = self._cache()
+        hit = cache.get(slot)
         key = self.key(view, root)
         if hit is not None and (hit[0] == key or view.card.error):
             return Markup(hit[1])
         html = self.data.renderer.render("tile.html", v=view, root=root, attrs=card_attrs(self.data.cfg, view),
                                          views=self.data.views, limit=TILE_LINKS)
         if not view.card.error:
-            self.cache[slot] = (key, html)
+            cache[slot] = (key, html)
             self.dirty = True
         return Markup(html)
 
@@ -205,7 +210,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
         if name.endswith(".html"):
             pages.append(make(data, base, nav))
     if "calendar" in extras:
-        pages.append(Page("calendar.ics", digest(base, "ics", data.files_key()), lambda: extras["calendar"](None)))
+        pages.append(Page("calendar.ics", digest(base, "ics", data.meta_key()), lambda: extras["calendar"](None)))
     return pages + static_pages(r)
 
 
@@ -329,12 +334,13 @@ def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
 
 def card_page(data: SiteData, base: str, nav, view: CardView) -> Page:
     """A card's own page: every field, the body, linked cards both ways, its history."""
-    related = sorted(set(view.links) | set(view.backlinks))
-    related_keys = [f"{i}:{data.views[i].fp}:{data.views[i].due_key()}" if i in data.views else i for i in related]
-    events = data.history.for_card(view.id) if data.history is not None else []
-    key = digest(base, "card", view.fp, view.due_key(), related_keys, [getattr(e, "commit", "") for e in events])
+    views = data.views
+    related = "|".join(f"{i}:{views[i].meta_fp}:{views[i].due_key()}" if i in views else i
+                       for i in sorted(set(view.links + view.backlinks)))
+    history = data.history.card_key(view.id) if data.history is not None else ""
+    key = digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}")
     render = _lazy(data.renderer, "card.html", "../", nav, f"type:{view.card.type}", data,
-                   lambda: card_context(data, view, events))
+                   lambda: card_context(data, view, data.history.for_card(view.id) if data.history else []))
     return Page(f"cards/{view.id}.html", key, render, keep_existing=bool(view.card.error))
 
 
@@ -449,12 +455,12 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict) -> 
                                     for g in GROUPS], "total": sum(len(x) for x in mine.values()),
                                     "calendar": "calendar" in extras})))
         if "calendar" in extras:
-            cards_key = digest(*(v.fp for g in GROUPS for v in mine[g]))
-            pages.append(Page(f"people/{key}.ics", digest(base, "ics", key, cards_key, data.files_key()),
+            cards_key = digest(*(v.meta_fp for g in GROUPS for v in mine[g]))
+            pages.append(Page(f"people/{key}.ics", digest(base, "ics", key, cards_key, data.meta_key()),
                               lambda key=key: extras["calendar"](key)))
     pages.append(Page("people/index.html", digest(base, "team", data.all_key()),
                       _lazy(data.renderer, "team.html", "../", nav, "people", data,
-                            lambda: team_context(data, groups))))
+                            lambda: team_context(data, groups, "calendar" in extras))))
     return pages
 
 
@@ -467,7 +473,7 @@ def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
     return out
 
 
-def team_context(data: SiteData, groups) -> dict:
+def team_context(data: SiteData, groups, calendar: bool) -> dict:
     """Each person's load: open cards, overdue, due today, this week, and per type."""
     cfg = data.cfg
     rows = []
@@ -481,7 +487,7 @@ def team_context(data: SiteData, groups) -> dict:
     most = max([row["open"] for row in rows] + [1])
     for row in rows:
         row["share"] = round(100 * row["open"] / most)
-    return {"rows": rows, "types": list(cfg.types.values())}
+    return {"rows": rows, "types": list(cfg.types.values()), "calendar": calendar}
 
 
 # --- timeline --------------------------------------------------------------------------------

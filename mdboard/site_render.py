@@ -194,7 +194,8 @@ class CardView:
     tags: list[str]
     links: list[str] = field(default_factory=list)  # IDs this card links to
     backlinks: list[str] = field(default_factory=list)  # IDs of cards linking here
-    fp: str = ""  # hash of the card file's bytes and path
+    fp: str = ""  # hash of the card file's bytes and path (what its own page shows)
+    meta_fp: str = ""  # hash of its front matter and checklist (what tiles and lists show)
 
     @property
     def id(self) -> str:
@@ -222,7 +223,7 @@ class CardView:
         return " ".join([self.card.id, self.card.title, names, " ".join(self.tags)]).lower()
 
 
-def card_view(cfg: BoardConfig, card: Card, fp: str = "") -> CardView:
+def card_view(cfg: BoardConfig, card: Card, fps: tuple[str, str] = ("", "")) -> CardView:
     """Work out a card's view: labels, due countdown, people, platforms, tags, links."""
     ctype = cfg.types.get(card.type)
     state = ctype.state(card.state) if ctype else None
@@ -234,7 +235,7 @@ def card_view(cfg: BoardConfig, card: Card, fp: str = "") -> CardView:
     return CardView(card, ctype.label if ctype else card.type, state.label if state else card.state,
                     state is not None, due, countdown(due), due_group(due),
                     cfg.person_name(card.owner) if card.owner else "", people, platforms, tags,
-                    outgoing_links(cfg, card), [], fp)
+                    outgoing_links(cfg, card), [], fps[0], fps[1])
 
 
 def outgoing_links(cfg: BoardConfig, card: Card) -> list[str]:
@@ -271,7 +272,7 @@ class Renderer:
                                auto_reload=False, cache_size=-1)
         self.env.globals.update(_=self.text, cfg=cfg, lang=cfg.language, dates=self.dates)
         self.env.filters.update(date=self.dates.long, short=self.dates.short, person=cfg.person_name)
-        self.md = make_markdown()
+        self.md = None  # the Markdown parser, made when the first card body is rendered
         self._templates: dict[str, object] = {}
         self.new_build()
 
@@ -303,6 +304,8 @@ class Renderer:
         """The body as HTML (Markup): CommonMark, raw HTML escaped, safe links only."""
         from markupsafe import Markup
 
+        if self.md is None:
+            self.md = make_markdown()
         return Markup(self.md.render(body))
 
     def fingerprint(self) -> str:

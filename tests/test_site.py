@@ -54,6 +54,9 @@ def test_build_writes_every_page_of_the_demo_board(demo):
                  "calendar.ics", "static/board.css", "static/board.js"):
         assert page in files
     assert not any(name.endswith(".tmp") for name in files)
+    assert 'href="zhaomin.ics"' in (out / "people/zhaomin.html").read_text("utf-8")
+    assert 'href="../calendar.ics"' in (out / "people/index.html").read_text("utf-8")
+    assert (out / "calendar.ics").read_bytes().startswith(b"BEGIN:VCALENDAR")
     sku = (out / "types/sku.html").read_text("utf-8")
     assert "声迈 S1 Pro 主动降噪真无线蓝牙耳机" in sku
     assert 'href="../cards/SKU-0001.html"' in sku
@@ -88,6 +91,16 @@ def test_second_build_after_one_card_changes_rewrites_only_its_pages(demo):
     assert "磁吸充电宝 新标题" in (demo / "_site/cards/CMP-0003.html").read_text("utf-8")
     untouched = demo / "_site/types/campaign.html"
     assert untouched.stat().st_mtime_ns == before[untouched]
+
+
+def test_editing_only_the_body_rewrites_only_the_cards_page(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card.write_text(card.read_text("utf-8") + "\n补充：包装盒改为牛皮纸。\n", "utf-8")
+    report = json.loads(cli.proc("build", "--json").stdout)
+    assert report["written"] == ["cards/SKU-0006.html"]
+    assert "包装盒改为牛皮纸" in (demo / "_site/cards/SKU-0006.html").read_text("utf-8")
 
 
 def test_rebuild_in_process_after_a_move(demo):
