@@ -101,12 +101,34 @@ def export_rows(board: Board, flt: Filter) -> tuple[list[str], list[list[str]], 
     return [header for _, header in cols], rows, broken
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def defuse(text: str) -> str:
+    """A cell Excel/WPS would run as a formula (`=HYPERLINK(...)`) gets a leading `'`.
+
+    Card text is written by many people; a spreadsheet must show it, never run it.
+    Plain numbers such as -5 stay as they are.
+    """
+    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def restore(text: str) -> str:
+    """Undo `defuse` on import, so an export → import round trip keeps the card's text."""
+    if text.startswith("'") and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
 def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
     """CSV in UTF-8 with a BOM and CRLF line ends: what Excel opens without garbling Chinese."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow([defuse(h) for h in headers])
+    writer.writerows([defuse(c) for c in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -168,8 +190,8 @@ def read_sheet(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise MdboardError(t("spreadsheet.bad_csv", path=path, error=str(exc)))
     if not records or not any(c.strip() for c in records[0]):
         raise MdboardError(t("spreadsheet.no_header", path=path))
-    headers = [h.strip() for h in records[0]]
-    rows = [(i + 1, r) for i, r in enumerate(records) if i > 0 and any(c.strip() for c in r)]
+    headers = [restore(h.strip()) for h in records[0]]
+    rows = [(i + 1, [restore(c) for c in r]) for i, r in enumerate(records) if i > 0 and any(c.strip() for c in r)]
     return headers, rows
 
 

@@ -355,3 +355,19 @@ def test_english_board_round_trip(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Nothing to change"
     assert commits(root) == before
+
+
+def test_export_defuses_formulas_and_import_restores_the_text(board, cli, tmp_path):
+    """A title like =HYPERLINK(...) must show as text in Excel, and come back unchanged."""
+    payload = '=HYPERLINK("http://evil.example","点我")'
+    assert cli("new", "sku", payload, "--owner", "wangli", "--set", "category=@SUM(1+1)").exit_code == 0
+    out = tmp_path / "out.csv"
+    assert cli("export", "csv", "--type", "sku", "-o", str(out)).exit_code == 0
+    text = out.read_bytes().decode("utf-8-sig")
+    assert "'=HYPERLINK(" in text and "'@SUM(1+1)" in text
+    assert ",=" not in text and ",@" not in text
+    head = git(board, "rev-parse", "HEAD")
+    result = cli("import", "csv", str(out), "--type", "sku", "--apply")
+    assert result.exit_code == 0, result.output
+    assert git(board, "rev-parse", "HEAD") == head
+    assert f"title: {payload}\n" in (board / "sku/planning/SKU-0001.md").read_text("utf-8")
