@@ -11,6 +11,7 @@ last good page stays, and it is listed in `BuildReport.problems`.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import threading
@@ -80,6 +81,17 @@ class SiteBuilder:
     # --- the build ---------------------------------------------------------------------
 
     def _build(self, changed: set[str] | None) -> BuildReport:
+        """One build with the cyclic garbage collector paused: a build allocates tens of
+        thousands of small objects and keeps them all, so collecting meanwhile is wasted time."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._build_pages(changed)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _build_pages(self, changed: set[str] | None) -> BuildReport:
         from .site_pages import SiteData, Tiles, plan_pages
 
         started = time.perf_counter()
@@ -156,8 +168,9 @@ class SiteBuilder:
     def _history(self) -> "LazyHistory":
         """The board's git history, read at most once per build and only if a page needs it."""
         known = self._manifest_history if self._manifest_history.get("head") is not None else {}
-        history = LazyHistory(self.board, known)
+        history = LazyHistory(self.board, known, getattr(self, "_history_kept", None))
         self._manifest_history = history.summary
+        self._history_kept = history  # a later rebuild at the same HEAD reuses what it read
         return history
 
     def _extras(self, data) -> dict:
@@ -219,11 +232,11 @@ class SiteBuilder:
         return self._cache.setdefault("tiles", {})
 
     def _prune_tiles(self, tiles) -> None:
-        """Forget tiles of cards that are gone (only when the cache was needed at all)."""
+        """Forget the tiles of cards that are gone (only when the cache was needed at all)."""
         if self._cache is None:
             return
         cache = self._cache.get("tiles", {})
-        stale = set(cache) - tiles.used
+        stale = [slot for slot in cache if slot[0] not in tiles.data.views]
         for slot in stale:
             del cache[slot]
         self._cache_dirty = self._cache_dirty or tiles.dirty or bool(stale)
@@ -327,10 +340,11 @@ class LazyHistory:
     uncommitted edit never reads the history; after a new commit it is read once.
     """
 
-    def __init__(self, board: Board, known: dict):
+    def __init__(self, board: Board, known: dict, previous: "LazyHistory | None" = None):
         self.board = board
         self.head = _git_head(board)
-        self._history = None
+        same_as_before = previous is not None and previous.head == self.head
+        self._history = previous._history if same_as_before else None
         self._failed = False
         same = known.get("head") == self.head
         self.summary = {"head": self.head, "cards": known.get("cards", {}) if same else None}

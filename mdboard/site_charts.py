@@ -72,11 +72,12 @@ def timeline_layout(data) -> dict:
                 status = "upcoming"
             rows.append({"v": view, "marks": marks, "first": first, "last": last, "status": status,
                          "attrs": card_attrs(cfg, view)})
+    lo, hi = _axis(rows, today)
+    rows = [r for r in rows if r["last"] >= lo]  # campaigns that ended before the axis starts are history
     rank = {"ongoing": 0, "upcoming": 1, "past": 2}
     rows.sort(key=lambda r: (rank[r["status"]], r["last"].toordinal() if r["status"] == "ongoing"
                              else r["first"].toordinal() if r["status"] == "upcoming" else -r["last"].toordinal(),
                              r["v"].id))
-    lo, hi = _axis(rows, today)
     span_days = (hi - lo).days + 1
     for row in rows:
         for m in row["marks"]:

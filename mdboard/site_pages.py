@@ -95,11 +95,13 @@ class SiteData:
         """The commit the history was read at ("" without history)."""
         return getattr(self.history, "head", None) or ""
 
-    def meta_key(self) -> str:
-        """A hash of every card's front matter (for pages that do not change as days pass)."""
-        if not hasattr(self, "_meta_key"):
-            self._meta_key = digest(*(f"{v.id}:{v.meta_fp}" for v in self.views.values()))
-        return self._meta_key
+    def calendar_key(self, views=None) -> str:
+        """A hash of what the calendar feeds show of these cards (default: all of them)."""
+        if views is not None:
+            return digest(*(v.calendar_key(self.cfg) for v in views))
+        if not hasattr(self, "_calendar_key"):
+            self._calendar_key = digest(*(v.calendar_key(self.cfg) for v in self.views.values()))
+        return self._calendar_key
 
     def open_views(self) -> list[CardView]:
         """Cards that are not finished, with readable front matter and a known state."""
@@ -150,20 +152,22 @@ class Tiles:
         self.data = data
         self.base = base
         self._cache = cache  # loads (card ID, root) -> (key, html) when first needed
-        self.used: set = set()
+        self.keys: dict = {}  # (card ID, root) -> key, worked out once per build
         self.dirty = False
 
     def key(self, view: CardView, root: str) -> str:
-        """What the tile shows; asking marks the tile as still in use (kept in the cache)."""
-        self.used.add((view.id, root))
-        live = [target in self.data.views for target in view.links]
-        return digest(self.base, root, view.meta_fp, view.due_key(), view.backlinks, live)
+        """What the tile shows (a hash), worked out once per build."""
+        slot = (view.id, root)
+        key = self.keys.get(slot)
+        if key is None:
+            live = [target in self.data.views for target in view.links]
+            key = self.keys[slot] = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
+        return key
 
     def html(self, view: CardView, root: str):
         from markupsafe import Markup
 
         slot = (view.id, root)
-        self.used.add(slot)
         cache = self._cache()
         hit = cache.get(slot)
         key = self.key(view, root)
@@ -210,7 +214,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
         if name.endswith(".html"):
             pages.append(make(data, base, nav))
     if "calendar" in extras:
-        pages.append(Page("calendar.ics", digest(base, "ics", data.meta_key()), lambda: extras["calendar"](None)))
+        pages.append(Page("calendar.ics", digest(base, "ics", data.calendar_key()), lambda: extras["calendar"](None)))
     return pages + static_pages(r)
 
 
@@ -444,6 +448,10 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict) -> 
     """A page per person (their cards by due group) and the team page (everyone's load)."""
     cfg = data.cfg
     groups = person_groups(data)
+    everyone: dict[str, list[CardView]] = {}  # every card of each person, finished ones too (their feed)
+    for view in data.views.values():
+        for person in dict.fromkeys(view.people):
+            everyone.setdefault(person, []).append(view)
     pages = []
     for key in cfg.people:
         mine = groups.get(key, {g: [] for g in GROUPS})
@@ -455,9 +463,8 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict) -> 
                                     for g in GROUPS], "total": sum(len(x) for x in mine.values()),
                                     "calendar": "calendar" in extras})))
         if "calendar" in extras:
-            cards_key = digest(*(v.meta_fp for g in GROUPS for v in mine[g]))
-            pages.append(Page(f"people/{key}.ics", digest(base, "ics", key, cards_key, data.meta_key()),
-                              lambda key=key: extras["calendar"](key)))
+            feed_key = digest(base, "ics", key, data.calendar_key(everyone.get(key, [])))
+            pages.append(Page(f"people/{key}.ics", feed_key, lambda key=key: extras["calendar"](key)))
     pages.append(Page("people/index.html", digest(base, "team", data.all_key()),
                       _lazy(data.renderer, "team.html", "../", nav, "people", data,
                             lambda: team_context(data, groups, "calendar" in extras))))

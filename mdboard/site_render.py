@@ -196,6 +196,7 @@ class CardView:
     backlinks: list[str] = field(default_factory=list)  # IDs of cards linking here
     fp: str = ""  # hash of the card file's bytes and path (what its own page shows)
     meta_fp: str = ""  # hash of its front matter and checklist (what tiles and lists show)
+    _calendar_key: str | None = None
 
     @property
     def id(self) -> str:
@@ -212,6 +213,16 @@ class CardView:
     @property
     def overdue(self) -> bool:
         return bool(self.due and self.due.overdue)
+
+    def calendar_key(self, cfg: BoardConfig) -> str:
+        """What the calendar feeds show of the card: its dates, title, state and people."""
+        if self._calendar_key is None:
+            ctype = cfg.types.get(self.card.type)
+            dated = [f"{k}={self.card.meta.get(k)}" for k, fd in ctype.fields.items()
+                     if fd.type in ("date", "datetime")] if ctype else []
+            self._calendar_key = digest(self.card.id, self.card.type, self.card.state, self.card.title,
+                                        self.people, dated, self.card.error)
+        return self._calendar_key
 
     def due_key(self) -> str:
         """What of the due status a page shows (changes as days pass)."""

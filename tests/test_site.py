@@ -103,6 +103,20 @@ def test_editing_only_the_body_rewrites_only_the_cards_page(demo):
     assert "包装盒改为牛皮纸" in (demo / "_site/cards/SKU-0006.html").read_text("utf-8")
 
 
+def test_calendar_feeds_follow_only_what_they_show(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    text = card.read_text("utf-8")
+    card.write_text(text.replace("tags: [", "tags: [新标签, "), "utf-8")
+    written = json.loads(cli.proc("build", "--json").stdout)["written"]
+    assert not [name for name in written if name.endswith(".ics")]
+    card.write_text(text.replace("due: 2026-11-26", "due: 2026-11-30"), "utf-8")
+    written = json.loads(cli.proc("build", "--json").stdout)["written"]
+    assert sorted(name for name in written if name.endswith(".ics")) == ["calendar.ics", "people/wangli.ics"]
+    assert "20261130" in (demo / "_site/people/wangli.ics").read_text("utf-8")
+
+
 def test_rebuild_in_process_after_a_move(demo):
     board = Board.open(str(demo))
     builder = SiteBuilder(board)
