@@ -205,7 +205,7 @@ class SiteBuilder:
             if wrote:
                 written.append(path)
         self._pages = new_pages
-        return written
+        return sorted(written)
 
     def _remove_stale(self, current: set[str]) -> list[str]:
         """Delete pages this builder wrote before that no longer exist (a deleted card's page)."""

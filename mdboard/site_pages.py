@@ -411,7 +411,9 @@ def value_parts(data: SiteData, fd, value) -> list[dict]:
     kind = fd.type
     parts = []
     for item in items:
-        if kind in ("person", "people") and isinstance(item, str):
+        if isinstance(item, (dict, list)):  # a value of the wrong shape: shown as it is
+            parts.append(_part(_plain(item)))
+        elif kind in ("person", "people") and isinstance(item, str):
             parts.append(_part(cfg.person_name(item), href=f"../people/{item}.html" if item in cfg.people else None))
         elif kind in ("platform", "platforms"):
             parts.append(_part(cfg.platforms.get(item, _plain(item)), badge=True))
@@ -423,8 +425,6 @@ def value_parts(data: SiteData, fd, value) -> list[dict]:
             parts.append(_part(data.renderer.dates.long(item), datetime=item))
         elif kind == "tags":
             parts.append(_part(_plain(item), tag=True))
-        elif isinstance(item, (dict, list)):
-            parts.append(_part(_plain(item)))
         else:
             parts.append(_part(display(fd, item, cfg)))
     return parts

@@ -128,9 +128,16 @@ class DateFormat:
         self.locale = BABEL_LOCALES.get(lang, "en")
         self.tz = tz
 
-    @lru_cache(maxsize=4096)
     def long(self, value) -> str:
-        """`2026年12月1日` / `Dec 1, 2026`; datetimes with their time."""
+        """`2026年12月1日` / `Dec 1, 2026`; datetimes with their time; anything else as text."""
+        return self._long(_hashable(value))
+
+    def short(self, value) -> str:
+        """`12月1日` / `Dec 1` (with the time for datetimes); anything else as text."""
+        return self._short(_hashable(value))
+
+    @lru_cache(maxsize=4096)
+    def _long(self, value) -> str:
         from babel.dates import format_date, format_datetime
 
         if value in (None, ""):
@@ -144,8 +151,7 @@ class DateFormat:
         return format_datetime(moment, "medium", tzinfo=moment.tzinfo, locale=self.locale)
 
     @lru_cache(maxsize=4096)
-    def short(self, value) -> str:
-        """`12月1日` / `Dec 1` (with the time for datetimes)."""
+    def _short(self, value) -> str:
         from babel.dates import format_skeleton
 
         day = value if isinstance(value, date) else dates.parse_date(value)
@@ -173,6 +179,11 @@ class DateFormat:
 
     def __eq__(self, other):
         return isinstance(other, DateFormat) and (self.locale, self.tz) == (other.locale, other.tz)
+
+
+def _hashable(value):
+    """Dates and strings as they are; a list or mapping typed where a date belongs, as text."""
+    return value if isinstance(value, (str, date, int, float, type(None))) else str(value)
 
 
 # --- card views -------------------------------------------------------------------------

@@ -179,6 +179,15 @@ def test_output_folder_may_not_hold_the_board(demo, tmp_path):
     assert (elsewhere / "index.html").is_file() and not (demo / "_site").exists()
 
 
+def test_broken_config_is_refused_with_a_message_and_nothing_is_written(cli, board):
+    (board / "mdboard.yaml").write_text("title: [unclosed\n", "utf-8")
+    result = cli.proc("build")
+    assert result.returncode == 1
+    assert result.stderr.startswith("错误:") and "mdboard.yaml" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (board / "_site").exists()
+
+
 def test_english_board_speaks_english(cli, board):
     cfg = board / "mdboard.yaml"
     cfg.write_text(cfg.read_text("utf-8").replace("language: zh-CN", "language: en"), "utf-8")
@@ -191,6 +200,25 @@ def test_english_board_speaks_english(cli, board):
     assert '<html lang="en">' in page and "2 days left" in page and "Clear filters" in page
     card = (board / "_site/cards/SKU-0001.html").read_text("utf-8")
     assert "Nov 27, 2026" in card
+
+
+def test_weird_file_names_and_wrong_value_types_do_not_break_the_build(board):
+    (board / "sku/planning/测试 卡#1.md").write_text("---\ntitle: 文件名奇怪\nowner: wangli\n---\n", "utf-8")
+    (board / "issue/new/AS-0001.md").write_text(
+        "---\ntitle: {a: 1}\nowner: [wangli, zhaomin]\ndue: [2026-11-30]\nplatform: {x: y}\n"
+        "order_no: 12345\nproblem: [物流]\nsku: [SKU-0001]\nhelpers: wangli\ntags: 标签不是列表\n---\n", "utf-8")
+    (board / "campaign/planned/CMP-0001.md").write_text(
+        "---\ntitle: 活动\nowner: wangli\nplatform: tmall\nsignup_start: 2026-13-45\nsignup_end: [1]\n"
+        "live_start: 2026-11-30\nlive_end: 2026-11-20\nskus: SKU-9999\n---\n", "utf-8")
+    report = build_site(Board.open(str(board)))
+    assert report.problems == []  # readable cards: `check` judges their values, the site shows them
+    out = board / "_site"
+    assert (out / "cards/测试 卡#1.html").is_file()
+    assert 'href="../cards/%E6%B5%8B%E8%AF%95%20%E5%8D%A1%231.html"' in (out / "types/sku.html").read_text("utf-8")
+    issue = (out / "cards/AS-0001.html").read_text("utf-8")
+    assert "<h1><span class=\"card-id\">AS-0001</span> {&#39;a&#39;: 1}</h1>" in issue
+    assert "<td>{&#34;x&#34;: &#34;y&#34;}</td>" in issue  # a mapping where a platform belongs, as text
+    assert (out / "queue.html").is_file() and (out / "timeline.html").is_file()
 
 
 HOSTILE = '"><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
