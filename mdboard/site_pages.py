@@ -191,7 +191,8 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
     nav = navigation(data, extras)
     pages: list[Page] = []
     day = data.today.isoformat()
-    pages.append(Page("index.html", digest(base, "index", data.all_key(), day, data.history_key()),
+    problems = [p.line() for p in data.problems]
+    pages.append(Page("index.html", digest(base, "index", data.all_key(), day, data.history_key(), problems),
                       _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles))))
     for tk, ctype in cfg.types.items():
         views = data.by_type.get(tk, [])
@@ -208,7 +209,8 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
         pages.append(Page("assets.html", digest(base, "assets", data.all_key()),
                           _lazy(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles))))
     if queue_types(cfg):
-        pages.append(Page("queue.html", digest(base, "queue", data.all_key(), day),
+        hour = dates.now(cfg.timezone).strftime("%Y-%m-%dT%H")  # the queue counts hours left
+        pages.append(Page("queue.html", digest(base, "queue", data.all_key(), hour),
                           _lazy(r, "queue.html", "", nav, "queue", data, lambda: queue_context(data))))
     for name, make in extras.items():
         if name.endswith(".html"):
