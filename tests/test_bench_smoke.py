@@ -92,12 +92,14 @@ def test_generator_refuses_a_folder_that_is_not_empty(tmp_path):
     assert (tmp_path / "x.txt").read_text("utf-8") == "keep me"
 
 
-def test_one_pass_of_the_harness_measures_every_command_that_exists(big):
+def test_one_pass_of_the_harness_measures_every_command_that_exists(big, tmp_path):
     head = git(big, "rev-parse", "HEAD")
+    saved = tmp_path / "results.json"
     proc = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--board", str(big), "--runs", "1",
-                           "--json"], capture_output=True, text=True, timeout=300)
+                           "--json", "--save", str(saved)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads(proc.stdout)
+    assert json.loads(saved.read_text("utf-8")) == report
     assert report["board"]["cards"] == CARDS and report["board"]["commits"] == COMMITS
     assert report["floor"]["status"] == "ok" and report["floor"]["median"] > 0
     ops = {op["name"]: op for op in report["operations"]}
@@ -116,3 +118,13 @@ def test_one_pass_of_the_harness_measures_every_command_that_exists(big):
     # the harness measured a clone: the board itself is untouched
     assert git(big, "rev-parse", "HEAD") == head
     assert git(big, "status", "--porcelain") == ""
+
+    # the saved figures print again as the Markdown table of docs/benchmarks.md
+    shown = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--show", str(saved), "--markdown"],
+                           capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"**{CARDS} cards, {COMMITS} commits, 1 runs each (after one warm-up)**"
+    assert "| operation | median s | min s | max s | CPU s | × floor | peak RSS MB | target | result |" in lines
+    assert any(line.startswith("| --help | ") and line.endswith((" PASS |", " MISS (time) |")) for line in lines)
+    assert sum(line.startswith("| ") for line in lines) == 1 + 1 + len(ops)  # header, floor, operations
