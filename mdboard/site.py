@@ -61,10 +61,15 @@ class SiteBuilder:
         self.board = board
         self.out_dir = check_out_dir(board, Path(out_dir) if out_dir else board.root / OUTPUT_DIR)
         self._renderer = None
+        self._base: tuple | None = None  # (renderer, base key)
         self._stamps: dict[str, tuple] | None = None  # card path -> ((size, mtime, inode), fingerprint)
         self._pages: dict[str, tuple[str, str]] | None = None  # output path -> (key, hash of bytes)
         self._cache: dict | None = None  # rendered tiles, read from disk when first needed
         self._cache_dirty = False
+        self._last_pages: dict | None = None  # what the output folder held after the last build
+        self._manifest_history: dict | None = None  # HEAD and per-card commit hashes of the last build
+        self._history_kept: LazyHistory | None = None  # reused by the next rebuild at the same HEAD
+        self._history_now: LazyHistory | None = None
 
     # --- public ------------------------------------------------------------------------
 
@@ -125,16 +130,17 @@ class SiteBuilder:
         return self._renderer
 
     def _base_key(self, renderer) -> str:
-        """What every page depends on: templates, the config file, the language."""
+        """What every page depends on: templates, the config file, the language (worked out
+        again whenever the renderer is made again, i.e. after mdboard.yaml changed)."""
         from .site_render import digest
 
-        if not hasattr(renderer, "_base_key"):
+        if self._base is None or self._base[0] is not renderer:
             try:
                 config = (self.board.root / CONFIG_NAME).read_bytes()
             except OSError:
                 config = b""
-            renderer._base_key = digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang)
-        return renderer._base_key
+            self._base = (renderer, digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang))
+        return self._base[1]
 
     def _fingerprints(self, changed: set[str]) -> dict[str, tuple[str, str]]:
         """card path -> (hash of its bytes, hash of its front matter and checklist); a file is
@@ -168,7 +174,7 @@ class SiteBuilder:
     def _history(self) -> "LazyHistory":
         """The board's git history, read at most once per build and only if a page needs it."""
         known = self._manifest_history if self._manifest_history.get("head") is not None else {}
-        history = LazyHistory(self.board, known, getattr(self, "_history_kept", None))
+        history = LazyHistory(self.board, known, self._history_kept)
         self._manifest_history = history.summary
         self._history_kept = history  # a later rebuild at the same HEAD reuses what it read
         return history
@@ -250,7 +256,7 @@ class SiteBuilder:
 
     def _load_state(self) -> None:
         """Read the manifest (pages, card stamps, history summary) once per builder."""
-        if self._pages is not None and hasattr(self, "_last_pages"):
+        if self._pages is not None and self._last_pages is not None:
             return
         manifest = _read_pickle(self._state_file("manifest"))
         ok = manifest.get("version") == MANIFEST_VERSION and manifest.get("out_dir") == str(self.out_dir)
@@ -259,7 +265,7 @@ class SiteBuilder:
         if self._stamps is None:
             self._stamps = manifest.get("stamps", {}) if ok else {}
         self._last_pages = manifest.get("pages", {}) if ok else {}
-        if not hasattr(self, "_manifest_history"):
+        if self._manifest_history is None:
             self._manifest_history = manifest.get("history", {}) if ok else {}
 
     def _save_state(self, final: bool) -> None:
