@@ -102,3 +102,24 @@ class Cli:
 @pytest.fixture
 def cli(board) -> Cli:
     return Cli(board)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium through Playwright, one for the whole run.
+
+    Playwright's sync API allows one running instance per thread, so every browser
+    test shares this one. A missing chromium fails loudly: `make test` installs it.
+    """
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: run `make test` (it installs chromium with apt-get)"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

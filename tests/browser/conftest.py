@@ -7,18 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .sitekit import CHROMIUM, launch, mdboard, site_env
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (make system-deps)")
-    with sync_api.sync_playwright() as p:
-        chromium = launch(p)
-        yield chromium
-        chromium.close()
+from .sitekit import mdboard, site_env
 
 
 class Tab:
