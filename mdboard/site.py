@@ -474,6 +474,7 @@ def _write_pickle(path: Path, data: dict) -> None:
 @json_option
 @pass_ctx
 def build_command(ctx, out_dir, force, as_json):
+    gc.disable()  # a one-shot command: collecting the build's objects just before exit is wasted time
     board = ctx.board
     report = SiteBuilder(board, Path(out_dir) if out_dir else None).build_all(force=force)
     if as_json:
