@@ -216,7 +216,7 @@ def edit(ctx, card_id):
     from .ops import edit_text
 
     board = ctx.board
-    card = board.get(card_id)
+    card = board.find(card_id)
     original = board.read_text(card)
     text = original
     while True:
@@ -243,7 +243,7 @@ def show(ctx, card_id, as_json):
     from . import output
 
     board = ctx.board
-    card = board.get(card_id)
+    card = board.find(card_id)
     if as_json:
         emit_json(output.card_json(board, card))
     else:

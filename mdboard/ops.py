@@ -90,7 +90,7 @@ def parse_assignments(board: Board, ctype: CardType, pairs: list[str], path: str
 
 def _new_problems(board: Board, before: Card | None, after: Card) -> list[Problem]:
     """Errors the change would add (problems the card already had do not block it)."""
-    ids = {c.id: c.type for c in board.cards()}
+    ids = board.id_types()
     ids[after.id] = after.type
     old = {p.line() for p in check_card(board, before, ids)} if before else set()
     return [p for p in check_card(board, after, ids) if p.level == "error" and p.line() not in old]
@@ -139,7 +139,7 @@ def set_fields(board: Board, card_id: str, pairs: list[str], actor: Actor | None
     actor = actor or resolve_actor(board)
     with gitops.board_lock(board):
         board.invalidate()
-        card = board.get(card_id)
+        card = board.find(card_id)
         _refuse_broken(card)
         ctype = board.type_of(card)
         values = parse_assignments(board, ctype, pairs, card.path)
@@ -182,7 +182,7 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
         raise MdboardError(t("ops.force_needs_reason"))
     with gitops.board_lock(board):
         board.invalidate()
-        card = board.get(card_id)
+        card = board.find(card_id)
         _refuse_broken(card)
         ctype = board.type_of(card)
         target = find_state(ctype, state_text)
@@ -212,7 +212,7 @@ def edit_text(board: Board, card_id: str, new_text: str, original: str, actor: A
     actor = actor or resolve_actor(board)
     with gitops.board_lock(board):
         board.invalidate()
-        card = board.get(card_id)
+        card = board.find(card_id)
         if board.read_text(card) != original:
             raise MdboardError(t("ops.changed_meanwhile", path=card.path))
         try:

@@ -122,6 +122,7 @@ class Board:
         self.root = Path(root)
         self._config: BoardConfig | None = None
         self._cards: list[Card] | None = None
+        self._names: list[tuple[str, str, str]] | None = None
         self._folder_problems: list[Problem] = []
         self.git_dir = find_git_dir(self.root)
 
@@ -167,6 +168,40 @@ class Board:
 
     def invalidate(self) -> None:
         self._cards = None
+        self._names = None
+
+    def names(self) -> list[tuple[str, str, str]]:
+        """(type, state folder, card ID) of every card file, from folder listings alone.
+
+        No stat and no parsing: a change to one card needs the IDs in use (links,
+        next free ID, WIP counts), not the other cards' contents.
+        """
+        if self._names is None:
+            if self._cards is not None:
+                self._names = [(c.type, c.state, c.id) for c in self._cards]
+            else:
+                problems: list[Problem] = []
+                self._names = [(tk, state, entry.name[:-3]) for tk in self.config.types
+                               for entry, state in _card_files(self.root, tk, problems)]
+        return self._names
+
+    def id_types(self) -> dict[str, str]:
+        """card ID -> type key, for judging links."""
+        return {card_id: tk for tk, _, card_id in self.names()}
+
+    def count_in(self, type_key: str, state: str) -> int:
+        """How many cards sit in one state folder (for WIP limits)."""
+        return sum(1 for tk, st, _ in self.names() if tk == type_key and st == state)
+
+    def find(self, card_id: str) -> Card:
+        """One card by ID, parsed from its own file only (CardNotFound as `get`)."""
+        card_id = check_id(card_id)
+        for tk, state, found in self.names():
+            if found == card_id:
+                rel = f"{tk}/{state}/{card_id}.md" if state else f"{tk}/{card_id}.md"
+                meta, checklist, error = parse_file(self.root / rel)
+                return Card(card_id, tk, state, rel, meta, checklist, error)
+        return self.get(card_id)
 
     def folder_problems(self) -> list[Problem]:
         """Folders the scan refused to enter (symbolic links), as problems for `check`."""
@@ -236,32 +271,11 @@ class Board:
     def next_id(self, ctype: CardType) -> str:
         """The next free ID of a type: one more than the highest in use."""
         highest = 0
-        for card in self.cards():
-            m = ID_RE.match(card.id)
+        for _, _, card_id in self.names():
+            m = ID_RE.match(card_id)
             if m and m.group(1) == ctype.prefix:
                 highest = max(highest, int(m.group(2)))
         return f"{ctype.prefix}-{highest + 1:04d}"
-
-    # --- writing ------------------------------------------------------------------
-
-    def write_card(self, rel: str, text: str) -> None:
-        """Write a card atomically (temp file in the same folder, fsync, rename)."""
-        atomic_write(self.root / rel, text.encode("utf-8"))
-        self.invalidate()
-
-    def move_file(self, card: Card, state: str) -> str:
-        """Rename a card into another state folder; its bytes are not touched."""
-        new_rel = f"{card.type}/{state}/{card.id}.md"
-        target = self.root / new_rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            raise MdboardError(t("board.target_exists", path=new_rel))
-        os.rename(self.root / card.path, target)
-        _fsync_dir(target.parent)
-        _fsync_dir((self.root / card.path).parent)
-        self.invalidate()
-        return new_rel
-
 
 def check_id(card_id: str) -> str:
     """Normalise and check a card ID; refuse anything that is not `PREFIX-123`."""

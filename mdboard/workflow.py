@@ -136,7 +136,7 @@ def move_problems(board: Board, card: Card, target: str, actor: str | None) -> l
         add.append(Problem(card.path, "", t("move.not_allowed", src=_label(ctype, card.state), dst=state.label),
                            t("move.hint_allowed", states=", ".join(allowed) or "-")))
     add += requirement_problems(board, card, state, actor)
-    count = sum(1 for c in board.cards() if c.type == card.type and c.state == target)
+    count = board.count_in(card.type, target)
     if state.wip and count + 1 > state.wip:
         add.append(Problem(card.path, "", t("move.wip_full", state=state.label, count=count, wip=state.wip),
                            t("move.hint_wip")))
