@@ -102,7 +102,7 @@ class SiteBuilder:
         started = time.perf_counter()
         self._load_state()
         if changed is None or CONFIG_NAME in changed:
-            self.board._config = None  # read mdboard.yaml again (it may have changed)
+            self.board.reload_config()
             self._renderer = None
         self.board.invalidate()
         cfg = self.board.config

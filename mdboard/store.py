@@ -167,8 +167,14 @@ class Board:
         return self._cards
 
     def invalidate(self) -> None:
+        """Forget the cards read so far (they changed on disk)."""
         self._cards = None
         self._names = None
+
+    def reload_config(self) -> None:
+        """Read mdboard.yaml again on next use (it changed on disk), and the cards with it."""
+        self._config = None
+        self.invalidate()
 
     def names(self) -> list[tuple[str, str, str]]:
         """(type, state folder, card ID) of every card file, from folder listings alone.
