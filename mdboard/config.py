@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from .errors import CardSyntaxError, ConfigError, Problem
@@ -40,6 +41,12 @@ class FieldDef:
     options: list[str] = field(default_factory=list)  # enum
     to: str = ""  # link / links: the target card type
     help: str = ""
+
+    @cached_property
+    def item(self) -> "FieldDef":
+        """The field one element of a list field is (people → person, links → link …)."""
+        kind = {"people": "person", "platforms": "platform", "links": "link", "tags": "text"}.get(self.type, self.type)
+        return FieldDef(self.key, kind, self.label, options=self.options, to=self.to)
 
 
 @dataclass

@@ -47,7 +47,12 @@ def parse_date(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    m = _DATE.match(str(value).strip())
+    return _parse_date_text(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_text(text: str) -> date | None:
+    m = _DATE.match(text.strip())
     if not m:
         return None
     try:

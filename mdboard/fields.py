@@ -53,10 +53,9 @@ def parse_input(fd: FieldDef, text: str, cfg: BoardConfig):
         return None
     kind = fd.type
     if kind in LIST_TYPES:
-        item = FieldDef(fd.key, kind[:-1] if kind != "people" else "person", fd.label, to=fd.to)
         if kind == "tags":
             return _split(text)
-        return [parse_input(item, part, cfg) for part in _split(text)]
+        return [parse_input(fd.item, part, cfg) for part in _split(text)]
     if kind == "person":
         person = cfg.find_person(text)
         if not person:
@@ -105,8 +104,7 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
     if kind in LIST_TYPES:
         if not isinstance(value, list):
             return t("fields.want_list"), t("fields.hint_list", key=fd.key)
-        item = FieldDef(fd.key, {"people": "person", "platforms": "platform", "links": "link",
-                                 "tags": "text"}[kind], fd.label, to=fd.to)
+        item = fd.item
         for v in value:
             problem = check_value(item, v, cfg, card_ids)
             if problem:
@@ -190,9 +188,8 @@ def display(fd: FieldDef, value, cfg: BoardConfig) -> str:
     if isinstance(value, dict):  # a hand-written mapping where a value belongs: show it as it is
         return printable(str(value))
     if isinstance(value, list):
-        item = FieldDef(fd.key, {"people": "person", "platforms": "platform"}.get(fd.type, "text"), fd.label)
-        return "、".join(display(item, v, cfg) for v in value) if cfg.language == "zh-CN" else ", ".join(
-            display(item, v, cfg) for v in value)
+        sep = "、" if cfg.language == "zh-CN" else ", "
+        return sep.join(display(fd.item, v, cfg) for v in value)
     if fd.type == "person":
         return cfg.person_name(value)
     if fd.type == "platform":
