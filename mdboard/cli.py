@@ -262,14 +262,13 @@ def build_filter(board, type=None, state=None, owner=None, platform=None, tag=No
                  overdue=False, text=None):
     """Turn filter options (keys, labels or names) into a views.Filter; bad values exit 1."""
     from . import dates
-    from .ops import find_state, find_type
     from .views import Filter
 
     cfg = board.config
-    ctype = find_type(board, type) if type else None
+    ctype = board.config.find_type(type) if type else None
     flt = Filter(type=ctype.key if ctype else None, tag=tag, overdue=overdue, text=text)
     if state:
-        flt.state = find_state(ctype, state) if ctype else state
+        flt.state = ctype.find_state(state) if ctype else state
     if owner:
         person = cfg.find_person(owner)
         if person is None:

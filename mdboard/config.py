@@ -82,6 +82,13 @@ class CardType:
     milestones: list[str] = field(default_factory=list)
     template: str = ""  # the body a new card starts with (its checklist)
 
+    def find_state(self, text: str) -> str:
+        """A state key from a key or label; unknown text is returned as is for the caller to judge."""
+        for s in self.states:
+            if text in (s.key, s.label):
+                return s.key
+        return text
+
     def state(self, key: str) -> StateDef | None:
         by_key = self.__dict__.get("_by_key")  # asked once per card by ls/check/mine: a dict, built once
         if by_key is None:
@@ -119,6 +126,16 @@ class BoardConfig:
     types: dict[str, CardType]
     commit: bool = True
     raw: dict = field(default_factory=dict)
+
+    def find_type(self, text: str) -> CardType:
+        """A card type by key, label or ID prefix; MdboardError with a suggestion otherwise."""
+        for ct in self.types.values():
+            if text in (ct.key, ct.label, ct.prefix) or text.lower() == ct.key:
+                return ct
+        from .errors import MdboardError
+        from .fields import suggest
+
+        raise MdboardError(t("ops.unknown_type", value=text) + " (" + suggest(text, self.types) + ")")
 
     def type_for_prefix(self, prefix: str) -> CardType | None:
         return next((ct for ct in self.types.values() if ct.prefix == prefix), None)

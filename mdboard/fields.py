@@ -7,7 +7,6 @@ people, platform(s), enum, link(s), tags): `parse_input` for the CLI and imports
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from . import dates
@@ -32,6 +31,8 @@ class BadValue(ValueError):
 
 def suggest(word: str, choices) -> str:
     """A "did you mean" hint for `word`, or a list of what is allowed."""
+    import difflib
+
     choices = [str(c) for c in choices]
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
     if close:

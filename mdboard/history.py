@@ -560,9 +560,8 @@ def select_events(board: Board, history: History, since: datetime | None = None,
             low = who.strip().lower()
             events = [e for e in events if low in (e.author.lower(), e.email.lower())]
     if type:
-        from .ops import find_type
 
-        key = find_type(board, type).key
+        key = board.config.find_type(type).key
         events = [e for e in events if e.type == key]
     return events
 

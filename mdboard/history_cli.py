@@ -92,11 +92,10 @@ def standup_command(ctx, since, as_json):
 @pass_ctx
 def report_command(ctx, since, until, type_, as_json):
     from .history import load_history
-    from .ops import find_type
     from .report import compute_report
 
     board = ctx.board
-    key = find_type(board, type_).key if type_ else None
+    key = board.config.find_type(type_).key if type_ else None
     data = compute_report(board, load_history(board), _moment(board, since), _moment(board, until, end=True), key,
                           charts=as_json)
     if as_json:

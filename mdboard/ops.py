@@ -56,15 +56,6 @@ def resolve_actor(board: Board, as_person: str | None = None) -> Actor:
     return Actor(None, name, email)
 
 
-def find_type(board: Board, text: str) -> CardType:
-    """A card type by key, label or ID prefix."""
-    types = board.config.types
-    for ct in types.values():
-        if text in (ct.key, ct.label, ct.prefix) or text.lower() == ct.key:
-            return ct
-    raise MdboardError(t("ops.unknown_type", value=text) + " (" + suggest(text, types) + ")")
-
-
 def parse_assignments(board: Board, ctype: CardType, pairs: list[str], path: str) -> dict:
     """`key=value` strings -> {key: value}; every bad one is reported at once."""
     values, problems = {}, []
@@ -110,7 +101,7 @@ def new_card(board: Board, type_text: str, title: str, owner: str | None = None,
              sets: tuple[str, ...] = (), actor: Actor | None = None, no_commit: bool = False,
              body: str | None = None) -> Result:
     """Create a card in its type's first state with the next free ID."""
-    ctype = find_type(board, type_text)
+    ctype = board.config.find_type(type_text)
     actor = actor or resolve_actor(board)
     pairs = [f"title={title}"] + ([f"owner={owner}"] if owner else []) + ([f"due={due}"] if due else []) + list(sets)
     with gitops.board_lock(board):
@@ -166,14 +157,6 @@ def assign(board: Board, card_id: str, person: str, actor: Actor | None = None, 
     return set_fields(board, card_id, [f"owner={person}"], actor, no_commit, action="assign")
 
 
-def find_state(ctype: CardType, text: str) -> str:
-    """A state key from a key or label; unknown text is returned for move_problems to judge."""
-    for s in ctype.states:
-        if text in (s.key, s.label):
-            return s.key
-    return text
-
-
 def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None = None, force: bool = False,
               reason: str = "", no_commit: bool = False) -> Result:
     """Move a card to another state folder after checking the workflow's rules."""
@@ -185,7 +168,7 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
         card = board.find(card_id)
         _refuse_broken(card)
         ctype = board.type_of(card)
-        target = find_state(ctype, state_text)
+        target = ctype.find_state(state_text)
         problems = move_problems(board, card, target, actor.person)
         hard = [p for p in problems if ctype.state(target) is None or target == card.state]
         if hard or (problems and not force):

@@ -93,10 +93,9 @@ def config_schema() -> dict:
 
 def card_schema(board: Board, type_key: str) -> dict:
     """The schema of one card type's front matter, from the board's config."""
-    from .ops import find_type
 
     cfg = board.config
-    ctype = find_type(board, type_key)
+    ctype = board.config.find_type(type_key)
     properties = {"id": {"type": "string", "pattern": _id_pattern(ctype), "description": t("spreadsheet.schema_id")}}
     for fd in ctype.fields.values():
         properties[fd.key] = field_schema(fd, cfg)
@@ -179,11 +178,10 @@ def schema_text(schema: dict) -> str:
 
 def write_schemas(board: Board, out: str, type_key: str | None = None) -> list[Path]:
     """Write `mdboard.schema.json` and `<type>.schema.json` (every type, or only `type_key`) into `out`."""
-    from .ops import find_type
     from .store import atomic_write
 
     folder = Path(out)
-    types = [find_type(board, type_key)] if type_key else list(board.config.types.values())
+    types = [board.config.find_type(type_key)] if type_key else list(board.config.types.values())
     files = {folder / CONFIG_FILE: config_schema()}
     files.update({folder / f"{ct.key}.schema.json": card_schema(board, ct.key) for ct in types})
     try:

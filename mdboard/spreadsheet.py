@@ -323,10 +323,9 @@ class _Importer:
     """Turns the rows of one sheet into planned cards, collecting problems by row and column."""
 
     def __init__(self, board: Board, name: str, headers: list[str], type_text: str | None, actor):
-        from .ops import find_type
 
         self.board, self.cfg, self.name, self.headers, self.actor = board, board.config, name, headers, actor
-        self.forced = find_type(board, type_text) if type_text else None
+        self.forced = board.config.find_type(type_text) if type_text else None
         self.problems: list[tuple[int, Problem]] = []  # (row, problem); row 0: the whole file
         self.by_id = board.by_id()
         self.highest: dict[str, int] = {}
@@ -426,7 +425,6 @@ class _Importer:
         return found[0] if found else ""
 
     def _row_type(self, row: int, text: str) -> CardType | None:
-        from .ops import find_type
 
         if not text:
             if self.forced is None:
@@ -434,7 +432,7 @@ class _Importer:
                          types="、".join(ct.label for ct in self.cfg.types.values())))
             return self.forced
         try:
-            ctype = find_type(self.board, text)
+            ctype = self.board.config.find_type(text)
         except MdboardError as exc:
             self.bad(row, self.type_col, exc.message)
             return None
@@ -462,11 +460,10 @@ class _Importer:
         return values if ok else None
 
     def _state(self, row: int, ctype: CardType, text: str, default: str) -> str | None:
-        from .ops import find_state
 
         if not text:
             return default
-        key = find_state(ctype, text)
+        key = ctype.find_state(text)
         if ctype.state(key) is None:
             self.bad(row, self.state_col, t("move.unknown_state", state=text, type=ctype.label),
                      suggest(text, [s.label for s in ctype.states]))
