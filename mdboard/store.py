@@ -57,6 +57,7 @@ class Card:
     meta: dict = field(default_factory=dict)
     checklist: list = field(default_factory=list)
     error: str = ""
+    stamp: tuple | None = field(default=None, compare=False, repr=False)  # (size, mtime_ns, link) when read
 
     @property
     def title(self) -> str:
@@ -132,6 +133,11 @@ class Board:
         board = cls(find_root(start, path))
         set_language(board.config.language)
         return board
+
+    def config_stamp(self) -> tuple:
+        """(size, mtime_ns) of mdboard.yaml: what caches derived from the config are keyed by."""
+        st = (self.root / CONFIG_NAME).stat()
+        return st.st_size, st.st_mtime_ns
 
     @property
     def config(self) -> BoardConfig:
@@ -409,7 +415,7 @@ class _ParseCache:
             meta, checklist, error = parse_file(Path(entry.path))
             meta = _interned(meta)
             self.entries[rel] = self.parsed[rel] = (stamp, (meta, checklist, error))
-        return Card(card_id, ctype, state, rel, meta, checklist, error)
+        return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
 
     def save(self) -> None:
         """Write what changed: the small recent file, or the base when enough piled up."""

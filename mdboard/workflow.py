@@ -24,8 +24,10 @@ def check_board(board: Board, strict: bool = False, paths: list[str] | None = No
     ids = {c.id: c.type for c in cards}
     problems = duplicate_ids(cards) + board.folder_problems()
     selected = cards if paths is None else [c for c in cards if c.path in set(paths)]
+    memo = _CheckMemo(board, strict)
     for card in selected:
-        problems += check_card(board, card, ids, strict)
+        problems += memo.own_problems(card) + link_problems(board, card, ids)
+    memo.save(keep={c.path for c in cards})
     problems += _wip_problems(board, cards, selected)
     if paths is not None:
         wanted = set(paths)
@@ -34,7 +36,13 @@ def check_board(board: Board, strict: bool = False, paths: list[str] | None = No
 
 
 def check_card(board: Board, card: Card, ids: dict | None = None, strict: bool = False) -> list[Problem]:
-    """Problems of one card: syntax, name, folder, fields, dates, links."""
+    """Problems of one card: syntax, name, folder, fields, dates, and (given `ids`) links."""
+    out = own_problems(board, card, strict)
+    return out + link_problems(board, card, ids) if ids is not None else out
+
+
+def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem]:
+    """The problems a card has on its own: everything but whether its links lead somewhere."""
     cfg = board.config
     ctype = cfg.types[card.type]
     out: list[Problem] = []
@@ -58,20 +66,95 @@ def check_card(board: Board, card: Card, ids: dict | None = None, strict: bool =
             continue
         if value is None or value == "" or value == []:
             continue
-        problem = check_value(fd, value, cfg, ids)
+        problem = check_value(fd, value, cfg)
         if problem:
             add(key, *problem)
-        elif fd.type in ("link", "links"):
-            for target in value if isinstance(value, list) else [value]:
-                if ids is not None and ids.get(target) != fd.to:
-                    add(key, t("check.link_wrong_type", value=target, type=cfg.types[fd.to].label),
-                        t("check.hint_link_type"))
     for fd in ctype.fields.values():
         if fd.required and _is_empty(card.meta.get(fd.key)):
             add(fd.key, t("check.missing_required", label=fd.label),
                 t("check.hint_set", id=card.id, key=fd.key))
     out += _date_order(card, ctype, cfg)
     return out
+
+
+def link_problems(board: Board, card: Card, ids: dict) -> list[Problem]:
+    """Links (well formed ones) that lead to no card, or to a card of the wrong type: one per field."""
+    cfg = board.config
+    ctype = cfg.types[card.type]
+    out = []
+    for fd in ctype.fields.values():
+        if fd.type not in ("link", "links") or card.error:
+            continue
+        value = card.meta.get(fd.key)
+        targets = value if isinstance(value, list) else [value] if value else []
+        if check_value(fd, value, cfg) if targets else True:
+            continue  # missing, or malformed: own_problems reports it
+        for target in targets:
+            if target not in ids:
+                out.append(Problem(card.path, fd.key, t("fields.broken_link", value=target), t("fields.hint_broken_link")))
+                break
+            if ids[target] != fd.to:
+                out.append(Problem(card.path, fd.key, t("check.link_wrong_type", value=target,
+                                                        type=cfg.types[fd.to].label), t("check.hint_link_type")))
+                break
+    return out
+
+
+class _CheckMemo:
+    """Each card's own problems, remembered by the card's stamp.
+
+    They depend only on the card's bytes, the config, the language and --strict,
+    so a warm `check` judges only the cards that changed (links are looked up
+    again every time: they depend on the other cards).
+    """
+
+    def __init__(self, board: Board, strict: bool):
+        import pickle
+
+        from .i18n import get_language
+
+        self.board = board
+        self.strict = strict
+        self.path = board.state_dir / "check-cache.pickle"
+        try:
+            self.token = (2, get_language(), strict, board.config_stamp())
+        except OSError:
+            self.token = None
+        self.entries: dict = {}
+        self.changed = False
+        try:
+            with open(self.path, "rb") as fh:
+                data = pickle.load(fh)
+            if data["token"] == self.token:
+                self.entries = data["entries"]
+        except Exception:
+            pass
+
+    def own_problems(self, card: Card) -> list[Problem]:
+        hit = self.entries.get(card.path)
+        if hit is not None and card.stamp is not None and hit[0] == card.stamp:
+            return list(hit[1])
+        problems = own_problems(self.board, card, self.strict)
+        if card.stamp is not None:
+            self.entries[card.path] = (card.stamp, problems)
+            self.changed = True
+        return list(problems)
+
+    def save(self, keep: set[str]) -> None:
+        """Write the memo back if anything was judged anew (cards no longer on the board dropped)."""
+        if not self.changed or self.token is None:
+            return
+        import pickle
+
+        self.entries = {path: entry for path, entry in self.entries.items() if path in keep}
+
+        from .store import atomic_write
+
+        try:
+            atomic_write(self.path, pickle.dumps({"token": self.token, "entries": self.entries},
+                                                 protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+        except OSError:
+            pass  # only speed is lost
 
 
 def _is_empty(value) -> bool:
