@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 import vobject
+from hypothesis import example, given
+from hypothesis import strategies as st
+from icalendar.parser import Contentline
 
-from mdboard.calendar import board_calendar, board_host
+from mdboard.calendar import _fold, assemble, board_calendar, board_host, calendar_cards, card_events
 from mdboard.errors import MdboardError
 from mdboard.store import Board
 
@@ -174,3 +181,129 @@ def test_demo_board_feed_parses_with_both_parsers(tmp_path):
     dated_cards = {c.id for c in board.cards() if c.meta.get("due") or c.meta.get("signup_end")}
     assert dated_cards <= {uid.split("-due@")[0].split("-signup@")[0] for uid in by_icalendar}
     assert board_calendar(Board.open(str(root))) == data
+
+
+# --- the feed as per-card parts (what the site caches) ---------------------------------------
+
+URL = staticmethod(lambda card: f"https://board.example/cards/{card.id}.html")
+
+
+def parts(board: Board, person=None, card_url=None) -> dict[str, bytes]:
+    """card ID -> its rendered events, for the cards of one feed."""
+    return {card.id: card_events(board, card, card_url) for card in calendar_cards(board, person)}
+
+
+def blocks(part: bytes) -> list[bytes]:
+    """The VEVENT blocks of a part, each with its BEGIN and END lines."""
+    return [b"BEGIN:VEVENT\r\n" + b for b in part.split(b"BEGIN:VEVENT\r\n")[1:]]
+
+
+def test_each_feed_is_its_cards_parts_assembled(dated):
+    board = Board.open(str(dated))
+    url = URL.__func__
+    for person, card_url in ((None, None), (None, url), ("王丽", None), ("zhaomin", url), ("zhougang", None)):
+        assert assemble(board, parts(board, person, card_url).values(), person) == \
+            board_calendar(board, person, card_url)
+    # cards without any date are left out; the order is the config's type order, then ID
+    found = parts(board)
+    assert list(found) == ["SKU-0001", "CMP-0001", "CMP-0002", "AS-0001"]
+    assert [len(blocks(p)) for p in found.values()] == [1, 4, 1, 1]
+    assert [c.id for c in calendar_cards(board, "王丽")] == ["CMP-0001", "AS-0001"]
+    undated = board.get("SKU-0002")
+    assert card_events(board, undated) == b""
+
+
+def test_card_events_are_the_bytes_icalendar_itself_writes(dated):
+    board = Board.open(str(dated))
+    host = board_host("我的店铺 运营看板")
+    sku = icalendar.Event()
+    for prop, value in (("uid", f"SKU-0001-due@{host}"), ("dtstamp", datetime(2026, 12, 3, tzinfo=timezone.utc)),
+                        ("dtstart", date(2026, 12, 3)), ("dtend", date(2026, 12, 4)),
+                        ("summary", "【上新】羊毛大衣 截止日期"), ("description", "编号: SKU-0001\n状态: 规划中\n负责人: 赵敏"),
+                        ("categories", ["上新"]), ("transp", "TRANSPARENT"),
+                        ("url", "https://board.example/cards/SKU-0001.html")):
+        sku.add(prop, value)
+    assert card_events(board, board.get("SKU-0001"), URL.__func__) == sku.to_ical()
+    due = icalendar.Event()
+    for prop, value in (("uid", f"AS-0001-due@{host}"), ("dtstamp", datetime(2026, 11, 30, 10, tzinfo=timezone.utc)),
+                        ("dtstart", datetime(2026, 11, 30, 18, 0, tzinfo=SHANGHAI)),
+                        ("summary", "【售后】退货未到 预计解决时间"), ("description", "编号: AS-0001\n状态: 新登记\n负责人: 孙丽"),
+                        ("categories", ["售后"]), ("transp", "TRANSPARENT")):
+        due.add(prop, value)
+    assert card_events(board, board.get("AS-0001")) == due.to_ical()
+
+
+def test_awkward_titles_are_escaped_and_folded_as_icalendar_does(dated, cli):
+    title = "双11预热,第二波;主图\\备份^v2 羊绒大衣加厚款限时直降满300减50赠品围巾一条🧣 " * 2
+    assert cli("new", "sku", title.strip(), "--owner", "zhaomin", "--due", "2026-12-09").exit_code == 0
+    board = Board.open(str(dated))
+    part = card_events(board, board.get("SKU-0003"), URL.__func__)
+    assert b"\r\n " in part  # long lines were folded
+    assert [icalendar.Event.from_ical(b).to_ical() for b in blocks(part)] == blocks(part)
+    event = icalendar.Event.from_ical(part)
+    assert str(event["summary"]) == f"【上新】{title.strip()} 截止日期"
+    assert vobject.readOne(part.decode("utf-8")).summary.value == f"【上新】{title.strip()} 截止日期"
+
+
+@given(st.text(st.sampled_from(list("ab\\^,;:中文😀é ")) | st.characters(blacklist_categories=("Cs", "Cc")),
+               min_size=20, max_size=300))
+@example("a" * 65 + "\\n" + "x" * 20)  # an escape right at the first fold: moves to the next line
+@example("a" * 64 + "^^" + "x" * 80)
+@example("a" * 65 + "中文" + "😀" * 30)  # multi-byte characters across every fold
+def test_folding_matches_icalendar(text):
+    line = "SUMMARY:" + text
+    assert _fold(line.encode("utf-8")) == Contentline(line).to_ical()
+
+
+def test_every_demo_event_reads_back_to_the_same_bytes(tmp_path):
+    import shutil
+
+    from conftest import REPO
+
+    root = tmp_path / "demo"
+    shutil.copytree(REPO / "board", root)
+    board = Board.open(str(root))
+    found = [b for part in parts(board, card_url=URL.__func__).values() for b in blocks(part)]
+    assert len(found) > 40
+    assert [icalendar.Event.from_ical(b).to_ical() for b in found] == found
+
+
+def test_editing_a_card_changes_only_its_own_part(dated, cli):
+    board = Board.open(str(dated))
+    before, feed = parts(board), board_calendar(board)
+    assert cli("set", "SKU-0001", "title=羊毛大衣(加厚)").exit_code == 0
+    assert cli("move", "CMP-0002", "signed_up").exit_code == 0
+    board = Board.open(str(dated))
+    after = parts(board)
+    assert list(after) == list(before)
+    assert [k for k in after if after[k] != before[k]] == ["SKU-0001", "CMP-0002"]
+    assert board_calendar(board) == feed.replace(before["SKU-0001"], after["SKU-0001"]).replace(
+        before["CMP-0002"], after["CMP-0002"])
+    assert "羊毛大衣(加厚)" in str(icalendar.Event.from_ical(after["SKU-0001"])["summary"])
+
+
+def test_one_timezone_and_only_when_an_event_is_timed(dated):
+    board = Board.open(str(dated))
+    data = board_calendar(board)
+    assert data.count(b"BEGIN:VTIMEZONE") == 1
+    cal = icalendar.Calendar.from_ical(data)
+    assert [str(tz["tzid"]) for tz in cal.walk("VTIMEZONE")] == ["Asia/Shanghai"]
+    assert [c.name for c in cal.subcomponents][:2] == ["VTIMEZONE", "VEVENT"]
+    assert vobject.readOne(data.decode("utf-8")).vtimezone.tzid.value == "Asia/Shanghai"
+    assert b"VTIMEZONE" not in board_calendar(board, "zhaomin")  # all-day events only
+    empty = assemble(board, [], "zhougang")
+    assert empty.startswith(b"BEGIN:VCALENDAR\r\n") and empty.endswith(b"END:VCALENDAR\r\n")
+    assert str(icalendar.Calendar.from_ical(empty)["x-wr-calname"]) == "我的店铺 运营看板 · 周刚"
+    assert vobject.readOne(empty.decode("utf-8")).contents.get("vevent") is None
+
+
+def test_export_ics_writes_the_same_bytes_from_every_process(dated, cli):
+    expected = board_calendar(Board.open(str(dated)))
+    for seed in ("1", "2"):
+        out = dated.parent / f"feed-{seed}.ics"
+        proc = cli.proc("export", "ics", "-o", str(out), env={"PYTHONHASHSEED": seed})
+        assert proc.returncode == 0, proc.stderr
+        assert out.read_bytes() == expected
+    result = cli("export", "ics", "--person", "王丽", "-o", str(dated.parent / "wangli.ics"))
+    assert result.exit_code == 0, result.output
+    assert (dated.parent / "wangli.ics").read_bytes() == board_calendar(Board.open(str(dated)), "wangli")
