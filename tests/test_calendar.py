@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -185,7 +181,9 @@ def test_demo_board_feed_parses_with_both_parsers(tmp_path):
 
 # --- the feed as per-card parts (what the site caches) ---------------------------------------
 
-URL = staticmethod(lambda card: f"https://board.example/cards/{card.id}.html")
+def link(card) -> str:
+    """A card page address, as the site passes to the feed."""
+    return f"https://board.example/cards/{card.id}.html"
 
 
 def parts(board: Board, person=None, card_url=None) -> dict[str, bytes]:
@@ -200,8 +198,7 @@ def blocks(part: bytes) -> list[bytes]:
 
 def test_each_feed_is_its_cards_parts_assembled(dated):
     board = Board.open(str(dated))
-    url = URL.__func__
-    for person, card_url in ((None, None), (None, url), ("王丽", None), ("zhaomin", url), ("zhougang", None)):
+    for person, card_url in ((None, None), (None, link), ("王丽", None), ("zhaomin", link), ("zhougang", None)):
         assert assemble(board, parts(board, person, card_url).values(), person) == \
             board_calendar(board, person, card_url)
     # cards without any date are left out; the order is the config's type order, then ID
@@ -223,7 +220,7 @@ def test_card_events_are_the_bytes_icalendar_itself_writes(dated):
                         ("categories", ["上新"]), ("transp", "TRANSPARENT"),
                         ("url", "https://board.example/cards/SKU-0001.html")):
         sku.add(prop, value)
-    assert card_events(board, board.get("SKU-0001"), URL.__func__) == sku.to_ical()
+    assert card_events(board, board.get("SKU-0001"), link) == sku.to_ical()
     due = icalendar.Event()
     for prop, value in (("uid", f"AS-0001-due@{host}"), ("dtstamp", datetime(2026, 11, 30, 10, tzinfo=timezone.utc)),
                         ("dtstart", datetime(2026, 11, 30, 18, 0, tzinfo=SHANGHAI)),
@@ -237,7 +234,7 @@ def test_awkward_titles_are_escaped_and_folded_as_icalendar_does(dated, cli):
     title = "双11预热,第二波;主图\\备份^v2 羊绒大衣加厚款限时直降满300减50赠品围巾一条🧣 " * 2
     assert cli("new", "sku", title.strip(), "--owner", "zhaomin", "--due", "2026-12-09").exit_code == 0
     board = Board.open(str(dated))
-    part = card_events(board, board.get("SKU-0003"), URL.__func__)
+    part = card_events(board, board.get("SKU-0003"), link)
     assert b"\r\n " in part  # long lines were folded
     assert [icalendar.Event.from_ical(b).to_ical() for b in blocks(part)] == blocks(part)
     event = icalendar.Event.from_ical(part)
@@ -263,7 +260,7 @@ def test_every_demo_event_reads_back_to_the_same_bytes(tmp_path):
     root = tmp_path / "demo"
     shutil.copytree(REPO / "board", root)
     board = Board.open(str(root))
-    found = [b for part in parts(board, card_url=URL.__func__).values() for b in blocks(part)]
+    found = [b for part in parts(board, card_url=link).values() for b in blocks(part)]
     assert len(found) > 40
     assert [icalendar.Event.from_ical(b).to_ical() for b in found] == found
 
