@@ -18,6 +18,8 @@ throughput, late) and clips time in state and the cumulative flow.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -131,7 +133,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+@lru_cache(maxsize=4096)
 def iso_week(day: date) -> tuple[str, date]:
+    """("2026-W48", that week's Monday); memoised: a report asks for every event's day."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}", day - timedelta(days=day.weekday())
 
