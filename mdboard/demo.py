@@ -460,9 +460,21 @@ def demo_command(ctx, directory, host, port, no_serve):
 
         report = build_site(board)
         click.echo(t("history.demo_built", path=Path(report.out_dir) / "index.html"))
-        click.echo(t("history.demo_try", path=result.root))
+        click.echo(t("history.demo_try", path=result.root, exe=_exe()))
         return
     from .serve import serve_board
 
-    click.echo(t("history.demo_try", path=result.root))
+    click.echo(t("history.demo_try", path=result.root, exe=_exe()))
     serve_board(board, host=host, port=port, open_browser=False)
+
+
+def _exe() -> str:
+    """How to run mdboard from any folder: its full path unless it is on PATH."""
+    import shutil
+    import sys
+
+    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("mdboard")
+    if here and here.name == "mdboard" and (not on_path or Path(on_path).resolve() != here):
+        return str(here)
+    return "mdboard"
