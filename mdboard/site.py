@@ -194,16 +194,17 @@ class SiteBuilder:
         old_pages = self._pages
         new_pages: dict[str, tuple[str, str]] = {}
         todo = []
-        out = str(self.out_dir)
+        existing = _existing_files(self.out_dir, {page.path.rpartition("/")[0] for page in pages})
         for page in pages:
             old = old_pages.get(page.path)
-            if page.keep_existing and os.path.isfile(os.path.join(out, page.path)):
+            there = page.path in existing
+            if page.keep_existing and there:
                 new_pages[page.path] = old or ("", "")
-            elif old is not None and old[0] == page.key and os.path.isfile(os.path.join(out, page.path)):
+            elif old is not None and old[0] == page.key and there:
                 new_pages[page.path] = old
             else:
-                todo.append((page, old))
-        for folder in {(self.out_dir / page.path).parent for page, _ in todo}:
+                todo.append((page, old if there else None, there))
+        for folder in {(self.out_dir / page.path).parent for page, _, _ in todo}:
             folder.mkdir(parents=True, exist_ok=True)
         written = []
         for path, key, hashed, wrote in _render_pages(todo, self.out_dir, before_fork=self._history_now.real):
@@ -287,7 +288,7 @@ _shared: list = []  # the pages forked helpers render (inherited at fork, never 
 
 
 def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple[str, str, str, bool]]:
-    """(path, key, hash, written) for each page to make.
+    """(path, key, hash, written) for each (page, old entry, file exists) to make.
 
     Card pages and calendar feeds (the bulk of a full build) go to forked helper processes,
     one per CPU, when there are many, more than one CPU and no threads that forking could
@@ -298,7 +299,7 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple[str
     heavy = [job for job in todo if job[0].path.startswith("cards/") or job[0].path.endswith(".ics")]
     cpus = os.cpu_count() or 1
     if len(heavy) < PARALLEL_MIN or cpus < 2 or not hasattr(os, "fork") or threading.active_count() > 1:
-        return [_render_one(page, old, out_dir) for page, old in todo]
+        return [_render_one(job, out_dir) for job in todo]
     import multiprocessing
 
     if before_fork is not None:
@@ -311,7 +312,7 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple[str
     try:
         with multiprocessing.get_context("fork").Pool(min(cpus, 4)) as pool:
             done = pool.imap_unordered(_render_range, [(start, end, out_dir) for start, end in jobs])
-            results = [_render_one(page, old, out_dir) for page, old in rest]
+            results = [_render_one(job, out_dir) for job in rest]
             for part in done:
                 results += part
     finally:
@@ -322,19 +323,22 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple[str
 def _render_range(job: tuple[int, int, Path]) -> list[tuple[str, str, str, bool]]:
     """In a forked helper: make and write pages start..end of the shared list."""
     start, end, out_dir = job
-    return [_render_one(page, old, out_dir) for page, old in _shared[start:end]]
+    return [_render_one(one, out_dir) for one in _shared[start:end]]
 
 
-def _render_one(page, old, out_dir: Path) -> tuple[str, str, str, bool]:
-    """Make one page and write it unless the file already holds these bytes."""
+def _render_one(job, out_dir: Path) -> tuple[str, str, str, bool]:
+    """Make one page and write it unless the file already holds these bytes.
+
+    `job` is (page, its manifest entry or None, whether its file exists)."""
     from .site_render import digest
 
-    target = out_dir / page.path
+    page, old, there = job
+    target = os.path.join(out_dir, page.path)
     content = page.make()
     hashed = digest(content)
-    same = (old is not None and old[1] == hashed and target.is_file()) or (old is None and _same_bytes(target, content))
+    same = there and (old[1] == hashed if old is not None else _same_bytes(target, content))
     if not same:
-        _write_file(target, content)
+        _write_file(target, content, there)
     return page.path, page.key, hashed, not same
 
 
@@ -427,26 +431,46 @@ def check_out_dir(board: Board, out_dir: Path) -> Path:
     return out
 
 
-def _same_bytes(path: Path, content: bytes) -> bool:
+def _existing_files(out_dir: Path, folders: set[str]) -> set[str]:
+    """Output-relative paths of the files in these folders of the output (one listing
+    each, instead of a stat per page)."""
+    found: set[str] = set()
+    for folder in folders:
+        try:
+            with os.scandir(out_dir / folder if folder else out_dir) as entries:
+                prefix = f"{folder}/" if folder else ""
+                found.update(prefix + entry.name for entry in entries if entry.is_file(follow_symlinks=False))
+        except OSError:
+            continue
+    return found
+
+
+def _same_bytes(path: str, content: bytes) -> bool:
     try:
-        return path.stat().st_size == len(content) and path.read_bytes() == content
+        with open(path, "rb") as fh:
+            return os.fstat(fh.fileno()).st_size == len(content) and fh.read() == content
     except OSError:
         return False
 
 
-def _write_file(path: Path, content: bytes) -> None:
+def _write_file(path: str, content: bytes, exists: bool) -> None:
     """Write a page; an existing page is replaced in one step (a server reading it sees
     the old or the new bytes), a new one is written directly (it is not linked yet)."""
-    if not path.exists():
-        path.write_bytes(content)
-        return
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if not exists:
+        try:
+            with open(path, "xb") as fh:
+                fh.write(content)
+            return
+        except FileExistsError:
+            pass  # made meanwhile (or a link): replace it as below
+    tmp = f"{os.path.dirname(path)}/.{os.path.basename(path)}.{os.getpid()}.tmp"
     try:
-        tmp.write_bytes(content)
+        with open(tmp, "wb") as fh:
+            fh.write(content)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
 
 
 def _read_pickle(path: Path) -> dict:

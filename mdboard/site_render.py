@@ -28,6 +28,7 @@ SAFE_SCHEMES = {"http", "https", "mailto"}
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _TASK_PREFIX = re.compile(r"^\[([ xX])\][ \t]+")
 BABEL_LOCALES = {"zh-CN": "zh_Hans_CN", "en": "en"}
+MAX_REMEMBERED_BODIES = 4096  # distinct card bodies whose HTML a build keeps for reuse
 
 
 def template_dir() -> Path:
@@ -315,6 +316,7 @@ class Renderer:
     def new_build(self) -> None:
         """Forget per-build pieces (the navigation may differ between builds)."""
         self._headers: dict[tuple[str, str], str] = {}
+        self._bodies: dict[str, str] = {}  # Markdown body -> HTML
 
     def render(self, name: str, **context) -> str:
         template = self._templates.get(name)
@@ -323,12 +325,20 @@ class Renderer:
         return template.render(**context)
 
     def markdown(self, body: str):
-        """The body as HTML (Markup): CommonMark, raw HTML escaped, safe links only."""
+        """The body as HTML (Markup): CommonMark, raw HTML escaped, safe links only.
+
+        Bodies repeat (cards start from their type's template and many keep it), so
+        each distinct body is rendered once per build."""
         from markupsafe import Markup
 
-        if self.md is None:
-            self.md = make_markdown()
-        return Markup(self.md.render(body))
+        html = self._bodies.get(body)
+        if html is None:
+            if self.md is None:
+                self.md = make_markdown()
+            html = Markup(self.md.render(body))
+            if len(self._bodies) < MAX_REMEMBERED_BODIES:
+                self._bodies[body] = html
+        return html
 
     def fingerprint(self) -> str:
         """A hash of the templates and static files, so a changed template rebuilds its pages."""
