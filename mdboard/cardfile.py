@@ -44,7 +44,10 @@ class CardLoader(_BaseLoader):
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
+            # A plain key is judged by its text (constructing every key twice costs a
+            # tenth of a cold parse); other keys are constructed to compare them.
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) and not key_node.style \
+                else self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 continue  # unhashable keys are reported by the base constructor
             if key in seen:
