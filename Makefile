@@ -19,12 +19,13 @@ venv: $(BIN)/.installed
 demo: venv
 	$(BIN)/mdboard demo --port $(PORT)
 
-## Debian's chromium and CJK fonts for the browser tests, installed only when missing.
+## Debian's chromium and CJK fonts for the browser tests, and GNU time for the benchmark's
+## memory figures, installed with apt-get only when missing.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
-		echo "installing chromium and fonts-noto-cjk with apt-get"; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk' || [ ! -x /usr/bin/time ]; then \
+		echo "installing chromium, fonts-noto-cjk and time with apt-get"; \
 		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk time >/dev/null; \
 	fi
 
 ## Install everything the tests need and run the whole suite.
@@ -32,7 +33,7 @@ test: venv system-deps
 	$(BIN)/python -m pytest -q
 
 ## The full benchmark: 10,000 cards and 20,000 commits (takes several minutes).
-bench: venv
+bench: venv system-deps
 	$(BIN)/python bench/run.py --cards 10000 --commits 20000
 
 clean:
