@@ -13,7 +13,7 @@ import json
 from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -28,57 +28,121 @@ from .views import GROUPS
 
 LIST_LIMIT = 40  # rows in the overview's overdue / this-week lists before "more…"
 TILE_LINKS = 6  # related cards shown on a tile
+_NONE: list = []  # the backlinks of a card nothing links to
 
 
-@dataclass
 class Page:
-    """One output file: where it goes, what it was made from, how to make it."""
+    """One output file: where it goes, what it is made from (its key, worked out when first
+    asked for), how to make it."""
 
-    path: str
-    key: str
-    make: Callable[[], bytes]
-    keep_existing: bool = False  # a broken card: keep its last good page if there is one
+    __slots__ = ("path", "_key", "make", "keep_existing", "dirty", "early", "note")
+
+    def __init__(self, path: str, key: str | Callable[[], str], make: Callable[[], bytes],
+                 keep_existing: bool = False, dirty: bool = True, early: bool = False):
+        self.path = path
+        self._key = key
+        self.make = make
+        self.keep_existing = keep_existing  # a broken card: keep its last good page if there is one
+        self.dirty = dirty  # False: nothing it shows changed since the last build, which keeps it
+        self.early = early  # made first in a rebuild: the changed card's own page and its board
+        self.note = None  # what making it found out that the builder keeps (a card's history rows)
+
+    @property
+    def key(self) -> str:
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
+
+
+class CardState(NamedTuple):
+    """What a build knows of one card file. Kept in the manifest, so the next build works
+    out again only the files whose stamp changed, and can tell what a change touches."""
+
+    stamp: tuple | None  # (size, mtime_ns, is link) when read
+    fp: str  # hash of the file's bytes and path: what the card's own page shows
+    meta_fp: str  # hash of its front matter, checklist and error: what tiles and lists show
+    id: str
+    type: str
+    links: tuple  # card IDs named in its link fields
+    people: tuple  # owner and helpers
 
 
 @dataclass
+class Dirty:
+    """What may look different since the last build, so which pages to work out again.
+
+    Pages outside it keep what the last build made without their keys being worked out;
+    pages inside it are made again only if their key changed.
+    """
+
+    everything: bool = True
+    cards: set = field(default_factory=set)  # card IDs whose own page may differ
+    types: set = field(default_factory=set)  # type keys whose kanban may differ
+    people: set = field(default_factory=set)  # person keys whose page and feed may differ
+    board: bool = False  # pages made from every card: overview, team, timeline, assets, queue, report…
+    hour: bool = False  # the queue (it counts hours left)
+    history: bool = False  # pages showing git history: overview, report, standup
+    early_cards: set = field(default_factory=set)  # IDs of the changed cards (their pages first)
+    early_types: set = field(default_factory=set)  # and their boards
+
+    def card(self, card_id: str) -> bool:
+        return self.everything or card_id in self.cards
+
+    def type(self, type_key: str) -> bool:
+        return self.everything or type_key in self.types
+
+    def person(self, key: str) -> bool:
+        return self.everything or key in self.people
+
+    def wide(self, history: bool = False, hour: bool = False) -> bool:
+        """A board-wide page (`history`: one showing git history; `hour`: one counting hours)."""
+        return self.everything or self.board or (history and self.history) or (hour and self.hour)
+
+
 class SiteData:
-    """The board worked out once for all pages of one build."""
+    """The board worked out for the pages of one build.
 
-    board: Board
-    renderer: Renderer
-    fps: dict[str, tuple[str, str]]  # card path -> (hash of its bytes, hash of its front matter)
-    history: object = None
-    views: dict[str, CardView] = field(default_factory=dict)
-    by_type: dict[str, list[CardView]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    today: date | None = None
+    Cards, problems and links both ways are worked out up front (cheap); a card's view
+    (labels, due countdown, people) only when a page needs it, so a rebuild after one
+    card changed works out only the views the pages it touches show. Views whose card is
+    unchanged come from `view_cache` (kept between rebuilds in one process).
+    """
 
-    def __post_init__(self):
-        cfg = self.board.config
-        self.today = dates.today(cfg.timezone)
-        seen: dict[str, Card] = {}
+    def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
+                 view_cache: dict | None = None):
+        self.board = board
+        self.renderer = renderer
+        self.states = states
+        self.history = history
+        self.today = dates.today(board.config.timezone)
+        self.problems: list[Problem] = []
+        self.cards: dict[str, Card] = {}  # card ID -> its card (the first, when an ID is used twice)
+        self.linked_from: dict[str, list[str]] = {}  # card ID -> IDs of the cards naming it, board order
+        self._view_cache = view_cache if view_cache is not None else {}
+        self._views: dict[str, CardView] = {}
+        self._all: dict[str, CardView] | None = None
+        self._by_type: dict[str, list[CardView]] | None = None
+        self._read_cards()
+
+    def _read_cards(self) -> None:
+        """Cards by ID, problems (duplicate IDs, broken files, unknown folders), who links to whom."""
+        cfg = self.cfg
         for card in self.board.cards():
-            if card.id in seen:
+            first = self.cards.get(card.id)
+            if first is not None:
                 self.problems.append(Problem(card.path, "", self.text("problem_duplicate", id=card.id,
-                                                                       other=seen[card.id].path),
+                                                                       other=first.path),
                                              self.text("hint_duplicate")))
                 continue
-            seen[card.id] = card
-            view = card_view(cfg, card, self.fps.get(card.path, ("", "")))
-            self.views[card.id] = view
+            self.cards[card.id] = card
+            ctype = cfg.types.get(card.type)
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
-            elif not view.state_known:
+            elif ctype is None or ctype.state(card.state) is None:
                 self.problems.append(Problem(card.path, "", self.text("problem_folder", folder=card.state),
                                              self.text("hint_folder")))
-        for view in self.views.values():
-            for target in view.links:
-                other = self.views.get(target)
-                if other is not None and view.id not in other.backlinks:
-                    other.backlinks.append(view.id)
-        self.by_type = {tk: [] for tk in cfg.types}
-        for view in sorted(self.views.values(), key=_board_order):
-            self.by_type.setdefault(view.card.type, []).append(view)
+            for target in self.states[card.path].links:
+                self.linked_from.setdefault(target, []).append(card.id)
 
     @property
     def cfg(self) -> BoardConfig:
@@ -86,6 +150,38 @@ class SiteData:
 
     def text(self, key: str, **values) -> str:
         return t_in(self.cfg.language, "site." + key, **values)
+
+    def view(self, card_id) -> CardView | None:
+        """The card's view (None for an ID no card has)."""
+        view = self._views.get(card_id)
+        if view is None:
+            card = self.cards.get(card_id) if isinstance(card_id, str) else None
+            if card is None:
+                return None
+            state = self.states[card.path]
+            slot = (card.path, state.fp, state.meta_fp)
+            view = self._view_cache.get(slot)
+            if view is None:
+                view = self._view_cache[slot] = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
+            view.backlinks = self.linked_from.get(card_id, _NONE)  # shared, never changed
+            self._views[card_id] = view
+        return view
+
+    @property
+    def views(self) -> dict[str, CardView]:
+        """Every card's view by ID, in board order."""
+        if self._all is None:
+            self._all = {card_id: self.view(card_id) for card_id in self.cards}
+        return self._all
+
+    @property
+    def by_type(self) -> dict[str, list[CardView]]:
+        """type -> its cards' views in board order (overdue and soonest first)."""
+        if self._by_type is None:
+            self._by_type = {tk: [] for tk in self.cfg.types}
+            for view in sorted(self.views.values(), key=_board_order):
+                self._by_type.setdefault(view.card.type, []).append(view)
+        return self._by_type
 
     def all_key(self) -> str:
         """A hash of every card's front matter and due status: what the board-wide pages show."""
@@ -96,14 +192,6 @@ class SiteData:
     def history_key(self) -> str:
         """The commit the history was read at ("" without history)."""
         return getattr(self.history, "head", None) or ""
-
-    def calendar_key(self, views=None) -> str:
-        """A hash of what the calendar feeds show of these cards (default: all of them)."""
-        if views is not None:
-            return digest(*(v.calendar_key(self.cfg) for v in views))
-        if not hasattr(self, "_calendar_key"):
-            self._calendar_key = digest(*(v.calendar_key(self.cfg) for v in self.views.values()))
-        return self._calendar_key
 
     def open_views(self) -> list[CardView]:
         """Cards that are not finished, with readable front matter and a known state."""
@@ -161,12 +249,19 @@ class Tiles:
         self.dirty = False
 
     def key(self, view: CardView, root: str) -> str:
-        """What the tile shows (a hash), worked out once per build."""
+        """What the tile shows (a hash): worked out once per build, and kept on the view
+        (which may serve the next rebuild) while its links both ways stay the same."""
         slot = (view.id, root)
         key = self.keys.get(slot)
         if key is None:
-            live = [target in self.data.views for target in view.links]
-            key = self.keys[slot] = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
+            live = [target in self.data.cards for target in view.links]
+            kept = view.tile_keys.get(root)
+            if kept is not None and kept[0] == self.base and kept[1] == view.backlinks and kept[2] == live:
+                key = kept[3]
+            else:
+                key = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
+                view.tile_keys[root] = (self.base, view.backlinks, live, key)
+            self.keys[slot] = key
         return key
 
     def html(self, view: CardView, root: str):
@@ -179,7 +274,7 @@ class Tiles:
         if hit is not None and (hit[0] == key or view.card.error):
             return Markup(hit[1])
         html = self.data.renderer.render("tile.html", v=view, root=root, attrs=card_attrs(self.data.cfg, view),
-                                         views=self.data.views, limit=TILE_LINKS)
+                                         views=self.data.cards, limit=TILE_LINKS)
         if not view.card.error:
             cache[slot] = (key, html)
             self.dirty = True
@@ -188,41 +283,105 @@ class Tiles:
 
 # --- the plan --------------------------------------------------------------------------------
 
-def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callable]) -> list[Page]:
-    """Every page of the site with its key. `base` hashes templates + config; `extras`
-    holds optional pages (report, standup, calendars) by name."""
+@dataclass
+class Plan:
+    """The pages of one build: those to look at, and every card page of the site.
+
+    Card pages outside `Dirty` are not planned (10,000 of them cost time even to list);
+    the builder keeps what the last build made of them, and plans one with `card_page`
+    only when its file went missing.
+    """
+
+    pages: list[Page]
+    card_pages: dict[str, str]  # output path -> card ID, for every card page
+    card_page: Callable[[str], Page]
+
+
+def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callable], dirty: Dirty | None = None) -> Plan:
+    """The site's pages with their keys. `base` hashes templates + config; `extras` holds
+    optional pages (report, standup, calendars) by name; `dirty` says what may have changed
+    since the last build (default: everything)."""
+    dirty = dirty or Dirty()
     cfg = data.cfg
     r = data.renderer
     nav = navigation(data, extras)
     pages: list[Page] = []
     day = data.today.isoformat()
-    problems = [p.line() for p in data.problems]
-    pages.append(Page("index.html", digest(base, "index", data.all_key(), day, data.history_key(), problems),
-                      _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles))))
-    for tk, ctype in cfg.types.items():
-        views = data.by_type.get(tk, [])
-        key = digest(base, "type", tk, *(tiles.key(v, "../") for v in views))
+    pages.append(Page("index.html", lambda: overview_key(data, base),
+                      _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles)),
+                      dirty=dirty.wide(history=True)))
+    for tk in cfg.types:
+        key = lambda tk=tk: digest(base, "type", tk, *(tiles.key(v, "../") for v in data.by_type.get(tk, [])))
         pages.append(Page(f"types/{tk}.html", key, _lazy(r, "kanban.html", "../", nav, f"type:{tk}", data,
-                                                           lambda tk=tk: kanban_context(data, tiles, tk))))
-    for view in data.views.values():
-        pages.append(card_page(data, base, nav, view))
-    pages += people_pages(data, base, nav, tiles, extras)
+                                                           lambda tk=tk: kanban_context(data, tiles, tk)),
+                          dirty=dirty.type(tk), early=tk in dirty.early_types))
+    card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
+    for card_id in (data.cards if dirty.everything else sorted(dirty.cards & data.cards.keys())):
+        pages.append(card_page(data, base, nav, card_id, early=card_id in dirty.early_cards))
+    pages += people_pages(data, base, nav, tiles, extras, dirty)
     if timeline_types(cfg):
-        pages.append(Page("timeline.html", digest(base, "timeline", data.all_key(), day),
-                          _lazy(r, "timeline.html", "", nav, "timeline", data, lambda: timeline_context(data))))
+        key = lambda: digest(base, "timeline", day, *(_shown(v) for ct in timeline_types(cfg)
+                                                       for v in data.by_type.get(ct.key, [])))
+        pages.append(Page("timeline.html", key, _lazy(r, "timeline.html", "", nav, "timeline", data,
+                                                      lambda: timeline_context(data)), dirty=dirty.wide()))
     if asset_types(cfg):
-        pages.append(Page("assets.html", digest(base, "assets", data.all_key()),
-                          _lazy(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles))))
+        pages.append(Page("assets.html", lambda: assets_key(data, base, tiles),
+                          _lazy(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles)),
+                          dirty=dirty.wide()))
     if queue_types(cfg):
         hour = dates.now(cfg.timezone).strftime("%Y-%m-%dT%H")  # the queue counts hours left
-        pages.append(Page("queue.html", digest(base, "queue", data.all_key(), hour),
-                          _lazy(r, "queue.html", "", nav, "queue", data, lambda: queue_context(data))))
+        key = lambda: digest(base, "queue", hour, *(_shown(v) for ct in queue_types(cfg)
+                                                     for v in data.by_type.get(ct.key, [])))
+        pages.append(Page("queue.html", key, _lazy(r, "queue.html", "", nav, "queue", data,
+                                                   lambda: queue_context(data)), dirty=dirty.wide(hour=True)))
     for name, make in extras.items():
         if name.endswith(".html"):
-            pages.append(make(data, base, nav))
+            page = make(data, base, nav)
+            page.dirty = dirty.wide(history=True)
+            pages.append(page)
     if "calendar" in extras:
-        pages.append(Page("calendar.ics", digest(base, "ics", data.calendar_key()), lambda: extras["calendar"](None)))
-    return pages + static_pages(r)
+        pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide()))
+    return Plan(pages + static_pages(r), card_pages, lambda card_id: card_page(data, base, nav, card_id))
+
+
+def _shown(view: CardView) -> str:
+    """What lists and rows show of a card: its front matter and due status."""
+    return f"{view.id}:{view.meta_fp}:{view.due_key()}"
+
+
+def feed_page(path: str, feeds, person: str | None, dirty: bool) -> Page:
+    """A calendar feed: assembled from cached per-card parts (cheap), keyed by its bytes."""
+    made: list[bytes] = []
+
+    def content() -> bytes:
+        if not made:
+            made.append(feeds(person))
+        return made[0]
+
+    return Page(path, lambda: digest(content()), content, dirty=dirty)
+
+
+def overview_key(data: SiteData, base: str) -> str:
+    """What the overview shows: counts per state, the listed cards, problems, recent changes."""
+    counts: dict[tuple[str, str], int] = {}
+    for card in data.cards.values():
+        counts[(card.type, card.state)] = counts.get((card.type, card.state), 0) + 1
+    overdue, week = _due_lists(data)
+    listed = [_shown(v) for v in overdue[:LIST_LIMIT] + week[:LIST_LIMIT]]
+    return digest(base, "index", data.today.isoformat(), data.history_key(), [p.line() for p in data.problems],
+                  sorted(counts.items()), len(overdue), len(week), *listed,
+                  digest(*data.cards))  # recent changes link the cards that exist
+
+
+def assets_key(data: SiteData, base: str, tiles: Tiles) -> str:
+    """What the asset pool shows: the asset tiles and the campaigns they are grouped under."""
+    parts = []
+    for ctype, link in asset_types(data.cfg):
+        for v in data.by_type.get(ctype.key, []):
+            target = v.card.meta.get(link)
+            owner = data.view(target) if isinstance(target, str) else None
+            parts.append(f"{tiles.key(v, '')}>{_shown(owner) if owner else ''}")
+    return digest(base, "assets", *parts)
 
 
 def static_pages(r: Renderer) -> list[Page]:
@@ -297,15 +456,22 @@ def overview_context(data: SiteData, tiles: Tiles) -> dict:
         states = [{"key": s.key, "label": s.label, "count": counts[s.key], "wip": s.wip,
                    "over": bool(s.wip and counts[s.key] > s.wip)} for s in ctype.states]
         types.append({"key": tk, "label": ctype.label, "states": states, "total": sum(counts.values())})
-    open_views = sorted(data.open_views(), key=_board_order)
-    overdue = [v for v in open_views if v.group == "overdue"]
-    week = [v for v in open_views if v.group in ("today", "week")]
+    overdue, week = _due_lists(data)
     listed = overdue[:LIST_LIMIT] + week[:LIST_LIMIT]
     return {"types": types, "overdue": overdue[:LIST_LIMIT], "overdue_total": len(overdue),
             "week": week[:LIST_LIMIT], "week_total": len(week), "problems": data.problems,
             "attrs": {v.id: card_attrs(cfg, v) for v in listed},
             "filters": filter_options(data, listed, list(cfg.types.values())),
             "recent": recent_changes(data), "title": cfg.title}
+
+
+def _due_lists(data: SiteData) -> tuple[list[CardView], list[CardView]]:
+    """Open cards overdue, and due today or this week, soonest first (worked out once)."""
+    if not hasattr(data, "_due_lists"):
+        open_views = sorted(data.open_views(), key=_board_order)
+        data._due_lists = ([v for v in open_views if v.group == "overdue"],
+                           [v for v in open_views if v.group in ("today", "week")])
+    return data._due_lists
 
 
 def recent_changes(data: SiteData, n: int = 15) -> list[dict]:
@@ -317,7 +483,7 @@ def recent_changes(data: SiteData, n: int = 15) -> list[dict]:
     out = []
     for event in data.history.recent(n):
         out.append({"time": event.time, "text": describe(event, data.board), "card": event.card,
-                    "known": event.card in data.views})
+                    "known": event.card in data.cards})
     return out
 
 
@@ -343,20 +509,31 @@ def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
 
 # --- card pages ------------------------------------------------------------------------------
 
-def card_page(data: SiteData, base: str, nav, view: CardView) -> Page:
+def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False) -> Page:
     """A card's own page: every field, the body, linked cards both ways, its history."""
-    views = data.views
-    related = "|".join(f"{i}:{views[i].meta_fp}:{views[i].due_key()}" if i in views else i
-                       for i in sorted(set(view.links + view.backlinks)))
-    history = data.history.card_key(view.id) if data.history is not None else ""
-    key = digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}")
-    render = _lazy(data.renderer, "card.html", "../", nav, f"type:{view.card.type}", data,
-                   lambda: card_context(data, view, data.history.for_card(view.id) if data.history else []))
-    return Page(f"cards/{view.id}.html", key, render, keep_existing=bool(view.card.error))
+    view = data.view(card_id)
+
+    def key() -> str:
+        related = "|".join(f"{i}:{other.meta_fp}:{other.due_key()}" if (other := data.view(i)) else i
+                           for i in sorted(set(view.links + view.backlinks)))
+        history = data.history.card_key(view.id) if data.history is not None else ""
+        return digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}")
+
+    def context() -> dict:
+        rows = []
+        if data.history is not None:
+            slot, rows = data.history.rows(view.id)
+            page.note = (view.id, slot, rows)  # the builder keeps the rows for the next build
+        return card_context(data, view, rows)
+
+    page = Page(f"cards/{view.id}.html", key, _lazy(data.renderer, "card.html", "../", nav,
+                                                    f"type:{view.card.type}", data, context),
+                keep_existing=bool(view.card.error), early=early)
+    return page
 
 
-def card_context(data: SiteData, view: CardView, events) -> dict:
-    """The card page's table rows, rendered body, links and history."""
+def card_context(data: SiteData, view: CardView, events: list) -> dict:
+    """The card page's table rows, rendered body, links and history ((time, sentence) rows)."""
     board, cfg = data.board, data.cfg
     ctype = cfg.types[view.card.type]
     body = None
@@ -371,11 +548,7 @@ def card_context(data: SiteData, view: CardView, events) -> dict:
     links_out = [(fd.label, [_ref(data, x) for x in _values(view.card.meta.get(fd.key))])
                  for fd in ctype.fields.values() if fd.type in ("link", "links") and view.card.meta.get(fd.key)]
     links_in = [_ref(data, i) for i in view.backlinks]
-    history = []
-    if events:
-        from .history import describe
-
-        history = [{"time": e.time, "text": describe(e, board), "card": e.card, "known": False} for e in events]
+    history = [{"time": time, "text": text, "card": view.id, "known": False} for time, text in events]
     return {"v": view, "ctype": ctype, "rows": field_rows(data, view.card, ctype), "body": body,
             "links_out": links_out, "links_in": links_in, "history": history}
 
@@ -388,7 +561,7 @@ def _values(value) -> list:
 
 def _ref(data: SiteData, card_id) -> dict:
     """A linked card as the pages show it: ID, title, state; `missing` when it does not exist."""
-    view = data.views.get(card_id) if isinstance(card_id, str) else None
+    view = data.view(card_id)
     if view is None:
         return {"id": str(card_id), "missing": True}
     return {"id": view.id, "title": view.title, "state": view.state_label, "type": view.type_label,
@@ -451,40 +624,40 @@ def _plain(value) -> str:
 
 # --- people ----------------------------------------------------------------------------------
 
-def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict) -> list[Page]:
-    """A page per person (their cards by due group) and the team page (everyone's load)."""
+def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dirty: Dirty) -> list[Page]:
+    """A page per person (their cards by due group) and feed, and the team page (everyone's load)."""
     cfg = data.cfg
-    groups = person_groups(data)
-    everyone: dict[str, list[CardView]] = {}  # every card of each person, finished ones too (their feed)
-    for view in data.views.values():
-        for person in dict.fromkeys(view.people):
-            everyone.setdefault(person, []).append(view)
+    calendar = "calendar" in extras
+
+    def mine(key: str) -> dict[str, list[CardView]]:
+        return person_groups(data).get(key) or {g: [] for g in GROUPS}
+
     pages = []
     for key in cfg.people:
-        mine = groups.get(key, {g: [] for g in GROUPS})
-        page_key = digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}" for g in GROUPS for v in mine[g]))
-        pages.append(Page(f"people/{key}.html", page_key,
-                          _lazy(data.renderer, "person.html", "../", nav, "people", data,
-                                lambda key=key, mine=mine: {"person": cfg.people[key], "groups": [
-                                    (g, data.text("group_" + g), [tiles.html(v, "../") for v in mine[g]])
-                                    for g in GROUPS], "total": sum(len(x) for x in mine.values()),
-                                    "calendar": "calendar" in extras})))
-        if "calendar" in extras:
-            feed_key = digest(base, "ics", key, data.calendar_key(everyone.get(key, [])))
-            pages.append(Page(f"people/{key}.ics", feed_key, lambda key=key: extras["calendar"](key)))
-    pages.append(Page("people/index.html", digest(base, "team", data.all_key()),
-                      _lazy(data.renderer, "team.html", "../", nav, "people", data,
-                            lambda: team_context(data, groups, "calendar" in extras))))
+        page_key = lambda key=key: digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}"
+                                                                  for g, views in mine(key).items() for v in views))
+        context = lambda key=key: {"person": cfg.people[key], "groups": [
+            (g, data.text("group_" + g), [tiles.html(v, "../") for v in views]) for g, views in mine(key).items()],
+            "total": sum(len(x) for x in mine(key).values()), "calendar": calendar}
+        pages.append(Page(f"people/{key}.html", page_key, _lazy(data.renderer, "person.html", "../", nav, "people",
+                                                                 data, context), dirty=dirty.person(key)))
+        if calendar:
+            pages.append(feed_page(f"people/{key}.ics", extras["calendar"], key, dirty.person(key)))
+    team = lambda: team_context(data, person_groups(data), calendar)
+    pages.append(Page("people/index.html", lambda: digest(base, "team", repr(team()["rows"])),
+                      _lazy(data.renderer, "team.html", "../", nav, "people", data, team), dirty=dirty.wide()))
     return pages
 
 
 def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
-    """person -> due group -> their open cards, soonest first (one pass over the board)."""
-    out: dict[str, dict[str, list[CardView]]] = {}
-    for view in sorted(data.open_views(), key=_board_order):
-        for person in dict.fromkeys(view.people):
-            out.setdefault(person, {g: [] for g in GROUPS})[view.group].append(view)
-    return out
+    """person -> due group -> their open cards, soonest first (one pass over the board, once)."""
+    if not hasattr(data, "_person_groups"):
+        out: dict[str, dict[str, list[CardView]]] = {}
+        for view in sorted(data.open_views(), key=_board_order):
+            for person in dict.fromkeys(view.people):
+                out.setdefault(person, {g: [] for g in GROUPS})[view.group].append(view)
+        data._person_groups = out
+    return data._person_groups
 
 
 def team_context(data: SiteData, groups, calendar: bool) -> dict:
@@ -524,8 +697,8 @@ def assets_context(data: SiteData, tiles: Tiles) -> dict:
         by_owner: dict[str, list[CardView]] = {}
         for v in views:
             target = v.card.meta.get(link)
-            by_owner.setdefault(target if isinstance(target, str) and target in data.views else "", []).append(v)
-        order = sorted(by_owner, key=lambda k: (k == "", _board_order(data.views[k]) if k else ()))
+            by_owner.setdefault(target if isinstance(target, str) and target in data.cards else "", []).append(v)
+        order = sorted(by_owner, key=lambda k: (k == "", _board_order(data.view(k)) if k else ()))
         groups = []
         for target in order:
             members = by_owner[target]

@@ -208,7 +208,8 @@ class CardView:
     backlinks: list[str] = field(default_factory=list)  # IDs of cards linking here
     fp: str = ""  # hash of the card file's bytes and path (what its own page shows)
     meta_fp: str = ""  # hash of its front matter and checklist (what tiles and lists show)
-    _calendar_key: str | None = None
+    _report_key: str | None = None
+    tile_keys: dict = field(default_factory=dict)  # root -> (base, backlinks, live links, tile key)
 
     @property
     def id(self) -> str:
@@ -226,15 +227,15 @@ class CardView:
     def overdue(self) -> bool:
         return bool(self.due and self.due.overdue)
 
-    def calendar_key(self, cfg: BoardConfig) -> str:
-        """What the calendar feeds show of the card: its dates, title, state and people."""
-        if self._calendar_key is None:
+    def report_key(self, cfg: BoardConfig) -> str:
+        """What the report reads of the card besides its title: type, state, people, dates, due."""
+        if self._report_key is None:
             ctype = cfg.types.get(self.card.type)
             dated = [f"{k}={self.card.meta.get(k)}" for k, fd in ctype.fields.items()
                      if fd.type in ("date", "datetime")] if ctype else []
-            self._calendar_key = digest(self.card.id, self.card.type, self.card.state, self.card.title,
-                                        self.people, dated, self.card.error)
-        return self._calendar_key
+            self._report_key = digest(self.card.id, self.card.type, self.card.state, self.people, dated,
+                                      self.due_key(), self.card.error)
+        return self._report_key
 
     def due_key(self) -> str:
         """What of the due status a page shows (changes as days pass)."""
@@ -246,8 +247,9 @@ class CardView:
         return " ".join([self.card.id, self.card.title, names, " ".join(self.tags)]).lower()
 
 
-def card_view(cfg: BoardConfig, card: Card, fps: tuple[str, str] = ("", "")) -> CardView:
-    """Work out a card's view: labels, due countdown, people, platforms, tags, links."""
+def card_view(cfg: BoardConfig, card: Card, fps: tuple[str, str] = ("", ""), links: list[str] | None = None) -> CardView:
+    """Work out a card's view: labels, due countdown, people, platforms, tags, links
+    (`links`: its outgoing links when already known)."""
     ctype = cfg.types.get(card.type)
     state = ctype.state(card.state) if ctype else None
     due = card_due(cfg, card) if ctype and not card.error else None
@@ -258,7 +260,7 @@ def card_view(cfg: BoardConfig, card: Card, fps: tuple[str, str] = ("", "")) -> 
     return CardView(card, ctype.label if ctype else card.type, state.label if state else card.state,
                     state is not None, due, countdown(due), due_group(due),
                     cfg.person_name(card.owner) if card.owner else "", people, platforms, tags,
-                    outgoing_links(cfg, card), [], fps[0], fps[1])
+                    outgoing_links(cfg, card) if links is None else links, [], fps[0], fps[1])
 
 
 def outgoing_links(cfg: BoardConfig, card: Card) -> list[str]:
@@ -279,20 +281,42 @@ def outgoing_links(cfg: BoardConfig, card: Card) -> list[str]:
 
 # --- the template environment -----------------------------------------------------------
 
+def _compiled_templates(folder: str):
+    """jinja's bytecode cache in `folder`, where a failed write (disk full) costs only speed."""
+    from jinja2 import FileSystemBytecodeCache
+
+    class CompiledTemplates(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    return CompiledTemplates(folder)
+
+
 class Renderer:
     """One jinja Environment and one Markdown parser for a whole build (or a serve session)."""
 
-    def __init__(self, cfg: BoardConfig):
+    def __init__(self, cfg: BoardConfig, compiled: Path | None = None):
+        """`compiled`: a private folder where compiled templates are kept between processes."""
         from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
         self.lang = cfg.language
         self.cfg = cfg
         self.dates = DateFormat(cfg.language, cfg.timezone)
         self.folder = template_dir()
+        bytecode = None
+        if compiled is not None:
+            try:
+                compiled.mkdir(parents=True, exist_ok=True)
+                bytecode = _compiled_templates(str(compiled))
+            except OSError:
+                bytecode = None  # compiling each time only costs speed
         self.env = Environment(loader=FileSystemLoader(str(self.folder)),
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                               auto_reload=False, cache_size=-1)
+                               auto_reload=False, cache_size=-1, bytecode_cache=bytecode)
         self.env.globals.update(_=self.text, cfg=cfg, lang=cfg.language, dates=self.dates)
         self.env.filters.update(date=self.dates.long, short=self.dates.short, person=cfg.person_name)
         self.md = None  # the Markdown parser, made when the first card body is rendered

@@ -261,3 +261,85 @@ def test_markdown_escapes_html_and_shows_task_boxes():
     assert "☐ 拍摄" in html and "☑ 主图" in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert "<img" not in html and 'href="https://tracker.example/p.gif"' in html
+
+
+# --- incremental rebuilds: what a change touches -----------------------------------------------
+
+def test_a_due_time_passing_later_the_same_day_flips_the_card_to_overdue(board, monkeypatch):
+    (board / "issue/new/AS-0001.md").write_text(
+        "---\ntitle: 退款\nowner: sunli\ndue: 2026-11-25T10:00:00+08:00\n---\n", "utf-8")
+    builder = SiteBuilder(Board.open(str(board)))
+    builder.build_all()
+    tile = lambda: (board / "_site/types/issue.html").read_text("utf-8").split('data-id="AS-0001"')[1]
+    assert "今天到期" in tile() and "is-overdue" not in tile().split(">")[0]
+    monkeypatch.setenv("MDBOARD_NOW", "2026-11-25T10:30:00+08:00")
+    report = builder.rebuild(set())  # nothing changed on disk, but the clock passed the due time
+    assert "types/issue.html" in report.written and "cards/AS-0001.html" in report.written
+    assert "逾期" in tile()
+    assert "is-overdue" in (board / "_site/people/sunli.html").read_text("utf-8")
+
+
+def test_a_page_deleted_from_the_output_is_made_again(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    (demo / "_site/cards/SKU-0003.html").unlink()
+    (demo / "_site/types/campaign.html").unlink()
+    report = json.loads(cli.proc("build", "--json").stdout)
+    assert sorted(report["written"]) == ["cards/SKU-0003.html", "types/campaign.html"]
+    assert "SKU-0003" in (demo / "_site/cards/SKU-0003.html").read_text("utf-8")
+
+
+def test_a_new_link_shows_on_the_linked_cards_page_and_tile(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    page = demo / "_site/cards/SKU-0018.html"
+    assert "CMP-0001" not in page.read_text("utf-8")
+    campaign = next(demo.glob("campaign/*/CMP-0001.md"))
+    text = campaign.read_text("utf-8")
+    assert "skus: [" in text
+    campaign.write_text(text.replace("skus: [", "skus: [SKU-0018, ", 1), "utf-8")
+    report = json.loads(cli.proc("build", "--json").stdout)
+    assert {"cards/CMP-0001.html", "cards/SKU-0018.html", "types/sku.html", "types/campaign.html"} <= set(report["written"])
+    assert 'href="../cards/CMP-0001.html"' in page.read_text("utf-8")
+    tile = (demo / "_site/types/sku.html").read_text("utf-8").split('data-id="SKU-0018"')[1].split("</article>")[0]
+    assert "CMP-0001" in tile
+
+
+def test_a_new_commit_updates_the_history_on_the_cards_page(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    page = demo / "_site/cards/SKU-0003.html"
+    assert "标题改" not in page.read_text("utf-8")
+    assert cli("set", "SKU-0003", "title=标题改过了").exit_code == 0
+    report = json.loads(cli.proc("build", "--json").stdout)
+    assert "cards/SKU-0003.html" in report["written"]
+    html = page.read_text("utf-8")
+    assert "标题改过了" in html.split('id="history-h"')[1]  # the commit is listed in its history
+    assert "cards/SKU-0004.html" not in report["written"]  # other cards' history did not change
+
+
+def test_rebuild_tells_early_once_the_changed_cards_page_and_board_are_written(demo):
+    board = Board.open(str(demo))
+    builder = SiteBuilder(board)
+    builder.build_all()
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card.write_text(card.read_text("utf-8").replace("title: ", "title: 新 ", 1), "utf-8")
+    told = []
+    report = builder.rebuild({card.relative_to(demo).as_posix()}, early=told.append)
+    assert told == [["cards/SKU-0006.html", "types/sku.html"]]
+    assert set(told[0]) < set(report.written)  # linked cards' pages, people, calendars came after
+    assert "cards/CMP-0003.html" in report.written
+
+
+def test_a_body_edit_in_a_new_process_shows_the_history_kept_from_the_last_build(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    page = demo / "_site/cards/SKU-0006.html"
+    history = page.read_text("utf-8").split('id="history-h"')[1]
+    shutil.rmtree(demo / "_site")
+    cli.proc("build")
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card.write_text(card.read_text("utf-8") + "\n补充说明\n", "utf-8")
+    assert json.loads(cli.proc("build", "--json").stdout)["written"] == ["cards/SKU-0006.html"]
+    html = page.read_text("utf-8")
+    assert "补充说明" in html and html.split('id="history-h"')[1] == history
