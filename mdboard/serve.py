@@ -41,6 +41,7 @@ from .store import OUTPUT_DIR
 SETTLE_SECONDS = 0.1  # quiet time after the last change before rebuilding
 MAX_WAIT_SECONDS = 2.0  # rebuild at the latest this long after the first change of a burst
 PING_SECONDS = 10.0  # keep-alive comment on idle event streams (finds closed tabs)
+EARLY_PAUSE_SECONDS = 0.05  # after telling tabs, before the rebuild takes the CPU (and GIL) back
 MAX_LISTED_PROBLEMS = 10
 LIVE_PREFIX = "/__mdboard/"
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -258,11 +259,25 @@ class LiveSite:
     def rebuild(self, paths: set[str]) -> None:
         """Rebuild for these board-relative paths; failures are logged, never raised.
 
-        `rebuilds` counts finished rebuilds: it moves after the lines and the banner.
+        Open tabs are told to reload as soon as the changed cards' own pages and boards
+        are written (when the builder can say so), and again at the end only if more
+        pages changed. `rebuilds` counts finished rebuilds: it moves after the lines and
+        the banner.
         """
         started = time.perf_counter()
+        told: set[str] = set()
+
+        def early(written: list[str]) -> None:
+            if written:
+                told.update(written)
+                self._bump()
+                time.sleep(EARLY_PAUSE_SECONDS)  # the server threads serve the reloads first
+
         try:
-            report = self.builder.rebuild(paths)
+            if getattr(self.builder, "early_pages", False):
+                report = self.builder.rebuild(paths, early=early)
+            else:
+                report = self.builder.rebuild(paths)
         except Exception as exc:  # a rebuild must never stop the server
             self._type_keys = self._current_type_keys(self._type_keys)
             self.failure = _describe(exc)
@@ -275,7 +290,7 @@ class LiveSite:
         self.log(t("serve.rebuilt", files=len(paths), pages=len(report.written),
                    seconds=_seconds(time.perf_counter() - started)))
         changed = self._take_problems(report.problems)
-        if report.written or changed or was_failing:
+        if set(report.written) - told or changed or was_failing:
             self._bump()
         self.rebuilds += 1
 

@@ -80,7 +80,7 @@ class Feeds:
 
             rank = {tk: i for i, tk in enumerate(self.data.cfg.types)}
             self.parts = self._parts()
-            chosen = [(card, events) for card in self.data.board.cards() if (events := self.part(card))]
+            chosen = [(card, events) for card in self.data.card_list if (events := self.part(card))]
             chosen.sort(key=lambda pair: (rank[pair[0].type], id_sort_key(pair[0].id)))
             states = self.data.states
             self._by_person = {None: [events for _, events in chosen]}

@@ -109,8 +109,10 @@ class SiteData:
     """
 
     def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
-                 view_cache: dict | None = None):
+                 view_cache: dict | None = None, cards: list[Card] | None = None):
+        """`cards`: the board's cards, when already read (default: `board.cards()`)."""
         self.board = board
+        self.card_list = cards if cards is not None else board.cards()
         self.renderer = renderer
         self.states = states
         self.history = history
@@ -119,15 +121,16 @@ class SiteData:
         self.cards: dict[str, Card] = {}  # card ID -> its card (the first, when an ID is used twice)
         self.linked_from: dict[str, list[str]] = {}  # card ID -> IDs of the cards naming it, board order
         self._view_cache = view_cache if view_cache is not None else {}
+        self.ids_by_type: dict[str, list[str]] = {}  # type -> its card IDs, board order
         self._views: dict[str, CardView] = {}
         self._all: dict[str, CardView] | None = None
-        self._by_type: dict[str, list[CardView]] | None = None
+        self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
         self._read_cards()
 
     def _read_cards(self) -> None:
         """Cards by ID, problems (duplicate IDs, broken files, unknown folders), who links to whom."""
         cfg = self.cfg
-        for card in self.board.cards():
+        for card in self.card_list:
             first = self.cards.get(card.id)
             if first is not None:
                 self.problems.append(Problem(card.path, "", self.text("problem_duplicate", id=card.id,
@@ -135,6 +138,7 @@ class SiteData:
                                              self.text("hint_duplicate")))
                 continue
             self.cards[card.id] = card
+            self.ids_by_type.setdefault(card.type, []).append(card.id)
             ctype = cfg.types.get(card.type)
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
@@ -158,35 +162,31 @@ class SiteData:
             card = self.cards.get(card_id) if isinstance(card_id, str) else None
             if card is None:
                 return None
-            state = self.states[card.path]
-            slot = (card.path, state.fp, state.meta_fp)
-            view = self._view_cache.get(slot)
-            if view is None:
-                view = self._view_cache[slot] = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
-            view.backlinks = self.linked_from.get(card_id, _NONE)  # shared, never changed
-            self._views[card_id] = view
+            view = self._make_view(card)
+        return view
+
+    def _make_view(self, card: Card) -> CardView:
+        state = self.states[card.path]
+        slot = (card.path, state.fp, state.meta_fp)
+        view = self._view_cache.get(slot)
+        if view is None:
+            view = self._view_cache[slot] = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
+        view.backlinks = self.linked_from.get(card.id, _NONE)  # shared, never changed
+        self._views[card.id] = view
         return view
 
     @property
     def views(self) -> dict[str, CardView]:
         """Every card's view by ID, in board order."""
         if self._all is None:
-            self._all = {card_id: self.view(card_id) for card_id in self.cards}
+            made = self._views
+            self._all = {card_id: made.get(card_id) or self._make_view(card) for card_id, card in self.cards.items()}
         return self._all
-
-    @property
-    def by_type(self) -> dict[str, list[CardView]]:
-        """type -> its cards' views in board order (overdue and soonest first)."""
-        if self._by_type is None:
-            self._by_type = {tk: [] for tk in self.cfg.types}
-            for view in sorted(self.views.values(), key=_board_order):
-                self._by_type.setdefault(view.card.type, []).append(view)
-        return self._by_type
 
     def all_key(self) -> str:
         """A hash of every card's front matter and due status: what the board-wide pages show."""
         if not hasattr(self, "_all_key"):
-            self._all_key = digest(*(f"{v.id}:{v.meta_fp}:{v.due_key()}" for v in self.views.values()))
+            self._all_key = digest(*map(_shown, self.views.values()))
         return self._all_key
 
     def history_key(self) -> str:
@@ -203,11 +203,38 @@ class SiteData:
         return out
 
 
+class _TypeViews(dict):
+    """type -> its cards' views in column order (overdue and soonest due first), each type
+    worked out when first asked for: a rebuild after one SKU changed needs no other type."""
+
+    def __init__(self, data: SiteData):
+        super().__init__()
+        self.data = data
+
+    def get(self, type_key, default=None):
+        if not dict.__contains__(self, type_key):
+            if type_key not in self.data.cfg.types:
+                return default
+            view = self.data.view
+            self[type_key] = sorted((view(card_id) for card_id in self.data.ids_by_type.get(type_key, ())),
+                                    key=_board_order)
+        return dict.get(self, type_key, default)
+
+    def __getitem__(self, type_key):
+        found = self.get(type_key)
+        if found is None:
+            raise KeyError(type_key)
+        return found
+
+
 def _board_order(view: CardView):
-    """Within a column: overdue and soonest due first, undated last, then by ID."""
-    due = view.due.days if view.due else 10 ** 6
-    prefix, _, num = view.id.rpartition("-")
-    return (due, prefix, int(num) if num.isdigit() else 0, view.id)
+    """Within a column: overdue and soonest due first, undated last, then by ID (kept on
+    the view, which lives as long as its due status)."""
+    if view._order is None:
+        due = view.due.days if view.due else 10 ** 6
+        prefix, _, num = view.id.rpartition("-")
+        view._order = (due, prefix, int(num) if num.isdigit() else 0, view.id)
+    return view._order
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -241,27 +268,26 @@ def filter_options(data: SiteData, views: list[CardView], types: list[CardType])
 class Tiles:
     """Card tiles as HTML, cached by what they show; a broken card keeps its last good tile."""
 
-    def __init__(self, data: SiteData, base: str, cache: Callable[[], dict]):
+    def __init__(self, data: SiteData, base: str, cache: Callable[[], dict], keys: dict | None = None,
+                 stale: set | None = None):
+        """`keys`: tile keys kept from the last build (in this process), of which those of
+        the cards in `stale` (the ones a change touched) are worked out again."""
         self.data = data
         self.base = base
         self._cache = cache  # loads (card ID, root) -> (key, html) when first needed
-        self.keys: dict = {}  # (card ID, root) -> key, worked out once per build
+        self.keys: dict = keys if keys is not None else {}  # (card ID, root) -> key
+        for card_id in stale or ():
+            for root in ("../", ""):
+                self.keys.pop((card_id, root), None)
         self.dirty = False
 
     def key(self, view: CardView, root: str) -> str:
-        """What the tile shows (a hash): worked out once per build, and kept on the view
-        (which may serve the next rebuild) while its links both ways stay the same."""
+        """What the tile shows (a hash), worked out once."""
         slot = (view.id, root)
         key = self.keys.get(slot)
         if key is None:
             live = [target in self.data.cards for target in view.links]
-            kept = view.tile_keys.get(root)
-            if kept is not None and kept[0] == self.base and kept[1] == view.backlinks and kept[2] == live:
-                key = kept[3]
-            else:
-                key = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
-                view.tile_keys[root] = (self.base, view.backlinks, live, key)
-            self.keys[slot] = key
+            key = self.keys[slot] = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
         return key
 
     def html(self, view: CardView, root: str):
@@ -346,7 +372,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
 
 def _shown(view: CardView) -> str:
     """What lists and rows show of a card: its front matter and due status."""
-    return f"{view.id}:{view.meta_fp}:{view.due_key()}"
+    return f"{view.id}:{view.meta_fp}:{view.countdown}|{view.group}"
 
 
 def feed_page(path: str, feeds, person: str | None, dirty: bool) -> Page:
@@ -493,9 +519,12 @@ def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
     """A type's columns: state label, count, WIP limit (flagged when exceeded) and tiles."""
     ctype = data.cfg.types[tk]
     views = data.by_type.get(tk, [])
+    by_state: dict[str, list[CardView]] = {}
+    for v in views:
+        by_state.setdefault(v.card.state, []).append(v)
     columns = []
     for state in ctype.states:
-        members = [v for v in views if v.card.state == state.key]
+        members = by_state.get(state.key, [])
         columns.append({"key": state.key, "label": state.label, "count": len(members), "wip": state.wip,
                         "over": bool(state.wip and len(members) > state.wip), "done": state.key in ctype.done_states(),
                         "tiles": [tiles.html(v, "../") for v in members]})

@@ -42,8 +42,13 @@ def template_dir() -> Path:
 
 
 def digest(*parts) -> str:
-    """A short stable hash of the given parts (what a page or tile was made from)."""
+    """A short stable hash of the given parts (what a page or tile was made from): each
+    part as UTF-8 (bytes as they are), each followed by a NUL byte."""
     h = hashlib.blake2b(digest_size=12)
+    if not any(isinstance(part, bytes) for part in parts):
+        # one buffer for thousands of parts (a board's key hashes one line per card)
+        h.update("\x00".join([*map(str, parts), ""]).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
     for part in parts:
         h.update(part if isinstance(part, bytes) else str(part).encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
@@ -209,6 +214,7 @@ class CardView:
     fp: str = ""  # hash of the card file's bytes and path (what its own page shows)
     meta_fp: str = ""  # hash of its front matter and checklist (what tiles and lists show)
     _report_key: str | None = None
+    _order: tuple | None = None  # its place in a column (see site_pages.board_order)
     tile_keys: dict = field(default_factory=dict)  # root -> (base, backlinks, live links, tile key)
 
     @property

@@ -343,3 +343,58 @@ def test_a_body_edit_in_a_new_process_shows_the_history_kept_from_the_last_build
     assert json.loads(cli.proc("build", "--json").stdout)["written"] == ["cards/SKU-0006.html"]
     html = page.read_text("utf-8")
     assert "补充说明" in html and html.split('id="history-h"')[1] == history
+
+
+def test_serve_reloads_tabs_once_the_early_pages_are_written_and_again_only_for_more(board):
+    from types import SimpleNamespace
+
+    from mdboard.serve import LiveSite
+
+    class Builder:
+        early_pages = True
+
+        def __init__(self, later):
+            self.later = later
+            self.seen = []
+
+        def rebuild(self, paths, early=None):
+            before = site.version
+            early(["cards/SKU-0001.html", "types/sku.html"])
+            self.seen.append((before, site.version))
+            return SimpleNamespace(written=["cards/SKU-0001.html", "types/sku.html", *self.later], problems=[])
+
+    lines = []
+    builder = Builder(later=["index.html"])
+    site = LiveSite(Board.open(str(board)), builder, board / "_site", lines.append)
+    start = site.version
+    site.rebuild({"sku/planning/SKU-0001.md"})
+    (before, after_early), = builder.seen
+    assert before == start and after_early != start  # told before the rest was made
+    assert site.version != after_early  # index.html came later: told again
+    builder.later = []
+    told = site.version
+    site.rebuild({"sku/planning/SKU-0001.md"})
+    assert site.version == builder.seen[-1][1] != told  # nothing more: told once
+
+
+def test_in_process_rebuilds_follow_edits_new_cards_and_deletions(demo):
+    board = Board.open(str(demo))
+    builder = SiteBuilder(board)
+    builder.build_all()
+    out = demo / "_site"
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    rel = card.relative_to(demo).as_posix()
+    card.write_text(card.read_text("utf-8").replace("title: ", "title: 改名 ", 1), "utf-8")
+    report = builder.rebuild({rel})  # an editor's save: only this file is read again
+    assert "改名" in (out / "cards/SKU-0006.html").read_text("utf-8")
+    assert "改名" in (out / "types/sku.html").read_text("utf-8")
+    card.write_text("---\ntitle: [broken\n---\n", "utf-8")
+    report = builder.rebuild({rel})
+    assert [p.path for p in report.problems] == [rel]
+    new = card.with_name("SKU-0999.md")
+    new.write_text("---\ntitle: 新来的\nowner: wangli\n---\n", "utf-8")
+    report = builder.rebuild({new.relative_to(demo).as_posix()})
+    assert "cards/SKU-0999.html" in report.written and "新来的" in (out / "types/sku.html").read_text("utf-8")
+    new.unlink()
+    report = builder.rebuild({new.relative_to(demo).as_posix()})
+    assert report.removed == ["cards/SKU-0999.html"] and "新来的" not in (out / "types/sku.html").read_text("utf-8")
