@@ -29,7 +29,7 @@ from .errors import MdboardError, Problem
 from .i18n import set_language, t
 from .store import OUTPUT_DIR, Board
 
-MANIFEST_VERSION = 3
+MANIFEST_VERSION = 4
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
 
 
@@ -76,6 +76,7 @@ class SiteBuilder:
         self._history_kept: LazyHistory | None = None  # reused by the next rebuild at the same HEAD
         self._history_now: LazyHistory | None = None
         self._report_ids: tuple | None = None  # (HEAD, day, IDs) of the cards the last report named
+        self._manifest: Manifest | None = None
         self._rows: HistoryRows | None = None  # each card's history rows, kept on disk
         self._views: dict = {}  # card views kept between rebuilds in this process
         self._tile_keys: dict = {}  # and the keys of their tiles
@@ -452,27 +453,26 @@ class SiteBuilder:
         summary) once per builder."""
         if self._pages is not None and self._last_pages is not None:
             return
-        manifest = _read_pickle(self._state_file("manifest"))
-        ok = manifest.get("version") == MANIFEST_VERSION and manifest.get("out_dir") == str(self.out_dir)
+        if self._manifest is None:
+            self._manifest = Manifest(self.board.state_dir / "site", self._out_key(), str(self.out_dir))
+        state = self._manifest.load()
         if self._pages is None:
-            self._pages = manifest.get("pages", {}) if ok else {}
+            self._pages = dict(state["pages"])
         if self._cards is None:
-            self._cards = manifest.get("cards", {}) if ok else {}
+            self._cards = state["cards"]
         if self._context is None:
-            self._context = manifest.get("context", {}) if ok else {}
-        if self._report_ids is None and ok:
-            self._report_ids = manifest.get("report_ids")
-        self._last_pages = manifest.get("pages", {}) if ok else {}
+            self._context = state["context"]
+        if self._report_ids is None:
+            self._report_ids = state["report_ids"]
+        self._last_pages = state["pages"]
         if self._manifest_history is None:
-            self._manifest_history = manifest.get("history", {}) if ok else {}
+            self._manifest_history = state["history"]
 
     def _save_state(self, final: bool) -> None:
         """Write the manifest after every build; the render cache after full builds only."""
         try:
-            _write_pickle(self._state_file("manifest"), {
-                "version": MANIFEST_VERSION, "out_dir": str(self.out_dir), "pages": self._pages,
-                "cards": self._cards, "context": self._context, "history": self._manifest_history,
-                "report_ids": self._report_ids})
+            self._manifest.save({"pages": self._pages, "cards": self._cards, "context": self._context,
+                                 "history": self._manifest_history, "report_ids": self._report_ids})
             if self._rows is not None:
                 self._rows.save()
             if final and self._cache_dirty and self._cache is not None:
@@ -480,6 +480,85 @@ class SiteBuilder:
                 self._cache_dirty = False
         except OSError:
             pass  # without a manifest the next build renders everything again; nothing breaks
+
+
+class Manifest:
+    """What a builder remembers between builds, on disk as a base file plus a small file of
+    what changed since it was written: rewriting 10,000 pages and cards costs ~40 ms, the
+    few entries one edit changes ~1 ms. The base is rewritten once RECENT_MAX piled up, or
+    when the history summary changed (a new commit). Cards are stored as plain tuples,
+    which load three times faster than named ones."""
+
+    RECENT_MAX = 512
+    EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}, "report_ids": None}
+
+    def __init__(self, folder: Path, name: str, out_dir: str):
+        self.base_path = folder / f"{name}.manifest.pickle"
+        self.recent_path = folder / f"{name}.manifest-recent.pickle"
+        self.out_dir = out_dir
+        self.base: dict | None = None  # what the base file holds (pages and cards as read)
+
+    def load(self) -> dict:
+        """pages, cards (path -> CardState), context, history, report_ids; empty when the
+        files are missing, of another version or unreadable (everything is made again)."""
+        try:
+            return self._load()
+        except Exception:  # a damaged manifest costs one full build, never the build
+            self.base = None
+            return {key: (dict(value) if isinstance(value, dict) else value) for key, value in self.EMPTY.items()}
+
+    def _load(self) -> dict:
+        from .site_pages import CardState
+
+        base = _read_pickle(self.base_path)
+        if base.get("version") != MANIFEST_VERSION or base.get("out_dir") != self.out_dir:
+            raise ValueError("no manifest for this output folder")
+        make = CardState._make
+        cards = {path: make(fields) for path, fields in base["cards"].items()}
+        self.base = {"token": base["token"], "pages": base["pages"], "cards": cards, "history": base["history"]}
+        state = {"pages": dict(base["pages"]), "cards": dict(cards), "context": base["context"],
+                 "history": base["history"], "report_ids": base["report_ids"]}
+        recent = _read_pickle(self.recent_path)
+        if recent.get("token") == base["token"]:
+            for key in ("pages", "cards"):
+                for path, value in recent[key].items():
+                    if value is None:
+                        state[key].pop(path, None)
+                    else:
+                        state[key][path] = make(value) if key == "cards" else value
+            state["context"], state["report_ids"] = recent["context"], recent["report_ids"]
+        return state
+
+    def save(self, state: dict) -> None:
+        """Write what changed since the base, or a new base when much did."""
+        base = self.base
+        if base is not None and (state["history"] is base["history"] or state["history"] == base["history"]):
+            changes = {key: _changes(base[key], state[key]) for key in ("pages", "cards")}
+            if sum(len(c) for c in changes.values()) <= self.RECENT_MAX:
+                changes["cards"] = {path: (tuple(s) if s is not None else None) for path, s in changes["cards"].items()}
+                _write_pickle(self.recent_path, {"token": base["token"], **changes, "context": state["context"],
+                                                 "report_ids": state["report_ids"]})
+                return
+        import secrets
+
+        token = secrets.token_hex(8)
+        _write_pickle(self.base_path, {
+            "version": MANIFEST_VERSION, "out_dir": self.out_dir, "token": token, "pages": state["pages"],
+            "cards": {path: tuple(s) for path, s in state["cards"].items()}, "context": state["context"],
+            "history": state["history"], "report_ids": state["report_ids"]})
+        self.base = {"token": token, "pages": dict(state["pages"]), "cards": dict(state["cards"]),
+                     "history": state["history"]}
+        try:
+            self.recent_path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _changes(before: dict, after: dict) -> dict:
+    """path -> new value (None: gone) for every entry that differs between two dicts."""
+    out = {path: value for path, value in after.items() if (old := before.get(path)) is not value and old != value}
+    out.update((path, None) for path in before.keys() - after.keys())
+    return out
 
 
 def _file_hash(path: str, card) -> str:

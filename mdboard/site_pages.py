@@ -130,24 +130,32 @@ class SiteData:
 
     def _read_cards(self) -> None:
         """Cards by ID, problems (duplicate IDs, broken files, unknown folders), who links to whom."""
-        cfg = self.cfg
+        folders = {(tk, state.key) for tk, ctype in self.cfg.types.items() for state in ctype.states}
+        cards, states, linked_from, by_type = self.cards, self.states, self.linked_from, self.ids_by_type
         for card in self.card_list:
-            first = self.cards.get(card.id)
+            first = cards.get(card.id)
             if first is not None:
                 self.problems.append(Problem(card.path, "", self.text("problem_duplicate", id=card.id,
                                                                        other=first.path),
                                              self.text("hint_duplicate")))
                 continue
-            self.cards[card.id] = card
-            self.ids_by_type.setdefault(card.type, []).append(card.id)
-            ctype = cfg.types.get(card.type)
+            cards[card.id] = card
+            ids = by_type.get(card.type)
+            if ids is None:
+                ids = by_type[card.type] = []
+            ids.append(card.id)
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
-            elif ctype is None or ctype.state(card.state) is None:
+            elif (card.type, card.state) not in folders:
                 self.problems.append(Problem(card.path, "", self.text("problem_folder", folder=card.state),
                                              self.text("hint_folder")))
-            for target in self.states[card.path].links:
-                self.linked_from.setdefault(target, []).append(card.id)
+            links = states[card.path].links
+            if links:
+                for target in links:
+                    if target in linked_from:
+                        linked_from[target].append(card.id)
+                    else:
+                        linked_from[target] = [card.id]
 
     @property
     def cfg(self) -> BoardConfig:

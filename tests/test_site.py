@@ -398,3 +398,32 @@ def test_in_process_rebuilds_follow_edits_new_cards_and_deletions(demo):
     new.unlink()
     report = builder.rebuild({new.relative_to(demo).as_posix()})
     assert report.removed == ["cards/SKU-0999.html"] and "新来的" not in (out / "types/sku.html").read_text("utf-8")
+
+
+def test_a_damaged_manifest_means_one_full_build_not_a_failure(demo):
+    cli = Cli(demo)
+    cli.proc("build")
+    board = Board.open(str(demo))
+    for path in (board.state_dir / "site").glob("*.manifest*.pickle"):
+        path.write_bytes(b"not a pickle")
+    result = cli.proc("build", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["written"] == []  # every page made again, every file already right
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card.write_text(card.read_text("utf-8") + "\n又改了\n", "utf-8")
+    assert json.loads(cli.proc("build", "--json").stdout)["written"] == ["cards/SKU-0006.html"]
+
+
+def test_many_small_rebuilds_keep_the_manifest_right(demo, monkeypatch):
+    from mdboard import site
+
+    monkeypatch.setattr(site.Manifest, "RECENT_MAX", 2)  # the base is rewritten every few builds
+    card = next(demo.glob("sku/*/SKU-0006.md"))
+    text = card.read_text("utf-8")
+    build_site(Board.open(str(demo)))
+    for i in range(5):
+        card.write_text(text + f"\n第 {i} 次\n", "utf-8")
+        report = build_site(Board.open(str(demo)))  # a new builder each time, as `mdboard build`
+        assert report.written == ["cards/SKU-0006.html"], i
+        assert f"第 {i} 次" in (demo / "_site/cards/SKU-0006.html").read_text("utf-8")
+    assert build_site(Board.open(str(demo))).written == []
