@@ -161,8 +161,14 @@ class SiteBuilder:
         from .site_render import Renderer
 
         if self._renderer is None:
-            self._renderer = Renderer(self.board.config, self._jinja_cache())
+            cfg = self.board.config
+            known = _read_pickle(self._dates_file())
+            texts = known.get("texts") if known.get("for") == (cfg.language, cfg.timezone) else None
+            self._renderer = Renderer(cfg, self._jinja_cache(), texts if isinstance(texts, dict) else None)
         return self._renderer
+
+    def _dates_file(self) -> Path:
+        return self.board.state_dir / "site" / "dates.pickle"
 
     def _jinja_cache(self) -> Path | None:
         """Where compiled templates are kept between processes (the board's private state)."""
@@ -377,7 +383,8 @@ class SiteBuilder:
         for folder in {os.path.dirname(page.path) for page, _, _ in todo}:
             os.makedirs(os.path.join(self.out_dir, folder), exist_ok=True)
         written = []
-        for path, key, hashed, wrote, note in _render_pages(todo, self.out_dir, before_fork=self._history_now.real):
+        for path, key, hashed, wrote, note in _render_pages(todo, self.out_dir, self._history_now.real,
+                                                            self._renderer.dates):
             new_pages[path] = (key, hashed)
             if wrote:
                 written.append(path)
@@ -475,6 +482,11 @@ class SiteBuilder:
                                  "history": self._manifest_history, "report_ids": self._report_ids})
             if self._rows is not None:
                 self._rows.save()
+            dates = self._renderer.dates if self._renderer is not None else None
+            if dates is not None and dates.learned:
+                cfg = self.board.config
+                _write_pickle(self._dates_file(), {"for": (cfg.language, cfg.timezone), "texts": dates.remembered})
+                dates.learned = False
             if final and self._cache_dirty and self._cache is not None:
                 _write_pickle(self._state_file("cache"), self._cache)
                 self._cache_dirty = False
@@ -576,17 +588,18 @@ def _file_hash(path: str, card) -> str:
 
 PARALLEL_MIN = 400  # card pages to make before it pays to fork helper processes
 CHUNK = 64  # card pages per job handed to a helper
-_shared: list = []  # the pages forked helpers render (inherited at fork, never pickled)
+_shared: list = []  # [pages, dates] forked helpers work with (inherited at fork, never pickled)
 
 
-def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple]:
+def _render_pages(todo: list, out_dir: Path, before_fork=None, dates=None) -> list[tuple]:
     """(path, key, hash, written, note) for each (page, old entry, file exists) to make.
 
     Card pages (the bulk of a full build) go to forked helper processes, one per CPU, when
     there are many, more than one CPU and no threads that forking could upset (`serve`
     rebuilds in a thread: it renders here). Everything else - boards, people, calendar
     feeds - is made meanwhile in this process, which keeps the tile and calendar caches.
-    `before_fork` loads what each helper would otherwise load again (the git history).
+    `before_fork` loads what each helper would otherwise load again (the git history);
+    the date texts the helpers make are handed back to `dates` (remembered for later builds).
     """
     heavy = [job for job in todo if job[0].path.startswith("cards/")]
     cpus = os.cpu_count() or 1
@@ -598,22 +611,30 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None) -> list[tuple]:
         before_fork()
     jobs = [(i, min(i + CHUNK, len(heavy))) for i in range(0, len(heavy), CHUNK)]
     rest = [job for job in todo if not job[0].path.startswith("cards/")]
-    _shared[:] = heavy
+    _shared[:] = [heavy, dates]
     try:
         with multiprocessing.get_context("fork").Pool(min(cpus, 4)) as pool:
             done = pool.imap_unordered(_render_range, [(start, end, out_dir) for start, end in jobs])
             results = [_render_one(job, out_dir) for job in rest]
-            for part in done:
+            for part, learned in done:
                 results += part
+                if dates is not None:
+                    dates.learn(learned)
     finally:
         _shared.clear()
     return results
 
 
-def _render_range(job: tuple[int, int, Path]) -> list[tuple]:
-    """In a forked helper: make and write pages start..end of the shared list."""
+def _render_range(job: tuple[int, int, Path]) -> tuple[list[tuple], dict]:
+    """In a forked helper: make and write pages start..end of the shared list; also the
+    date texts made meanwhile."""
     start, end, out_dir = job
-    return [_render_one(one, out_dir) for one in _shared[start:end]]
+    pages, dates = _shared
+    done = [_render_one(one, out_dir) for one in pages[start:end]]
+    learned = {}
+    if dates is not None:
+        learned, dates.new = dates.new, {}
+    return done, learned
 
 
 def _render_one(job, out_dir: Path) -> tuple:

@@ -427,3 +427,15 @@ def test_many_small_rebuilds_keep_the_manifest_right(demo, monkeypatch):
         assert report.written == ["cards/SKU-0006.html"], i
         assert f"第 {i} 次" in (demo / "_site/cards/SKU-0006.html").read_text("utf-8")
     assert build_site(Board.open(str(demo))).written == []
+
+
+def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
+    cli("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
+    assert cli("build").exit_code == 0
+    page = board / "_site/cards/SKU-0001.html"
+    assert "2026年11月27日" in page.read_text("utf-8")
+    cfg = board / "mdboard.yaml"
+    cfg.write_text(cfg.read_text("utf-8").replace("language: zh-CN", "language: en"), "utf-8")
+    assert cli.proc("build").returncode == 0
+    html = page.read_text("utf-8")
+    assert "Nov 27, 2026" in html and "2026年11月27日" not in html
