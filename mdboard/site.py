@@ -81,6 +81,7 @@ class SiteBuilder:
         self._views: dict = {}  # card views kept between rebuilds in this process
         self._tile_keys: dict = {}  # and the keys of their tiles
         self._card_list: list | None = None  # the cards of the last build
+        self._texts: dict = {}  # card path -> bytes read by this build (for the card pages)
         self._card_index: tuple | None = None  # (that list, card path -> position in it)
         self._views_for: tuple | None = None  # the (base, day, flip) those views were worked out at
 
@@ -132,6 +133,7 @@ class SiteBuilder:
         renderer = self._get_renderer()
         renderer.new_build()
         base = self._base_key(renderer)
+        self._texts = {}  # card path -> the bytes read this build
         states = self._card_states(cards, changed or set(), base)
         history = self._history_now = self._history()
         now = dates.now(cfg.timezone)
@@ -141,6 +143,7 @@ class SiteBuilder:
         if everything or self._views_for != (base, clock["day"]):
             self._views, self._tile_keys, self._views_for = {}, {}, (base, clock["day"])
         data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards)
+        data.texts = self._texts
         dirty = Dirty() if everything else self._dirty(data, clock)
         tiles = Tiles(data, base, self._tile_cache, self._tile_keys, dirty.cards)
         feeds_extra = extras(data, self.board, self._feed_parts, self._report_ids)
@@ -244,7 +247,7 @@ class SiteBuilder:
                     and card.path not in changed:
                 fp, meta_fp = previous.fp, previous.meta_fp  # same file, other config
             else:
-                fp, meta_fp = _file_hash(os.path.join(root, card.path), card), \
+                fp, meta_fp = _file_hash(os.path.join(root, card.path), card, self._texts), \
                     digest(card.path, repr(card.meta), card.checklist, card.error)
             if same_config and state is not None and (state.fp, state.meta_fp) == (fp, meta_fp):
                 fresh[card.path] = state._replace(stamp=card.stamp)
@@ -573,14 +576,17 @@ def _changes(before: dict, after: dict) -> dict:
     return out
 
 
-def _file_hash(path: str, card) -> str:
-    """A hash of a card file's path, bytes and read error (what its own page shows)."""
+def _file_hash(path: str, card, texts: dict) -> str:
+    """A hash of a card file's path, bytes and read error (what its own page shows); the
+    bytes of a readable card are kept in `texts` for its page (read once per build)."""
     from .site_render import digest
 
     link = card.stamp[2] if card.stamp is not None else os.path.islink(path)
     try:
         with open(path, "rb") as fh:
             content = fh.read() if not link else b"symlink"
+        if not link and not card.error:
+            texts[card.path] = content
     except OSError:
         content = b""
     return digest(card.path, content, card.error)

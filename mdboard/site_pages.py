@@ -123,6 +123,7 @@ class SiteData:
         self.linked_from: dict[str, list[str]] = {}  # card ID -> IDs of the cards naming it, board order
         self._view_cache = view_cache if view_cache is not None else {}
         self.ids_by_type: dict[str, list[str]] = {}  # type -> its card IDs, board order
+        self.texts: dict[str, bytes] = {}  # card path -> its bytes, when read earlier in this build
         self._views: dict[str, CardView] = {}
         self._all: dict[str, CardView] | None = None
         self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
@@ -160,6 +161,15 @@ class SiteData:
     @property
     def cfg(self) -> BoardConfig:
         return self.board.config
+
+    def card_text(self, card: Card) -> str:
+        """A card file's text: as read earlier in this build (`texts`), else from disk."""
+        content = self.texts.get(card.path)
+        if content is None:
+            return self.board.read_text(card)
+        from .store import decode_card
+
+        return decode_card(content)
 
     def text(self, key: str, **values) -> str:
         return t_in(self.cfg.language, "site." + key, **values)
@@ -580,7 +590,7 @@ def card_context(data: SiteData, view: CardView, events: list) -> dict:
         from .site_render import body_of
 
         try:
-            body = data.renderer.markdown(body_of(board.read_text(view.card)))
+            body = data.renderer.markdown(body_of(data.card_text(view.card)))
         except (MdboardError, OSError, UnicodeDecodeError):
             body = None
     links_out = [(fd.label, [_ref(data, x) for x in _values(view.card.meta.get(fd.key))])
