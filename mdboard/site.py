@@ -221,6 +221,7 @@ class SiteBuilder:
             meta, checklist, error = parse_file(path)
             cards[i] = Card(old.id, old.type, old.state, old.path, meta, checklist, error,
                             (st.st_size, st.st_mtime_ns, False))
+        self._card_index = (cards, positions)  # same paths in the same places
         return cards
 
     def _card_states(self, cards: list, changed: set[str], base: str) -> dict:

@@ -318,8 +318,8 @@ class Tiles:
         key = self.key(view, root)
         if hit is not None and (hit[0] == key or view.card.error):
             return Markup(hit[1])
-        html = self.data.renderer.render("tile.html", v=view, root=root, attrs=card_attrs(self.data.cfg, view),
-                                         views=self.data.cards, limit=TILE_LINKS)
+        html = str(self.data.renderer.macro("tile.html", "tile")(view, root, card_attrs(self.data.cfg, view),
+                                                                  self.data.cards, TILE_LINKS))
         if not view.card.error:
             cache[slot] = (key, html)
             self.dirty = True

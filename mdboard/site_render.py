@@ -374,6 +374,13 @@ class Renderer:
         self._headers: dict[tuple[str, str], str] = {}
         self._bodies: dict[str, str] = {}  # Markdown body -> HTML
 
+    def macro(self, name: str, macro: str):
+        """A macro of a template, to call from Python (a tile is made thousands of times)."""
+        found = self._templates.get((name, macro))
+        if found is None:
+            found = self._templates[(name, macro)] = getattr(self.env.get_template(name).module, macro)
+        return found
+
     def render(self, name: str, **context) -> str:
         template = self._templates.get(name)
         if template is None:
