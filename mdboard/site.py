@@ -1,12 +1,20 @@
 """`mdboard build`: the board as a static HTML site, rebuilt incrementally.
 
-`SiteBuilder` renders every page listed by `site_pages.plan_pages` into the output
+`SiteBuilder` renders the pages listed by `site_pages.plan_pages` into the output
 folder (default `_site/`, ignored by git). Each page has a key, a hash of what it
 shows; a manifest kept in the board's private state folder remembers each page's key
-and the hash of the bytes written, so a later build - in this process (`serve`) or the
-next (`mdboard build` again) - renders only pages whose key changed and writes only
-files whose bytes changed. A card that cannot be read does not take the site down: its
-last good page stays, and it is listed in `BuildReport.problems`.
+and the hash of the bytes written, each card file's stamp, hashes, links and people,
+and what the pages were made against (templates and config, day, HEAD). A later build
+- in this process (`serve`) or the next (`mdboard build` again) - compares the cards
+with that to find what a change can touch (`site_pages.Dirty`), works out the keys of
+those pages only, renders the ones whose key changed and writes the files whose bytes
+changed; every other page stays as the last build made it. A card that cannot be read
+does not take the site down: its last good page stays, and it is listed in
+`BuildReport.problems`.
+
+At 10,000 cards: a full build shares the card pages out to forked helpers; a rebuild
+after one card's body changed reads no git history (each card's history rows are kept),
+and in `serve` only the files an editor saved are read again.
 """
 
 from __future__ import annotations
@@ -80,10 +88,10 @@ class SiteBuilder:
         self._rows: HistoryRows | None = None  # each card's history rows, kept on disk
         self._views: dict = {}  # card views kept between rebuilds in this process
         self._tile_keys: dict = {}  # and the keys of their tiles
+        self._views_for: tuple | None = None  # the (base, day) those were worked out at
         self._card_list: list | None = None  # the cards of the last build
-        self._texts: dict = {}  # card path -> bytes read by this build (for the card pages)
         self._card_index: tuple | None = None  # (that list, card path -> position in it)
-        self._views_for: tuple | None = None  # the (base, day, flip) those views were worked out at
+        self._texts: dict = {}  # card path -> bytes read by this build (for the card pages)
 
     # --- public ------------------------------------------------------------------------
 
@@ -114,41 +122,17 @@ class SiteBuilder:
                 gc.enable()
 
     def _build_pages(self, changed: set[str] | None, early) -> BuildReport:
-        from . import dates
         from .site_extra import extras
-        from .site_pages import Dirty, SiteData, Tiles, plan_pages
+        from .site_pages import Tiles, plan_pages
 
         started = time.perf_counter()
         self._load_state()
-        if changed is None or CONFIG_NAME in changed:
-            self.board.reload_config()
-            self._renderer = None
-        cards = self._reread(changed) if changed and self._renderer is not None else None
-        self.board.invalidate()  # pages made from the board itself (report, standup) read it again
-        if cards is None:
-            cards = self.board.cards()
-        self._card_list = cards
-        cfg = self.board.config
-        set_language(cfg.language)
-        renderer = self._get_renderer()
-        renderer.new_build()
-        base = self._base_key(renderer)
-        self._texts = {}  # card path -> the bytes read this build
+        cards, renderer, base = self._read_board(changed)
         states = self._card_states(cards, changed or set(), base)
-        history = self._history_now = self._history()
-        now = dates.now(cfg.timezone)
-        clock = {"base": base, "day": now.date().isoformat(), "hour": now.strftime("%Y-%m-%dT%H"),
-                 "head": history.head}
-        everything = self._everything_changed(clock, now)
-        if everything or self._views_for != (base, clock["day"]):
-            self._views, self._tile_keys, self._views_for = {}, {}, (base, clock["day"])
-        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards)
-        data.texts = self._texts
-        dirty = Dirty() if everything else self._dirty(data, clock)
+        data, dirty, clock, now = self._work_out(cards, renderer, base, states)
         tiles = Tiles(data, base, self._tile_cache, self._tile_keys, dirty.cards)
         feeds_extra = extras(data, self.board, self._feed_parts, self._report_ids)
-        plan = plan_pages(data, base, tiles, feeds_extra, dirty)
-        written = self._write_pages(plan, early)
+        written = self._write_pages(plan_pages(data, base, tiles, feeds_extra, dirty), early)
         removed = self._remove_stale(set(self._pages))
         self._prune_cache(data, tiles, feeds_extra)
         if dirty.everything:
@@ -159,6 +143,39 @@ class SiteBuilder:
         self._save_state(final=changed is None)
         return BuildReport(written, data.problems, len(self._pages), time.perf_counter() - started, removed,
                            self.out_dir)
+
+    def _read_board(self, changed: set[str] | None) -> tuple:
+        """(the cards, the renderer, the base key) for this build: the config read again
+        when it changed, only the saved files read again when that is enough (`_reread`),
+        else the board scanned."""
+        if changed is None or CONFIG_NAME in changed:
+            self.board.reload_config()
+            self._renderer = None
+        cards = self._reread(changed) if changed and self._renderer is not None else None
+        self.board.invalidate()  # what reads the board itself (report, standup) gets `cards` (BoardAsRead)
+        if cards is None:
+            cards = self.board.cards()
+        self._card_list = cards
+        set_language(self.board.config.language)
+        renderer = self._get_renderer()
+        renderer.new_build()
+        return cards, renderer, self._base_key(renderer)
+
+    def _work_out(self, cards: list, renderer, base: str, states: dict) -> tuple:
+        """(SiteData, Dirty, what the pages are made against, now) for this build."""
+        from . import dates
+        from .site_pages import Dirty, SiteData
+
+        history = self._history_now = self._history()
+        now = dates.now(self.board.config.timezone)
+        clock = {"base": base, "day": now.date().isoformat(), "hour": now.strftime("%Y-%m-%dT%H"),
+                 "head": history.head}
+        everything = self._everything_changed(clock, now)
+        if everything or self._views_for != (base, clock["day"]):
+            self._views, self._tile_keys, self._views_for = {}, {}, (base, clock["day"])
+        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards)
+        data.texts = self._texts
+        return data, Dirty() if everything else self._dirty(data, clock), clock, now
 
     def _get_renderer(self):
         from .site_render import Renderer
@@ -238,6 +255,7 @@ class SiteBuilder:
         known = self._cards or {}
         root = str(self.board.root)
         fresh = {}
+        self._texts = {}  # the bytes of the files read now, for their pages
         for card in cards:
             state = old.get(card.path)
             if state is not None and card.stamp is not None and state.stamp == card.stamp and card.path not in changed:

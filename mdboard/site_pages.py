@@ -1,10 +1,11 @@
 """Which pages the site has, what each one shows, and what each one depends on.
 
-`SiteData` works the board out once per build (a `CardView` per card, links both
-ways, problems). `plan_pages` turns it into `Page`s: an output path, a key (a hash of
-everything the page shows) and a function that renders it. The builder renders a
-page only when its key changed, so after one card changes only the pages showing
-that card are made again.
+`SiteData` works the board out for one build (cards by ID, links both ways, problems;
+a `CardView` per card when a page needs it). `plan_pages` turns it into `Page`s: an
+output path, a key (a hash of everything the page shows, worked out when asked for)
+and a function that renders it. `Dirty` says which pages a change can touch; the
+builder keeps the others as they are and renders a page only when its key changed,
+so after one card changes only the pages showing that card are made again.
 """
 
 from __future__ import annotations
