@@ -743,16 +743,18 @@ class LazyHistory:
         now = self.summary["cards"]
         return {cid for cid in now.keys() | self._before.keys() if now.get(cid) != self._before.get(cid)}
 
-    def rows(self, card_id: str) -> tuple[tuple, list]:
-        """(what they depend on, the card's history as its page lists it: (time, sentence)).
-        From the kept rows while the card's commits are the same, else from git history."""
-        slot = (self.card_key(card_id), self.rows_cache.base if self.rows_cache else "")
+    def rows(self, card_id: str, dates) -> tuple[tuple, list]:
+        """(what they depend on, the card's history as its page lists it: (ISO time, time as
+        `dates` shows it, sentence)). From the kept rows while the card's commits are the
+        same, else from git history."""
+        slot = (self.card_key(card_id), self.rows_cache.base if self.rows_cache else "", HistoryRows.FORMAT)
         kept = self.rows_cache.get(card_id, slot) if self.rows_cache is not None else None
         if kept is not None:
             return slot, kept
         from .history import describe
 
-        return slot, [(e.time, describe(e, self.board)) for e in self.for_card(card_id)]
+        return slot, [(e.time.isoformat(), dates.moment(e.time), describe(e, self.board))
+                      for e in self.for_card(card_id)]
 
     def for_card(self, card_id: str) -> list:
         history = self._get()
@@ -784,6 +786,7 @@ class HistoryRows:
     git history (which costs ~0.1 s at 20,000 commits), reading one small shard instead."""
 
     SHARDS = 64
+    FORMAT = 2  # of a row: (ISO time, time as shown, sentence)
 
     def __init__(self, folder: Path, base: str):
         self.folder = folder

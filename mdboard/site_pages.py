@@ -520,7 +520,7 @@ def _due_lists(data: SiteData) -> tuple[list[CardView], list[CardView]]:
     return data._due_lists
 
 
-def recent_changes(data: SiteData, n: int = 15) -> list[dict]:
+def recent_changes(data: SiteData, n: int = 15) -> list[Shown]:
     """The last changes from git history (when the history module is available)."""
     if data.history is None:
         return []
@@ -528,8 +528,8 @@ def recent_changes(data: SiteData, n: int = 15) -> list[dict]:
 
     out = []
     for event in data.history.recent(n):
-        out.append(Shown(time=event.time, text=describe(event, data.board), card=event.card,
-                         known=event.card in data.cards))
+        out.append(Shown(iso=event.time.isoformat(), moment=data.renderer.dates.moment(event.time),
+                         text=describe(event, data.board), card=event.card, known=event.card in data.cards))
     return out
 
 
@@ -571,7 +571,7 @@ def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False)
     def context() -> dict:
         rows = []
         if data.history is not None:
-            slot, rows = data.history.rows(view.id)
+            slot, rows = data.history.rows(view.id, data.renderer.dates)
             page.note = (view.id, slot, rows)  # the builder keeps the rows for the next build
         return card_context(data, view, rows)
 
@@ -582,7 +582,8 @@ def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False)
 
 
 def card_context(data: SiteData, view: CardView, events: list) -> dict:
-    """The card page's table rows, rendered body, links and history ((time, sentence) rows)."""
+    """The card page's table rows, rendered body, links and history (rows of ISO time, time
+    as shown, sentence)."""
     board, cfg = data.board, data.cfg
     ctype = cfg.types[view.card.type]
     body = None
@@ -597,7 +598,7 @@ def card_context(data: SiteData, view: CardView, events: list) -> dict:
     links_out = [(fd.label, [_ref(data, x) for x in _values(view.card.meta.get(fd.key))])
                  for fd in ctype.fields.values() if fd.type in ("link", "links") and view.card.meta.get(fd.key)]
     links_in = [_ref(data, i) for i in view.backlinks]
-    history = [Shown(time=time, text=text, card=view.id, known=False) for time, text in events]
+    history = [Shown(iso=iso, moment=moment, text=text, card=view.id, known=False) for iso, moment, text in events]
     return {"v": view, "ctype": ctype, "rows": field_rows(data, view.card, ctype), "body": body,
             "links_out": links_out, "links_in": links_in, "history": history}
 
