@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_serve import Live, card_file, new_card, retitle
+from test_serve import card_file, live, retitle  # noqa: F401  (live is a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,6 @@ def tab(browser):
     assert errors == []
 
 
-@pytest.fixture
-def live(board, cli):
-    new_card(cli, "蓝牙耳机 上新")
-    running = Live(board)
-    yield running
-    running.stop()
 
 
 def test_open_tab_reloads_by_itself_after_a_card_changes(live, board, tab):
