@@ -807,7 +807,7 @@ class HistoryRows:
 
     def get(self, card_id: str, slot: tuple) -> list | None:
         hit = self._load(self._shard(card_id)).get(card_id)
-        return hit[1] if hit is not None and hit[0] == slot else None
+        return hit[1] if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == slot else None
 
     def put(self, card_id: str, slot: tuple, rows: list) -> None:
         number = self._shard(card_id)
