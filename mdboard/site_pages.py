@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Callable, NamedTuple
 

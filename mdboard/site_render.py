@@ -239,8 +239,7 @@ class CardView:
     fp: str = ""  # hash of the card file's bytes and path (what its own page shows)
     meta_fp: str = ""  # hash of its front matter and checklist (what tiles and lists show)
     _report_key: str | None = None
-    _order: tuple | None = None  # its place in a column (see site_pages.board_order)
-    tile_keys: dict = field(default_factory=dict)  # root -> (base, backlinks, live links, tile key)
+    _order: tuple | None = None  # its place in a column (see site_pages._board_order)
 
     @property
     def id(self) -> str:
