@@ -351,12 +351,19 @@ class Renderer:
         self.env.globals.update(_=self.text, cfg=cfg, lang=cfg.language, dates=self.dates)
         self.env.filters.update(date=self.dates.long, short=self.dates.short, person=cfg.person_name)
         self.md = None  # the Markdown parser, made when the first card body is rendered
+        self._texts: dict[str, str] = {}
         self._templates: dict[str, object] = {}
         self.new_build()
 
     def text(self, key: str, **values) -> str:
-        """Interface text of the `site` area in the board's language."""
-        return t_in(self.lang, "site." + key, **values)
+        """Interface text of the `site` area in the board's language (texts without values
+        looked up once: every page asks for the same ten)."""
+        if values:
+            return t_in(self.lang, "site." + key, **values)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = t_in(self.lang, "site." + key)
+        return found
 
     def page(self, name: str, root: str, current: str, nav: list[dict], **context) -> bytes:
         """A whole page as bytes; the header is rendered once per page depth and section."""
