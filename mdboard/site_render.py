@@ -194,6 +194,10 @@ class DateFormat:
         return f"{format_skeleton('MMMd', moment, locale=self.locale)} {moment:%H:%M}"
 
     def weekday(self, day: date) -> str:
+        """`11月25日周三` / `Wed, Nov 25`."""
+        return self._recall("weekday", day, self._weekday)
+
+    def _weekday(self, day: date) -> str:
         from babel.dates import format_skeleton
 
         return format_skeleton("MMMEd", day, locale=self.locale)
