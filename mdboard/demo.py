@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -431,10 +430,9 @@ def _git_import(root: Path, stream: bytes) -> None:
 
 
 def _git(root: Path, args: list[str], data: bytes | None = None) -> None:
-    proc = subprocess.run(["git", *args], cwd=root, input=data, capture_output=True)
-    if proc.returncode != 0:
-        detail = proc.stderr.decode("utf-8", "replace").strip()
-        raise MdboardError(t("git.failed", command="git " + args[0], detail=detail[-500:]))
+    from .gitops import GitRepo
+
+    GitRepo(root).run(*args, input=data)
 
 
 # --- the command -------------------------------------------------------------------------

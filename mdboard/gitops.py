@@ -104,12 +104,12 @@ class GitRepo:
     def of(cls, board: Board) -> "GitRepo":
         return cls(board.root, board.git_dir)
 
-    def run(self, *args: str, env: dict | None = None, input: str | None = None, check: bool = True) -> str:
+    def run(self, *args: str, env: dict | None = None, input: str | bytes | None = None, check: bool = True) -> str:
         """Run `git ARGS` in the board folder; GitError with git's own words on failure."""
         import subprocess
 
         proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True,
-                              input=input.encode("utf-8") if input is not None else None,
+                              input=input.encode("utf-8") if isinstance(input, str) else input,
                               env={**os.environ, **env} if env else None)
         if proc.returncode != 0 and check:
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()

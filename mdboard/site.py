@@ -834,11 +834,9 @@ def _git_head(board: Board) -> str:
     """The commit HEAD points at ("" outside git or before the first commit); one git call."""
     if board.git_dir is None:
         return ""
-    import subprocess
+    from .gitops import GitRepo
 
-    proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=board.root, capture_output=True,
-                          text=True)
-    return proc.stdout.strip() if proc.returncode == 0 else ""
+    return GitRepo.of(board).run("rev-parse", "--verify", "-q", "HEAD", check=False)
 
 
 def check_out_dir(board: Board, out_dir: Path) -> Path:
