@@ -9,73 +9,75 @@ New cards are written through python-frontmatter with keys in the order given.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
-
-import yaml
 
 from .errors import CardSyntaxError
 from .i18n import t
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 MAX_NODES = 20000  # values in one front matter, aliases counted each time they are used
 BOM = "\ufeff"
-
-
-def _without_timestamps(resolvers: dict) -> dict:
-    return {k: [(tag, rx) for tag, rx in v if tag != _TIMESTAMP] for k, v in resolvers.items()}
-
-
-class CardLoader(_BaseLoader):
-    """Safe YAML loading: dates stay strings, duplicate keys are an error.
-
-    `first_line` is the file line the text starts on, so messages name file lines.
-    """
-
-    yaml_implicit_resolvers = _without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
-    # Plain data only: text, numbers, booleans, null, lists and mappings. Explicit
-    # !!binary, !!set, !!omap, !!pairs and !!timestamp are refused like any other tag.
-    yaml_constructors = {tag: fn for tag, fn in _BaseLoader.yaml_constructors.items()
-                         if tag is None or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")}
-    first_line = 1
-
-    def construct_mapping(self, node, deep=False):
-        seen = {}
-        for key_node, _ in node.value:
-            # A plain key is judged by its text (constructing every key twice costs a
-            # tenth of a cold parse); other keys are constructed to compare them.
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) and not key_node.style \
-                else self.construct_object(key_node, deep=True)
-            if isinstance(key, (list, dict)):
-                continue  # unhashable keys are reported by the base constructor
-            if key in seen:
-                raise CardSyntaxError(
-                    t("card.duplicate_key", key=key, line=key_node.start_mark.line + self.first_line))
-            seen[key] = True
-        return super().construct_mapping(node, deep=deep)
-
-
-class CardDumper(_BaseDumper):
-    """Writes dates as plain `2026-12-01` (they are strings to us, dates to other tools)."""
-
-    yaml_implicit_resolvers = _without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
-
-
 _LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
-
-
-def _represent_str(dumper, value: str):
-    """Text with a line break is written double-quoted with escapes, so it stays on one line."""
-    style = '"' if _LINE_BREAKS.search(value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-CardDumper.add_representer(str, _represent_str)
-
-
 _TAG_PROBLEM = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+
+
+@functools.cache
+def _yaml():
+    """PyYAML with the card loader and dumper, made on first use.
+
+    Importing PyYAML costs ~15 ms (it compiles its regular expressions): a command
+    that only looks at cards whose front matter did not change never pays it.
+    """
+    import yaml
+
+    base_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base_dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    def without_timestamps(resolvers: dict) -> dict:
+        return {k: [(tag, rx) for tag, rx in v if tag != _TIMESTAMP] for k, v in resolvers.items()}
+
+    class CardLoader(base_loader):
+        """Safe YAML loading: dates stay strings, duplicate keys are an error.
+
+        `first_line` is the file line the text starts on, so messages name file lines.
+        """
+
+        yaml_implicit_resolvers = without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+        # Plain data only: text, numbers, booleans, null, lists and mappings. Explicit
+        # !!binary, !!set, !!omap, !!pairs and !!timestamp are refused like any other tag.
+        yaml_constructors = {tag: fn for tag, fn in base_loader.yaml_constructors.items()
+                             if tag is None or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")}
+        first_line = 1
+
+        def construct_mapping(self, node, deep=False):
+            seen = {}
+            for key_node, _ in node.value:
+                # A plain key is judged by its text (constructing every key twice costs a
+                # tenth of a cold parse); other keys are constructed to compare them.
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) and not key_node.style \
+                    else self.construct_object(key_node, deep=True)
+                if isinstance(key, (list, dict)):
+                    continue  # unhashable keys are reported by the base constructor
+                if key in seen:
+                    raise CardSyntaxError(
+                        t("card.duplicate_key", key=key, line=key_node.start_mark.line + self.first_line))
+                seen[key] = True
+            return super().construct_mapping(node, deep=deep)
+
+    class CardDumper(base_dumper):
+        """Writes dates as plain `2026-12-01` (they are strings to us, dates to other tools)."""
+
+        yaml_implicit_resolvers = without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
+
+    def represent_str(dumper, value: str):
+        """Text with a line break is written double-quoted with escapes, so it stays on one line."""
+        style = '"' if _LINE_BREAKS.search(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    CardDumper.add_representer(str, represent_str)
+    return yaml, CardLoader, CardDumper
 
 
 def load_yaml(text: str, first_line: int = 1):
@@ -84,7 +86,8 @@ def load_yaml(text: str, first_line: int = 1):
     Only plain data is built: a tag such as `!!python/object/apply` is refused,
     never constructed, and alias expansion is bounded (`MAX_NODES`).
     """
-    loader = CardLoader(text)
+    yaml, card_loader, _ = _yaml()
+    loader = card_loader(text)
     loader.first_line = first_line
     try:
         data = loader.get_single_data()
@@ -124,7 +127,8 @@ def _count_nodes(data) -> None:
 
 def render_value(value) -> str:
     """One YAML flow value on one line, quoted only where YAML needs it."""
-    text = yaml.dump(value, Dumper=CardDumper, allow_unicode=True, default_flow_style=True,
+    yaml, _, card_dumper = _yaml()
+    text = yaml.dump(value, Dumper=card_dumper, allow_unicode=True, default_flow_style=True,
                      width=1_000_000, sort_keys=False)
     text = text.rstrip("\n")
     if text.endswith("\n..."):
@@ -194,9 +198,21 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     """Split and parse card text; raise CardSyntaxError naming the line on mistakes."""
+    front, first_line, body = split(text)
+    return Parsed(front_matter(front, first_line), body, checklist(body))
+
+
+def split(text: str) -> tuple[str, int, str]:
+    """(front matter text, the file line it starts on, body) of a card's text, without
+    reading the YAML; CardSyntaxError when there is no front matter block."""
     lay = layout(text)
-    fm_text = "".join(lay.lines[lay.fm_start:lay.fm_end])
-    meta = load_yaml(fm_text, first_line=lay.fm_start + 1) if fm_text.strip() else {}
+    return "".join(lay.lines[lay.fm_start:lay.fm_end]), lay.fm_start + 1, "".join(lay.lines[lay.fm_end + 1:])
+
+
+def front_matter(front: str, first_line: int = 1) -> dict:
+    """The mapping a front matter text (from `split`) holds; CardSyntaxError naming the
+    line when it is not a mapping of text keys."""
+    meta = load_yaml(front, first_line=first_line) if front.strip() else {}
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -204,8 +220,7 @@ def parse(text: str) -> Parsed:
     for key in meta:
         if not isinstance(key, str):
             raise CardSyntaxError(t("card.bad_key", key=key))
-    body = "".join(lay.lines[lay.fm_end + 1:])
-    return Parsed(meta, body, checklist(body))
+    return meta
 
 
 def checklist(body: str) -> list[tuple[bool, str]]:

@@ -154,7 +154,7 @@ class SiteBuilder:
         cards = self._reread(changed) if changed and self._renderer is not None else None
         self.board.invalidate()  # what reads the board itself (report, standup) gets `cards` (BoardAsRead)
         if cards is None:
-            cards = self.board.cards()
+            cards = self.board.cards(lazy=True)  # most of them are not read after one edit
         self._card_list = cards
         set_language(self.board.config.language)
         renderer = self._get_renderer()

@@ -47,3 +47,72 @@ def test_listing_after_a_change_shows_the_change(board, cli):
     cli("move", "SKU-0001", "shooting")
     assert "拍摄中" in cli("ls").output
     assert git(board, "status", "--porcelain") == ""
+
+
+def _touch_later(path, text):
+    """Write `text` and move the mtime on, as a second save in the same instant would not."""
+    stat = path.stat()
+    path.write_text(text, "utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+def test_a_body_edit_keeps_the_parsed_front_matter_without_reading_yaml(board, cli, monkeypatch):
+    from mdboard import cardfile
+    from mdboard.store import Board
+
+    cli("new", "sku", "耳机", "--owner", "wangli")
+    assert "耳机" in cli("ls").output  # the parse cache now holds the card
+    path = board / "sku/planning/SKU-0001.md"
+    _touch_later(path, path.read_text("utf-8") + "\n补充说明:色卡已到。\n- [x] 拍摄\n")
+
+    def no_yaml(*args, **kwargs):
+        raise AssertionError("the front matter did not change: no YAML should be read")
+
+    monkeypatch.setattr(cardfile, "load_yaml", no_yaml)
+    card = Board.open(str(board)).get("SKU-0001")
+    assert card.meta["title"] == "耳机" and card.meta["owner"] == "wangli"
+    assert (True, "拍摄") in card.checklist  # the checklist comes from the body: read again
+
+
+def test_a_front_matter_edit_of_the_same_size_is_read_again(board, cli):
+    from mdboard.store import Board
+
+    cli("new", "sku", "耳机", "--owner", "wangli")
+    assert "王丽" in cli("ls").output
+    path = board / "sku/planning/SKU-0001.md"
+    _touch_later(path, path.read_text("utf-8").replace("owner: wangli", "owner: zhaomi"))
+    assert Board.open(str(board)).get("SKU-0001").meta["owner"] == "zhaomi"
+    _touch_later(path, path.read_text("utf-8").replace("owner: zhaomi", "owner: [oops"))
+    card = Board.open(str(board)).get("SKU-0001")
+    assert card.error and card.meta == {}  # a broken front matter is never covered by the old meta
+    _touch_later(path, path.read_text("utf-8").replace("owner: [oops", "owner: wangli"))
+    assert Board.open(str(board)).get("SKU-0001").meta["owner"] == "wangli"
+
+
+def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
+    from mdboard.store import Board
+
+    cli("new", "sku", "耳机", "--owner", "wangli", "--set", "tags=[礼盒, 新品]")
+    cli("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
+    cli("new", "sku", "充电器", "--owner", "zhaomin")
+    # enough cards parsed for the base file (with its packed part) to be written
+    assert cli("ls").exit_code == 0
+    eager = Board.open(str(board)).cards()
+    lazy = Board.open(str(board)).cards(lazy=True)
+    assert [c.path for c in lazy] == [c.path for c in eager]
+    assert type(lazy[0]).__name__ == "_CachedCard"  # from the packed part, not parsed again
+    assert lazy == eager  # meta and checklist unpacked on first read
+    assert all(c.meta == e.meta and c.checklist == e.checklist for c, e in zip(lazy, eager))
+
+
+def test_a_damaged_parse_cache_costs_a_rescan_not_the_command(board, cli):
+    cli("new", "sku", "耳机", "--owner", "wangli")
+    assert cli("ls").exit_code == 0
+    caches = list((board / ".git" / "mdboard").glob("parse-cache*.pickle"))
+    assert caches
+    for path in caches:
+        path.write_bytes(path.read_bytes()[:40])  # cut off mid-way
+    for args in (("ls",), ("check",), ("build",)):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    assert "耳机" in cli("ls").output
