@@ -347,5 +347,35 @@ def check(ctx, paths, strict, as_json):
         sys.exit(1)
 
 
+def run() -> None:
+    """The `mdboard` program: `main`, then out without tearing the interpreter down.
+
+    A command ends holding a whole board in memory; freeing it object by object at
+    exit costs ~12 ms at 10,000 cards, for nothing. Files are all written and closed
+    (writes go through `atomic_write`) and no command leaves threads or atexit work
+    behind, so once the output is flushed the process ends with `os._exit`. An
+    unexpected exception still ends the ordinary way, with its traceback. (Tests call
+    `main` in-process and are not affected.)
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (mdboard ls | head): as Python does
+            status = status or 120
+    os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()
