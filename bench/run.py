@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -164,6 +165,16 @@ def _edit_one_card(s: Session, i: int) -> None:
         fh.write(f"\n基准测试修改 {i}\n")
 
 
+def _retitle_one_card(s: Session, i: int) -> None:
+    """Change one card's title by hand: its front matter changed, so its tile, the kanban,
+    its people's pages and the board-wide pages (overview, report, calendar…) may change."""
+    card = s.picks["set"][i % len(s.picks["set"])]
+    folder = "listed" if (s.board / "sku" / "listed" / f"{card}.md").exists() else "review"
+    path = s.board / "sku" / folder / f"{card}.md"
+    text = path.read_text("utf-8")
+    path.write_text(re.sub(r"(?m)^title: (.*)$", lambda m: f"title: {m.group(1)} 改{i}", text, count=1), "utf-8")
+
+
 def _cold_history(s: Session, i: int) -> None:
     s.remove("**/history-cache.pickle")
 
@@ -185,6 +196,8 @@ def operations() -> list[Op]:
            prepare=_pick_sets),
         Op("build (full)", "build", lambda s, i: ["build"], _cold_build, Target(10)),
         Op("build (one card changed)", "build", lambda s, i: ["build"], _edit_one_card, Target(0.3),
+           prepare=_pick_sets),
+        Op("build (one card's title changed)", "build", lambda s, i: ["build"], _retitle_one_card,
            prepare=_pick_sets),
         Op("report (cold)", "report", lambda s, i: ["report"], _cold_history, Target(6)),
         Op("report (warm)", "report", lambda s, i: ["report"], target=Target(0.5)),
