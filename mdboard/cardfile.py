@@ -351,6 +351,17 @@ def render_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z_\u4e00-\u9fff][\w\-\u4e00-\u9fff]*", key) else render_value(key)
 
 
+def replace_id_in_body(text: str, old: str, new: str) -> str | None:
+    """`text` with the card ID `old` written in the body replaced by `new` (not inside a
+    longer ID: SKU-0001 leaves SKU-00012 alone), or None when the body does not name it.
+    The front matter and every other byte stay as they are."""
+    lay = layout(text)
+    head, body = "".join(lay.lines[:lay.fm_end + 1]), "".join(lay.lines[lay.fm_end + 1:])
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])" + re.escape(old) + r"(?![A-Za-z0-9_])")
+    replaced, count = pattern.subn(new, body)
+    return lay.bom + head + replaced if count else None
+
+
 def set_checklist_item(text: str, index: int, done: bool) -> str:
     """Tick or untick the `index`-th task list item; every other byte stays."""
     lay = layout(text)

@@ -378,7 +378,9 @@ def _new_ids(git: _Git, a: str, b: str) -> set[str]:
 
 
 def renumber(board: Board, git: _Git, old: str, tip: str) -> Renumbered:
-    """Give the local card `old` the next ID free on both sides, rewriting links to it; commit."""
+    """Give the local card `old` the next ID free on both sides, rewriting links to it and
+    mentions of it in the cards' text (all written here, before the remote's cards come
+    in, so they mean this card); commit."""
     board.invalidate()
     card = board.by_id()[old]
     new = _free_id(board, git, card.type, tip)
@@ -387,12 +389,14 @@ def renumber(board: Board, git: _Git, old: str, tip: str) -> Renumbered:
     text = board.read_text(card)
     if "id" in card.meta:
         text = cardfile.set_field(text, "id", new)
+    text = cardfile.replace_id_in_body(text, old, new) or text
     files: dict[str, str | None] = {card.path: None, new_rel: text}
     relinked = []
     for other in board.cards():
         if other.id == old or other.error:
             continue
         changed = _relink(board, other, card.type, old, new)
+        changed = cardfile.replace_id_in_body(changed or board.read_text(other), old, new) or changed
         if changed is not None:
             files[other.path] = changed
             relinked.append(other.id)

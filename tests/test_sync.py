@@ -150,6 +150,28 @@ def test_offline_id_collisions_renumber_the_unpushed_cards_and_rewrite_their_lin
     assert git(team.remote, "log", "--format=%s").count("new SKU-0001") == 3  # every creation kept once
 
 
+def test_a_renumbered_card_is_also_renamed_where_the_local_cards_text_names_it(team):
+    a, b = team.clones["a"], team.clone("b")
+    ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+    ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(b("new", "campaign", "双十二", "--owner", "zhaomin", "--set", "platform=douyin"))
+    campaign = b.root / "campaign/planned/CMP-0001.md"
+    campaign.write_text(campaign.read_text("utf-8") + "\n主推SKU-0001，搭配 SKU-00012;详见 [SKU-0001](SKU-0001.html)。\n",
+                        "utf-8")
+    sku = b.root / "sku/planning/SKU-0001.md"
+    sku.write_text(sku.read_text("utf-8") + "\nSKU-0001 的主图下周拍。\n", "utf-8")
+    git(b.root, "commit", "-qam", "备注")
+    ok(a("sync"))
+    out = ok(b("sync")).output
+    assert "你新建的卡片 SKU-0001 改号为 SKU-0002" in out
+    assert "CMP-0001 中的链接已改为指向 SKU-0002" in out
+    text = (b.root / "campaign/planned/CMP-0001.md").read_text("utf-8")
+    assert "主推SKU-0002，搭配 SKU-00012;详见 [SKU-0002](SKU-0002.html)。" in text
+    assert "SKU-0002 的主图下周拍。" in (b.root / "sku/planning/SKU-0002.md").read_text("utf-8")
+    assert "SKU-0002" not in (b.root / "sku/planning/SKU-0001.md").read_text("utf-8")  # 王丽's card: untouched
+    team.settle()
+
+
 def test_a_collision_with_a_card_already_renumbered_elsewhere_takes_the_next_free_id(team):
     a, b = team.clones["a"], team.clone("b")
     ok(a("new", "sku", "一", "--owner", "wangli"))
