@@ -30,7 +30,7 @@ from typing import Callable, Iterable
 
 from . import dates
 from .config import DATE_TYPES, BoardConfig, CardType, FieldDef
-from .errors import MdboardError
+from .errors import MdboardError, parenthesized
 from .fields import BadValue, parse_input
 from .i18n import get_language, t
 from .store import Board, Card
@@ -195,7 +195,7 @@ def _person_key(board: Board, text: str) -> str:
     try:
         return parse_input(FieldDef("person", "person", "person"), text, board.config)
     except BadValue as exc:
-        raise MdboardError(f"{exc.message} ({exc.hint})")
+        raise MdboardError(parenthesized(exc.message, exc.hint))
 
 
 def calendar_spans(ctype: CardType) -> list[Span]:

@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .errors import MdboardError
+from .errors import MdboardError, parenthesized
 from .i18n import t
 
 # name -> ("module:attribute", short help key). Imported only when the command runs.
@@ -274,18 +274,18 @@ def build_filter(board, type=None, state=None, owner=None, platform=None, tag=No
         if person is None:
             from .fields import suggest
 
-            raise MdboardError(t("fields.unknown_person", value=owner) + " (" + suggest(owner, cfg.people) + ")")
+            raise MdboardError(parenthesized(t("fields.unknown_person", value=owner), suggest(owner, cfg.people)))
         flt.owner = person.key
     if platform:
         flt.platform = cfg.find_platform(platform)
         if flt.platform is None:
             from .fields import suggest
 
-            raise MdboardError(t("fields.unknown_platform", value=platform) + " (" + suggest(platform, cfg.platforms) + ")")
+            raise MdboardError(parenthesized(t("fields.unknown_platform", value=platform), suggest(platform, cfg.platforms)))
     if due_before:
         day = dates.parse_date(dates.relative_date(due_before, cfg.timezone) or due_before)
         if day is None:
-            raise MdboardError(t("fields.not_date", value=due_before) + " (" + t("fields.hint_date") + ")")
+            raise MdboardError(parenthesized(t("fields.not_date", value=due_before), t("fields.hint_date")))
         flt.due_before = day
     return flt
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .errors import CardSyntaxError, ConfigError, Problem
+from .errors import CardSyntaxError, ConfigError, Problem, parenthesized
 from .i18n import LANGUAGES, t, t_in
 
 CONFIG_NAME = "mdboard.yaml"
@@ -135,7 +135,7 @@ class BoardConfig:
         from .errors import MdboardError
         from .fields import suggest
 
-        raise MdboardError(t("ops.unknown_type", value=text) + " (" + suggest(text, self.types) + ")")
+        raise MdboardError(parenthesized(t("ops.unknown_type", value=text), suggest(text, self.types)))
 
     def type_for_prefix(self, prefix: str) -> CardType | None:
         return next((ct for ct in self.types.values() if ct.prefix == prefix), None)

@@ -26,10 +26,26 @@ class Problem:
 
         where = f"{self.path}:{self.field}" if self.field else self.path
         text = f"{where}: {self.message}"
-        return printable(f"{text} ({self.hint})" if self.hint else text)
+        return printable(parenthesized(text, self.hint))
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def parenthesized(text: str, note: str) -> str:
+    """`text (note)` — a message and its hint, a heading and its count; next to Chinese,
+    `text（note）`: full-width parentheses carry their own spacing."""
+    if not note:
+        return text
+    if any(_is_wide(c) for c in (text[-1:], note[:1], note[-1:])):
+        return f"{text}（{note}）"
+    return f"{text} ({note})"
+
+
+def _is_wide(char: str) -> bool:
+    """A CJK character or full-width punctuation mark (「」，：…)."""
+    return bool(char) and ("\u4e00" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f"
+                           or "\uff00" <= char <= "\uffef")
 
 
 class MdboardError(Exception):

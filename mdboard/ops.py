@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from . import cardfile, gitops
 from .config import CardType
-from .errors import MdboardError, Problem, ValidationFailed
+from .errors import MdboardError, Problem, ValidationFailed, parenthesized
 from .fields import BadValue, parse_input, suggest
 from .i18n import t
 from .store import Board, Card
@@ -46,8 +46,8 @@ def resolve_actor(board: Board, as_person: str | None = None) -> Actor:
     if as_person:
         person = cfg.find_person(as_person)
         if person is None:
-            raise MdboardError(t("ops.unknown_actor", value=as_person) + " (" +
-                               suggest(as_person, list(cfg.people)) + ")")
+            raise MdboardError(parenthesized(t("ops.unknown_actor", value=as_person),
+                                         suggest(as_person, list(cfg.people))))
         return Actor(person.key, person.name, person.emails[0] if person.emails else f"{person.key}@mdboard.invalid")
     name, email = gitops.user_identity(board)
     person = cfg.person_by_email(email) if email else None
@@ -173,7 +173,9 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
         hard = [p for p in problems if ctype.state(target) is None or target == card.state]
         if hard or (problems and not force):
             message = t("ops.not_moved", id=card.id)
-            raise ValidationFailed(message if hard else f"{message}; {t('ops.force_hint')}", problems)
+            if not hard:
+                message = t("ops.not_moved_force", moved=message, hint=t("ops.force_hint"))
+            raise ValidationFailed(message, problems)
         new_rel = f"{card.type}/{target}/{card.id}.md"
         src = ctype.state(card.state)
         src_label = src.label if src else card.state
@@ -216,4 +218,4 @@ def edit_text(board: Board, card_id: str, new_text: str, original: str, actor: A
 
 def _refuse_broken(card: Card) -> None:
     if card.error:
-        raise MdboardError(f"{card.path}: {card.error} ({t('ops.fix_by_hand')})")
+        raise MdboardError(parenthesized(f"{card.path}: {card.error}", t("ops.fix_by_hand")))

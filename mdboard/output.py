@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import MdboardError
+from .errors import MdboardError, parenthesized
 from .fields import display
 from .store import printable
 from .i18n import t
@@ -82,7 +82,7 @@ def card_text(board: Board, card: Card) -> str:
         lines.append(t("cli.warning_prefix") + card.error)
     due = card_due(cfg, card)
     if due:
-        lines.append(f"{due.label}: {due.value} ({countdown(due)})")
+        lines.append(parenthesized(f"{due.label}: {due.value}", countdown(due)))
     for key, value in card.meta.items():
         if key == "title":
             continue
@@ -108,7 +108,7 @@ def person_for(board: Board, person: str | None) -> str:
         if found is None:
             from .fields import suggest
 
-            raise MdboardError(t("fields.unknown_person", value=person) + " (" + suggest(person, cfg.people) + ")")
+            raise MdboardError(parenthesized(t("fields.unknown_person", value=person), suggest(person, cfg.people)))
         return found.key
     as_person = os.environ.get("MDBOARD_AS")
     if as_person and cfg.find_person(as_person):
@@ -143,7 +143,7 @@ def mine_text(board: Board, person: str, groups) -> str:
         items = groups[group]
         if not items:
             continue
-        lines += ["", f"{t('views.group_' + group)} ({len(items)})"]
+        lines += ["", parenthesized(t("views.group_" + group), str(len(items)))]
         for card, due in items:
             total += 1
             when = f"  {countdown(due)}" if due else ""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import CONFIG_NAME, BoardConfig, CardType, load_config
-from .errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem
+from .errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem, parenthesized
 from .i18n import get_language, set_language, t
 
 CACHE_VERSION = 7
@@ -276,7 +276,7 @@ class Board:
         if card is None:
             from .fields import suggest
 
-            raise CardNotFound(t("board.no_card", id=card_id) + " (" + suggest(card_id, self.by_id()) + ")")
+            raise CardNotFound(parenthesized(t("board.no_card", id=card_id), suggest(card_id, self.by_id())))
         return card
 
     def read_text(self, card: Card) -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import cardfile
 from .config import CONFIG_NAME
-from .errors import CardSyntaxError, GitError, MdboardError, Problem
+from .errors import CardSyntaxError, GitError, MdboardError, Problem, parenthesized
 from .gitops import Change, GitRepo, apply_change, board_lock
 from .i18n import t
 from .store import ID_RE, Board, check_id
@@ -718,7 +718,7 @@ def _title(board: Board, card_id: str) -> str:
 def _field_label(board: Board, c: Conflict) -> str:
     ctype = board.config.type_for_prefix(c.card.split("-")[0])
     fd = ctype.fields.get(c.field) if ctype else None
-    return f"{fd.label}({c.field})" if fd and fd.label != c.field else c.field
+    return parenthesized(fd.label, c.field) if fd and fd.label != c.field else c.field
 
 
 # --- after integrating -----------------------------------------------------------------------

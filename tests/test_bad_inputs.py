@@ -126,7 +126,7 @@ def refused_or_done(cli: Cli, root: Path, args: list[str], must_refuse: bool) ->
     assert code in (0, 1), out
     if code == 1 or must_refuse:
         assert code == 1, (args, out)
-        assert out.startswith("错误:"), out
+        assert out.startswith("错误："), out
         assert git_state(root) == before_state
         assert {k: v for k, v in tree(root, root / ".git").items() if not k.startswith("_site")} == \
             {k: v for k, v in before_files.items() if not k.startswith("_site")}
@@ -169,7 +169,7 @@ def test_card_case(case, fresh, tmp_path):
 
     for args in (["ls"], ["ls", "--json"], ["mine", "wangli"], ["show", "SKU-0001"], ["check", "--strict"]):
         code, out = run(cli, *args)
-        assert code in (0, 1) and not out.startswith("错误:"), (args, out)
+        assert code in (0, 1) and not out.startswith("错误："), (args, out)
     assert "蓝牙耳机" in run(cli, "ls")[1]
 
     if HAS_SITE:
@@ -305,9 +305,9 @@ def test_ids_that_are_paths_are_refused_by_every_command(fresh, tmp_path, comman
     for hostile in HOSTILE_IDS:
         args = [a.replace("{id}", hostile) for a in command]
         code, out = run(cli, *args)
-        assert code == 1 and out.startswith("错误:") and "不是卡片编号" in out, (args, out)
+        assert code == 1 and out.startswith("错误：") and "不是卡片编号" in out, (args, out)
     proc = cli.proc(*[a.replace("{id}", HOSTILE_IDS[0]) for a in command], env={"EDITOR": "false"})
-    assert proc.returncode == 1 and proc.stderr == "错误:「../../etc/passwd」不是卡片编号\n", proc.stderr
+    assert proc.returncode == 1 and proc.stderr == "错误：「../../etc/passwd」不是卡片编号\n", proc.stderr
     assert git_state(root) == before
     assert tree(tmp_path, root) == before_outside
 

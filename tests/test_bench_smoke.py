@@ -51,7 +51,7 @@ def test_board_checks_clean_even_strict(big):
     proc = mdboard(big, "check", "--strict")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
-    assert f"检查了 {CARDS} 张卡片:0 个错误" in proc.stderr
+    assert f"检查了 {CARDS} 张卡片：0 个错误" in proc.stderr
 
 
 def test_cards_are_written_as_mdboard_writes_them(big):

@@ -117,7 +117,7 @@ def test_person_feed_has_their_own_and_helped_cards(dated):
 def test_unknown_person_is_an_error_with_a_suggestion(dated):
     with pytest.raises(MdboardError) as err:
         board_calendar(Board.open(str(dated)), "王力")
-    assert str(err.value) == "名单里没有「王力」 (是不是「王丽」?)"
+    assert str(err.value) == "名单里没有「王力」（是不是「王丽」？）"
 
 
 def test_invalid_and_backwards_dates_are_left_out(dated):

@@ -42,15 +42,15 @@ def test_config_case(case, board, tmp_path):
         assert git(board, "status", "--porcelain") == ""
         return
     assert result.exit_code == 1 and proc.returncode == 1, result.output
-    assert result.output.startswith("错误:") and proc.stderr.startswith("错误:"), proc.stderr
-    message = result.output[len("错误:"):]
+    assert result.output.startswith("错误：") and proc.stderr.startswith("错误："), proc.stderr
+    message = result.output[len("错误："):]
     expect_lines(message, case["expect"])
-    expect_lines(proc.stderr[len("错误:"):], case["expect"])
+    expect_lines(proc.stderr[len("错误："):], case["expect"])
     first_line = result.output.splitlines()[0]
 
     for args in COMMANDS:
         out = cli(*args).output
-        assert out.startswith("错误:") and "Traceback" not in out, (args, out)
+        assert out.startswith("错误：") and "Traceback" not in out, (args, out)
         assert out.splitlines()[0] == first_line, (args, out)
     assert cli.proc("new", "sku", "新品", "--owner", "wangli").returncode == 1
     assert git_state(board) == before

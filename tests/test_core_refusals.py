@@ -27,7 +27,7 @@ REFUSED = [
     ("owner typo", ["set", "SKU-0001", "owner=wangil"], "sku/planning/SKU-0001.md:owner:", "是不是「wangli」"),
     ("unknown owner", ["assign", "SKU-0001", "张三"], "sku/planning/SKU-0001.md:owner:", "名单里没有「张三」"),
     ("unknown owner on new", ["new", "sku", "新品", "--owner", "nobody"], ":owner:", "名单里没有「nobody」"),
-    ("impossible date", ["set", "SKU-0001", "due=2026-02-30"], ":due:", "没有这一天:2026-02-30"),
+    ("impossible date", ["set", "SKU-0001", "due=2026-02-30"], ":due:", "没有这一天：2026-02-30"),
     ("wrong date format", ["set", "SKU-0001", "due=2026/12/1"], ":due:", "写成 2026-12-01"),
     ("dates out of order", ["set", "CMP-0001", "materials_due=2026-11-20"], ":materials_due:", "应在"),
     ("broken link", ["set", "CMP-0001", "skus=SKU-0099"], ":skus:", "SKU-0099 不存在"),
@@ -62,7 +62,7 @@ def test_refusals_are_one_line_each_as_a_subprocess(shop, cli):
     assert proc.returncode == 1
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
-    assert lines == ["错误:sku/planning/SKU-0001.md:owner: 名单里没有「wangil」 (是不是「wangli」?) — 没有做任何修改"]
+    assert lines == ["错误：sku/planning/SKU-0001.md:owner: 名单里没有「wangil」（是不是「wangli」？） — 没有做任何修改"]
 
 
 def test_wip_limit_exceeded(shop, cli):
@@ -83,7 +83,7 @@ def test_role_required_to_enter_a_state(shop, cli):
     git(shop, "commit", "-qam", "done")
     result = cli("--as", "zhaomin", "move", "SKU-0001", "listed")
     assert result.exit_code == 1
-    assert "赵敏 不能把卡片移入「已上架」(需要角色:运营)" in result.output
+    assert "赵敏 不能把卡片移入「已上架」（需要角色：运营）" in result.output
     assert cli("--as", "wangli", "move", "SKU-0001", "listed").exit_code == 0
 
 
@@ -91,7 +91,7 @@ def test_checklist_must_be_complete(shop, cli):
     cli("set", "SKU-0001", "price=99", "platforms=jd", "price_approved=true")
     result = cli("--as", "wangli", "move", "SKU-0001", "listed")
     assert result.exit_code == 1
-    assert "清单必须完成(已完成 0/5)" in result.output and "未完成:拍摄、主图" in result.output
+    assert "清单必须完成（已完成 0/5）" in result.output and "未完成：拍摄、主图" in result.output
 
 
 CHECKED = [
@@ -147,5 +147,5 @@ def test_a_name_where_the_key_belongs_says_which_key_to_write(shop, cli):
     path.write_text(path.read_text("utf-8").replace("owner: wangli", "owner: 王丽\nplatforms: [天猫]"), "utf-8")
     result = cli("check")
     assert result.exit_code == 1
-    assert "sku/planning/SKU-0001.md:owner: 卡片里要写成员的键，不是「王丽」 (写成 wangli)" in result.output
-    assert "sku/planning/SKU-0001.md:platforms: 卡片里要写平台的键，不是「天猫」 (写成 tmall)" in result.output
+    assert "sku/planning/SKU-0001.md:owner: 卡片里要写成员的键，不是「王丽」（写成 wangli）" in result.output
+    assert "sku/planning/SKU-0001.md:platforms: 卡片里要写平台的键，不是「天猫」（写成 tmall）" in result.output

@@ -74,11 +74,11 @@ def test_mine_groups_a_persons_cards_with_next_steps(shop, cli):
     result = cli("mine", "王丽")
     assert result.exit_code == 0
     text = result.output
-    order = [text.index(h) for h in ("已逾期 (1)", "今天到期 (1)", "7 天内 (1)", "以后 (1)", "无截止日期 (1)")]
+    order = [text.index(h) for h in ("已逾期（1）", "今天到期（1）", "7 天内（1）", "以后（1）", "无截止日期（1）")]
     assert order == sorted(order)
     assert "SKU-0001  耳机 已逾期  [规划中]  逾期 5 天" in text
     assert "SKU-0003  数据线 本周  [拍摄中]  还剩 3 天" in text
-    assert "→ 下一步:移到「拍摄中」" in text
+    assert "→ 下一步：移到「拍摄中」" in text
     assert "SKU-0005" not in text
 
 
@@ -88,7 +88,7 @@ def test_mine_defaults_to_the_git_user(shop, cli):
     assert proc.stdout.startswith("王丽 的卡片")
     data = json.loads(cli("mine", "--json").output)
     assert [c["id"] for c in data["groups"]["overdue"]] == ["SKU-0001"]
-    assert data["groups"]["week"][0]["next_step"] == "下一步:移到「文案详情」"
+    assert data["groups"]["week"][0]["next_step"] == "下一步：移到「文案详情」"
 
 
 def test_mine_for_an_unknown_git_user_says_what_to_do(shop, cli):
@@ -119,7 +119,7 @@ def test_check_json_lists_problems(shop, cli):
     assert result.exit_code == 1
     problems = json.loads(result.output)
     assert problems == [{"path": "sku/planning/SKU-0001.md", "field": "owner", "message": "名单里没有「王力」",
-                         "hint": "是不是「王丽」?", "level": "error"}]
+                         "hint": "是不是「王丽」？", "level": "error"}]
     only = cli("check", "sku/planning/SKU-0002.md")
     assert only.exit_code == 0
 

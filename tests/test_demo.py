@@ -51,8 +51,8 @@ def test_demo_builds_a_repository_with_weeks_of_history(demo):
     root, proc = demo
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith(f"示例看板已就绪:{root}(") and "次提交" in lines[0]
-    assert lines[1] == f"网站已生成:{root / '_site' / 'index.html'}"
+    assert lines[0].startswith(f"示例看板已就绪：{root}（") and "次提交" in lines[0]
+    assert lines[1] == f"网站已生成：{root / '_site' / 'index.html'}"
     assert (root / "_site" / "index.html").is_file()
     out = git(root, "log", "-z", "--format=%H%x09%an%x09%at%x09%(trailers:key=Card,valueonly)")
     log = [entry.strip() + "\t" for entry in out.split("\0") if entry.strip()]

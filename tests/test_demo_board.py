@@ -47,7 +47,7 @@ def test_check_passes_strict_through_clirunner(demo_cli, demo):
         result = demo_cli(*args)
         assert result.exit_code == 0, result.output
         assert result.stdout == ""  # no problem lines at all, not even warnings
-        assert result.stderr.strip() == f"检查了 {len(demo.cards())} 张卡片:0 个错误，0 个提醒"
+        assert result.stderr.strip() == f"检查了 {len(demo.cards())} 张卡片：0 个错误，0 个提醒"
 
 
 def test_check_passes_strict_as_subprocess(demo_cli):
@@ -256,7 +256,7 @@ def test_format_doc_example_is_a_valid_board(tmp_path):
     result = cli("check", "--strict")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr.strip() == "检查了 4 张卡片:0 个错误，0 个提醒"
+    assert result.stderr.strip() == "检查了 4 张卡片：0 个错误，0 个提醒"
     used = {f.type for ct in Board(root).config.types.values() for f in ct.fields.values()}
     from mdboard.config import FIELD_TYPES
 

@@ -45,7 +45,7 @@ def refused(cli, root, args, *fragments, proc=False):
         code, out = result.exit_code, result.output
     assert code == 1, out
     assert "Traceback" not in out
-    assert out.startswith("错误:"), out
+    assert out.startswith("错误："), out
     for fragment in fragments:
         assert fragment in out, out
     assert state(root) == before
@@ -77,14 +77,14 @@ def test_merge_in_progress_refuses_every_change(shop, cli, proc):
     assert (shop / ".git" / "MERGE_HEAD").exists()
     for args in (["set", "SKU-0001", "price=99"], ["move", "SKU-0001", "shooting"],
                  ["assign", "SKU-0001", "zhaomin"], ["new", "sku", "新品", "--owner", "wangli"]):
-        refused(cli, shop, args, "仓库正在合并(merge)", "git merge --abort", proc=proc)
+        refused(cli, shop, args, "仓库正在合并（merge）", "git merge --abort", proc=proc)
 
 
 def test_rebase_in_progress_is_refused(shop, cli):
     _conflict(shop, rebase=True)
     assert (shop / ".git" / "rebase-merge").exists() or (shop / ".git" / "rebase-apply").exists()
-    refused(cli, shop, ["set", "SKU-0001", "price=99"], "变基(rebase)", "git rebase --abort")
-    refused(cli, shop, ["move", "SKU-0001", "shooting"], "变基(rebase)")
+    refused(cli, shop, ["set", "SKU-0001", "price=99"], "变基（rebase）", "git rebase --abort")
+    refused(cli, shop, ["move", "SKU-0001", "shooting"], "变基（rebase）")
 
 
 def test_cherry_pick_in_progress_is_refused(shop, cli):
@@ -151,7 +151,7 @@ def test_a_failing_commit_puts_the_card_back(shop, cli):
     git(shop, "config", "commit.gpgsign", "true")
     git(shop, "config", "gpg.program", "false")
     for args in (["set", "SKU-0001", "price=99"], ["move", "SKU-0001", "shooting"], ["new", "sku", "新品", "--owner", "wangli"]):
-        refused(cli, shop, args, "git commit", "失败:error: gpg failed to sign the data")
+        refused(cli, shop, args, "git commit", "失败：error: gpg failed to sign the data")
     git(shop, "config", "commit.gpgsign", "false")
     assert cli("move", "SKU-0001", "shooting").exit_code == 0
     assert git(shop, "status", "--porcelain") == ""

@@ -108,7 +108,7 @@ def test_forced_move_keeps_its_reason(board, cli, at):
     run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "wangli")
     at("2026-11-16T11:00:00+08:00")
     run(cli, "--as", "wangli", "move", "SKU-0001", "listed", "--force", "--reason", "老板同意先上")
-    assert lines(board)[-1] == "王丽 把 SKU-0001 从「规划中」移到「已上架」(强制:老板同意先上)"
+    assert lines(board)[-1] == "王丽 把 SKU-0001 从「规划中」移到「已上架」（强制：老板同意先上）"
 
 
 def test_the_second_run_reads_only_new_commits(board, cli, at):

@@ -46,9 +46,9 @@ def test_history_json(shop, cli):
 def test_history_of_an_unknown_card_is_an_error(shop, cli):
     result = cli("history", "SKU-0099")
     assert result.exit_code == 1
-    assert result.output.startswith("错误:找不到卡片 SKU-0099")
+    assert result.output.startswith("错误：找不到卡片 SKU-0099")
     result = cli("history", "not an id")
-    assert result.exit_code == 1 and "错误:" in result.output
+    assert result.exit_code == 1 and "错误：" in result.output
 
 
 def test_log_filters(shop, cli):
@@ -59,7 +59,7 @@ def test_log_filters(shop, cli):
                              "2026-11-24 09:30  孙丽 新建了 AS-0003「退货未到」\n")
     data = json.loads(cli("log", "--json", "--type", "sku", "-n", "2").output)
     assert [e["text"] for e in data] == ["陈静 新建了 SKU-0005「快充头」",
-                                         "王丽 把 SKU-0003 从「待审核」移到「已上架」(强制:大促先上)"]
+                                         "王丽 把 SKU-0003 从「待审核」移到「已上架」（强制：大促先上）"]
     assert cli("log", "--since", "2026-11-26").output == "这段时间没有变化\n"
     proc = cli.proc("log", "--who", "liuyang", "--since", "30d")
     assert proc.returncode == 0

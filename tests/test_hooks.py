@@ -41,7 +41,7 @@ def installed(cli) -> Path:
     result = cli("hooks", "install")
     assert result.exit_code == 0, result.output
     hook = cli.root / ".git/hooks/pre-commit"
-    assert result.output == f"已安装 pre-commit 钩子:{hook}\n"
+    assert result.output == f"已安装 pre-commit 钩子：{hook}\n"
     return hook
 
 
@@ -52,8 +52,8 @@ def test_the_hook_refuses_an_invalid_hand_edit_and_lets_a_valid_one_through(cli,
     assert lines[0] == "#!/bin/sh" and lines[-1].endswith(" hooks pre-commit") and len(lines) == 3
     assert os.access(hook, os.X_OK)
     stderr = refused(board, CARD, "owner: wangli", "owner: 王五")
-    assert stderr == (f"错误:{CARD}:owner: 名单里没有「王五」 (是不是「王丽」?) — 提交被拒绝:下面这些暂存的卡片有问题。"
-                           "修正后重新 git add(或用 git commit --no-verify 跳过这一次检查)\n")
+    assert stderr == (f"错误：{CARD}:owner: 名单里没有「王五」（是不是「王丽」？） — 提交被拒绝：下面这些暂存的卡片有问题。"
+                           "修正后重新 git add（或用 git commit --no-verify 跳过这一次检查）\n")
 
     edit(board, CARD, "owner: 王五", "owner: zhaomin")
     git(board, "add", CARD)
@@ -83,7 +83,7 @@ def test_a_staged_broken_config_and_a_duplicate_id_are_refused(cli, board):
     assert cli("new", "sku", "连衣裙", "--owner", "wangli").exit_code == 0
     installed(cli)
     stderr = refused(board, "mdboard.yaml", "timezone: Asia/Shanghai", "timezone: Mars/Olympus")
-    assert stderr.startswith("错误:mdboard.yaml:timezone: 时区「Mars/Olympus」不存在")
+    assert stderr.startswith("错误：mdboard.yaml:timezone: 时区「Mars/Olympus」不存在")
     git(board, "checkout", "HEAD", "--", "mdboard.yaml")
 
     copy = board / "sku/shooting/SKU-0001.md"
@@ -98,7 +98,7 @@ def test_a_config_change_that_breaks_existing_cards_is_refused(cli, board):
     assert cli("new", "sku", "连衣裙", "--owner", "zhaomin").exit_code == 0
     installed(cli)
     stderr = refused(board, "mdboard.yaml", "  zhaomin: {name: 赵敏, email: [zhaomin@example.com], roles: [美工]}\n", "")
-    assert stderr.startswith(f"错误:{CARD}:owner: 名单里没有「zhaomin」")
+    assert stderr.startswith(f"错误：{CARD}:owner: 名单里没有「zhaomin」")
 
 
 def test_a_board_in_a_subfolder_is_found_and_paths_are_shown_from_the_top(tmp_path):
@@ -109,7 +109,7 @@ def test_a_board_in_a_subfolder_is_found_and_paths_are_shown_from_the_top(tmp_pa
     assert sub.proc("--as", "me", "new", "sku", "测试", "--owner", "me").returncode == 0
     assert sub("hooks", "install").exit_code == 0
     stderr = refused(top, "board/" + CARD, "owner: me", "owner: ghost")
-    assert stderr.startswith("错误:board/sku/planning/SKU-0001.md:owner: 名单里没有「ghost」")
+    assert stderr.startswith("错误：board/sku/planning/SKU-0001.md:owner: 名单里没有「ghost」")
     (top / "notes.md").write_text("# not a card\n", "utf-8")
     git(top, "reset", "-q", "--", "board/" + CARD)
     git(top, "add", "notes.md")
@@ -133,10 +133,10 @@ def test_a_foreign_hook_is_left_alone_unless_forced(cli, board):
     hook.write_text("#!/bin/sh\necho lint\n", "utf-8")
     result = cli("hooks", "install")
     assert result.exit_code == 1
-    assert result.output == (f"错误:{hook} 已存在，且不是 mdboard 写的，所以没有改动它。可以在里面加一行"
-                             "「mdboard hooks pre-commit」，或运行 mdboard hooks install --force 替换它(原文件会备份)\n")
+    assert result.output == (f"错误：{hook} 已存在，且不是 mdboard 写的，所以没有改动它。可以在里面加一行"
+                             "「mdboard hooks pre-commit」，或运行 mdboard hooks install --force 替换它（原文件会备份）\n")
     assert hook.read_text("utf-8") == "#!/bin/sh\necho lint\n"
-    assert cli("hooks", "uninstall").output == f"错误:{hook} 不是 mdboard 写的，所以没有改动它\n"
+    assert cli("hooks", "uninstall").output == f"错误：{hook} 不是 mdboard 写的，所以没有改动它\n"
 
     result = cli("hooks", "install", "--force")
     assert result.exit_code == 0
@@ -146,7 +146,7 @@ def test_a_foreign_hook_is_left_alone_unless_forced(cli, board):
     assert cli("hooks", "install").exit_code == 0  # ours: installing again is fine
 
     result = cli("hooks", "uninstall")
-    assert result.output == f"已删除 pre-commit 钩子:{hook}\n"
+    assert result.output == f"已删除 pre-commit 钩子：{hook}\n"
     assert hook.read_text("utf-8") == "#!/bin/sh\necho lint\n"  # the old one is back
     assert not backup.exists()
     assert cli("hooks", "uninstall").exit_code == 1

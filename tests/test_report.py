@@ -151,14 +151,14 @@ def test_report_table_in_a_terminal_process(shop, cli):
     assert proc.returncode == 0, proc.stderr
     assert "复盘" in proc.stdout and "上新" in proc.stdout
     assert "5.5 / 5.85" in proc.stdout and "50% (1/2)" in proc.stdout
-    assert "每周完成:2026-W47:1  2026-W48:1" in proc.stdout
-    assert "售后:解决 2 件，中位用时 36 小时，按时解决 50% (1/2)" in proc.stdout
+    assert "每周完成：2026-W47:1  2026-W48:1" in proc.stdout
+    assert "售后：解决 2 件，中位用时 36 小时，按时解决 50% (1/2)" in proc.stdout
 
 
 def test_bad_report_options_say_what_to_write(shop, cli):
     result = cli("report", "--since", "上周")
     assert result.exit_code == 1
-    assert result.output.startswith("错误:看不懂时间「上周」")
+    assert result.output.startswith("错误：看不懂时间「上周」")
     result = cli("report", "--type", "nope")
     assert result.exit_code == 1 and "nope" in result.output
 
@@ -184,4 +184,4 @@ def test_report_tables_on_a_terminal(shop, monkeypatch):
 
     text = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
     assert "┃ 类型" in text and "│ 上新     │ 2    │ 5.5 / 5.85" in text
-    assert "上新:各状态停留时间" in text and "│ 待审核   │ 2.5" in text
+    assert "上新：各状态停留时间" in text and "│ 待审核   │ 2.5" in text

@@ -92,7 +92,7 @@ def test_card_schema_is_generated_from_the_config(demo):
     assert asset["required"] == ["title", "owner", "kind"]
     assert props["kind"]["enum"] == ["主图", "详情页", "短视频", "直播切片", "海报", "文案"]
     assert props["owner"]["enum"] == list(demo.config.people)
-    assert props["owner"]["description"].startswith("制作人 — 可写:wangli=王丽, liuhao=刘浩")
+    assert props["owner"]["description"].startswith("制作人 — 可写：wangli=王丽, liuhao=刘浩")
     assert props["campaign"]["anyOf"][0] == {"type": "string", "pattern": r"^CMP-\d+$"}
     assert props["skus"]["anyOf"][0] == {"type": "array", "items": {"type": "string", "pattern": r"^SKU-\d+$"}}
     assert props["due"]["anyOf"][0] == {"type": "string", "pattern": DATE_PATTERN}
@@ -122,4 +122,4 @@ def test_schema_command_prints_and_writes(demo, tmp_path):
     assert again.returncode == 0
     assert json.loads((demo.root / ".vscode/schemas/campaign.schema.json").read_text("utf-8")) == written
     unknown = cli("schema", "--type", "商品")
-    assert unknown.exit_code == 1 and unknown.stderr.startswith("错误:没有卡片类型「商品」")
+    assert unknown.exit_code == 1 and unknown.stderr.startswith("错误：没有卡片类型「商品」")

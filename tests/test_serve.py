@@ -357,18 +357,18 @@ def test_a_broken_card_shows_a_banner_and_one_terminal_line_until_fixed(live, bo
     assert "mdboard-live-banner" in body and "sku/planning/SKU-0001.md" in body
     assert "mdboard-live-banner" in live.page("index.html")  # on every page
     assert "蓝牙耳机 上新" in body  # the last good page stays
-    problem_lines = [line for line in live.lines if line.startswith("需要修正:")]
+    problem_lines = [line for line in live.lines if line.startswith("需要修正：")]
     assert len(problem_lines) == 1 and "sku/planning/SKU-0001.md" in problem_lines[0]
     # Another save, still broken in another way: the banner follows, the terminal stays quiet.
     path.write_text("---\ntitle: ok\nowner: wangli\ntags: [a, b\n---\n", "utf-8")
     live.wait_rebuilds(2)
     assert "expected &#x27;,&#x27; or &#x27;]&#x27;" in live.page()
-    assert len([line for line in live.lines if line.startswith("需要修正:")]) == 1
+    assert len([line for line in live.lines if line.startswith("需要修正：")]) == 1
     path.write_text(retitle(good, "修好了"), "utf-8")
     live.wait_rebuilds(3)
     body = live.page()
     assert "修好了" in body and "mdboard-live-banner" not in body
-    assert "已修正:sku/planning/SKU-0001.md" in live.lines
+    assert "已修正：sku/planning/SKU-0001.md" in live.lines
 
 
 def test_banner_escapes_what_the_card_says(board):
@@ -388,7 +388,7 @@ def test_a_rebuild_that_raises_keeps_the_server_running(live, board):
     body = live.page()
     assert "mdboard-live-banner" in body and "template exploded" in body
     failures = [line for line in live.lines if line.startswith("重新生成失败")]
-    assert failures == ["重新生成失败:RuntimeError: template exploded(网站继续运行，保存修正后会自动重试)"]
+    assert failures == ["重新生成失败：RuntimeError: template exploded（网站继续运行，保存修正后会自动重试）"]
     path.write_text(retitle(text, "第二次成功"), "utf-8")
     live.wait_rebuilds(2)
     body = live.page()
@@ -486,7 +486,7 @@ def test_busy_port_names_the_port_and_the_option(board):
         site = LiveSite(Board.open(str(board)), RecordingBuilder(), board / "_site", lambda line: None)
         with pytest.raises(MdboardError) as err:
             BoardServer(site, "127.0.0.1", port)
-    assert str(err.value) == f"端口 {port} 已被占用。换一个端口，例如:mdboard serve --port {port + 1}"
+    assert str(err.value) == f"端口 {port} 已被占用。换一个端口，例如：mdboard serve --port {port + 1}"
 
 
 def test_a_log_file_in_the_board_folder_does_not_feed_back_into_rebuilds(live, board):
@@ -494,7 +494,7 @@ def test_a_log_file_in_the_board_folder_does_not_feed_back_into_rebuilds(live, b
     log = board / "serve.log"
     for _ in range(5):
         with log.open("a", encoding="utf-8") as fh:
-            fh.write("已更新:1 个文件有变化\n")
+            fh.write("已更新：1 个文件有变化\n")
         time.sleep(0.1)
     path = card_file(board, "SKU-0001")
     path.write_text(retitle(path.read_text("utf-8"), "日志之后"), "utf-8")

@@ -76,7 +76,7 @@ def page_text(url: str) -> str:
 
 
 def test_serve_prints_the_url_follows_edits_and_stops_cleanly_on_ctrl_c(serving, board):
-    assert any(line.startswith("看板网站已启动，用浏览器打开:http://127.0.0.1:") for line in serving.lines)
+    assert any(line.startswith("看板网站已启动，用浏览器打开：http://127.0.0.1:") for line in serving.lines)
     card_url = serving.url + "cards/SKU-0001.html"
     assert "蓝牙耳机 上新" in page_text(card_url)
     path = card_file(board, "SKU-0001")
@@ -97,7 +97,7 @@ def test_atomic_rename_and_a_200_file_burst_give_few_rebuilds(serving, board):
     os.replace(tmp, path)
     wait_until(lambda: "原子替换" in page_text(card_url), "the atomically replaced title")
     time.sleep(0.5)
-    before = [line for line in serving.lines if line.startswith("已更新:")]
+    before = [line for line in serving.lines if line.startswith("已更新：")]
     folder = board / "sku/planning"
     for i in range(199):
         (folder / f"SKU-{i + 100:04d}.md").write_text(f"---\ntitle: 批量 {i}\nowner: wangli\n---\n", "utf-8")
@@ -105,7 +105,7 @@ def test_atomic_rename_and_a_200_file_burst_give_few_rebuilds(serving, board):
     wait_until(lambda: "批量结束" in page_text(card_url) and "批量 198" in page_text(serving.url + "cards/SKU-0298.html"),
                "the burst on the served pages")
     time.sleep(0.5)
-    after = [line for line in serving.lines if line.startswith("已更新:")]
+    after = [line for line in serving.lines if line.startswith("已更新：")]
     burst = after[len(before):]
     assert 1 <= len(burst) <= 3, serving.lines
     assert sum(int(re.search(r"(\d+) 个文件有变化", line).group(1)) for line in burst) == 200
@@ -119,12 +119,12 @@ def test_broken_card_banner_terminal_line_and_recovery(serving, board):
     wait_until(lambda: "mdboard-live-banner" in page_text(card_url), "the banner")
     assert "mdboard-live-banner" in page_text(serving.url)  # on every page
     assert "蓝牙耳机 上新" in page_text(card_url)
-    serving.wait_line(r"^需要修正:sku/planning/SKU-0001\.md")
+    serving.wait_line(r"^需要修正：sku/planning/SKU-0001\.md")
     path.write_text(retitle(good, "修正之后"), "utf-8")
-    serving.wait_line(r"^已修正:sku/planning/SKU-0001\.md$")
+    serving.wait_line(r"^已修正：sku/planning/SKU-0001\.md$")
     body = page_text(card_url)
     assert "修正之后" in body and "mdboard-live-banner" not in body
-    assert len([line for line in serving.lines if line.startswith("需要修正:")]) == 1
+    assert len([line for line in serving.lines if line.startswith("需要修正：")]) == 1
     assert serving.proc.poll() is None
     assert not (board / "_site/cards/SKU-0001.html").read_text("utf-8").count("mdboard-live")
 
@@ -143,13 +143,13 @@ def test_busy_port_is_a_clear_message_and_exit_1(board, cli):
         port = taken.getsockname()[1]
         proc = cli.proc("serve", "--port", port)
     assert proc.returncode == 1
-    assert proc.stderr.strip() == f"错误:端口 {port} 已被占用。换一个端口，例如:mdboard serve --port {port + 1}"
+    assert proc.stderr.strip() == f"错误：端口 {port} 已被占用。换一个端口，例如：mdboard serve --port {port + 1}"
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
 def test_output_folder_inside_a_card_folder_is_refused(board, cli):
     proc = cli.proc("serve", "--port", "0", "-o", "sku/planning/site")
-    assert proc.returncode == 1 and proc.stderr.startswith("错误:")
+    assert proc.returncode == 1 and proc.stderr.startswith("错误：")
     assert not (board / "sku/planning/site").exists()
 
 

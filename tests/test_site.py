@@ -37,7 +37,7 @@ def test_build_writes_every_page_of_the_demo_board(demo):
     result = Cli(demo)("build")
     assert result.exit_code == 0, result.output
     out = demo / "_site"
-    assert f"网站已生成:{out}" in result.output
+    assert f"网站已生成：{out}" in result.output
     files = site_files(out)
     board = Board(demo)
     cards = board.cards()
@@ -149,7 +149,7 @@ def test_broken_card_keeps_last_good_page_and_is_reported(demo):
     card.write_text("---\ntitle: [unclosed\n---\n", "utf-8")
     result = cli.proc("build")
     assert result.returncode == 0, result.stderr
-    assert "警告:sku/planning/SKU-0016.md:" in result.stderr
+    assert "警告：sku/planning/SKU-0016.md:" in result.stderr
     assert page.read_text("utf-8") == good
     overview = (demo / "_site/index.html").read_text("utf-8")
     assert "1 个文件有问题" in overview and "sku/planning/SKU-0016.md" in overview
@@ -170,7 +170,7 @@ def test_output_folder_may_not_hold_the_board(demo, tmp_path):
     for target in (".", "..", "sku/out", ".git/site"):
         result = cli.proc("build", "-o", target)
         assert result.returncode == 1, target
-        assert result.stderr.startswith("错误:输出文件夹"), result.stderr
+        assert result.stderr.startswith("错误：输出文件夹"), result.stderr
         assert "Traceback" not in result.stderr
     assert not (demo / "index.html").exists()
     elsewhere = tmp_path / "public"
@@ -183,7 +183,7 @@ def test_broken_config_is_refused_with_a_message_and_nothing_is_written(cli, boa
     (board / "mdboard.yaml").write_text("title: [unclosed\n", "utf-8")
     result = cli.proc("build")
     assert result.returncode == 1
-    assert result.stderr.startswith("错误:") and "mdboard.yaml" in result.stderr
+    assert result.stderr.startswith("错误：") and "mdboard.yaml" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (board / "_site").exists()
 

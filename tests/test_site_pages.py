@@ -38,7 +38,7 @@ def test_timeline_puts_ongoing_campaigns_first_and_draws_today(site):
                                          "CMP-0001"]
     groups = re.findall(r'<h2 class="tl-group">(.*?)</h2>', html)
     assert groups == ["进行中", "即将开始", "已结束"]
-    assert "今天(11月25日)" in html and 'class="today-line"' in html
+    assert "今天（11月25日）" in html and 'class="today-line"' in html
     live = html.split('data-id="CMP-0002"')[1].split("tl-row")[0]
     assert "活动开始 – 活动结束: 11月24日 – 11月26日" in live and "素材截止: 11月18日" in live
 

@@ -49,7 +49,7 @@ def test_import_reads_excel_encodings_and_separators(board, cli, encoding, sep):
     path = sheet(board, "上新.csv", NEW_SHEET.replace(",", sep), encoding)
     result = cli("import", "csv", path.name, "--type", "上新", "--apply")
     assert result.exit_code == 0, result.output
-    assert "已导入:新建 2 张，更新 0 张，0 张不变" in result.output
+    assert "已导入：新建 2 张，更新 0 张，0 张不变" in result.output
     assert (board / "sku/planning/SKU-0001.md").read_text("utf-8") == (
         "---\ntitle: 羊毛大衣\nowner: wangli\ndue: 2026-12-03\nplatforms: [tmall, jd]\nprice: 1299\n"
         "tags: [冬季, 爆款]\n---\n\n## 上新清单\n\n- [ ] 拍摄\n- [ ] 主图\n- [ ] 详情页\n- [ ] 文案\n- [ ] 价格审核\n")
@@ -74,7 +74,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(board, cli):
         "第 2 行  新建  SKU-0001  羊毛大衣  标题: 羊毛大衣; 负责人: 王丽; 截止日期: 2026-12-03; 平台: 天猫、京东; "
         "价格: 1299; 标签: 冬季、爆款",
         "第 3 行  新建  SKU-0002  围巾  标题: 围巾; 负责人: 赵敏; 平台: 抖音; 价格: 89",
-        "将新建 2 张，更新 0 张，0 张不变(加 --apply 执行)"]
+        "将新建 2 张，更新 0 张，0 张不变（加 --apply 执行）"]
     assert "mdboard import csv a.csv --type sku --apply" in result.stderr
     assert commits(board) == before
     assert not (board / "sku/planning/SKU-0001.md").exists()
@@ -106,9 +106,9 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(board, c
     result = cli("import", "csv", "bad.csv", "--type", "sku", *(["--apply"] if apply else []))
     assert result.exit_code == 1
     lines = [
-        "bad.csv:第 3 行:负责人: 名单里没有「王力」 (是不是「王丽」?)",
-        "bad.csv:第 4 行:截止日期: 没有这一天:2026-02-30 (日期写成 YYYY-MM-DD，例如 2026-12-01)",
-        "bad.csv:第 5 行:平台: 没有平台「淘宝」 (可选:douyin, tmall, pdd, jd)"]
+        "bad.csv:第 3 行:负责人: 名单里没有「王力」（是不是「王丽」？）",
+        "bad.csv:第 4 行:截止日期: 没有这一天：2026-02-30（日期写成 YYYY-MM-DD，例如 2026-12-01）",
+        "bad.csv:第 5 行:平台: 没有平台「淘宝」（可选：douyin, tmall, pdd, jd）"]
     for line in lines:
         assert line in result.stderr
     assert "Traceback" not in result.output
@@ -136,7 +136,7 @@ def test_whole_board_rules_apply_to_each_row(board, cli):
                           ",王丽,天猫,,,\n")
     result = cli("import", "csv", "c.csv", "--type", "campaign")
     assert result.exit_code == 1
-    assert "c.csv:第 2 行:报名截止: 「报名开始」(2026-12-05) 应在「报名截止」(2026-12-01) 之前" in result.stderr
+    assert "c.csv:第 2 行:报名截止: 「报名开始」（2026-12-05）应在「报名截止」（2026-12-01）之前" in result.stderr
     assert "c.csv:第 2 行:活动商品: 链接的卡片 SKU-0009 不存在" in result.stderr
     assert "c.csv:第 3 行:标题: 缺少必填字段「标题」" in result.stderr
 
@@ -147,9 +147,9 @@ def test_spreadsheet_dates_are_normalised_with_a_warning(board, cli):
                           "戊,王丽,46361\n己,王丽,2026/12/6 0:00\n")
     result = cli("import", "csv", "d.csv", "--type", "sku", "--apply")
     assert result.exit_code == 0, result.output
-    assert "提醒:d.csv:第 2 行:截止日期: 日期「2026/12/1」已按 2026-12-01 导入" in result.stderr
-    assert "提醒:d.csv:第 5 行:截止日期: 日期「12/4/2026」已按 2026-12-04 导入" in result.stderr
-    assert "提醒:d.csv:第 6 行:截止日期: 日期「46361」已按 2026-12-05 导入" in result.stderr
+    assert "提醒：d.csv:第 2 行:截止日期: 日期「2026/12/1」已按 2026-12-01 导入" in result.stderr
+    assert "提醒：d.csv:第 5 行:截止日期: 日期「12/4/2026」已按 2026-12-04 导入" in result.stderr
+    assert "提醒：d.csv:第 6 行:截止日期: 日期「46361」已按 2026-12-05 导入" in result.stderr
     for n in range(1, 7):
         assert f"due: 2026-12-0{n}\n" in (board / f"sku/planning/SKU-000{n}.md").read_text("utf-8")
 
@@ -190,7 +190,7 @@ def test_an_empty_cell_clears_a_field_and_unknown_columns_are_ignored_with_a_war
     sheet(board, "s.csv", "编号,截止日期,备注\nSKU-0001,,明天再说\n")
     result = cli("import", "csv", "s.csv", "--type", "sku", "--apply")
     assert result.exit_code == 0, result.output
-    assert "提醒:s.csv:备注: 没有这个字段，这一列不会导入" in result.stderr
+    assert "提醒：s.csv:备注: 没有这个字段，这一列不会导入" in result.stderr
     text = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
     assert "due:" not in text and "category: 服装\n" in text and "title: 大衣\n" in text
 
@@ -201,8 +201,8 @@ def test_unknown_and_duplicate_ids_are_refused(board, cli):
     result = cli("import", "csv", "s.csv", "--type", "sku")
     assert result.exit_code == 1
     assert "s.csv:第 3 行:编号: SKU-0001 已在第 2 行出现" in result.stderr
-    assert "s.csv:第 4 行:编号: 找不到卡片 SKU-0042 (新建卡片时把编号留空)" in result.stderr
-    assert "s.csv:第 5 行:编号: 找不到卡片 AS-0001 (新建卡片时把编号留空)" in result.stderr
+    assert "s.csv:第 4 行:编号: 找不到卡片 SKU-0042（新建卡片时把编号留空）" in result.stderr
+    assert "s.csv:第 5 行:编号: 找不到卡片 AS-0001（新建卡片时把编号留空）" in result.stderr
 
 
 def test_state_column_places_new_cards_and_moves_existing_ones(board, cli):
@@ -228,7 +228,7 @@ def test_a_type_column_imports_several_types_and_is_required_without_type(board,
     sheet(board, "n.csv", "标题,负责人\n大衣,王丽\n")
     missing = cli("import", "csv", "n.csv")
     assert missing.exit_code == 1
-    assert missing.stderr.strip() == "错误:n.csv 没有「类型」列，请用 --type 指定卡片类型"
+    assert missing.stderr.strip() == "错误：n.csv 没有「类型」列，请用 --type 指定卡片类型"
     other = cli("import", "csv", "m.csv", "--type", "sku")
     assert "m.csv:第 3 行:类型: 这一行是「活动提报」，但 --type 指定的是「上新」" in other.stderr
 
@@ -236,9 +236,9 @@ def test_a_type_column_imports_several_types_and_is_required_without_type(board,
 def test_unreadable_or_empty_files_are_one_line_errors(board, cli):
     result = cli("import", "csv", "nope.csv", "--type", "sku")
     assert result.exit_code == 1
-    assert result.stderr.startswith("错误:无法读取 nope.csv:")
+    assert result.stderr.startswith("错误：无法读取 nope.csv：")
     sheet(board, "empty.csv", "")
-    assert cli("import", "csv", "empty.csv", "--type", "sku").stderr.strip() == "错误:empty.csv 是空的或第一行没有列名"
+    assert cli("import", "csv", "empty.csv", "--type", "sku").stderr.strip() == "错误：empty.csv 是空的或第一行没有列名"
 
 
 # --- export ------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_export_to_a_file_with_filters(board, cli):
         assert cli("new", "sku", title, "--owner", owner).exit_code == 0
     result = cli("export", "csv", "--owner", "王丽", "-o", "out.csv")
     assert result.exit_code == 0
-    assert result.stderr.strip() == "已写入 out.csv(2 张卡片)"
+    assert result.stderr.strip() == "已写入 out.csv（2 张卡片）"
     rows = read_csv((board / "out.csv").read_bytes())
     assert rows[0][:4] == ["编号", "类型", "状态", "标题"]
     assert [r[0] for r in rows[1:]] == ["SKU-0001", "SKU-0003"]
@@ -286,10 +286,10 @@ def test_export_ics_to_stdout_and_file(board, cli):
     out = cli("export", "ics")
     assert out.exit_code == 0 and out.stdout_bytes.count(b"BEGIN:VEVENT") == 2
     result = cli("export", "ics", "--person", "赵敏", "-o", "zm.ics")
-    assert result.stderr.strip() == "已写入 zm.ics(1 个日程)"
+    assert result.stderr.strip() == "已写入 zm.ics（1 个日程）"
     assert b"SUMMARY:\xe3\x80\x90" in (board / "zm.ics").read_bytes()
     bad = cli("export", "ics", "--person", "王力")
-    assert bad.exit_code == 1 and bad.stderr.strip() == "错误:名单里没有「王力」 (是不是「王丽」?)"
+    assert bad.exit_code == 1 and bad.stderr.strip() == "错误：名单里没有「王力」（是不是「王丽」？）"
 
 
 # --- the round trip on the demo board -------------------------------------------------

@@ -10,7 +10,7 @@ from mdboard.store import Board
 
 from test_report import shop  # noqa: F401  (the fixture: a small shop with two weeks of history)
 
-EXPECTED = """晨会 · 11月25日周三(自 11月24日周二 起)
+EXPECTED = """晨会 · 11月25日周三（自 11月24日周二 起）
 
 【进展】
   陈静
@@ -62,7 +62,7 @@ def test_since_option_widens_the_digest(shop, cli):
     data = json.loads(cli("standup", "--json", "--since", "2026-11-22").output)
     assert data["since"] == "2026-11-22T00:00:00+08:00"
     texts = [e["text"] for g in data["moved"] for e in g["events"]]
-    assert texts == ["王丽 把 SKU-0003 从「待审核」移到「已上架」(强制:大促先上)",
+    assert texts == ["王丽 把 SKU-0003 从「待审核」移到「已上架」（强制：大促先上）",
                      "陈静 新建了 SKU-0005「快充头」",
                      "孙丽 把 AS-0001 从「已解决」移到「已归档」",
                      "孙丽 新建了 AS-0002「少发配件」",

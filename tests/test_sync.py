@@ -29,7 +29,7 @@ class Team:
         self.clones = {"a": Cli(board)}
         first = self.clones["a"]("sync")
         assert first.exit_code == 0, first.output
-        assert "首次推送:发送了 2 个提交;origin/main 现在是团队共享的看板。" in first.output
+        assert "首次推送：发送了 2 个提交；origin/main 现在是团队共享的看板。" in first.output
 
     def clone(self, name: str) -> Cli:
         root = self.tmp / name
@@ -118,9 +118,9 @@ def test_offline_id_collisions_renumber_the_unpushed_cards_and_rewrite_their_lin
 
     ok(a("sync"))
     out_b = ok(b("sync")).output
-    assert "你新建的卡片 SKU-0001 改号为 SKU-0002:同事先建了 SKU-0001。" in out_b
+    assert "你新建的卡片 SKU-0001 改号为 SKU-0002：同事先建了 SKU-0001。" in out_b
     assert "CMP-0001 中的链接已改为指向 SKU-0002" in out_b
-    assert "SKU-0001 王丽的新品:新建，在「规划中」(王丽)" in out_b
+    assert "SKU-0001 王丽的新品：新建，在「规划中」（王丽）" in out_b
     out_c = ok(c("sync")).output
     assert "你新建的卡片 SKU-0001 改号为 SKU-0003" in out_c
     assert "MAT-0001 中的链接已改为指向 SKU-0003" in out_c
@@ -189,7 +189,7 @@ def test_a_collision_with_a_card_already_renumbered_elsewhere_takes_the_next_fre
 def test_moves_of_different_cards_rebase_into_one_straight_history(shared):
     a = shared.clones["a"]
     out = ok(offline(shared, [["move", "SKU-0001", "shooting"]], [["move", "SKU-0002", "content"]])).output
-    assert "来自团队的变化(1 张卡片):\n  SKU-0001 连衣裙:规划中 → 拍摄中(王丽)" in out
+    assert "来自团队的变化（1 张卡片）：\n  SKU-0001 连衣裙：规划中 → 拍摄中（王丽）" in out
     assert "发送了 1 个提交。" in out
     shared.settle()
     for cli in shared.clones.values():
@@ -204,7 +204,7 @@ def test_edits_to_different_fields_of_one_card_merge_field_by_field(shared):
     out = ok(offline(shared, [["set", "SKU-0001", "price=99", "due=2026-12-01"]],
                      [["set", "SKU-0001", "category=女装", "owner=zhaomin"], ["move", "SKU-0001", "shooting"]])).output
     assert "已逐字段合并两边对 SKU-0001 的修改。" in out
-    assert "  SKU-0001 连衣裙:修改了 价格、截止日期(王丽)\n" in out
+    assert "  SKU-0001 连衣裙：修改了 价格、截止日期（王丽）\n" in out
     shared.settle()
     for cli in shared.clones.values():
         text = (cli.root / "sku/shooting/SKU-0001.md").read_text("utf-8")
@@ -242,12 +242,12 @@ def test_one_card_moved_two_ways_stops_cleanly_then_a_side_is_picked(shared, sid
     result = offline(shared, [["move", "SKU-0001", "shooting"]], [["move", "SKU-0001", "content"]])
     assert result.exit_code == 1
     assert result.output == (
-        "错误:同步已停止:你和同事把同一处改成了不同的样子。\n"
-        "SKU-0001 连衣裙:你把它移到了「文案详情」，王丽把它移到了「拍摄中」。\n"
-        "什么都没有改变:本机和同步前完全一样，也没有推送任何内容。\n"
-        "选一边后再同步:\n"
+        "错误：同步已停止：你和同事把同一处改成了不同的样子。\n"
+        "SKU-0001 连衣裙：你把它移到了「文案详情」，王丽把它移到了「拍摄中」。\n"
+        "什么都没有改变：本机和同步前完全一样，也没有推送任何内容。\n"
+        "选一边后再同步：\n"
         "  mdboard sync --ours SKU-0001     保留你的修改\n"
-        "  mdboard sync --theirs SKU-0001   保留远程(同事)的修改\n")
+        "  mdboard sync --theirs SKU-0001   保留远程（同事）的修改\n")
     _assert_untouched(b, shared)
     assert (b.root / "sku/content/SKU-0001.md").exists()
 
@@ -265,12 +265,12 @@ def test_one_field_set_two_ways_stops_with_both_values_then_ours_wins(shared):
     result = offline(shared, [["set", "SKU-0001", "price=99", "category=女装"]],
                      [["set", "SKU-0001", "price=129", "due=2026-12-03"]])
     assert result.exit_code == 1
-    assert "SKU-0001 连衣裙:字段 价格(price)——你改成了 ¥129，王丽改成了 ¥99。" in result.output
+    assert "SKU-0001 连衣裙：字段 价格（price）——你改成了 ¥129，王丽改成了 ¥99。" in result.output
     assert "mdboard sync --ours SKU-0001" in result.output
     _assert_untouched(b, shared)
 
     out = ok(b("sync", "--ours", "SKU-0001")).output
-    assert "SKU-0001:两边改了同一处的地方，按你的选择保留了一边。" in out
+    assert "SKU-0001：两边改了同一处的地方，按你的选择保留了一边。" in out
     shared.settle()
     meta = Board(a.root).get("SKU-0001").meta
     assert (meta["price"], meta["category"], meta["due"]) == (129, "女装", "2026-12-03")
@@ -287,7 +287,7 @@ def test_a_combination_that_breaks_a_rule_is_not_pushed_until_fixed(team):
     remote_head = team.remote_head()
     result = b("sync")
     assert result.exit_code == 1
-    assert "没有推送:和远程合并后，下面这些卡片有问题:\ncampaign/planned/CMP-0001.md:materials_due:" in result.output
+    assert "没有推送：和远程合并后，下面这些卡片有问题：\ncampaign/planned/CMP-0001.md:materials_due:" in result.output
     assert team.remote_head() == remote_head
     ok(b("set", "CMP-0001", "materials_due=2026-12-12"))
     ok(b("sync"))
@@ -312,8 +312,8 @@ def test_when_the_remote_moves_between_fetch_and_push_sync_integrates_again(shar
     hook.chmod(0o755)
     out = ok(b("sync")).output
     assert marker.exists()
-    assert "(同步期间远程有变化，共尝试了 2 次)" in out
-    assert "SKU-0003 抢先的卡片:新建，在「规划中」(王丽)" in out
+    assert "（同步期间远程有变化，共尝试了 2 次）" in out
+    assert "SKU-0003 抢先的卡片：新建，在「规划中」（王丽）" in out
     shared.settle()
     for cli in shared.clones.values():
         assert cards(cli.root) == {"SKU-0001": ("planning", "连衣裙"), "SKU-0002": ("shooting", "T恤"),
@@ -327,8 +327,8 @@ def test_when_the_remote_moves_between_fetch_and_push_sync_integrates_again(shar
 def test_no_remote(cli):
     result = cli("sync")
     assert result.exit_code == 1
-    assert result.output == ("错误:这个看板还没有远程仓库，没有可以同步的对象。先添加团队共享的仓库:"
-                             "git remote add origin 地址(见 docs/teams.md)，再运行 mdboard sync\n")
+    assert result.output == ("错误：这个看板还没有远程仓库，没有可以同步的对象。先添加团队共享的仓库："
+                             "git remote add origin 地址（见 docs/teams.md），再运行 mdboard sync\n")
 
 
 def test_not_a_repository(tmp_path):
@@ -337,8 +337,8 @@ def test_not_a_repository(tmp_path):
     assert proc.returncode == 0, proc.stderr
     proc = Cli(root).proc("sync")
     assert proc.returncode == 1
-    assert proc.stderr == (f"错误:{root} 不在 git 仓库里，无法共享。先在那里运行 git init"
-                           "(或用 git clone 地址 克隆团队的看板)，再运行 mdboard sync\n")
+    assert proc.stderr == (f"错误：{root} 不在 git 仓库里，无法共享。先在那里运行 git init"
+                           "（或用 git clone 地址 克隆团队的看板），再运行 mdboard sync\n")
     assert "Traceback" not in proc.stderr
 
 
@@ -346,8 +346,8 @@ def test_unreachable_remote(cli, board, tmp_path):
     git(board, "remote", "add", "origin", str(tmp_path / "nowhere.git"))
     proc = cli.proc("sync")
     assert proc.returncode == 1
-    assert proc.stderr.startswith(f"错误:连不上远程 origin({tmp_path / 'nowhere.git'}):")
-    assert "请检查网络、地址(git remote -v)和访问权限" in proc.stderr
+    assert proc.stderr.startswith(f"错误：连不上远程 origin（{tmp_path / 'nowhere.git'}）：")
+    assert "请检查网络、地址（git remote -v）和访问权限" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -360,10 +360,10 @@ def test_uncommitted_card_changes_are_named_and_nothing_happens(shared):
     result = b("sync")
     assert result.exit_code == 1
     assert result.output == (
-        "错误:这些文件有尚未提交的修改，无法开始同步:\n"
+        "错误：这些文件有尚未提交的修改，无法开始同步：\n"
         "  sku/planning/SKU-0001.md\n  sku/planning/SKU-0009.md\n"
-        "请先提交(先检查:mdboard check;再 git add sku/planning/SKU-0001.md … && git commit -m \"改了什么\")，"
-        "或用 git restore sku/planning/SKU-0001.md … 放弃这些修改;然后再运行 mdboard sync。\n")
+        "请先提交（先检查：mdboard check；再 git add sku/planning/SKU-0001.md … && git commit -m \"改了什么\"），"
+        "或用 git restore sku/planning/SKU-0001.md … 放弃这些修改；然后再运行 mdboard sync。\n")
     assert git(b.root, "rev-parse", "HEAD") == before
     assert "长裙" in path.read_text("utf-8")
 
@@ -391,8 +391,8 @@ def test_sync_as_a_real_process(shared):
     ok(a("sync"))
     proc = b.proc("sync")
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["已与 origin/main 同步。", "来自团队的变化(1 张卡片):",
-                                        "  SKU-0001 连衣裙:规划中 → 拍摄中(王丽)", "没有需要发送的内容。"]
+    assert proc.stdout.splitlines() == ["已与 origin/main 同步。", "来自团队的变化（1 张卡片）：",
+                                        "  SKU-0001 连衣裙：规划中 → 拍摄中（王丽）", "没有需要发送的内容。"]
 
 
 def test_a_remote_with_another_history_is_refused(team, tmp_path):
@@ -401,7 +401,7 @@ def test_a_remote_with_another_history_is_refused(team, tmp_path):
     git(other, "remote", "add", "origin", str(team.remote))
     proc = Cli(other).proc("sync")
     assert proc.returncode == 1
-    assert proc.stderr.startswith("错误:远程仓库里是另一段历史:这个看板不是从它克隆来的。")
+    assert proc.stderr.startswith("错误：远程仓库里是另一段历史：这个看板不是从它克隆来的。")
     assert git(other, "log", "--format=%s") == "init: mdboard board"
 
 
@@ -410,7 +410,7 @@ def test_a_conflict_during_a_renumbering_sync_also_undoes_the_renumbering(shared
     result = offline(shared, [["new", "sku", "王丽的", "--owner", "wangli"], ["move", "SKU-0001", "shooting"]],
                      [["new", "sku", "赵敏的", "--owner", "zhaomin"], ["move", "SKU-0001", "content"]])
     assert result.exit_code == 1
-    assert "SKU-0001 连衣裙:你把它移到了「文案详情」，王丽把它移到了「拍摄中」。" in result.output
+    assert "SKU-0001 连衣裙：你把它移到了「文案详情」，王丽把它移到了「拍摄中」。" in result.output
     _assert_untouched(b, shared)
     assert "renumber" not in git(b.root, "log", "--format=%s")
 
