@@ -157,20 +157,22 @@ def _cold_build(s: Session, i: int) -> None:
     s.remove("**/site")
 
 
+def _sku_file(s: Session, card: str) -> Path:
+    """Where a SKU picked for `set` sits now (listed or review)."""
+    listed = s.board / "sku" / "listed" / f"{card}.md"
+    return listed if listed.exists() else s.board / "sku" / "review" / f"{card}.md"
+
+
 def _edit_one_card(s: Session, i: int) -> None:
     """Change one card's body by hand (as an editor would), for the incremental rebuild."""
-    card = s.picks["set"][-1 - (i % len(s.picks["set"]))]
-    path = s.board / "sku" / ("listed" if (s.board / "sku" / "listed" / f"{card}.md").exists() else "review") / f"{card}.md"
-    with open(path, "a", encoding="utf-8") as fh:
+    with open(_sku_file(s, s.picks["set"][-1 - (i % len(s.picks["set"]))]), "a", encoding="utf-8") as fh:
         fh.write(f"\n基准测试修改 {i}\n")
 
 
 def _retitle_one_card(s: Session, i: int) -> None:
     """Change one card's title by hand: its front matter changed, so its tile, the kanban,
     its people's pages and the board-wide pages (overview, report, calendar…) may change."""
-    card = s.picks["set"][i % len(s.picks["set"])]
-    folder = "listed" if (s.board / "sku" / "listed" / f"{card}.md").exists() else "review"
-    path = s.board / "sku" / folder / f"{card}.md"
+    path = _sku_file(s, s.picks["set"][i % len(s.picks["set"])])
     text = path.read_text("utf-8")
     path.write_text(re.sub(r"(?m)^title: (.*)$", lambda m: f"title: {m.group(1)} 改{i}", text, count=1), "utf-8")
 

@@ -363,10 +363,8 @@ def run() -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code
-        if sys.getprofile() is not None or sys.gettrace() is not None:
-            raise
     if sys.getprofile() is not None or sys.gettrace() is not None:
-        return
+        sys.exit(code)
     if code is None:
         status = 0
     elif isinstance(code, int):

@@ -414,8 +414,11 @@ class _CachedCard(Card):
         self.__dict__.update(id=id, type=type, state=state, path=path, error=error, stamp=stamp, _packed=packed)
 
     def __getattr__(self, name):  # only called for attributes not set yet: meta, checklist
-        if name in ("meta", "checklist") and "_packed" in self.__dict__:
-            self.meta, self.checklist = _unpacked(self.__dict__.pop("_packed"))
+        packed = self.__dict__.get("_packed")
+        if name in ("meta", "checklist") and packed is not None:
+            # set before the packed bytes go: a second reader meanwhile finds one or the other
+            self.meta, self.checklist = _unpacked(packed)
+            self.__dict__.pop("_packed", None)
             return self.__dict__[name]
         raise AttributeError(name)
 
@@ -452,7 +455,6 @@ class _ParseCache:
     def __init__(self, path: Path, lazy: bool = False):
         self.path = path
         self.recent_path = path.with_name(path.stem + "-recent.pickle")
-        self.lazy = lazy
         self.entries: dict = self._load(path, lazy)
         self.loaded = bool(self.entries)
         self.recent: dict = self._load(self.recent_path) if self.loaded else {}
@@ -521,7 +523,6 @@ class _ParseCache:
             packed = {rel: (e[0], e[1] if e[1].__class__ is bytes else marshal.dumps(e[1]), *e[2:])
                       for rel, e in entries.items()}
             parts.append(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
-        path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, b"".join(parts), sync=False)
 
 
