@@ -7,9 +7,16 @@ says otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +26,7 @@ from mdboard import i18n
 from mdboard.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).resolve().parent / "corpus"
 NOW = "2026-11-25T09:00:00+08:00"
 
 ROSTER = """
@@ -92,6 +100,18 @@ class Cli:
         finally:
             os.chdir(old)
 
+    def ok(self, *args: str, input: str | None = None):
+        """CliRunner like calling the Cli, failing the test unless the command succeeds."""
+        result = self(*args, input=input)
+        assert result.exit_code == 0, (args, result.output)
+        return result
+
+    def proc_ok(self, *args: str, env: dict | None = None, input: str | None = None):
+        """The console script like `proc`, failing the test unless it exits 0."""
+        proc = self.proc(*args, env=env, input=input)
+        assert proc.returncode == 0, (args, proc.stdout[-2000:], proc.stderr[-2000:])
+        return proc
+
     def proc(self, *args: str, env: dict | None = None, input: str | None = None):
         """The installed console script as a subprocess; returns CompletedProcess."""
         exe = Path(sys.executable).with_name("mdboard")
@@ -102,6 +122,249 @@ class Cli:
 @pytest.fixture
 def cli(board) -> Cli:
     return Cli(board)
+
+
+# --- the bundled demo board ----------------------------------------------------------------
+
+def copy_demo(root: Path) -> Path:
+    """The demo board (`board/` at the repo root) copied to `root` as its own repository, one commit."""
+    shutil.copytree(REPO / "board", root)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "demo board")
+    return root
+
+
+@pytest.fixture
+def demo_board(tmp_path) -> Path:
+    """A fresh copy of the demo board in its own repository (tests may change it)."""
+    return copy_demo(tmp_path / "demo")
+
+
+# --- comparing what is on disk ------------------------------------------------------------
+
+def tree(folder: Path, skip: Path | None = None) -> dict[str, tuple]:
+    """Every path under `folder` (not following links, not under `skip`) with its kind and content hash."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if skip is not None and Path(dirpath) == skip.parent:
+            dirnames[:] = [d for d in dirnames if Path(dirpath, d) != skip]
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            rel = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                out[rel] = ("link", os.readlink(path))
+            elif path.is_file():
+                out[rel] = ("file", hashlib.sha256(path.read_bytes()).hexdigest())
+            else:
+                out[rel] = ("dir",)
+    return out
+
+
+def git_state(root: Path) -> tuple[str, str]:
+    return git(root, "rev-parse", "HEAD"), git(root, "status", "--porcelain")
+
+
+def expect_lines(output: str, expect: list) -> None:
+    """Each [where, fragment] names one line of `check` output."""
+    lines = output.splitlines()
+    for where, fragment in expect:
+        wheres = where if isinstance(where, list) else [where]
+        assert any(line.startswith(tuple(f"{w}: " for w in wheres)) and fragment in line for line in lines), \
+            (where, fragment, output)
+
+
+
+# --- a small shop with two weeks of history (report, standup, history) ----------------------
+
+def _at(monkeypatch, moment: str) -> None:
+    monkeypatch.setenv("GIT_AUTHOR_DATE", moment + "+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", moment + "+08:00")
+
+
+def build_shop(root, cli, monkeypatch) -> None:
+    """Two weeks of a small shop's work, every commit at a known time ("now" is 2026-11-25 09:00, a Wednesday).
+
+    SKU-0001 liuyang: new 11-10 10:00, shooting 11-11 10:00, content 11-12 10:00 (no price: blocked)
+    SKU-0002 zhaomin: new 11-16 10:00, shooting 11-17 10:00, content 11-18 10:00, review 11-19 10:00,
+             checklist ticked by hand 11-20 10:00, listed 11-21 10:00 (due 11-20: late)
+    SKU-0003 chenjing: new 11-17 10:00, shooting 11-19 10:00, content 11-19 22:00, review 11-20 10:00,
+             listed (forced) 11-23 10:00 (due 11-30: on time)
+    SKU-0004 zhaomin: new 11-18 10:00, shooting 11-20 10:00 (due 11-24: overdue)
+    SKU-0005 chenjing: new 11-24 15:00 (due today)
+    AS-0001 sunli: new 11-20 10:00, following 11-20 14:00, resolved 11-21 10:00 (due 11-21 18:00), archived 11-22 10:00
+    AS-0002 sunli: new 11-22 10:00, resolved 11-24 10:00 (due 11-23 12:00: late)
+    AS-0003 sunli: new 11-24 09:30 (due 11-26 10:00)
+    """
+    def step(moment, *args):
+        _at(monkeypatch, moment)
+        cli.ok(*args)
+
+    issue = ["--set", "platform=tmall", "--set", "problem=物流"]
+    step("2026-11-10T10:00:00", "--as", "liuyang", "new", "sku", "数据线", "--owner", "liuyang")
+    step("2026-11-11T10:00:00", "--as", "liuyang", "move", "SKU-0001", "shooting")
+    step("2026-11-12T10:00:00", "--as", "liuyang", "move", "SKU-0001", "content")
+    step("2026-11-16T10:00:00", "--as", "wangli", "new", "sku", "蓝牙耳机", "--owner", "zhaomin", "--due", "2026-11-20")
+    step("2026-11-17T10:00:00", "--as", "zhaomin", "move", "SKU-0002", "shooting")
+    step("2026-11-17T10:00:00", "--as", "chenjing", "new", "sku", "充电宝", "--owner", "chenjing", "--due", "2026-11-30")
+    step("2026-11-18T10:00:00", "--as", "zhaomin", "move", "SKU-0002", "content")
+    step("2026-11-18T10:00:00", "--as", "wangli", "new", "sku", "智能手表", "--owner", "zhaomin", "--due", "2026-11-24")
+    step("2026-11-18T12:00:00", "--as", "chenjing", "set", "SKU-0002", "price=199", "platforms=douyin")
+    step("2026-11-19T10:00:00", "--as", "chenjing", "move", "SKU-0002", "review")
+    step("2026-11-19T10:00:00", "--as", "chenjing", "move", "SKU-0003", "shooting")
+    step("2026-11-19T22:00:00", "--as", "chenjing", "move", "SKU-0003", "content")
+    step("2026-11-20T10:00:00", "--as", "chenjing", "move", "SKU-0003", "review", "--force", "--reason", "先审")
+    step("2026-11-20T10:00:00", "--as", "zhaomin", "move", "SKU-0004", "shooting")
+    step("2026-11-20T10:00:00", "--as", "sunli", "new", "issue", "物流破损", "--owner", "sunli",
+         "--due", "2026-11-21 18:00", "--set", "order_no=A1", *issue)
+    step("2026-11-20T10:00:00", "--as", "wangli", "set", "SKU-0002", "price_approved=true")
+    _at(monkeypatch, "2026-11-20T10:00:00")
+    card = root / "sku/review/SKU-0002.md"
+    card.write_text(card.read_text("utf-8").replace("- [ ]", "- [x]"), "utf-8")
+    git(root, "commit", "-q", "-am", "清单都做完了", "--author=赵敏 <zhaomin@example.com>")
+    step("2026-11-20T14:00:00", "--as", "sunli", "move", "AS-0001", "following")
+    step("2026-11-21T09:00:00", "--as", "sunli", "set", "AS-0001", "resolution=补发")
+    step("2026-11-21T10:00:00", "--as", "sunli", "move", "AS-0001", "resolved")
+    step("2026-11-21T10:00:00", "--as", "wangli", "move", "SKU-0002", "listed")
+    step("2026-11-22T10:00:00", "--as", "sunli", "move", "AS-0001", "archived")
+    step("2026-11-22T10:00:00", "--as", "sunli", "new", "issue", "少发配件", "--owner", "sunli",
+         "--due", "2026-11-23 12:00", "--set", "order_no=A2", *issue)
+    step("2026-11-23T10:00:00", "--as", "wangli", "move", "SKU-0003", "listed", "--force", "--reason", "大促先上")
+    step("2026-11-24T09:30:00", "--as", "sunli", "new", "issue", "退货未到", "--owner", "sunli",
+         "--due", "2026-11-26 10:00", "--set", "order_no=A3", *issue)
+    step("2026-11-24T09:50:00", "--as", "sunli", "set", "AS-0002", "resolution=补寄配件")
+    step("2026-11-24T10:00:00", "--as", "sunli", "move", "AS-0002", "resolved")
+    step("2026-11-24T15:00:00", "--as", "chenjing", "new", "sku", "快充头", "--owner", "chenjing", "--due", "2026-11-25")
+
+
+@pytest.fixture
+def shop(board, cli, monkeypatch):
+    build_shop(board, cli, monkeypatch)
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    return board
+
+
+
+# --- a live site in this process (serve tests) -----------------------------------------------
+
+DEADLINE = 20.0
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
+    """(status, body) of a GET; HTTP errors are returned, not raised."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def raw_get(port: int, target: str, host: str = "127.0.0.1") -> tuple[int, bytes]:
+    """A GET with the request target sent byte for byte (no client-side normalising)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def wait_until(check, what: str, deadline: float = DEADLINE):
+    """Poll `check()` until it returns something truthy; fail naming `what` after the deadline."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting for {what}")
+
+
+def new_card(cli, title: str) -> str:
+    result = cli("new", "sku", title, "--owner", "wangli")
+    assert result.exit_code == 0, result.output
+    return re.search(r"SKU-\d+", result.output).group(0)
+
+
+def card_file(board: Path, card_id: str) -> Path:
+    return next(board.glob(f"sku/*/{card_id}.md"))
+
+
+def retitle(text: str, title: str) -> str:
+    return re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M)
+
+
+class SpyBuilder:
+    """The real SiteBuilder, with every rebuild's changed paths recorded.
+
+    `fail_next` makes the next rebuild raise, as a bug in a template would.
+    """
+
+    def __init__(self, board, out_dir: Path):
+        from mdboard.site import SiteBuilder
+
+        self.real = SiteBuilder(board, out_dir)
+        self.out_dir = self.real.out_dir
+        self.calls: list[set] = []
+        self.fail_next = False
+
+    def build_all(self):
+        return self.real.build_all()
+
+    def rebuild(self, changed: set):
+        self.calls.append(set(changed))
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("template exploded")
+        return self.real.rebuild(changed)
+
+
+class Live:
+    """A running LiveSite + BoardServer in this process, with the terminal lines captured."""
+
+    def __init__(self, board_root: Path):
+        from mdboard.serve import BoardServer, make_live_site
+        from mdboard.store import Board
+
+        self.lines: list[str] = []
+        board = Board.open(str(board_root))
+        out = board_root / "_site"
+        self.builder = SpyBuilder(board, out)
+        self.site = make_live_site(board, out, self.lines.append, self.builder)
+        self.server = BoardServer(self.site, "127.0.0.1", 0)
+        self.site.start()
+        self.server.start()
+        self.url = self.server.url
+
+    def stop(self):
+        self.server.stop()
+        self.site.stop()
+
+    def page(self, path: str = "cards/SKU-0001.html") -> str:
+        status, body = fetch(self.url + path)
+        assert status == 200, body
+        return body
+
+    def wait_rebuilds(self, count: int) -> None:
+        """Wait until `count` rebuilds have finished since the start."""
+        wait_until(lambda: self.site.rebuilds >= count, f"{count} finished rebuild(s)")
+
+    def rebuild_lines(self) -> list[str]:
+        return [line for line in self.lines if line.startswith("已更新")]
+
+
+@pytest.fixture
+def live(board, cli):
+    new_card(cli, "蓝牙耳机 上新")
+    running = Live(board)
+    yield running
+    running.stop()
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -25,14 +25,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Cli, git, with_roster
+from conftest import CORPUS, Cli, expect_lines, git, git_state, tree, with_roster
 
-CORPUS = Path(__file__).parent / "corpus"
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text("utf-8"))
 CARD_CASES = CASES["cards"]
 DEFAULT_AT = "sku/planning/SKU-0101.md"
-HAS_SITE = (Path(__file__).parent.parent / "mdboard" / "site.py").exists()
-HAS_HISTORY = (Path(__file__).parent.parent / "mdboard" / "history_cli.py").exists()
 GOOD = "sku/planning/SKU-0001.md"
 _TEMPLATE: list[Path] = []
 
@@ -86,28 +83,6 @@ def place(case: dict, root: Path, outside: Path) -> list[str]:
     return [at, *(case.get("also") or {})]
 
 
-def tree(folder: Path, skip: Path | None = None) -> dict[str, tuple]:
-    """Every path under `folder` (not following links, not under `skip`) with its kind and content hash."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(folder):
-        if skip is not None and Path(dirpath) == skip.parent:
-            dirnames[:] = [d for d in dirnames if Path(dirpath, d) != skip]
-        for name in dirnames + filenames:
-            path = Path(dirpath, name)
-            rel = path.relative_to(folder).as_posix()
-            if path.is_symlink():
-                out[rel] = ("link", os.readlink(path))
-            elif path.is_file():
-                out[rel] = ("file", hashlib.sha256(path.read_bytes()).hexdigest())
-            else:
-                out[rel] = ("dir",)
-    return out
-
-
-def git_state(root: Path) -> tuple[str, str]:
-    return git(root, "rev-parse", "HEAD"), git(root, "status", "--porcelain")
-
-
 def run(cli: Cli, *args: str) -> tuple[int, str]:
     """CliRunner, exceptions not caught: a crash fails the test with its traceback."""
     result = cli(*args)
@@ -133,15 +108,6 @@ def refused_or_done(cli: Cli, root: Path, args: list[str], must_refuse: bool) ->
     else:
         head, status = git_state(root)
         assert head != before_state[0] and status == "", (args, out, status)
-
-
-def expect_lines(output: str, expect: list) -> None:
-    """Each [where, fragment] names one line of `check` output."""
-    lines = output.splitlines()
-    for where, fragment in expect:
-        wheres = where if isinstance(where, list) else [where]
-        assert any(line.startswith(tuple(f"{w}: " for w in wheres)) and fragment in line for line in lines), \
-            (where, fragment, output)
 
 
 # --- the corpus ----------------------------------------------------------------------------
@@ -172,12 +138,11 @@ def test_card_case(case, fresh, tmp_path):
         assert code in (0, 1) and not out.startswith("错误："), (args, out)
     assert "蓝牙耳机" in run(cli, "ls")[1]
 
-    if HAS_SITE:
-        code, out = run(cli, "build")
-        assert code == 0, out
-        assert (root / "_site" / "cards" / "SKU-0001.html").exists()
-        if case.get("broken"):
-            assert made[0] in out, out
+    code, out = run(cli, "build")
+    assert code == 0, out
+    assert (root / "_site" / "cards" / "SKU-0001.html").exists()
+    if case.get("broken"):
+        assert made[0] in out, out
 
     at = made[0]
     if Path(at).suffix == ".md" and Path(at).stem.startswith("SKU-"):
@@ -246,8 +211,7 @@ def test_yaml_tags_never_run(fresh, tmp_path):
     for args in (["check"], ["ls"], ["show", "SKU-0101"], ["set", "SKU-0101", "price=1"], ["check", "--json"]):
         cli.proc(*args)
         cli(*args)
-    if HAS_SITE:
-        cli("build")
+    cli("build")
     cfg.write_bytes((CORPUS / "config" / "python_tag.yaml").read_bytes())
     cli.proc("check")
     cli("ls")
@@ -295,7 +259,7 @@ def test_symlinked_card_is_not_followed_by_any_command(fresh, tmp_path):
 HOSTILE_IDS = ["../../etc/passwd", "/etc/passwd", "SKU-0001/../../../etc/passwd", "..\\..\\windows\\win.ini",
                "sku/planning/SKU-0001", "SKU-0001.md", "SKU-0001\x00", "%2e%2e%2fetc", "~root", "SKU--1"]
 ID_COMMANDS = [["show", "{id}"], ["set", "{id}", "price=1"], ["assign", "{id}", "zhaomin"],
-               ["move", "{id}", "shooting"], ["edit", "{id}"]] + ([["history", "{id}"]] if HAS_HISTORY else [])
+               ["move", "{id}", "shooting"], ["edit", "{id}"], ["history", "{id}"]]
 
 
 @pytest.mark.parametrize("command", ID_COMMANDS, ids=[c[0] for c in ID_COMMANDS])

@@ -161,13 +161,8 @@ def test_english_board_and_timed_windows(tmp_path):
     assert str(live["description"]).startswith("ID: CMP-0001\nState: Planned")
 
 
-def test_demo_board_feed_parses_with_both_parsers(tmp_path):
-    import shutil
-
-    from conftest import REPO
-
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "board", root)
+def test_demo_board_feed_parses_with_both_parsers(demo_board):
+    root = demo_board
     board = Board.open(str(root))
     data = board_calendar(board)
     by_icalendar = events(data)
@@ -252,14 +247,8 @@ def test_folding_matches_icalendar(text):
     assert _fold(line.encode("utf-8")) == Contentline(line).to_ical()
 
 
-def test_every_demo_event_reads_back_to_the_same_bytes(tmp_path):
-    import shutil
-
-    from conftest import REPO
-
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "board", root)
-    board = Board.open(str(root))
+def test_every_demo_event_reads_back_to_the_same_bytes(demo_board):
+    board = Board.open(str(demo_board))
     found = [b for part in parts(board, card_url=link).values() for b in blocks(part)]
     assert len(found) > 40
     assert [icalendar.Event.from_ical(b).to_ical() for b in found] == found

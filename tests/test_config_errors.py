@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import Cli, git
-from test_bad_inputs import CORPUS, HAS_SITE, expect_lines, git_state, tree
+from conftest import CORPUS, Cli, expect_lines, git, git_state, tree
 
 CONFIG_CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text("utf-8"))["configs"]
 COMMANDS = [["ls"], ["new", "sku", "新品", "--owner", "wangli"], ["show", "SKU-0001"], ["set", "SKU-0001", "price=1"],
-            ["move", "SKU-0001", "shooting"], ["mine", "wangli"]] + ([["build"]] if HAS_SITE else [])
+            ["move", "SKU-0001", "shooting"], ["mine", "wangli"], ["build"]]
 
 
 @pytest.mark.parametrize("case", CONFIG_CASES, ids=[c["case"] for c in CONFIG_CASES])

@@ -8,7 +8,7 @@ from conftest import git
 
 
 def test_check_sees_a_card_edited_after_a_clean_check(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert cli("check").exit_code == 0
     path = board / "sku/planning/SKU-0001.md"
     text = path.read_text("utf-8")
@@ -20,7 +20,7 @@ def test_check_sees_a_card_edited_after_a_clean_check(board, cli):
 
 
 def test_check_sees_a_config_change(board, cli):
-    cli("new", "sku", "耳机", "--owner", "zhougang")
+    cli.ok("new", "sku", "耳机", "--owner", "zhougang")
     assert cli("check").exit_code == 0
     cfg = board / "mdboard.yaml"
     cfg.write_text("\n".join(line for line in cfg.read_text("utf-8").splitlines()
@@ -30,8 +30,8 @@ def test_check_sees_a_config_change(board, cli):
 
 
 def test_check_sees_a_link_target_disappear(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
-    cli("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
     assert cli("check").exit_code == 0
     (board / "sku/planning/SKU-0001.md").unlink()
     result = cli("check")
@@ -40,11 +40,11 @@ def test_check_sees_a_link_target_disappear(board, cli):
 
 
 def test_listing_after_a_change_shows_the_change(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert "王丽" in cli("ls").output
-    cli("assign", "SKU-0001", "zhaomin")
+    cli.ok("assign", "SKU-0001", "zhaomin")
     assert "赵敏" in cli("ls").output
-    cli("move", "SKU-0001", "shooting")
+    cli.ok("move", "SKU-0001", "shooting")
     assert "拍摄中" in cli("ls").output
     assert git(board, "status", "--porcelain") == ""
 
@@ -60,7 +60,7 @@ def test_a_body_edit_keeps_the_parsed_front_matter_without_reading_yaml(board, c
     from mdboard import cardfile
     from mdboard.store import Board
 
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert "耳机" in cli("ls").output  # the parse cache now holds the card
     path = board / "sku/planning/SKU-0001.md"
     _touch_later(path, path.read_text("utf-8") + "\n补充说明:色卡已到。\n- [x] 拍摄\n")
@@ -77,7 +77,7 @@ def test_a_body_edit_keeps_the_parsed_front_matter_without_reading_yaml(board, c
 def test_a_front_matter_edit_of_the_same_size_is_read_again(board, cli):
     from mdboard.store import Board
 
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert "王丽" in cli("ls").output
     path = board / "sku/planning/SKU-0001.md"
     _touch_later(path, path.read_text("utf-8").replace("owner: wangli", "owner: zhaomi"))
@@ -92,9 +92,9 @@ def test_a_front_matter_edit_of_the_same_size_is_read_again(board, cli):
 def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
     from mdboard.store import Board
 
-    cli("new", "sku", "耳机", "--owner", "wangli", "--set", "tags=[礼盒, 新品]")
-    cli("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
-    cli("new", "sku", "充电器", "--owner", "zhaomin")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli", "--set", "tags=[礼盒, 新品]")
+    cli.ok("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
+    cli.ok("new", "sku", "充电器", "--owner", "zhaomin")
     # enough cards parsed for the base file (with its packed part) to be written
     assert cli("ls").exit_code == 0
     eager = Board.open(str(board)).cards()
@@ -106,7 +106,7 @@ def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
 
 
 def test_a_damaged_parse_cache_costs_a_rescan_not_the_command(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert cli("ls").exit_code == 0
     caches = list((board / ".git" / "mdboard").glob("parse-cache*.pickle"))
     assert caches

@@ -6,7 +6,7 @@ from conftest import git
 
 
 def test_edit_commits_a_valid_save(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     head = git(board, "rev-parse", "HEAD")
     proc = cli.proc("edit", "SKU-0001", env={"EDITOR": "sed -i -e 's/owner: wangli/owner: zhaomin/' -e 's/- \\[ \\] 拍摄/- [x] 拍摄/'"})
     assert proc.returncode == 0, proc.stderr
@@ -19,7 +19,7 @@ def test_edit_commits_a_valid_save(board, cli):
 
 
 def test_edit_refuses_an_invalid_save_and_keeps_the_card(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     path = board / "sku/planning/SKU-0001.md"
     before = path.read_bytes()
     head = git(board, "rev-parse", "HEAD")
@@ -32,7 +32,7 @@ def test_edit_refuses_an_invalid_save_and_keeps_the_card(board, cli):
 
 
 def test_edit_without_changes_does_nothing(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     head = git(board, "rev-parse", "HEAD")
     proc = cli.proc("edit", "SKU-0001", env={"EDITOR": "true"})
     assert proc.returncode == 0 and "没有修改" in proc.stdout

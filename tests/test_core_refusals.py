@@ -77,7 +77,7 @@ def test_wip_limit_exceeded(shop, cli):
 
 
 def test_role_required_to_enter_a_state(shop, cli):
-    cli("set", "SKU-0001", "price=99", "platforms=jd", "price_approved=true")
+    cli.ok("set", "SKU-0001", "price=99", "platforms=jd", "price_approved=true")
     shop.joinpath("sku/planning/SKU-0001.md").write_text(
         shop.joinpath("sku/planning/SKU-0001.md").read_text("utf-8").replace("[ ]", "[x]"), "utf-8")
     git(shop, "commit", "-qam", "done")
@@ -88,7 +88,7 @@ def test_role_required_to_enter_a_state(shop, cli):
 
 
 def test_checklist_must_be_complete(shop, cli):
-    cli("set", "SKU-0001", "price=99", "platforms=jd", "price_approved=true")
+    cli.ok("set", "SKU-0001", "price=99", "platforms=jd", "price_approved=true")
     result = cli("--as", "wangli", "move", "SKU-0001", "listed")
     assert result.exit_code == 1
     assert "清单必须完成（已完成 0/5）" in result.output and "未完成：拍摄、主图" in result.output

@@ -99,7 +99,7 @@ def test_mine_for_an_unknown_git_user_says_what_to_do(shop, cli):
 
 
 def test_show_prints_fields_by_label_and_the_body(shop, cli):
-    cli("set", "SKU-0002", "price=129.5", "price_approved=yes")
+    cli.ok("set", "SKU-0002", "price=129.5", "price_approved=yes")
     result = cli("show", "sku-0002")
     assert result.exit_code == 0
     out = result.output

@@ -86,7 +86,7 @@ def test_commits_touch_only_the_cards_paths(board, cli):
 
 
 def test_move_renames_without_rewriting_content(board, cli):
-    cli("new", "sku", "数据线", "--owner", "wangli")
+    cli.ok("new", "sku", "数据线", "--owner", "wangli")
     before = (board / "sku/planning/SKU-0001.md").read_bytes()
     assert cli("move", "SKU-0001", "拍摄中").exit_code == 0
     assert (board / "sku/shooting/SKU-0001.md").read_bytes() == before
@@ -94,7 +94,7 @@ def test_move_renames_without_rewriting_content(board, cli):
 
 
 def test_forced_move_records_the_reason(board, cli):
-    cli("new", "sku", "快充头", "--owner", "wangli")
+    cli.ok("new", "sku", "快充头", "--owner", "wangli")
     result = cli("move", "SKU-0001", "review", "--force", "--reason", "老板要求先审")
     assert result.exit_code == 0, result.output
     tr = trailers(board)
@@ -103,16 +103,16 @@ def test_forced_move_records_the_reason(board, cli):
 
 
 def test_force_needs_a_reason(board, cli):
-    cli("new", "sku", "快充头", "--owner", "wangli")
+    cli.ok("new", "sku", "快充头", "--owner", "wangli")
     result = cli("move", "SKU-0001", "review", "--force")
     assert result.exit_code == 1
     assert "--reason" in result.output
 
 
 def test_author_is_the_acting_person_or_the_git_user(board, cli):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert git(board, "log", "-1", "--format=%an <%ae>") == "王丽 <wangli@example.com>"
-    cli("--as", "孙丽", "assign", "SKU-0001", "陈静")
+    cli.ok("--as", "孙丽", "assign", "SKU-0001", "陈静")
     assert git(board, "log", "-1", "--format=%an <%ae>|%s") == "孙丽 <sunli@example.com>|assign SKU-0001: owner=chenjing"
 
 
@@ -148,7 +148,7 @@ def test_board_in_a_subfolder_of_the_repository(tmp_path):
 
 
 def test_board_is_found_by_walking_up_and_by_env(board, cli, monkeypatch, tmp_path):
-    cli("new", "sku", "耳机", "--owner", "wangli")
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
     deep = board / "sku" / "planning"
     assert "SKU-0001" in cli.proc("ls", env={}).stdout
     proc = cli.proc("ls")
@@ -169,7 +169,7 @@ def test_board_is_found_by_walking_up_and_by_env(board, cli, monkeypatch, tmp_pa
 
 def test_ids_are_sequential_per_type(board, cli):
     for title in ("a", "b"):
-        cli("new", "sku", title, "--owner", "wangli")
+        cli.ok("new", "sku", title, "--owner", "wangli")
     result = cli("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=天猫")
     assert result.exit_code == 0, result.output
     assert (board / "campaign/planned/CMP-0001.md").exists()

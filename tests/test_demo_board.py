@@ -12,24 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Cli, git
+from conftest import REPO, Cli, copy_demo, git
 from mdboard import cardfile
 from mdboard.store import Board
 from mdboard.views import card_due, due_group
 
-DEMO = REPO / "board"
 ROLES = {"运营", "美工", "文案", "投手", "客服", "仓库"}
 
 
 @pytest.fixture(scope="module")
 def demo_copy(tmp_path_factory) -> Path:
     """The demo board copied once into its own git repository (read-only tests share it)."""
-    root = tmp_path_factory.mktemp("demo") / "board"
-    shutil.copytree(DEMO, root)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=王丽", "-c", "user.email=wangli@shengmai.example", "commit", "-qm", "demo")
-    return root
+    return copy_demo(tmp_path_factory.mktemp("demo") / "board")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from test_report import shop  # noqa: F401  (the fixture: a small shop with two weeks of history)
 
 TIMELINE = """2026-11-16 10:00  王丽 新建了 SKU-0002「蓝牙耳机」
 2026-11-17 10:00  赵敏 把 SKU-0002 从「规划中」移到「拍摄中」

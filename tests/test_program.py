@@ -17,7 +17,7 @@ def program(board, *args):
 
 def test_output_and_exit_codes_survive_the_quick_exit(board, cli):
     for title in ("耳机", "充电器", "数据线"):
-        cli("new", "sku", title, "--owner", "wangli")
+        cli.ok("new", "sku", title, "--owner", "wangli")
     listed = program(board, "ls")
     assert listed.returncode == 0 and listed.stderr == ""
     assert all(f"SKU-000{n}" in listed.stdout for n in (1, 2, 3))  # flushed before the process ended
@@ -32,7 +32,7 @@ def test_output_and_exit_codes_survive_the_quick_exit(board, cli):
 
 def test_a_reader_that_stops_early_gets_no_traceback(board, cli):
     for n in range(40):
-        cli("new", "sku", f"新品 {n}", "--owner", "wangli")
+        cli.ok("new", "sku", f"新品 {n}", "--owner", "wangli")
     pipeline = subprocess.run(f"'{EXE}' ls | head -n 1", shell=True, cwd=board, capture_output=True, text=True,
                               env=BUFFERED)
     assert pipeline.stdout.count("\n") == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
@@ -31,10 +30,8 @@ def errors(schema: dict, data) -> list[str]:
 
 
 @pytest.fixture
-def demo(tmp_path) -> Board:
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "board", root)
-    return Board.open(str(root))
+def demo(demo_board) -> Board:
+    return Board.open(str(demo_board))
 
 
 def test_schemas_are_valid_draft_2020_12(demo):

@@ -26,128 +26,17 @@ from mdboard.serve import (BoardServer, LiveSite, PathFilter, ignored_name, inje
                            resolve_request_path)
 from mdboard.store import Board
 
-DEADLINE = 20.0
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def fetch(url: str, headers: dict | None = None) -> tuple[int, str]:
-    """(status, body) of a GET; HTTP errors are returned, not raised."""
-    req = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
-
-
-def raw_get(port: int, target: str, host: str = "127.0.0.1") -> tuple[int, bytes]:
-    """A GET with the request target sent byte for byte (no client-side normalising)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("latin-1"))
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split()[1]), body
-
-
-def wait_until(check, what: str, deadline: float = DEADLINE):
-    """Poll `check()` until it returns something truthy; fail naming `what` after the deadline."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
-
-
-def new_card(cli, title: str) -> str:
-    result = cli("new", "sku", title, "--owner", "wangli")
-    assert result.exit_code == 0, result.output
-    return re.search(r"SKU-\d+", result.output).group(0)
-
-
-def card_file(board: Path, card_id: str) -> Path:
-    return next(board.glob(f"sku/*/{card_id}.md"))
-
-
-def retitle(text: str, title: str) -> str:
-    return re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M)
+from conftest import DEADLINE, Live, card_file, fetch, new_card, raw_get, retitle, wait_until
 
 
 @dataclass
 class Report:
+    """What a fake builder hands back, shaped like the real builder's report."""
     written: list
     problems: list
     pages: int
     seconds: float = 0.0
 
-
-class SpyBuilder:
-    """The real SiteBuilder, with every rebuild's changed paths recorded.
-
-    `fail_next` makes the next rebuild raise, as a bug in a template would.
-    """
-
-    def __init__(self, board: Board, out_dir: Path):
-        from mdboard.site import SiteBuilder
-
-        self.real = SiteBuilder(board, out_dir)
-        self.out_dir = self.real.out_dir
-        self.calls: list[set] = []
-        self.fail_next = False
-
-    def build_all(self):
-        return self.real.build_all()
-
-    def rebuild(self, changed: set):
-        self.calls.append(set(changed))
-        if self.fail_next:
-            self.fail_next = False
-            raise RuntimeError("template exploded")
-        return self.real.rebuild(changed)
-
-
-class Live:
-    """A running LiveSite + BoardServer in this process, with the terminal lines captured."""
-
-    def __init__(self, board_root: Path):
-        self.lines: list[str] = []
-        board = Board.open(str(board_root))
-        out = board_root / "_site"
-        self.builder = SpyBuilder(board, out)
-        self.site = make_live_site(board, out, self.lines.append, self.builder)
-        self.server = BoardServer(self.site, "127.0.0.1", 0)
-        self.site.start()
-        self.server.start()
-        self.url = self.server.url
-
-    def stop(self):
-        self.server.stop()
-        self.site.stop()
-
-    def page(self, path: str = "cards/SKU-0001.html") -> str:
-        status, body = fetch(self.url + path)
-        assert status == 200, body
-        return body
-
-    def wait_rebuilds(self, count: int) -> None:
-        """Wait until `count` rebuilds have finished since the start."""
-        wait_until(lambda: self.site.rebuilds >= count, f"{count} finished rebuild(s)")
-
-    def rebuild_lines(self) -> list[str]:
-        return [line for line in self.lines if line.startswith("已更新")]
-
-
-@pytest.fixture
-def live(board, cli):
-    new_card(cli, "蓝牙耳机 上新")
-    running = Live(board)
-    yield running
-    running.stop()
 
 
 # --- which changes count -----------------------------------------------------------------

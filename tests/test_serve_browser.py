@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_serve import card_file, live, retitle  # noqa: F401  (live is a fixture)
+from conftest import card_file, retitle
 
 pytestmark = pytest.mark.browser
 

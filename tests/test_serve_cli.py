@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from test_serve import DEADLINE, card_file, fetch, new_card, raw_get, retitle, wait_until
+from conftest import DEADLINE, card_file, fetch, new_card, raw_get, retitle, wait_until
 
 EXE = Path(sys.executable).with_name("mdboard")
 

@@ -14,32 +14,17 @@ from mdboard.site_render import make_markdown, safe_link
 from mdboard.store import Board
 
 
-def copy_demo(tmp_path: Path) -> Path:
-    """The bundled demo board in its own fresh repository (one commit)."""
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "board", root)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "demo board")
-    return root
-
-
-@pytest.fixture
-def demo(tmp_path) -> Path:
-    return copy_demo(tmp_path)
-
-
 def site_files(out: Path) -> set[str]:
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
 
 
-def test_build_writes_every_page_of_the_demo_board(demo):
-    result = Cli(demo)("build")
+def test_build_writes_every_page_of_the_demo_board(demo_board):
+    result = Cli(demo_board)("build")
     assert result.exit_code == 0, result.output
-    out = demo / "_site"
+    out = demo_board / "_site"
     assert f"网站已生成：{out}" in result.output
     files = site_files(out)
-    board = Board(demo)
+    board = Board(demo_board)
     cards = board.cards()
     assert len(cards) == 47
     for card in cards:
@@ -63,8 +48,8 @@ def test_build_writes_every_page_of_the_demo_board(demo):
     assert "规划中" in sku and "逾期 2 天" in sku and "今天到期" in sku
 
 
-def test_build_is_idempotent_and_says_so_in_json(demo):
-    cli = Cli(demo)
+def test_build_is_idempotent_and_says_so_in_json(demo_board):
+    cli = Cli(demo_board)
     first = json.loads(cli("build", "--json").output)
     assert first["pages"] == len(first["written"]) > 70
     second = cli.proc("build", "--json")
@@ -74,10 +59,10 @@ def test_build_is_idempotent_and_says_so_in_json(demo):
     assert report["pages"] == first["pages"]
 
 
-def test_second_build_after_one_card_changes_rewrites_only_its_pages(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    before = {p: p.stat().st_mtime_ns for p in (demo / "_site").rglob("*.html")}
+def test_second_build_after_one_card_changes_rewrites_only_its_pages(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    before = {p: p.stat().st_mtime_ns for p in (demo_board / "_site").rglob("*.html")}
     result = cli("set", "SKU-0006", "title=磁吸充电宝 新标题")
     assert result.exit_code == 0, result.output
     report = json.loads(cli.proc("build", "--json").stdout)
@@ -88,25 +73,25 @@ def test_second_build_after_one_card_changes_rewrites_only_its_pages(demo):
         "cards/SKU-0006.html", "types/sku.html", "index.html", "people/wangli.html", "people/wangli.ics",
         "calendar.ics", "cards/CMP-0003.html", "cards/MAT-0006.html", "cards/MAT-0003.html",
         "report.html", "standup.html"])
-    assert "磁吸充电宝 新标题" in (demo / "_site/cards/CMP-0003.html").read_text("utf-8")
-    untouched = demo / "_site/types/campaign.html"
+    assert "磁吸充电宝 新标题" in (demo_board / "_site/cards/CMP-0003.html").read_text("utf-8")
+    untouched = demo_board / "_site/types/campaign.html"
     assert untouched.stat().st_mtime_ns == before[untouched]
 
 
-def test_editing_only_the_body_rewrites_only_the_cards_page(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    card = next(demo.glob("sku/*/SKU-0006.md"))
+def test_editing_only_the_body_rewrites_only_the_cards_page(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
     card.write_text(card.read_text("utf-8") + "\n补充：包装盒改为牛皮纸。\n", "utf-8")
     report = json.loads(cli.proc("build", "--json").stdout)
     assert report["written"] == ["cards/SKU-0006.html"]
-    assert "包装盒改为牛皮纸" in (demo / "_site/cards/SKU-0006.html").read_text("utf-8")
+    assert "包装盒改为牛皮纸" in (demo_board / "_site/cards/SKU-0006.html").read_text("utf-8")
 
 
-def test_calendar_feeds_follow_only_what_they_show(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    card = next(demo.glob("sku/*/SKU-0006.md"))
+def test_calendar_feeds_follow_only_what_they_show(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
     text = card.read_text("utf-8")
     card.write_text(text.replace("tags: [", "tags: [新标签, "), "utf-8")
     written = json.loads(cli.proc("build", "--json").stdout)["written"]
@@ -114,46 +99,46 @@ def test_calendar_feeds_follow_only_what_they_show(demo):
     card.write_text(text.replace("due: 2026-11-26", "due: 2026-11-30"), "utf-8")
     written = json.loads(cli.proc("build", "--json").stdout)["written"]
     assert sorted(name for name in written if name.endswith(".ics")) == ["calendar.ics", "people/wangli.ics"]
-    assert "20261130" in (demo / "_site/people/wangli.ics").read_text("utf-8")
+    assert "20261130" in (demo_board / "_site/people/wangli.ics").read_text("utf-8")
 
 
-def test_rebuild_in_process_after_a_move(demo):
-    board = Board.open(str(demo))
+def test_rebuild_in_process_after_a_move(demo_board):
+    board = Board.open(str(demo_board))
     builder = SiteBuilder(board)
     builder.build_all()
     card = board.get("SKU-0016")
-    Cli(demo)("move", "SKU-0016", "shooting")
+    Cli(demo_board).ok("move", "SKU-0016", "shooting")
     report = builder.rebuild({card.path, "sku/shooting/SKU-0016.md"})
     assert "types/sku.html" in report.written and "cards/SKU-0016.html" in report.written
     assert "types/campaign.html" not in report.written
-    page = (demo / "_site/types/sku.html").read_text("utf-8")
+    page = (demo_board / "_site/types/sku.html").read_text("utf-8")
     shooting = page.split('data-column="shooting"')[1].split('data-column="content"')[0]
     assert "SKU-0016" in shooting
 
 
-def test_deleted_card_page_is_removed(demo):
-    build_site(Board.open(str(demo)))
-    card = next(demo.glob("sku/*/SKU-0018.md"))
+def test_deleted_card_page_is_removed(demo_board):
+    build_site(Board.open(str(demo_board)))
+    card = next(demo_board.glob("sku/*/SKU-0018.md"))
     card.unlink()
-    report = build_site(Board.open(str(demo)))
+    report = build_site(Board.open(str(demo_board)))
     assert report.removed == ["cards/SKU-0018.html"]
-    assert not (demo / "_site/cards/SKU-0018.html").exists()
+    assert not (demo_board / "_site/cards/SKU-0018.html").exists()
 
 
-def test_broken_card_keeps_last_good_page_and_is_reported(demo):
-    cli = Cli(demo)
-    cli("build")
-    page = demo / "_site/cards/SKU-0016.html"
+def test_broken_card_keeps_last_good_page_and_is_reported(demo_board):
+    cli = Cli(demo_board)
+    cli.ok("build")
+    page = demo_board / "_site/cards/SKU-0016.html"
     good = page.read_text("utf-8")
-    card = next(demo.glob("sku/*/SKU-0016.md"))
+    card = next(demo_board.glob("sku/*/SKU-0016.md"))
     card.write_text("---\ntitle: [unclosed\n---\n", "utf-8")
     result = cli.proc("build")
     assert result.returncode == 0, result.stderr
     assert "警告：sku/planning/SKU-0016.md:" in result.stderr
     assert page.read_text("utf-8") == good
-    overview = (demo / "_site/index.html").read_text("utf-8")
+    overview = (demo_board / "_site/index.html").read_text("utf-8")
     assert "1 个文件有问题" in overview and "sku/planning/SKU-0016.md" in overview
-    sku = (demo / "_site/types/sku.html").read_text("utf-8")
+    sku = (demo_board / "_site/types/sku.html").read_text("utf-8")
     assert "声迈 Type-C 转 3.5mm 耳机转接头" in sku  # its last good tile
 
 
@@ -165,18 +150,18 @@ def test_broken_card_without_a_good_page_shows_the_problem(board):
     assert "这张卡片有问题" in page and "sku/planning/SKU-0001.md" in page
 
 
-def test_output_folder_may_not_hold_the_board(demo, tmp_path):
-    cli = Cli(demo)
+def test_output_folder_may_not_hold_the_board(demo_board, tmp_path):
+    cli = Cli(demo_board)
     for target in (".", "..", "sku/out", ".git/site"):
         result = cli.proc("build", "-o", target)
         assert result.returncode == 1, target
         assert result.stderr.startswith("错误：输出文件夹"), result.stderr
         assert "Traceback" not in result.stderr
-    assert not (demo / "index.html").exists()
+    assert not (demo_board / "index.html").exists()
     elsewhere = tmp_path / "public"
     result = cli.proc("build", "-o", str(elsewhere))
     assert result.returncode == 0, result.stderr
-    assert (elsewhere / "index.html").is_file() and not (demo / "_site").exists()
+    assert (elsewhere / "index.html").is_file() and not (demo_board / "_site").exists()
 
 
 def test_broken_config_is_refused_with_a_message_and_nothing_is_written(cli, board):
@@ -192,7 +177,7 @@ def test_english_board_speaks_english(cli, board):
     cfg = board / "mdboard.yaml"
     cfg.write_text(cfg.read_text("utf-8").replace("language: zh-CN", "language: en"), "utf-8")
     git(board, "commit", "-qam", "english")
-    cli("new", "sku", "Phone case", "--owner", "wangli", "--due", "2026-11-27")
+    cli.ok("new", "sku", "Phone case", "--owner", "wangli", "--due", "2026-11-27")
     result = cli("build")
     assert result.exit_code == 0
     assert result.output.startswith("Site built:")
@@ -279,36 +264,36 @@ def test_a_due_time_passing_later_the_same_day_flips_the_card_to_overdue(board, 
     assert "is-overdue" in (board / "_site/people/sunli.html").read_text("utf-8")
 
 
-def test_a_page_deleted_from_the_output_is_made_again(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    (demo / "_site/cards/SKU-0003.html").unlink()
-    (demo / "_site/types/campaign.html").unlink()
+def test_a_page_deleted_from_the_output_is_made_again(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    (demo_board / "_site/cards/SKU-0003.html").unlink()
+    (demo_board / "_site/types/campaign.html").unlink()
     report = json.loads(cli.proc("build", "--json").stdout)
     assert sorted(report["written"]) == ["cards/SKU-0003.html", "types/campaign.html"]
-    assert "SKU-0003" in (demo / "_site/cards/SKU-0003.html").read_text("utf-8")
+    assert "SKU-0003" in (demo_board / "_site/cards/SKU-0003.html").read_text("utf-8")
 
 
-def test_a_new_link_shows_on_the_linked_cards_page_and_tile(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    page = demo / "_site/cards/SKU-0018.html"
+def test_a_new_link_shows_on_the_linked_cards_page_and_tile(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    page = demo_board / "_site/cards/SKU-0018.html"
     assert "CMP-0001" not in page.read_text("utf-8")
-    campaign = next(demo.glob("campaign/*/CMP-0001.md"))
+    campaign = next(demo_board.glob("campaign/*/CMP-0001.md"))
     text = campaign.read_text("utf-8")
     assert "skus: [" in text
     campaign.write_text(text.replace("skus: [", "skus: [SKU-0018, ", 1), "utf-8")
     report = json.loads(cli.proc("build", "--json").stdout)
     assert {"cards/CMP-0001.html", "cards/SKU-0018.html", "types/sku.html", "types/campaign.html"} <= set(report["written"])
     assert 'href="../cards/CMP-0001.html"' in page.read_text("utf-8")
-    tile = (demo / "_site/types/sku.html").read_text("utf-8").split('data-id="SKU-0018"')[1].split("</article>")[0]
+    tile = (demo_board / "_site/types/sku.html").read_text("utf-8").split('data-id="SKU-0018"')[1].split("</article>")[0]
     assert "CMP-0001" in tile
 
 
-def test_a_new_commit_updates_the_history_on_the_cards_page(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    page = demo / "_site/cards/SKU-0003.html"
+def test_a_new_commit_updates_the_history_on_the_cards_page(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    page = demo_board / "_site/cards/SKU-0003.html"
     assert "标题改" not in page.read_text("utf-8")
     assert cli("set", "SKU-0003", "title=标题改过了").exit_code == 0
     report = json.loads(cli.proc("build", "--json").stdout)
@@ -318,27 +303,27 @@ def test_a_new_commit_updates_the_history_on_the_cards_page(demo):
     assert "cards/SKU-0004.html" not in report["written"]  # other cards' history did not change
 
 
-def test_rebuild_tells_early_once_the_changed_cards_page_and_board_are_written(demo):
-    board = Board.open(str(demo))
+def test_rebuild_tells_early_once_the_changed_cards_page_and_board_are_written(demo_board):
+    board = Board.open(str(demo_board))
     builder = SiteBuilder(board)
     builder.build_all()
-    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
     card.write_text(card.read_text("utf-8").replace("title: ", "title: 新 ", 1), "utf-8")
     told = []
-    report = builder.rebuild({card.relative_to(demo).as_posix()}, early=told.append)
+    report = builder.rebuild({card.relative_to(demo_board).as_posix()}, early=told.append)
     assert told == [["cards/SKU-0006.html", "types/sku.html"]]
     assert set(told[0]) < set(report.written)  # linked cards' pages, people, calendars came after
     assert "cards/CMP-0003.html" in report.written
 
 
-def test_a_body_edit_in_a_new_process_shows_the_history_kept_from_the_last_build(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    page = demo / "_site/cards/SKU-0006.html"
+def test_a_body_edit_in_a_new_process_shows_the_history_kept_from_the_last_build(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    page = demo_board / "_site/cards/SKU-0006.html"
     history = page.read_text("utf-8").split('id="history-h"')[1]
-    shutil.rmtree(demo / "_site")
-    cli.proc("build")
-    card = next(demo.glob("sku/*/SKU-0006.md"))
+    shutil.rmtree(demo_board / "_site")
+    cli.proc_ok("build")
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
     card.write_text(card.read_text("utf-8") + "\n补充说明\n", "utf-8")
     assert json.loads(cli.proc("build", "--json").stdout)["written"] == ["cards/SKU-0006.html"]
     html = page.read_text("utf-8")
@@ -377,13 +362,13 @@ def test_serve_reloads_tabs_once_the_early_pages_are_written_and_again_only_for_
     assert site.version == builder.seen[-1][1] != told  # nothing more: told once
 
 
-def test_in_process_rebuilds_follow_edits_new_cards_and_deletions(demo):
-    board = Board.open(str(demo))
+def test_in_process_rebuilds_follow_edits_new_cards_and_deletions(demo_board):
+    board = Board.open(str(demo_board))
     builder = SiteBuilder(board)
     builder.build_all()
-    out = demo / "_site"
-    card = next(demo.glob("sku/*/SKU-0006.md"))
-    rel = card.relative_to(demo).as_posix()
+    out = demo_board / "_site"
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    rel = card.relative_to(demo_board).as_posix()
     card.write_text(card.read_text("utf-8").replace("title: ", "title: 改名 ", 1), "utf-8")
     report = builder.rebuild({rel})  # an editor's save: only this file is read again
     assert "改名" in (out / "cards/SKU-0006.html").read_text("utf-8")
@@ -393,44 +378,44 @@ def test_in_process_rebuilds_follow_edits_new_cards_and_deletions(demo):
     assert [p.path for p in report.problems] == [rel]
     new = card.with_name("SKU-0999.md")
     new.write_text("---\ntitle: 新来的\nowner: wangli\n---\n", "utf-8")
-    report = builder.rebuild({new.relative_to(demo).as_posix()})
+    report = builder.rebuild({new.relative_to(demo_board).as_posix()})
     assert "cards/SKU-0999.html" in report.written and "新来的" in (out / "types/sku.html").read_text("utf-8")
     new.unlink()
-    report = builder.rebuild({new.relative_to(demo).as_posix()})
+    report = builder.rebuild({new.relative_to(demo_board).as_posix()})
     assert report.removed == ["cards/SKU-0999.html"] and "新来的" not in (out / "types/sku.html").read_text("utf-8")
 
 
-def test_a_damaged_manifest_means_one_full_build_not_a_failure(demo):
-    cli = Cli(demo)
-    cli.proc("build")
-    board = Board.open(str(demo))
+def test_a_damaged_manifest_means_one_full_build_not_a_failure(demo_board):
+    cli = Cli(demo_board)
+    cli.proc_ok("build")
+    board = Board.open(str(demo_board))
     for path in (board.state_dir / "site").glob("*.manifest*.pickle"):
         path.write_bytes(b"not a pickle")
     result = cli.proc("build", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["written"] == []  # every page made again, every file already right
-    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
     card.write_text(card.read_text("utf-8") + "\n又改了\n", "utf-8")
     assert json.loads(cli.proc("build", "--json").stdout)["written"] == ["cards/SKU-0006.html"]
 
 
-def test_many_small_rebuilds_keep_the_manifest_right(demo, monkeypatch):
+def test_many_small_rebuilds_keep_the_manifest_right(demo_board, monkeypatch):
     from mdboard import site
 
     monkeypatch.setattr(site.Manifest, "RECENT_MAX", 2)  # the base is rewritten every few builds
-    card = next(demo.glob("sku/*/SKU-0006.md"))
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
     text = card.read_text("utf-8")
-    build_site(Board.open(str(demo)))
+    build_site(Board.open(str(demo_board)))
     for i in range(5):
         card.write_text(text + f"\n第 {i} 次\n", "utf-8")
-        report = build_site(Board.open(str(demo)))  # a new builder each time, as `mdboard build`
+        report = build_site(Board.open(str(demo_board)))  # a new builder each time, as `mdboard build`
         assert report.written == ["cards/SKU-0006.html"], i
-        assert f"第 {i} 次" in (demo / "_site/cards/SKU-0006.html").read_text("utf-8")
-    assert build_site(Board.open(str(demo))).written == []
+        assert f"第 {i} 次" in (demo_board / "_site/cards/SKU-0006.html").read_text("utf-8")
+    assert build_site(Board.open(str(demo_board))).written == []
 
 
 def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
-    cli("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
+    cli.ok("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
     assert cli("build").exit_code == 0
     page = board / "_site/cards/SKU-0001.html"
     assert "2026年11月27日" in page.read_text("utf-8")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 
 import pytest
 
-from conftest import REPO, Cli, git
+from conftest import Cli, git
 
 NEW_SHEET = "标题,负责人,截止日期,平台,价格,标签\n羊毛大衣,王丽,2026-12-03,天猫、京东,1299,冬季、爆款\n围巾,赵敏,,抖音,89,\n"
 
@@ -31,14 +30,9 @@ def read_csv(data: bytes) -> list[list[str]]:
 
 
 @pytest.fixture
-def demo(tmp_path) -> Cli:
-    """A copy of the demo board (`board/` at the repo root) in its own repository."""
-    root = tmp_path / "demo"
-    shutil.copytree(REPO / "board", root)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "demo board")
-    return Cli(root)
+def demo(demo_board) -> Cli:
+    """The CLI on a fresh copy of the demo board in its own repository."""
+    return Cli(demo_board)
 
 
 # --- import: encodings, separators, headers -----------------------------------------
@@ -314,7 +308,7 @@ def test_demo_board_round_trip_changes_nothing(demo):
 
 def test_demo_board_edited_in_excel_changes_only_the_edited_cells(demo):
     root = demo.root
-    demo("export", "csv", "--type", "sku", "-o", "sku.csv")
+    demo.ok("export", "csv", "--type", "sku", "-o", "sku.csv")
     rows = read_csv((root / "sku.csv").read_bytes())
     header = rows[0]
     target = rows[1]

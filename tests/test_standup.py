@@ -8,7 +8,6 @@ from mdboard.history import last_working_day, load_history
 from mdboard.standup import compute_standup, standup_text
 from mdboard.store import Board
 
-from test_report import shop  # noqa: F401  (the fixture: a small shop with two weeks of history)
 
 EXPECTED = """晨会 · 11月25日周三（自 11月24日周二 起）
 

@@ -14,8 +14,10 @@ PAGES = ["index.html", "types/sku.html", "types/campaign.html", "types/issue.htm
 
 @pytest.fixture(scope="module")
 def axe():
-    module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    return module.Axe()
+    """axe-core through Playwright (a test extra: missing means `make test` was not run, a failure)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
 
 
 def serious(results) -> list[str]:
