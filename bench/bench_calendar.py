@@ -55,8 +55,8 @@ def measure(root: Path, runs: int) -> list[str]:
     """Every figure of the module docstring on the board at `root`, as printed lines."""
     cpu, wall, _ = timed(lambda: __import__("icalendar"))
     lines = [row("import icalendar", cpu, wall)]
-    from mdboard.calendar import assemble, board_calendar, calendar_cards, card_events
-    from mdboard.store import Board
+    from mdboard.domain.calendar import assemble, board_calendar, calendar_cards, card_events
+    from mdboard.core.store import Board
 
     board = Board.open(str(root))
     cpu, wall, cards = timed(board.cards)

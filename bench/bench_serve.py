@@ -40,7 +40,7 @@ def generate(out: Path, cards: int, commits: int) -> None:
         return
     subprocess.run([str(BIN / "mdboard"), "init", str(out)], check=True, stdout=subprocess.DEVNULL)
     sys.path.insert(0, str(HERE.parent))
-    from mdboard.config import load_config
+    from mdboard.core.config import load_config
 
     cfg = load_config(out)
     slots = [(ctype, state.key) for ctype in cfg.types.values() for state in ctype.states]

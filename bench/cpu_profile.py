@@ -29,7 +29,7 @@ def profile(board: Path, argv: list[str]) -> cProfile.Profile:
     """Run `mdboard ARGV` in `board` under a CPU-time profiler; returns the profile."""
     os.environ.setdefault("MDBOARD_NOW", generate.TODAY)
     os.chdir(board)
-    from mdboard.cli import main
+    from mdboard.cli.main import main
 
     prof = cProfile.Profile(time.process_time)
     stdout = sys.stdout

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/generate.py --cards 10000 --commits 20000 [--seed 7] OUT
 
-The board uses the default card types of `mdboard/skeleton/zh-CN.yaml` (sku,
+The board uses the default card types of `mdboard/domain/skeleton/zh-CN.yaml` (sku,
 campaign, issue, asset) with a 12-person team in the six roles of a shop. Cards
 have Chinese titles and bodies, checklists (some ticked), links (campaigns ->
 SKUs, assets -> campaign and SKUs, after-sales cases -> SKU), owners, dates around
@@ -33,8 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mdboard.cardfile import load_yaml, render_value  # noqa: E402
-from mdboard.config import parse_config  # noqa: E402
+from mdboard.core.cardfile import load_yaml, render_value  # noqa: E402
+from mdboard.core.config import parse_config  # noqa: E402
 
 GENERATOR_VERSION = 1
 TODAY = "2026-11-25T09:00:00+08:00"  # the tests' MDBOARD_NOW; the benchmark uses the same
@@ -125,7 +125,7 @@ def email_of(key: str) -> str:
 
 def board_config() -> str:
     """The default zh-CN config with the shop's team in place of the placeholder person."""
-    text = (REPO / "mdboard" / "skeleton" / "zh-CN.yaml").read_text("utf-8")
+    text = (REPO / "mdboard" / "domain" / "skeleton" / "zh-CN.yaml").read_text("utf-8")
     head, _, rest = text.partition("\npeople:\n")
     _, _, tail = rest.partition("\ntypes:\n")
     people = "".join(f"  {k}: {{name: {n}, email: [{email_of(k)}], roles: [{r}]}}\n" for k, n, r in ROSTER)

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mdboard import i18n
-from mdboard.cli import main
+from mdboard.core import i18n
+from mdboard.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -307,7 +307,7 @@ class SpyBuilder:
     """
 
     def __init__(self, board, out_dir: Path):
-        from mdboard.site import SiteBuilder
+        from mdboard.site.builder import SiteBuilder
 
         self.real = SiteBuilder(board, out_dir)
         self.out_dir = self.real.out_dir
@@ -329,8 +329,9 @@ class Live:
     """A running LiveSite + BoardServer in this process, with the terminal lines captured."""
 
     def __init__(self, board_root: Path):
-        from mdboard.serve import BoardServer, make_live_site
-        from mdboard.store import Board
+        from mdboard.serve.http import BoardServer
+        from mdboard.serve.live import make_live_site
+        from mdboard.core.store import Board
 
         self.lines: list[str] = []
         board = Board.open(str(board_root))

@@ -16,7 +16,6 @@ holds a good card, commits it, and runs the commands a team would run:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil

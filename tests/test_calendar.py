@@ -12,9 +12,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from icalendar.parser import Contentline
 
-from mdboard.calendar import _fold, assemble, board_calendar, board_host, calendar_cards, card_events
-from mdboard.errors import MdboardError
-from mdboard.store import Board
+from mdboard.domain.calendar import _fold, assemble, board_calendar, board_host, calendar_cards, card_events
+from mdboard.core.errors import MdboardError
+from mdboard.core.store import Board
 
 from conftest import git
 
@@ -141,7 +141,7 @@ def test_card_url_links_each_event(dated):
 def test_english_board_and_timed_windows(tmp_path):
     from click.testing import CliRunner
 
-    from mdboard.cli import main
+    from mdboard.cli.main import main
 
     root = tmp_path / "en"
     assert CliRunner().invoke(main, ["init", str(root), "--lang", "en", "--title", "Shop Ops"]).exit_code == 0

@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import git
-from mdboard.gitops import board_lock
-from mdboard.store import Board
+from mdboard.git.changes import board_lock
+from mdboard.core.store import Board
 
 LOCK_MESSAGE = "错误：另一个 mdboard 命令正在修改这个看板，请稍后重试\n"
 EXE = str(Path(sys.executable).with_name("mdboard"))

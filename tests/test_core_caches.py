@@ -57,8 +57,8 @@ def _touch_later(path, text):
 
 
 def test_a_body_edit_keeps_the_parsed_front_matter_without_reading_yaml(board, cli, monkeypatch):
-    from mdboard import cardfile
-    from mdboard.store import Board
+    from mdboard.core import cardfile
+    from mdboard.core.store import Board
 
     cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert "耳机" in cli("ls").output  # the parse cache now holds the card
@@ -75,7 +75,7 @@ def test_a_body_edit_keeps_the_parsed_front_matter_without_reading_yaml(board, c
 
 
 def test_a_front_matter_edit_of_the_same_size_is_read_again(board, cli):
-    from mdboard.store import Board
+    from mdboard.core.store import Board
 
     cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert "王丽" in cli("ls").output
@@ -90,7 +90,7 @@ def test_a_front_matter_edit_of_the_same_size_is_read_again(board, cli):
 
 
 def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
-    from mdboard.store import Board
+    from mdboard.core.store import Board
 
     cli.ok("new", "sku", "耳机", "--owner", "wangli", "--set", "tags=[礼盒, 新品]")
     cli.ok("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")

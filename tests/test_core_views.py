@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import git
-from mdboard.cli import main
+from mdboard.cli.main import main
 
 
 @pytest.fixture

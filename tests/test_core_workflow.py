@@ -7,7 +7,7 @@ import re
 from click.testing import CliRunner
 
 from conftest import git
-from mdboard.cli import main
+from mdboard.cli.main import main
 
 
 def trailers(root, rev="HEAD") -> dict[str, list[str]]:

@@ -34,15 +34,14 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from mdboard import gitops
-from mdboard.store import Board
-from mdboard.workflow import check_board
+from mdboard.git import changes as git_changes
+from mdboard.core.store import Board
+from mdboard.core.workflow import check_board
 
 KILLS = 200
 WORKERS = 4
 MDBOARD = str(Path(sys.executable).with_name("mdboard"))
 SKU_STATES = ["planning", "shooting", "content", "review", "listed"]
-HAS_IMPORT = (Path(gitops.__file__).parent / "spreadsheet.py").exists()
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -102,7 +101,7 @@ def board_errors(root: Path) -> list[str]:
 def recover(root: Path) -> None:
     """What the next mdboard command does first: take the lock (which replays a journal)."""
     board = Board(root)
-    with gitops.board_lock(board):
+    with git_changes.board_lock(board):
         pass
     assert not (board.state_dir / "journal.json").exists()
 
@@ -141,7 +140,7 @@ class Op:
 def pick_op(root: Path, rng: random.Random, n: int) -> Op:
     """A random new / set / move (or import) on this board."""
     cards = cards_of(root)
-    kinds = ["new", "set", "move"] + (["import"] if HAS_IMPORT else [])
+    kinds = ["new", "set", "move", "import"]
     kind = rng.choice(kinds) if cards else "new"
     if kind == "new":
         return Op(["new", "sku", f"商品 {n}", "--owner", "wangli"], "new SKU-", None, 1)
@@ -223,16 +222,17 @@ def test_two_hundred_random_kills_leave_a_valid_board_and_clean_git(board, tmp_p
 
 KILLER = r"""
 import os, signal, sys
-from mdboard import gitops, store
+from mdboard.git import changes as git_changes
+from mdboard.core import store
 
 point = sys.argv[1]
 die = lambda: os.kill(os.getpid(), signal.SIGKILL)
 
 if point == "before-journal":
-    real_ready = gitops.GitRepo.ready
-    gitops.GitRepo.ready = lambda self, change: (real_ready(self, change), die())
+    real_ready = git_changes.GitRepo.ready
+    git_changes.GitRepo.ready = lambda self, change: (real_ready(self, change), die())
 elif point == "after-journal":
-    gitops._apply_files = lambda board, change: die()
+    git_changes._apply_files = lambda board, change: die()
 elif point == "mid-write":
     real_replace = os.replace
     def replace(src, dst, *a, **k):
@@ -248,14 +248,14 @@ elif point == "mid-write":
     os.rename = rename
 else:
     step = {"after-files": "update-index", "after-add": "commit", "after-commit": "rev-parse"}[point]
-    real_run = gitops.GitRepo.run
+    real_run = git_changes.GitRepo.run
     def run(self, *args, **kw):
         if args[0] == step:
             die()
         return real_run(self, *args, **kw)
-    gitops.GitRepo.run = run
+    git_changes.GitRepo.run = run
 
-from mdboard.cli import main
+from mdboard.cli.main import main
 sys.argv = ["mdboard"] + sys.argv[2:]
 main()
 """
@@ -272,9 +272,8 @@ def test_killed_at_each_step_the_change_is_absent_or_complete(board, cli, point)
            Op(["move", "SKU-0001", "shooting"], "move SKU-0001: 规划中 → 拍摄中",
               ["D sku/planning/SKU-0001.md", "A sku/shooting/SKU-0001.md"]),
            Op(["assign", "SKU-0001", "chenjing"], "assign SKU-0001: owner=chenjing", None)]
-    if HAS_IMPORT:
-        (board.parent / "s.csv").write_text("标题,负责人\n导入甲,王丽\n导入乙,赵敏\n", "utf-8")
-        ops.append(Op(["import", "csv", str(board.parent / "s.csv"), "--type", "sku", "--apply"], "import s.csv", None, 2))
+    (board.parent / "s.csv").write_text("标题,负责人\n导入甲,王丽\n导入乙,赵敏\n", "utf-8")
+    ops.append(Op(["import", "csv", str(board.parent / "s.csv"), "--type", "sku", "--apply"], "import s.csv", None, 2))
     for op in ops:
         cards = cards_of(board)
         if op.args[0] == "assign":
@@ -320,8 +319,8 @@ def test_a_stale_lock_file_does_not_block(board, cli):
     """The lock is an flock: a killed holder's lock file stays, but the lock is gone with it."""
     assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from mdboard.store import Board; from mdboard import gitops\n"
-        "with gitops.board_lock(Board(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)\n"), str(board)],
+        "import sys, time; from mdboard.core.store import Board; from mdboard.git import changes as git_changes\n"
+        "with git_changes.board_lock(Board(sys.argv[1])):\n    print('locked', flush=True); time.sleep(60)\n"), str(board)],
         stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     busy = cli.proc("set", "SKU-0001", "price=1", env={"MDBOARD_LOCK_TIMEOUT": "0.3"})

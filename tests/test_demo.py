@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mdboard.cli import main
-from mdboard.demo import demo_source, make_demo, shift_text
-from mdboard.errors import MdboardError
+from mdboard.cli.main import main
+from mdboard.domain.demo import demo_source, make_demo, shift_text
+from mdboard.core.errors import MdboardError
 
 from conftest import git
 
@@ -136,10 +136,10 @@ def test_demo_refreshes_its_own_folder_and_leaves_others_alone(tmp_path, monkeyp
 
 
 def test_demo_serves_the_board(tmp_path, monkeypatch):
-    import mdboard.serve
+    import mdboard.serve.http
 
     seen = {}
-    monkeypatch.setattr(mdboard.serve, "serve_board", lambda board, **kw: seen.update(kw, root=board.root))
+    monkeypatch.setattr(mdboard.serve.http, "serve_board", lambda board, log, **kw: seen.update(kw, root=board.root))
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["demo", "--port", "8123"], catch_exceptions=False)
     assert result.exit_code == 0, result.output

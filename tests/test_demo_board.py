@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Cli, copy_demo, git
-from mdboard import cardfile
-from mdboard.store import Board
-from mdboard.views import card_due, due_group
+from mdboard.core import cardfile
+from mdboard.core.store import Board
+from mdboard.domain.views import card_due, due_group
 
 ROLES = {"运营", "美工", "文案", "投手", "客服", "仓库"}
 
@@ -74,9 +74,9 @@ def test_config_is_the_shop_with_a_full_team(demo):
 
 
 def test_config_keeps_the_default_types(demo):
-    from mdboard.cardfile import load_yaml
-    from mdboard.config import parse_config
-    from mdboard.init import skeleton_config
+    from mdboard.core.cardfile import load_yaml
+    from mdboard.core.config import parse_config
+    from mdboard.domain.init import skeleton_config
 
     default = parse_config(load_yaml(skeleton_config("zh-CN")))
     for key, ctype in default.types.items():
@@ -252,7 +252,7 @@ def test_format_doc_example_is_a_valid_board(tmp_path):
     assert result.stdout == ""
     assert result.stderr.strip() == "检查了 4 张卡片：0 个错误，0 个提醒"
     used = {f.type for ct in Board(root).config.types.values() for f in ct.fields.values()}
-    from mdboard.config import FIELD_TYPES
+    from mdboard.core.config import FIELD_TYPES
 
     assert used == set(FIELD_TYPES)  # the example shows every field type
 

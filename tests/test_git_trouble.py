@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from mdboard import gitops
+from mdboard.git import changes as git_changes
 
 CARD = "sku/planning/SKU-0001.md"
 
@@ -101,7 +101,7 @@ def test_detached_head_is_refused_and_says_how_to_get_back(shop, cli):
 
 
 def test_index_lock_left_by_a_crashed_git(shop, cli, monkeypatch):
-    monkeypatch.setattr(gitops, "INDEX_LOCK_WAIT", 0.1)
+    monkeypatch.setattr(git_changes, "INDEX_LOCK_WAIT", 0.1)
     lock = shop / ".git" / "index.lock"
     lock.write_bytes(b"")
     out = refused(cli, shop, ["move", "SKU-0001", "shooting"], "索引被锁住", "删除这个文件后重试")
@@ -159,10 +159,10 @@ def test_a_failing_commit_puts_the_card_back(shop, cli):
 
 def test_an_interrupted_change_waits_for_the_merge_to_end(shop, cli, monkeypatch):
     """A journal left by a killed command is finished only when committing is safe again."""
-    from mdboard.store import Board
+    from mdboard.core.store import Board
 
     board = Board(shop)
-    change = gitops.Change({CARD: (shop / CARD).read_text("utf-8").replace("owner: wangli", "owner: zhaomin")},
+    change = git_changes.Change({CARD: (shop / CARD).read_text("utf-8").replace("owner: wangli", "owner: zhaomin")},
                            "assign SKU-0001: owner=zhaomin", [("Card", "SKU-0001")], ("王丽", "wangli@example.com"))
     journal = board.state_dir / "journal.json"
     import json

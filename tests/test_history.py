@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mdboard.history import clear_cache, describe, load_history
-from mdboard.store import Board
+from mdboard.git.history import clear_cache, describe, load_history
+from mdboard.core.store import Board
 
 from conftest import git
 
@@ -219,7 +219,7 @@ def test_merged_branches_count_each_commit_once(board, cli, at):
 
 
 def test_a_renumbered_card_keeps_its_timeline(board, cli, at):
-    from mdboard.report import tracks
+    from mdboard.domain.report import tracks
 
     at("2026-11-16T10:00:00+08:00")
     run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "wangli")

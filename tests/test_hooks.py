@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from conftest import REPO, Cli, git
-from mdboard.teams import write_ci
+from mdboard.domain.init import write_ci
 
 CARD = "sku/planning/SKU-0001.md"
 

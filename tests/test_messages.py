@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from mdboard.errors import Problem, parenthesized
+from mdboard.core.errors import Problem, parenthesized
 
 ZH = Path(__file__).resolve().parents[1] / "mdboard" / "locale" / "zh-CN"
 WIDE = "\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"

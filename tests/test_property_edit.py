@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from mdboard.cardfile import parse, set_field
-from mdboard.errors import CardSyntaxError
+from mdboard.core.cardfile import parse, set_field
+from mdboard.core.errors import CardSyntaxError
 
 # --- building blocks ------------------------------------------------------------------
 

@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-from mdboard.history import load_history
-from mdboard.report import compute_report, percentile
-from mdboard.store import Board
+from mdboard.git.history import load_history
+from mdboard.domain.report import compute_report, percentile
+from mdboard.core.store import Board
 
-from conftest import git
 
 
 def test_percentile_interpolates_between_ranks():
@@ -93,7 +92,7 @@ def test_report_tables_on_a_terminal(shop, monkeypatch):
     import io
     import sys
 
-    from mdboard.history_cli import print_report
+    from mdboard.cli.history import print_report
 
     class Terminal(io.StringIO):
         def isatty(self):

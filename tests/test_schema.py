@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from mdboard.cardfile import load_yaml, parse
-from mdboard.config import CONFIG_NAME
-from mdboard.schema import DATE_PATTERN, card_schema, config_schema
-from mdboard.store import Board
+from mdboard.core.cardfile import load_yaml, parse
+from mdboard.core.config import CONFIG_NAME
+from mdboard.domain.schema import DATE_PATTERN, card_schema, config_schema
+from mdboard.core.store import Board
 
 from conftest import REPO, Cli
 
@@ -52,14 +52,14 @@ def test_every_demo_card_matches_its_type_schema(demo):
         assert errors(schemas[card.type], meta) == [], card.path
 
 
-@pytest.mark.parametrize("path", [REPO / "board" / CONFIG_NAME, REPO / "mdboard/skeleton/zh-CN.yaml",
-                                  REPO / "mdboard/skeleton/en.yaml"])
+@pytest.mark.parametrize("path", [REPO / "board" / CONFIG_NAME, REPO / "mdboard/domain/skeleton/zh-CN.yaml",
+                                  REPO / "mdboard/domain/skeleton/en.yaml"])
 def test_real_configs_match_the_config_schema(path):
     assert errors(config_schema(), load_yaml(path.read_text("utf-8"))) == []
 
 
 def test_config_schema_flags_what_check_refuses():
-    data = load_yaml((REPO / "mdboard/skeleton/zh-CN.yaml").read_text("utf-8"))
+    data = load_yaml((REPO / "mdboard/domain/skeleton/zh-CN.yaml").read_text("utf-8"))
     data["comit"] = True
     data["language"] = "fr"
     data["types"]["sku"]["prefix"] = "sku"

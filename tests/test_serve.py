@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from mdboard.errors import MdboardError, Problem
-from mdboard.serve import (BoardServer, LiveSite, PathFilter, ignored_name, inject_live, make_live_site,
-                           resolve_request_path)
-from mdboard.store import Board
+from mdboard.core.errors import MdboardError, Problem
+from mdboard.serve.http import BoardServer, inject_live, resolve_request_path
+from mdboard.serve.live import LiveSite, PathFilter, ignored_name
+from mdboard.core.store import Board
 
-from conftest import DEADLINE, Live, card_file, fetch, new_card, raw_get, retitle, wait_until
+from conftest import card_file, fetch, new_card, raw_get, retitle, wait_until
 
 
 @dataclass

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Cli, git
-from mdboard.site import SiteBuilder, build_site
-from mdboard.site_render import make_markdown, safe_link
-from mdboard.store import Board
+from conftest import Cli, git
+from mdboard.site.builder import SiteBuilder, build_site
+from mdboard.site.render import make_markdown, safe_link
+from mdboard.core.store import Board
 
 
 def site_files(out: Path) -> set[str]:
@@ -333,7 +333,7 @@ def test_a_body_edit_in_a_new_process_shows_the_history_kept_from_the_last_build
 def test_serve_reloads_tabs_once_the_early_pages_are_written_and_again_only_for_more(board):
     from types import SimpleNamespace
 
-    from mdboard.serve import LiveSite
+    from mdboard.serve.live import LiveSite
 
     class Builder:
         early_pages = True
@@ -400,9 +400,9 @@ def test_a_damaged_manifest_means_one_full_build_not_a_failure(demo_board):
 
 
 def test_many_small_rebuilds_keep_the_manifest_right(demo_board, monkeypatch):
-    from mdboard import site
+    from mdboard.site import builder
 
-    monkeypatch.setattr(site.Manifest, "RECENT_MAX", 2)  # the base is rewritten every few builds
+    monkeypatch.setattr(builder.Manifest, "RECENT_MAX", 2)  # the base is rewritten every few builds
     card = next(demo_board.glob("sku/*/SKU-0006.md"))
     text = card.read_text("utf-8")
     build_site(Board.open(str(demo_board)))

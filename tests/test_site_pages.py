@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mdboard.demo import make_demo
-from mdboard.site import build_site
-from mdboard.store import Board
-from mdboard.views import mine
+from mdboard.domain.demo import make_demo
+from mdboard.site.builder import build_site
+from mdboard.core.store import Board
+from mdboard.domain.views import mine
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_standup_lists_what_moved_and_what_is_due(site):
 
 def mine_all(board) -> dict:
     """Every open card by due group (whoever owns it)."""
-    from mdboard.views import card_due, due_group
+    from mdboard.domain.views import card_due, due_group
 
     out: dict = {}
     for card in board.cards():

@@ -330,7 +330,7 @@ def test_demo_board_edited_in_excel_changes_only_the_edited_cells(demo):
 def test_english_board_round_trip(tmp_path):
     from click.testing import CliRunner
 
-    from mdboard.cli import main
+    from mdboard.cli.main import main
 
     root = tmp_path / "en"
     assert CliRunner().invoke(main, ["init", str(root), "--lang", "en", "--title", "Shop"]).exit_code == 0

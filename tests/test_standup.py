@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from mdboard.history import last_working_day, load_history
-from mdboard.standup import compute_standup, standup_text
-from mdboard.store import Board
+from mdboard.git.history import last_working_day, load_history
+from mdboard.domain.standup import compute_standup, standup_text
+from mdboard.core.store import Board
 
 
 EXPECTED = """晨会 · 11月25日周三（自 11月24日周二 起）

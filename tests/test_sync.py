@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli, git
-from mdboard.store import Board
+from mdboard.core.store import Board
 
 PEOPLE = {"a": ("王丽", "wangli@example.com"), "b": ("赵敏", "zhaomin@example.com"),
           "c": ("陈静", "chenjing@example.com")}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mdboard.store import Board
-from mdboard.sync import merge_card, merge_card_text
+from mdboard.core.store import Board
+from mdboard.git.sync import merge_card, merge_card_text
 
 BASE = """---
 title: 连衣裙

@@ -44,7 +44,7 @@ def tab(browser):
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory):
     """The demo board with its weeks of history (`make_demo`), built with `mdboard build`."""
-    from mdboard.demo import make_demo
+    from mdboard.domain.demo import make_demo
 
     base = tmp_path_factory.mktemp("demo")
     env = site_env(base)

@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def build_demo_site(folder: Path) -> Path:
     """The bundled demo board with its history, and its site built; returns the board root."""
-    from mdboard.demo import make_demo
-    from mdboard.site import build_site
-    from mdboard.store import Board
+    from mdboard.domain.demo import make_demo
+    from mdboard.site.builder import build_site
+    from mdboard.core.store import Board
 
     root = make_demo(folder / "demo").root
     build_site(Board.open(str(root)))

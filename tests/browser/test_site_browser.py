@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-from mdboard.store import Board
-from mdboard.views import card_due, people_of, platforms_of
+from mdboard.core.store import Board
+from mdboard.domain.views import card_due, people_of, platforms_of
 
 pytestmark = pytest.mark.browser
 

@@ -1,0 +1,179 @@
+"""The card commands: init, new, move, set, assign, edit, show, ls, mine, check.
+
+Each parses its options, calls one library function (domain.ops, domain.views,
+core.workflow) and prints the result as text or --json.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from mdboard.cli.common import (MdboardCommandError, build_filter, emit_json, filter_options, json_option, pass_ctx,
+                                report_result)
+from mdboard.core.errors import MdboardError
+from mdboard.core.i18n import t
+
+
+@click.command(help=t("cli.help_init"))
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["zh-CN", "en"]), default=None, help=t("cli.opt_lang"))
+@click.option("--title", default=None, help=t("cli.opt_title"))
+@click.option("--ci", type=click.Choice(["github", "gitlab"]), default=None, help=t("cli.opt_ci"))
+@pass_ctx
+def init(ctx, directory, lang, title, ci):
+    from mdboard.domain.init import init_board
+
+    result = init_board(directory, lang=lang, title=title, ci=ci, no_commit=ctx.no_commit)
+    for line in result:
+        click.echo(line)
+
+
+@click.command(help=t("cli.help_new"))
+@click.argument("type_")
+@click.argument("title")
+@click.option("--owner", help=t("cli.opt_owner"))
+@click.option("--due", help=t("cli.opt_due"))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=t("cli.opt_set"))
+@json_option
+@pass_ctx
+def new(ctx, type_, title, owner, due, sets, as_json):
+    from mdboard.domain.ops import new_card
+
+    result = new_card(ctx.board, type_, title, owner, due, sets, ctx.actor(), ctx.no_commit)
+    if as_json:
+        emit_json(result.card.to_dict() | {"commit": result.commit})
+    else:
+        report_result(result, "cli.created")
+
+
+@click.command(help=t("cli.help_move"))
+@click.argument("card_id")
+@click.argument("state")
+@click.option("--force", is_flag=True, help=t("cli.opt_force"))
+@click.option("--reason", default="", help=t("cli.opt_reason"))
+@pass_ctx
+def move(ctx, card_id, state, force, reason):
+    from mdboard.domain.ops import move_card
+
+    result = move_card(ctx.board, card_id, state, ctx.actor(), force, reason, ctx.no_commit)
+    report_result(result, "cli.moved")
+
+
+@click.command("set", help=t("cli.help_set"))
+@click.argument("card_id")
+@click.argument("pairs", nargs=-1, required=True, metavar="KEY=VALUE...")
+@pass_ctx
+def set_(ctx, card_id, pairs):
+    from mdboard.domain.ops import set_fields
+
+    report_result(set_fields(ctx.board, card_id, list(pairs), ctx.actor(), ctx.no_commit), "cli.updated")
+
+
+@click.command(help=t("cli.help_assign"))
+@click.argument("card_id")
+@click.argument("person")
+@pass_ctx
+def assign(ctx, card_id, person):
+    from mdboard.domain.ops import assign as do_assign
+
+    report_result(do_assign(ctx.board, card_id, person, ctx.actor(), ctx.no_commit), "cli.updated")
+
+
+@click.command(help=t("cli.help_edit"))
+@click.argument("card_id")
+@pass_ctx
+def edit(ctx, card_id):
+    from mdboard.domain.ops import edit_text
+
+    board = ctx.board
+    card = board.find(card_id)
+    original = board.read_text(card)
+    text = original
+    while True:
+        edited = click.edit(text, extension=".md", require_save=False)
+        if edited is None or edited == original:
+            click.echo(t("cli.edit_unchanged"))
+            return
+        try:
+            result = edit_text(board, card.id, edited, original, ctx.actor(), ctx.no_commit)
+            break
+        except MdboardError as exc:
+            click.echo(str(exc), err=True)
+            if not sys.stdin.isatty() or not click.confirm(t("cli.edit_again"), default=True):
+                raise MdboardCommandError(t("cli.edit_discarded"))
+            text = edited
+    report_result(result, "cli.updated")
+
+
+@click.command(help=t("cli.help_show"))
+@click.argument("card_id")
+@json_option
+@pass_ctx
+def show(ctx, card_id, as_json):
+    from mdboard.cli import output
+
+    board = ctx.board
+    card = board.find(card_id)
+    if as_json:
+        emit_json(output.card_json(board, card))
+    else:
+        click.echo(output.card_text(board, card))
+
+
+@click.command("ls", help=t("cli.help_ls"))
+@filter_options
+@json_option
+@pass_ctx
+def ls(ctx, as_json, **opts):
+    from mdboard.cli import output
+    from mdboard.domain.views import select
+
+    board = ctx.board
+    cards = select(board.config, board.cards(), build_filter(board, **opts))
+    if as_json:
+        emit_json([output.card_json(board, c, brief=True) for c in cards])
+    else:
+        output.print_card_table(board, cards)
+
+
+@click.command(help=t("cli.help_mine"))
+@click.argument("person", required=False)
+@json_option
+@pass_ctx
+def mine(ctx, person, as_json):
+    from mdboard.cli import output
+    from mdboard.domain.views import mine as mine_view
+
+    board = ctx.board
+    key = output.person_for(board, person)
+    groups = mine_view(board.config, board.cards(), key)
+    if as_json:
+        emit_json(output.mine_json(board, key, groups))
+    else:
+        click.echo(output.mine_text(board, key, groups))
+
+
+@click.command(help=t("cli.help_check"))
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--strict", is_flag=True, help=t("cli.opt_strict"))
+@json_option
+@pass_ctx
+def check(ctx, paths, strict, as_json):
+    from mdboard.cli.output import relative_paths
+    from mdboard.core.workflow import check_board
+
+    board = ctx.board
+    selected = relative_paths(board, paths) if paths else None
+    problems = check_board(board, strict=strict, paths=selected)
+    errors = [p for p in problems if p.level == "error"]
+    if as_json:
+        emit_json([p.to_dict() for p in problems])
+    else:
+        for p in problems:
+            click.echo(("" if p.level == "error" else t("cli.warning_prefix")) + p.line())
+        click.echo(t("cli.check_summary", cards=len(board.cards()) if selected is None else len(selected),
+                     errors=len(errors), warnings=len(problems) - len(errors)), err=True)
+    if errors:
+        sys.exit(1)

@@ -1,0 +1,172 @@
+"""The spreadsheet commands: `mdboard import csv`, `mdboard export csv|json|ics`, `mdboard schema`.
+
+The work is done in domain.spreadsheet, domain.calendar and domain.schema; these
+commands parse options, call them, and print plans, problems and files.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from mdboard.core.errors import MdboardError, Problem, ValidationFailed
+from mdboard.core.i18n import t
+from mdboard.domain.schema import card_schema, config_schema, schema_text, vscode_settings, write_schemas
+from mdboard.domain.spreadsheet import ImportResult, board_json, csv_bytes, export_rows, import_csv
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for p in problems:
+        click.echo(("" if p.level == "error" else t("cli.warning_prefix")) + p.line(), err=True)
+
+
+def _action_label(action: str) -> str:
+    return t(f"spreadsheet.action_{action}")
+
+
+def print_plan(result: ImportResult) -> None:
+    """The rows an import creates or changes: a table on a terminal, plain lines in a pipe."""
+    rows = [r for r in result.rows if r.action != "same"]
+    lines = [(t("spreadsheet.row", n=r.row), _action_label(r.action), r.card.id, r.card.title,
+              "; ".join(f"{c}: {o} → {n}" if o else f"{c}: {n}" for c, o, n in r.changes)) for r in rows]
+    if sys.stdout.isatty() and rows:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(t("spreadsheet.col_row"), t("spreadsheet.col_action"), t("spreadsheet.col_id"),
+                      t("fields.title"), t("spreadsheet.col_changes"), box=None, header_style="bold")
+        for line in lines:
+            table.add_row(*line)
+        Console().print(table)
+    else:
+        for line in lines:
+            click.echo("  ".join(x for x in line if x))
+
+
+def _summary(result: ImportResult) -> str:
+    values = dict(new=result.count("new"), updated=result.count("update", "move"), same=result.count("same"))
+    if result.applied:
+        line = t("spreadsheet.applied", **values)
+        return line + (f"  [{result.commit[:8]}]" if result.commit else "")
+    return t("spreadsheet.would_apply", **values)
+
+
+@click.group("import", help=t("spreadsheet.help_import"))
+def import_command():
+    pass
+
+
+@import_command.command("csv", help=t("spreadsheet.help_import_csv"))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--type", "type_", default=None, help=t("spreadsheet.opt_type_import"))
+@click.option("--apply", is_flag=True, help=t("spreadsheet.opt_apply"))
+@click.option("--json", "as_json", is_flag=True, help=t("cli.opt_json"))
+@click.pass_obj
+def import_csv_command(ctx, file, type_, apply, as_json):
+    try:
+        result = import_csv(ctx.board, file, type_, apply, ctx.actor(), ctx.no_commit)
+    except ValidationFailed as exc:
+        if as_json:
+            click.echo(_json({"file": file, "valid": False, "applied": False,
+                              "problems": [p.to_dict() for p in exc.problems]}))
+            sys.exit(1)
+        raise
+    if as_json:
+        click.echo(_json(result.to_dict()))
+    else:
+        print_plan(result)
+        _print_problems(result.problems)
+        if result.errors:
+            click.echo(t("spreadsheet.fix_and_retry", errors=len(result.errors)), err=True)
+        else:
+            click.echo(result.note or _summary(result))
+        if not result.errors and not apply and result.count("new", "update", "move"):
+            click.echo(t("spreadsheet.hint_apply", file=file, type=f" --type {type_}" if type_ else ""), err=True)
+    if result.errors:
+        sys.exit(1)
+
+
+def _json(data) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+
+def _write_output(data: bytes, out: str | None, what: str) -> None:
+    """Bytes to `-o FILE` (and a line saying so on stderr) or to stdout."""
+    if out and out != "-":
+        try:
+            Path(out).write_bytes(data)
+        except OSError as exc:
+            raise MdboardError(t("spreadsheet.cannot_write", path=out, error=exc.strerror or str(exc)))
+        click.echo(t("spreadsheet.written", path=out, what=what), err=True)
+    else:
+        click.echo(data, nl=False)
+
+
+def _output_option(f):
+    return click.option("-o", "--output", "out", default=None, metavar="FILE", help=t("spreadsheet.opt_output"))(f)
+
+
+@click.group("export", help=t("spreadsheet.help_export"))
+def export_command():
+    pass
+
+
+def _filters(f):
+    from mdboard.cli.common import filter_options
+
+    return filter_options(f)
+
+
+@export_command.command("csv", help=t("spreadsheet.help_export_csv"))
+@_filters
+@_output_option
+@click.pass_obj
+def export_csv_command(ctx, out, **opts):
+    from mdboard.cli.common import build_filter
+
+    board = ctx.board
+    headers, rows, broken = export_rows(board, build_filter(board, **opts))
+    for card in broken:
+        click.echo(t("cli.warning_prefix") + t("spreadsheet.skipped_broken", path=card.path, error=card.error), err=True)
+    _write_output(csv_bytes(headers, rows), out, t("spreadsheet.what_cards", n=len(rows)))
+
+
+@export_command.command("json", help=t("spreadsheet.help_export_json"))
+@_output_option
+@click.pass_obj
+def export_json_command(ctx, out):
+    data = board_json(ctx.board)
+    _write_output((_json(data) + "\n").encode("utf-8"), out, t("spreadsheet.what_cards", n=len(data["cards"])))
+
+
+@export_command.command("ics", help=t("spreadsheet.help_export_ics"))
+@click.option("--person", default=None, help=t("spreadsheet.opt_person"))
+@_output_option
+@click.pass_obj
+def export_ics_command(ctx, person, out):
+    from mdboard.domain.calendar import board_calendar
+
+    data = board_calendar(ctx.board, person)
+    _write_output(data, out, t("spreadsheet.what_events", n=data.count(b"BEGIN:VEVENT")))
+
+
+@click.command("schema", help=t("spreadsheet.help_schema"))
+@click.option("--type", "type_", default=None, help=t("spreadsheet.opt_schema_type"))
+@click.option("--out", default=None, metavar="DIR", help=t("spreadsheet.opt_schema_out"))
+@click.pass_obj
+def schema_command(ctx, type_, out):
+    board = ctx.board
+    if out:
+        paths = write_schemas(board, out, type_)
+        for path in paths:
+            click.echo(t("spreadsheet.schema_written", path=path))
+        click.echo(t("spreadsheet.schema_vscode"), err=True)
+        click.echo(json.dumps(vscode_settings(board, paths), ensure_ascii=False, indent=2), err=True)
+        return
+    schema = card_schema(board, type_) if type_ else config_schema()
+    click.echo(schema_text(schema), nl=False)

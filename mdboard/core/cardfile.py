@@ -1,0 +1,409 @@
+"""The one module that reads and writes card text (YAML front matter + Markdown body).
+
+Parsing keeps dates as the strings the user typed (validation judges them, so a
+`2026-02-30` is a message, not a crash), refuses duplicate keys, and bounds alias
+expansion. Editing an existing card changes only the lines of the key it sets: other
+keys, their order, comments, quoting, line endings and the body stay byte for byte.
+New cards are written through python-frontmatter with keys in the order given.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+from mdboard.core.errors import CardSyntaxError
+from mdboard.core.i18n import t
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+MAX_NODES = 20000  # values in one front matter, aliases counted each time they are used
+BOM = "\ufeff"
+_LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+_TAG_PROBLEM = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+
+
+@functools.cache
+def _yaml():
+    """PyYAML with the card loader and dumper, made on first use.
+
+    Importing PyYAML costs ~15 ms (it compiles its regular expressions): a command
+    that only looks at cards whose front matter did not change never pays it.
+    """
+    import yaml
+
+    base_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base_dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    def without_timestamps(resolvers: dict) -> dict:
+        return {k: [(tag, rx) for tag, rx in v if tag != _TIMESTAMP] for k, v in resolvers.items()}
+
+    class CardLoader(base_loader):
+        """Safe YAML loading: dates stay strings, duplicate keys are an error.
+
+        `first_line` is the file line the text starts on, so messages name file lines.
+        """
+
+        yaml_implicit_resolvers = without_timestamps(yaml.SafeLoader.yaml_implicit_resolvers)
+        # Plain data only: text, numbers, booleans, null, lists and mappings. Explicit
+        # !!binary, !!set, !!omap, !!pairs and !!timestamp are refused like any other tag.
+        yaml_constructors = {tag: fn for tag, fn in base_loader.yaml_constructors.items()
+                             if tag is None or tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float", "str", "seq", "map")}
+        first_line = 1
+
+        def construct_mapping(self, node, deep=False):
+            seen = {}
+            for key_node, _ in node.value:
+                # A plain key is judged by its text (constructing every key twice costs a
+                # tenth of a cold parse); other keys are constructed to compare them.
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) and not key_node.style \
+                    else self.construct_object(key_node, deep=True)
+                if isinstance(key, (list, dict)):
+                    continue  # unhashable keys are reported by the base constructor
+                if key in seen:
+                    raise CardSyntaxError(
+                        t("card.duplicate_key", key=key, line=key_node.start_mark.line + self.first_line))
+                seen[key] = True
+            return super().construct_mapping(node, deep=deep)
+
+    class CardDumper(base_dumper):
+        """Writes dates as plain `2026-12-01` (they are strings to us, dates to other tools)."""
+
+        yaml_implicit_resolvers = without_timestamps(yaml.SafeDumper.yaml_implicit_resolvers)
+
+    def represent_str(dumper, value: str):
+        """Text with a line break is written double-quoted with escapes, so it stays on one line."""
+        style = '"' if _LINE_BREAKS.search(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    CardDumper.add_representer(str, represent_str)
+    return yaml, CardLoader, CardDumper
+
+
+def load_yaml(text: str, first_line: int = 1):
+    """Parse YAML text safely; raise CardSyntaxError naming the file line on any mistake.
+
+    Only plain data is built: a tag such as `!!python/object/apply` is refused,
+    never constructed, and alias expansion is bounded (`MAX_NODES`).
+    """
+    yaml, card_loader, _ = _yaml()
+    loader = card_loader(text)
+    loader.first_line = first_line
+    try:
+        data = loader.get_single_data()
+    except CardSyntaxError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else first_line
+        tag = _TAG_PROBLEM.search(exc.problem or "")
+        if tag:
+            raise CardSyntaxError(t("card.yaml_tag", line=line, tag=tag.group(1).replace("tag:yaml.org,2002:", "!!")))
+        raise CardSyntaxError(t("card.yaml_error", line=line, problem=exc.problem or str(exc)))
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        raise CardSyntaxError(t("card.yaml_problem", problem=(str(exc).splitlines() or [type(exc).__name__])[0]))
+    finally:
+        loader.dispose()
+    if "*" in text or len(text) > MAX_NODES // 2:  # without aliases, no more values than characters
+        _count_nodes(data)
+    return data
+
+
+def _count_nodes(data) -> None:
+    """Refuse alias bombs: a document whose expanded size passes MAX_NODES."""
+    budget = [MAX_NODES]
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise CardSyntaxError(t("card.too_big_yaml", limit=MAX_NODES))
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def render_value(value) -> str:
+    """One YAML flow value on one line, quoted only where YAML needs it."""
+    yaml, _, card_dumper = _yaml()
+    text = yaml.dump(value, Dumper=card_dumper, allow_unicode=True, default_flow_style=True,
+                     width=1_000_000, sort_keys=False)
+    text = text.rstrip("\n")
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    elif text.endswith("..."):
+        text = text[:-3].rstrip()
+    return text
+
+
+# --- splitting ----------------------------------------------------------------------
+
+_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX])\][ \t]+(.*\S)[ \t]*$")
+_CODE_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+
+
+@dataclass
+class Layout:
+    """Where the parts of a card's text are: front matter lines and body start."""
+
+    bom: str
+    newline: str
+    lines: list[str]  # all lines, each with its own line ending, BOM removed
+    fm_start: int  # index of the first front matter line (after the opening ---)
+    fm_end: int  # index of the closing --- line
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split at "\\n" only.
+
+    `str.splitlines` also splits at U+2028, form feeds and the like, which may sit
+    inside a quoted value; cutting there would make half a value look like a key.
+    """
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def layout(text: str) -> Layout:
+    """Locate the front matter block; raise CardSyntaxError if there is none."""
+    bom = BOM if text.startswith(BOM) else ""
+    lines = split_lines(text[len(bom):])
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    if len(lines) == 1 and "\r" in lines[0]:  # classic Mac line endings: CR alone
+        lines = [part + "\r" for part in lines[0].split("\r")]
+        lines[-1] = lines[-1][:-1]
+        lines = [line for line in lines if line]
+        newline = "\r"
+    if not lines or lines[0].rstrip("\r\n").rstrip() != "---":
+        raise CardSyntaxError(t("card.no_front_matter"))
+    for i in range(1, len(lines)):
+        if _FENCE.match(lines[i].rstrip("\r\n")):
+            return Layout(bom, newline, lines, 1, i)
+    raise CardSyntaxError(t("card.unclosed_front_matter"))
+
+
+@dataclass
+class Parsed:
+    """A card file's content: front matter mapping, body and checklist."""
+
+    meta: dict
+    body: str
+    checklist: list[tuple[bool, str]] = field(default_factory=list)
+
+
+def parse(text: str) -> Parsed:
+    """Split and parse card text; raise CardSyntaxError naming the line on mistakes."""
+    front, first_line, body = split(text)
+    return Parsed(front_matter(front, first_line), body, checklist(body))
+
+
+def split(text: str) -> tuple[str, int, str]:
+    """(front matter text, the file line it starts on, body) of a card's text, without
+    reading the YAML; CardSyntaxError when there is no front matter block."""
+    lay = layout(text)
+    return "".join(lay.lines[lay.fm_start:lay.fm_end]), lay.fm_start + 1, "".join(lay.lines[lay.fm_end + 1:])
+
+
+def front_matter(front: str, first_line: int = 1) -> dict:
+    """The mapping a front matter text (from `split`) holds; CardSyntaxError naming the
+    line when it is not a mapping of text keys."""
+    meta = load_yaml(front, first_line=first_line) if front.strip() else {}
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise CardSyntaxError(t("card.not_mapping"))
+    for key in meta:
+        if not isinstance(key, str):
+            raise CardSyntaxError(t("card.bad_key", key=key))
+    return meta
+
+
+def checklist(body: str) -> list[tuple[bool, str]]:
+    """Markdown task list items (`- [x] 主图`) outside code blocks, in order."""
+    items, in_code = [], False
+    fenced = "```" in body or "~~~" in body  # most bodies have no code block: skip the fence test
+    for line in body.splitlines():
+        if fenced and _CODE_FENCE.match(line):
+            in_code = not in_code
+            continue
+        if not in_code and "[" in line:
+            m = _TASK.match(line)
+            if m:
+                items.append((m.group(1) != " ", m.group(2)))
+    return items
+
+
+# --- editing ------------------------------------------------------------------------
+
+_KEY_LINE = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:#]*?|-[^\s:][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|\r|$)""")
+_INLINE_COMMENT = re.compile(
+    r"""^(?P<head>[^:]+:[ \t]*)"""
+    r"""(?P<value>'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|\[[^\]#]*\]|[^'"#\s\[{][^#]*?)"""
+    r"""(?P<comment>[ \t]+#.*)$""")
+
+
+def split_key_line(line: str) -> tuple[str | None, str]:
+    """(key, text after the colon) of a top-level `key: value` front matter line, else (None, "")."""
+    m = _KEY_LINE.match(line)
+    if not m:
+        return None, ""
+    colon = line.index(":", m.start(m.lastindex) + len(m.group(m.lastindex)))
+    return next(g for g in m.groups() if g is not None).strip(), line[colon + 1:]
+
+
+def _key_of(line: str) -> str | None:
+    return split_key_line(line)[0]
+
+
+def _is_continuation(line: str) -> bool:
+    """An indented line or a `- item` line: part of the value of the key above it."""
+    stripped = line.rstrip("\r\n")
+    if not stripped.strip():
+        return False
+    return stripped[:1] in (" ", "\t") or stripped == "-" or stripped.startswith(("- ", "-\t"))
+
+
+def _is_filler(line: str) -> bool:
+    """A blank line or a comment at the start of a line: belongs to a key only if more of it follows."""
+    stripped = line.strip()
+    return not stripped or line.startswith("#")
+
+
+def _key_span(lay: Layout, key: str) -> tuple[int, int] | None:
+    """Line range [start, end) holding `key` and its value at the top level.
+
+    Comments and blank lines between a value's lines (say, between list items)
+    belong to the key; those after its last line belong to whatever follows.
+    """
+    for i in range(lay.fm_start, lay.fm_end):
+        if _key_of(lay.lines[i]) != key:
+            continue
+        end = i + 1
+        for j in range(i + 1, lay.fm_end):
+            if _is_continuation(lay.lines[j]):
+                end = j + 1
+            elif not _is_filler(lay.lines[j]):
+                break
+        return i, end
+    return None
+
+
+def _trailing_comment(line: str, key: str, value, whole: bool) -> str:
+    """The ` # comment` at the end of a key's first line, with the spaces before it.
+
+    A `#` starts a comment only where YAML says so (not inside quotes or `a#b`):
+    the text before it must still read as `key: <the same value>` (`whole`, a
+    one-line key) or as `key:` opening a block value (`key:`, `key: |`).
+    """
+    text = line.rstrip("\r\n")
+    for m in re.finditer(r"[ \t]+#", text):
+        try:
+            data = load_yaml(text[:m.start()])
+        except CardSyntaxError:
+            continue
+        if isinstance(data, dict) and list(data) == [key] and (data[key] == value or not whole):
+            return text[m.start():]
+    return ""
+
+
+def set_field(text: str, key: str, value) -> str:
+    """Return `text` with front matter `key` set to `value` (None removes it).
+
+    Only the key's own lines change; a comment at the end of its first line is
+    kept. The result is parsed again and compared with the intended mapping; if
+    YAML would read it differently, CardSyntaxError and nothing changes.
+    """
+    before = parse(text).meta
+    lay = layout(text)
+    span = _key_span(lay, key)
+    lines = list(lay.lines)
+    new_lines = []
+    if value is not None:
+        new_line = f"{render_key(key)}: {render_value(value)}"
+        if span:
+            new_line += _trailing_comment(lines[span[0]], key, before.get(key), span[1] - span[0] == 1)
+        new_lines = [new_line + lay.newline]
+    if span:
+        lines[span[0]:span[1]] = new_lines
+    else:
+        lines[lay.fm_end:lay.fm_end] = new_lines
+    result = lay.bom + "".join(lines)
+    expected = dict(before)
+    if value is None:
+        expected.pop(key, None)
+    else:
+        expected[key] = value
+    try:
+        same = parse(result).meta == expected
+    except CardSyntaxError:
+        same = False
+    if not same:
+        raise CardSyntaxError(t("card.cannot_edit", key=key))
+    return result
+
+
+def render_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z_\u4e00-\u9fff][\w\-\u4e00-\u9fff]*", key) else render_value(key)
+
+
+def replace_id_in_body(text: str, old: str, new: str) -> str | None:
+    """`text` with the card ID `old` written in the body replaced by `new` (not inside a
+    longer ID: SKU-0001 leaves SKU-00012 alone), or None when the body does not name it.
+    The front matter and every other byte stay as they are."""
+    lay = layout(text)
+    head, body = "".join(lay.lines[:lay.fm_end + 1]), "".join(lay.lines[lay.fm_end + 1:])
+    pattern = re.compile(r"(?<![A-Za-z0-9_-])" + re.escape(old) + r"(?![A-Za-z0-9_])")
+    replaced, count = pattern.subn(new, body)
+    return lay.bom + head + replaced if count else None
+
+
+def set_checklist_item(text: str, index: int, done: bool) -> str:
+    """Tick or untick the `index`-th task list item; every other byte stays."""
+    lay = layout(text)
+    body_start = lay.fm_end + 1
+    in_code, seen = False, -1
+    lines = list(lay.lines)
+    for i in range(body_start, len(lines)):
+        raw = lines[i]
+        if _CODE_FENCE.match(raw):
+            in_code = not in_code
+            continue
+        if in_code or not _TASK.match(raw.rstrip("\r\n")):
+            continue
+        seen += 1
+        if seen == index:
+            lines[i] = re.sub(r"\[[ xX]\]", "[x]" if done else "[ ]", raw, count=1)
+            return lay.bom + "".join(lines)
+    raise IndexError(index)
+
+
+def new_card_text(meta: dict, body: str) -> str:
+    """Text of a new card: one `key: value` line per key in the given order, then the body.
+
+    python-frontmatter frames the card (delimiters, body); the values are rendered
+    exactly as `set_field` renders them, so a new card and an edited one look alike.
+    """
+    import frontmatter
+
+    post = frontmatter.Post(body.strip("\n"))
+    post.metadata = dict(meta)
+    return frontmatter.dumps(post, handler=_LineHandler()) + "\n"
+
+
+def _line_handler_class():
+    from frontmatter.default_handlers import YAMLHandler
+
+    class LineHandler(YAMLHandler):
+        def export(self, metadata, **kwargs):
+            return "\n".join(f"{render_key(k)}: {render_value(v)}" for k, v in metadata.items())
+
+    return LineHandler
+
+
+def _LineHandler():
+    return _line_handler_class()()

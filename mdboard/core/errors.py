@@ -1,0 +1,94 @@
+"""The errors and problems the library reports.
+
+The library never prints and never exits: it raises an `MdboardError` (one
+message a user can act on) or returns `Problem`s (validation findings), and the
+CLI turns them into output and exit codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, asdict
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a file: where, which field, what is wrong, how to fix it."""
+
+    path: str
+    field: str
+    message: str
+    hint: str = ""
+    level: str = "error"  # "error" or "warning"
+
+    def line(self) -> str:
+        """The one-line form `path:field: message (hint)` used by `check`."""
+        from mdboard.core.text import printable  # values quoted from a card may hold terminal escapes
+
+        where = f"{self.path}:{self.field}" if self.field else self.path
+        text = f"{where}: {self.message}"
+        return printable(parenthesized(text, self.hint))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parenthesized(text: str, note: str) -> str:
+    """`text (note)` — a message and its hint, a heading and its count; next to Chinese,
+    `text（note）`: full-width parentheses carry their own spacing."""
+    if not note:
+        return text
+    if any(_is_wide(c) for c in (text[-1:], note[:1], note[-1:])):
+        return f"{text}（{note}）"
+    return f"{text} ({note})"
+
+
+def _is_wide(char: str) -> bool:
+    """A CJK character or full-width punctuation mark (「」，：…)."""
+    return bool(char) and ("\u4e00" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f"
+                           or "\uff00" <= char <= "\uffef")
+
+
+class MdboardError(Exception):
+    """A problem the user can fix; its message says what and how."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+    def __str__(self) -> str:
+        """The problems one per line; the message (what happened) closes the last one."""
+        if not self.problems:
+            return self.message
+        lines = [p.line() for p in self.problems]
+        if self.message:
+            lines[-1] += f" — {self.message}"
+        return "\n".join(lines)
+
+
+class BoardNotFound(MdboardError):
+    """No mdboard.yaml in this folder or any folder above it."""
+
+
+class ConfigError(MdboardError):
+    """mdboard.yaml is broken; `problems` lists each mistake."""
+
+
+class CardNotFound(MdboardError):
+    """No card with that ID."""
+
+
+class CardSyntaxError(MdboardError):
+    """A card file cannot be read as front matter + body."""
+
+
+class ValidationFailed(MdboardError):
+    """A change was refused because the card would be invalid; nothing was written."""
+
+
+class GitError(MdboardError):
+    """git refused or failed; the message says what to do."""
+
+
+class LockBusy(MdboardError):
+    """Another mdboard command is changing this board right now."""

@@ -1,0 +1,530 @@
+"""The board on disk: find it, list its cards, read them through a parse cache, write safely.
+
+A card is `<type>/<state>/<ID>.md`. Reading every front matter costs ~80 µs a card,
+so parsed cards are cached by (path, size, mtime) in the git folder (never in the
+tracked tree); a warm listing costs little more than scanning the folders.
+Writes go through a temporary file in the same folder, fsync and rename, so a card
+is always either the old text or the new one.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, load_config
+from mdboard.core.errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem, parenthesized
+from mdboard.core.i18n import get_language, set_language, t
+from mdboard.core.fsutil import atomic_write
+from mdboard.core.text import ID_RE, printable
+
+CACHE_VERSION = 8  # 8: Card moved to mdboard.core.store (pickles name the class by module)
+MAX_CARD_BYTES = 2 * 1024 * 1024
+SAVE_AFTER_MISSES = 64  # cards in the recent parse cache before the base file is rewritten
+OUTPUT_DIR = "_site"
+
+
+@dataclass
+class Card:
+    """One card as read from disk. `error` is set when the file cannot be parsed."""
+
+    id: str
+    type: str
+    state: str
+    path: str  # relative to the board root, with forward slashes
+    meta: dict = field(default_factory=dict)
+    checklist: list = field(default_factory=list)
+    error: str = ""
+    stamp: tuple | None = field(default=None, compare=False, repr=False)  # (size, mtime_ns, link) when read
+
+    @property
+    def title(self) -> str:
+        value = self.meta.get("title")
+        if value in (None, ""):
+            return self.id
+        text = str(value)
+        return text if text.isprintable() else printable(" ".join(text.splitlines()))
+
+    @property
+    def owner(self) -> str | None:
+        value = self.meta.get("owner")
+        return value if isinstance(value, str) else None
+
+    @property
+    def due(self):
+        return self.meta.get("due")
+
+    @property
+    def checklist_done(self) -> int:
+        return sum(1 for done, _ in self.checklist if done)
+
+    def to_dict(self) -> dict:
+        data = {"id": self.id, "type": self.type, "state": self.state, "path": self.path,
+                **{k: v for k, v in self.meta.items() if k not in ("id", "type", "state", "path")}}
+        data["checklist"] = [{"done": d, "text": x} for d, x in self.checklist]
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def find_root(start: str | os.PathLike | None = None, explicit: str | None = None) -> Path:
+    """The board folder: `explicit` / MDBOARD_BOARD, else walk up to an mdboard.yaml."""
+    explicit = explicit or os.environ.get("MDBOARD_BOARD")
+    if explicit:
+        root = Path(explicit).expanduser().resolve()
+        if (root / CONFIG_NAME).is_file():
+            return root
+        raise BoardNotFound(t("board.not_a_board", path=explicit))
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise BoardNotFound(t("board.not_found", path=here))
+
+
+def find_git_dir(root: Path) -> Path | None:
+    """The `.git` folder of the repository holding `root`, without starting git."""
+    for folder in (root, *root.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            return dot
+        if dot.is_file():
+            text = dot.read_text("utf-8", "replace").strip()
+            if text.startswith("gitdir:"):
+                return (folder / text[7:].strip()).resolve()
+    return None
+
+
+class Board:
+    """A board folder: its config and cards."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._config: BoardConfig | None = None
+        self._cards: list[Card] | None = None
+        self._names: list[tuple[str, str, str]] | None = None
+        self._folder_problems: list[Problem] = []
+        self.git_dir = find_git_dir(self.root)
+
+    @classmethod
+    def open(cls, path: str | None = None, start: str | None = None) -> "Board":
+        board = cls(find_root(start, path))
+        set_language(board.config.language)
+        return board
+
+    def config_stamp(self) -> tuple:
+        """(size, mtime_ns) of mdboard.yaml: what caches derived from the config are keyed by."""
+        st = (self.root / CONFIG_NAME).stat()
+        return st.st_size, st.st_mtime_ns
+
+    @property
+    def config(self) -> BoardConfig:
+        if self._config is None:
+            self._config = load_config(self.root, self.state_dir)
+        return self._config
+
+    @property
+    def state_dir(self) -> Path:
+        """Where mdboard keeps its private files (caches, lock, journal).
+
+        Never in the board folder: the caches are pickles, and unpickling a file
+        someone else wrote can run code. In a repository they live in `.git/mdboard`
+        (no clone or pull brings that in); a board outside any repository keeps them
+        in the user's cache folder, since its folder may be shared or unpacked.
+        """
+        if self.git_dir is None:
+            import hashlib
+
+            cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            return cache / "mdboard" / hashlib.sha256(str(self.root.resolve()).encode("utf-8")).hexdigest()[:16]
+        base = self.git_dir / "mdboard"
+        if self.git_dir and self.root != self.git_dir.parent:
+            rel = os.path.relpath(self.root, self.git_dir.parent).replace(os.sep, "_")
+            base = base / rel
+        return base
+
+    # --- reading ------------------------------------------------------------------
+
+    def cards(self, lazy: bool = False) -> list[Card]:
+        """Every card file under the type folders, parsed (through the cache).
+
+        `lazy`: cards from the cache unpack their front matter and checklist only when
+        read, for callers that read a few cards' fields (a site rebuild after one edit);
+        reading every card that way costs ~10 ms more at 10,000 cards.
+        """
+        if self._cards is None:
+            self._cards = self._scan(lazy)
+        return self._cards
+
+    def invalidate(self) -> None:
+        """Forget the cards read so far (they changed on disk)."""
+        self._cards = None
+        self._names = None
+
+    def reload_config(self) -> None:
+        """Read mdboard.yaml again on next use (it changed on disk), and the cards with it."""
+        self._config = None
+        self.invalidate()
+
+    def names(self) -> list[tuple[str, str, str]]:
+        """(type, state folder, card ID) of every card file, from folder listings alone.
+
+        No stat and no parsing: a change to one card needs the IDs in use (links,
+        next free ID, WIP counts), not the other cards' contents.
+        """
+        if self._names is None:
+            if self._cards is not None:
+                self._names = [(c.type, c.state, c.id) for c in self._cards]
+            else:
+                problems: list[Problem] = []
+                self._names = [(tk, state, entry.name[:-3]) for tk in self.config.types
+                               for entry, state in _card_files(self.root, tk, problems)]
+        return self._names
+
+    def id_types(self) -> dict[str, str]:
+        """card ID -> type key, for judging links."""
+        return {card_id: tk for tk, _, card_id in self.names()}
+
+    def count_in(self, type_key: str, state: str) -> int:
+        """How many cards sit in one state folder (for WIP limits)."""
+        return sum(1 for tk, st, _ in self.names() if tk == type_key and st == state)
+
+    def find(self, card_id: str) -> Card:
+        """One card by ID, parsed from its own file only (CardNotFound as `get`)."""
+        card_id = check_id(card_id)
+        for tk, state, found in self.names():
+            if found == card_id:
+                rel = f"{tk}/{state}/{card_id}.md" if state else f"{tk}/{card_id}.md"
+                meta, checklist, error = parse_file(self.root / rel)
+                return Card(card_id, tk, state, rel, meta, checklist, error)
+        return self.get(card_id)
+
+    def folder_problems(self) -> list[Problem]:
+        """Folders the scan refused to enter (symbolic links), as problems for `check`."""
+        self.cards()
+        return list(self._folder_problems)
+
+    def check_inside(self, rel: str) -> Path:
+        """The path of board-relative `rel`; MdboardError if writing there would leave the board.
+
+        Card paths are built from checked names, but a type or state folder (or
+        the card itself) can be a symbolic link to somewhere else.
+        """
+        path = self.root / rel
+        root = self.root.resolve()
+        folder = path.parent.resolve()
+        if (folder != root and root not in folder.parents) or path.is_symlink():
+            raise MdboardError(t("board.outside", path=rel))
+        return path
+
+    def _scan(self, lazy: bool = False) -> list[Card]:
+        import gc
+
+        # Tens of thousands of small objects are made here and none is garbage: the
+        # cyclic collector would only rescan them (about 40% of a warm listing), now
+        # and on every later collection, so they are frozen out of its sight. Cards
+        # hold no reference cycles: refcounting still frees them when dropped.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            cache = _ParseCache(self.state_dir / "parse-cache.pickle", lazy)
+            cards = []
+            self._folder_problems = []
+            for ctype in self.config.types.values():
+                for entry, state in _card_files(self.root, ctype.key, self._folder_problems):
+                    rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
+                    cards.append(cache.card(entry, rel, ctype.key, state))
+            cache.save()
+        finally:
+            gc.freeze()
+            if was_enabled:
+                gc.enable()
+        return cards
+
+    def by_id(self) -> dict[str, Card]:
+        index: dict[str, Card] = {}
+        for card in self.cards():
+            index.setdefault(card.id, card)
+        return index
+
+    def get(self, card_id: str) -> Card:
+        """The card with this ID, or CardNotFound with a suggestion."""
+        card_id = check_id(card_id)
+        card = self.by_id().get(card_id)
+        if card is None:
+            from mdboard.core.text import suggest
+
+            raise CardNotFound(parenthesized(t("board.no_card", id=card_id), suggest(card_id, self.by_id())))
+        return card
+
+    def read_text(self, card: Card) -> str:
+        """A card's text; CardSyntaxError (not UnicodeDecodeError) when it is not UTF-8."""
+        return decode_card(read_card_bytes(self.root / card.path))
+
+    def path_of(self, card: Card) -> Path:
+        return self.root / card.path
+
+    def type_of(self, card: Card) -> CardType:
+        return self.config.types[card.type]
+
+    def next_id(self, ctype: CardType) -> str:
+        """The next free ID of a type: one more than the highest in use."""
+        highest = 0
+        for _, _, card_id in self.names():
+            m = ID_RE.match(card_id)
+            if m and m.group(1) == ctype.prefix:
+                highest = max(highest, int(m.group(2)))
+        return f"{ctype.prefix}-{highest + 1:04d}"
+
+def check_id(card_id: str) -> str:
+    """Normalise and check a card ID; refuse anything that is not `PREFIX-123`."""
+    text = str(card_id).strip().upper()
+    if not ID_RE.match(text):
+        raise CardNotFound(t("board.bad_id", id=card_id))
+    return text
+
+
+def _card_files(root: Path, type_key: str, problems: list[Problem]):
+    """(DirEntry, state folder) for each `.md` in a type folder (state "" = loose file).
+
+    Symbolically linked type or state folders are not entered (they may lead out
+    of the board); each one becomes a problem instead.
+    """
+    type_dir = root / type_key
+    if type_dir.is_symlink():
+        problems.append(_symlink_folder(type_key))
+        return
+    try:
+        entries = list(os.scandir(type_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            for sub in os.scandir(entry.path):
+                if sub.name.endswith(".md") and not sub.name.startswith("."):
+                    yield sub, entry.name
+        elif entry.is_symlink() and entry.is_dir():
+            problems.append(_symlink_folder(f"{type_key}/{entry.name}"))
+        elif entry.name.endswith(".md"):
+            yield entry, ""
+
+
+def _symlink_folder(rel: str) -> Problem:
+    return Problem(rel, "", t("board.symlink_folder"), t("board.hint_symlink_folder"))
+
+
+def read_card_bytes(path: Path) -> bytes:
+    """A card's bytes; refuses symlinks and files over MAX_CARD_BYTES."""
+    if os.path.islink(path):
+        raise CardSyntaxError(t("card.symlink"))
+    with open(path, "rb") as fh:
+        # read(n) allocates n bytes first: asking for the file's size (not the 2 MB limit)
+        # makes reading 10,000 cards ~0.15 s cheaper. A file that grew meanwhile reads on.
+        size = os.fstat(fh.fileno()).st_size
+        data = fh.read(min(size, MAX_CARD_BYTES) + 1)
+        if len(data) > size:
+            data += fh.read(MAX_CARD_BYTES + 1 - len(data))
+    if len(data) > MAX_CARD_BYTES:
+        raise CardSyntaxError(t("card.too_big", limit=MAX_CARD_BYTES // (1024 * 1024)))
+    return data
+
+
+def decode_card(data: bytes) -> str:
+    """A card's bytes as text; CardSyntaxError naming the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CardSyntaxError(t("card.not_utf8", offset=exc.start))
+
+
+def parse_file(path: Path) -> tuple[dict, list, str]:
+    """(meta, checklist, error) of one card file; errors become text, never exceptions."""
+    return read_card(path)[0]
+
+
+def read_card(path: Path, known: tuple | None = None) -> tuple[tuple[dict, list, str], bytes | None]:
+    """((meta, checklist, error), front matter key) of one card file.
+
+    The key is a hash of the front matter text (None when the file is broken). `known`
+    is (key, meta) from an earlier read: when the front matter text is the same, that
+    meta is used again and no YAML is read (an edit to the body, a ticked checklist item).
+    """
+    try:
+        text = decode_card(read_card_bytes(path))
+        from mdboard.core.cardfile import checklist, front_matter, split
+
+        front, first_line, body = split(text)
+        key = _front_key(front)
+        if known is not None and known[0] == key:
+            meta = known[1]
+        else:
+            meta = front_matter(front, first_line)
+        return (meta, checklist(body), ""), key
+    except CardSyntaxError as exc:
+        return ({}, [], exc.message), None
+    except OSError as exc:
+        return ({}, [], t("card.unreadable", error=exc.strerror or str(exc))), None
+
+
+def _front_key(front: str) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(front.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _cache_version() -> tuple[int, str]:
+    """Cached errors are sentences in the board's language: a cache is only good for one."""
+    return CACHE_VERSION, get_language()
+
+
+class _CachedCard(Card):
+    """A card from the parse cache whose front matter and checklist are unpacked when
+    first read (`Board.cards(lazy=True)`).
+
+    Unpacking 10,000 cards' front matter costs ~30 ms; most commands read it all, but
+    a site rebuild after one card changed reads a handful. The unpacked values become
+    ordinary attributes, so later reads cost nothing extra.
+    """
+
+    def __init__(self, id, type, state, path, packed: bytes, error: str, stamp):
+        self.__dict__.update(id=id, type=type, state=state, path=path, error=error, stamp=stamp, _packed=packed)
+
+    def __getattr__(self, name):  # only called for attributes not set yet: meta, checklist
+        packed = self.__dict__.get("_packed")
+        if name in ("meta", "checklist") and packed is not None:
+            # set before the packed bytes go: a second reader meanwhile finds one or the other
+            self.meta, self.checklist = _unpacked(packed)
+            self.__dict__.pop("_packed", None)
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def __eq__(self, other):  # equal to a `Card` with the same fields, as dataclasses compare
+        if not isinstance(other, Card):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _COMPARED)
+
+    __hash__ = None
+
+
+_COMPARED = ("id", "type", "state", "path", "meta", "checklist", "error")  # Card's fields but the stamp
+
+
+class _ParseCache:
+    """Parsed cards keyed by relative path, valid while size and mtime are unchanged.
+
+    An entry is (stamp, parsed, error, front matter key), `parsed` being (meta,
+    checklist), or the same packed with `marshal` (bytes) when the cache was read for
+    `lazy` cards. A file whose stamp changed but whose front matter did not (the body
+    was edited) keeps its meta.
+
+    Two files: the base (every card) and a small "recent" file holding the cards
+    parsed since the base was written. Rewriting the base costs ~0.1 s at 10,000
+    cards, so a change to a few cards only rewrites the recent file; the base is
+    rewritten once the recent one holds SAVE_AFTER_MISSES cards.
+
+    The base holds every card twice: parsed, as one pickle (~30 ms to load 10,000:
+    what commands reading every card want), and packed one card at a time (~5 ms to
+    load; a card costs ~3 µs more when read, see `_CachedCard`: what a site rebuild
+    after one edit wants). A reader loads only the part it wants.
+    """
+
+    def __init__(self, path: Path, lazy: bool = False):
+        self.path = path
+        self.recent_path = path.with_name(path.stem + "-recent.pickle")
+        self.entries: dict = self._load(path, lazy)
+        self.loaded = bool(self.entries)
+        self.recent: dict = self._load(self.recent_path) if self.loaded else {}
+        self.entries.update(self.recent)
+        self.parsed: dict = {}
+        self.seen: set = set()
+
+    @staticmethod
+    def _load(path: Path, packed: bool = False) -> dict:
+        """The entries of a cache file: parsed, or packed when asked and the file has them."""
+        try:
+            with open(path, "rb") as fh:
+                head = pickle.load(fh)
+                if head.get("version") != _cache_version():
+                    return {}
+                if packed and head.get("packed"):
+                    fh.seek(head["parsed_bytes"], os.SEEK_CUR)
+                return pickle.load(fh)
+        except Exception:
+            return {}
+
+    def card(self, entry: os.DirEntry, rel: str, ctype: str, state: str) -> Card:
+        self.seen.add(rel)
+        card_id = entry.name[:-3]
+        try:
+            st = entry.stat(follow_symlinks=False)
+            stamp = (st.st_size, st.st_mtime_ns, entry.is_symlink())
+        except OSError:
+            stamp = None
+        hit = self.entries.get(rel)
+        if hit is not None and stamp is not None and hit[0] == stamp:
+            parsed = hit[1]
+            if parsed.__class__ is bytes:
+                return _CachedCard(card_id, ctype, state, rel, parsed, hit[2], stamp)
+            return Card(card_id, ctype, state, rel, parsed[0], parsed[1], hit[2], stamp)
+        known = (hit[3], _unpacked(hit[1])[0]) if hit is not None and hit[3] is not None else None
+        (meta, checklist, error), key = read_card(Path(entry.path), known)
+        meta = _interned(meta)
+        self.entries[rel] = self.parsed[rel] = (stamp, (meta, checklist), error, key)
+        return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
+
+    def save(self) -> None:
+        """Write what changed: the small recent file, or the base when enough piled up."""
+        stale = set(self.entries) - self.seen
+        for rel in stale:
+            del self.entries[rel]
+        recent = {rel: e for rel, e in {**self.recent, **self.parsed}.items() if rel in self.seen}
+        try:
+            if self.loaded and len(recent) + len(stale) < max(SAVE_AFTER_MISSES, 1):
+                if self.parsed or len(recent) != len(self.recent):
+                    self._write(self.recent_path, recent)
+                return
+            self._write(self.path, self.entries, with_packed=True)
+            if self.recent_path.exists():
+                self.recent_path.unlink()
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+    @staticmethod
+    def _write(path: Path, entries: dict, with_packed: bool = False) -> None:
+        parsed = {rel: (e[0], _unpacked(e[1]), *e[2:]) for rel, e in entries.items()}
+        body = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+        head = {"version": _cache_version(), "packed": with_packed, "parsed_bytes": len(body)}
+        parts = [pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL), body]
+        if with_packed:
+            packed = {rel: (e[0], e[1] if e[1].__class__ is bytes else marshal.dumps(e[1]), *e[2:])
+                      for rel, e in entries.items()}
+            parts.append(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(path, b"".join(parts), sync=False)
+
+
+def _unpacked(parsed) -> tuple:
+    """(meta, checklist) of a cache entry's parsed part, packed or not."""
+    return marshal.loads(parsed) if parsed.__class__ is bytes else parsed
+
+
+def _interned(meta: dict) -> dict:
+    """Keys and short values shared between cards (owners, states, tags) stored once.
+
+    The pickle then writes each such string once, which halves the cache file and
+    its load time.
+    """
+    intern = sys.intern
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, str) and len(value) <= 40:
+            value = intern(value)
+        elif isinstance(value, list):
+            value = [intern(v) if isinstance(v, str) and len(v) <= 40 else v for v in value]
+        out[intern(key)] = value
+    return out

@@ -1,0 +1,282 @@
+"""The board's rules: what makes a card valid and what a move must satisfy.
+
+Everything here returns `Problem`s and never raises for a user's mistake: `check`
+prints them all, `new`/`set`/`move` refuse a change that would add one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mdboard.core import dates
+from mdboard.core.config import BoardConfig, CardType, StateDef
+from mdboard.core.errors import Problem
+from mdboard.core.text import ID_RE, suggest
+from mdboard.core.fields import check_value
+from mdboard.core.i18n import t
+from mdboard.core.store import Board, Card
+
+_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
+
+
+def check_board(board: Board, strict: bool = False, paths: list[str] | None = None) -> list[Problem]:
+    """Every problem on the board (or only in `paths`, still judged against the whole board)."""
+    cards = board.cards()
+    ids = {c.id: c.type for c in cards}
+    problems = duplicate_ids(cards) + board.folder_problems()
+    selected = cards if paths is None else [c for c in cards if c.path in set(paths)]
+    memo = _CheckMemo(board, strict)
+    for card in selected:
+        problems += memo.own_problems(card) + link_problems(board, card, ids)
+    memo.save(keep={c.path for c in cards})
+    problems += _wip_problems(board, cards, selected)
+    if paths is not None:
+        wanted = set(paths)
+        problems = [p for p in problems if p.path in wanted]
+    return problems
+
+
+def check_card(board: Board, card: Card, ids: dict | None = None, strict: bool = False) -> list[Problem]:
+    """Problems of one card: syntax, name, folder, fields, dates, and (given `ids`) links."""
+    out = own_problems(board, card, strict)
+    return out + link_problems(board, card, ids) if ids is not None else out
+
+
+def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem]:
+    """The problems a card has on its own: everything but whether its links lead somewhere."""
+    cfg = board.config
+    ctype = cfg.types[card.type]
+    out: list[Problem] = []
+    add = lambda field, msg, hint="", level="error": out.append(Problem(card.path, field, msg, hint, level))
+    if not _NAME_RE.match(card.id) or (ID_RE.match(card.id) and ID_RE.match(card.id).group(1) != ctype.prefix):
+        add("", t("check.bad_file_name", name=card.id + ".md", type=ctype.label),
+            t("check.hint_file_name", example=f"{ctype.prefix}-0001.md"))
+    if ctype.state(card.state) is None:
+        add("", t("check.unknown_folder", folder=card.state or ctype.key, type=ctype.label),
+            t("check.hint_folder", type=ctype.key, states=", ".join(s.key for s in ctype.states)))
+    if card.error:
+        add("", card.error, t("check.hint_fix_syntax"))
+        return out
+    for key, value in card.meta.items():
+        fd = ctype.fields.get(key)
+        if fd is None:
+            if key == "id" and value != card.id:
+                add("id", t("check.id_mismatch", value=value, id=card.id), t("check.hint_id_mismatch"))
+            elif strict and key != "id":
+                add(key, t("check.unknown_field", type=ctype.label), suggest(key, ctype.fields), "warning")
+            continue
+        if value is None or value == "" or value == []:
+            continue
+        problem = check_value(fd, value, cfg)
+        if problem:
+            add(key, *problem)
+    for fd in ctype.fields.values():
+        if fd.required and _is_empty(card.meta.get(fd.key)):
+            add(fd.key, t("check.missing_required", label=fd.label),
+                t("check.hint_set", id=card.id, key=fd.key))
+    out += _date_order(card, ctype, cfg)
+    return out
+
+
+def link_problems(board: Board, card: Card, ids: dict) -> list[Problem]:
+    """Links (well formed ones) that lead to no card, or to a card of the wrong type: one per field."""
+    cfg = board.config
+    ctype = cfg.types[card.type]
+    out = []
+    for fd in ctype.fields.values():
+        if fd.type not in ("link", "links") or card.error:
+            continue
+        value = card.meta.get(fd.key)
+        targets = value if isinstance(value, list) else [value] if value else []
+        if check_value(fd, value, cfg) if targets else True:
+            continue  # missing, or malformed: own_problems reports it
+        for target in targets:
+            if target not in ids:
+                out.append(Problem(card.path, fd.key, t("fields.broken_link", value=target), t("fields.hint_broken_link")))
+                break
+            if ids[target] != fd.to:
+                out.append(Problem(card.path, fd.key, t("check.link_wrong_type", value=target,
+                                                        type=cfg.types[fd.to].label), t("check.hint_link_type")))
+                break
+    return out
+
+
+class _CheckMemo:
+    """Each card's own problems, remembered by the card's stamp.
+
+    They depend only on the card's bytes, the config, the language and --strict,
+    so a warm `check` judges only the cards that changed (links are looked up
+    again every time: they depend on the other cards).
+    """
+
+    def __init__(self, board: Board, strict: bool):
+        import pickle
+
+        from mdboard.core.i18n import get_language
+
+        self.board = board
+        self.strict = strict
+        self.path = board.state_dir / "check-cache.pickle"
+        try:
+            self.token = (3, get_language(), strict, board.config_stamp())  # 3: Problem moved to mdboard.core.errors
+        except OSError:
+            self.token = None
+        self.entries: dict = {}
+        self.changed = False
+        try:
+            with open(self.path, "rb") as fh:
+                data = pickle.load(fh)
+            if data["token"] == self.token:
+                self.entries = data["entries"]
+        except Exception:
+            pass
+
+    def own_problems(self, card: Card) -> list[Problem]:
+        hit = self.entries.get(card.path)
+        if hit is not None and card.stamp is not None and hit[0] == card.stamp:
+            return list(hit[1])
+        problems = own_problems(self.board, card, self.strict)
+        if card.stamp is not None:
+            self.entries[card.path] = (card.stamp, problems)
+            self.changed = True
+        return list(problems)
+
+    def save(self, keep: set[str]) -> None:
+        """Write the memo back if anything was judged anew (cards no longer on the board dropped)."""
+        if not self.changed or self.token is None:
+            return
+        import pickle
+
+        self.entries = {path: entry for path, entry in self.entries.items() if path in keep}
+
+        from mdboard.core.fsutil import atomic_write
+
+        try:
+            atomic_write(self.path, pickle.dumps({"token": self.token, "entries": self.entries},
+                                                 protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+        except OSError:
+            pass  # only speed is lost
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == [] or value is False
+
+
+def _date_order(card: Card, ctype: CardType, cfg: BoardConfig) -> list[Problem]:
+    out = []
+    for rule in ctype.date_order:
+        a = dates.when(card.meta.get(rule.left), cfg.timezone) if card.meta.get(rule.left) else None
+        b = dates.when(card.meta.get(rule.right), cfg.timezone) if card.meta.get(rule.right) else None
+        if a is None or b is None:
+            continue
+        ok = a < b if rule.op == "<" else a <= b
+        if not ok:
+            left, right = ctype.fields[rule.left].label, ctype.fields[rule.right].label
+            out.append(Problem(card.path, rule.right, t(
+                "check.date_order", left=left, right=right, lv=card.meta[rule.left], rv=card.meta[rule.right],
+                op=rule.op), t("check.hint_date_order", left=rule.left, right=rule.right)))
+    return out
+
+
+def duplicate_ids(cards: list[Card]) -> list[Problem]:
+    seen: dict[str, Card] = {}
+    out = []
+    for card in cards:
+        if card.id in seen:
+            other = seen[card.id]
+            out.append(Problem(card.path, "", t("check.duplicate_id", id=card.id, other=other.path),
+                               t("check.hint_duplicate_id")))
+        else:
+            seen[card.id] = card
+    return out
+
+
+def _wip_problems(board: Board, cards: list[Card], selected: list[Card]) -> list[Problem]:
+    """A warning on each card of a state that holds more cards than its WIP limit."""
+    counts: dict[tuple[str, str], int] = {}
+    for card in cards:
+        counts[(card.type, card.state)] = counts.get((card.type, card.state), 0) + 1
+    out = []
+    for card in selected:
+        state = board.config.types[card.type].state(card.state)
+        if state and state.wip and counts[(card.type, card.state)] > state.wip:
+            out.append(Problem(card.path, "", t("check.over_wip", state=state.label, count=counts[(card.type, card.state)],
+                                                 wip=state.wip), t("check.hint_over_wip"), "warning"))
+    return out
+
+
+def move_problems(board: Board, card: Card, target: str, actor: str | None) -> list[Problem]:
+    """Why `card` may not move to `target`: transition, requirements, roles, WIP limit."""
+    ctype = board.config.types[card.type]
+    state = ctype.state(target)
+    add = []
+    if state is None:
+        return [Problem(card.path, "", t("move.unknown_state", state=target, type=ctype.label),
+                        suggest(target, [s.key for s in ctype.states]))]
+    if target == card.state:
+        return [Problem(card.path, "", t("move.already", state=state.label), "")]
+    if card.state in [s.key for s in ctype.states] and target not in ctype.allowed_targets(card.state):
+        allowed = ctype.allowed_targets(card.state)
+        add.append(Problem(card.path, "", t("move.not_allowed", src=_label(ctype, card.state), dst=state.label),
+                           t("move.hint_allowed", states=", ".join(allowed) or "-")))
+    add += requirement_problems(board, card, state, actor)
+    count = board.count_in(card.type, target)
+    if state.wip and count + 1 > state.wip:
+        add.append(Problem(card.path, "", t("move.wip_full", state=state.label, count=count, wip=state.wip),
+                           t("move.hint_wip")))
+    return add
+
+
+def requirement_problems(board: Board, card: Card, state: StateDef, actor: str | None) -> list[Problem]:
+    """The target state's entry requirements that the card (or the actor) does not meet."""
+    cfg = board.config
+    ctype = cfg.types[card.type]
+    out = []
+    for key in state.requires:
+        if _is_empty(card.meta.get(key)):
+            fd = ctype.fields.get(key)
+            out.append(Problem(card.path, key, t("move.needs_field", label=fd.label if fd else key, state=state.label),
+                               t("check.hint_set", id=card.id, key=key)))
+    if state.checklist and card.checklist and card.checklist_done < len(card.checklist):
+        open_items = [text for done, text in card.checklist if not done]
+        out.append(Problem(card.path, "checklist", t("move.checklist_open", state=state.label,
+                                                     done=card.checklist_done, total=len(card.checklist)),
+                           t("move.hint_checklist", items="、".join(open_items[:5]))))
+    if state.roles:
+        person = cfg.people.get(actor) if actor else None
+        if person is None or not set(person.roles) & set(state.roles):
+            who = person.name if person else (actor or t("move.unknown_actor"))
+            out.append(Problem(card.path, "", t("move.role_needed", who=who, state=state.label,
+                                                 roles="、".join(state.roles)), t("move.hint_role")))
+    return out
+
+
+def blocked_reasons(board: Board, card: Card) -> list[str]:
+    """Why a card cannot move on to its next state right now (for standup / site)."""
+    ctype = board.config.types[card.type]
+    idx = ctype.state_index(card.state)
+    if idx < 0 or idx + 1 >= len(ctype.states) or card.state in ctype.done_states():
+        return []
+    nxt = ctype.states[idx + 1]
+    return [p.message for p in requirement_problems(board, card, nxt, None) if p.field != ""]
+
+
+def next_step(board: Board, card: Card) -> str:
+    """What the owner should do next, in a few words."""
+    ctype = board.config.types[card.type]
+    idx = ctype.state_index(card.state)
+    if idx < 0:
+        return t("move.fix_folder")
+    if card.state in ctype.done_states() or idx + 1 >= len(ctype.states):
+        return t("move.done")
+    nxt = ctype.states[idx + 1]
+    missing = requirement_problems(board, card, nxt, None)
+    missing = [p for p in missing if p.field]
+    if missing:
+        return missing[0].message
+    return t("move.next", state=nxt.label)
+
+
+def _label(ctype: CardType, key: str) -> str:
+    state = ctype.state(key)
+    return state.label if state else key

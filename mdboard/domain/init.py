@@ -1,0 +1,192 @@
+"""A new board: `mdboard init` (the default types, in git from the first minute) and the
+CI workflow files (`mdboard init --ci`, `mdboard hooks ci`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mdboard.core.config import CONFIG_NAME, parse_config
+from mdboard.core.errors import MdboardError
+from mdboard.core.i18n import set_language, t
+from mdboard.core.store import OUTPUT_DIR, find_git_dir
+from mdboard.core.fsutil import atomic_write
+
+SKELETON_DIR = Path(__file__).parent / "skeleton"
+CI_FILES = {"github": ".github/workflows/mdboard.yml", "gitlab": ".gitlab-ci.yml"}
+DEFAULT_INSTALL = "git+https://github.com/YOUR-ORG/mdboard.git"
+GITIGNORE = f"# mdboard: the built site and private caches are not part of the board\n/{OUTPUT_DIR}/\n/.mdboard/\n"
+
+
+def skeleton_config(lang: str = "zh-CN", title: str | None = None) -> str:
+    text = (SKELETON_DIR / f"{lang}.yaml").read_text("utf-8")
+    if title:
+        from mdboard.core.cardfile import render_value
+
+        first = text.split("\ntitle: ", 1)
+        rest = first[1].split("\n", 1)[1]
+        text = f"{first[0]}\ntitle: {render_value(title)}\n{rest}"
+    return text
+
+
+def init_board(directory: str, lang: str | None = None, title: str | None = None, ci: str | None = None,
+               no_commit: bool = False) -> list[str]:
+    """Write config, state folders and .gitignore; git init if needed; first commit."""
+    from mdboard.core.cardfile import load_yaml
+
+    root = Path(directory).resolve()
+    lang = lang or "zh-CN"
+    set_language(lang)
+    if (root / CONFIG_NAME).exists():
+        raise MdboardError(t("init.exists", path=root / CONFIG_NAME))
+    text = skeleton_config(lang, title)
+    cfg = parse_config(load_yaml(text))
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write(root / CONFIG_NAME, text.encode("utf-8"))
+    written = [CONFIG_NAME, ".gitignore"]
+    for ctype in cfg.types.values():
+        for state in ctype.states:
+            keep = root / ctype.key / state.key / ".gitkeep"
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            keep.touch()
+            written.append(f"{ctype.key}/{state.key}/.gitkeep")
+    gitignore = root / ".gitignore"
+    existing = gitignore.read_text("utf-8") if gitignore.exists() else ""
+    if f"/{OUTPUT_DIR}/" not in existing:
+        atomic_write(gitignore, (existing + ("\n" if existing and not existing.endswith("\n") else "") + GITIGNORE).encode("utf-8"))
+    lines = [t("init.written", path=root)]
+    if ci:
+        written += write_ci(root, ci)
+        lines.append(t("init.ci_written", ci=ci))
+    if no_commit:
+        return lines
+    from mdboard.git.changes import Change, GitRepo
+
+    repo = GitRepo(root)
+    if find_git_dir(root) is None:
+        repo.run("init", "-q")
+        lines.append(t("init.git_init"))
+    repo.git_dir = find_git_dir(root)
+    author = None if repo.config("user.email") else ("mdboard", "mdboard@localhost")
+    repo.commit(Change({path: "" for path in written}, "init: mdboard board", [("Action", "init")], author))
+    lines.append(t("init.committed"))
+    return lines
+
+
+# --- CI workflows ------------------------------------------------------------------------------
+
+def write_ci(root: Path, ci: str) -> list[str]:
+    """Write the CI workflow for `ci` ("github" or "gitlab") at the repository's top folder.
+
+    The workflow checks the board on every push and publishes the site from the
+    default branch. Returns the written paths relative to the board folder.
+    """
+    if ci not in CI_FILES:
+        raise MdboardError(t("teams.ci_unknown", ci=ci, known=", ".join(sorted(CI_FILES))))
+    root = Path(root).resolve()
+    top = _repo_top(root)
+    board = os.path.relpath(root, top).replace(os.sep, "/")
+    path = top / CI_FILES[ci]
+    text = (_github if ci == "github" else _gitlab)(board, os.environ.get("MDBOARD_INSTALL") or DEFAULT_INSTALL)
+    if path.exists() and path.read_text("utf-8") != text:
+        raise MdboardError(t("teams.ci_exists", path=path))
+    atomic_write(path, text.encode("utf-8"))
+    return [os.path.relpath(path, root).replace(os.sep, "/")]
+
+
+def _repo_top(root: Path) -> Path:
+    """The folder holding `.git` above (or at) the board, else the board folder itself."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            return folder
+    return root
+
+
+def _comment(key: str, **values) -> str:
+    return "\n".join("# " + line if line else "#" for line in t(key, **values).splitlines())
+
+
+def _github(board: str, install: str) -> str:
+    site = OUTPUT_DIR if board == "." else f"{board}/{OUTPUT_DIR}"
+    default = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+    return f"""{_comment("teams.ci_github_head")}
+{_comment("teams.ci_install_note")}
+name: mdboard
+on:
+  push:
+  workflow_dispatch:
+permissions:
+  contents: read
+env:
+  MDBOARD_INSTALL: "{install}"
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install mdboard
+        run: pip install "$MDBOARD_INSTALL"
+      - name: Check the board
+        run: mdboard --board "{board}" check
+      - name: Build the site
+        run: mdboard --board "{board}" build
+      - name: Upload the site
+        if: {default}
+        uses: actions/upload-pages-artifact@v3
+        with:
+          path: "{site}"
+  publish:
+    needs: check
+    if: {default}
+    runs-on: ubuntu-latest
+    permissions:
+      pages: write
+      id-token: write
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    concurrency:
+      group: pages
+      cancel-in-progress: false
+    steps:
+      - name: Publish to GitHub Pages
+        id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+
+def _gitlab(board: str, install: str) -> str:
+    site = OUTPUT_DIR if board == "." else f"{board}/{OUTPUT_DIR}"
+    return f"""{_comment("teams.ci_gitlab_head")}
+{_comment("teams.ci_install_note")}
+variables:
+  MDBOARD_INSTALL: "{install}"
+  GIT_DEPTH: "0"
+default:
+  image: python:3.12
+stages:
+  - check
+  - deploy
+check:
+  stage: check
+  script:
+    - pip install "$MDBOARD_INSTALL"
+    - mdboard --board "{board}" check
+pages:
+  stage: deploy
+  rules:
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+  script:
+    - pip install "$MDBOARD_INSTALL"
+    - mdboard --board "{board}" check
+    - mdboard --board "{board}" build
+    - rm -rf public && cp -r "{site}" public
+  artifacts:
+    paths:
+      - public
+"""

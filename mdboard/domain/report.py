@@ -1,0 +1,337 @@
+"""Retrospective figures (复盘) from the board's history.
+
+Every figure comes from each card's path through its states, rebuilt from the
+history's events: when it was created, when it entered each state, when it
+finished (entered a done state and stayed there). From those:
+
+- lead time: created -> finished; cycle time: first move out of the first state
+  (or creation, for a card created further on) -> finished; median and 85th percentile;
+- time spent in each (not done) state, clipped to the window, per card;
+- throughput: cards finished per ISO week;
+- late: finished after the due date (the `due` field, else the type's last milestone);
+- after-sales (type `issue`): created -> first resolved, against the case's due time;
+- load: each person's open and overdue cards right now.
+
+The window [since, until) selects the cards finished inside it (lead, cycle,
+throughput, late) and clips time in state and the cumulative flow.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from mdboard.core import dates
+from mdboard.core.config import CardType
+from mdboard.git.history import History
+from mdboard.core.store import Board, Card
+from mdboard.domain.views import card_due, people_of
+
+DAY = 86400.0
+AFTER_SALES = "issue"
+
+
+@dataclass
+class Track:
+    """One card's way through its states, rebuilt from its events."""
+
+    card: str
+    type: str
+    created: datetime | None = None
+    title: str | None = None
+    stays: list = field(default_factory=list)  # [state, start, end or None]
+    deleted: bool = False
+
+    def enter(self, state: str, moment: datetime) -> None:
+        self.leave(moment)
+        self.stays.append([state, moment, None])
+
+    def leave(self, moment: datetime) -> None:
+        if self.stays and self.stays[-1][2] is None:
+            self.stays[-1][2] = moment
+
+    def finished(self, done: set[str]) -> datetime | None:
+        """When the card entered the done state(s) it is still in, else None."""
+        if self.deleted or not self.stays or self.stays[-1][2] is not None or self.stays[-1][0] not in done:
+            return None
+        idx = len(self.stays) - 1
+        while idx > 0 and self.stays[idx - 1][0] in done:
+            idx -= 1
+        return self.stays[idx][1]
+
+    def started(self, first: str) -> datetime | None:
+        """When work started: the first move out of the first state (or creation elsewhere)."""
+        if not self.stays:
+            return None
+        if self.stays[0][0] != first:
+            return self.stays[0][1]
+        return self.stays[0][2]
+
+
+def tracks(history: History) -> dict[str, Track]:
+    """card ID -> Track, for every card the history knows (renumbered cards under their new ID)."""
+    out: dict[str, Track] = {}
+    gone = {e.old: e.time for e in history.events if e.action == "renumbered" and e.old}
+    for card_id, events in history.by_card().items():
+        if card_id in gone and events[-1].time <= gone[card_id]:
+            continue  # renumbered: its events live on under the new ID
+        track = None
+        for e in events:
+            if track is None:
+                track = Track(card_id, e.type or "")
+            if e.action == "created":
+                track.created = track.created or e.time
+                track.title = e.new or track.title
+                track.deleted = False
+                track.enter(e.to_state, e.time)
+            elif e.action == "moved" and e.to_state:
+                if not track.stays and e.from_state:
+                    track.stays.append([e.from_state, None, None])
+                track.enter(e.to_state, e.time)
+            elif e.action == "deleted":
+                track.leave(e.time)
+                track.deleted = True
+                track.title = e.old or track.title
+            elif e.action == "field" and e.field == "title" and e.new:
+                track.title = e.new
+            if e.type:
+                track.type = e.type
+        if track is not None:
+            out[card_id] = track
+    return out
+
+
+# --- statistics ------------------------------------------------------------------------
+
+def percentile(values: list[float], share: float) -> float | None:
+    """The `share` quantile with linear interpolation between ranks (None when empty)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = share * (len(xs) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def summary(values: list[float]) -> dict:
+    return {"median": _round(percentile(values, 0.5)), "p85": _round(percentile(values, 0.85)), "count": len(values)}
+
+
+def _days(a: datetime, b: datetime) -> float:
+    return max(0.0, (b - a).total_seconds() / DAY)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@lru_cache(maxsize=4096)
+def iso_week(day: date) -> tuple[str, date]:
+    """("2026-W48", that week's Monday); memoised: a report asks for every event's day."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}", day - timedelta(days=day.weekday())
+
+
+# --- the report --------------------------------------------------------------------------
+
+def compute_report(board: Board, history: History, since: datetime | None = None, until: datetime | None = None,
+                   type: str | None = None, charts: bool = True) -> dict:
+    """All retrospective figures as one JSON-ready dict (see the module docstring).
+
+    `charts=False` leaves out the per-day cumulative flow and the per-card cycle points
+    (empty lists), which only charts use: the terminal report does not need them.
+    """
+    cfg = board.config
+    tz = cfg.timezone
+    end = until or dates.now(tz)
+    cards = board.by_id()
+    all_tracks = tracks(history)
+    out = {"since": since.date().isoformat() if since else None,
+           "until": (end - timedelta(microseconds=1)).date().isoformat() if until else None,
+           "types": {}}
+    for key, ctype in cfg.types.items():
+        if type and key != type:
+            continue
+        mine = [tr for tr in all_tracks.values() if tr.type == key]
+        out["types"][key] = _type_report(board, ctype, mine, cards, since, end, charts)
+    out["after_sales"] = _after_sales(board, all_tracks, cards, since, end)
+    out["load"] = load(board, type)
+    return out
+
+
+def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[str, Card],
+                 since: datetime | None, end: datetime, charts: bool = True) -> dict:
+    tz = board.config.timezone
+    done_states, first = ctype.done_states(), ctype.states[0].key
+    lead, cycle, points = [], [], []
+    finished = late = with_due = 0
+    done_days = []
+    for tr in mine:
+        done = tr.finished(done_states)
+        if done is None or done >= end or (since and done < since):
+            continue
+        finished += 1
+        done_days.append(done.date())
+        if tr.created:
+            lead.append(_days(tr.created, done))
+        start = tr.started(first)
+        if start is not None:
+            cycle.append(_days(start, done))
+            if charts:
+                card = cards.get(tr.card)
+                points.append({"card": tr.card, "title": card.title if card else (tr.title or tr.card),
+                               "finished": done.date().isoformat(), "days": round(_days(start, done), 2)})
+        due = due_moment(ctype, cards.get(tr.card), tz)
+        if due is not None:
+            with_due += 1
+            late += done > due
+    points.sort(key=lambda p: (p["finished"], p["card"]))
+    return {"label": ctype.label, "lead_time_days": summary(lead), "cycle_time_days": summary(cycle),
+            "time_in_state_days": _time_in_state(ctype, mine, since, end),
+            "throughput": _throughput(done_days, since, end),
+            "finished": finished, "late": late, "with_due": with_due, "late_share": _share(late, with_due),
+            "cumulative_flow": cumulative_flow(ctype, mine, since, end, tz) if charts else [],
+            "cycle_points": points}
+
+
+def due_moment(ctype: CardType, card: Card | None, tz: str) -> datetime | None:
+    """A card's deadline as a moment: `due`, else the type's last milestone that is set."""
+    if card is None:
+        return None
+    keys = (["due"] if "due" in ctype.fields else []) or list(reversed(ctype.milestones))
+    for key in keys:
+        value = card.meta.get(key)
+        if value:
+            moment = dates.when(value, tz)
+            if moment is not None:
+                return moment
+    return None
+
+
+def _time_in_state(ctype: CardType, mine: list[Track], since: datetime | None, end: datetime) -> dict:
+    done = ctype.done_states()
+    per_state: dict[str, list[float]] = {s.key: [] for s in ctype.states if s.key not in done}
+    for tr in mine:
+        spent: dict[str, float] = {}
+        for state, start, stop in tr.stays:
+            if state not in per_state or start is None:
+                continue
+            a = max(start, since) if since else start
+            b = min(stop or end, end)
+            if b > a:
+                spent[state] = spent.get(state, 0.0) + _days(a, b)
+        for state, days in spent.items():
+            per_state[state].append(days)
+    return {key: {"label": ctype.state(key).label, "median": _round(percentile(vals, 0.5)),
+                  "p85": _round(percentile(vals, 0.85)), "total": round(sum(vals), 2)}
+            for key, vals in per_state.items()}
+
+
+def _throughput(done_days: list[date], since: datetime | None, end: datetime) -> list[dict]:
+    """Cards finished per ISO week, every week of the window listed (zeros included)."""
+    if not done_days and since is None:
+        return []
+    first = since.date() if since else min(done_days)
+    last = (end - timedelta(microseconds=1)).date()
+    counts: dict[str, int] = {}
+    for day in done_days:
+        counts[iso_week(day)[0]] = counts.get(iso_week(day)[0], 0) + 1
+    weeks = []
+    monday = iso_week(first)[1]
+    while monday <= last:
+        name, start = iso_week(monday)
+        weeks.append({"week": name, "start": start.isoformat(), "count": counts.get(name, 0)})
+        monday += timedelta(days=7)
+    return weeks
+
+
+def cumulative_flow(ctype: CardType, mine: list[Track], since: datetime | None, end: datetime, tz: str) -> list[dict]:
+    """How many cards sat in each state at the end of each day of the window."""
+    deltas: dict[date, dict[str, int]] = {}
+    starts = []
+    for tr in mine:
+        for state, start, stop in tr.stays:
+            if start is None:
+                continue
+            starts.append(start.date())
+            row = deltas.setdefault(start.date(), {})
+            row[state] = row.get(state, 0) + 1
+            if stop is not None:
+                row = deltas.setdefault(stop.date(), {})
+                row[state] = row.get(state, 0) - 1
+    if not starts:
+        return []
+    first = since.date() if since else min(starts)
+    last = (end - timedelta(microseconds=1)).date()
+    keys = [s.key for s in ctype.states]
+    counts = {k: 0 for k in keys}
+    for day in sorted(d for d in deltas if d < first):
+        for state, n in deltas[day].items():
+            counts[state] = counts.get(state, 0) + n
+    out = []
+    day = first
+    while day <= last:
+        for state, n in deltas.get(day, {}).items():
+            counts[state] = counts.get(state, 0) + n
+        out.append({"date": day.isoformat(), "counts": {k: counts.get(k, 0) for k in keys}})
+        day += timedelta(days=1)
+    return out
+
+
+def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Card],
+                 since: datetime | None, end: datetime) -> dict:
+    """After-sales cases resolved in the window: hours to resolve, and how many within their due time."""
+    ctype = board.config.types.get(AFTER_SALES)
+    empty = {"resolved": 0, "median_hours": None, "p85_hours": None, "within_due": 0, "with_due": 0,
+             "within_due_share": None}
+    if ctype is None:
+        return empty
+    resolved_state = ctype.state("resolved")
+    index = ctype.state_index("resolved") if resolved_state else min(
+        ctype.state_index(k) for k in ctype.done_states())
+    hours, within, with_due = [], 0, 0
+    for tr in all_tracks.values():
+        if tr.type != AFTER_SALES or tr.created is None:
+            continue
+        when = next((start for state, start, _ in tr.stays
+                     if start is not None and ctype.state_index(state) >= index), None)
+        if when is None or when >= end or (since and when < since):
+            continue
+        hours.append(max(0.0, (when - tr.created).total_seconds() / 3600))
+        due = due_moment(ctype, cards.get(tr.card), board.config.timezone)
+        if due is not None:
+            with_due += 1
+            within += when <= due
+    return {"resolved": len(hours), "median_hours": _round(percentile(hours, 0.5)),
+            "p85_hours": _round(percentile(hours, 0.85)), "within_due": within, "with_due": with_due,
+            "within_due_share": _share(within, with_due)}
+
+
+def load(board: Board, type: str | None = None) -> list[dict]:
+    """Each person's open cards (owner or helper) and how many are overdue, right now."""
+    cfg = board.config
+    rows = {key: {"person": key, "name": p.name, "open": 0, "overdue": 0, "by_type": {}}
+            for key, p in cfg.people.items()}
+    for card in board.cards():
+        ctype = cfg.types.get(card.type)
+        if ctype is None or card.state in ctype.done_states() or (type and card.type != type):
+            continue
+        due = None
+        for person in people_of(card):
+            row = rows.get(person)
+            if row is None:
+                continue
+            row["open"] += 1
+            row["by_type"][card.type] = row["by_type"].get(card.type, 0) + 1
+            if due is None:
+                due = card_due(cfg, card) or False
+            row["overdue"] += bool(due and due.overdue)
+    return list(rows.values())

@@ -1,0 +1,339 @@
+"""Changing the board: one lock, one redo journal, one git commit per change.
+
+`apply_change` is the only way mdboard writes cards. Under the board lock it
+1. writes a journal (the intended content of every path) and fsyncs it,
+2. applies the files (atomic writes; a move is a rename),
+3. commits exactly those paths through the git CLI (gitpython's command wrapper),
+4. removes the journal.
+If the process dies anywhere in between, the next command that takes the lock
+finds the journal and finishes the change, so a change is either absent or
+complete. The lock is an flock, released by the kernel when a process dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mdboard.core.errors import GitError, LockBusy
+from mdboard.core.i18n import t
+from mdboard.core.store import Board
+from mdboard.core.fsutil import atomic_write
+
+LOCK_TIMEOUT = float(os.environ.get("MDBOARD_LOCK_TIMEOUT", "30"))
+STALE_TEMP_SECONDS = 600
+INDEX_LOCK_WAIT = 1.0  # seconds to wait for a running git to release .git/index.lock
+
+
+@dataclass
+class Change:
+    """What one command does to the board, and how its commit reads."""
+
+    files: dict[str, str | None]  # board-relative path -> new text (None: the path goes away)
+    subject: str
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    author: tuple[str, str] | None = None  # (name, email)
+    renames: dict[str, str] = field(default_factory=dict)  # new path -> old path (content untouched)
+
+    def message(self) -> str:
+        lines = [_one_line(self.subject), ""] + [f"{k}: {_one_line(v)}" for k, v in self.trailers]
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict:
+        return {"files": self.files, "subject": self.subject, "trailers": self.trailers,
+                "author": list(self.author) if self.author else None, "renames": self.renames}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Change":
+        return cls(data["files"], data["subject"], [tuple(x) for x in data["trailers"]],
+                   tuple(data["author"]) if data.get("author") else None, data.get("renames") or {})
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value).split())
+
+
+# --- the lock -------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def board_lock(board: Board, timeout: float | None = None):
+    """Hold the board's lock; wait up to `timeout` seconds, then LockBusy."""
+    path = board.state_dir / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusy(t("git.lock_busy"))
+                time.sleep(0.02)
+        _sweep_state_temps(board.state_dir)
+        recover(board)
+        yield
+    finally:
+        os.close(fd)
+
+
+# --- git ------------------------------------------------------------------------------
+
+class GitRepo:
+    """The repository holding a board, driven through the git CLI.
+
+    Card changes run git as plain subprocesses: importing gitpython costs 70-100 ms,
+    a third of the 0.3 s a `move` may take on a 10,000-card board, and its index
+    API is 7x slower than `git commit` (see GUIDE.md). Every git call mdboard makes
+    for a change goes through `run`, so errors read the same everywhere.
+    """
+
+    def __init__(self, root: Path, git_dir: Path | None = None):
+        self.root = Path(root)
+        self.git_dir = git_dir
+        self._identity: tuple[str, str] | None = None
+
+    @classmethod
+    def of(cls, board: Board) -> "GitRepo":
+        return cls(board.root, board.git_dir)
+
+    def run(self, *args: str, env: dict | None = None, input: str | bytes | None = None, check: bool = True) -> str:
+        """Run `git ARGS` in the board folder; GitError with git's own words on failure."""
+        import subprocess
+
+        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True,
+                              input=input.encode("utf-8") if isinstance(input, str) else input,
+                              env={**os.environ, **env} if env else None)
+        if proc.returncode != 0 and check:
+            detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
+            raise GitError(t("git.failed", command="git " + " ".join(args[:2]), detail=detail[-500:]))
+        return proc.stdout.decode("utf-8", "replace").rstrip("\n") if proc.returncode == 0 else ""
+
+    def config(self, key: str) -> str:
+        return self.run("config", "--get", key, check=False)
+
+    def identity(self) -> tuple[str, str]:
+        """(user.name, user.email) from git config, read once with one git call."""
+        if self._identity is None:
+            found = dict(line.split(" ", 1) for line in self.run(
+                "config", "--get-regexp", r"^user\.(name|email)$", check=False).splitlines() if " " in line)
+            self._identity = (found.get("user.name", ""), found.get("user.email", ""))
+        return self._identity
+
+    def trouble(self) -> str | None:
+        """Why committing now would be unsafe, or None.
+
+        An `index.lock` is given a moment to go away: a git command that is
+        running right now (an editor's, or the git child of a killed mdboard)
+        holds it for milliseconds; one left by a crashed git stays.
+        """
+        gd = self.git_dir
+        deadline = time.monotonic() + INDEX_LOCK_WAIT
+        while (gd / "index.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if (gd / "index.lock").exists():
+            return t("git.index_lock", path=gd / "index.lock")
+        if (gd / "MERGE_HEAD").exists():
+            return t("git.merging")
+        if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
+            return t("git.rebasing")
+        if (gd / "CHERRY_PICK_HEAD").exists() or (gd / "REVERT_HEAD").exists():
+            return t("git.cherry_picking")
+        head = (gd / "HEAD").read_text("utf-8", "replace").strip() if (gd / "HEAD").exists() else ""
+        if head and not head.startswith("ref:"):
+            return t("git.detached")
+        return None
+
+    def ready(self, change: Change) -> dict:
+        """Refuse (GitError) when committing `change` cannot work; else the commit's environment.
+
+        Called before anything is written, so a refused change leaves no trace.
+        """
+        trouble = self.trouble()
+        if trouble:
+            raise GitError(trouble)
+        return self._identity_env(change.author)
+
+    def commit(self, change: Change, env: dict | None = None) -> str:
+        """Commit only the change's paths; a user's other staged work stays staged."""
+        paths = change_paths(change)
+        env = self._identity_env(change.author) if env is None else env
+        # update-index, not `add -A`: after a crash the old path of a move may be gone
+        # from both the work tree and the index, which `git add` refuses as a pathspec.
+        self.run("update-index", "--add", "--remove", "--", *paths)
+        args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
+        if change.author:
+            args.append(f"--author={change.author[0]} <{change.author[1]}>")
+        self.run(*args, "--only", "--", *paths, env=env, input=change.message())
+        return self.run("rev-parse", "HEAD")
+
+    def unstage(self, paths: list[str]) -> None:
+        """Put the index entries of `paths` back as they are in HEAD (after a failed commit)."""
+        try:
+            self.run("reset", "-q", "--", *paths)
+        except GitError:
+            pass  # the work tree is already restored; a stale index entry shows as a change
+
+    def _identity_env(self, author) -> dict:
+        """Committer identity: git's own, else the author's; none at all is an error."""
+        name, email = self.identity()
+        if name and email:
+            return {}
+        if author:
+            return {"GIT_COMMITTER_NAME": author[0], "GIT_COMMITTER_EMAIL": author[1]}
+        raise GitError(t("git.no_identity"))
+
+
+def user_identity(board: Board) -> tuple[str, str]:
+    """(name, email) from git config, or ("", "") outside a repository / when unset."""
+    if board.git_dir is None:
+        return "", ""
+    return GitRepo.of(board).identity()
+
+
+# --- applying a change ------------------------------------------------------------------
+
+def commits_enabled(board: Board, no_commit: bool = False) -> bool:
+    return not no_commit and board.config.commit and board.git_dir is not None
+
+
+def change_paths(change: Change) -> list[str]:
+    """Every board-relative path a change touches (a move's old and new path)."""
+    return sorted(set(change.files) | set(change.renames.values()))
+
+
+def apply_change(board: Board, change: Change, commit: bool = True) -> str | None:
+    """Write the change's files and commit them; returns the commit id (None if not committed).
+
+    The caller holds `board_lock`. Everything that can be refused (paths outside
+    the board, git in the middle of a merge, no identity) is refused before the
+    first byte is written; if the commit itself fails, the files are put back.
+    """
+    for rel in change_paths(change):
+        board.check_inside(rel)
+    repo = GitRepo.of(board) if commit else None
+    env = repo.ready(change) if repo else None
+    before = _current_bytes(board, change)
+    journal = board.state_dir / "journal.json"
+    atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit)},
+                                     ensure_ascii=False).encode("utf-8"))
+    _apply_files(board, change)
+    sha = None
+    if repo:
+        try:
+            sha = repo.commit(change, env)
+        except GitError:
+            _restore(board, before)
+            repo.unstage(change_paths(change))
+            journal.unlink()
+            board.invalidate()
+            raise
+    journal.unlink()
+    board.invalidate()
+    return sha
+
+
+def _current_bytes(board: Board, change: Change) -> dict[str, bytes | None]:
+    """The bytes each path of the change holds now (None: absent), to undo a failed commit."""
+    out = {}
+    for rel in change_paths(change):
+        try:
+            out[rel] = (board.root / rel).read_bytes()
+        except FileNotFoundError:
+            out[rel] = None
+    return out
+
+
+def _restore(board: Board, before: dict[str, bytes | None]) -> None:
+    """Put every path back to the bytes it held before the change."""
+    for rel, data in before.items():
+        path = board.root / rel
+        if data is None:
+            if path.exists():
+                path.unlink()
+        elif _digest_file(path) != hashlib.sha256(data).hexdigest():
+            atomic_write(path, data)
+
+
+def _apply_files(board: Board, change: Change) -> None:
+    """Make the work tree match the change; safe to run again after a crash."""
+    root = board.root
+    for new, old in change.renames.items():
+        if (root / old).exists() and not (root / new).exists():
+            (root / new).parent.mkdir(parents=True, exist_ok=True)
+            os.rename(root / old, root / new)
+    for rel, text in change.files.items():
+        path = root / rel
+        if text is None:
+            if path.exists() or path.is_symlink():
+                path.unlink()
+        elif rel not in change.renames or _digest_file(path) != _digest(text):
+            atomic_write(path, text.encode("utf-8"))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def recover(board: Board) -> bool:
+    """Finish a change that a killed process left half done; True if there was one."""
+    journal = board.state_dir / "journal.json"
+    if not journal.exists():
+        return False
+    try:
+        data = json.loads(journal.read_text("utf-8"))
+        change = Change.from_json(data["change"])
+    except (ValueError, KeyError, TypeError):
+        journal.unlink()  # written atomically, so a broken one never started its change
+        return False
+    for rel in change_paths(change):
+        board.check_inside(rel)
+    repo = GitRepo.of(board) if data.get("commit") and board.git_dir is not None else None
+    if repo:
+        trouble = repo.trouble()
+        if trouble:
+            raise GitError(t("git.pending", subject=change.subject, trouble=trouble))
+    _apply_files(board, change)
+    _sweep_card_temps(board, change)
+    if repo and repo.run("status", "--porcelain", "--", *change_paths(change)):
+        repo.commit(change)
+    journal.unlink()
+    board.invalidate()
+    return True
+
+
+def _sweep_card_temps(board: Board, change: Change) -> None:
+    """Remove the temporary files a killed atomic write of this change left beside its cards."""
+    for rel in change_paths(change):
+        path = board.root / rel
+        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _sweep_state_temps(state_dir: Path) -> None:
+    """Remove temporary files in mdboard's private folder that no running command still writes.
+
+    Journal temps are only written under the lock we hold, so any is stale; cache
+    temps (written without the lock) only once they are old.
+    """
+    now = time.time()
+    for tmp in state_dir.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.name.startswith(".journal.json.") or now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                tmp.unlink()

@@ -1,0 +1,688 @@
+"""The board's history: per-card events read from `git log` in one streamed pass.
+
+One `git log -M -p` process runs over the board (with whole-file context, so every
+changed card shows both its old and its new front matter); stdout is parsed line by
+line as it arrives. Each commit becomes events per card: created, moved (a rename
+between state folders), field (a front matter key changed: owner, due, …),
+checklist (a task item ticked or unticked), edited (other text), deleted and
+renumbered. Commits made by mdboard and commits made by hand with plain git are read
+the same way, from their content; mdboard's trailers add what content cannot say
+(the `Forced:` reason of a forced move).
+
+The events are cached in `<state_dir>/history-cache.pickle` with the last commit
+read. The next run asks git only for `last..HEAD`; when `last` is no longer an
+ancestor of HEAD (rebase, reset, force push) the cache is rebuilt from scratch.
+Measured on 20,000 commits: name-status alone and the whole-context patch stream
+cost git the same ~4 s, and the patch stream needs no second pass for hand commits.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import pickle
+import re
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from mdboard.core import dates
+from mdboard.core.cardfile import checklist, load_yaml, render_value, split_key_line
+from mdboard.core.errors import GitError, MdboardError
+from mdboard.core.i18n import t
+from mdboard.core.store import Board
+from mdboard.core.fsutil import atomic_write
+
+CACHE_VERSION = 1
+CACHE_NAME = "history-cache.pickle"
+ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
+_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
+_CARD_NAME = re.compile(r"^([A-Z][A-Z0-9]*-\d+)\.md$")
+_TYPE_DIR = re.compile(r"^[a-z][a-z0-9_]*$")
+_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_TASK_MARK = re.compile(r"^([ \t]*[-*+][ \t]+\[)[ xX](\])")
+_HUNK_CHARS = frozenset(" -+\\")
+_WHOLE_HUNK = re.compile(r"^@@ -[01](?:,\d+)? \+[01](?:,\d+)? @@")
+_PLAIN_SCALAR = re.compile(r"^[^\s'\"\[\]{}#&*!|>%@`,][^#]*$")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened to one card in one commit."""
+
+    commit: str  # full sha
+    time: datetime  # author date, aware, in the board timezone
+    author: str  # roster name when the email is known, else the git name
+    email: str
+    person: str | None  # roster key, or None
+    card: str  # card ID
+    type: str | None  # card type key
+    action: str  # one of ACTIONS
+    from_state: str | None
+    to_state: str | None
+    field: str | None  # for "field": the front matter key; for "checklist": the item text
+    old: str | None  # the value as text (lists as [a, b]); checklist: "x" / " "; renumbered: the old ID
+    new: str | None
+    subject: str
+    forced: str | None  # the --force reason, if any
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["time"] = self.time.isoformat()
+        return data
+
+
+_FIELDS = tuple(f.name for f in fields(Event))
+
+
+class History:
+    """Every event on the board, oldest first (git's order), with a few ways in."""
+
+    def __init__(self, events: list[Event], read_commits: int = 0, rebuilt: bool = False, head: str | None = None):
+        self.events = events
+        self.read_commits = read_commits  # commits parsed by this run (0 when the cache was current)
+        self.rebuilt = rebuilt  # True when this run read the whole history
+        self.head = head
+        self._by_card: dict[str, list[Event]] | None = None
+
+    def by_card(self) -> dict[str, list[Event]]:
+        """card ID -> its events, oldest first (a renumbered card keeps its earlier events)."""
+        if self._by_card is None:
+            index: dict[str, list[Event]] = {}
+            for event in self.events:
+                if event.action == "renumbered" and event.old and event.old != event.card:
+                    index[event.card] = index.get(event.old, []) + index.get(event.card, [])
+                index.setdefault(event.card, []).append(event)
+            self._by_card = index
+        return self._by_card
+
+    def for_card(self, card_id: str) -> list[Event]:
+        return list(self.by_card().get(card_id, []))
+
+    def recent(self, n: int = 20) -> list[Event]:
+        """The last n events, newest first."""
+        return list(reversed(self.events[-n:])) if n > 0 else []
+
+    def since(self, moment: datetime) -> list[Event]:
+        """Events at or after `moment`, oldest first."""
+        return [e for e in self.events if e.time >= moment]
+
+
+# --- loading -------------------------------------------------------------------------
+
+def load_history(board: Board) -> History:
+    """The board's history from git, through the incremental cache.
+
+    An empty History (no error) when the board is not in a repository or has no commits.
+    """
+    if board.git_dir is None:
+        return History([])
+    found = _head_and_prefix(board.root)
+    if found is None:
+        return History([])
+    head, prefix = found
+    cache_path = board.state_dir / CACHE_NAME
+    cache = _read_cache(cache_path, prefix)
+    rows, start, rebuilt = [], None, True
+    if cache is not None:
+        if cache["head"] == head:
+            return History(_events(board, cache["rows"]), 0, False, head)
+        if _is_ancestor(board.root, cache["head"], head):
+            rows, start, rebuilt = cache["rows"], cache["head"], False
+    new_rows, count = read_rows(board.root, prefix, start, head)
+    rows = rows + new_rows
+    _write_cache(cache_path, {"version": CACHE_VERSION, "head": head, "prefix": prefix, "rows": rows})
+    return History(_events(board, rows), count, rebuilt, head)
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True)
+
+
+def _head_and_prefix(root: Path) -> tuple[str, str] | None:
+    """(HEAD commit, the board's folder inside the repository with a trailing /) or None."""
+    proc = _git(root, "rev-parse", "--show-prefix", "--verify", "-q", "HEAD")
+    if proc.returncode != 0:
+        return None
+    lines = proc.stdout.decode("utf-8", "replace").split("\n")
+    if len(lines) < 2 or not lines[1].strip():
+        return None
+    return lines[1].strip(), lines[0].strip()
+
+
+def _is_ancestor(root: Path, old: str, head: str) -> bool:
+    return _git(root, "merge-base", "--is-ancestor", old, head).returncode == 0
+
+
+def _read_cache(path: Path, prefix: str) -> dict | None:
+    try:
+        with open(path, "rb") as fh:
+            data = pickle.load(fh)
+    except Exception:
+        return None
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("prefix") != prefix:
+        return None
+    return data
+
+
+def _write_cache(path: Path, data: dict) -> None:
+    try:
+        atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+    except OSError:
+        pass  # a cache that cannot be written only costs speed
+
+
+def _events(board: Board, rows: list[tuple]) -> list[Event]:
+    """Cached rows -> Events, resolving people and time zone with today's config."""
+    cfg = board.config
+    zone = ZoneInfo(cfg.timezone)
+    by_email = {e.lower(): p for p in cfg.people.values() for e in p.emails}
+    who: dict[tuple[str, str], tuple[str, str | None]] = {}
+    times: dict[int, datetime] = {}
+    out = []
+    make, names = object.__new__, _FIELDS  # an Event without its __init__: twice as fast for 20k events
+    for sha, ts, name, email, subject, forced, card, ctype, action, src, dst, fld, old, new in rows:
+        ident = who.get((name, email))
+        if ident is None:
+            person = by_email.get(email.lower())
+            ident = who[(name, email)] = (person.name, person.key) if person else (name, None)
+        moment = times.get(ts)
+        if moment is None:
+            moment = times[ts] = datetime.fromtimestamp(ts, zone)
+        event = make(Event)
+        event.__dict__.update(zip(names, (sha, moment, ident[0], email, ident[1], card, ctype, action, src, dst,
+                                          fld, old, new, subject, forced)))
+        out.append(event)
+    return out
+
+
+# --- reading git ---------------------------------------------------------------------
+
+def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[list[tuple], int]:
+    """Event rows of the commits in `start..head` (all of head's history when start is None).
+
+    Returns (rows oldest first, number of commits read). One git process, read as it streams.
+    """
+    args = ["git", "-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
+            "--no-ext-diff", "--no-textconv", "--no-diff-merges", "--no-show-signature",
+            "--src-prefix=a/", "--dst-prefix=b/", f"--format={_FORMAT}"]
+    if prefix:
+        args.append(f"--relative={prefix}")
+    args.append(f"{start}..{head}" if start else head)
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=err)
+        try:
+            stream = io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n")
+            commits = _parse_stream(stream)
+        finally:
+            proc.stdout.close()
+            code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            detail = err.read().decode("utf-8", "replace").strip()
+            raise GitError(t("git.failed", command="git log", detail=detail[-500:]))
+    rows = []
+    for commit in reversed(commits):
+        rows += commit.rows()
+    return rows, len(commits)
+
+
+class _Side:
+    """One side (old or new) of a card file in a diff: its front matter and body lines."""
+
+    __slots__ = ("section", "key", "fm", "body")
+
+    def __init__(self, present: bool):
+        self.section = 0 if present else 3  # 0 before the opening fence, 1 front matter, 2 body, 3 absent
+        self.key = None
+        self.fm: dict[str, list[str]] = {}
+        self.body: list[str] = []
+
+    def take(self, text: str) -> bool:
+        """Read one line of this side; True when it belongs to the body."""
+        section = self.section
+        if section == 2:
+            self.body.append(text)
+            return True
+        if section == 1:
+            if _FENCE.match(text):
+                self.section = 2
+                return False
+            key, value = _key_value(text)
+            if key is not None:
+                self.key = key
+                self.fm[key] = [value]
+            elif self.key is not None and text.strip() and not text.lstrip().startswith("#"):
+                self.fm[self.key].append(text)
+            return False
+        if section == 0:
+            self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
+            if self.section == 2:
+                self.body.append(text)
+            return self.section == 2
+        return False
+
+    def take_title(self, text: str) -> None:
+        """Read one line of a card that was added or deleted whole: only its title matters."""
+        if self.section == 1:
+            if _FENCE.match(text):
+                self.section = 2
+            elif text.startswith("title:"):
+                self.fm["title"] = [text[6:]]
+        elif self.section == 0:
+            self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
+
+
+def _key_value(line: str) -> tuple[str | None, str]:
+    """(key, value text) of a top-level `key: value` front matter line, else (None, "")."""
+    first = line[:1]
+    if not first or first in " \t#-":
+        return None, ""
+    return split_key_line(line)
+
+
+class _File:
+    """One file changed by a commit: its old and new path and, for cards, both sides."""
+
+    __slots__ = ("old_path", "new_path", "old", "new", "body_changed", "partial")
+
+    def __init__(self, diff_line: str):
+        self.old_path = self.new_path = _same_path(diff_line[11:].rstrip("\r\n"))
+        self.old = self.new = None
+        self.body_changed = False
+        self.partial = False  # the diff does not show whole files: the sides are incomplete
+
+    def header_line(self, line: str) -> None:
+        """Take the paths from one extended header line of the file's diff."""
+        if line.startswith("--- "):
+            self.old_path = None if line.startswith("--- /dev/null") else _path(line[6:])
+        elif line.startswith("+++ "):
+            self.new_path = None if line.startswith("+++ /dev/null") else _path(line[6:])
+        elif line.startswith("rename from "):
+            self.old_path = _path(line[12:])
+        elif line.startswith("rename to "):
+            self.new_path = _path(line[10:])
+        elif line.startswith("new file mode"):
+            self.old_path = None
+        elif line.startswith("deleted file mode"):
+            self.new_path = None
+
+
+def _same_path(rest: str) -> str | None:
+    """P from `a/P b/P` (the `diff --git` line of a file that was not renamed)."""
+    n = (len(rest) - 5) // 2
+    if n > 0 and rest[:2] == "a/" and rest[n + 2:n + 5] == " b/" and rest[2:n + 2] == rest[n + 5:]:
+        return rest[2:n + 2]
+    return None
+
+
+class _Commit:
+    """A commit's header and the card files it touched."""
+
+    __slots__ = ("sha", "ts", "name", "email", "subject", "trailers", "files")
+
+    def __init__(self, header: str):
+        parts = header.lstrip("\x1e").split("\x1f")
+        parts += [""] * (6 - len(parts))
+        self.sha, self.name, self.email = parts[0], parts[1], parts[2]
+        self.ts = int(parts[3] or 0)
+        self.subject = parts[4]
+        self.trailers = _trailers(parts[5].rstrip("\x1d\n")) if "Forced:" in parts[5] else {}
+        self.files: list[_File] = []
+
+    def rows(self) -> list[tuple]:
+        forced = self.trailers.get("Forced")
+        forced_card = self.trailers.get("Card")
+        head = (self.sha, self.ts, self.name, self.email, self.subject)
+        out = []
+        for card, ctype, action, src, dst, fld, old, new in _card_events(self.files):
+            reason = forced if action == "moved" and (forced_card in (None, card)) else None
+            out.append(head + (reason, card, ctype, action, src, dst, fld, old, new))
+        return out
+
+
+def _trailers(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and key.strip() not in out:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _parse_stream(stream) -> list[_Commit]:
+    """Parse `git log -p` output (format _FORMAT) into commits, newest first."""
+    commits: list[_Commit] = []
+    commit = header = current = None  # current: the card _File whose hunk is being read
+    old_side = new_side = whole = None
+    in_hunk = False
+    for line in stream:
+        c = line[:1]
+        if in_hunk and c in _HUNK_CHARS:
+            if current is None or c == "\\":
+                continue
+            if whole is not None:  # an added or deleted card: only its title is wanted
+                if whole.section < 2:
+                    whole.take_title(line[1:].rstrip("\r\n"))
+                continue
+            text = line[1:].rstrip("\r\n")
+            if c == " ":
+                if old_side.section == 2 and new_side.section == 2:
+                    old_side.body.append(text)
+                    new_side.body.append(text)
+                else:
+                    old_side.take(text)
+                    new_side.take(text)
+            elif (old_side if c == "-" else new_side).take(text):
+                current.body_changed = True
+            continue
+        in_hunk = False
+        if header is not None or c == "\x1e":
+            header = line if header is None else header + line
+            if "\x1d" in line:
+                commit = _Commit(header)
+                commits.append(commit)
+                header = current = None
+        elif line.startswith("diff --git "):
+            current = _File(line)
+            if commit is not None:
+                commit.files.append(current)
+        elif current is not None and line.startswith("@@"):
+            in_hunk = True
+            if current.old is not None or not _WHOLE_HUNK.match(line):
+                current.partial = True
+            if current.old is None:
+                if card_of(current.old_path) is None and card_of(current.new_path) is None:
+                    current = None
+                    continue
+                current.old = old_side = _Side(current.old_path is not None)
+                current.new = new_side = _Side(current.new_path is not None)
+                whole = None
+                if current.old_path is None or current.new_path is None:
+                    whole = new_side if current.old_path is None else old_side
+        elif current is not None:
+            current.header_line(line)
+    return commits
+
+
+def _path(text: str) -> str:
+    """A path from a diff header line (git adds a tab after names with spaces)."""
+    text = text.rstrip("\r\n")
+    if text.endswith("\t"):
+        text = text[:-1]
+    if text.startswith('"') and text.endswith('"'):
+        text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode(
+            "latin-1", "replace").decode("utf-8", "replace")
+    return text
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def card_of(path: str | None) -> tuple[str, str, str] | None:
+    """(card ID, type key, state key) of a board-relative card path, else None."""
+    if not path:
+        return None
+    parts = path.split("/")
+    if len(parts) != 3 or not _TYPE_DIR.match(parts[0]):
+        return None
+    m = _CARD_NAME.match(parts[2])
+    return (m.group(1), parts[0], parts[1]) if m else None
+
+
+def _card_events(files: list[_File]):
+    """(card, type, action, from, to, field, old, new) for the card files of one commit."""
+    by_id: dict[str, dict] = {}
+    for f in files:
+        old, new = card_of(f.old_path), card_of(f.new_path)
+        if old is None and new is None:
+            continue
+        if new is not None:
+            by_id.setdefault(new[0], {})["new"] = (f, new)
+        if old is not None and (new is None or old[0] != new[0]):
+            by_id.setdefault(old[0], {})["old"] = (f, old)
+    for card_id, parts in by_id.items():
+        yield from _one_card(card_id, parts, by_id)
+
+
+def _one_card(card_id: str, parts: dict, by_id: dict):
+    new_file, new = parts.get("new", (None, None))
+    old_file, old = parts.get("old", (None, None))
+    if new_file is not None and new_file.old_path is not None and card_of(new_file.old_path):
+        old_info = card_of(new_file.old_path)
+        if old_info[0] != card_id:
+            yield card_id, new[1], "renumbered", old_info[2], new[2], None, old_info[0], card_id
+        if (old_info[1], old_info[2]) != (new[1], new[2]):
+            yield card_id, new[1], "moved", old_info[2], new[2], None, None, None
+        yield from _content_events(card_id, new[1], new_file.old, new_file.new, new_file)
+        return
+    if new_file is not None and old_file is not None:
+        # deleted and added again: a move git did not pair (only the titles of both are known)
+        if (old[1], old[2]) != (new[1], new[2]):
+            yield card_id, new[1], "moved", old[2], new[2], None, None, None
+        yield from _content_events(card_id, new[1], old_file.old, new_file.new, None)
+        return
+    if new_file is not None:
+        yield card_id, new[1], "created", None, new[2], None, None, _title(new_file.new)
+        return
+    after = card_of(old_file.new_path)
+    if after is not None and after[0] != card_id:
+        return  # renumbered: reported on the new ID
+    yield card_id, old[1], "deleted", old[2], None, None, _title(old_file.old), None
+
+
+def _title(side: _Side | None) -> str | None:
+    if side is None or "title" not in side.fm:
+        return None
+    return value_text(side.fm["title"])
+
+
+def _content_events(card_id: str, ctype: str, old: _Side | None, new: _Side | None, f: _File | None):
+    """Field, checklist and edited events between two versions of a card."""
+    if old is None or new is None:
+        return
+    if f is not None and f.partial:
+        yield card_id, ctype, "edited", None, None, None, None, None
+        return
+    edited = False
+    for key in list(new.fm) + [k for k in old.fm if k not in new.fm]:
+        a, b = old.fm.get(key), new.fm.get(key)
+        if a == b:
+            continue
+        va, vb = value_text(a), value_text(b)
+        if va != vb:
+            yield card_id, ctype, "field", None, None, key, va, vb
+        else:
+            edited = True
+    body_changed = f.body_changed if f is not None else old.body != new.body
+    if body_changed:
+        ticks, other = _checklist_changes(old.body, new.body)
+        for text, was, now in ticks:
+            yield card_id, ctype, "checklist", None, None, text, was, now
+        edited = edited or other
+    if edited:
+        yield card_id, ctype, "edited", None, None, None, None, None
+
+
+def _checklist_changes(old_body: list[str], new_body: list[str]) -> tuple[list[tuple[str, str, str]], bool]:
+    """([(item, old mark, new mark)] for ticked/unticked items, whether anything else changed)."""
+    before = checklist("\n".join(old_body))
+    after = checklist("\n".join(new_body))
+    ticks = []
+    if [x for _, x in before] == [x for _, x in after]:
+        for (was, text), (now, _) in zip(before, after):
+            if was != now:
+                ticks.append((text, "x" if was else " ", "x" if now else " "))
+    else:
+        return [], True
+    blank = lambda lines: [_TASK_MARK.sub(r"\1 \2", x) for x in lines]
+    return ticks, blank(old_body) != blank(new_body)
+
+
+def value_text(lines: list[str] | None) -> str | None:
+    """A front matter value as one line of YAML text (None when absent or empty)."""
+    if lines is None:
+        return None
+    first = lines[0].strip()
+    if len(lines) == 1 and (not first or _PLAIN_SCALAR.match(first)):
+        return first or None
+    try:
+        data = load_yaml("v: " + "\n".join([lines[0].strip()] + lines[1:]))
+    except MdboardError:
+        return " ".join(x.strip() for x in lines).strip() or None
+    value = data.get("v") if isinstance(data, dict) else None
+    if value is None or value == "" or value == []:
+        return None
+    return value if isinstance(value, str) else render_value(value)
+
+
+def parse_value(text: str | None):
+    """An event's old/new YAML text back to a value (`[a, b]` -> a list, `199` -> 199)."""
+    if text is None:
+        return None
+    try:
+        data = load_yaml("v: " + text)
+    except MdboardError:
+        return text
+    return data.get("v") if isinstance(data, dict) else text
+
+
+def select_events(board: Board, history: History, since: datetime | None = None, who: str | None = None,
+                  type: str | None = None) -> list[Event]:
+    """Events filtered by time, person (key, name or email) and card type, oldest first."""
+    events = history.since(since) if since else history.events
+    if who:
+        person = board.config.find_person(who)
+        if person is not None:
+            events = [e for e in events if e.person == person.key]
+        else:
+            low = who.strip().lower()
+            events = [e for e in events if low in (e.author.lower(), e.email.lower())]
+    if type:
+
+        key = board.config.find_type(type).key
+        events = [e for e in events if e.type == key]
+    return events
+
+
+# --- words ---------------------------------------------------------------------------
+
+def describe(event: Event, board: Board) -> str:
+    """One line in the board language: 王丽 把 SKU-0042 从「审核」移到「已上架」."""
+    cfg = board.config
+    ctype = cfg.types.get(event.type or "")
+    who, card = event.author, event.card
+    if event.action == "created":
+        text = t("history.created", who=who, id=card, title=event.new or card, state=_state_label(ctype, event.to_state))
+    elif event.action == "moved":
+        text = t("history.moved", who=who, id=card, src=_state_label(ctype, event.from_state),
+                 dst=_state_label(ctype, event.to_state))
+    elif event.action == "field":
+        text = _describe_field(event, board)
+    elif event.action == "checklist":
+        key = "history.ticked" if event.new == "x" else "history.unticked"
+        text = t(key, who=who, id=card, item=event.field or "")
+    elif event.action == "deleted":
+        text = t("history.deleted", who=who, id=card, title=event.old or card)
+    elif event.action == "renumbered":
+        text = t("history.renumbered", who=who, id=card, old=event.old or "")
+    else:
+        text = t("history.edited", who=who, id=card)
+    if event.forced:
+        text += t("history.forced", reason=event.forced)
+    return text
+
+
+def _state_label(ctype, key: str | None) -> str:
+    if ctype is None or key is None:
+        return key or "?"
+    state = ctype.state(key)
+    return state.label if state else key
+
+
+def _describe_field(event: Event, board: Board) -> str:
+    cfg = board.config
+    ctype = cfg.types.get(event.type or "")
+    fd = ctype.fields.get(event.field) if ctype else None
+    label = fd.label if fd else event.field
+    old, new = show_value(board, event.type, event.field, event.old), show_value(board, event.type, event.field, event.new)
+    if event.field == "owner" and new:
+        key = "history.owner_changed" if old else "history.owner_set"
+    elif not new:
+        key = "history.field_cleared"
+    elif not old:
+        key = "history.field_set"
+    else:
+        key = "history.field_changed"
+    return t(key, who=event.author, id=event.card, label=label, old=old, new=new)
+
+
+def show_value(board: Board, type_key: str | None, field: str | None, text: str | None) -> str:
+    """An event value as people read it: names for people, labels for platforms."""
+    if text is None:
+        return ""
+    from mdboard.core.fields import display
+
+    ctype = board.config.types.get(type_key or "")
+    fd = ctype.fields.get(field) if ctype and field else None
+    if fd is None or fd.type in ("text", "date", "datetime", "person", "platform", "enum", "link"):
+        value = text if _PLAIN_SCALAR.match(text) else parse_value(text)
+    else:
+        value = parse_value(text)
+    if fd is None:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return display(fd, value, board.config) or text
+
+
+# --- time words ----------------------------------------------------------------------
+
+def parse_moment(text: str, tz: str, end: bool = False) -> datetime:
+    """`today`, `yesterday`, `3d`, `2w`, `YYYY-MM-DD` or an ISO datetime -> an aware datetime.
+
+    A day means its start (or, with `end`, the start of the next day).
+    """
+    raw = str(text).strip()
+    low = raw.lower()
+    zone = ZoneInfo(tz)
+    today = dates.today(tz)
+    words = {"today": 0, "今天": 0, "yesterday": 1, "昨天": 1, "前天": 2}
+    day = None
+    if low in words:
+        day = today - timedelta(days=words[low])
+    else:
+        m = re.fullmatch(r"(\d{1,4})\s*([dw天周])", low)
+        if m:
+            n = int(m.group(1)) * (7 if m.group(2) in ("w", "周") else 1)
+            day = today - timedelta(days=n)
+        else:
+            day = dates.parse_date(raw)
+    if day is not None:
+        if end:
+            day += timedelta(days=1)
+        return datetime(day.year, day.month, day.day, tzinfo=zone)
+    moment = dates.parse_datetime(raw, tz)
+    if moment is None:
+        raise MdboardError(t("history.bad_since", value=raw))
+    return moment.astimezone(zone)
+
+
+def last_working_day(tz: str) -> datetime:
+    """The start of the previous working day: Friday on Monday (and at the weekend)."""
+    today = dates.today(tz)
+    back = {0: 3, 5: 1, 6: 2}.get(today.weekday(), 1)
+    day = today - timedelta(days=back)
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+
+
+def cache_path(board: Board) -> Path:
+    return board.state_dir / CACHE_NAME
+
+
+def clear_cache(board: Board) -> None:
+    """Forget the cached history (the next load reads everything)."""
+    try:
+        os.unlink(cache_path(board))
+    except OSError:
+        pass

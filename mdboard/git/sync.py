@@ -1,0 +1,792 @@
+"""`mdboard sync`: one board shared through a git remote.
+
+Under the board lock, sync fetches the remote branch, integrates the local
+commits, validates the result and pushes, retrying (a bounded number of times)
+when the remote moved between the fetch and the push.
+
+Integration is a rebase of the local commits onto the remote, so the shared
+history stays a straight line. Two exceptions use a merge instead, because only
+a merge tells the truth there: cards created on both sides with the same ID (the
+local, unpushed card is renumbered first, in a commit that says so, and both
+creations stay in the history side by side), and local history that already
+holds a merge.
+
+Where git stops on a card, sync merges it field by field (git's line merge
+refuses changes on neighbouring lines, and card fields are neighbours). What
+cannot be merged that way (a card moved to two different states, one field set
+two ways) stops the sync: the rebase or merge is aborted, the clone is put back
+exactly as it was, and the error says which card, what each side did and which
+command picks a side.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mdboard.core import cardfile
+from mdboard.core.config import CONFIG_NAME
+from mdboard.core.errors import CardSyntaxError, GitError, MdboardError, Problem, parenthesized
+from mdboard.git.changes import Change, GitRepo, apply_change, board_lock
+from mdboard.core.i18n import t
+from mdboard.core.text import ID_RE
+from mdboard.core.store import Board, check_id
+
+MAX_ATTEMPTS = 5
+MAX_LISTED = 20  # conflicting or dirty files named in one message
+_MISSING = object()  # a front matter key that a version does not have
+
+
+class SyncError(MdboardError):
+    """sync cannot start or cannot finish; the message says why and what to do."""
+
+
+@dataclass
+class Conflict:
+    """One thing that both sides changed in ways that cannot be combined."""
+
+    card: str  # card ID, or "" for a file that is not a card
+    kind: str  # state | field | body | deleted | file
+    field: str = ""
+    mine: str = ""
+    theirs: str = ""
+    who: str = ""
+    path: str = ""
+
+
+class SyncConflict(SyncError):
+    """Integration stopped on conflicts; the clone is back where it was before sync."""
+
+    def __init__(self, message: str, conflicts: list[Conflict]):
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+class _Stopped(Exception):
+    """Internal: the replay met conflicts that need a person (raised before restoring)."""
+
+    def __init__(self, conflicts: list[Conflict]):
+        super().__init__(len(conflicts))
+        self.conflicts = conflicts
+
+
+@dataclass
+class Incoming:
+    """What others did to one card, as it came in with this sync."""
+
+    id: str
+    type: str
+    title: str = ""
+    created: bool = False
+    deleted: bool = False
+    moved: tuple[str, str] | None = None  # (from state, to state)
+    fields: list[str] = field(default_factory=list)
+    who: list[str] = field(default_factory=list)
+    renumbered_from: str = ""
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "type": self.type, "title": self.title, "created": self.created,
+                "deleted": self.deleted, "moved": list(self.moved) if self.moved else None,
+                "fields": self.fields, "who": self.who, "renumbered_from": self.renumbered_from}
+
+
+@dataclass
+class Renumbered:
+    """A local card that got a new ID because its old one was taken on the remote."""
+
+    old: str
+    new: str
+    relinked: list[str] = field(default_factory=list)  # cards whose links were rewritten
+    commit: str = ""
+
+
+@dataclass
+class SyncResult:
+    """What one sync did, for the CLI to report."""
+
+    remote: str
+    branch: str
+    incoming: list[Incoming] = field(default_factory=list)
+    renumbered: list[Renumbered] = field(default_factory=list)
+    merged_cards: list[str] = field(default_factory=list)  # cards combined field by field
+    picked_cards: list[str] = field(default_factory=list)  # cards where --ours/--theirs was applied
+    pushed: int = 0
+    attempts: int = 0
+    used_merge: bool = False
+    first_push: bool = False
+    blocked: list[Problem] = field(default_factory=list)  # errors in what we would push: not pushed
+    others: list[Problem] = field(default_factory=list)  # errors others left on the board
+
+    def to_dict(self) -> dict:
+        return {"remote": self.remote, "branch": self.branch,
+                "incoming": [i.to_dict() for i in self.incoming],
+                "renumbered": [vars(r) for r in self.renumbered], "merged_cards": self.merged_cards,
+                "picked_cards": self.picked_cards,
+                "pushed": self.pushed, "attempts": self.attempts, "used_merge": self.used_merge,
+                "first_push": self.first_push, "blocked": [p.to_dict() for p in self.blocked],
+                "others": [p.to_dict() for p in self.others]}
+
+
+# --- running git -------------------------------------------------------------------------
+
+class _Git:
+    """The git CLI in the board's repository, with paths translated to and from the board."""
+
+    def __init__(self, board: Board):
+        self.board = board
+        self.top = Path(self.out("rev-parse", "--show-toplevel", cwd=board.root))
+        rel = os.path.relpath(board.root.resolve(), self.top.resolve()).replace(os.sep, "/")
+        self.prefix = "" if rel == "." else rel + "/"
+        self.no_hooks = board.state_dir / "no-hooks"  # an empty hooks folder: no user hook runs mid-sync
+
+    def run(self, *args: str, env: dict | None = None, input: str | None = None, cwd: Path | None = None,
+            quiet_hooks: bool = False) -> subprocess.CompletedProcess:
+        """Run git; returns the finished process (check returncode yourself)."""
+        pre = ["-c", "core.quotepath=off"]
+        if quiet_hooks:
+            self.no_hooks.mkdir(parents=True, exist_ok=True)
+            pre += ["-c", f"core.hooksPath={self.no_hooks}"]
+        full_env = {**os.environ, "GIT_EDITOR": "true", "GIT_MERGE_AUTOEDIT": "no", **(env or {})}
+        return subprocess.run(["git", *pre, *args], cwd=cwd or self.top, capture_output=True,
+                              input=input.encode("utf-8") if input is not None else None, env=full_env)
+
+    def out(self, *args: str, cwd: Path | None = None, **kw) -> str:
+        """Run git and return its stdout; a failure becomes GitError with git's words."""
+        proc = self.run(*args, cwd=cwd, **kw)
+        if proc.returncode != 0:
+            raise GitError(t("git.failed", command="git " + " ".join(args[:2]), detail=_detail(proc)))
+        return proc.stdout.decode("utf-8", "replace").rstrip("\n")
+
+    def ok(self, *args: str, **kw) -> bool:
+        return self.run(*args, **kw).returncode == 0
+
+    def head(self) -> str:
+        return self.out("rev-parse", "HEAD")
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        return self.ok("merge-base", "--is-ancestor", a, b)
+
+    def to_board(self, repo_path: str) -> str | None:
+        """A repository path as a board path, or None when it lies outside the board."""
+        if repo_path.startswith(self.prefix):
+            return repo_path[len(self.prefix):]
+        return None
+
+    def blobs(self, names: list[str]) -> dict[str, str | None]:
+        """Many blobs as text (object ids or `:path`), in one git call; None if missing."""
+        return {k: None if v is None else v.decode("utf-8", "replace") for k, v in cat_blobs(self.top, names).items()}
+
+
+def cat_blobs(top: Path, names: list[str]) -> dict[str, bytes | None]:
+    """Many blobs (object ids or `:path` for the staged version) in one `git cat-file --batch`."""
+    if not names:
+        return {}
+    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
+                          input="".join(n + "\n" for n in names).encode("utf-8"))
+    data, pos, out = proc.stdout, 0, {}
+    for name in names:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[-1] == b"missing":
+            out[name] = None
+            continue
+        size = int(header[2])
+        out[name] = data[pos:pos + size]
+        pos += size + 1
+    return out
+
+
+def _detail(proc: subprocess.CompletedProcess) -> str:
+    text = (proc.stderr or proc.stdout or b"").decode("utf-8", "replace").strip()
+    return text[-500:]
+
+
+def card_ref(board: Board, rel: str) -> tuple[str, str, str] | None:
+    """(ID, type, state) when a board path is a card file, else None (same rule as the scan)."""
+    parts = rel.split("/")
+    if not rel.endswith(".md") or len(parts) not in (2, 3) or parts[0] not in board.config.types:
+        return None
+    if any(p.startswith(".") for p in parts[1:]):
+        return None
+    return parts[-1][:-3], parts[0], parts[1] if len(parts) == 3 else ""
+
+
+# --- the sync ------------------------------------------------------------------------------
+
+def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
+         attempts: int = MAX_ATTEMPTS) -> SyncResult:
+    """Fetch, integrate, validate and push; see the module docstring."""
+    if board.git_dir is None:
+        raise SyncError(t("teams.not_a_repo", path=board.root))
+    prefer = _preferences(ours, theirs)
+    git = _Git(board)
+    with board_lock(board):
+        trouble = GitRepo.of(board).trouble()
+        if trouble:
+            raise GitError(trouble)
+        branch = _branch(git)
+        remote, remote_branch = _upstream(git, branch)
+        _refuse_dirty(git)
+        orig = git.head()
+        result = SyncResult(remote, remote_branch)
+        tip = None
+        for attempt in range(1, attempts + 1):
+            result.attempts = attempt
+            tip = _fetch(git, remote, remote_branch)
+            _integrate(board, git, orig, tip, prefer, result)
+            result.blocked, result.others = _validate(board, git, tip)
+            if result.blocked or (tip is not None and git.is_ancestor(git.head(), tip)):
+                break
+            if _push(git, remote, remote_branch, branch, tip, result):
+                break
+        else:
+            raise SyncError(t("teams.gave_up", n=attempts, remote=remote))
+        result.incoming = incoming(board, git, orig, tip)
+    return result
+
+
+def _preferences(ours, theirs) -> dict[str, str]:
+    """Card ID -> which side wins its conflicts ("mine" or "theirs")."""
+    prefer = {check_id(i): "mine" for i in ours}
+    for card_id in theirs:
+        card_id = check_id(card_id)
+        if card_id in prefer:
+            raise SyncError(t("teams.both_sides", id=card_id))
+        prefer[card_id] = "theirs"
+    return prefer
+
+
+def _branch(git: _Git) -> str:
+    proc = git.run("symbolic-ref", "-q", "--short", "HEAD")
+    if proc.returncode != 0:
+        raise GitError(t("git.detached"))
+    return proc.stdout.decode().strip()
+
+
+def _upstream(git: _Git, branch: str) -> tuple[str, str]:
+    """(remote, branch on the remote): the branch's upstream, else `origin` or the only remote."""
+    remote = git.run("config", "--get", f"branch.{branch}.remote").stdout.decode().strip()
+    merge = git.run("config", "--get", f"branch.{branch}.merge").stdout.decode().strip()
+    if remote and remote != "." and merge.startswith("refs/heads/"):
+        return remote, merge[len("refs/heads/"):]
+    remotes = git.out("remote").split()
+    if not remotes:
+        raise SyncError(t("teams.no_remote"))
+    if "origin" in remotes:
+        return "origin", branch
+    if len(remotes) == 1:
+        return remotes[0], branch
+    raise SyncError(t("teams.many_remotes", remotes=", ".join(remotes), branch=branch))
+
+
+def _refuse_dirty(git: _Git) -> None:
+    """Stop when tracked files have uncommitted changes, or new card files are not committed."""
+    proc = git.run("status", "--porcelain", "-z", "--untracked-files=all")
+    entries = [e for e in proc.stdout.decode("utf-8", "replace").split("\0") if e]
+    dirty, skip = [], False
+    for entry in entries:
+        if skip:  # the second path of a rename entry
+            skip = False
+            continue
+        code, path = entry[:2], entry[3:]
+        skip = code[0] in "RC"
+        rel = git.to_board(path)
+        is_card = rel is not None and (rel == CONFIG_NAME or card_ref(git.board, rel) is not None)
+        if code == "??" and not is_card:
+            continue
+        dirty.append(path)
+    if dirty:
+        shown = "\n".join("  " + p for p in dirty[:MAX_LISTED])
+        more = t("teams.and_more", n=len(dirty) - MAX_LISTED) if len(dirty) > MAX_LISTED else ""
+        raise SyncError(t("teams.dirty", files=shown + more, first=dirty[0]))
+
+
+def _fetch(git: _Git, remote: str, branch: str) -> str | None:
+    """Fetch the remote branch; its commit id, or None when the remote has no such branch yet."""
+    ref = f"refs/remotes/{remote}/{branch}"
+    # git's own words decide "no such branch yet", so they must not be translated
+    proc = git.run("fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{ref}", env={"LC_ALL": "C"})
+    if proc.returncode != 0:
+        detail = _detail(proc)
+        if "couldn't find remote ref" in detail or "could not find remote ref" in detail:
+            return None
+        url = git.run("remote", "get-url", remote).stdout.decode().strip()
+        raise SyncError(t("teams.unreachable", remote=remote, url=url or remote, detail=detail))
+    return git.out("rev-parse", ref)
+
+
+def _push(git: _Git, remote: str, branch: str, local_branch: str, tip: str | None, result: SyncResult) -> bool:
+    """Push HEAD; False when the remote moved meanwhile (the caller integrates again)."""
+    count = int(git.out("rev-list", "--count", "HEAD" if tip is None else f"{tip}..HEAD"))
+    proc = git.run("push", "--quiet", remote, f"HEAD:refs/heads/{branch}")
+    if proc.returncode == 0:
+        result.pushed, result.first_push = count, tip is None
+        if not git.ok("config", "--get", f"branch.{local_branch}.remote"):
+            git.run("config", f"branch.{local_branch}.remote", remote)
+            git.run("config", f"branch.{local_branch}.merge", f"refs/heads/{branch}")
+        return True
+    detail = _detail(proc)
+    if _fetch(git, remote, branch) != tip:
+        return False
+    raise SyncError(t("teams.push_failed", remote=remote, detail=detail))
+
+
+# --- integrating -----------------------------------------------------------------------------
+
+def _integrate(board: Board, git: _Git, orig: str, tip: str | None, prefer: dict, result: SyncResult) -> None:
+    """Bring the remote's commits in under the local ones (fast-forward, rebase or merge)."""
+    head = git.head()
+    if tip is None or git.is_ancestor(tip, head):
+        return
+    if git.is_ancestor(head, tip):
+        git.out("merge", "--ff-only", "--quiet", tip)
+        return
+    proc = git.run("merge-base", head, tip)
+    if proc.returncode != 0:
+        raise SyncError(t("teams.unrelated"))
+    base = proc.stdout.decode().strip()
+    taken = sorted(_new_ids(git, base, head) & _new_ids(git, base, tip))
+    try:
+        for old in taken:
+            result.renumbered.append(renumber(board, git, old, tip))
+        use_merge = bool(taken) or bool(git.out("rev-list", "--merges", f"{base}..HEAD"))
+        result.used_merge = result.used_merge or use_merge
+        _replay(board, git, base, tip, prefer, result, merge=use_merge)
+    except _Stopped as stop:
+        _restore(git, orig)
+        raise SyncConflict(conflict_message(board, stop.conflicts), stop.conflicts)
+    except BaseException:
+        _restore(git, orig)
+        raise
+    board.invalidate()
+
+
+def _new_ids(git: _Git, a: str, b: str) -> set[str]:
+    """IDs of cards that exist in `b` but not in `a` (added on that side, not moved)."""
+    raw = git.out("diff", "--name-status", "--no-renames", "-z", a, b, "--", git.prefix or ".")
+    parts = raw.split("\0")
+    added, removed = set(), set()
+    for status, path in zip(parts[0::2], parts[1::2]):
+        rel = git.to_board(path)
+        ref = card_ref(git.board, rel) if rel is not None else None
+        if ref:
+            (added if status == "A" else removed if status == "D" else set()).add(ref[0])
+    return added - removed
+
+
+def renumber(board: Board, git: _Git, old: str, tip: str) -> Renumbered:
+    """Give the local card `old` the next ID free on both sides, rewriting links to it and
+    mentions of it in the cards' text (all written here, before the remote's cards come
+    in, so they mean this card); commit."""
+    board.invalidate()
+    card = board.by_id()[old]
+    new = _free_id(board, git, card.type, tip)
+    folder = f"{card.type}/{card.state}" if card.state else card.type
+    new_rel = f"{folder}/{new}.md"
+    text = board.read_text(card)
+    if "id" in card.meta:
+        text = cardfile.set_field(text, "id", new)
+    text = cardfile.replace_id_in_body(text, old, new) or text
+    files: dict[str, str | None] = {card.path: None, new_rel: text}
+    relinked = []
+    for other in board.cards():
+        if other.id == old or other.error:
+            continue
+        changed = _relink(board, other, card.type, old, new)
+        changed = cardfile.replace_id_in_body(changed or board.read_text(other), old, new) or changed
+        if changed is not None:
+            files[other.path] = changed
+            relinked.append(other.id)
+    trailers = [("Card", new), ("Action", "renumber"), ("From-Id", old), ("To-Id", new)]
+    trailers += [("Relinked", r) for r in relinked]
+    change = Change(files, f"renumber {old} → {new}", trailers, renames={new_rel: card.path})
+    sha = apply_change(board, change)
+    return Renumbered(old, new, relinked, sha or "")
+
+
+def _free_id(board: Board, git: _Git, type_key: str, tip: str) -> str:
+    """One more than the highest number of this type on either side."""
+    ctype = board.config.types[type_key]
+    names = git.out("ls-tree", "-r", "--name-only", "-z", tip, "--", git.prefix + type_key).split("\0")
+    ids = {c.id for c in board.cards()} | {n.rsplit("/", 1)[-1][:-3] for n in names if n.endswith(".md")}
+    highest = 0
+    for card_id in ids:
+        m = ID_RE.match(card_id)
+        if m and m.group(1) == ctype.prefix:
+            highest = max(highest, int(m.group(2)))
+    return f"{ctype.prefix}-{highest + 1:04d}"
+
+
+def _relink(board: Board, card, target_type: str, old: str, new: str) -> str | None:
+    """The card's text with links to `old` pointing at `new`, or None when it has none."""
+    text = None
+    for fd in board.type_of(card).fields.values():
+        if fd.type not in ("link", "links") or fd.to != target_type:
+            continue
+        value = card.meta.get(fd.key)
+        if value == old:
+            value = new
+        elif isinstance(value, list) and old in value:
+            value = [new if v == old else v for v in value]
+        else:
+            continue
+        text = cardfile.set_field(text if text is not None else board.read_text(card), fd.key, value)
+    return text
+
+
+def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: SyncResult, merge: bool) -> None:
+    """Rebase (or merge) onto `tip`, resolving card conflicts field by field on every stop."""
+    what = "git merge" if merge else "git rebase"
+    if merge:
+        subject = f"sync: merge {result.remote}/{result.branch}"
+        proc = git.run("merge", "--no-ff", "--no-edit", "-m", subject, tip, quiet_hooks=True)
+        mine_stage = 2
+    else:
+        proc = git.run("rebase", "--quiet", tip, quiet_hooks=True)
+        mine_stage = 3  # while rebasing, "ours" is the remote side and "theirs" the local commit
+    for _ in range(10_000):  # one round per stop; a stop is one local commit
+        if not _in_progress(board, git):
+            if proc.returncode != 0:
+                break
+            return
+        unmerged = _unmerged(git)
+        if not unmerged:
+            break  # git stopped for another reason (e.g. an untracked file in the way)
+        conflicts = _resolve(board, git, unmerged, mine_stage, prefer, base, tip, result)
+        if conflicts:
+            raise _Stopped(conflicts)
+        if merge:
+            proc = git.run("commit", "--no-edit", "--quiet", quiet_hooks=True)
+        elif git.ok("diff", "--cached", "--quiet"):
+            proc = git.run("rebase", "--skip", quiet_hooks=True)  # the other side already has it all
+        else:
+            proc = git.run("rebase", "--continue", quiet_hooks=True)
+    raise GitError(t("git.failed", command=what, detail=_detail(proc)))
+
+
+def _in_progress(board: Board, git: _Git) -> bool:
+    gd = board.git_dir
+    return (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists() or (gd / "MERGE_HEAD").exists()
+
+
+def _restore(git: _Git, orig: str) -> None:
+    """Abort whatever is in progress and put the branch back at `orig` (nothing half merged)."""
+    gd = git.board.git_dir
+    if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
+        git.run("rebase", "--abort")
+    if (gd / "MERGE_HEAD").exists():
+        git.run("merge", "--abort")
+    git.run("reset", "--quiet", "--keep", orig)
+    git.board.invalidate()
+
+
+def _unmerged(git: _Git) -> dict[str, dict[int, tuple[str, str]]]:
+    """Unmerged index entries grouped by card ID (or by path for other files): {key: {stage: (path, blob)}}."""
+    groups: dict[str, dict[int, tuple[str, str]]] = {}
+    for entry in git.out("ls-files", "-u", "-z").split("\0"):
+        if not entry:
+            continue
+        info, path = entry.split("\t", 1)
+        _, sha, stage = info.split()
+        rel = git.to_board(path)
+        ref = card_ref(git.board, rel) if rel is not None else None
+        key = ref[0] if ref else "\0" + path
+        groups.setdefault(key, {})[int(stage)] = (path, sha)
+    return groups
+
+
+def _resolve(board: Board, git: _Git, unmerged: dict, mine_stage: int, prefer: dict, base: str, tip: str,
+             result: SyncResult) -> list[Conflict]:
+    """Resolve every card conflict that a field-by-field merge can; return the rest."""
+    theirs_stage = 5 - mine_stage
+    texts = git.blobs(sorted({sha for stages in unmerged.values() for _, sha in stages.values()}))
+    conflicts: list[Conflict] = []
+    for key, stages in unmerged.items():
+        if key.startswith("\0"):
+            conflicts.append(Conflict("", "file", path=key[1:]))
+            continue
+        side = lambda n: (git.to_board(stages[n][0]), texts[stages[n][1]]) if n in stages else None
+        outcome, found = merge_card(board, key, side(1), side(mine_stage), side(theirs_stage), prefer.get(key),
+                                    start="mine" if mine_stage == 2 else "theirs")  # the side already in HEAD
+        if found:
+            who = _who(git, base, tip, [p for p, _ in stages.values()])
+            conflicts += [Conflict(key, c.kind, c.field, c.mine, c.theirs, who, c.path) for c in found]
+            continue
+        _write_resolution(git, [p for p, _ in stages.values()], outcome)
+        done = result.picked_cards if key in prefer else result.merged_cards
+        if key not in done:
+            done.append(key)
+    return conflicts
+
+
+def _who(git: _Git, base: str, tip: str, paths: list[str]) -> str:
+    """Who last changed these paths on the remote side."""
+    names = git.out("log", "--format=%an", f"{base}..{tip}", "--", *paths).splitlines()
+    return names[0] if names else ""
+
+
+def _write_resolution(git: _Git, paths: list[str], outcome: tuple[str, str] | None) -> None:
+    """Put the merged card in place of every conflicting version and stage the result."""
+    final = git.board.root / outcome[0] if outcome else None
+    for path in paths:
+        full = git.top / path
+        if final is None or full != final:
+            full.unlink(missing_ok=True)
+    if outcome:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        final.write_text(outcome[1], "utf-8", newline="")
+        paths = paths + [git.prefix + outcome[0]]
+    git.out("add", "-A", "--", *sorted(set(paths)))
+
+
+# --- merging one card -----------------------------------------------------------------------
+
+def merge_card(board: Board, card_id: str, base, mine, theirs, prefer: str | None = None, start: str = "mine"):
+    """Three-way merge of one card, each side `(board path, text)` or None (deleted).
+
+    Returns ((path, text) or None, conflicts). The folder (state) and each front
+    matter key are merged on their own: a side that left a thing as it was takes
+    the other side's change; two different changes are a conflict unless `prefer`
+    ("mine"/"theirs") picks one.
+    """
+    if mine is None or theirs is None:
+        return _merge_deleted(card_id, base, mine, theirs, prefer)
+    conflicts: list[Conflict] = []
+    path, clash = _pick(base[0] if base else _MISSING, mine[0], theirs[0], prefer)
+    if clash:
+        conflicts.append(Conflict(card_id, "state", mine=_state_label(board, mine[0]),
+                                  theirs=_state_label(board, theirs[0]), path=mine[0]))
+        path = mine[0]
+    try:
+        text, found = merge_card_text(board, card_id, base[1] if base else None, mine[1], theirs[1], prefer, start)
+    except CardSyntaxError as exc:
+        return None, conflicts + [Conflict(card_id, "file", mine=exc.message, path=mine[0])]
+    return (path, text), conflicts + found
+
+
+def _merge_deleted(card_id, base, mine, theirs, prefer):
+    """One side deleted the card: accept that only when the other side left it unchanged."""
+    kept = mine or theirs
+    if kept is None or (base is not None and kept == base):
+        return None, []
+    if prefer:
+        return (mine if prefer == "mine" else theirs), []
+    return None, [Conflict(card_id, "deleted", mine="" if mine else "deleted", theirs="" if theirs else "deleted",
+                           path=kept[0])]
+
+
+def merge_card_text(board: Board, card_id: str, base: str | None, mine: str, theirs: str,
+                    prefer: str | None = None, start: str = "mine") -> tuple[str, list[Conflict]]:
+    """Merge a card's text key by key and its body line by line; edits only the lines that change.
+
+    The result is the `start` side's text with the other side's changes applied.
+    """
+    if start == "theirs":
+        flipped = {"mine": "theirs", "theirs": "mine"}.get(prefer or "")
+        text, found = merge_card_text(board, card_id, base, theirs, mine, flipped)
+        return text, [replace(c, mine=c.theirs, theirs=c.mine) for c in found]
+    if mine == theirs or base == theirs:
+        return mine, []
+    if base == mine:
+        return theirs, []
+    pm, pt = cardfile.parse(mine), cardfile.parse(theirs)
+    pb = cardfile.parse(base) if base is not None else cardfile.Parsed({}, "")
+    text, conflicts = mine, []
+    for key in list(pm.meta) + [k for k in pt.meta if k not in pm.meta]:
+        m, th = pm.meta.get(key, _MISSING), pt.meta.get(key, _MISSING)
+        value, clash = _pick(pb.meta.get(key, _MISSING), m, th, prefer)
+        if clash:
+            conflicts.append(Conflict(card_id, "field", key, _shown(board, card_id, key, m),
+                                      _shown(board, card_id, key, th)))
+        elif value is not m and value != m:
+            text = cardfile.set_field(text, key, None if value is _MISSING else value)
+    body, clash = _merge_body(pb.body, pm.body, pt.body, prefer)
+    if clash:
+        conflicts.append(Conflict(card_id, "body"))
+    elif body != pm.body:
+        lay = cardfile.layout(text)
+        text = lay.bom + "".join(lay.lines[:lay.fm_end + 1]) + body
+    return text, conflicts
+
+
+def _pick(base, mine, theirs, prefer):
+    """(value, conflict?) of a three-way choice between two sides' versions of one thing."""
+    if _same(mine, theirs) or _same(base, theirs):
+        return mine, False
+    if _same(base, mine):
+        return theirs, False
+    if prefer:
+        return (mine if prefer == "mine" else theirs), False
+    return mine, True
+
+
+def _same(a, b) -> bool:
+    if a is _MISSING or b is _MISSING:
+        return a is b
+    return type(a) is type(b) and a == b
+
+
+def _merge_body(base: str, mine: str, theirs: str, prefer: str | None) -> tuple[str, bool]:
+    """Bodies: line by line when no side added or removed lines (ticking a checklist), else git's merge."""
+    value, clash = _pick(base, mine, theirs, None)
+    if not clash:
+        return value, False
+    lb, lm, lt = (s.splitlines(keepends=True) for s in (base, mine, theirs))
+    if len(lb) == len(lm) == len(lt):
+        picked = [_pick(b, m, th, prefer) for b, m, th in zip(lb, lm, lt)]
+        if not any(c for _, c in picked):
+            return "".join(v for v, _ in picked), False
+    merged = _merge_file(base, mine, theirs)
+    if merged is not None:
+        return merged, False
+    if prefer:
+        return (mine if prefer == "mine" else theirs), False
+    return mine, True
+
+
+def _merge_file(base: str, mine: str, theirs: str) -> str | None:
+    """git's own three-way text merge; None when it conflicts."""
+    with tempfile.TemporaryDirectory(prefix="mdboard-merge-") as tmp:
+        names = []
+        for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
+            path = Path(tmp) / name
+            path.write_text(text, "utf-8", newline="")
+            names.append(str(path))
+        proc = subprocess.run(["git", "merge-file", "-p", *names], capture_output=True)
+    return proc.stdout.decode("utf-8") if proc.returncode == 0 else None
+
+
+def _state_label(board: Board, rel: str) -> str:
+    ref = card_ref(board, rel)
+    if not ref:
+        return rel
+    state = board.config.types[ref[1]].state(ref[2])
+    return state.label if state else ref[2]
+
+
+def _shown(board: Board, card_id: str, key: str, value) -> str:
+    """A value as people read it, for conflict messages."""
+    from mdboard.core.fields import display
+
+    if value is _MISSING or value is None:
+        return t("teams.empty_value")
+    ctype = board.config.type_for_prefix(card_id.split("-")[0])
+    fd = ctype.fields.get(key) if ctype else None
+    return (display(fd, value, board.config) if fd else "") or cardfile.render_value(value)
+
+
+def conflict_message(board: Board, conflicts: list[Conflict]) -> str:
+    """Which card, what each side did, and the commands that pick a side."""
+    lines = [t("teams.conflict_head")]
+    cards = []
+    for c in conflicts:
+        who = c.who or t("teams.someone")
+        title = _title(board, c.card)
+        if c.kind == "state":
+            lines.append(t("teams.conflict_state", id=c.card, title=title, mine=c.mine, theirs=c.theirs, who=who))
+        elif c.kind == "field":
+            lines.append(t("teams.conflict_field", id=c.card, title=title, field=_field_label(board, c),
+                           mine=c.mine, theirs=c.theirs, who=who))
+        elif c.kind == "body":
+            lines.append(t("teams.conflict_body", id=c.card, title=title, who=who))
+        elif c.kind == "deleted":
+            side = t("teams.you") if c.mine else who
+            lines.append(t("teams.conflict_deleted", id=c.card, title=title, side=side))
+        elif c.card:
+            lines.append(t("teams.conflict_broken", id=c.card, path=c.path, problem=c.mine))
+        else:
+            lines.append(t("teams.conflict_file", path=c.path))
+        if c.card and c.card not in cards and c.kind != "file":
+            cards.append(c.card)
+    lines.append(t("teams.conflict_restored"))
+    if cards:
+        ids = " ".join(cards)
+        lines.append(t("teams.conflict_pick", ours=f"mdboard sync --ours {ids}", theirs=f"mdboard sync --theirs {ids}"))
+    else:
+        lines.append(t("teams.conflict_by_hand"))
+    return "\n".join(lines)
+
+
+def _title(board: Board, card_id: str) -> str:
+    card = board.by_id().get(card_id)
+    return card.title if card else card_id
+
+
+def _field_label(board: Board, c: Conflict) -> str:
+    ctype = board.config.type_for_prefix(c.card.split("-")[0])
+    fd = ctype.fields.get(c.field) if ctype else None
+    return parenthesized(fd.label, c.field) if fd and fd.label != c.field else c.field
+
+
+# --- after integrating -----------------------------------------------------------------------
+
+def _validate(board: Board, git: _Git, tip: str | None) -> tuple[list[Problem], list[Problem]]:
+    """(errors in what this clone would push, errors others left): the first stop the push."""
+    from mdboard.core.workflow import check_board
+
+    board.invalidate()
+    errors = [p for p in check_board(board) if p.level == "error"]
+    if not errors:
+        return [], []
+    if tip is None:
+        return errors, []
+    pushed = {git.to_board(p) for p in git.out("diff", "--name-only", "-z", tip, "HEAD").split("\0") if p}
+    if CONFIG_NAME in pushed:
+        return errors, []
+    return [p for p in errors if p.path in pushed], [p for p in errors if p.path not in pushed]
+
+
+def incoming(board: Board, git: _Git, orig: str, tip: str | None) -> list[Incoming]:
+    """What the commits in orig..tip did, one entry per card, in the order they first appear."""
+    if tip is None or git.is_ancestor(tip, orig):
+        return []
+    fmt = "--format=%x1e%an%x1f%(trailers:key=Set,valueonly,separator=%x1f)"
+    raw = git.out("log", "--reverse", "-M", "--name-status", fmt, f"{orig}..{tip}", "--", git.prefix or ".")
+    events: dict[str, Incoming] = {}
+    for chunk in raw.split("\x1e")[1:]:
+        head, _, changes = chunk.partition("\n")
+        who, *sets = head.split("\x1f")
+        keys = [s.split("=", 1)[0].strip() for s in sets if s.strip()]
+        for line in changes.splitlines():
+            _record(board, git, events, line.split("\t"), who, keys)
+    index = board.by_id()
+    out = []
+    for ev in events.values():
+        if ev.moved and ev.moved[0] == ev.moved[1]:
+            ev.moved = None
+        card = index.get(ev.id)
+        ev.title = card.title if card else ev.id
+        if ev.created or ev.deleted or ev.moved or ev.fields or ev.renumbered_from or ev.who:
+            out.append(ev)
+    return out
+
+
+def _record(board: Board, git: _Git, events: dict, parts: list[str], who: str, keys: list[str]) -> None:
+    """Fold one `--name-status` line of one commit into the per-card events."""
+    if len(parts) < 2:
+        return
+    status = parts[0][:1]
+    refs = [card_ref(board, r) if (r := git.to_board(p)) is not None else None for p in parts[1:]]
+    new = refs[-1]
+    if new is None:
+        return
+    ev = events.setdefault(new[0], Incoming(new[0], new[1]))
+    if who not in ev.who:
+        ev.who.append(who)
+    if status == "A":
+        ev.created = True
+    elif status == "D":
+        ev.deleted = True
+    elif status == "R" and refs[0]:
+        old = refs[0]
+        if old[0] != new[0]:
+            ev.renumbered_from = old[0]
+            events.pop(old[0], None)
+        elif old[2] != new[2] and not ev.created:
+            ev.moved = (ev.moved[0] if ev.moved else old[2], new[2])
+    if status in "MR":
+        ev.fields += [k for k in keys if k not in ev.fields]

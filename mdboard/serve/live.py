@@ -1,0 +1,418 @@
+"""The live site: the board folder watched, the site rebuilt after every burst of edits.
+
+The board folder is watched with watchdog. Changes are collected until they settle
+(an editor's save dance or a `git pull` of hundreds of files gives one rebuild), then
+the site builder rebuilds only what those paths touch. `mdboard watch` is this alone;
+`mdboard serve` adds the HTTP side (`mdboard.serve.http`), which serves the output
+folder and tells open tabs to reload.
+
+A card broken mid-edit never takes the board down: the builder keeps its last good
+pages and reports the problem, which shows as a banner on every served page and as
+one line in the terminal until the next good save. A rebuild that raises is logged
+in one line and the server keeps going. Terminal lines go to the `log` the caller
+passes (the CLI passes click.echo): this package never prints.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from mdboard.core.config import CONFIG_NAME
+from mdboard.core.errors import MdboardError, Problem
+from mdboard.core.i18n import t
+from mdboard.core.store import OUTPUT_DIR
+
+SETTLE_SECONDS = 0.1  # quiet time after the last change before rebuilding
+MAX_WAIT_SECONDS = 2.0  # rebuild at the latest this long after the first change of a burst
+EARLY_PAUSE_SECONDS = 0.05  # after telling tabs, before the rebuild takes the CPU (and GIL) back
+MAX_LISTED_PROBLEMS = 10
+
+# Names editors and tools write while saving: vim swap/backup and its `4913` probe,
+# emacs locks and autosaves, JetBrains/Kate/gedit/LibreOffice/VS Code temporaries.
+# Names starting with "." are ignored as a whole (covers .git, .mdboard, .x.swp, .#x).
+EDITOR_TEMP = re.compile(
+    r"(~|\.sw[a-z]|\.tmp|\.temp|\.bak|\.orig|\.kate-swp|\.crswap|___jb_(tmp|old)___)$"
+    r"|^(4913|#.*#|\.?~lock\..*#?)$|^\.goutputstream-"
+)
+
+Log = Callable[[str], None]
+
+
+def ignored_name(name: str) -> bool:
+    """True for hidden files and folders and for editors' temporary files."""
+    return name.startswith(".") or bool(EDITOR_TEMP.search(name))
+
+
+class PathFilter:
+    """Turns absolute paths from the watcher into board-relative ones, or None to ignore.
+
+    Ignored: the output folder, anything hidden (.git, .mdboard, dot-temp files),
+    editors' temporaries, and paths outside the board.
+    """
+
+    def __init__(self, root: Path, out_dir: Path):
+        self.roots = list(_spellings(root))
+        self.outs = list(_spellings(out_dir))
+
+    def relative(self, path: str) -> str | None:
+        for spelling in _spellings(path):
+            if any(_inside(spelling, out) for out in self.outs):
+                return None
+            for root in self.roots:
+                if _inside(spelling, root) and spelling != root:
+                    parts = spelling[len(root.rstrip(os.sep)) + 1:].split(os.sep)
+                    return None if any(ignored_name(part) for part in parts) else "/".join(parts)
+        return None
+
+
+def _spellings(path):
+    """A path as given (made absolute), then - only if asked for - with symlinks resolved."""
+    plain = os.path.abspath(path)
+    yield plain
+    real = os.path.realpath(plain)
+    if real != plain:
+        yield real
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def file_stamps(root: Path, keep: PathFilter) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file of the board that a change of counts (not output, not hidden)."""
+    stamps = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if keep.relative(os.path.join(folder, d))]
+        for name in files:
+            if ignored_name(name):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                st = os.stat(path, follow_symlinks=False)
+            except OSError:
+                continue
+            stamps[path] = (st.st_mtime_ns, st.st_size)
+    return stamps
+
+
+def stamp_changes(before: dict, after: dict) -> set[str]:
+    """Paths added, removed or modified between two `file_stamps` snapshots."""
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+class LiveSite:
+    """The builder kept in step with the board folder: watch, debounce, rebuild, report.
+
+    `version` changes whenever what a reader sees may have changed (pages rewritten,
+    problems found or fixed, a rebuild failed); the server's event stream waits on it.
+    """
+
+    def __init__(self, board, builder, out_dir: Path, log: Log, settle: float = SETTLE_SECONDS,
+                 max_wait: float = MAX_WAIT_SECONDS):
+        self.board = board
+        self.builder = builder
+        self.out_dir = Path(out_dir)
+        self.log = log
+        self.settle = settle
+        self.max_wait = max_wait
+        self.filter = PathFilter(board.root, self.out_dir)
+        self._type_keys = self._current_type_keys(frozenset())
+        self.rebuilds = 0
+        self.problems: list[Problem] = []
+        self.failure = ""
+        self._session = secrets.token_hex(4)
+        self._serial = 0
+        self._cond = threading.Condition()  # guards the pending changes
+        self._changed = threading.Condition()  # signals a new version to event streams
+        self._pending: set[str] = set()
+        self._first = self._last = 0.0
+        self._closing = False
+        self._observer = None
+        self._thread: threading.Thread | None = None
+
+    # --- the reader's view --------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        """Changes on every visible change; differs between server runs too."""
+        return f"{self._session}-{self._serial}"
+
+    def wait_for_change(self, seen: str, timeout: float) -> str:
+        """Block until `version` differs from `seen`, the site closes, or `timeout` passes."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.version != seen or self._closing, timeout)
+            return self.version
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    # --- life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Build everything once, then watch and rebuild after each burst of changes.
+
+        The first build runs before any thread starts (the builder may then share the
+        work with forked processes); files saved meanwhile are caught up right after.
+        """
+        before = file_stamps(self.board.root, self.filter)
+        started = time.perf_counter()
+        report = self.builder.build_all()
+        self.log(t("serve.built", pages=report.pages, seconds=_seconds(time.perf_counter() - started)))
+        self._take_problems(report.problems)
+        self._start_observer()
+        self._thread = threading.Thread(target=self._run, name="mdboard-rebuild", daemon=True)
+        self._thread.start()
+        self.notice(stamp_changes(before, file_stamps(self.board.root, self.filter)))
+
+    def stop(self) -> None:
+        """Stop watching and rebuilding; wakes every waiting event stream."""
+        for cond in (self._cond, self._changed):
+            with cond:
+                self._closing = True
+                cond.notify_all()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _start_observer(self) -> None:
+        from watchdog import events
+        from watchdog.observers import Observer
+
+        kinds = [events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent,
+                 events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
+                 events.DirDeletedEvent, events.DirMovedEvent]
+        self._observer = Observer()
+        self._observer.schedule(_Handler(self), str(self.board.root), recursive=True, event_filter=kinds)
+        self._observer.daemon = True
+        self._observer.start()
+
+    # --- changes ------------------------------------------------------------------
+
+    def notice(self, paths) -> None:
+        """Record changed absolute paths (from the watcher); ignored ones are dropped.
+
+        Only mdboard.yaml and the card type folders make the site: a log file or a
+        README saved in the board folder (say `mdboard serve > serve.log`) is ignored.
+        """
+        rels = {rel for rel in map(self.filter.relative, paths) if rel and self._counts(rel)}
+        if not rels:
+            return
+        with self._cond:
+            now = time.monotonic()
+            if not self._pending:
+                self._first = now
+            self._pending |= rels
+            self._last = now
+            self._cond.notify_all()
+
+    def _counts(self, rel: str) -> bool:
+        return rel == CONFIG_NAME or rel.split("/", 1)[0] in self._type_keys
+
+    def _current_type_keys(self, fallback: frozenset) -> frozenset:
+        """The card type folders of the board's config, or `fallback` while it is broken."""
+        try:
+            return frozenset(self.board.config.types)
+        except Exception:  # a broken config is the builder's to report; keep watching
+            return fallback
+
+    def _next_batch(self) -> set[str] | None:
+        """Wait for changes, then until they settle; the set of changed paths (None: closing)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._pending or self._closing)
+            while not self._closing:
+                wake = min(self._last + self.settle, self._first + self.max_wait)
+                left = wake - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            if self._closing:
+                return None
+            batch, self._pending = self._pending, set()
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            self.rebuild(batch)
+
+    def rebuild(self, paths: set[str]) -> None:
+        """Rebuild for these board-relative paths; failures are logged, never raised.
+
+        Open tabs are told to reload as soon as the changed cards' own pages and boards
+        are written (when the builder can say so), and again at the end only if more
+        pages changed. `rebuilds` counts finished rebuilds: it moves after the lines and
+        the banner.
+        """
+        started = time.perf_counter()
+        told: set[str] = set()
+
+        def early(written: list[str]) -> None:
+            if written:
+                told.update(written)
+                self._bump()
+                time.sleep(EARLY_PAUSE_SECONDS)  # the server threads serve the reloads first
+
+        try:
+            if getattr(self.builder, "early_pages", False):
+                report = self.builder.rebuild(paths, early=early)
+            else:
+                report = self.builder.rebuild(paths)
+        except Exception as exc:  # a rebuild must never stop the server
+            self._type_keys = self._current_type_keys(self._type_keys)
+            self.failure = _describe(exc)
+            self.log(t("serve.rebuild_failed", error=self.failure))
+            self._bump()
+            self.rebuilds += 1
+            return
+        self._type_keys = self._current_type_keys(self._type_keys)
+        was_failing, self.failure = self.failure, ""
+        self.log(t("serve.rebuilt", files=len(paths), pages=len(report.written),
+                   seconds=_seconds(time.perf_counter() - started)))
+        changed = self._take_problems(report.problems)
+        if set(report.written) - told or changed or was_failing:
+            self._bump()
+        self.rebuilds += 1
+
+    def _take_problems(self, problems: list[Problem]) -> bool:
+        """Adopt the builder's current problems (the banner follows at once, and always shows
+        the latest message); the terminal gets one line when a file turns bad and one when
+        it is fixed, however often it is saved in between. True when the problems changed."""
+        before = {p.line() for p in self.problems}
+        bad_before = {p.path for p in self.problems}
+        fixed = sorted(bad_before - {p.path for p in problems})
+        self.problems = list(problems)
+        new, seen = [], set(bad_before)
+        for problem in problems:  # the first problem of each newly bad file
+            if problem.path not in seen:
+                seen.add(problem.path)
+                new.append(problem)
+        for problem in new[:MAX_LISTED_PROBLEMS]:
+            self.log(t("serve.problem", line=problem.line()))
+        if len(new) > MAX_LISTED_PROBLEMS:
+            self.log(t("serve.problems_more", count=len(new) - MAX_LISTED_PROBLEMS))
+        for path in fixed:
+            self.log(t("serve.fixed", path=path))
+        after = {p.line() for p in problems}
+        return before != after
+
+    def _bump(self) -> None:
+        with self._changed:
+            self._serial += 1
+            self._changed.notify_all()
+
+    # --- what the server adds to HTML pages -----------------------------------------
+
+    def banner_html(self) -> str:
+        """The problem banner (empty when all is well); every card text is escaped."""
+        if not self.problems and not self.failure:
+            return ""
+        items = []
+        if self.failure:
+            items.append(f"<p>{html.escape(t('serve.banner_failed', error=self.failure))}</p>")
+        if self.problems:
+            lines = "".join(f"<li><code>{html.escape(p.line())}</code></li>"
+                            for p in self.problems[:MAX_LISTED_PROBLEMS])
+            more = len(self.problems) - MAX_LISTED_PROBLEMS
+            if more > 0:
+                lines += f"<li>{html.escape(t('serve.banner_more', count=more))}</li>"
+            title = html.escape(t("serve.banner_title", count=len(self.problems)))
+            items.append(f"<p>{title}</p><ul>{lines}</ul>")
+        return f'<div id="mdboard-live-banner" role="alert">{"".join(items)}</div>'
+
+
+class _Handler:
+    """watchdog event handler: hands every changed path to the LiveSite."""
+
+    def __init__(self, site: LiveSite):
+        self.site = site
+
+    def dispatch(self, event) -> None:
+        paths = [os.fsdecode(event.src_path)]
+        if getattr(event, "dest_path", ""):
+            paths.append(os.fsdecode(event.dest_path))
+        self.site.notice(paths)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for a failed rebuild: the library's message, or the exception type for a bug."""
+    if isinstance(exc, MdboardError):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f}"
+
+
+# --- the blocking entry points ---------------------------------------------------------
+
+
+def default_out_dir(board, out_dir=None) -> Path:
+    return Path(out_dir).resolve() if out_dir else board.root / OUTPUT_DIR
+
+
+def make_live_site(board, out_dir, log: Log, builder=None) -> LiveSite:
+    """A LiveSite over the real SiteBuilder (or `builder`, which must offer build_all/rebuild)."""
+    out = default_out_dir(board, out_dir)
+    if builder is None:
+        from mdboard.site.builder import SiteBuilder
+
+        builder = SiteBuilder(board, out)  # refuses an output folder that would hold the board
+    return LiveSite(board, builder, getattr(builder, "out_dir", out), log)
+
+
+def watch_board(board, log: Log, out_dir=None, builder=None) -> None:
+    """Build once, then rebuild after every burst of changes until Ctrl-C (no HTTP server).
+    Terminal lines go to `log`."""
+    site = make_live_site(board, out_dir, log, builder)
+    try:
+        with _sigterm_as_interrupt():
+            site.start()
+            log(t("serve.watching", root=board.root, out=site.out_dir))
+            _wait_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.stop()
+    log(t("serve.goodbye"))
+
+
+def _wait_forever() -> None:
+    """Sleep in the main thread until Ctrl-C (lock waits are interruptible on POSIX)."""
+    forever = threading.Event()
+    while True:
+        forever.wait(3600)
+
+
+class _sigterm_as_interrupt:
+    """Within the block, SIGTERM stops the command like Ctrl-C (main thread only)."""
+
+    def __enter__(self):
+        import signal
+
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGTERM, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGTERM, self._old)
+        return False
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt

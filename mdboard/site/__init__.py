@@ -1,0 +1,5 @@
+"""The static site: builder (full and incremental builds, the manifest), pages (the page
+plan), render (jinja2 templates, Markdown, dates, card views), charts (SVG charts and
+the timeline), feature_pages (calendar feeds, report and standup pages) and
+templates/ (HTML, CSS, script). Imports core, git and domain.
+"""

@@ -1,0 +1,136 @@
+"""Site pages made from other features' results: calendar feeds (`calendar`), the
+report (复盘 charts from git history) and the standup digest (晨会)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from mdboard.site.render import digest
+from mdboard.core.store import Board
+
+
+def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None,
+           report_ids: tuple | None = None) -> dict[str, Callable]:
+    """Optional pages by name: `calendar` (person key or None -> .ics bytes), and with
+    history `report.html` / `standup.html` ((data, base, nav) -> Page).
+
+    `feed_parts` gives the cache of each card's calendar events; `report_ids` the cards
+    whose titles the last report showed, as (commit, day, IDs)."""
+    out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
+    if data.history is not None:
+        out["report.html"] = history_page("report", report_context, lambda d: report_facts(d, report_ids))
+        out["standup.html"] = history_page("standup", standup_context, lambda d: d.all_key())
+    return out
+
+
+def history_page(name: str, context: Callable, facts: Callable):
+    """A page built from git history and today's board (report, standup): (data, base, nav) -> Page.
+    `facts(data)` hashes what it shows of the board's cards."""
+    def page(data, base: str, nav):
+        from mdboard.site.pages import Page, _lazy
+
+        key = lambda: digest(base, name, data.history_key(), facts(data), data.today.isoformat())
+        return Page(f"{name}.html", key, _lazy(data.renderer, f"{name}.html", "", nav, name, data,
+                                               lambda: context(data)))
+    return page
+
+
+def report_facts(data, report_ids: tuple | None) -> str:
+    """What the report shows of the cards: each card's type, state, people and dates, and the
+    titles of the cards it names - known from the last report at this commit and day, else
+    every title."""
+    cfg = data.cfg
+    views = data.views.values()
+    if report_ids and report_ids[:2] == (data.history_key(), data.today.isoformat()):
+        titled = [f"{i}:{data.cards[i].title}" for i in report_ids[2] if i in data.cards]
+    else:
+        titled = [f"{v.id}:{v.title}" for v in views]
+    return digest(*(v.report_key(cfg) for v in views), *titled)
+
+
+class Feeds:
+    """The calendar feeds, assembled from each card's events (`calendar.card_events`), which
+    are kept in `parts` by card path and front matter: after one card changes, only its
+    events are made again."""
+
+    def __init__(self, data, parts: Callable[[], dict]):
+        self.data = data
+        self._parts = parts  # gives card path -> (meta_fp, event bytes), read when first needed
+        self.parts: dict = {}
+        self.made = False  # whether any part was made (the cache needs saving)
+        self._by_person: dict | None = None
+
+    def part(self, card) -> bytes:
+        from mdboard.domain.calendar import card_events
+
+        meta_fp = self.data.states[card.path].meta_fp
+        hit = self.parts.get(card.path)
+        if hit is not None and hit[0] == meta_fp:
+            return hit[1]
+        events = card_events(self.data.board, card)
+        self.parts[card.path] = (meta_fp, events)
+        self.made = True
+        return events
+
+    def _feeds(self) -> dict:
+        """person key (None: the board) -> the events of their cards, in feed order (type as
+        configured, then ID); worked out once per build."""
+        if self._by_person is None:
+            from mdboard.domain.views import id_sort_key
+
+            rank = {tk: i for i, tk in enumerate(self.data.cfg.types)}
+            self.parts = self._parts()
+            chosen = [(card, events) for card in self.data.card_list if (events := self.part(card))]
+            chosen.sort(key=lambda pair: (rank[pair[0].type], id_sort_key(pair[0].id)))
+            states = self.data.states
+            self._by_person = {None: [events for _, events in chosen]}
+            for card, events in chosen:
+                for person in dict.fromkeys(states[card.path].people):
+                    self._by_person.setdefault(person, []).append(events)
+        return self._by_person
+
+    def __call__(self, person: str | None) -> bytes:
+        """The board's feed, or one person's (the cards they own or help with)."""
+        from mdboard.domain.calendar import assemble
+
+        return assemble(self.data.board, self._feeds().get(person, []), person)
+
+    def prune(self) -> None:
+        """Forget the parts of cards that are gone."""
+        for path in set(self.parts) - set(self.data.states):
+            del self.parts[path]
+
+
+def report_context(data) -> dict:
+    """compute_report's figures with the chart geometry worked out for each type."""
+    from mdboard.domain.report import compute_report
+    from mdboard.site.charts import cumulative_flow_chart, cycle_scatter, state_bars, throughput_chart
+
+    report = compute_report(data.board, data.history.real())
+    types = []
+    for key, figures in report["types"].items():
+        ctype = data.cfg.types[key]
+        types.append({"key": key, "label": figures["label"], "f": figures,
+                      "flow": cumulative_flow_chart(data, ctype, figures["cumulative_flow"]),
+                      "throughput": throughput_chart(data, figures["throughput"]),
+                      "scatter": cycle_scatter(data, figures["cycle_points"], figures["cycle_time_days"]),
+                      "states": state_bars(figures["time_in_state_days"])})
+    named = sorted({dot["card"] for ty in types if ty["scatter"] for dot in ty["scatter"]["dots"]})
+    data.report_ids = (data.history_key(), data.today.isoformat(), named)  # the cards whose titles it shows
+    has_queue = any(ct.key == "issue" for ct in data.cfg.types.values())
+    return {"types": types, "after_sales": report["after_sales"] if has_queue else None,
+            "load": report["load"], "events": len(data.history.events)}
+
+
+def standup_context(data) -> dict:
+    """compute_standup's digest with its times as datetimes for the template."""
+    from datetime import datetime
+
+    from mdboard.domain.standup import compute_standup
+
+    digest_ = compute_standup(data.board, data.history.real())
+    digest_["since_time"] = datetime.fromisoformat(digest_["since"])
+    for group in digest_["moved"]:
+        for event in group["events"]:
+            event["when"] = datetime.fromisoformat(event["time"])
+    return {"s": digest_}

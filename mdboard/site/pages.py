@@ -1,0 +1,782 @@
+"""Which pages the site has, what each one shows, and what each one depends on.
+
+`SiteData` works the board out for one build (cards by ID, links both ways, problems;
+a `CardView` per card when a page needs it). `plan_pages` turns it into `Page`s: an
+output path, a key (a hash of everything the page shows, worked out when asked for)
+and a function that renders it. `Dirty` says which pages a change can touch; the
+builder keeps the others as they are and renders a page only when its key changed,
+so after one card changes only the pages showing that card are made again.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Callable, NamedTuple
+
+from mdboard.core import dates
+from mdboard.core.config import BoardConfig, CardType
+from mdboard.core.errors import Problem
+from mdboard.core.fields import display
+from mdboard.core.i18n import t_in
+from mdboard.site.render import CardView, Renderer, card_attrs, card_view, digest, timeline_types
+from mdboard.core.store import Board, Card
+from mdboard.domain.views import GROUPS
+
+LIST_LIMIT = 40  # rows in the overview's overdue / this-week lists before "more…"
+TILE_LINKS = 6  # related cards shown on a tile
+_NONE: list = []  # the backlinks of a card nothing links to
+
+
+class Page:
+    """One output file: where it goes, what it is made from (its key, worked out when first
+    asked for), how to make it."""
+
+    __slots__ = ("path", "_key", "make", "keep_existing", "dirty", "early", "note")
+
+    def __init__(self, path: str, key: str | Callable[[], str], make: Callable[[], bytes],
+                 keep_existing: bool = False, dirty: bool = True, early: bool = False):
+        self.path = path
+        self._key = key
+        self.make = make
+        self.keep_existing = keep_existing  # a broken card: keep its last good page if there is one
+        self.dirty = dirty  # False: nothing it shows changed since the last build, which keeps it
+        self.early = early  # made first in a rebuild: the changed card's own page and its board
+        self.note = None  # what making it found out that the builder keeps (a card's history rows)
+
+    @property
+    def key(self) -> str:
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
+
+
+class CardState(NamedTuple):
+    """What a build knows of one card file. Kept in the manifest, so the next build works
+    out again only the files whose stamp changed, and can tell what a change touches."""
+
+    stamp: tuple | None  # (size, mtime_ns, is link) when read
+    fp: str  # hash of the file's bytes and path: what the card's own page shows
+    meta_fp: str  # hash of its front matter, checklist and error: what tiles and lists show
+    id: str
+    type: str
+    links: tuple  # card IDs named in its link fields
+    people: tuple  # owner and helpers
+
+
+@dataclass
+class Dirty:
+    """What may look different since the last build, so which pages to work out again.
+
+    Pages outside it keep what the last build made without their keys being worked out;
+    pages inside it are made again only if their key changed.
+    """
+
+    everything: bool = True
+    cards: set = field(default_factory=set)  # card IDs whose own page may differ
+    types: set = field(default_factory=set)  # type keys whose kanban may differ
+    people: set = field(default_factory=set)  # person keys whose page and feed may differ
+    board: bool = False  # pages made from every card: overview, team, timeline, assets, queue, report…
+    hour: bool = False  # the queue (it counts hours left)
+    history: bool = False  # pages showing git history: overview, report, standup
+    early_cards: set = field(default_factory=set)  # IDs of the changed cards (their pages first)
+    early_types: set = field(default_factory=set)  # and their boards
+
+    def card(self, card_id: str) -> bool:
+        return self.everything or card_id in self.cards
+
+    def type(self, type_key: str) -> bool:
+        return self.everything or type_key in self.types
+
+    def person(self, key: str) -> bool:
+        return self.everything or key in self.people
+
+    def wide(self, history: bool = False, hour: bool = False) -> bool:
+        """A board-wide page (`history`: one showing git history; `hour`: one counting hours)."""
+        return self.everything or self.board or (history and self.history) or (hour and self.hour)
+
+
+class SiteData:
+    """The board worked out for the pages of one build.
+
+    Cards, problems and links both ways are worked out up front (cheap); a card's view
+    (labels, due countdown, people) only when a page needs it, so a rebuild after one
+    card changed works out only the views the pages it touches show. Views whose card is
+    unchanged come from `view_cache` (kept between rebuilds in one process).
+    """
+
+    def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
+                 view_cache: dict | None = None, cards: list[Card] | None = None):
+        """`cards`: the board's cards, when already read (default: `board.cards()`)."""
+        self.board = board
+        self.card_list = cards if cards is not None else board.cards()
+        self.renderer = renderer
+        self.states = states
+        self.history = history
+        self.today = dates.today(board.config.timezone)
+        self.problems: list[Problem] = []
+        self.cards: dict[str, Card] = {}  # card ID -> its card (the first, when an ID is used twice)
+        self.linked_from: dict[str, list[str]] = {}  # card ID -> IDs of the cards naming it, board order
+        self._view_cache = view_cache if view_cache is not None else {}
+        self.ids_by_type: dict[str, list[str]] = {}  # type -> its card IDs, board order
+        self.texts: dict[str, bytes] = {}  # card path -> its bytes, when read earlier in this build
+        self._views: dict[str, CardView] = {}
+        self._all: dict[str, CardView] | None = None
+        self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
+        self._read_cards()
+
+    def _read_cards(self) -> None:
+        """Cards by ID, problems (duplicate IDs, broken files, unknown folders), who links to whom."""
+        folders = {(tk, state.key) for tk, ctype in self.cfg.types.items() for state in ctype.states}
+        cards, states, linked_from, by_type = self.cards, self.states, self.linked_from, self.ids_by_type
+        for card in self.card_list:
+            first = cards.get(card.id)
+            if first is not None:
+                self.problems.append(Problem(card.path, "", self.text("problem_duplicate", id=card.id,
+                                                                       other=first.path),
+                                             self.text("hint_duplicate")))
+                continue
+            cards[card.id] = card
+            ids = by_type.get(card.type)
+            if ids is None:
+                ids = by_type[card.type] = []
+            ids.append(card.id)
+            if card.error:
+                self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
+            elif (card.type, card.state) not in folders:
+                self.problems.append(Problem(card.path, "", self.text("problem_folder", folder=card.state),
+                                             self.text("hint_folder")))
+            links = states[card.path].links
+            if links:
+                for target in links:
+                    if target in linked_from:
+                        linked_from[target].append(card.id)
+                    else:
+                        linked_from[target] = [card.id]
+
+    @property
+    def cfg(self) -> BoardConfig:
+        return self.board.config
+
+    def card_text(self, card: Card) -> str:
+        """A card file's text: as read earlier in this build (`texts`), else from disk."""
+        content = self.texts.get(card.path)
+        if content is None:
+            return self.board.read_text(card)
+        from mdboard.core.store import decode_card
+
+        return decode_card(content)
+
+    def text(self, key: str, **values) -> str:
+        return t_in(self.cfg.language, "site." + key, **values)
+
+    def view(self, card_id) -> CardView | None:
+        """The card's view (None for an ID no card has)."""
+        view = self._views.get(card_id)
+        if view is None:
+            card = self.cards.get(card_id) if isinstance(card_id, str) else None
+            if card is None:
+                return None
+            view = self._make_view(card)
+        return view
+
+    def _make_view(self, card: Card) -> CardView:
+        state = self.states[card.path]
+        slot = (card.path, state.fp, state.meta_fp)
+        view = self._view_cache.get(slot)
+        if view is None:
+            view = self._view_cache[slot] = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
+        view.backlinks = self.linked_from.get(card.id, _NONE)  # shared, never changed
+        self._views[card.id] = view
+        return view
+
+    @property
+    def views(self) -> dict[str, CardView]:
+        """Every card's view by ID, in board order."""
+        if self._all is None:
+            made = self._views
+            self._all = {card_id: made.get(card_id) or self._make_view(card) for card_id, card in self.cards.items()}
+        return self._all
+
+    def all_key(self) -> str:
+        """A hash of every card's front matter and due status: what the board-wide pages show."""
+        if not hasattr(self, "_all_key"):
+            self._all_key = digest(*map(_shown, self.views.values()))
+        return self._all_key
+
+    def history_key(self) -> str:
+        """The commit the history was read at ("" without history)."""
+        return getattr(self.history, "head", None) or ""
+
+    def open_views(self) -> list[CardView]:
+        """Cards that are not finished, with readable front matter and a known state."""
+        out = []
+        for v in self.views.values():
+            ctype = self.cfg.types.get(v.card.type)
+            if ctype and v.state_known and not v.card.error and v.card.state not in ctype.done_states():
+                out.append(v)
+        return out
+
+
+class _TypeViews(dict):
+    """type -> its cards' views in column order (overdue and soonest due first), each type
+    worked out when first asked for: a rebuild after one SKU changed needs no other type."""
+
+    def __init__(self, data: SiteData):
+        super().__init__()
+        self.data = data
+
+    def get(self, type_key, default=None):
+        if not dict.__contains__(self, type_key):
+            if type_key not in self.data.cfg.types:
+                return default
+            view = self.data.view
+            self[type_key] = sorted((view(card_id) for card_id in self.data.ids_by_type.get(type_key, ())),
+                                    key=_board_order)
+        return dict.get(self, type_key, default)
+
+    def __getitem__(self, type_key):
+        found = self.get(type_key)
+        if found is None:
+            raise KeyError(type_key)
+        return found
+
+
+def _board_order(view: CardView):
+    """Within a column: overdue and soonest due first, undated last, then by ID (kept on
+    the view, which lives as long as its due status)."""
+    if view._order is None:
+        due = view.due.days if view.due else 10 ** 6
+        prefix, _, num = view.id.rpartition("-")
+        view._order = (due, prefix, int(num) if num.isdigit() else 0, view.id)
+    return view._order
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+def filter_options(data: SiteData, views: list[CardView], types: list[CardType]) -> dict:
+    """Choices offered by a page's filter bar: the people, platforms, tags and states on it."""
+    cfg = data.cfg
+    tags = sorted({tag for v in views for tag in v.tags})
+    states: dict[str, str] = {}
+    for ctype in types:
+        for state in ctype.states:
+            states.setdefault(state.key, state.label)
+    return {"owners": [(k, p.name) for k, p in cfg.people.items()],
+            "platforms": list(cfg.platforms.items()), "tags": tags, "states": list(states.items())}
+
+
+# --- tiles -----------------------------------------------------------------------------------
+
+class Tiles:
+    """Card tiles as HTML, cached by what they show; a broken card keeps its last good tile."""
+
+    def __init__(self, data: SiteData, base: str, cache: Callable[[], dict], keys: dict | None = None,
+                 stale: set | None = None):
+        """`keys`: tile keys kept from the last build (in this process), of which those of
+        the cards in `stale` (the ones a change touched) are worked out again."""
+        self.data = data
+        self.base = base
+        self._cache = cache  # loads (card ID, root) -> (key, html) when first needed
+        self.keys: dict = keys if keys is not None else {}  # (card ID, root) -> key
+        for card_id in stale or ():
+            for root in ("../", ""):
+                self.keys.pop((card_id, root), None)
+        self.dirty = False
+
+    def key(self, view: CardView, root: str) -> str:
+        """What the tile shows (a hash), worked out once."""
+        slot = (view.id, root)
+        key = self.keys.get(slot)
+        if key is None:
+            live = [target in self.data.cards for target in view.links]
+            key = self.keys[slot] = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
+        return key
+
+    def html(self, view: CardView, root: str):
+        from markupsafe import Markup
+
+        slot = (view.id, root)
+        cache = self._cache()
+        hit = cache.get(slot)
+        key = self.key(view, root)
+        if hit is not None and (hit[0] == key or view.card.error):
+            return Markup(hit[1])
+        html = str(self.data.renderer.macro("tile.html", "tile")(view, root, card_attrs(self.data.cfg, view),
+                                                                  self.data.cards, TILE_LINKS))
+        if not view.card.error:
+            cache[slot] = (key, html)
+            self.dirty = True
+        return Markup(html)
+
+
+# --- the plan --------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """The pages of one build: those to look at, and every card page of the site.
+
+    Card pages outside `Dirty` are not planned (10,000 of them cost time even to list);
+    the builder keeps what the last build made of them, and plans one with `card_page`
+    only when its file went missing.
+    """
+
+    pages: list[Page]
+    card_pages: dict[str, str]  # output path -> card ID, for every card page
+    card_page: Callable[[str], Page]
+
+
+def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callable], dirty: Dirty | None = None) -> Plan:
+    """The site's pages with their keys. `base` hashes templates + config; `extras` holds
+    optional pages (report, standup, calendars) by name; `dirty` says what may have changed
+    since the last build (default: everything)."""
+    dirty = dirty or Dirty()
+    cfg = data.cfg
+    r = data.renderer
+    nav = navigation(data, extras)
+    pages: list[Page] = []
+    day = data.today.isoformat()
+    pages.append(Page("index.html", lambda: overview_key(data, base),
+                      _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles)),
+                      dirty=dirty.wide(history=True)))
+    for tk in cfg.types:
+        key = lambda tk=tk: digest(base, "type", tk, *(tiles.key(v, "../") for v in data.by_type.get(tk, [])))
+        pages.append(Page(f"types/{tk}.html", key, _lazy(r, "kanban.html", "../", nav, f"type:{tk}", data,
+                                                           lambda tk=tk: kanban_context(data, tiles, tk)),
+                          dirty=dirty.type(tk), early=tk in dirty.early_types))
+    card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
+    for card_id in (data.cards if dirty.everything else sorted(dirty.cards & data.cards.keys())):
+        pages.append(card_page(data, base, nav, card_id, early=card_id in dirty.early_cards))
+    pages += people_pages(data, base, nav, tiles, extras, dirty)
+    if timeline_types(cfg):
+        key = lambda: digest(base, "timeline", day, *(_shown(v) for ct in timeline_types(cfg)
+                                                       for v in data.by_type.get(ct.key, [])))
+        pages.append(Page("timeline.html", key, _lazy(r, "timeline.html", "", nav, "timeline", data,
+                                                      lambda: timeline_context(data)), dirty=dirty.wide()))
+    if asset_types(cfg):
+        pages.append(Page("assets.html", lambda: assets_key(data, base, tiles),
+                          _lazy(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles)),
+                          dirty=dirty.wide()))
+    if queue_types(cfg):
+        hour = dates.now(cfg.timezone).strftime("%Y-%m-%dT%H")  # the queue counts hours left
+        key = lambda: digest(base, "queue", hour, *(_shown(v) for ct in queue_types(cfg)
+                                                     for v in data.by_type.get(ct.key, [])))
+        pages.append(Page("queue.html", key, _lazy(r, "queue.html", "", nav, "queue", data,
+                                                   lambda: queue_context(data)), dirty=dirty.wide(hour=True)))
+    for name, make in extras.items():
+        if name.endswith(".html"):
+            page = make(data, base, nav)
+            page.dirty = dirty.wide(history=True)
+            pages.append(page)
+    if "calendar" in extras:
+        pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide()))
+    return Plan(pages + static_pages(r), card_pages, lambda card_id: card_page(data, base, nav, card_id))
+
+
+def _shown(view: CardView) -> str:
+    """What lists and rows show of a card: its front matter and due status."""
+    return f"{view.id}:{view.meta_fp}:{view.countdown}|{view.group}"
+
+
+def feed_page(path: str, feeds, person: str | None, dirty: bool) -> Page:
+    """A calendar feed: assembled from cached per-card parts (cheap), keyed by its bytes."""
+    made: list[bytes] = []
+
+    def content() -> bytes:
+        if not made:
+            made.append(feeds(person))
+        return made[0]
+
+    return Page(path, lambda: digest(content()), content, dirty=dirty)
+
+
+def overview_key(data: SiteData, base: str) -> str:
+    """What the overview shows: counts per state, the listed cards, problems, recent changes."""
+    counts: dict[tuple[str, str], int] = {}
+    for card in data.cards.values():
+        counts[(card.type, card.state)] = counts.get((card.type, card.state), 0) + 1
+    overdue, week = _due_lists(data)
+    listed = [_shown(v) for v in overdue[:LIST_LIMIT] + week[:LIST_LIMIT]]
+    return digest(base, "index", data.today.isoformat(), data.history_key(), [p.line() for p in data.problems],
+                  sorted(counts.items()), len(overdue), len(week), *listed,
+                  digest(*data.cards))  # recent changes link the cards that exist
+
+
+def assets_key(data: SiteData, base: str, tiles: Tiles) -> str:
+    """What the asset pool shows: the asset tiles and the campaigns they are grouped under."""
+    parts = []
+    for ctype, link in asset_types(data.cfg):
+        for v in data.by_type.get(ctype.key, []):
+            target = v.card.meta.get(link)
+            owner = data.view(target) if isinstance(target, str) else None
+            parts.append(f"{tiles.key(v, '')}>{_shown(owner) if owner else ''}")
+    return digest(base, "assets", *parts)
+
+
+def static_pages(r: Renderer) -> list[Page]:
+    """The stylesheet and script, copied as they are."""
+    folder = r.folder / "static"
+    pages = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            content = path.read_bytes()
+            pages.append(Page(f"static/{path.name}", digest(content), lambda content=content: content))
+    return pages
+
+
+def _lazy(r: Renderer, template: str, root: str, nav, current: str, data: SiteData, context: Callable):
+    """A page renderer that works out its context only when the page is really made."""
+    return lambda: r.page(template, root, current, nav, today=data.today, **context())
+
+
+def navigation(data: SiteData, extras: dict) -> list[dict]:
+    """The links at the top of every page (href relative to the site root)."""
+    cfg = data.cfg
+    items = [{"id": "index", "href": "index.html", "label": data.text("nav_overview")}]
+    items += [{"id": f"type:{tk}", "href": f"types/{tk}.html", "label": ct.label} for tk, ct in cfg.types.items()]
+    if timeline_types(cfg):
+        items.append({"id": "timeline", "href": "timeline.html", "label": data.text("nav_timeline")})
+    if asset_types(cfg):
+        items.append({"id": "assets", "href": "assets.html", "label": data.text("nav_assets")})
+    if queue_types(cfg):
+        items.append({"id": "queue", "href": "queue.html", "label": data.text("nav_queue")})
+    items.append({"id": "people", "href": "people/index.html", "label": data.text("nav_people")})
+    for name, label in (("report.html", "nav_report"), ("standup.html", "nav_standup")):
+        if name in extras:
+            items.append({"id": name[:-5], "href": name, "label": data.text(label)})
+    return items
+
+
+# --- which types play which part -------------------------------------------------------------
+
+def asset_types(cfg: BoardConfig) -> list[tuple[CardType, str]]:
+    """(type, link field) for types whose cards belong to a timeline card (assets of a campaign)."""
+    planned = {ct.key for ct in timeline_types(cfg)}
+    out = []
+    for ct in cfg.types.values():
+        if ct.key in planned:
+            continue
+        link = next((f.key for f in ct.fields.values() if f.type == "link" and f.to in planned), None)
+        if link:
+            out.append((ct, link))
+    return out
+
+
+def queue_types(cfg: BoardConfig) -> list[CardType]:
+    """Types worked as a queue against the clock (after-sales): their `due` is a date and time."""
+    return [ct for ct in cfg.types.values() if "due" in ct.fields and ct.fields["due"].type == "datetime"]
+
+
+# --- overview --------------------------------------------------------------------------------
+
+def overview_context(data: SiteData, tiles: Tiles) -> dict:
+    """Counts per type and state, overdue and due-this-week lists, recent changes, problems."""
+    cfg = data.cfg
+    types = []
+    for tk, ctype in cfg.types.items():
+        counts = {s.key: 0 for s in ctype.states}
+        for v in data.by_type.get(tk, []):
+            counts[v.card.state] = counts.get(v.card.state, 0) + 1
+        states = [{"key": s.key, "label": s.label, "count": counts[s.key], "wip": s.wip,
+                   "over": bool(s.wip and counts[s.key] > s.wip)} for s in ctype.states]
+        types.append({"key": tk, "label": ctype.label, "states": states, "total": sum(counts.values())})
+    overdue, week = _due_lists(data)
+    listed = overdue[:LIST_LIMIT] + week[:LIST_LIMIT]
+    return {"types": types, "overdue": overdue[:LIST_LIMIT], "overdue_total": len(overdue),
+            "week": week[:LIST_LIMIT], "week_total": len(week), "problems": data.problems,
+            "attrs": {v.id: card_attrs(cfg, v) for v in listed},
+            "filters": filter_options(data, listed, list(cfg.types.values())),
+            "recent": recent_changes(data), "title": cfg.title}
+
+
+def _due_lists(data: SiteData) -> tuple[list[CardView], list[CardView]]:
+    """Open cards overdue, and due today or this week, soonest first (worked out once)."""
+    if not hasattr(data, "_due_lists"):
+        open_views = sorted(data.open_views(), key=_board_order)
+        data._due_lists = ([v for v in open_views if v.group == "overdue"],
+                           [v for v in open_views if v.group in ("today", "week")])
+    return data._due_lists
+
+
+def recent_changes(data: SiteData, n: int = 15) -> list[Shown]:
+    """The last changes from git history (when the history module is available)."""
+    if data.history is None:
+        return []
+    from mdboard.git.history import describe
+
+    out = []
+    for event in data.history.recent(n):
+        out.append(Shown(iso=event.time.isoformat(), moment=data.renderer.dates.moment(event.time),
+                         text=describe(event, data.board), card=event.card, known=event.card in data.cards))
+    return out
+
+
+# --- kanban ----------------------------------------------------------------------------------
+
+def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
+    """A type's columns: state label, count, WIP limit (flagged when exceeded) and tiles."""
+    ctype = data.cfg.types[tk]
+    views = data.by_type.get(tk, [])
+    by_state: dict[str, list[CardView]] = {}
+    for v in views:
+        by_state.setdefault(v.card.state, []).append(v)
+    columns = []
+    for state in ctype.states:
+        members = by_state.get(state.key, [])
+        columns.append({"key": state.key, "label": state.label, "count": len(members), "wip": state.wip,
+                        "over": bool(state.wip and len(members) > state.wip), "done": state.key in ctype.done_states(),
+                        "tiles": [tiles.html(v, "../") for v in members]})
+    stray = [v for v in views if not v.state_known]
+    if stray:
+        columns.append({"key": "", "label": data.text("unknown_folder"), "count": len(stray), "wip": None,
+                        "over": False, "done": False, "tiles": [tiles.html(v, "../") for v in stray]})
+    return {"ctype": ctype, "columns": columns, "total": len(views),
+            "filters": filter_options(data, views, [ctype])}
+
+
+# --- card pages ------------------------------------------------------------------------------
+
+def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False) -> Page:
+    """A card's own page: every field, the body, linked cards both ways, its history."""
+    view = data.view(card_id)
+
+    def key() -> str:
+        related = "|".join(f"{i}:{other.meta_fp}:{other.due_key()}" if (other := data.view(i)) else i
+                           for i in sorted(set(view.links + view.backlinks)))
+        history = data.history.card_key(view.id) if data.history is not None else ""
+        return digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}")
+
+    def context() -> dict:
+        rows = []
+        if data.history is not None:
+            slot, rows = data.history.rows(view.id, data.renderer.dates)
+            page.note = (view.id, slot, rows)  # the builder keeps the rows for the next build
+        return card_context(data, view, rows)
+
+    page = Page(f"cards/{view.id}.html", key, _lazy(data.renderer, "card.html", "../", nav,
+                                                    f"type:{view.card.type}", data, context),
+                keep_existing=bool(view.card.error), early=early)
+    return page
+
+
+def card_context(data: SiteData, view: CardView, events: list) -> dict:
+    """The card page's table rows, rendered body, links and history (rows of ISO time, time
+    as shown, sentence)."""
+    board, cfg = data.board, data.cfg
+    ctype = cfg.types[view.card.type]
+    body = None
+    if not view.card.error:
+        from mdboard.core.errors import MdboardError
+        from mdboard.site.render import body_of
+
+        try:
+            body = data.renderer.markdown(body_of(data.card_text(view.card)))
+        except (MdboardError, OSError, UnicodeDecodeError):
+            body = None
+    links_out = [(fd.label, [_ref(data, x) for x in _values(view.card.meta.get(fd.key))])
+                 for fd in ctype.fields.values() if fd.type in ("link", "links") and view.card.meta.get(fd.key)]
+    links_in = [_ref(data, i) for i in view.backlinks]
+    history = [Shown(iso=iso, moment=moment, text=text, card=view.id, known=False) for iso, moment, text in events]
+    return {"v": view, "ctype": ctype, "rows": field_rows(data, view.card, ctype), "body": body,
+            "links_out": links_out, "links_in": links_in, "history": history}
+
+
+def _values(value) -> list:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+class Shown(SimpleNamespace):
+    """A piece of a page handed to a template: attributes rather than dict keys, which jinja
+    reads fastest (it tries an attribute first, and a card page reads hundreds)."""
+
+
+def _ref(data: SiteData, card_id) -> Shown:
+    """A linked card as the pages show it: ID, title, state; `missing` when it does not exist."""
+    view = data.view(card_id)
+    if view is None:
+        return Shown(id=str(card_id), missing=True)
+    return Shown(id=view.id, title=view.title, state=view.state_label, type=view.type_label,
+                 countdown=view.countdown, overdue=view.overdue, missing=False)
+
+
+def field_rows(data: SiteData, card: Card, ctype: CardType) -> list[Shown]:
+    """One row per field (configured ones first, then any other key), each value in parts."""
+    cfg = data.cfg
+    rows = []
+    for fd in ctype.fields.values():
+        if fd.key == "title":
+            continue
+        rows.append(Shown(label=fd.label, key=fd.key, parts=value_parts(data, fd, card.meta.get(fd.key))))
+    for key, value in card.meta.items():
+        if key not in ctype.fields and key != "title":
+            rows.append(Shown(label=key, key=key, parts=[_part(_plain(value))] if value not in (None, "") else []))
+    return rows
+
+
+def value_parts(data: SiteData, fd, value) -> list[Shown]:
+    """A field value as pieces of text, each maybe a link, a date or a badge."""
+    cfg = data.cfg
+    if value is None or value == "" or value == []:
+        return []
+    items = value if isinstance(value, list) else [value]
+    kind = fd.type
+    parts = []
+    for item in items:
+        if isinstance(item, (dict, list)):  # a value of the wrong shape: shown as it is
+            parts.append(_part(_plain(item)))
+        elif kind in ("person", "people") and isinstance(item, str):
+            parts.append(_part(cfg.person_name(item), href=f"../people/{item}.html" if item in cfg.people else None))
+        elif kind in ("platform", "platforms"):
+            parts.append(_part(cfg.platforms.get(item, _plain(item)), badge=True))
+        elif kind in ("link", "links"):
+            ref = _ref(data, item)
+            parts.append(_part(f"{ref.id} {getattr(ref, 'title', '')}".strip(), missing=ref.missing,
+                               href=None if ref.missing else f"{quote(ref.id)}.html"))
+        elif kind in ("date", "datetime") and isinstance(item, str):
+            parts.append(_part(data.renderer.dates.long(item), datetime=item))
+        elif kind == "tags":
+            parts.append(_part(_plain(item), tag=True))
+        else:
+            parts.append(_part(display(fd, item, cfg)))
+    for part in parts[1:]:
+        part.sep = True
+    return parts
+
+
+def _part(text: str, href: str | None = None, datetime: str | None = None, badge: bool = False,
+          tag: bool = False, missing: bool = False) -> Shown:
+    """One piece of a field value (`sep`: a separator goes before it)."""
+    return Shown(text=text, href=href, datetime=datetime, badge=badge, tag=tag, missing=missing, sep=False)
+
+
+def _plain(value) -> str:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dirty: Dirty) -> list[Page]:
+    """A page per person (their cards by due group) and feed, and the team page (everyone's load)."""
+    cfg = data.cfg
+    calendar = "calendar" in extras
+
+    def mine(key: str) -> dict[str, list[CardView]]:
+        return person_groups(data).get(key) or {g: [] for g in GROUPS}
+
+    pages = []
+    for key in cfg.people:
+        page_key = lambda key=key: digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}"
+                                                                  for g, views in mine(key).items() for v in views))
+        context = lambda key=key: {"person": cfg.people[key], "groups": [
+            (g, data.text("group_" + g), [tiles.html(v, "../") for v in views]) for g, views in mine(key).items()],
+            "total": sum(len(x) for x in mine(key).values()), "calendar": calendar}
+        pages.append(Page(f"people/{key}.html", page_key, _lazy(data.renderer, "person.html", "../", nav, "people",
+                                                                 data, context), dirty=dirty.person(key)))
+        if calendar:
+            pages.append(feed_page(f"people/{key}.ics", extras["calendar"], key, dirty.person(key)))
+    team = lambda: team_context(data, person_groups(data), calendar)
+    pages.append(Page("people/index.html", lambda: digest(base, "team", repr(team()["rows"])),
+                      _lazy(data.renderer, "team.html", "../", nav, "people", data, team), dirty=dirty.wide()))
+    return pages
+
+
+def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
+    """person -> due group -> their open cards, soonest first (one pass over the board, once)."""
+    if not hasattr(data, "_person_groups"):
+        out: dict[str, dict[str, list[CardView]]] = {}
+        for view in sorted(data.open_views(), key=_board_order):
+            for person in dict.fromkeys(view.people):
+                out.setdefault(person, {g: [] for g in GROUPS})[view.group].append(view)
+        data._person_groups = out
+    return data._person_groups
+
+
+def team_context(data: SiteData, groups, calendar: bool) -> dict:
+    """Each person's load: open cards, overdue, due today, this week, and per type."""
+    cfg = data.cfg
+    rows = []
+    for key, person in cfg.people.items():
+        mine = groups.get(key, {g: [] for g in GROUPS})
+        everything = [v for g in GROUPS for v in mine[g]]
+        by_type = {tk: sum(1 for v in everything if v.card.type == tk) for tk in cfg.types}
+        rows.append({"key": key, "name": person.name, "roles": person.roles, "open": len(everything),
+                     "overdue": len(mine["overdue"]), "today": len(mine["today"]), "week": len(mine["week"]),
+                     "by_type": by_type})
+    most = max([row["open"] for row in rows] + [1])
+    for row in rows:
+        row["share"] = round(100 * row["open"] / most)
+    return {"rows": rows, "types": list(cfg.types.values()), "calendar": calendar}
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+def timeline_context(data: SiteData) -> dict:
+    """Campaign rows on a shared time axis: windows as bars, deadlines as marks, a today line."""
+    from mdboard.site.charts import timeline_layout
+
+    return timeline_layout(data)
+
+
+# --- asset pool and queue --------------------------------------------------------------------
+
+def assets_context(data: SiteData, tiles: Tiles) -> dict:
+    """Assets grouped by the campaign they belong to, each group split by state."""
+    cfg = data.cfg
+    sections = []
+    for ctype, link in asset_types(cfg):
+        views = data.by_type.get(ctype.key, [])
+        by_owner: dict[str, list[CardView]] = {}
+        for v in views:
+            target = v.card.meta.get(link)
+            by_owner.setdefault(target if isinstance(target, str) and target in data.cards else "", []).append(v)
+        order = sorted(by_owner, key=lambda k: (k == "", _board_order(data.view(k)) if k else ()))
+        groups = []
+        for target in order:
+            members = by_owner[target]
+            states = [{"label": s.label, "key": s.key,
+                       "tiles": [tiles.html(v, "") for v in members if v.card.state == s.key]} for s in ctype.states]
+            groups.append({"ref": _ref(data, target) if target else None, "count": len(members), "states": states})
+        sections.append({"ctype": ctype, "groups": groups, "total": len(views)})
+    all_views = [v for ct, _ in asset_types(cfg) for v in data.by_type.get(ct.key, [])]
+    return {"sections": sections,
+            "filters": filter_options(data, all_views, [ct for ct, _ in asset_types(cfg)])}
+
+
+def queue_context(data: SiteData) -> dict:
+    """Open after-sales cards sorted by time left to their due time, most urgent first."""
+    cfg = data.cfg
+    now = dates.now(cfg.timezone)
+    sections = []
+    for ctype in queue_types(cfg):
+        done = ctype.done_states()
+        rows = []
+        for v in data.by_type.get(ctype.key, []):
+            if v.card.error or v.card.state in done:
+                continue
+            moment = dates.when(v.card.meta.get("due"), cfg.timezone) if v.card.meta.get("due") else None
+            left = (moment - now).total_seconds() / 3600 if moment else None
+            rows.append({"v": v, "hours": left, "left": _time_left(data, left), "attrs": card_attrs(cfg, v),
+                         "extra": [(fd.label, display(fd, v.card.meta.get(fd.key), cfg))
+                                   for fd in ctype.fields.values() if fd.type == "enum"]})
+        rows.sort(key=lambda row: (row["hours"] is None, row["hours"] if row["hours"] is not None else 0, row["v"].id))
+        enum_labels = [fd.label for fd in ctype.fields.values() if fd.type == "enum"]
+        sections.append({"ctype": ctype, "rows": rows, "enum_labels": enum_labels})
+    views = [row["v"] for s in sections for row in s["rows"]]
+    return {"sections": sections, "filters": filter_options(data, views, queue_types(cfg))}
+
+
+def _time_left(data: SiteData, hours: float | None) -> str:
+    """还剩 5 小时 / 逾期 2 天 … for the queue, in hours when under a day."""
+    if hours is None:
+        return ""
+    if abs(hours) < 24:
+        n = max(1, round(abs(hours)))
+        return data.text("hours_left", n=n) if hours >= 0 else data.text("hours_over", n=n)
+    n = round(abs(hours) / 24)
+    return data.text("days_left", n=n) if hours >= 0 else data.text("days_over", n=n)
