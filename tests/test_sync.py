@@ -422,3 +422,63 @@ def test_a_conflict_during_a_renumbering_sync_also_undoes_the_renumbering(shared
                                    "SKU-0003": ("planning", "王丽的"), "SKU-0004": ("planning", "赵敏的")}
     assert git(a.root, "log", "-1", "--format=%s", "HEAD^2") == "move SKU-0001: 规划中 → 拍摄中"
     assert git(a.root, "log", "-1", "--format=%s") == "sync: merge origin/main"
+
+
+# --- picking a side settles only what clashed ---------------------------------------------------
+
+def hand_edit(cli, path: str, *replacements: tuple[str, str], append: str = "", message: str = "手改") -> None:
+    """Edit a card file by hand and commit it with plain git."""
+    file = cli.root / path
+    text = file.read_text("utf-8")
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    file.write_text(text + append, "utf-8")
+    git(cli.root, "commit", "-qam", message)
+
+
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_picking_a_side_keeps_the_other_sides_edits_that_did_not_clash(shared, side):
+    """Issue 13.3: A ticks 拍摄 and adds a line at the end, B ticks 主图 and adds another line
+    there. B's sync stops on the two new lines; `--ours`/`--theirs` keeps both ticks and both lines."""
+    a, b = shared.clones["a"], shared.clones["b"]
+    path = "sku/planning/SKU-0001.md"
+    hand_edit(a, path, ("- [ ] 拍摄", "- [x] 拍摄"), append="王丽：样品周三到\n")
+    hand_edit(b, path, ("- [ ] 主图", "- [x] 主图"), append="赵敏：主图用白底\n")
+    ok(a("sync"))
+    stopped = b("sync")
+    assert stopped.exit_code == 1
+    assert "SKU-0001 连衣裙：你和王丽都改了字段下面正文的同一处。" in stopped.output
+    out = ok(b("sync", f"--{side}", "SKU-0001")).output
+    assert "SKU-0001：两边改了同一处的地方，按你的选择保留了一边。" in out
+    shared.settle()
+    for cli in shared.clones.values():
+        text = (cli.root / path).read_text("utf-8")
+        assert "- [x] 拍摄\n- [x] 主图\n" in text
+        assert text.endswith("王丽：样品周三到\n赵敏：主图用白底\n")
+
+
+def test_edits_next_to_each_other_merge_without_stopping(shared):
+    a, b = shared.clones["a"], shared.clones["b"]
+    path = "sku/planning/SKU-0001.md"
+    hand_edit(a, path, ("- [ ] 拍摄", "- [x] 拍摄"), append="王丽：样品周三到\n")
+    hand_edit(b, path, ("- [ ] 主图", "- [x] 主图"))
+    ok(a("sync"))
+    assert "已逐字段合并两边对 SKU-0001 的修改。" in ok(b("sync")).output
+    shared.settle()
+    text = (a.root / path).read_text("utf-8")
+    assert "- [x] 拍摄\n- [x] 主图\n" in text and text.endswith("王丽：样品周三到\n")
+
+
+def test_the_same_line_written_two_ways_takes_the_picked_side(shared):
+    a, b = shared.clones["a"], shared.clones["b"]
+    path = "sku/planning/SKU-0001.md"
+    hand_edit(a, path, ("## 上新清单", "## 上新清单（王丽）"), ("- [ ] 拍摄", "- [x] 拍摄"))
+    hand_edit(b, path, ("## 上新清单", "## 上新清单（赵敏）"), ("- [ ] 详情页", "- [x] 详情页"))
+    ok(a("sync"))
+    assert b("sync").exit_code == 1
+    ok(b("sync", "--theirs", "SKU-0001"))
+    shared.settle()
+    text = (b.root / path).read_text("utf-8")
+    assert "## 上新清单（王丽）" in text and "赵敏）" not in text
+    assert "- [x] 拍摄" in text and "- [x] 详情页" in text

@@ -75,3 +75,43 @@ def test_moved_two_ways_is_a_state_conflict_and_a_move_plus_an_edit_is_not(b):
     _, conflicts = merge_card(b, "SKU-0001", base, ("sku/shooting/SKU-0001.md", BASE),
                               ("sku/content/SKU-0001.md", BASE))
     assert [(c.kind, c.mine, c.theirs) for c in conflicts] == [("state", "拍摄中", "文案详情")]
+
+
+# --- the body, line by line -------------------------------------------------------------------
+
+def test_neighbouring_ticks_and_a_line_added_on_one_side_merge_without_a_clash(b):
+    mine = BASE.replace("- [ ] 拍摄", "- [x] 拍摄") + "样品已寄出\n"
+    theirs = BASE.replace("- [ ] 主图", "- [x] 主图")
+    text, conflicts = merge_card_text(b, "SKU-0001", BASE, mine, theirs)
+    assert conflicts == []
+    assert text.endswith("- [x] 拍摄\n- [x] 主图\n- [ ] 详情页\n样品已寄出\n")
+
+
+@pytest.mark.parametrize("prefer", ["mine", "theirs"])
+def test_a_picked_side_only_settles_what_clashed(b, prefer):
+    """Both ticked a different item and both added a line at the end: the lines clash (where
+    do they go?), the ticks do not. Picking a side keeps both ticks and both lines."""
+    mine = BASE.replace("- [ ] 拍摄", "- [x] 拍摄") + "我：样品已寄出\n"
+    theirs = BASE.replace("- [ ] 主图", "- [x] 主图") + "同事：主图外包\n"
+    _, conflicts = merge_card_text(b, "SKU-0001", BASE, mine, theirs)
+    assert [c.kind for c in conflicts] == ["body"]
+    text, conflicts = merge_card_text(b, "SKU-0001", BASE, mine, theirs, prefer=prefer)
+    assert conflicts == []
+    assert text.endswith("- [x] 拍摄\n- [x] 主图\n- [ ] 详情页\n同事：主图外包\n我：样品已寄出\n")
+
+
+@pytest.mark.parametrize("prefer", ["mine", "theirs"])
+def test_the_same_line_rewritten_two_ways_takes_the_picked_side_and_keeps_the_rest(b, prefer):
+    mine = BASE.replace("## 上新清单", "## 清单 A").replace("- [ ] 详情页", "- [x] 详情页")
+    theirs = BASE.replace("## 上新清单", "## 清单 B").replace("price: 99", "price: 129") + "备注\n"
+    text, conflicts = merge_card_text(b, "SKU-0001", BASE, mine, theirs, prefer=prefer)
+    assert conflicts == []
+    heading = "## 清单 A" if prefer == "mine" else "## 清单 B"
+    assert text == BASE.replace("## 上新清单", heading).replace("- [ ] 详情页", "- [x] 详情页").replace(
+        "price: 99", "price: 129") + "备注\n"
+
+
+def test_a_body_without_a_final_newline_still_takes_lines_added_on_both_sides(b):
+    base = BASE.rstrip("\n")
+    text, conflicts = merge_card_text(b, "SKU-0001", base, base + "\n甲", base + "\n乙", prefer="mine")
+    assert conflicts == [] and text.endswith("- [ ] 详情页\n乙\n甲")

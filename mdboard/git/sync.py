@@ -21,9 +21,9 @@ command picks a side.
 
 from __future__ import annotations
 
+import difflib
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -587,8 +587,14 @@ def merge_card_text(board: Board, card_id: str, base: str | None, mine: str, the
     """
     if start == "theirs":
         flipped = {"mine": "theirs", "theirs": "mine"}.get(prefer or "")
-        text, found = merge_card_text(board, card_id, base, theirs, mine, flipped)
+        text, found = _merge_text(board, card_id, base, theirs, mine, flipped, remote="mine")
         return text, [replace(c, mine=c.theirs, theirs=c.mine) for c in found]
+    return _merge_text(board, card_id, base, mine, theirs, prefer, remote="theirs")
+
+
+def _merge_text(board: Board, card_id: str, base: str | None, mine: str, theirs: str, prefer: str | None,
+                remote: str) -> tuple[str, list[Conflict]]:
+    """merge_card_text starting from `mine`; `remote` names the side the shared board has."""
     if mine == theirs or base == theirs:
         return mine, []
     if base == mine:
@@ -604,7 +610,7 @@ def merge_card_text(board: Board, card_id: str, base: str | None, mine: str, the
                                       _shown(board, card_id, key, th)))
         elif value is not m and value != m:
             text = cardfile.set_field(text, key, None if value is _MISSING else value)
-    body, clash = _merge_body(pb.body, pm.body, pt.body, prefer)
+    body, clash = _merge_body(pb.body, pm.body, pt.body, prefer, remote)
     if clash:
         conflicts.append(Conflict(card_id, "body"))
     elif body != pm.body:
@@ -630,34 +636,103 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _merge_body(base: str, mine: str, theirs: str, prefer: str | None) -> tuple[str, bool]:
-    """Bodies: line by line when no side added or removed lines (ticking a checklist), else git's merge."""
+def _merge_body(base: str, mine: str, theirs: str, prefer: str | None, remote: str) -> tuple[str, bool]:
+    """Bodies, line by line (see `merge_lines`); (merged body, clash left?)."""
     value, clash = _pick(base, mine, theirs, None)
     if not clash:
         return value, False
-    lb, lm, lt = (s.splitlines(keepends=True) for s in (base, mine, theirs))
-    if len(lb) == len(lm) == len(lt):
-        picked = [_pick(b, m, th, prefer) for b, m, th in zip(lb, lm, lt)]
-        if not any(c for _, c in picked):
-            return "".join(v for v, _ in picked), False
-    merged = _merge_file(base, mine, theirs)
-    if merged is not None:
-        return merged, False
+    lines, clash = merge_lines(base.split("\n"), mine.split("\n"), theirs.split("\n"), prefer, remote)
+    return "\n".join(lines), clash
+
+
+def merge_lines(base: list[str], mine: list[str], theirs: list[str], prefer: str | None = None,
+                first: str = "theirs") -> tuple[list[str], bool]:
+    """Three-way merge of lines; (merged lines, clash left?).
+
+    Each side's changes are found against `base`; a place only one side changed
+    takes that change, even right next to the other side's change (ticking two
+    neighbouring checklist items is not a clash, unlike in git's merge). Where both
+    sides changed the same lines differently, `prefer` ("mine"/"theirs") picks a
+    side for those lines only: line by line when no side added or removed lines,
+    and lines that both sides added at the same place are all kept (`first`'s
+    first: the remote's, which the shared board already has). Without `prefer`
+    such a place is a clash.
+    """
+    out: list[str] = []
+    pos, clash = 0, False
+    for start, end, ours, others in _clusters(_hunks(base, mine), _hunks(base, theirs)):
+        out += base[pos:start]
+        m, t_ = _patched(base, start, end, ours), _patched(base, start, end, others)
+        if not others or m == t_:
+            out += m
+        elif not ours:
+            out += t_
+        else:
+            lines, open_clash = _settle(base[start:end], m, t_, prefer, first)
+            out += lines
+            clash = clash or open_clash
+        pos = end
+    return out + base[pos:], clash
+
+
+def _hunks(base: list[str], side: list[str]) -> list[tuple[int, int, list[str]]]:
+    """(start, end, new lines) of each place where `side` differs from `base`."""
+    matcher = difflib.SequenceMatcher(None, base, side, autojunk=False)
+    return [(i1, i2, side[j1:j2]) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal"]
+
+
+def _touch(a: tuple, b: tuple) -> bool:
+    """Whether two hunks of different sides change the same place of the base."""
+    (s1, e1, _), (s2, e2, _) = a, b
+    if s1 == e1 and s2 == e2:
+        return s1 == s2  # two insertions: only at the same place
+    if s1 == e1:
+        return s2 < s1 < e2  # an insertion inside the other's change
+    if s2 == e2:
+        return s1 < s2 < e1
+    return s1 < e2 and s2 < e1
+
+
+def _clusters(mine: list[tuple], theirs: list[tuple]):
+    """(start, end, mine's hunks, theirs' hunks) of each group of hunks that touch."""
+    tagged = sorted([(h[0], h[1], 0, h) for h in mine] + [(h[0], h[1], 1, h) for h in theirs])
+    groups: list[tuple[list, list]] = []
+    for _, _, side, hunk in tagged:
+        if groups and any(_touch(hunk, other) for other in groups[-1][1 - side]):
+            groups[-1][side].append(hunk)
+        else:
+            group: tuple[list, list] = ([], [])
+            group[side].append(hunk)
+            groups.append(group)
+    for ours, others in groups:
+        hunks = ours + others
+        yield min(h[0] for h in hunks), max(h[1] for h in hunks), ours, others
+
+
+def _patched(base: list[str], start: int, end: int, hunks: list[tuple]) -> list[str]:
+    """base[start:end] with one side's hunks (all inside that range) applied."""
+    out, pos = [], start
+    for s, e, lines in sorted(hunks, key=lambda h: (h[0], h[1])):
+        out += base[pos:s] + lines
+        pos = e
+    return out + base[pos:end]
+
+
+def _settle(base: list[str], mine: list[str], theirs: list[str], prefer: str | None,
+            first: str) -> tuple[list[str], bool]:
+    """One place both sides changed differently: (its lines, clash left?)."""
+    if len(base) == len(mine) == len(theirs):
+        picked = [_pick(b, m, th, prefer) for b, m, th in zip(base, mine, theirs)]
+        return [v for v, _ in picked], any(c for _, c in picked)
+    if not base and prefer:  # both added lines here: keep both
+        if mine[:len(theirs)] == theirs:
+            return mine, False
+        if theirs[:len(mine)] == mine:
+            return theirs, False
+        return theirs + mine if first == "theirs" else mine + theirs, False
     if prefer:
         return (mine if prefer == "mine" else theirs), False
     return mine, True
-
-
-def _merge_file(base: str, mine: str, theirs: str) -> str | None:
-    """git's own three-way text merge; None when it conflicts."""
-    with tempfile.TemporaryDirectory(prefix="mdboard-merge-") as tmp:
-        names = []
-        for name, text in (("mine", mine), ("base", base), ("theirs", theirs)):
-            path = Path(tmp) / name
-            path.write_text(text, "utf-8", newline="")
-            names.append(str(path))
-        proc = subprocess.run(["git", "merge-file", "-p", *names], capture_output=True)
-    return proc.stdout.decode("utf-8") if proc.returncode == 0 else None
 
 
 def _state_label(board: Board, rel: str) -> str:
