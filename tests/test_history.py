@@ -230,10 +230,13 @@ def test_a_renumbered_card_keeps_its_timeline(board, cli, at):
     git(board, "mv", "sku/shooting/SKU-0001.md", "sku/content/SKU-0007.md")
     hand_commit(board, "重新编号")
     history = load_history(Board.open(str(board)))
-    assert [(e.card, e.action, e.from_state, e.to_state) for e in history.for_card("SKU-0007")] == [
-        ("SKU-0001", "created", None, "planning"), ("SKU-0001", "moved", "planning", "shooting"),
-        ("SKU-0007", "renumbered", "shooting", "content"), ("SKU-0007", "moved", "shooting", "content")]
-    assert lines(board)[2] == "赵敏 把 SKU-0001 重新编号为 SKU-0007"
+    assert [(e.card, e.was, e.action, e.from_state, e.to_state) for e in history.for_card("SKU-0007")] == [
+        ("SKU-0007", "SKU-0001", "created", None, "planning"), ("SKU-0007", "SKU-0001", "moved", "planning", "shooting"),
+        ("SKU-0007", None, "renumbered", "shooting", "content"), ("SKU-0007", None, "moved", "shooting", "content")]
+    assert history.for_card("SKU-0001") == []
+    assert lines(board)[:3] == ["王丽 新建了 SKU-0007「耳机」（当时编号 SKU-0001）",
+                                "赵敏 把 SKU-0007 从「规划中」移到「拍摄中」（当时编号 SKU-0001）",
+                                "赵敏 把 SKU-0001 重新编号为 SKU-0007"]
     found = tracks(history)
     assert list(found) == ["SKU-0007"]
     assert [stay[0] for stay in found["SKU-0007"].stays] == ["planning", "shooting", "content"]

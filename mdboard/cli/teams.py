@@ -78,11 +78,11 @@ def _incoming_line(board, ev) -> str:
     ctype = board.config.types.get(ev.type)
     label = lambda key: (ctype.state(key).label if ctype and ctype.state(key) else key)
     parts = []
-    if ev.renumbered_from:
-        parts.append(t("teams.ev_renumbered", old=ev.renumbered_from))
     if ev.created:
         card = board.by_id().get(ev.id)
         parts.append(t("teams.ev_created", state=label(card.state) if card else ""))
+    if ev.renumbered_from:
+        parts.append(t("teams.ev_renumbered", old=ev.renumbered_from))
     if ev.moved:
         parts.append(f"{label(ev.moved[0])} → {label(ev.moved[1])}")
     if ev.fields and not ev.created:
@@ -92,7 +92,8 @@ def _incoming_line(board, ev) -> str:
         parts.append(t("teams.ev_deleted"))
     if not parts:
         parts.append(t("teams.ev_changed"))
-    return t("teams.ev_line", id=ev.id, title=ev.title, what=", ".join(parts), who=", ".join(ev.who))
+    sep = t("teams.ev_join")
+    return t("teams.ev_line", id=ev.id, title=ev.title, what=sep.join(parts), who=sep.join(ev.who))
 
 
 # --- mdboard hooks ----------------------------------------------------------------------------

@@ -74,10 +74,7 @@ class Track:
 def tracks(history: History) -> dict[str, Track]:
     """card ID -> Track, for every card the history knows (renumbered cards under their new ID)."""
     out: dict[str, Track] = {}
-    gone = {e.old: e.time for e in history.events if e.action == "renumbered" and e.old}
     for card_id, events in history.by_card().items():
-        if card_id in gone and events[-1].time <= gone[card_id]:
-            continue  # renumbered: its events live on under the new ID
         track = None
         for e in events:
             if track is None:

@@ -9,6 +9,12 @@ renumbered. Commits made by mdboard and commits made by hand with plain git are 
 the same way, from their content; mdboard's trailers add what content cannot say
 (the `Forced:` reason of a forced move).
 
+Every event is filed under the card's ID of today. A renumbering (a commit that
+renames a card file to another ID, as `mdboard sync` does when two people created
+the same ID offline) moves the events of the old ID to the new one, but only those
+in the renumbering commit's own past (its ancestors): the other card that kept the
+old ID, created on another line of work, keeps its own events.
+
 The events are cached in `<state_dir>/history-cache.pickle` with the last commit
 read. The next run asks git only for `last..HEAD`; when `last` is no longer an
 ancestor of HEAD (rebase, reset, force push) the cache is rebuilt from scratch.
@@ -37,10 +43,10 @@ from mdboard.core.i18n import t
 from mdboard.core.store import Board
 from mdboard.core.fsutil import atomic_write
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_NAME = "history-cache.pickle"
 ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
-_FORMAT = "%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
+_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
 _CARD_NAME = re.compile(r"^([A-Z][A-Z0-9]*-\d+)\.md$")
 _TYPE_DIR = re.compile(r"^[a-z][a-z0-9_]*$")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
@@ -59,7 +65,7 @@ class Event:
     author: str  # roster name when the email is known, else the git name
     email: str
     person: str | None  # roster key, or None
-    card: str  # card ID
+    card: str  # the card's ID today (after any renumbering)
     type: str | None  # card type key
     action: str  # one of ACTIONS
     from_state: str | None
@@ -69,6 +75,7 @@ class Event:
     new: str | None
     subject: str
     forced: str | None  # the --force reason, if any
+    was: str | None = None  # the card's ID when this happened, if it was renumbered since
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -94,8 +101,6 @@ class History:
         if self._by_card is None:
             index: dict[str, list[Event]] = {}
             for event in self.events:
-                if event.action == "renumbered" and event.old and event.old != event.card:
-                    index[event.card] = index.get(event.old, []) + index.get(event.card, [])
                 index.setdefault(event.card, []).append(event)
             self._by_card = index
         return self._by_card
@@ -134,9 +139,18 @@ def load_history(board: Board) -> History:
         if _is_ancestor(board.root, cache["head"], head):
             rows, start, rebuilt = cache["rows"], cache["head"], False
     new_rows, count = read_rows(board.root, prefix, start, head)
+    if start is not None and _renumbers_known_ids(new_rows, rows):
+        rows, rebuilt = [], True  # a renumbering may concern events read before: read everything
+        new_rows, count = read_rows(board.root, prefix, None, head)
     rows = rows + new_rows
     _write_cache(cache_path, {"version": CACHE_VERSION, "head": head, "prefix": prefix, "rows": rows})
     return History(_events(board, rows), count, rebuilt, head)
+
+
+def _renumbers_known_ids(new_rows: list[tuple], old_rows: list[tuple]) -> bool:
+    """Whether a renumbering among `new_rows` renames an ID that `old_rows` hold events of."""
+    renamed = {row[_OLD] for row in new_rows if row[_ACTION] == "renumbered"}
+    return bool(renamed) and any(row[_CARD] in renamed or row[_WAS] in renamed for row in old_rows)
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -185,7 +199,7 @@ def _events(board: Board, rows: list[tuple]) -> list[Event]:
     times: dict[int, datetime] = {}
     out = []
     make, names = object.__new__, _FIELDS  # an Event without its __init__: twice as fast for 20k events
-    for sha, ts, name, email, subject, forced, card, ctype, action, src, dst, fld, old, new in rows:
+    for sha, ts, name, email, subject, forced, card, ctype, action, src, dst, fld, old, new, was in rows:
         ident = who.get((name, email))
         if ident is None:
             person = by_email.get(email.lower())
@@ -195,7 +209,7 @@ def _events(board: Board, rows: list[tuple]) -> list[Event]:
             moment = times[ts] = datetime.fromtimestamp(ts, zone)
         event = make(Event)
         event.__dict__.update(zip(names, (sha, moment, ident[0], email, ident[1], card, ctype, action, src, dst,
-                                          fld, old, new, subject, forced)))
+                                          fld, old, new, subject, forced, was)))
         out.append(event)
     return out
 
@@ -205,7 +219,8 @@ def _events(board: Board, rows: list[tuple]) -> list[Event]:
 def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[list[tuple], int]:
     """Event rows of the commits in `start..head` (all of head's history when start is None).
 
-    Returns (rows oldest first, number of commits read). One git process, read as it streams.
+    Returns (rows oldest first, number of commits read), each row's card under its ID as of
+    `head` (see `follow_renumbers`). One git process, read as it streams.
     """
     args = ["git", "-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
             "--no-ext-diff", "--no-textconv", "--no-diff-merges", "--no-show-signature",
@@ -228,7 +243,76 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
     rows = []
     for commit in reversed(commits):
         rows += commit.rows()
-    return rows, len(commits)
+    return follow_renumbers(rows, {c.sha: c.parents for c in commits}), len(commits)
+
+
+# row columns (see _Commit.rows)
+_SHA, _CARD, _ACTION, _OLD, _WAS = 0, 6, 8, 12, 14
+
+
+def follow_renumbers(rows: list[tuple], parents: dict[str, tuple[str, ...]]) -> list[tuple]:
+    """`rows` with each event filed under the ID its card has after the renumberings.
+
+    A renumbering commit R renames card X to Y. The events of X in R's past (R's
+    ancestors, found through `parents`) happened to the card that is now Y; events
+    of X elsewhere (another line of work that also created an X, merged later)
+    belong to that other card and keep X. Renumberings are applied oldest first,
+    so a card renumbered twice ends under its last ID.
+    """
+    renumbers = [i for i, row in enumerate(rows) if row[_ACTION] == "renumbered" and row[_OLD] != row[_CARD]]
+    if not renumbers:
+        return rows
+    rows = list(rows)
+    depth = _generations(parents)
+    by_id: dict[str, list[int]] = {}
+    for j, row in enumerate(rows):
+        by_id.setdefault(row[_CARD], []).append(j)
+    for i in sorted(renumbers, key=lambda i: depth.get(rows[i][_SHA], 0)):
+        sha, old, new = rows[i][_SHA], rows[i][_OLD], rows[i][_CARD]
+        candidates = [j for j in by_id.get(old, []) if rows[j][_SHA] != sha]
+        if not candidates:
+            continue
+        past = _ancestors(sha, parents, depth, min(depth.get(rows[j][_SHA], 0) for j in candidates))
+        moved = [j for j in candidates if rows[j][_SHA] in past]
+        for j in moved:
+            row = rows[j]
+            rows[j] = row[:_CARD] + (new,) + row[_CARD + 1:_WAS] + (row[_WAS] or old,)
+        gone = set(moved)
+        by_id[old] = [j for j in by_id[old] if j not in gone]
+        by_id[new] = sorted(by_id.get(new, []) + moved)
+    return rows
+
+
+def _generations(parents: dict[str, tuple[str, ...]]) -> dict[str, int]:
+    """commit -> 1 + the longest path to a root among `parents` (a parent never outranks its child)."""
+    depth: dict[str, int] = {}
+    for start in parents:
+        stack = [start]
+        while stack:
+            sha = stack[-1]
+            if sha in depth:
+                stack.pop()
+                continue
+            pending = [p for p in parents.get(sha, ()) if p in parents and p not in depth]
+            if pending:
+                stack += pending
+            else:
+                depth[sha] = 1 + max((depth[p] for p in parents.get(sha, ()) if p in depth), default=0)
+                stack.pop()
+    return depth
+
+
+def _ancestors(sha: str, parents: dict[str, tuple[str, ...]], depth: dict[str, int], floor: int) -> set[str]:
+    """The strict ancestors of `sha` among `parents`, not walking below generation `floor`."""
+    seen: set[str] = set()
+    todo = list(parents.get(sha, ()))
+    while todo:
+        commit = todo.pop()
+        if commit in seen or depth.get(commit, 0) < floor:
+            continue
+        seen.add(commit)
+        todo += parents.get(commit, ())
+    return seen
 
 
 class _Side:
@@ -323,15 +407,16 @@ def _same_path(rest: str) -> str | None:
 class _Commit:
     """A commit's header and the card files it touched."""
 
-    __slots__ = ("sha", "ts", "name", "email", "subject", "trailers", "files")
+    __slots__ = ("sha", "parents", "ts", "name", "email", "subject", "trailers", "files")
 
     def __init__(self, header: str):
         parts = header.lstrip("\x1e").split("\x1f")
-        parts += [""] * (6 - len(parts))
-        self.sha, self.name, self.email = parts[0], parts[1], parts[2]
-        self.ts = int(parts[3] or 0)
-        self.subject = parts[4]
-        self.trailers = _trailers(parts[5].rstrip("\x1d\n")) if "Forced:" in parts[5] else {}
+        parts += [""] * (7 - len(parts))
+        self.sha, self.parents = parts[0], tuple(parts[1].split())
+        self.name, self.email = parts[2], parts[3]
+        self.ts = int(parts[4] or 0)
+        self.subject = parts[5]
+        self.trailers = _trailers(parts[6].rstrip("\x1d\n")) if "Forced:" in parts[6] else {}
         self.files: list[_File] = []
 
     def rows(self) -> list[tuple]:
@@ -341,7 +426,7 @@ class _Commit:
         out = []
         for card, ctype, action, src, dst, fld, old, new in _card_events(self.files):
             reason = forced if action == "moved" and (forced_card in (None, card)) else None
-            out.append(head + (reason, card, ctype, action, src, dst, fld, old, new))
+            out.append(head + (reason, card, ctype, action, src, dst, fld, old, new, None))
         return out
 
 
@@ -590,6 +675,8 @@ def describe(event: Event, board: Board) -> str:
         text = t("history.renumbered", who=who, id=card, old=event.old or "")
     else:
         text = t("history.edited", who=who, id=card)
+    if event.was and event.action != "renumbered":
+        text += t("history.was_id", old=event.was)
     if event.forced:
         text += t("history.forced", reason=event.forced)
     return text

@@ -860,7 +860,10 @@ def _record(board: Board, git: _Git, events: dict, parts: list[str], who: str, k
         old = refs[0]
         if old[0] != new[0]:
             ev.renumbered_from = old[0]
-            events.pop(old[0], None)
+            before = events.pop(old[0], None)  # what happened to this card under its old ID
+            if before is not None:
+                ev.created = ev.created or before.created
+                ev.who = before.who + [w for w in ev.who if w not in before.who]
         elif old[2] != new[2] and not ev.created:
             ev.moved = (ev.moved[0] if ev.moved else old[2], new[2])
     if status in "MR":
