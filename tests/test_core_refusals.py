@@ -130,6 +130,7 @@ def test_unknown_keys_are_kept_and_reported_only_with_strict(shop, cli):
     assert cli("check").exit_code == 0
     strict = cli("check", "--strict")
     assert "供应商" in strict.output and "没有这个字段" in strict.output
+    assert cli("save", "SKU-0001").exit_code == 0  # an unknown key is no problem: the hand edit is saved
     assert cli("set", "SKU-0001", "price=10").exit_code == 0
     assert "供应商: 深圳某厂" in path.read_text("utf-8")
 

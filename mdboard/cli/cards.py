@@ -1,4 +1,4 @@
-"""The card commands: init, new, move, set, assign, edit, show, ls, mine, check.
+"""The card commands: init, new, move, set, assign, tick, note, edit, save, show, ls, mine, check.
 
 Each parses its options, calls one library function (domain.ops, domain.views,
 core.workflow) and prints the result as text or --json.
@@ -81,14 +81,55 @@ def assign(ctx, card_id, person):
     report_result(do_assign(ctx.board, card_id, person, ctx.actor(), ctx.no_commit), "cli.updated")
 
 
+@click.command(help=t("cli.help_tick"))
+@click.argument("card_id")
+@click.argument("item")
+@click.option("--undo", is_flag=True, help=t("cli.opt_undo"))
+@pass_ctx
+def tick(ctx, card_id, item, undo):
+    from mdboard.domain.ops import tick as do_tick
+
+    result = do_tick(ctx.board, card_id, item, done=not undo, actor=ctx.actor(), no_commit=ctx.no_commit)
+    if result.changed:
+        line = t("cli.unticked" if undo else "cli.ticked", id=result.card.id, item=result.item)
+        click.echo(line + (f"  [{result.commit[:8]}]" if result.commit else ""))
+    if result.note:
+        click.echo(result.note, err=True)
+
+
+@click.command(help=t("cli.help_note"))
+@click.argument("card_id")
+@click.argument("text")
+@pass_ctx
+def note(ctx, card_id, text):
+    from mdboard.domain.ops import add_note
+
+    report_result(add_note(ctx.board, card_id, text, ctx.actor(), ctx.no_commit), "cli.noted")
+
+
+@click.command(help=t("cli.help_save"))
+@click.argument("card_ids", nargs=-1, metavar="[ID]...")
+@pass_ctx
+def save(ctx, card_ids):
+    from mdboard.domain.ops import save as do_save
+
+    result = do_save(ctx.board, list(card_ids), ctx.actor(), ctx.no_commit)
+    for saved in result.saved:
+        line = t("cli.saved_" + saved.kind, id=saved.card_id, title=saved.title, path=saved.path, old=saved.old_path)
+        click.echo(line + (f"  [{result.commit[:8]}]" if result.commit else ""))
+    if result.note:
+        click.echo(result.note, err=True)
+
+
 @click.command(help=t("cli.help_edit"))
 @click.argument("card_id")
 @pass_ctx
 def edit(ctx, card_id):
-    from mdboard.domain.ops import edit_text
+    from mdboard.domain.ops import edit_text, refuse_unsaved
 
     board = ctx.board
     card = board.find(card_id)
+    refuse_unsaved(board, card.id, ctx.no_commit)  # before the editor opens: no typing lost
     original = board.read_text(card)
     text = original
     while True:

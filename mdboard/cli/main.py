@@ -25,7 +25,10 @@ LAZY_COMMANDS = {
     "move": ("mdboard.cli.cards:move", "cli.help_move"),
     "set": ("mdboard.cli.cards:set_", "cli.help_set"),
     "assign": ("mdboard.cli.cards:assign", "cli.help_assign"),
+    "tick": ("mdboard.cli.cards:tick", "cli.help_tick"),
+    "note": ("mdboard.cli.cards:note", "cli.help_note"),
     "edit": ("mdboard.cli.cards:edit", "cli.help_edit"),
+    "save": ("mdboard.cli.cards:save", "cli.help_save"),
     "show": ("mdboard.cli.cards:show", "cli.help_show"),
     "ls": ("mdboard.cli.cards:ls", "cli.help_ls"),
     "mine": ("mdboard.cli.cards:mine", "cli.help_mine"),
@@ -45,7 +48,8 @@ LAZY_COMMANDS = {
     "schema": ("mdboard.cli.spreadsheet:schema_command", "cli.help_schema"),
 }
 # Commands whose listed help key is their whole help text (the others have a short one).
-FULL_HELP_KEYS = {"init", "new", "move", "set", "assign", "edit", "show", "ls", "mine", "check"}
+FULL_HELP_KEYS = {"init", "new", "move", "set", "assign", "tick", "note", "edit", "save", "show", "ls", "mine",
+                  "check"}
 
 
 class LazyGroup(click.Group):
@@ -87,8 +91,10 @@ class LazyGroup(click.Group):
         except OSError as exc:  # disk full, read-only folder, a file where a folder belongs ...
             if isinstance(exc, BrokenPipeError):
                 raise
-            where = exc.filename or ""
-            raise MdboardCommandError(t("hardening.os_error", path=where, error=exc.strerror or exc))
+            error = exc.strerror or exc
+            if not exc.filename:
+                raise MdboardCommandError(t("hardening.os_error_nopath", error=error))
+            raise MdboardCommandError(t("hardening.os_error", path=exc.filename, error=error))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},

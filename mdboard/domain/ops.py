@@ -1,23 +1,38 @@
-"""The actions that change cards: new, set, assign, move, edit.
+"""The actions that change cards: new, set, assign, move, edit, tick, note, save.
 
-Each one reads the board, builds the new text, validates it against the whole
-board, and only then writes and commits through `git_changes.apply_change`. A refused
-change raises ValidationFailed and leaves nothing written and nothing committed.
+The CLI and the team web board call these same functions, so an action reads the
+same, is refused for the same reasons and writes the same commit wherever it comes
+from. Each one, under the board lock, reads the card as it is on disk right then,
+builds the new text, validates it against the whole board, and only then writes and
+commits through `git_changes.apply_change`. A refused change raises an `MdboardError`
+(`ValidationFailed`, `CardChanged`, `UnsavedEdits`, `CardNotFound` ...) and leaves
+nothing written and nothing committed.
+
+No lost update: a form or a drag carries the card's version (`version_of`) and what
+the person saw (`Expect`). A change whose card moved on meanwhile is applied on top
+of the current text when the two do not clash, and refused with `CardChanged` when
+they do.
+
+Hand edits: a card whose file differs from git's HEAD (edited, made or moved by hand
+and not committed) is never swept into another action's commit unchecked; the action
+is refused with `UnsavedEdits` and `save` checks and commits such edits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import re
+from dataclasses import dataclass, field
 
 from mdboard.core import cardfile
-from mdboard.git import changes as git_changes
 from mdboard.core.config import CardType
-from mdboard.core.errors import MdboardError, Problem, ValidationFailed, parenthesized
-from mdboard.core.fields import BadValue, parse_input
-from mdboard.core.text import suggest
+from mdboard.core.errors import CardChanged, Clash, MdboardError, Problem, ValidationFailed, parenthesized
+from mdboard.core.fields import BadValue, display, parse_input
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
-from mdboard.core.workflow import check_card, move_problems
+from mdboard.core.text import has_control_chars, suggest
+from mdboard.core.workflow import check_card, link_problems, move_problems
+from mdboard.git import changes as git_changes
 
 
 @dataclass
@@ -35,11 +50,43 @@ class Actor:
 
 @dataclass
 class Result:
-    """What an action did, for the CLI to report."""
+    """What an action did, for the CLI (or the web board) to report."""
 
     card: Card
     commit: str | None
     note: str = ""
+    item: str = ""  # the checklist item a tick changed (or found already in the asked state)
+    changed: bool = True  # False: the card already was as asked; nothing written (`note` says so)
+
+
+@dataclass
+class Expect:
+    """What the person saw when their form or drag was made (the web board sends it).
+
+    `version`: the card's `version_of` then; the same version now means nothing
+    happened meanwhile. Otherwise each action judges whether the two changes clash:
+    `fields` (set/assign) holds {key: value as stored then} for the keys being set
+    (a key left out counts as empty then); `state` (move) is the state the card was
+    dragged from. Checked under the board lock, against the card on disk right then.
+    """
+
+    version: str | None = None
+    fields: dict | None = None
+    state: str | None = None
+
+
+def card_version(data: bytes | str) -> str:
+    """A short, stable fingerprint of a card file's bytes: equal bytes, equal version."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def version_of(board: Board, card: Card) -> str:
+    """The version of a card as it is on disk now (what a form or drag carries as `Expect.version`)."""
+    from mdboard.core.store import read_card_bytes
+
+    return card_version(read_card_bytes(board.path_of(card)))
 
 
 def resolve_actor(board: Board, as_person: str | None = None) -> Actor:
@@ -81,12 +128,23 @@ def parse_assignments(board: Board, ctype: CardType, pairs: list[str], path: str
     return values
 
 
-def _new_problems(board: Board, before: Card | None, after: Card) -> list[Problem]:
-    """Errors the change would add (problems the card already had do not block it)."""
-    ids = board.id_types()
-    ids[after.id] = after.type
-    old = {p.line() for p in check_card(board, before, ids)} if before else set()
-    return [p for p in check_card(board, after, ids) if p.level == "error" and p.line() not in old]
+def _new_problems(board: Board, before: Card | None, after: Card, ids: dict | None = None) -> list[Problem]:
+    """Errors the change would add (problems the card already had do not block it).
+
+    Problems are compared without their path, so a card saved after a hand move keeps
+    the problems it had in its old folder without them counting as new.
+    """
+    if ids is None:
+        ids = board.id_types()
+        ids[after.id] = after.type
+    old = {(p.field, p.message) for p in check_card(board, before, ids)} if before else set()
+    return [p for p in check_card(board, after, ids) if p.level == "error" and (p.field, p.message) not in old]
+
+
+def _refuse_if_invalid(board: Board, before: Card | None, after: Card) -> None:
+    problems = _new_problems(board, before, after)
+    if problems:
+        raise ValidationFailed(t("ops.nothing_changed"), problems)
 
 
 def _commit(board: Board, change: git_changes.Change, no_commit: bool) -> tuple[str | None, str]:
@@ -98,6 +156,67 @@ def _commit(board: Board, change: git_changes.Change, no_commit: bool) -> tuple[
 def _trailers(card_id: str, action: str, *extra: tuple[str, str]) -> list[tuple[str, str]]:
     return [("Card", card_id), ("Action", action), *extra]
 
+
+def _reparsed(card: Card, text: str) -> Card:
+    """The card as it would be with `text`."""
+    parsed = cardfile.parse(text)
+    return Card(card.id, card.type, card.state, card.path, parsed.meta, parsed.checklist)
+
+
+# --- the card an action changes ----------------------------------------------------------
+
+def _card_to_change(board: Board, card_id: str) -> Card:
+    """The card with this ID as it is on disk now, if an action may change it.
+
+    Called under the board lock. Refused: no such card (CardNotFound), two files
+    with this ID (which would the action mean?), a file that cannot be read. Hand
+    edits git has not recorded are refused when the change is applied
+    (`git_changes.apply_change`: no caller may commit them unchecked).
+    """
+    board.invalidate()
+    card = board.find(card_id)
+    _refuse_duplicate(board, card)
+    _refuse_broken(card)
+    return card
+
+
+def _refuse_duplicate(board: Board, card: Card) -> None:
+    paths = [f"{tk}/{st}/{cid}.md" if st else f"{tk}/{cid}.md" for tk, st, cid in board.names() if cid == card.id]
+    if len(paths) > 1:
+        raise MdboardError(parenthesized(t("ops.duplicate", id=card.id, paths=", ".join(paths)),
+                                         t("git.hint_path_taken")))
+
+
+def _refuse_broken(card: Card) -> None:
+    if card.error:
+        raise MdboardError(parenthesized(f"{card.path}: {card.error}", t("ops.fix_by_hand")))
+
+
+def refuse_unsaved(board: Board, card_id: str, no_commit: bool = False) -> None:
+    """UnsavedEdits if the card holds hand edits git has not recorded: what an action on
+    it would refuse. For `edit` before the editor opens (no typing lost), and for the web
+    board before it offers a form."""
+    card = board.find(card_id)
+    if git_changes.commits_enabled(board, no_commit):
+        git_changes.refuse_unsaved(board, [card.path])
+
+
+def _changed_by(board: Board, card: Card) -> str:
+    """Who last committed the card's file, or "" (no repository, nothing committed)."""
+    if board.git_dir is None:
+        return ""
+    return git_changes.GitRepo.of(board).run("--literal-pathspecs", "log", "-1", "--format=%an", "--", card.path,
+                                        check=False)
+
+
+def _changed(card: Card, board: Board, problems: list[Problem] | None = None, **details) -> CardChanged:
+    """CardChanged for `card`: the message names who changed it when git knows."""
+    who = _changed_by(board, card)
+    message = t("ops.changed_by", id=card.id, who=who) if who else t("ops.changed", id=card.id)
+    return CardChanged(message, problems, card_id=card.id, changed_by=who, **details)
+
+
+# --- new ------------------------------------------------------------------------------------
 
 def new_card(board: Board, type_text: str, title: str, owner: str | None = None, due: str | None = None,
              sets: tuple[str, ...] = (), actor: Actor | None = None, no_commit: bool = False,
@@ -117,36 +236,39 @@ def new_card(board: Board, type_text: str, title: str, owner: str | None = None,
         text = cardfile.new_card_text(meta, body if body is not None else ctype.template)
         parsed = cardfile.parse(text)
         card = Card(card_id, ctype.key, state, rel, parsed.meta, parsed.checklist)
-        problems = _new_problems(board, None, card)
-        if problems:
-            raise ValidationFailed(t("ops.nothing_changed"), problems)
+        _refuse_if_invalid(board, None, card)
         change = git_changes.Change({rel: text}, f"new {card_id}: {card.title}",
-                               _trailers(card_id, "new", ("Type", ctype.key), ("To", state)), actor.author)
+                               _trailers(card_id, "new", ("Type", ctype.key), ("To", state)), actor.author,
+                               creates=[rel])
         sha, note = _commit(board, change, no_commit)
     return Result(card, sha, note)
 
 
+# --- set / assign ------------------------------------------------------------------------
+
 def set_fields(board: Board, card_id: str, pairs: list[str], actor: Actor | None = None,
-               no_commit: bool = False, action: str = "set") -> Result:
-    """Set (or clear, with `key=`) front matter keys, changing only their lines."""
+               no_commit: bool = False, action: str = "set", expect: Expect | None = None) -> Result:
+    """Set (or clear, with `key=`) front matter keys, changing only their lines.
+
+    With `expect` from an older version of the card, the keys being set must still
+    hold the values the person saw (`expect.fields`); then the change is applied on
+    top of the current text and the other person's edits stay. Otherwise CardChanged,
+    naming each clashing field.
+    """
     actor = actor or resolve_actor(board)
     with git_changes.board_lock(board):
-        board.invalidate()
-        card = board.find(card_id)
-        _refuse_broken(card)
+        card = _card_to_change(board, card_id)
         ctype = board.type_of(card)
         values = parse_assignments(board, ctype, pairs, card.path)
         text = board.read_text(card)
+        _check_fields_expect(board, card, text, values, expect)
         new_text = text
         for key, value in values.items():
             new_text = cardfile.set_field(new_text, key, value)
-        parsed = cardfile.parse(new_text)
-        after = Card(card.id, card.type, card.state, card.path, parsed.meta, parsed.checklist)
-        problems = _new_problems(board, card, after)
-        if problems:
-            raise ValidationFailed(t("ops.nothing_changed"), problems)
+        after = _reparsed(card, new_text)
+        _refuse_if_invalid(board, card, after)
         if new_text == text:
-            return Result(card, None, t("ops.unchanged"))
+            return Result(card, None, t("ops.unchanged"), changed=False)
         shown = ", ".join(f"{k}={'' if v is None else cardfile.render_value(v)}" for k, v in values.items())
         extra = [("Set", f"{k}={'' if v is None else cardfile.render_value(v)}") for k, v in values.items()]
         change = git_changes.Change({card.path: new_text}, f"{action} {card.id}: {shown}",
@@ -155,21 +277,72 @@ def set_fields(board: Board, card_id: str, pairs: list[str], actor: Actor | None
     return Result(after, sha, note)
 
 
-def assign(board: Board, card_id: str, person: str, actor: Actor | None = None, no_commit: bool = False) -> Result:
-    return set_fields(board, card_id, [f"owner={person}"], actor, no_commit, action="assign")
+def _check_fields_expect(board: Board, card: Card, text: str, values: dict, expect: Expect | None) -> None:
+    """CardChanged if a key being set changed since the person's form was made (to a value
+    other than the one they ask for). A card that did not change at all is never refused."""
+    if expect is None or expect.version is None and expect.fields is None:
+        return
+    if expect.version is not None and expect.version == card_version(text):
+        return
+    if expect.fields is None:
+        raise _changed(card, board)
+    ctype = board.type_of(card)
+    clashes = []
+    for key, asked in values.items():
+        then, now = expect.fields.get(key), card.meta.get(key)
+        if not _same(then, now) and not _same(now, asked):
+            fd = ctype.fields.get(key)
+            clashes.append(Clash(key, fd.label if fd else key, then, now, asked))
+    if clashes:
+        problems = [Problem(card.path, c.key, t("ops.clash", now=_shown(board, card, c.key, c.now),
+                                                 then=_shown(board, card, c.key, c.then),
+                                                 asked=_shown(board, card, c.key, c.asked))) for c in clashes]
+        raise _changed(card, board, problems, clashes=clashes, state=card.state)
 
+
+def _state_label(ctype: CardType, key: str) -> str:
+    """A state's label, else its key (a folder that is not a state of the type)."""
+    state = ctype.state(key)
+    return state.label if state else key
+
+
+def _same(a, b) -> bool:
+    """Equal values, counting a missing key, null, "" and [] as the same (empty)."""
+    empty = (None, "", [])
+    return (a in empty and b in empty) or a == b
+
+
+def _shown(board: Board, card: Card, key: str, value) -> str:
+    """A value as people read it (labels, names), or "empty"."""
+    if value in (None, "", []):
+        return t("ops.empty_value")
+    fd = board.type_of(card).fields.get(key)
+    return display(fd, value, board.config) if fd else str(value)
+
+
+def assign(board: Board, card_id: str, person: str, actor: Actor | None = None, no_commit: bool = False,
+           expect: Expect | None = None) -> Result:
+    """Make `person` the card's owner (a `set` of `owner`, recorded as `assign`)."""
+    return set_fields(board, card_id, [f"owner={person}"], actor, no_commit, action="assign", expect=expect)
+
+
+# --- move -----------------------------------------------------------------------------------
 
 def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None = None, force: bool = False,
-              reason: str = "", no_commit: bool = False) -> Result:
-    """Move a card to another state folder after checking the workflow's rules."""
+              reason: str = "", no_commit: bool = False, expect: Expect | None = None) -> Result:
+    """Move a card to another state folder after checking the workflow's rules.
+
+    With `expect.state` (the state the card was dragged from): a card that is no
+    longer there is not moved (CardChanged), so two people dragging the same card at
+    once make exactly one move. Edits to the card's content meanwhile do not clash.
+    """
     actor = actor or resolve_actor(board)
     if force and not reason.strip():
         raise MdboardError(t("ops.force_needs_reason"))
     with git_changes.board_lock(board):
-        board.invalidate()
-        card = board.find(card_id)
-        _refuse_broken(card)
+        card = _card_to_change(board, card_id)
         ctype = board.type_of(card)
+        _check_move_expect(board, card, expect)
         target = ctype.find_state(state_text)
         problems = move_problems(board, card, target, actor.person)
         hard = [p for p in problems if ctype.state(target) is None or target == card.state]
@@ -179,45 +352,375 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
                 message = t("ops.not_moved_force", moved=message, hint=t("ops.force_hint"))
             raise ValidationFailed(message, problems)
         new_rel = f"{card.type}/{target}/{card.id}.md"
-        src = ctype.state(card.state)
-        src_label = src.label if src else card.state
         trailers = _trailers(card.id, "move", ("From", card.state), ("To", target))
         if force:
             trailers += [("Forced", reason)] + [("Overrode", p.message) for p in problems]
         text = board.read_text(card)
         change = git_changes.Change({card.path: None, new_rel: text},
-                               f"move {card.id}: {src_label} → {ctype.state(target).label}", trailers,
-                               actor.author, renames={new_rel: card.path})
+                               f"move {card.id}: {_state_label(ctype, card.state)} → {_state_label(ctype, target)}",
+                               trailers, actor.author, renames={new_rel: card.path})
         sha, note = _commit(board, change, no_commit)
     moved = Card(card.id, card.type, target, new_rel, card.meta, card.checklist)
     return Result(moved, sha, note)
 
 
+def _check_move_expect(board: Board, card: Card, expect: Expect | None) -> None:
+    """CardChanged if the card left the state it was dragged from (or, without a state,
+    if it changed at all since `expect.version`)."""
+    if expect is None:
+        return
+    if expect.state is not None:
+        if card.state == expect.state:
+            return
+        ctype = board.type_of(card)
+        who = _changed_by(board, card)
+        key = "ops.moved_meanwhile_by" if who else "ops.moved_meanwhile"
+        raise CardChanged(t(key, id=card.id, who=who, now=_state_label(ctype, card.state),
+                            then=_state_label(ctype, expect.state)),
+                          card_id=card.id, state=card.state, changed_by=who)
+    if expect.version is not None and expect.version != version_of(board, card):
+        raise _changed(card, board, state=card.state)
+
+
+# --- edit -----------------------------------------------------------------------------------
+
 def edit_text(board: Board, card_id: str, new_text: str, original: str, actor: Actor | None = None,
               no_commit: bool = False) -> Result:
-    """Replace a card's text with what the user edited, if it is still valid."""
+    """Replace a card's text with what the user edited, if it is still valid.
+
+    `original` is the text the editor was opened with: a card that changed since is
+    not overwritten (CardChanged).
+    """
     actor = actor or resolve_actor(board)
     with git_changes.board_lock(board):
         board.invalidate()
         card = board.find(card_id)
+        _refuse_duplicate(board, card)
         if board.read_text(card) != original:
-            raise MdboardError(t("ops.changed_meanwhile", path=card.path))
+            raise CardChanged(t("ops.changed_meanwhile", path=card.path), card_id=card.id, state=card.state)
         try:
-            parsed = cardfile.parse(new_text)
+            after = _reparsed(card, new_text)
         except MdboardError as exc:
             raise ValidationFailed(t("ops.nothing_changed"), [Problem(card.path, "", exc.message, t("check.hint_fix_syntax"))])
-        after = Card(card.id, card.type, card.state, card.path, parsed.meta, parsed.checklist)
-        problems = _new_problems(board, card, after)
-        if problems:
-            raise ValidationFailed(t("ops.nothing_changed"), problems)
+        _refuse_if_invalid(board, card, after)
         if new_text == original:
-            return Result(card, None, t("ops.unchanged"))
+            return Result(card, None, t("ops.unchanged"), changed=False)
         change = git_changes.Change({card.path: new_text}, f"edit {card.id}: {after.title}",
                                _trailers(card.id, "edit"), actor.author)
         sha, note = _commit(board, change, no_commit)
     return Result(after, sha, note)
 
 
-def _refuse_broken(card: Card) -> None:
-    if card.error:
-        raise MdboardError(parenthesized(f"{card.path}: {card.error}", t("ops.fix_by_hand")))
+# --- tick -----------------------------------------------------------------------------------
+
+def tick(board: Board, card_id: str, item: str | int, done: bool = True, actor: Actor | None = None,
+         expect: Expect | None = None, no_commit: bool = False, occurrence: int = 1) -> Result:
+    """Tick (or, with done=False, untick) one checklist item, changing only its line.
+
+    `item` is the item's text (`occurrence`: which of several items with that same
+    text, from 1), a unique beginning of it, or its number in the checklist (from 1).
+    An item already in the asked state is left alone (a note says so, no commit).
+    Edits made to the card meanwhile never block a tick; an item that is gone is
+    refused (CardChanged when `expect` shows the card changed since the form was made).
+    """
+    actor = actor or resolve_actor(board)
+    with git_changes.board_lock(board):
+        card = _card_to_change(board, card_id)
+        text = board.read_text(card)
+        changed = expect is not None and expect.version is not None and expect.version != card_version(text)
+        index = _find_item(board, card, item, occurrence, changed)
+        was_done, label = card.checklist[index]
+        if was_done == done:
+            return Result(card, None, t("ops.already_ticked" if done else "ops.already_unticked", item=label), label,
+                          changed=False)
+        new_text = cardfile.set_checklist_item(text, index, done)
+        after = _reparsed(card, new_text)
+        expected = list(card.checklist)
+        expected[index] = (done, label)
+        if after.checklist != expected or after.meta != card.meta:
+            raise MdboardError(parenthesized(t("ops.cannot_tick", path=card.path, item=label), t("ops.fix_by_hand")))
+        _refuse_if_invalid(board, card, after)
+        action = "tick" if done else "untick"
+        change = git_changes.Change({card.path: new_text}, f"{action} {card.id}: {label}",
+                               _trailers(card.id, action, ("Item", label)), actor.author)
+        sha, note = _commit(board, change, no_commit)
+    return Result(after, sha, note, label)
+
+
+def _find_item(board: Board, card: Card, item: str | int, occurrence: int, changed: bool) -> int:
+    """The index of the checklist item meant by `item` (see `tick`)."""
+    texts = [text for _, text in card.checklist]
+    wanted = str(item).strip()
+    exact = [i for i, text in enumerate(texts) if text == wanted]
+    if not isinstance(item, int) and len(exact) >= max(occurrence, 1):
+        return exact[max(occurrence, 1) - 1]
+    if wanted.isdigit() and 1 <= int(wanted) <= len(texts):
+        return int(wanted) - 1
+    starts = [i for i, text in enumerate(texts) if text.casefold().startswith(wanted.casefold())] if wanted else []
+    if len(starts) == 1:
+        return starts[0]
+    if changed:
+        raise _changed(card, board, [Problem(card.path, "checklist", t("ops.item_gone", item=wanted))],
+                       state=card.state)
+    if len(starts) > 1:
+        raise MdboardError(parenthesized(t("ops.ambiguous_item", id=card.id, item=wanted,
+                                           items="、".join(texts[i] for i in starts)),
+                                         t("ops.hint_item", n=len(texts))))
+    if not texts:
+        raise MdboardError(parenthesized(t("ops.no_checklist", id=card.id), t("ops.hint_no_checklist")))
+    raise MdboardError(parenthesized(t("ops.no_item", id=card.id, item=wanted),
+                                     t("ops.hint_items", items="、".join(texts))))
+
+
+# --- note -----------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+
+
+def add_note(board: Board, card_id: str, text: str, actor: Actor | None = None, no_commit: bool = False) -> Result:
+    """Append a note to the card's body, signed with the author's name and the time.
+
+    The note goes under the notes heading in the board's language ("## 备注",
+    "## Notes"), which is added at the end of the body if the card has none; only
+    the added lines change. A note is one line: line breaks become spaces. Appending
+    never clashes with other edits, so a note always applies.
+    """
+    from mdboard.core import dates
+
+    actor = actor or resolve_actor(board)
+    words = " ".join(str(text).split())
+    if not words:
+        raise MdboardError(t("ops.empty_note"))
+    if has_control_chars(words):
+        raise MdboardError(parenthesized(t("ops.note_control"), t("hardening.hint_control_chars")))
+    when = dates.now(board.config.timezone).strftime("%Y-%m-%d %H:%M")
+    name = actor.name or actor.person or actor.email
+    line = "- " + t("ops.note_line", time=when, name=" ".join(name.split()), text=words)
+    with git_changes.board_lock(board):
+        card = _card_to_change(board, card_id)
+        old = board.read_text(card)
+        new_text = _with_note(old, line, t("ops.notes_heading"))
+        after = _reparsed(card, new_text)
+        if after.meta != card.meta or after.checklist != card.checklist:
+            raise MdboardError(parenthesized(t("ops.cannot_note", path=card.path), t("ops.fix_by_hand")))
+        _refuse_if_invalid(board, card, after)
+        short = words if len(words) <= 30 else words[:30] + "…"
+        change = git_changes.Change({card.path: new_text}, f"note {card.id}: {short}", _trailers(card.id, "note"),
+                               actor.author)
+        sha, note = _commit(board, change, no_commit)
+    return Result(after, sha, note)
+
+
+def _with_note(text: str, line: str, heading: str) -> str:
+    """`text` with `line` added at the end of the notes section (made at the end if missing)."""
+    lay = cardfile.layout(text)
+    nl = lay.newline
+    lines = list(lay.lines)
+    start, level = None, 0
+    for i in range(lay.fm_end + 1, len(lines)):
+        m = _HEADING.match(lines[i].rstrip("\r\n"))
+        if m and start is None and m.group(2).strip() == heading:
+            start, level = i, len(m.group(1))
+        elif m and start is not None and len(m.group(1)) <= level:
+            end = i
+            break
+    else:
+        end = len(lines)
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += nl
+    if start is None:
+        blank = [] if len(lines) <= lay.fm_end + 1 or not lines[-1].strip() else [nl]
+        return lay.bom + "".join(lines + blank + [f"## {heading}{nl}", nl, line + nl])
+    last = end
+    while last > start + 1 and not lines[last - 1].strip():
+        last -= 1
+    added = [nl, line + nl] if last == start + 1 else [line + nl]
+    if end < len(lines) and last == end:
+        added.append(nl)
+    return lay.bom + "".join(lines[:last] + added + lines[last:])
+
+
+# --- save -----------------------------------------------------------------------------------
+
+@dataclass
+class Saved:
+    """One card a `save` committed, and what had been done to it by hand."""
+
+    card_id: str
+    title: str
+    kind: str  # "edited", "new", "moved" or "deleted"
+    path: str  # where the card is now ("" when deleted)
+    old_path: str = ""  # where git had it ("" when new)
+
+
+@dataclass
+class SaveResult:
+    """What `save` committed (nothing: an empty list and a note)."""
+
+    saved: list[Saved] = field(default_factory=list)
+    commit: str | None = None
+    note: str = ""
+
+
+def save(board: Board, card_ids: list[str] | tuple[str, ...] = (), actor: Actor | None = None,
+         no_commit: bool = False) -> SaveResult:
+    """Check the hand edits of the given cards (all cards with hand edits when none is
+    given) and commit them as the acting person, in one commit.
+
+    A hand edit is a card file that differs from git's HEAD: edited, made, moved (with
+    `git mv` or a plain move) or deleted by hand. Each is judged as `check` judges a
+    card; a problem the card already had in HEAD does not block it, a new one refuses
+    the whole save (nothing committed). A deleted card must not leave links to it.
+    """
+    if not git_changes.commits_enabled(board, no_commit):
+        raise MdboardError(t("ops.save_needs_git"))
+    actor = actor or resolve_actor(board)
+    with git_changes.board_lock(board):
+        board.invalidate()
+        changes = _hand_changes(board)
+        wanted = [_wanted_id(board, changes, raw) for raw in card_ids] if card_ids else sorted(changes)
+        missing = [cid for cid in wanted if cid not in changes]
+        plan = [_plan_save(board, cid, *changes[cid]) for cid in dict.fromkeys(wanted) if cid in changes]
+        skipped = "".join(t("ops.not_edited", id=cid) + "\n" for cid in missing).rstrip("\n")
+        if not plan:
+            return SaveResult([], None, skipped or t("ops.nothing_to_save"))
+        _check_save(board, plan)
+        change = _save_change(board, plan, actor)
+        sha = git_changes.apply_change(board, change, commit=True)
+    return SaveResult([item.saved for item in plan], sha, skipped)
+
+
+def _wanted_id(board: Board, changes: dict, raw: str) -> str:
+    """A card ID given to `save`: a card on the board or one deleted by hand."""
+    from mdboard.core.store import check_id
+
+    card_id = check_id(raw)
+    if card_id not in changes and card_id not in board.id_types():
+        board.get(card_id)  # CardNotFound with a suggestion
+    return card_id
+
+
+def _hand_changes(board: Board) -> dict[str, tuple[list[str], list[str]]]:
+    """card ID -> (the paths of its files now, the paths git has that are gone), for every
+    card whose file differs from HEAD, is unknown to git, or was deleted."""
+    repo = git_changes.GitRepo.of(board)
+    folders = list(board.config.types)
+    diff = repo.run("--literal-pathspecs", "diff", "HEAD", "--name-status", "-z", "--no-renames", "--relative",
+                    "--", *folders, check=False).split("\0")
+    changed = [(diff[i], diff[i + 1]) for i in range(0, len(diff) - 1, 2)]
+    others = repo.run("--literal-pathspecs", "ls-files", "-z", "--others", "--exclude-standard", "--", *folders)
+    changed += [("?", path) for path in others.split("\0") if path]
+    gone: dict[str, list[str]] = {}
+    for status, path in changed:
+        card_id = _card_id_of(board, path)
+        if card_id is not None:
+            gone.setdefault(card_id, []).extend([path] if status == "D" else [])
+    # every file with the ID, changed or not: an unchanged copy beside a changed one is a duplicate
+    files = {}
+    for tk, st, cid in board.names():
+        if cid in gone:
+            files.setdefault(cid, []).append(f"{tk}/{st}/{cid}.md" if st else f"{tk}/{cid}.md")
+    return {cid: (files.get(cid, []), paths) for cid, paths in gone.items()}
+
+
+def _card_id_of(board: Board, path: str) -> str | None:
+    """The card ID of a board-relative path that names a card file, else None."""
+    parts = path.split("/")
+    if len(parts) not in (2, 3) or parts[0] not in board.config.types or not parts[-1].endswith(".md"):
+        return None
+    if any(part.startswith(".") for part in parts):
+        return None
+    return parts[-1][:-3]
+
+
+@dataclass
+class _SavePlan:
+    """One card's hand edits: what is saved, the card as git has it, the card now, the
+    paths git has that are gone."""
+
+    saved: Saved
+    before: Card | None
+    after: Card | None
+    gone: list[str]
+
+
+def _plan_save(board: Board, card_id: str, now: list[str], gone: list[str]) -> _SavePlan:
+    """What saving one card's hand edits means (an edit, a new card, a move, a deletion)."""
+    if len(now) > 1:
+        raise MdboardError(parenthesized(t("ops.duplicate", id=card_id, paths=", ".join(now)),
+                                         t("git.hint_path_taken")))
+    repo = git_changes.GitRepo.of(board)
+    head_paths = gone + [p for p in now if _in_head(repo, p)]
+    before = _head_card(board, repo, head_paths[0]) if head_paths else None
+    after = board.find(card_id) if now else None
+    if after is None:
+        kind = "deleted"
+    elif not head_paths:
+        kind = "new"
+    elif after.path in head_paths:
+        kind = "edited"
+    else:
+        kind = "moved"
+    shown = after or before
+    saved = Saved(card_id, shown.title if shown else card_id, kind, after.path if after else "",
+                  head_paths[0] if head_paths else "")
+    return _SavePlan(saved, before, after, gone)
+
+
+def _in_head(repo: git_changes.GitRepo, rel: str) -> bool:
+    """Whether git's HEAD has a file at board-relative `rel`."""
+    return bool(repo.run("--literal-pathspecs", "ls-tree", "--name-only", "HEAD", "--", rel, check=False))
+
+
+def _head_card(board: Board, repo: git_changes.GitRepo, rel: str) -> Card | None:
+    """The card at `rel` as git's HEAD has it (None if it cannot be read there)."""
+    parts = rel.split("/")
+    card_id = parts[-1][:-3]
+    try:
+        parsed = cardfile.parse(repo.run("cat-file", "-p", f"HEAD:./{rel}") + "\n")
+    except MdboardError:
+        return None
+    return Card(card_id, parts[0], parts[1] if len(parts) == 3 else "", rel, parsed.meta, parsed.checklist)
+
+
+def _check_save(board: Board, plan: list[_SavePlan]) -> None:
+    """ValidationFailed listing every new problem the saved hand edits bring."""
+    ids = board.id_types()
+    problems = []
+    for item in plan:
+        if item.after is not None:
+            problems += _new_problems(board, item.before, item.after, ids)
+    deleted = {item.saved.card_id for item in plan if item.after is None}
+    if deleted:
+        problems += _links_to(board, deleted, ids)
+    if problems:
+        raise ValidationFailed(t("ops.nothing_saved"), problems)
+
+
+def _links_to(board: Board, deleted: set[str], ids: dict) -> list[Problem]:
+    """Link problems of the cards that link to a card deleted by hand."""
+    out = []
+    for card in board.cards():
+        values = [card.meta.get(fd.key) for fd in board.type_of(card).fields.values() if fd.type in ("link", "links")]
+        named = {v for value in values for v in (value if isinstance(value, list) else [value])}
+        if named & deleted:
+            out += link_problems(board, card, ids)
+    return out
+
+
+def _save_change(board: Board, plan: list[_SavePlan], actor: Actor) -> git_changes.Change:
+    """One commit holding every saved card's paths, as the files are on disk now."""
+    files: dict[str, str | None] = {}
+    for item in plan:
+        if item.after is not None:
+            files[item.after.path] = board.read_text(item.after)
+        for rel in item.gone:
+            files[rel] = None
+    first = plan[0].saved
+    if len(plan) == 1:
+        subject = f"save {first.card_id}: {first.title}"
+    else:
+        ids = [item.saved.card_id for item in plan]
+        subject = "save " + ", ".join(ids[:5]) + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")
+    trailers = [("Action", "save")] + [("Card", item.saved.card_id) for item in plan]
+    return git_changes.Change(files, subject, trailers, actor.author, hand_edits=True)

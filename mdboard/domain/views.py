@@ -211,7 +211,8 @@ def state_label(board, card: Card) -> str:
 
 
 def card_json(board, card: Card, brief: bool = False) -> dict:
-    """A card as JSON: its fields, state and due status (and body unless brief)."""
+    """A card as JSON: its fields, state and due status (and, unless brief, its body and
+    version: what a change made from this view passes as `ops.Expect.version`)."""
     data = card.to_dict()
     data["state_label"] = state_label(board, card)
     due = card_due(board.config, card)
@@ -219,9 +220,13 @@ def card_json(board, card: Card, brief: bool = False) -> dict:
     if not brief:
         from mdboard.core.cardfile import parse
         from mdboard.core.errors import MdboardError
+        from mdboard.core.store import decode_card, read_card_bytes
+        from mdboard.domain.ops import card_version
 
         try:
-            data["body"] = parse(board.read_text(card)).body
+            raw = read_card_bytes(board.path_of(card))
+            data["version"] = card_version(raw)
+            data["body"] = parse(decode_card(raw)).body
         except MdboardError:
             data["body"] = None
     return data

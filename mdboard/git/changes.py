@@ -18,11 +18,12 @@ import glob
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mdboard.core.errors import GitError, LockBusy
+from mdboard.core.errors import GitError, LockBusy, MdboardError, Problem, UnsavedEdits, parenthesized
 from mdboard.core.i18n import t
 from mdboard.core.store import Board
 from mdboard.core.fsutil import atomic_write
@@ -41,6 +42,8 @@ class Change:
     trailers: list[tuple[str, str]] = field(default_factory=list)
     author: tuple[str, str] | None = None  # (name, email)
     renames: dict[str, str] = field(default_factory=dict)  # new path -> old path (content untouched)
+    creates: list[str] = field(default_factory=list)  # paths that must not exist yet (a new card)
+    hand_edits: bool = False  # True only for `save`: commit paths that differ from HEAD as they are
 
     def message(self) -> str:
         lines = [_one_line(self.subject), ""] + [f"{k}: {_one_line(v)}" for k, v in self.trailers]
@@ -48,12 +51,18 @@ class Change:
 
     def to_json(self) -> dict:
         return {"files": self.files, "subject": self.subject, "trailers": self.trailers,
-                "author": list(self.author) if self.author else None, "renames": self.renames}
+                "author": list(self.author) if self.author else None, "renames": self.renames,
+                "creates": self.creates, "hand_edits": self.hand_edits}
 
     @classmethod
     def from_json(cls, data: dict) -> "Change":
         return cls(data["files"], data["subject"], [tuple(x) for x in data["trailers"]],
-                   tuple(data["author"]) if data.get("author") else None, data.get("renames") or {})
+                   tuple(data["author"]) if data.get("author") else None, data.get("renames") or {},
+                   data.get("creates") or [], bool(data.get("hand_edits")))
+
+    def new_paths(self) -> list[str]:
+        """The paths this change brings into being: a move's new path, a new card's file."""
+        return sorted(set(self.renames) | set(self.creates))
 
 
 def _one_line(value) -> str:
@@ -114,7 +123,8 @@ class GitRepo:
                               env={**os.environ, **env} if env else None)
         if proc.returncode != 0 and check:
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
-            raise GitError(t("git.failed", command="git " + " ".join(args[:2]), detail=detail[-500:]))
+            raise GitError(_explained(detail) or t("git.failed", command="git " + " ".join(args[:2]),
+                                                   detail=detail[-500:]))
         return proc.stdout.decode("utf-8", "replace").rstrip("\n") if proc.returncode == 0 else ""
 
     def config(self, key: str) -> str:
@@ -131,16 +141,12 @@ class GitRepo:
     def trouble(self) -> str | None:
         """Why committing now would be unsafe, or None.
 
-        An `index.lock` is given a moment to go away: a git command that is
-        running right now (an editor's, or the git child of a killed mdboard)
-        holds it for milliseconds; one left by a crashed git stays.
+        A lock file (index, HEAD, the branch) is given a moment to go away first.
         """
         gd = self.git_dir
-        deadline = time.monotonic() + INDEX_LOCK_WAIT
-        while (gd / "index.lock").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if (gd / "index.lock").exists():
-            return t("git.index_lock", path=gd / "index.lock")
+        lock = _left_lock(self._lock_files())
+        if lock is not None:
+            return t("git.index_lock" if lock.name == "index.lock" else "git.ref_lock", path=lock)
         if (gd / "MERGE_HEAD").exists():
             return t("git.merging")
         if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
@@ -151,6 +157,22 @@ class GitRepo:
         if head and not head.startswith("ref:"):
             return t("git.detached")
         return None
+
+    def _lock_files(self) -> list[Path]:
+        """The lock files a commit needs free: the index, HEAD, the branch and packed-refs.
+
+        A git killed while committing leaves one of them behind, and every later
+        commit fails on it until someone deletes it.
+        """
+        gd = self.git_dir
+        common = gd
+        if (gd / "commondir").is_file():  # a linked worktree keeps refs in the main .git
+            common = (gd / (gd / "commondir").read_text("utf-8", "replace").strip()).resolve()
+        head = (gd / "HEAD").read_text("utf-8", "replace").strip() if (gd / "HEAD").exists() else ""
+        locks = [gd / "index.lock", gd / "HEAD.lock", common / "packed-refs.lock"]
+        if head.startswith("ref: refs/"):
+            locks.append(common / (head[5:] + ".lock"))
+        return locks
 
     def ready(self, change: Change) -> dict:
         """Refuse (GitError) when committing `change` cannot work; else the commit's environment.
@@ -170,8 +192,6 @@ class GitRepo:
         # from both the work tree and the index, which `git add` refuses as a pathspec.
         self.run("update-index", "--add", "--remove", "--", *paths)
         args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
-        if change.author:
-            args.append(f"--author={change.author[0]} <{change.author[1]}>")
         self.run(*args, "--only", "--", *paths, env=env, input=change.message())
         return self.run("rev-parse", "HEAD")
 
@@ -183,13 +203,61 @@ class GitRepo:
             pass  # the work tree is already restored; a stale index entry shows as a change
 
     def _identity_env(self, author) -> dict:
-        """Committer identity: git's own, else the author's; none at all is an error."""
-        name, email = self.identity()
-        if name and email:
-            return {}
+        """The commit's identity: the author given (passed by environment, not `--author`,
+        which git splits at the first "<"); the committer is git's own user, else the author.
+        No identity at all is an error."""
+        env = {}
         if author:
-            return {"GIT_COMMITTER_NAME": author[0], "GIT_COMMITTER_EMAIL": author[1]}
+            name, email = git_identity(*author)
+            env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email}
+        own_name, own_email = self.identity()
+        if own_name and own_email:
+            return env
+        if author:
+            return {**env, "GIT_COMMITTER_NAME": env["GIT_AUTHOR_NAME"], "GIT_COMMITTER_EMAIL": env["GIT_AUTHOR_EMAIL"]}
         raise GitError(t("git.no_identity"))
+
+
+_IDENT_SPECIAL = re.compile(r"[<>\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_LOCK_EXISTS = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+
+
+def git_identity(name: str, email: str) -> tuple[str, str]:
+    """(name, email) as git may record them for an author or committer.
+
+    git reads an identity as `name <email>`: a `<`, `>` or line break in a
+    roster name would make part of the name the address (or end the header).
+    Those characters become spaces in a name; an address holding one (or any
+    space) is refused, since no mail system would deliver to it and a guess
+    could name somebody else.
+    """
+    clean = " ".join(_IDENT_SPECIAL.sub(" ", str(name)).split()).strip(".,:;'\"\\ ")
+    if _IDENT_SPECIAL.search(email) or any(c.isspace() for c in email) or not email.strip():
+        raise GitError(t("git.bad_email", email=" ".join(_IDENT_SPECIAL.sub(" ", email).split()), name=clean))
+    return clean or email.split("@")[0], email
+
+
+def _explained(detail: str) -> str | None:
+    """git's own words made readable where we know what they mean (a lock left behind)."""
+    m = _LOCK_EXISTS.search(detail)
+    if m:
+        path = Path(m.group(1))
+        return t("git.index_lock" if path.name == "index.lock" else "git.ref_lock", path=path)
+    return None
+
+
+def _left_lock(locks: list[Path]) -> Path | None:
+    """The first lock file still there after a moment's wait, else None.
+
+    A git command that is running right now (an editor's, or the git child of a
+    killed mdboard) holds its locks for milliseconds; one left by a crashed git stays.
+    """
+    deadline = time.monotonic() + INDEX_LOCK_WAIT
+    while True:
+        left = next((p for p in locks if p.exists()), None)
+        if left is None or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
 
 
 def user_identity(board: Board) -> tuple[str, str]:
@@ -214,17 +282,25 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
     """Write the change's files and commit them; returns the commit id (None if not committed).
 
     The caller holds `board_lock`. Everything that can be refused (paths outside
-    the board, git in the middle of a merge, no identity) is refused before the
-    first byte is written; if the commit itself fails, the files are put back.
+    the board, a file already where the change means to create one, git in the
+    middle of a merge, no identity, hand edits git has not recorded in a path the
+    change commits) is refused before the first byte is written; if the commit
+    itself fails, the files are put back.
     """
     for rel in change_paths(change):
         board.check_inside(rel)
+    for rel in change.new_paths():
+        if os.path.lexists(board.root / rel):
+            raise MdboardError(parenthesized(t("git.path_taken", path=rel), t("git.hint_path_taken")))
     repo = GitRepo.of(board) if commit else None
     env = repo.ready(change) if repo else None
+    if repo and not change.hand_edits:
+        refuse_unsaved(board, [rel for rel in change_paths(change) if rel not in change.new_paths()])
     before = _current_bytes(board, change)
     journal = board.state_dir / "journal.json"
-    atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit)},
-                                     ensure_ascii=False).encode("utf-8"))
+    with naming_failures(journal):
+        atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit)},
+                                         ensure_ascii=False).encode("utf-8"))
     _apply_files(board, change)
     sha = None
     if repo:
@@ -239,6 +315,36 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
     journal.unlink()
     board.invalidate()
     return sha
+
+
+def refuse_unsaved(board: Board, paths: list[str]) -> None:
+    """UnsavedEdits when any of `paths` differs from git's HEAD (edited, staged, or a
+    file git does not know): a commit of those paths would carry edits nobody checked.
+
+    Each path is named with what to do: `mdboard save ID` checks and commits the hand
+    edit, or `git restore` throws it away. No repository: nothing to refuse.
+    """
+    if board.git_dir is None or not paths:
+        return
+    repo = GitRepo.of(board)
+    status = repo.run("--no-optional-locks", "--literal-pathspecs", "status", "--porcelain", "-z",
+                      "--untracked-files=all", "--no-renames", "--", *paths)
+    problems = []
+    for entry in filter(None, status.split("\0")):
+        code, rel = entry[:2], entry[3:]
+        card_id = Path(rel).stem
+        if code in ("??", "A ", "AM"):
+            problems.append(Problem(rel, "", t("git.unsaved_new"), t("git.hint_unsaved_new", id=card_id)))
+        elif "D" not in code and (" " in code or _differs_from_head(repo, rel)):
+            problems.append(Problem(rel, "", t("git.unsaved_edit"),
+                                    t("git.hint_unsaved_edit", id=card_id, path=rel)))
+    if problems:
+        raise UnsavedEdits(t("git.unsaved"), problems)
+
+
+def _differs_from_head(repo: GitRepo, rel: str) -> bool:
+    """Whether the file differs from HEAD (staged and then changed again: maybe back)."""
+    return bool(repo.run("--no-optional-locks", "--literal-pathspecs", "diff", "--name-only", "HEAD", "--", rel))
 
 
 def _current_bytes(board: Board, change: Change) -> dict[str, bytes | None]:
@@ -268,15 +374,32 @@ def _apply_files(board: Board, change: Change) -> None:
     root = board.root
     for new, old in change.renames.items():
         if (root / old).exists() and not (root / new).exists():
-            (root / new).parent.mkdir(parents=True, exist_ok=True)
-            os.rename(root / old, root / new)
+            with naming_failures(root / new):
+                (root / new).parent.mkdir(parents=True, exist_ok=True)
+                os.rename(root / old, root / new)
     for rel, text in change.files.items():
         path = root / rel
-        if text is None:
-            if path.exists() or path.is_symlink():
-                path.unlink()
-        elif rel not in change.renames or _digest_file(path) != _digest(text):
-            atomic_write(path, text.encode("utf-8"))
+        with naming_failures(path):
+            if text is None:
+                if path.exists() or path.is_symlink():
+                    path.unlink()
+            elif _digest_file(path) != _digest(text):  # bytes already there (a saved hand edit) stay untouched
+                atomic_write(path, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def naming_failures(path: Path):
+    """An OSError raised while writing `path` names it.
+
+    A full disk fails the write itself (ENOSPC), and Python's error then carries
+    no file name: the message would read "cannot write : No space left on device".
+    """
+    try:
+        yield
+    except OSError as exc:
+        if not exc.filename:
+            exc.filename = str(path)
+        raise
 
 
 def _digest(text: str) -> str:
