@@ -185,10 +185,11 @@ def ls(ctx, as_json, **opts):
 @pass_ctx
 def mine(ctx, person, as_json):
     from mdboard.cli import output
+    from mdboard.domain.ops import person_key
     from mdboard.domain.views import mine as mine_view
 
     board = ctx.board
-    key = output.person_for(board, person)
+    key = person_key(board, person, ctx.as_person)
     groups = mine_view(board.config, board.cards(), key)
     if as_json:
         emit_json(output.mine_json(board, key, groups))

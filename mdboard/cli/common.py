@@ -3,6 +3,7 @@ the --json option and output, filter options, and the error class the CLI shows.
 
 from __future__ import annotations
 
+import gc
 import json
 
 import click
@@ -39,6 +40,12 @@ class Context:
         from mdboard.domain.ops import resolve_actor
 
         return resolve_actor(self.board, self.as_person)
+
+
+def collect_garbage() -> None:
+    """A long-running command (serve, watch, demo) collects garbage: `run` switched the
+    cyclic collector off for the one-shot commands, and a server runs for weeks."""
+    gc.enable()
 
 
 pass_ctx = click.make_pass_decorator(Context)

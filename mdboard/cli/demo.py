@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mdboard.cli.common import pass_ctx
+from mdboard.cli.common import collect_garbage, pass_ctx
 from mdboard.core.i18n import t
 
 
@@ -37,6 +37,7 @@ def demo_command(ctx, directory, host, port, no_serve):
         return
     from mdboard.serve.http import serve_board
 
+    collect_garbage()
     click.echo(t("history.demo_try", path=result.root, exe=_exe()))
     serve_board(board, click.echo, host=host, port=port, open_browser=False)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -77,28 +76,6 @@ def card_text(board: Board, card: Card) -> str:
     if body:
         lines += ["", body]
     return printable("\n".join(lines))  # card text may hold terminal escape sequences
-
-
-def person_for(board: Board, person: str | None) -> str:
-    """A roster key from a name/key/email, or from `git config user.email`."""
-    cfg = board.config
-    if person:
-        found = cfg.find_person(person)
-        if found is None:
-            from mdboard.core.text import suggest
-
-            raise MdboardError(parenthesized(t("fields.unknown_person", value=person), suggest(person, cfg.people)))
-        return found.key
-    as_person = os.environ.get("MDBOARD_AS")
-    if as_person and cfg.find_person(as_person):
-        return cfg.find_person(as_person).key
-    from mdboard.git.changes import user_identity
-
-    _, email = user_identity(board)
-    found = cfg.person_by_email(email) if email else None
-    if found is None:
-        raise MdboardError(t("cli.who_are_you", email=email or "-"))
-    return found.key
 
 
 def mine_json(board: Board, person: str, groups) -> dict:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import click
 
-from mdboard.cli.common import emit_json, json_option, pass_ctx
+from mdboard.cli.common import collect_garbage, emit_json, json_option, pass_ctx
 from mdboard.core.i18n import t
 
 
@@ -20,7 +19,6 @@ from mdboard.core.i18n import t
 @json_option
 @pass_ctx
 def build_command(ctx, out_dir, force, as_json):
-    gc.disable()  # a one-shot command: collecting the build's objects just before exit is wasted time
     from mdboard.site.builder import SiteBuilder
 
     board = ctx.board
@@ -52,6 +50,7 @@ def _output_option(f):
 def serve_command(ctx, port, host, open_browser, out_dir):
     from mdboard.serve.http import serve_board
 
+    collect_garbage()
     serve_board(ctx.board, click.echo, host=host, port=port, open_browser=open_browser, out_dir=out_dir)
 
 
@@ -61,4 +60,5 @@ def serve_command(ctx, port, host, open_browser, out_dir):
 def watch_command(ctx, out_dir):
     from mdboard.serve.live import watch_board
 
+    collect_garbage()
     watch_board(ctx.board, click.echo, out_dir=out_dir)

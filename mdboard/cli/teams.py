@@ -76,7 +76,7 @@ def sync_report(board, result) -> str:
 def _incoming_line(board, ev) -> str:
     """`SKU-0042 标题: 规划中 → 拍摄中 (赵敏)`."""
     ctype = board.config.types.get(ev.type)
-    label = lambda key: (ctype.state(key).label if ctype and ctype.state(key) else key)
+    label = lambda key: ctype.state_label(key) if ctype else key
     parts = []
     if ev.created:
         card = board.by_id().get(ev.id)

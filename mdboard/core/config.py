@@ -95,6 +95,11 @@ class CardType:
             by_key = self.__dict__["_by_key"] = {s.key: s for s in reversed(self.states)}
         return by_key.get(key)
 
+    def state_label(self, key: str | None) -> str:
+        """The label of state `key`, else the key itself (a folder the config does not name)."""
+        state = self.state(key) if key is not None else None
+        return state.label if state else (key or "")
+
     def state_index(self, key: str) -> int:
         return next((i for i, s in enumerate(self.states) if s.key == key), -1)
 

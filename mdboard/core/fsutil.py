@@ -14,6 +14,7 @@ def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, new_file_mode())  # mkstemp makes 0600; a card is shared like git's 0644
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             if sync:
@@ -28,6 +29,20 @@ def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
         raise
     if sync:
         _fsync_dir(path.parent)
+
+
+def new_file_mode() -> int:
+    """The mode git and editors give a new file here: 0666 less the process's umask."""
+    try:
+        with open("/proc/self/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it (and put it back at once)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -20,7 +20,7 @@ from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, load_config
 from mdboard.core.errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem, parenthesized
 from mdboard.core.i18n import get_language, set_language, t
 from mdboard.core.fsutil import atomic_write
-from mdboard.core.text import ID_RE, printable
+from mdboard.core.text import ID_RE, next_id, printable
 
 CACHE_VERSION = 8  # 8: Card moved to mdboard.core.store (pickles name the class by module)
 MAX_CARD_BYTES = 2 * 1024 * 1024
@@ -86,17 +86,26 @@ def find_root(start: str | os.PathLike | None = None, explicit: str | None = Non
     raise BoardNotFound(t("board.not_found", path=here))
 
 
-def find_git_dir(root: Path) -> Path | None:
-    """The `.git` folder of the repository holding `root`, without starting git."""
-    for folder in (root, *root.parents):
+def find_repo(start: Path) -> tuple[Path, Path] | None:
+    """(top folder, git folder) of the repository holding `start`, found on disk without
+    starting git: a `.git` folder, or a `.git` file naming one (worktrees, submodules).
+    None outside git. The one repository discovery every part of mdboard uses."""
+    start = Path(start)
+    for folder in (start, *start.parents):
         dot = folder / ".git"
         if dot.is_dir():
-            return dot
+            return folder, dot
         if dot.is_file():
             text = dot.read_text("utf-8", "replace").strip()
             if text.startswith("gitdir:"):
-                return (folder / text[7:].strip()).resolve()
+                return folder, (folder / text[7:].strip()).resolve()
     return None
+
+
+def find_git_dir(root: Path) -> Path | None:
+    """The `.git` folder of the repository holding `root`, without starting git."""
+    found = find_repo(root)
+    return found[1] if found else None
 
 
 class Board:
@@ -222,27 +231,16 @@ class Board:
         return path
 
     def _scan(self, lazy: bool = False) -> list[Card]:
-        import gc
-
-        # Tens of thousands of small objects are made here and none is garbage: the
-        # cyclic collector would only rescan them (about 40% of a warm listing), now
-        # and on every later collection, so they are frozen out of its sight. Cards
-        # hold no reference cycles: refcounting still frees them when dropped.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            cache = _ParseCache(self.state_dir / "parse-cache.pickle", lazy)
-            cards = []
-            self._folder_problems = []
-            for ctype in self.config.types.values():
-                for entry, state in _card_files(self.root, ctype.key, self._folder_problems):
-                    rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
-                    cards.append(cache.card(entry, rel, ctype.key, state))
-            cache.save()
-        finally:
-            gc.freeze()
-            if was_enabled:
-                gc.enable()
+        """Every card file of the board, through the parse cache. (How the process collects
+        garbage meanwhile is decided by the program, `mdboard.cli.main.run`, not here.)"""
+        cache = _ParseCache(self.state_dir / "parse-cache.pickle", lazy)
+        cards = []
+        self._folder_problems = []
+        for ctype in self.config.types.values():
+            for entry, state in _card_files(self.root, ctype.key, self._folder_problems):
+                rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
+                cards.append(cache.card(entry, rel, ctype.key, state))
+        cache.save()
         return cards
 
     def by_id(self) -> dict[str, Card]:
@@ -273,12 +271,7 @@ class Board:
 
     def next_id(self, ctype: CardType) -> str:
         """The next free ID of a type: one more than the highest in use."""
-        highest = 0
-        for _, _, card_id in self.names():
-            m = ID_RE.match(card_id)
-            if m and m.group(1) == ctype.prefix:
-                highest = max(highest, int(m.group(2)))
-        return f"{ctype.prefix}-{highest + 1:04d}"
+        return next_id(ctype.prefix, (card_id for _, _, card_id in self.names()))
 
 def check_id(card_id: str) -> str:
     """Normalise and check a card ID; refuse anything that is not `PREFIX-123`."""

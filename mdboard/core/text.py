@@ -10,7 +10,8 @@ import re
 
 from mdboard.core.i18n import t
 
-ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-(\d+)$")  # a card ID: PREFIX-123
+ID_PATTERN = r"[A-Z][A-Z0-9]*-\d+"  # a card ID: PREFIX-123, the one pattern everything uses
+ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-(\d+)$")  # the same, with (prefix, number) as groups
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -27,6 +28,16 @@ def printable(text: str) -> str:
     Control characters (tab and newline aside) become U+FFFD.
     """
     return _CONTROL.sub("\ufffd", text)
+
+
+def next_id(prefix: str, ids) -> str:
+    """The next free ID of `prefix` among `ids`: one more than the highest number in use."""
+    highest = 0
+    for card_id in ids:
+        m = ID_RE.match(card_id)
+        if m and m.group(1) == prefix:
+            highest = max(highest, int(m.group(2)))
+    return f"{prefix}-{highest + 1:04d}"
 
 
 def suggest(word: str, choices) -> str:

@@ -6,8 +6,6 @@ prints them all, `new`/`set`/`move` refuse a change that would add one.
 
 from __future__ import annotations
 
-import re
-
 from mdboard.core import dates
 from mdboard.core.config import BoardConfig, CardType, StateDef
 from mdboard.core.errors import Problem
@@ -16,7 +14,6 @@ from mdboard.core.fields import check_value
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
 
-_NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*-\d+$")
 
 
 def check_board(board: Board, strict: bool = False, paths: list[str] | None = None) -> list[Problem]:
@@ -48,7 +45,7 @@ def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem
     ctype = cfg.types[card.type]
     out: list[Problem] = []
     add = lambda field, msg, hint="", level="error": out.append(Problem(card.path, field, msg, hint, level))
-    if not _NAME_RE.match(card.id) or (ID_RE.match(card.id) and ID_RE.match(card.id).group(1) != ctype.prefix):
+    if not ID_RE.match(card.id) or ID_RE.match(card.id).group(1) != ctype.prefix:
         add("", t("check.bad_file_name", name=card.id + ".md", type=ctype.label),
             t("check.hint_file_name", example=f"{ctype.prefix}-0001.md"))
     if ctype.state(card.state) is None:
@@ -217,7 +214,7 @@ def move_problems(board: Board, card: Card, target: str, actor: str | None) -> l
         return [Problem(card.path, "", t("move.already", state=state.label), "")]
     if card.state in [s.key for s in ctype.states] and target not in ctype.allowed_targets(card.state):
         allowed = ctype.allowed_targets(card.state)
-        add.append(Problem(card.path, "", t("move.not_allowed", src=_label(ctype, card.state), dst=state.label),
+        add.append(Problem(card.path, "", t("move.not_allowed", src=ctype.state_label(card.state), dst=state.label),
                            t("move.hint_allowed", states=", ".join(allowed) or "-")))
     add += requirement_problems(board, card, state, actor)
     count = board.count_in(card.type, target)
@@ -276,7 +273,3 @@ def next_step(board: Board, card: Card) -> str:
         return missing[0].message
     return t("move.next", state=nxt.label)
 
-
-def _label(ctype: CardType, key: str) -> str:
-    state = ctype.state(key)
-    return state.label if state else key

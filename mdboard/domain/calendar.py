@@ -326,7 +326,7 @@ def _description(cfg: BoardConfig, card: Card) -> str:
     ctype = cfg.types[card.type]
     state = ctype.state(card.state)
     lines = [f"{t('spreadsheet.col_id')}: {card.id}",
-             f"{t('spreadsheet.col_state')}: {state.label if state else card.state}"]
+             f"{t('spreadsheet.col_state')}: {ctype.state_label(card.state)}"]
     if card.owner and "owner" in ctype.fields:
         lines.append(f"{ctype.fields['owner'].label}: {cfg.person_name(card.owner)}")
     return "\n".join(lines)

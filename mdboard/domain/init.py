@@ -9,7 +9,7 @@ from pathlib import Path
 from mdboard.core.config import CONFIG_NAME, parse_config
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import set_language, t
-from mdboard.core.store import OUTPUT_DIR, find_git_dir
+from mdboard.core.store import OUTPUT_DIR, find_git_dir, find_repo
 from mdboard.core.fsutil import atomic_write
 
 SKELETON_DIR = Path(__file__).parent / "skeleton"
@@ -95,11 +95,9 @@ def write_ci(root: Path, ci: str) -> list[str]:
 
 
 def _repo_top(root: Path) -> Path:
-    """The folder holding `.git` above (or at) the board, else the board folder itself."""
-    for folder in (root, *root.parents):
-        if (folder / ".git").exists():
-            return folder
-    return root
+    """The repository's top folder above (or at) the board, else the board folder itself."""
+    found = find_repo(root)
+    return found[0] if found else root
 
 
 def _comment(key: str, **values) -> str:

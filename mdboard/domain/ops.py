@@ -105,6 +105,21 @@ def resolve_actor(board: Board, as_person: str | None = None) -> Actor:
     return Actor(None, name, email)
 
 
+def person_key(board: Board, person: str | None, as_person: str | None = None) -> str:
+    """Whose cards to show (`mine [PERSON]`): PERSON (a key, name or email of the roster),
+    else who is acting, worked out by `resolve_actor` with its rules; a roster key."""
+    cfg = board.config
+    if person:
+        found = cfg.find_person(person)
+        if found is None:
+            raise MdboardError(parenthesized(t("fields.unknown_person", value=person), suggest(person, cfg.people)))
+        return found.key
+    actor = resolve_actor(board, as_person)
+    if actor.person is None:
+        raise MdboardError(t("cli.who_are_you", email=actor.email or "-"))
+    return actor.person
+
+
 def parse_assignments(board: Board, ctype: CardType, pairs: list[str], path: str) -> dict:
     """`key=value` strings -> {key: value}; every bad one is reported at once."""
     values, problems = {}, []
@@ -300,12 +315,6 @@ def _check_fields_expect(board: Board, card: Card, text: str, values: dict, expe
         raise _changed(card, board, problems, clashes=clashes, state=card.state)
 
 
-def _state_label(ctype: CardType, key: str) -> str:
-    """A state's label, else its key (a folder that is not a state of the type)."""
-    state = ctype.state(key)
-    return state.label if state else key
-
-
 def _same(a, b) -> bool:
     """Equal values, counting a missing key, null, "" and [] as the same (empty)."""
     empty = (None, "", [])
@@ -357,8 +366,8 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
             trailers += [("Forced", reason)] + [("Overrode", p.message) for p in problems]
         text = board.read_text(card)
         change = git_changes.Change({card.path: None, new_rel: text},
-                               f"move {card.id}: {_state_label(ctype, card.state)} → {_state_label(ctype, target)}",
-                               trailers, actor.author, renames={new_rel: card.path})
+                               f"move {card.id}: {ctype.state_label(card.state)} → {ctype.state_label(target)}", trailers,
+                               actor.author, renames={new_rel: card.path})
         sha, note = _commit(board, change, no_commit)
     moved = Card(card.id, card.type, target, new_rel, card.meta, card.checklist)
     return Result(moved, sha, note)
@@ -375,8 +384,8 @@ def _check_move_expect(board: Board, card: Card, expect: Expect | None) -> None:
         ctype = board.type_of(card)
         who = _changed_by(board, card)
         key = "ops.moved_meanwhile_by" if who else "ops.moved_meanwhile"
-        raise CardChanged(t(key, id=card.id, who=who, now=_state_label(ctype, card.state),
-                            then=_state_label(ctype, expect.state)),
+        raise CardChanged(t(key, id=card.id, who=who, now=ctype.state_label(card.state),
+                            then=ctype.state_label(expect.state)),
                           card_id=card.id, state=card.state, changed_by=who)
     if expect.version is not None and expect.version != version_of(board, card):
         raise _changed(card, board, state=card.state)

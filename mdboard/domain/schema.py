@@ -18,6 +18,7 @@ from mdboard.core.config import CONFIG_NAME, FIELD_TYPES, KEY_RE, PREFIX_RE, STA
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import LANGUAGES, t
 from mdboard.core.store import Board
+from mdboard.core.text import ID_PATTERN
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
@@ -148,7 +149,7 @@ def _value_schema(fd: FieldDef, cfg: BoardConfig) -> dict:
     if kind == "enum":
         return {"type": "string", "enum": list(fd.options)}
     target = cfg.types.get(fd.to)
-    return {"type": "string", "pattern": _id_pattern(target) if target else r"^[A-Z][A-Z0-9]*-\d+$"}
+    return {"type": "string", "pattern": _id_pattern(target) if target else f"^{ID_PATTERN}$"}
 
 
 def _describe(fd: FieldDef, cfg: BoardConfig) -> str:

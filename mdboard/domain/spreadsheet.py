@@ -93,7 +93,7 @@ def export_rows(board: Board, flt: Filter) -> tuple[list[str], list[list[str]], 
             elif key == "type":
                 row.append(ctype.label)
             elif key == "state":
-                row.append(state.label if state else card.state)
+                row.append(ctype.state_label(card.state))
             else:
                 fd = ctype.fields.get(key)
                 row.append(cell(fd, card.meta.get(key), cfg) if fd else "")
@@ -520,7 +520,7 @@ class _Importer:
                 return None
             changes.append((self._column(ctype, key), cell(fd, card.meta.get(key), self.cfg), cell(fd, value, self.cfg)))
         if state != card.state:
-            changes.append((self._column(ctype, "state"), _state_label(ctype, card.state), _state_label(ctype, state)))
+            changes.append((self._column(ctype, "state"), ctype.state_label(card.state), ctype.state_label(state)))
         parsed = cardfile.parse(new_text)
         after = Card(card.id, card.type, state, f"{card.type}/{state}/{card.id}.md", parsed.meta, parsed.checklist)
         action = "move" if state != card.state else "update"
@@ -555,8 +555,8 @@ class _Importer:
         before = plan.before
         column = self._column(ctype, "state")
         if before is not None and ctype.state(before.state) and plan.card.state not in ctype.allowed_targets(before.state):
-            self.bad(plan.row, column, t("move.not_allowed", src=_state_label(ctype, before.state),
-                                         dst=_state_label(ctype, plan.card.state)),
+            self.bad(plan.row, column, t("move.not_allowed", src=ctype.state_label(before.state),
+                                         dst=ctype.state_label(plan.card.state)),
                      t("move.hint_allowed", states=", ".join(ctype.allowed_targets(before.state)) or "-"))
         for p in requirement_problems(self.board, plan.card, ctype.state(plan.card.state), self.actor.person):
             self.bad(plan.row, self._column(ctype, p.field) if p.field and p.field in ctype.fields else column,
@@ -580,11 +580,6 @@ class _Importer:
                 self.problems.append((0, Problem(self.name, "", t("check.over_wip", state=state.label,
                                                  count=counts[(type_key, state_key)], wip=state.wip),
                                                  t("check.hint_over_wip"), "warning")))
-
-
-def _state_label(ctype: CardType, key: str) -> str:
-    state = ctype.state(key)
-    return state.label if state else key
 
 
 def plan_import(board: Board, path: str, type_text: str | None = None, actor=None) -> ImportResult:

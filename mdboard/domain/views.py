@@ -206,8 +206,7 @@ def backlinks(cfg: BoardConfig, cards: list[Card]) -> dict[str, list[tuple[str, 
 
 def state_label(board, card: Card) -> str:
     """The label of the card's state (its key when the type does not know it)."""
-    state = board.type_of(card).state(card.state)
-    return state.label if state else card.state or "?"
+    return board.type_of(card).state_label(card.state) or "?"
 
 
 def card_json(board, card: Card, brief: bool = False) -> dict:

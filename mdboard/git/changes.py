@@ -3,7 +3,7 @@
 `apply_change` is the only way mdboard writes cards. Under the board lock it
 1. writes a journal (the intended content of every path) and fsyncs it,
 2. applies the files (atomic writes; a move is a rename),
-3. commits exactly those paths through the git CLI (gitpython's command wrapper),
+3. commits exactly those paths through the git CLI (`mdboard.git.runner`),
 4. removes the journal.
 If the process dies anywhere in between, the next command that takes the lock
 finds the journal and finishes the change, so a change is either absent or
@@ -76,7 +76,7 @@ def board_lock(board: Board, timeout: float | None = None):
     """Hold the board's lock; wait up to `timeout` seconds, then LockBusy."""
     path = board.state_dir / "lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask, like every file mdboard makes
     deadline = time.monotonic() + (LOCK_TIMEOUT if timeout is None else timeout)
     try:
         while True:
@@ -99,10 +99,11 @@ def board_lock(board: Board, timeout: float | None = None):
 class GitRepo:
     """The repository holding a board, driven through the git CLI.
 
-    Card changes run git as plain subprocesses: importing gitpython costs 70-100 ms,
-    a third of the 0.3 s a `move` may take on a 10,000-card board, and its index
-    API is 7x slower than `git commit` (see GUIDE.md). Every git call mdboard makes
-    for a change goes through `run`, so errors read the same everywhere.
+    Card changes run git as plain subprocesses through `mdboard.git.runner` (hooks and
+    fsmonitor off): importing gitpython costs 70-100 ms, a third of the 0.3 s a `move`
+    may take on a 10,000-card board, and its index API is 7x slower than `git commit`.
+    Every git call mdboard makes for a change goes through `run`, so errors read the
+    same everywhere.
     """
 
     def __init__(self, root: Path, git_dir: Path | None = None):
@@ -116,11 +117,9 @@ class GitRepo:
 
     def run(self, *args: str, env: dict | None = None, input: str | bytes | None = None, check: bool = True) -> str:
         """Run `git ARGS` in the board folder; GitError with git's own words on failure."""
-        import subprocess
+        from mdboard.git.runner import run_git
 
-        proc = subprocess.run(["git", *args], cwd=self.root, capture_output=True,
-                              input=input.encode("utf-8") if isinstance(input, str) else input,
-                              env={**os.environ, **env} if env else None)
+        proc = run_git(self.root, *args, input=input, env=env)
         if proc.returncode != 0 and check:
             detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()
             raise GitError(_explained(detail) or t("git.failed", command="git " + " ".join(args[:2]),

@@ -41,13 +41,15 @@ from mdboard.core.cardfile import checklist, load_yaml, render_value, split_key_
 from mdboard.core.errors import GitError, MdboardError
 from mdboard.core.i18n import t
 from mdboard.core.store import Board
+from mdboard.core.text import ID_PATTERN
+from mdboard.git.runner import run_git, stream_git
 from mdboard.core.fsutil import atomic_write
 
 CACHE_VERSION = 2
 CACHE_NAME = "history-cache.pickle"
 ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
-_CARD_NAME = re.compile(r"^([A-Z][A-Z0-9]*-\d+)\.md$")
+_CARD_NAME = re.compile(rf"^({ID_PATTERN})\.md$")
 _TYPE_DIR = re.compile(r"^[a-z][a-z0-9_]*$")
 _FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
 _TASK_MARK = re.compile(r"^([ \t]*[-*+][ \t]+\[)[ xX](\])")
@@ -154,7 +156,7 @@ def _renumbers_known_ids(new_rows: list[tuple], old_rows: list[tuple]) -> bool:
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True)
+    return run_git(root, *args)
 
 
 def _head_and_prefix(root: Path) -> tuple[str, str] | None:
@@ -222,14 +224,14 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
     Returns (rows oldest first, number of commits read), each row's card under its ID as of
     `head` (see `follow_renumbers`). One git process, read as it streams.
     """
-    args = ["git", "-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
+    args = ["-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
             "--no-ext-diff", "--no-textconv", "--no-diff-merges", "--no-show-signature",
             "--src-prefix=a/", "--dst-prefix=b/", f"--format={_FORMAT}"]
     if prefix:
         args.append(f"--relative={prefix}")
     args.append(f"{start}..{head}" if start else head)
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(args, cwd=root, stdout=subprocess.PIPE, stderr=err)
+        proc = stream_git(root, *args, stderr=err)
         try:
             stream = io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n")
             commits = _parse_stream(stream)
@@ -685,8 +687,7 @@ def describe(event: Event, board: Board) -> str:
 def _state_label(ctype, key: str | None) -> str:
     if ctype is None or key is None:
         return key or "?"
-    state = ctype.state(key)
-    return state.label if state else key
+    return ctype.state_label(key)
 
 
 def _describe_field(event: Event, board: Board) -> str:

@@ -19,7 +19,8 @@ from pathlib import Path
 from mdboard.core.config import CONFIG_NAME, parse_config
 from mdboard.core.errors import CardSyntaxError, ConfigError, MdboardError, Problem
 from mdboard.core.i18n import t
-from mdboard.core.store import Board, Card
+from mdboard.core.store import Board, Card, find_repo
+from mdboard.git.runner import run_git
 
 HOOK_NAME = "pre-commit"
 HOOK_COMMAND = "hooks pre-commit"
@@ -31,19 +32,19 @@ class HookError(MdboardError):
 
 # --- installing ------------------------------------------------------------------------------
 
-def _git(cwd: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, capture_output=True, input=input)
+def _git(cwd: Path, *args: str, input: bytes | None = None, isolated: bool = True) -> subprocess.CompletedProcess:
+    return run_git(cwd, "-c", "core.quotepath=off", *args, input=input, isolated=isolated)
 
 
 def hooks_dir(cwd: Path) -> Path:
     """The folder git runs hooks from (core.hooksPath when set, else .git/hooks)."""
-    proc = _git(cwd, "rev-parse", "--git-path", "hooks")
+    # git as configured (isolated=False): where the repository's own hooks live; runs no hook
+    proc = _git(cwd, "rev-parse", "--git-path", "hooks", isolated=False)
     if proc.returncode != 0:
         raise HookError(t("teams.hook_not_repo", path=cwd))
-    custom = _git(cwd, "config", "--get", "core.hooksPath").stdout.decode().strip()
+    custom = _git(cwd, "config", "--get", "core.hooksPath", isolated=False).stdout.decode().strip()
     if custom:
-        top = _git(cwd, "rev-parse", "--show-toplevel").stdout.decode().strip()
-        return Path(top) / Path(custom).expanduser()
+        return find_repo(Path(cwd).resolve())[0] / Path(custom).expanduser()
     return (cwd / proc.stdout.decode().strip()).resolve()
 
 
@@ -98,10 +99,10 @@ def staged_problems(cwd: Path, files: list[str] | None = None, board_dir: Path |
     Paths in the problems are relative to the repository's top folder, as git shows them.
     `files` (e.g. from the pre-commit framework) replaces "what is staged" with those files.
     """
-    top_proc = _git(cwd, "rev-parse", "--show-toplevel")
-    if top_proc.returncode != 0:
+    found = find_repo(Path(cwd).resolve())
+    if found is None:
         raise HookError(t("teams.hook_not_repo", path=cwd))
-    top = Path(top_proc.stdout.decode().strip())
+    top = found[0]
     if files is not None:  # e.g. `pre-commit run --all-files`: judge these files as they are in the index
         staged = [_repo_path(top, cwd, f) for f in files]
     else:

@@ -32,8 +32,9 @@ from mdboard.core.config import CONFIG_NAME
 from mdboard.core.errors import CardSyntaxError, GitError, MdboardError, Problem, parenthesized
 from mdboard.git.changes import Change, GitRepo, apply_change, board_lock
 from mdboard.core.i18n import t
-from mdboard.core.text import ID_RE
-from mdboard.core.store import Board, check_id
+from mdboard.core.text import next_id
+from mdboard.core.store import Board, check_id, find_repo
+from mdboard.git.runner import run_git
 
 MAX_ATTEMPTS = 5
 MAX_LISTED = 20  # conflicting or dirty files named in one message
@@ -137,21 +138,19 @@ class _Git:
 
     def __init__(self, board: Board):
         self.board = board
-        self.top = Path(self.out("rev-parse", "--show-toplevel", cwd=board.root))
+        found = find_repo(board.root.resolve())
+        if found is None:
+            raise GitError(t("teams.hook_not_repo", path=board.root))
+        self.top = found[0]
         rel = os.path.relpath(board.root.resolve(), self.top.resolve()).replace(os.sep, "/")
         self.prefix = "" if rel == "." else rel + "/"
-        self.no_hooks = board.state_dir / "no-hooks"  # an empty hooks folder: no user hook runs mid-sync
 
-    def run(self, *args: str, env: dict | None = None, input: str | None = None, cwd: Path | None = None,
-            quiet_hooks: bool = False) -> subprocess.CompletedProcess:
-        """Run git; returns the finished process (check returncode yourself)."""
-        pre = ["-c", "core.quotepath=off"]
-        if quiet_hooks:
-            self.no_hooks.mkdir(parents=True, exist_ok=True)
-            pre += ["-c", f"core.hooksPath={self.no_hooks}"]
-        full_env = {**os.environ, "GIT_EDITOR": "true", "GIT_MERGE_AUTOEDIT": "no", **(env or {})}
-        return subprocess.run(["git", *pre, *args], cwd=cwd or self.top, capture_output=True,
-                              input=input.encode("utf-8") if input is not None else None, env=full_env)
+    def run(self, *args: str, env: dict | None = None, input: str | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """Run git (no hook runs: see mdboard.git.runner); returns the finished process
+        (check returncode yourself)."""
+        env = {"GIT_EDITOR": "true", "GIT_MERGE_AUTOEDIT": "no", **(env or {})}
+        return run_git(cwd or self.top, "-c", "core.quotepath=off", *args, input=input, env=env)
 
     def out(self, *args: str, cwd: Path | None = None, **kw) -> str:
         """Run git and return its stdout; a failure becomes GitError with git's words."""
@@ -184,8 +183,7 @@ def cat_blobs(top: Path, names: list[str]) -> dict[str, bytes | None]:
     """Many blobs (object ids or `:path` for the staged version) in one `git cat-file --batch`."""
     if not names:
         return {}
-    proc = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
-                          input="".join(n + "\n" for n in names).encode("utf-8"))
+    proc = run_git(top, "cat-file", "--batch", input="".join(n + "\n" for n in names))
     data, pos, out = proc.stdout, 0, {}
     for name in names:
         end = data.index(b"\n", pos)
@@ -413,12 +411,7 @@ def _free_id(board: Board, git: _Git, type_key: str, tip: str) -> str:
     ctype = board.config.types[type_key]
     names = git.out("ls-tree", "-r", "--name-only", "-z", tip, "--", git.prefix + type_key).split("\0")
     ids = {c.id for c in board.cards()} | {n.rsplit("/", 1)[-1][:-3] for n in names if n.endswith(".md")}
-    highest = 0
-    for card_id in ids:
-        m = ID_RE.match(card_id)
-        if m and m.group(1) == ctype.prefix:
-            highest = max(highest, int(m.group(2)))
-    return f"{ctype.prefix}-{highest + 1:04d}"
+    return next_id(ctype.prefix, ids)
 
 
 def _relink(board: Board, card, target_type: str, old: str, new: str) -> str | None:
@@ -443,10 +436,10 @@ def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: 
     what = "git merge" if merge else "git rebase"
     if merge:
         subject = f"sync: merge {result.remote}/{result.branch}"
-        proc = git.run("merge", "--no-ff", "--no-edit", "-m", subject, tip, quiet_hooks=True)
+        proc = git.run("merge", "--no-ff", "--no-edit", "-m", subject, tip)
         mine_stage = 2
     else:
-        proc = git.run("rebase", "--quiet", tip, quiet_hooks=True)
+        proc = git.run("rebase", "--quiet", tip)
         mine_stage = 3  # while rebasing, "ours" is the remote side and "theirs" the local commit
     for _ in range(10_000):  # one round per stop; a stop is one local commit
         if not _in_progress(board, git):
@@ -460,11 +453,11 @@ def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: 
         if conflicts:
             raise _Stopped(conflicts)
         if merge:
-            proc = git.run("commit", "--no-edit", "--quiet", quiet_hooks=True)
+            proc = git.run("commit", "--no-edit", "--quiet")
         elif git.ok("diff", "--cached", "--quiet"):
-            proc = git.run("rebase", "--skip", quiet_hooks=True)  # the other side already has it all
+            proc = git.run("rebase", "--skip")  # the other side already has it all
         else:
-            proc = git.run("rebase", "--continue", quiet_hooks=True)
+            proc = git.run("rebase", "--continue")
     raise GitError(t("git.failed", command=what, detail=_detail(proc)))
 
 
@@ -739,8 +732,7 @@ def _state_label(board: Board, rel: str) -> str:
     ref = card_ref(board, rel)
     if not ref:
         return rel
-    state = board.config.types[ref[1]].state(ref[2])
-    return state.label if state else ref[2]
+    return board.config.types[ref[1]].state_label(ref[2])
 
 
 def _shown(board: Board, card_id: str, key: str, value) -> str:

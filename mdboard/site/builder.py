@@ -19,7 +19,6 @@ and in `serve` only the files an editor saved are read again.
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import stat
@@ -108,17 +107,8 @@ class SiteBuilder:
     # --- the build ---------------------------------------------------------------------
 
     def _build(self, changed: set[str] | None, early=None) -> BuildReport:
-        """One build with the cyclic garbage collector paused: a build allocates tens of
-        thousands of small objects and keeps them all, so collecting meanwhile is wasted time."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return self._build_pages(changed, early)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    def _build_pages(self, changed: set[str] | None, early) -> BuildReport:
+        """One build (full when `changed` is None). How the process collects garbage is
+        the program's choice (`mdboard.cli.main`), not the builder's."""
         from mdboard.site.feature_pages import extras
         from mdboard.site.pages import Tiles, plan_pages
 

@@ -1,0 +1,51 @@
+"""A long-running `serve` does not grow: 80 rebuilds that add and remove cards leave the
+frozen objects as they were and the traced memory flat.
+
+Process-wide garbage-collection switches belong to the program's entry point
+(`mdboard.cli.main.run`), never to a library method: `Board` used to `gc.freeze()`
+on every scan, so a server froze every card it ever read (19,590 -> 88,713 frozen
+objects, 39 -> 50 MB over 80 rebuilds).
+"""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+from mdboard.core.store import Board
+from mdboard.site.builder import SiteBuilder
+
+CARD = "---\ntitle: 临时卡片 {n}\nowner: wangli\ndue: 2026-12-{day:02d}\n---\n\n第 {n} 张\n"
+
+
+def test_eighty_rebuilds_adding_and_removing_cards_do_not_grow(board, cli):
+    for n in range(4):
+        cli.ok("new", "sku", f"商品 {n}", "--owner", "wangli")
+    builder = SiteBuilder(Board.open(str(board)), board / "_site")  # what `serve` runs, rebuild by rebuild
+    builder.build_all()
+    folder = board / "sku" / "planning"
+
+    def add_and_remove(n: int) -> None:
+        rel = f"sku/planning/SKU-{100 + n:04d}.md"
+        (folder / f"SKU-{100 + n:04d}.md").write_text(CARD.format(n=n, day=1 + n % 28), "utf-8")
+        builder.rebuild({rel})
+        (folder / f"SKU-{100 + n:04d}.md").unlink()
+        builder.rebuild({rel})
+
+    for n in range(10):  # caches and lazily made things settle first
+        add_and_remove(n)
+    frozen = gc.get_freeze_count()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        add_and_remove(10)
+        gc.collect()
+        start = tracemalloc.get_traced_memory()[0]
+        for n in range(11, 91):
+            add_and_remove(n)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+    assert gc.get_freeze_count() == frozen
+    assert grown < 512 * 1024, f"traced memory grew by {grown} bytes over 80 rebuilds"
