@@ -93,8 +93,8 @@ class LazyGroup(click.Group):
                 raise
             error = exc.strerror or exc
             if not exc.filename:
-                raise MdboardCommandError(t("hardening.os_error_nopath", error=error))
-            raise MdboardCommandError(t("hardening.os_error", path=exc.filename, error=error))
+                raise MdboardCommandError(t("cli.os_error_nopath", error=error))
+            raise MdboardCommandError(t("cli.os_error", path=exc.filename, error=error))
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},

@@ -16,7 +16,7 @@ from mdboard.domain.views import GROUPS, card_due, card_json, countdown, state_l
 def _row_maker(board: Board):
     """A function card -> table row, with labels and names looked up once."""
     cfg = board.config
-    states = {(tk, s.key): s.label for tk, ct in cfg.types.items() for s in ct.states}
+    states = {(type_key, s.key): s.label for type_key, ctype in cfg.types.items() for s in ctype.states}
     names = {key: p.name for key, p in cfg.people.items()}
 
     def row(card: Card) -> list[str]:

@@ -82,6 +82,14 @@ class CardType:
     milestones: list[str] = field(default_factory=list)
     template: str = ""  # the body a new card starts with (its checklist)
 
+    @property
+    def is_queue(self) -> bool:
+        """Worked as a queue against the clock (after-sales cases): its `due` is a date and
+        time. The report's after-sales figures, the standup's new cases and the site's queue
+        page find these types by this trait, never by their key, so a board may rename them."""
+        due = self.fields.get("due")
+        return due is not None and due.type == "datetime"
+
     def find_state(self, text: str) -> str:
         """A state key from a key or label; unknown text is returned as is for the caller to judge."""
         for s in self.states:
@@ -134,16 +142,16 @@ class BoardConfig:
 
     def find_type(self, text: str) -> CardType:
         """A card type by key, label or ID prefix; MdboardError with a suggestion otherwise."""
-        for ct in self.types.values():
-            if text in (ct.key, ct.label, ct.prefix) or text.lower() == ct.key:
-                return ct
+        for ctype in self.types.values():
+            if text in (ctype.key, ctype.label, ctype.prefix) or text.lower() == ctype.key:
+                return ctype
         from mdboard.core.errors import MdboardError
         from mdboard.core.text import suggest
 
         raise MdboardError(parenthesized(t("ops.unknown_type", value=text), suggest(text, self.types)))
 
     def type_for_prefix(self, prefix: str) -> CardType | None:
-        return next((ct for ct in self.types.values() if ct.prefix == prefix), None)
+        return next((ctype for ctype in self.types.values() if ctype.prefix == prefix), None)
 
     def person_by_email(self, email: str) -> Person | None:
         email = (email or "").strip().lower()
@@ -282,9 +290,9 @@ def parse_config(data) -> BoardConfig:
     platforms = {str(k): str(v) for k, v in r.mapping(data.get("platforms"), "platforms").items()}
     people = _people(r, data.get("people"))
     types = _types(r, data.get("types"), platforms)
-    for ct in types.values():  # the built-in title label speaks the board's language, not the caller's
-        if ct.fields["title"].label == t("fields.title"):
-            ct.fields["title"].label = t_in(language, "fields.title")
+    for ctype in types.values():  # the built-in title label speaks the board's language, not the caller's
+        if ctype.fields["title"].label == t("fields.title"):
+            ctype.fields["title"].label = t_in(language, "fields.title")
     if not types and "types" not in [p.field.split(".")[0] for p in r.problems]:
         r.bad("types", t("config.no_types"), t("config.hint_types"))
     commit = data.get("commit", True)
@@ -332,18 +340,18 @@ def _types(r: _Reader, data, platforms) -> dict[str, CardType]:
             r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
             continue
         spec = r.mapping(spec, where)
-        ct = _card_type(r, key, spec, where)
-        if ct:
-            types[key] = ct
+        ctype = _card_type(r, key, spec, where)
+        if ctype:
+            types[key] = ctype
     prefixes: dict[str, str] = {}
-    for ct in types.values():
-        if ct.prefix in prefixes:
-            r.bad(f"types.{ct.key}.prefix", t("config.dup_prefix", prefix=ct.prefix, other=prefixes[ct.prefix]),
+    for ctype in types.values():
+        if ctype.prefix in prefixes:
+            r.bad(f"types.{ctype.key}.prefix", t("config.dup_prefix", prefix=ctype.prefix, other=prefixes[ctype.prefix]),
                   t("config.hint_prefix"))
-        prefixes[ct.prefix] = ct.key
-        for f in ct.fields.values():
+        prefixes[ctype.prefix] = ctype.key
+        for f in ctype.fields.values():
             if f.type in ("link", "links") and f.to not in types:
-                r.bad(f"types.{ct.key}.fields.{f.key}.to", t("config.bad_link_type", value=f.to),
+                r.bad(f"types.{ctype.key}.fields.{f.key}.to", t("config.bad_link_type", value=f.to),
                       t("config.hint_one_of", options=", ".join(types)))
     return types
 

@@ -103,7 +103,7 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
         return t("fields.want_single"), t("fields.hint_single", key=fd.key)
     if kind == "text":
         if isinstance(value, str) and has_control_chars(value):
-            return t("hardening.control_chars"), t("hardening.hint_control_chars")
+            return t("text.control_chars"), t("text.hint_control_chars")
         return None if isinstance(value, (str, int, float)) and not isinstance(value, bool) else (
             t("fields.want_text"), t("fields.hint_quote"))
     if kind in ("number", "money"):

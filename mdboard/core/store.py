@@ -190,26 +190,26 @@ class Board:
                 self._names = [(c.type, c.state, c.id) for c in self._cards]
             else:
                 problems: list[Problem] = []
-                self._names = [(tk, state, entry.name[:-3]) for tk in self.config.types
-                               for entry, state in _card_files(self.root, tk, problems)]
+                self._names = [(type_key, state, entry.name[:-3]) for type_key in self.config.types
+                               for entry, state in _card_files(self.root, type_key, problems)]
         return self._names
 
     def id_types(self) -> dict[str, str]:
         """card ID -> type key, for judging links."""
-        return {card_id: tk for tk, _, card_id in self.names()}
+        return {card_id: type_key for type_key, _, card_id in self.names()}
 
     def count_in(self, type_key: str, state: str) -> int:
         """How many cards sit in one state folder (for WIP limits)."""
-        return sum(1 for tk, st, _ in self.names() if tk == type_key and st == state)
+        return sum(1 for key, st, _ in self.names() if key == type_key and st == state)
 
     def find(self, card_id: str) -> Card:
         """One card by ID, parsed from its own file only (CardNotFound as `get`)."""
         card_id = check_id(card_id)
-        for tk, state, found in self.names():
+        for type_key, state, found in self.names():
             if found == card_id:
-                rel = f"{tk}/{state}/{card_id}.md" if state else f"{tk}/{card_id}.md"
+                rel = f"{type_key}/{state}/{card_id}.md" if state else f"{type_key}/{card_id}.md"
                 meta, checklist, error = parse_file(self.root / rel)
-                return Card(card_id, tk, state, rel, meta, checklist, error)
+                return Card(card_id, type_key, state, rel, meta, checklist, error)
         return self.get(card_id)
 
     def folder_problems(self) -> list[Problem]:

@@ -74,11 +74,11 @@ def _context(board: Board) -> _Context:
         return _last_context[0]
     from icalendar import vCategory
 
-    spans = {tk: s for tk, ct in cfg.types.items() if (s := calendar_spans(ct))}
+    spans = {type_key: s for type_key, ctype in cfg.types.items() if (s := calendar_spans(ctype))}
     ctx = _Context(cfg, lang, board_host(cfg.title), spans,
-                   {tk: tuple(k for sp in s for k in (sp.start, sp.end) if k) for tk, s in spans.items()},
-                   {tk: i for i, tk in enumerate(cfg.types)},
-                   {tk: _line(b"CATEGORIES", vCategory([cfg.types[tk].label])) for tk in spans})
+                   {type_key: tuple(k for sp in s for k in (sp.start, sp.end) if k) for type_key, s in spans.items()},
+                   {type_key: i for i, type_key in enumerate(cfg.types)},
+                   {type_key: _line(b"CATEGORIES", vCategory([cfg.types[type_key].label])) for type_key in spans})
     _last_context[:] = [ctx]
     return ctx
 

@@ -501,7 +501,7 @@ def add_note(board: Board, card_id: str, text: str, actor: Actor | None = None, 
     if not words:
         raise MdboardError(t("ops.empty_note"))
     if has_control_chars(words):
-        raise MdboardError(parenthesized(t("ops.note_control"), t("hardening.hint_control_chars")))
+        raise MdboardError(parenthesized(t("ops.note_control"), t("text.hint_control_chars")))
     when = dates.now(board.config.timezone).strftime("%Y-%m-%d %H:%M")
     name = actor.name or actor.person or actor.email
     line = "- " + t("ops.note_line", time=when, name=" ".join(name.split()), text=words)

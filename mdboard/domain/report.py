@@ -9,7 +9,7 @@ finished (entered a done state and stayed there). From those:
 - time spent in each (not done) state, clipped to the window, per card;
 - throughput: cards finished per ISO week;
 - late: finished after the due date (the `due` field, else the type's last milestone);
-- after-sales (type `issue`): created -> first resolved, against the case's due time;
+- after-sales (the queue types, `CardType.is_queue`): created -> first resolved, against the case's due time;
 - load: each person's open and overdue cards right now.
 
 The window [since, until) selects the cards finished inside it (lead, cycle,
@@ -31,7 +31,6 @@ from mdboard.core.store import Board, Card
 from mdboard.domain.views import card_due, people_of
 
 DAY = 86400.0
-AFTER_SALES = "issue"
 
 
 @dataclass
@@ -285,19 +284,16 @@ def cumulative_flow(ctype: CardType, mine: list[Track], since: datetime | None, 
 
 def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Card],
                  since: datetime | None, end: datetime) -> dict:
-    """After-sales cases resolved in the window: hours to resolve, and how many within their due time."""
-    ctype = board.config.types.get(AFTER_SALES)
-    empty = {"resolved": 0, "median_hours": None, "p85_hours": None, "within_due": 0, "with_due": 0,
-             "within_due_share": None}
-    if ctype is None:
-        return empty
-    resolved_state = ctype.state("resolved")
-    index = ctype.state_index("resolved") if resolved_state else min(
-        ctype.state_index(k) for k in ctype.done_states())
+    """After-sales cases (every queue type, `CardType.is_queue`) resolved in the window: hours
+    to resolve, and how many within their due time."""
+    queues = {key: ctype for key, ctype in board.config.types.items() if ctype.is_queue}
+    resolved_from = {key: _resolved_index(ctype) for key, ctype in queues.items()}
     hours, within, with_due = [], 0, 0
     for tr in all_tracks.values():
-        if tr.type != AFTER_SALES or tr.created is None:
+        ctype = queues.get(tr.type)
+        if ctype is None or tr.created is None:
             continue
+        index = resolved_from[tr.type]
         when = next((start for state, start, _ in tr.stays
                      if start is not None and ctype.state_index(state) >= index), None)
         if when is None or when >= end or (since and when < since):
@@ -310,6 +306,13 @@ def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Ca
     return {"resolved": len(hours), "median_hours": _round(percentile(hours, 0.5)),
             "p85_hours": _round(percentile(hours, 0.85)), "within_due": within, "with_due": with_due,
             "within_due_share": _share(within, with_due)}
+
+
+def _resolved_index(ctype: CardType) -> int:
+    """Where a case counts as resolved: its `resolved` state, else its first done state."""
+    if ctype.state("resolved"):
+        return ctype.state_index("resolved")
+    return min((ctype.state_index(k) for k in ctype.done_states()), default=len(ctype.states))
 
 
 def load(board: Board, type: str | None = None) -> list[dict]:

@@ -182,7 +182,7 @@ def write_schemas(board: Board, out: str, type_key: str | None = None) -> list[P
     folder = Path(out)
     types = [board.config.find_type(type_key)] if type_key else list(board.config.types.values())
     files = {folder / CONFIG_FILE: config_schema()}
-    files.update({folder / f"{ct.key}.schema.json": card_schema(board, ct.key) for ct in types})
+    files.update({folder / f"{ctype.key}.schema.json": card_schema(board, ctype.key) for ctype in types})
     try:
         for path, schema in files.items():
             atomic_write(path, schema_text(schema).encode("utf-8"), sync=False)

@@ -141,14 +141,14 @@ def board_json(board: Board) -> dict:
         "title": cfg.title, "language": cfg.language, "timezone": cfg.timezone,
         "platforms": cfg.platforms,
         "people": {k: {"name": p.name, "email": p.emails, "roles": p.roles} for k, p in cfg.people.items()},
-        "types": {k: {"label": ct.label, "prefix": ct.prefix,
-                      "states": [{"key": s.key, "label": s.label, "done": s.key in ct.done_states()}
-                                 for s in ct.states],
+        "types": {k: {"label": ctype.label, "prefix": ctype.prefix,
+                      "states": [{"key": s.key, "label": s.label, "done": s.key in ctype.done_states()}
+                                 for s in ctype.states],
                       "fields": {fk: {"type": fd.type, "label": fd.label, "required": fd.required,
                                       **({"options": fd.options} if fd.options else {}),
                                       **({"to": fd.to} if fd.to else {})}
-                                 for fk, fd in ct.fields.items()}}
-                  for k, ct in cfg.types.items()},
+                                 for fk, fd in ctype.fields.items()}}
+                  for k, ctype in cfg.types.items()},
         "cards": [card_json(board, c) for c in select(cfg, board.cards(), Filter())],
     }
 
@@ -358,8 +358,8 @@ class _Importer:
         for i, header in enumerate(self.headers):
             if i in self._specials() or not header:
                 continue
-            if all(header_key(header, ct, self.cfg) is None for ct in types):
-                known = [fd.label for ct in types for fd in ct.fields.values()]
+            if all(header_key(header, ctype, self.cfg) is None for ctype in types):
+                known = [fd.label for ctype in types for fd in ctype.fields.values()]
                 self.problems.append((0, Problem(self.name, header, t("spreadsheet.unknown_column"),
                                                  suggest(header, known), "warning")))
 
@@ -429,7 +429,7 @@ class _Importer:
         if not text:
             if self.forced is None:
                 self.bad(row, self.type_col, t("spreadsheet.missing_type"), t("spreadsheet.hint_type",
-                         types="、".join(ct.label for ct in self.cfg.types.values())))
+                         types="、".join(ctype.label for ctype in self.cfg.types.values())))
             return self.forced
         try:
             ctype = self.board.config.find_type(text)

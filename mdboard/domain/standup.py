@@ -17,7 +17,6 @@ from mdboard.domain.views import card_json
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import id_sort_key, card_due, countdown
 
-AFTER_SALES = "issue"
 # What a standup reads out: progress, not every keystroke.
 SHOWN_ACTIONS = ("created", "moved", "checklist", "deleted", "renumbered")
 SHOWN_FIELDS = ("owner", "due")
@@ -98,9 +97,10 @@ def over_wip(board: Board) -> list[dict]:
 def new_issues(board: Board, history: History, since: datetime) -> list[dict]:
     """After-sales cases created since `since` that are still on the board."""
     cards = board.by_id()
+    queues = {key for key, ctype in board.config.types.items() if ctype.is_queue}  # after-sales, by trait
     seen, out = set(), []
     for event in history.since(since):
-        if event.action == "created" and event.type == AFTER_SALES and event.card in cards and event.card not in seen:
+        if event.action == "created" and event.type in queues and event.card in cards and event.card not in seen:
             seen.add(event.card)
             out.append(card_json(board, cards[event.card], brief=True))
     return out

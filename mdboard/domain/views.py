@@ -150,7 +150,7 @@ def platforms_of(card: Card) -> list[str]:
 
 def select(cfg: BoardConfig, cards: list[Card], flt: Filter) -> list[Card]:
     """Cards matching the filter, in board order: type, then state, then ID."""
-    order = {tk: (i, {s.key: j for j, s in enumerate(ct.states)}) for i, (tk, ct) in enumerate(cfg.types.items())}
+    order = {type_key: (i, {s.key: j for j, s in enumerate(ctype.states)}) for i, (type_key, ctype) in enumerate(cfg.types.items())}
     chosen = [c for c in cards if flt.matches(cfg, c)]
     return sorted(chosen, key=lambda c: (order[c.type][0], order[c.type][1].get(c.state, 99), id_sort_key(c.id)))
 
@@ -178,7 +178,7 @@ def mine(cfg: BoardConfig, cards: list[Card], person: str) -> dict[str, list[tup
 
 def state_counts(cfg: BoardConfig, cards: list[Card]) -> dict[str, dict[str, int]]:
     """type -> state -> number of cards (every configured state present, zeros included)."""
-    counts = {tk: {s.key: 0 for s in ct.states} for tk, ct in cfg.types.items()}
+    counts = {type_key: {s.key: 0 for s in ctype.states} for type_key, ctype in cfg.types.items()}
     for card in cards:
         counts.setdefault(card.type, {}).setdefault(card.state, 0)
         counts[card.type][card.state] += 1

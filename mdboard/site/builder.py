@@ -26,15 +26,34 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from mdboard.core.config import CONFIG_NAME
 from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.i18n import set_language, t
 from mdboard.core.store import OUTPUT_DIR, Board
 
-MANIFEST_VERSION = 5  # 5: the pickled classes moved into mdboard.site / mdboard.core
+if TYPE_CHECKING:
+    from mdboard.site.pages import ReportTitles
+
+MANIFEST_VERSION = 6  # 6: ReportTitles instead of a plain tuple (5: classes moved into packages)
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
+
+
+@dataclass
+class BaseKey:
+    """What every page depends on (templates, config file, language), worked out for one renderer."""
+
+    renderer: object
+    key: str
+
+
+@dataclass
+class CardIndex:
+    """Where each card of a build's card list is, by path (found again only for another list)."""
+
+    cards: list
+    positions: dict[str, int]
 
 
 @dataclass
@@ -69,7 +88,7 @@ class SiteBuilder:
         self.board = board
         self.out_dir = check_out_dir(board, Path(out_dir) if out_dir else board.root / OUTPUT_DIR)
         self._renderer = None
-        self._base: tuple | None = None  # (renderer, base key)
+        self._base: BaseKey | None = None  # what every page depends on, for the current renderer
         self._cards: dict | None = None  # card path -> CardState, as of the last build
         self._pages: dict[str, tuple[str, str]] | None = None  # output path -> (key, hash of bytes)
         self._context: dict | None = None  # what the last build's pages were made against
@@ -79,14 +98,14 @@ class SiteBuilder:
         self._manifest_history: dict | None = None  # HEAD and per-card commit hashes of the last build
         self._history_kept: LazyHistory | None = None  # reused by the next rebuild at the same HEAD
         self._history_now: LazyHistory | None = None
-        self._report_ids: tuple | None = None  # (HEAD, day, IDs) of the cards the last report named
+        self._report_titles: ReportTitles | None = None  # the cards the last report named
         self._manifest: Manifest | None = None
         self._rows: HistoryRows | None = None  # each card's history rows, kept on disk
         self._views: dict = {}  # card views kept between rebuilds in this process
         self._tile_keys: dict = {}  # and the keys of their tiles
         self._views_for: tuple | None = None  # the (base, day) those were worked out at
         self._card_list: list | None = None  # the cards of the last build
-        self._card_index: tuple | None = None  # (that list, card path -> position in it)
+        self._card_index: CardIndex | None = None  # where each card of that list is
         self._texts: dict = {}  # card path -> bytes read by this build (for the card pages)
 
     # --- public ------------------------------------------------------------------------
@@ -118,13 +137,13 @@ class SiteBuilder:
         states = self._card_states(cards, changed or set(), base)
         data, dirty, clock, now = self._work_out(cards, renderer, base, states)
         tiles = Tiles(data, base, self._tile_cache, self._tile_keys, dirty.cards)
-        feeds_extra = extras(data, self.board, self._feed_parts, self._report_ids)
+        feeds_extra = extras(data, self.board, self._feed_parts, self._report_titles)
         written = self._write_pages(plan_pages(data, base, tiles, feeds_extra, dirty), early)
         removed = self._remove_stale(set(self._pages))
         self._prune_cache(data, tiles, feeds_extra)
         if dirty.everything:
             self._rows.prune(data.cards)
-        self._report_ids = getattr(data, "report_ids", None) or self._report_ids
+        self._report_titles = data.report_titles or self._report_titles
         clock["flip"] = self._next_flip(data, dirty, now)
         self._context, self._cards = clock, states
         self._save_state(final=changed is None)
@@ -160,8 +179,7 @@ class SiteBuilder:
         everything = self._everything_changed(clock, now)
         if everything or self._views_for != (base, clock["day"]):
             self._views, self._tile_keys, self._views_for = {}, {}, (base, clock["day"])
-        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards)
-        data.texts = self._texts
+        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards, self._texts)
         return data, Dirty() if everything else self._dirty(data, clock), clock, now
 
     def _get_renderer(self):
@@ -186,13 +204,13 @@ class SiteBuilder:
         again whenever the renderer is made again, i.e. after mdboard.yaml changed)."""
         from mdboard.site.render import digest
 
-        if self._base is None or self._base[0] is not renderer:
+        if self._base is None or self._base.renderer is not renderer:
             try:
                 config = (self.board.root / CONFIG_NAME).read_bytes()
             except OSError:
                 config = b""
-            self._base = (renderer, digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang))
-        return self._base[1]
+            self._base = BaseKey(renderer, digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang))
+        return self._base.key
 
     # --- what changed ------------------------------------------------------------------
 
@@ -206,9 +224,9 @@ class SiteBuilder:
         if self._card_list is None or CONFIG_NAME in changed:
             return None
         index = self._card_index
-        if index is None or index[0] is not self._card_list:
-            index = self._card_index = (self._card_list, {card.path: i for i, card in enumerate(self._card_list)})
-        positions = index[1]
+        if index is None or index.cards is not self._card_list:
+            index = self._card_index = CardIndex(self._card_list, {c.path: i for i, c in enumerate(self._card_list)})
+        positions = index.positions
         cards = list(self._card_list)
         for rel in changed:
             i = positions.get(rel)
@@ -225,7 +243,7 @@ class SiteBuilder:
             meta, checklist, error = parse_file(path)
             cards[i] = Card(old.id, old.type, old.state, old.path, meta, checklist, error,
                             (st.st_size, st.st_mtime_ns, False))
-        self._card_index = (cards, positions)  # same paths in the same places
+        self._card_index = CardIndex(cards, positions)  # same paths in the same places
         return cards
 
     def _card_states(self, cards: list, changed: set[str], base: str) -> dict:
@@ -333,9 +351,9 @@ class SiteBuilder:
     def _history(self) -> "LazyHistory":
         """The board's git history, read at most once per build and only if a page needs it."""
         known = self._manifest_history if self._manifest_history.get("head") is not None else {}
-        rows = self._rows if self._rows is not None and self._rows.base == self._base[1] else None
+        rows = self._rows if self._rows is not None and self._rows.base == self._base.key else None
         if rows is None:
-            rows = self._rows = HistoryRows(self.board.state_dir / "site" / f"{self._out_key()}.history", self._base[1])
+            rows = self._rows = HistoryRows(self.board.state_dir / "site" / f"{self._out_key()}.history", self._base.key)
         history = LazyHistory(self.board, known, self._history_kept, rows)
         self._manifest_history = history.summary
         self._history_kept = history  # a later rebuild at the same HEAD reuses what it read
@@ -432,7 +450,7 @@ class SiteBuilder:
     def _feed_parts(self) -> dict:
         """card path -> (front matter hash, its calendar events), for this config and language."""
         cache = self._cache_file()
-        base = self._base[1] if self._base else ""
+        base = self._base.key if self._base else ""
         if cache.get("parts_base") != base:
             cache["parts"], cache["parts_base"] = {}, base
         return cache["parts"]
@@ -478,8 +496,8 @@ class SiteBuilder:
             self._cards = state["cards"]
         if self._context is None:
             self._context = state["context"]
-        if self._report_ids is None:
-            self._report_ids = state["report_ids"]
+        if self._report_titles is None:
+            self._report_titles = state["report_titles"]
         self._last_pages = state["pages"]
         if self._manifest_history is None:
             self._manifest_history = state["history"]
@@ -488,7 +506,7 @@ class SiteBuilder:
         """Write the manifest after every build; the render cache after full builds only."""
         try:
             self._manifest.save({"pages": self._pages, "cards": self._cards, "context": self._context,
-                                 "history": self._manifest_history, "report_ids": self._report_ids})
+                                 "history": self._manifest_history, "report_titles": self._report_titles})
             if self._rows is not None:
                 self._rows.save()
             dates = self._renderer.dates if self._renderer is not None else None
@@ -511,7 +529,7 @@ class Manifest:
     which load three times faster than named ones."""
 
     RECENT_MAX = 512
-    EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}, "report_ids": None}
+    EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}, "report_titles": None}
 
     def __init__(self, folder: Path, name: str, out_dir: str):
         self.base_path = folder / f"{name}.manifest.pickle"
@@ -520,7 +538,7 @@ class Manifest:
         self.base: dict | None = None  # what the base file holds (pages and cards as read)
 
     def load(self) -> dict:
-        """pages, cards (path -> CardState), context, history, report_ids; empty when the
+        """pages, cards (path -> CardState), context, history, report_titles; empty when the
         files are missing, of another version or unreadable (everything is made again)."""
         try:
             return self._load()
@@ -538,7 +556,7 @@ class Manifest:
         cards = {path: make(fields) for path, fields in base["cards"].items()}
         self.base = {"token": base["token"], "pages": base["pages"], "cards": cards, "history": base["history"]}
         state = {"pages": dict(base["pages"]), "cards": dict(cards), "context": base["context"],
-                 "history": base["history"], "report_ids": base["report_ids"]}
+                 "history": base["history"], "report_titles": base["report_titles"]}
         recent = _read_pickle(self.recent_path)
         if recent.get("token") == base["token"]:
             for key in ("pages", "cards"):
@@ -547,7 +565,7 @@ class Manifest:
                         state[key].pop(path, None)
                     else:
                         state[key][path] = make(value) if key == "cards" else value
-            state["context"], state["report_ids"] = recent["context"], recent["report_ids"]
+            state["context"], state["report_titles"] = recent["context"], recent["report_titles"]
         return state
 
     def save(self, state: dict) -> None:
@@ -558,7 +576,7 @@ class Manifest:
             if sum(len(c) for c in changes.values()) <= self.RECENT_MAX:
                 changes["cards"] = {path: (tuple(s) if s is not None else None) for path, s in changes["cards"].items()}
                 _write_pickle(self.recent_path, {"token": base["token"], **changes, "context": state["context"],
-                                                 "report_ids": state["report_ids"]})
+                                                 "report_titles": state["report_titles"]})
                 return
         import secrets
 
@@ -566,7 +584,7 @@ class Manifest:
         _write_pickle(self.base_path, {
             "version": MANIFEST_VERSION, "out_dir": self.out_dir, "token": token, "pages": state["pages"],
             "cards": {path: tuple(s) for path, s in state["cards"].items()}, "context": state["context"],
-            "history": state["history"], "report_ids": state["report_ids"]})
+            "history": state["history"], "report_titles": state["report_titles"]})
         self.base = {"token": token, "pages": dict(state["pages"]), "cards": dict(state["cards"]),
                      "history": state["history"]}
         try:
@@ -834,7 +852,7 @@ def check_out_dir(board: Board, out_dir: Path) -> Path:
         raise MdboardError(t("site.out_not_folder", path=out_dir))
     if root.is_relative_to(out):
         raise MdboardError(t("site.out_holds_board", path=out_dir))
-    inside = [root / ".git"] + [root / tk for tk in board.config.types]
+    inside = [root / ".git"] + [root / type_key for type_key in board.config.types]
     if board.git_dir:
         inside.append(board.git_dir.resolve())
     for folder in inside:

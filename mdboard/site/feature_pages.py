@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Callable
 
+from mdboard.site.pages import ReportTitles
 from mdboard.site.render import digest
 from mdboard.core.store import Board
 
 
 def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None,
-           report_ids: tuple | None = None) -> dict[str, Callable]:
+           report_titles: ReportTitles | None = None) -> dict[str, Callable]:
     """Optional pages by name: `calendar` (person key or None -> .ics bytes), and with
     history `report.html` / `standup.html` ((data, base, nav) -> Page).
 
-    `feed_parts` gives the cache of each card's calendar events; `report_ids` the cards
-    whose titles the last report showed, as (commit, day, IDs)."""
+    `feed_parts` gives the cache of each card's calendar events; `report_titles` the cards
+    whose titles the last report showed (`ReportTitles`)."""
     out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
     if data.history is not None:
-        out["report.html"] = history_page("report", report_context, lambda d: report_facts(d, report_ids))
+        out["report.html"] = history_page("report", report_context, lambda d: report_facts(d, report_titles))
         out["standup.html"] = history_page("standup", standup_context, lambda d: d.all_key())
     return out
 
@@ -35,14 +36,15 @@ def history_page(name: str, context: Callable, facts: Callable):
     return page
 
 
-def report_facts(data, report_ids: tuple | None) -> str:
+def report_facts(data, report_titles: ReportTitles | None) -> str:
     """What the report shows of the cards: each card's type, state, people and dates, and the
     titles of the cards it names - known from the last report at this commit and day, else
     every title."""
     cfg = data.cfg
     views = data.views.values()
-    if report_ids and report_ids[:2] == (data.history_key(), data.today.isoformat()):
-        titled = [f"{i}:{data.cards[i].title}" for i in report_ids[2] if i in data.cards]
+    last = report_titles
+    if last and (last.head, last.day) == (data.history_key(), data.today.isoformat()):
+        titled = [f"{i}:{data.cards[i].title}" for i in last.ids if i in data.cards]
     else:
         titled = [f"{v.id}:{v.title}" for v in views]
     return digest(*(v.report_key(cfg) for v in views), *titled)
@@ -78,7 +80,7 @@ class Feeds:
         if self._by_person is None:
             from mdboard.domain.views import id_sort_key
 
-            rank = {tk: i for i, tk in enumerate(self.data.cfg.types)}
+            rank = {type_key: i for i, type_key in enumerate(self.data.cfg.types)}
             self.parts = self._parts()
             chosen = [(card, events) for card in self.data.card_list if (events := self.part(card))]
             chosen.sort(key=lambda pair: (rank[pair[0].type], id_sort_key(pair[0].id)))
@@ -116,8 +118,8 @@ def report_context(data) -> dict:
                       "scatter": cycle_scatter(data, figures["cycle_points"], figures["cycle_time_days"]),
                       "states": state_bars(figures["time_in_state_days"])})
     named = sorted({dot["card"] for ty in types if ty["scatter"] for dot in ty["scatter"]["dots"]})
-    data.report_ids = (data.history_key(), data.today.isoformat(), named)  # the cards whose titles it shows
-    has_queue = any(ct.key == "issue" for ct in data.cfg.types.values())
+    data.report_titles = ReportTitles(data.history_key(), data.today.isoformat(), tuple(named))
+    has_queue = any(ctype.is_queue for ctype in data.cfg.types.values())
     return {"types": types, "after_sales": report["after_sales"] if has_queue else None,
             "load": report["load"], "events": len(data.history.events)}
 

@@ -98,6 +98,15 @@ class Dirty:
         return self.everything or self.board or (history and self.history) or (hour and self.hour)
 
 
+class ReportTitles(NamedTuple):
+    """The cards whose titles the report page names, and the commit and day it was made at:
+    while those stay the same, only those titles matter to the report (kept in the manifest)."""
+
+    head: str
+    day: str
+    ids: tuple[str, ...]
+
+
 class SiteData:
     """The board worked out for the pages of one build.
 
@@ -108,8 +117,10 @@ class SiteData:
     """
 
     def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
-                 view_cache: dict | None = None, cards: list[Card] | None = None):
-        """`cards`: the board's cards, when already read (default: `board.cards()`)."""
+                 view_cache: dict | None = None, cards: list[Card] | None = None,
+                 texts: dict[str, bytes] | None = None):
+        """`cards`: the board's cards, when already read (default: `board.cards()`); `texts`:
+        card path -> its bytes, for the files this build has read already."""
         self.board = board
         self.card_list = cards if cards is not None else board.cards()
         self.renderer = renderer
@@ -121,7 +132,12 @@ class SiteData:
         self.linked_from: dict[str, list[str]] = {}  # card ID -> IDs of the cards naming it, board order
         self._view_cache = view_cache if view_cache is not None else {}
         self.ids_by_type: dict[str, list[str]] = {}  # type -> its card IDs, board order
-        self.texts: dict[str, bytes] = {}  # card path -> its bytes, when read earlier in this build
+        self.texts: dict[str, bytes] = texts if texts is not None else {}
+        # what the report page names, set when it is made (the builder keeps it for the next build)
+        self.report_titles: ReportTitles | None = None
+        self._all_key: str | None = None  # worked out once per build, when first asked for
+        self._due_lists: tuple[list[CardView], list[CardView]] | None = None
+        self._person_groups: dict[str, dict[str, list[CardView]]] | None = None
         self._views: dict[str, CardView] = {}
         self._all: dict[str, CardView] | None = None
         self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
@@ -129,7 +145,7 @@ class SiteData:
 
     def _read_cards(self) -> None:
         """Cards by ID, problems (duplicate IDs, broken files, unknown folders), who links to whom."""
-        folders = {(tk, state.key) for tk, ctype in self.cfg.types.items() for state in ctype.states}
+        folders = {(type_key, state.key) for type_key, ctype in self.cfg.types.items() for state in ctype.states}
         cards, states, linked_from, by_type = self.cards, self.states, self.linked_from, self.ids_by_type
         for card in self.card_list:
             first = cards.get(card.id)
@@ -202,13 +218,13 @@ class SiteData:
 
     def all_key(self) -> str:
         """A hash of every card's front matter and due status: what the board-wide pages show."""
-        if not hasattr(self, "_all_key"):
+        if self._all_key is None:
             self._all_key = digest(*map(_shown, self.views.values()))
         return self._all_key
 
     def history_key(self) -> str:
         """The commit the history was read at ("" without history)."""
-        return getattr(self.history, "head", None) or ""
+        return (self.history.head if self.history is not None else None) or ""
 
     def open_views(self) -> list[CardView]:
         """Cards that are not finished, with readable front matter and a known state."""
@@ -341,18 +357,18 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
     pages.append(Page("index.html", lambda: overview_key(data, base),
                       _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles)),
                       dirty=dirty.wide(history=True)))
-    for tk in cfg.types:
-        key = lambda tk=tk: digest(base, "type", tk, *(tiles.key(v, "../") for v in data.by_type.get(tk, [])))
-        pages.append(Page(f"types/{tk}.html", key, _lazy(r, "kanban.html", "../", nav, f"type:{tk}", data,
-                                                           lambda tk=tk: kanban_context(data, tiles, tk)),
-                          dirty=dirty.type(tk), early=tk in dirty.early_types))
+    for type_key in cfg.types:
+        key = lambda type_key=type_key: digest(base, "type", type_key, *(tiles.key(v, "../") for v in data.by_type.get(type_key, [])))
+        pages.append(Page(f"types/{type_key}.html", key, _lazy(r, "kanban.html", "../", nav, f"type:{type_key}", data,
+                                                           lambda type_key=type_key: kanban_context(data, tiles, type_key)),
+                          dirty=dirty.type(type_key), early=type_key in dirty.early_types))
     card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
     for card_id in (data.cards if dirty.everything else sorted(dirty.cards & data.cards.keys())):
         pages.append(card_page(data, base, nav, card_id, early=card_id in dirty.early_cards))
     pages += people_pages(data, base, nav, tiles, extras, dirty)
     if timeline_types(cfg):
-        key = lambda: digest(base, "timeline", day, *(_shown(v) for ct in timeline_types(cfg)
-                                                       for v in data.by_type.get(ct.key, [])))
+        key = lambda: digest(base, "timeline", day, *(_shown(v) for ctype in timeline_types(cfg)
+                                                       for v in data.by_type.get(ctype.key, [])))
         pages.append(Page("timeline.html", key, _lazy(r, "timeline.html", "", nav, "timeline", data,
                                                       lambda: timeline_context(data)), dirty=dirty.wide()))
     if asset_types(cfg):
@@ -361,8 +377,8 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
                           dirty=dirty.wide()))
     if queue_types(cfg):
         hour = dates.now(cfg.timezone).strftime("%Y-%m-%dT%H")  # the queue counts hours left
-        key = lambda: digest(base, "queue", hour, *(_shown(v) for ct in queue_types(cfg)
-                                                     for v in data.by_type.get(ct.key, [])))
+        key = lambda: digest(base, "queue", hour, *(_shown(v) for ctype in queue_types(cfg)
+                                                     for v in data.by_type.get(ctype.key, [])))
         pages.append(Page("queue.html", key, _lazy(r, "queue.html", "", nav, "queue", data,
                                                    lambda: queue_context(data)), dirty=dirty.wide(hour=True)))
     for name, make in extras.items():
@@ -435,7 +451,7 @@ def navigation(data: SiteData, extras: dict) -> list[dict]:
     """The links at the top of every page (href relative to the site root)."""
     cfg = data.cfg
     items = [{"id": "index", "href": "index.html", "label": data.text("nav_overview")}]
-    items += [{"id": f"type:{tk}", "href": f"types/{tk}.html", "label": ct.label} for tk, ct in cfg.types.items()]
+    items += [{"id": f"type:{type_key}", "href": f"types/{type_key}.html", "label": ctype.label} for type_key, ctype in cfg.types.items()]
     if timeline_types(cfg):
         items.append({"id": "timeline", "href": "timeline.html", "label": data.text("nav_timeline")})
     if asset_types(cfg):
@@ -453,20 +469,20 @@ def navigation(data: SiteData, extras: dict) -> list[dict]:
 
 def asset_types(cfg: BoardConfig) -> list[tuple[CardType, str]]:
     """(type, link field) for types whose cards belong to a timeline card (assets of a campaign)."""
-    planned = {ct.key for ct in timeline_types(cfg)}
+    planned = {ctype.key for ctype in timeline_types(cfg)}
     out = []
-    for ct in cfg.types.values():
-        if ct.key in planned:
+    for ctype in cfg.types.values():
+        if ctype.key in planned:
             continue
-        link = next((f.key for f in ct.fields.values() if f.type == "link" and f.to in planned), None)
+        link = next((f.key for f in ctype.fields.values() if f.type == "link" and f.to in planned), None)
         if link:
-            out.append((ct, link))
+            out.append((ctype, link))
     return out
 
 
 def queue_types(cfg: BoardConfig) -> list[CardType]:
-    """Types worked as a queue against the clock (after-sales): their `due` is a date and time."""
-    return [ct for ct in cfg.types.values() if "due" in ct.fields and ct.fields["due"].type == "datetime"]
+    """Types worked as a queue against the clock (after-sales): `CardType.is_queue`."""
+    return [ctype for ctype in cfg.types.values() if ctype.is_queue]
 
 
 # --- overview --------------------------------------------------------------------------------
@@ -475,13 +491,13 @@ def overview_context(data: SiteData, tiles: Tiles) -> dict:
     """Counts per type and state, overdue and due-this-week lists, recent changes, problems."""
     cfg = data.cfg
     types = []
-    for tk, ctype in cfg.types.items():
+    for type_key, ctype in cfg.types.items():
         counts = {s.key: 0 for s in ctype.states}
-        for v in data.by_type.get(tk, []):
+        for v in data.by_type.get(type_key, []):
             counts[v.card.state] = counts.get(v.card.state, 0) + 1
         states = [{"key": s.key, "label": s.label, "count": counts[s.key], "wip": s.wip,
                    "over": bool(s.wip and counts[s.key] > s.wip)} for s in ctype.states]
-        types.append({"key": tk, "label": ctype.label, "states": states, "total": sum(counts.values())})
+        types.append({"key": type_key, "label": ctype.label, "states": states, "total": sum(counts.values())})
     overdue, week = _due_lists(data)
     listed = overdue[:LIST_LIMIT] + week[:LIST_LIMIT]
     return {"types": types, "overdue": overdue[:LIST_LIMIT], "overdue_total": len(overdue),
@@ -493,7 +509,7 @@ def overview_context(data: SiteData, tiles: Tiles) -> dict:
 
 def _due_lists(data: SiteData) -> tuple[list[CardView], list[CardView]]:
     """Open cards overdue, and due today or this week, soonest first (worked out once)."""
-    if not hasattr(data, "_due_lists"):
+    if data._due_lists is None:
         open_views = sorted(data.open_views(), key=_board_order)
         data._due_lists = ([v for v in open_views if v.group == "overdue"],
                            [v for v in open_views if v.group in ("today", "week")])
@@ -515,10 +531,10 @@ def recent_changes(data: SiteData, n: int = 15) -> list[Shown]:
 
 # --- kanban ----------------------------------------------------------------------------------
 
-def kanban_context(data: SiteData, tiles: Tiles, tk: str) -> dict:
+def kanban_context(data: SiteData, tiles: Tiles, type_key: str) -> dict:
     """A type's columns: state label, count, WIP limit (flagged when exceeded) and tiles."""
-    ctype = data.cfg.types[tk]
-    views = data.by_type.get(tk, [])
+    ctype = data.cfg.types[type_key]
+    views = data.by_type.get(type_key, [])
     by_state: dict[str, list[CardView]] = {}
     for v in views:
         by_state.setdefault(v.card.state, []).append(v)
@@ -688,7 +704,7 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dir
 
 def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
     """person -> due group -> their open cards, soonest first (one pass over the board, once)."""
-    if not hasattr(data, "_person_groups"):
+    if data._person_groups is None:
         out: dict[str, dict[str, list[CardView]]] = {}
         for view in sorted(data.open_views(), key=_board_order):
             for person in dict.fromkeys(view.people):
@@ -704,7 +720,7 @@ def team_context(data: SiteData, groups, calendar: bool) -> dict:
     for key, person in cfg.people.items():
         mine = groups.get(key, {g: [] for g in GROUPS})
         everything = [v for g in GROUPS for v in mine[g]]
-        by_type = {tk: sum(1 for v in everything if v.card.type == tk) for tk in cfg.types}
+        by_type = {type_key: sum(1 for v in everything if v.card.type == type_key) for type_key in cfg.types}
         rows.append({"key": key, "name": person.name, "roles": person.roles, "open": len(everything),
                      "overdue": len(mine["overdue"]), "today": len(mine["today"]), "week": len(mine["week"]),
                      "by_type": by_type})
@@ -743,9 +759,9 @@ def assets_context(data: SiteData, tiles: Tiles) -> dict:
                        "tiles": [tiles.html(v, "") for v in members if v.card.state == s.key]} for s in ctype.states]
             groups.append({"ref": _ref(data, target) if target else None, "count": len(members), "states": states})
         sections.append({"ctype": ctype, "groups": groups, "total": len(views)})
-    all_views = [v for ct, _ in asset_types(cfg) for v in data.by_type.get(ct.key, [])]
+    all_views = [v for ctype, _ in asset_types(cfg) for v in data.by_type.get(ctype.key, [])]
     return {"sections": sections,
-            "filters": filter_options(data, all_views, [ct for ct, _ in asset_types(cfg)])}
+            "filters": filter_options(data, all_views, [ctype for ctype, _ in asset_types(cfg)])}
 
 
 def queue_context(data: SiteData) -> dict:

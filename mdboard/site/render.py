@@ -435,4 +435,4 @@ def card_attrs(cfg: BoardConfig, view: CardView):
 
 def timeline_types(cfg: BoardConfig) -> list[CardType]:
     """Types planned by milestones (campaigns): they go on the timeline."""
-    return [ct for ct in cfg.types.values() if ct.milestones]
+    return [ctype for ctype in cfg.types.values() if ctype.milestones]
