@@ -43,10 +43,11 @@ def test_a_hostile_title_is_text_and_only_roster_ids_are_mentioned(key):
     assert "evil.example" in text and "http://evil" not in text and "http：//evil" in text
     if key == "feishu":
         elements = payload["content"]["post"]["zh_cn"]["content"][0]
-        assert [e["tag"] for e in elements] == ["text", "a", "text", "text", "text", "at", "text", "text"]
-        assert elements[2]["text"] == " " + plain_text(HOSTILE, markup=False)
-        assert elements[1]["href"] == "https://shop.example/board/cards/SKU-0001.html"
-        assert elements[5] == {"tag": "at", "user_id": "ou_wl", "user_name": "王丽"}
+        assert [e["tag"] for e in elements] == ["text", "a", "text", "at", "text"]
+        assert elements[2]["text"] == " " + plain_text(HOSTILE, markup=False) + " · 王丽 "
+        assert elements[1] == {"tag": "a", "text": "SKU-0001", "href": "https://shop.example/board/cards/SKU-0001.html"}
+        assert elements[3] == {"tag": "at", "user_id": "ou_wl", "user_name": "王丽"}
+        assert elements[4] == {"tag": "text", "text": " · 无名"}
     else:
         md = payload["markdown"]["text" if key == "dingtalk" else "content"]
         assert md.count("](") == 1 and "[SKU-0001](https://shop.example/board/cards/SKU-0001.html)" in md

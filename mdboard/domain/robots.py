@@ -285,23 +285,19 @@ class Feishu(Platform):
     def render(self, line: Line) -> Rendered:
         elements, mentions = [], set()
         if line.item:
-            elements.append({"tag": "text", "text": "• "})
+            _add_text(elements, "• ")
         for span in line.spans:
             text = plain_text(span.text, markup=False)
-            ident = self.mention_id(span.person) if span.person else ""
+            ident = self.mention_id(span.person) if span.person else None
             if ident:
-                if text:
-                    elements.append({"tag": "text", "text": text + " "})
+                _add_text(elements, text + " " if text else "")
                 elements.append({"tag": "at", "user_id": ident[1],
                                  "user_name": plain_text(self.person_name(span.person), markup=False)})
                 mentions.add(ident)
             elif span.link and text:
                 elements.append({"tag": "a", "text": text, "href": span.link})
-            elif text:
-                element = {"tag": "text", "text": text}
-                if span.bold:
-                    element["style"] = ["bold"]
-                elements.append(element)
+            else:
+                _add_text(elements, text, span.bold)
         return Rendered(elements, mentions)
 
     def payload(self, header: str, lines: list[Rendered]) -> dict:
@@ -337,6 +333,17 @@ class Feishu(Platform):
 
 
 PLATFORMS = {cls.key: cls for cls in (DingTalk, Feishu, WeCom)}
+
+
+def _add_text(elements: list[dict], text: str, bold: bool = False) -> None:
+    """A 飞书 text element, joined to the previous one when both are plain (smaller messages)."""
+    if not text:
+        return
+    last = elements[-1] if elements else None
+    if not bold and last is not None and last["tag"] == "text" and "style" not in last:
+        last["text"] += text
+    else:
+        elements.append({"tag": "text", "text": text, **({"style": ["bold"]} if bold else {})})
 
 
 def _code(data, key: str):
