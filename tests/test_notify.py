@@ -219,3 +219,22 @@ def test_bad_notify_settings_are_named(board, cli, snippet, message):
     assert result.exit_code == 1
     assert message in result.stderr
     assert "abc" not in result.stderr
+
+
+def test_the_config_schema_knows_the_notify_settings():
+    import jsonschema
+
+    from conftest import REPO
+    from mdboard.core.cardfile import load_yaml
+    from mdboard.domain.schema import config_schema
+
+    data = load_yaml((REPO / "mdboard/domain/skeleton/zh-CN.yaml").read_text("utf-8").replace(
+        "\npeople:\n", NOTIFY + "\npeople:\n", 1))
+    data["people"]["me"].update({"mobile": 13800001111, "feishu": "ou_me", "wecom": "Me"})
+    check = jsonschema.Draft202012Validator(config_schema())
+    assert list(check.iter_errors(data)) == []
+    data["notify"]["robots"]["ops"]["webhook"] = "https://oapi.dingtalk.com/robot/send?access_token=x"
+    data["notify"]["time"] = "9点"
+    data["people"]["me"]["wecom"] = "<@all>"
+    assert sorted(".".join(map(str, e.absolute_path)) for e in check.iter_errors(data)) == [
+        "notify.robots.ops", "notify.time", "people.me"]

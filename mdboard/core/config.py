@@ -22,6 +22,7 @@ DATE_TYPES = ("date", "datetime")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STATE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]*$")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Person:
     name: str
     emails: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    chat: dict[str, str] = field(default_factory=dict)  # ids for @-mentions: mobile, dingtalk, feishu, wecom
 
 
 @dataclass
@@ -139,6 +141,8 @@ class BoardConfig:
     types: dict[str, CardType]
     commit: bool = True
     raw: dict = field(default_factory=dict)
+    site_url: str = ""  # the published site, for links from chat messages
+    notify: "NotifyConfig" = field(default_factory=lambda: NotifyConfig())
 
     def find_type(self, text: str) -> CardType:
         """A card type by key, label or ID prefix; MdboardError with a suggestion otherwise."""
@@ -214,7 +218,7 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     return cfg
 
 
-CONFIG_CACHE_VERSION = 2  # 2: BoardConfig moved to mdboard.core.config
+CONFIG_CACHE_VERSION = 3  # 2: BoardConfig moved to mdboard.core.config; 3: notify, site_url, chat ids
 
 
 def _read_config(path: Path) -> BoardConfig:
@@ -275,7 +279,7 @@ def parse_config(data) -> BoardConfig:
     """Turn the loaded YAML into a BoardConfig, or raise ConfigError with every problem."""
     r = _Reader()
     data = r.mapping(data, "")
-    known = {"title", "language", "timezone", "platforms", "people", "types", "commit"}
+    known = {"title", "language", "timezone", "platforms", "people", "types", "commit", "site_url", "notify"}
     for key in data:
         if key not in known:
             r.bad(str(key), t("config.unknown_key"), t("config.hint_known", known=", ".join(sorted(known))))
@@ -283,10 +287,10 @@ def parse_config(data) -> BoardConfig:
     if language not in LANGUAGES:
         r.bad("language", t("config.bad_language", value=language), t("config.hint_language"))
         language = "zh-CN"
-    timezone = str(data.get("timezone") or "Asia/Shanghai")
+    timezone = str(data.get("timezone") or DEFAULT_TIMEZONE)
     if not _valid_timezone(timezone):
         r.bad("timezone", t("config.bad_timezone", value=timezone), t("config.hint_timezone"))
-        timezone = "Asia/Shanghai"
+        timezone = DEFAULT_TIMEZONE
     platforms = {str(k): str(v) for k, v in r.mapping(data.get("platforms"), "platforms").items()}
     people = _people(r, data.get("people"))
     types = _types(r, data.get("types"), platforms)
@@ -299,10 +303,12 @@ def parse_config(data) -> BoardConfig:
     if not isinstance(commit, bool):
         r.bad("commit", t("config.want_bool"), "commit: true")
         commit = True
+    site_url = _site_url(r, data.get("site_url"))
+    notify = _notify(r, data.get("notify"))
     if r.problems:
         raise ConfigError(t("config.broken", path=CONFIG_NAME), r.problems)
     return BoardConfig(str(data.get("title") or "mdboard"), language, timezone, platforms,
-                       people, types, commit, data)
+                       people, types, commit, data, site_url, notify)
 
 
 def _valid_timezone(name: str) -> bool:
@@ -325,10 +331,10 @@ def _people(r: _Reader, data) -> dict[str, Person]:
         if isinstance(spec, str):
             spec = {"name": spec}
         spec = r.mapping(spec, where)
-        r.known_keys(spec, where, {"name", "email", "roles"})
+        r.known_keys(spec, where, {"name", "email", "roles", *CHAT_KEYS})
         emails = r.strings(spec.get("email"), f"{where}.email")
         people[key] = Person(key, str(spec.get("name") or key), emails,
-                             r.strings(spec.get("roles"), f"{where}.roles"))
+                             r.strings(spec.get("roles"), f"{where}.roles"), _chat_ids(r, spec, where))
     return people
 
 
@@ -457,3 +463,120 @@ def _states(r: _Reader, data, where: str, fields) -> list[StateDef]:
                                r.strings(spec.get("roles"), f"{swhere}.roles"),
                                bool(spec.get("done", False))))
     return states
+
+
+# --- group chats: notify and per-person ids ---------------------------------------------------
+
+PLATFORM_NAMES = {"dingtalk": "dingtalk", "钉钉": "dingtalk", "feishu": "feishu", "lark": "feishu", "飞书": "feishu",
+                  "wecom": "wecom", "企业微信": "wecom", "企微": "wecom"}
+NOTIFY_SECTIONS = ("overdue", "due_today", "new_issues", "blocked", "moved")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+CHAT_KEYS = ("mobile", "dingtalk", "feishu", "wecom")
+ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+CHAT_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+MOBILE_RE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
+TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+
+
+@dataclass(frozen=True)
+class RobotConfig:
+    """One group chat's robot: its platform and the environment variables holding its address and secret."""
+
+    key: str
+    platform: str  # dingtalk | feishu | wecom
+    webhook_env: str
+    secret_env: str
+    keyword: str = ""
+    sections: tuple[str, ...] = NOTIFY_SECTIONS
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """`notify:` in mdboard.yaml: when the scheduled digest goes out, and to which robots."""
+
+    time: str = "08:50"
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
+    robots: dict = field(default_factory=dict)  # name -> RobotConfig
+
+
+def _site_url(r: _Reader, value) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
+        r.bad("site_url", t("notify.bad_site_url"), t("notify.hint_site_url"))
+        return ""
+    return value
+
+
+def _chat_ids(r: _Reader, spec: dict, where: str) -> dict[str, str]:
+    """A person's ids for @-mentions; a mobile number written without quotes (an int) is accepted."""
+    ids = {}
+    for key in CHAT_KEYS:
+        value = spec.get(key)
+        if value is None:
+            continue
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        pattern, message, hint = (MOBILE_RE, "notify.bad_mobile", "notify.hint_mobile") if key == "mobile" else \
+            (CHAT_ID_RE, "notify.bad_chat_id", "notify.hint_chat_id")
+        if not pattern.match(text):
+            r.bad(f"{where}.{key}", t(message, value=value), t(hint))
+            continue
+        ids[key] = text
+    return ids
+
+
+def _notify(r: _Reader, data) -> NotifyConfig:
+    data = r.mapping(data, "notify")
+    r.known_keys(data, "notify", {"time", "days", "robots"})
+    clock = str(data.get("time") or "08:50").strip()
+    match = TIME_RE.match(clock)
+    if not match:
+        r.bad("notify.time", t("notify.bad_time", value=data.get("time")), t("notify.hint_time"))
+        clock = "08:50"
+    else:
+        clock = f"{int(match.group(1)):02d}:{match.group(2)}"
+    days = []
+    for day in r.strings(data.get("days"), "notify.days") if "days" in data else list(WEEKDAYS[:5]):
+        low = day.strip().lower()
+        if low in WEEKDAYS or day in WEEKDAYS_ZH:
+            days.append(WEEKDAYS.index(low) if low in WEEKDAYS else WEEKDAYS_ZH.index(day))
+        else:
+            r.bad("notify.days", t("notify.bad_day", value=day), t("notify.hint_day"))
+    robots = {}
+    for key, spec in r.mapping(data.get("robots"), "notify.robots").items():
+        where = f"notify.robots.{key}"
+        if not isinstance(key, str) or not KEY_RE.match(key):
+            r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
+            continue
+        robot = _robot(r, key, r.mapping(spec, where), where)
+        if robot:
+            robots[key] = robot
+    return NotifyConfig(clock, tuple(sorted(set(days))), robots)
+
+
+def _robot(r: _Reader, key: str, spec: dict, where: str) -> RobotConfig | None:
+    for literal in ("webhook", "secret", "url", "key", "token"):
+        if literal in spec:
+            r.bad(f"{where}.{literal}", t("notify.literal_secret"), t("notify.hint_literal_secret"))
+    r.known_keys({k: v for k, v in spec.items() if k not in ("webhook", "secret", "url", "key", "token")}, where,
+                 {"platform", "keyword", "sections", "webhook_env", "secret_env"})
+    platform = PLATFORM_NAMES.get(str(spec.get("platform") or "").strip().lower()) or \
+        PLATFORM_NAMES.get(str(spec.get("platform") or "").strip())
+    if platform is None:
+        r.bad(f"{where}.platform", t("notify.bad_platform", value=spec.get("platform") or ""), t("notify.hint_platform"))
+    envs = {}
+    for name in ("webhook_env", "secret_env"):
+        value = str(spec.get(name) or f"MDBOARD_ROBOT_{key.upper()}_{name.split('_')[0].upper()}")
+        if not ENV_RE.match(value):
+            r.bad(f"{where}.{name}", t("notify.bad_env_name", value=value), t("notify.hint_env_name"))
+        envs[name] = value
+    sections = r.strings(spec.get("sections"), f"{where}.sections") if "sections" in spec else list(NOTIFY_SECTIONS)
+    for name in sections:
+        if name not in NOTIFY_SECTIONS:
+            r.bad(f"{where}.sections", t("notify.bad_section", value=name),
+                  t("notify.hint_section", options=", ".join(NOTIFY_SECTIONS)))
+    if platform is None:
+        return None
+    return RobotConfig(key, platform, envs["webhook_env"], envs["secret_env"], str(spec.get("keyword") or "").strip(),
+                       tuple(s for s in sections if s in NOTIFY_SECTIONS))

@@ -72,7 +72,7 @@ def config_schema() -> dict:
                          t("spreadsheet.schema_fields")),
         "date_order": {"type": "array", "items": {"type": "string", "pattern": DATE_RULE_PATTERN}},
         "milestones": _strings(), "template": {"type": "string"}}, ["states"])
-    person = _object({"name": {"type": "string"}, "email": _strings(), "roles": _strings()})
+    person = _object({"name": {"type": "string"}, "email": _strings(), "roles": _strings(), **_chat_ids()})
     return {
         "$schema": DRAFT, "title": CONFIG_NAME, "description": t("spreadsheet.schema_config"),
         **_object({
@@ -83,9 +83,41 @@ def config_schema() -> dict:
             "people": _keyed({"anyOf": [{"type": "string"}, {"$ref": "#/$defs/person"}]}, key,
                              t("spreadsheet.schema_people")),
             "types": _keyed({"$ref": "#/$defs/type"}, key, t("spreadsheet.schema_types")),
+            "site_url": {"type": "string", "pattern": "^https?://", "description": t("notify.schema_site_url")},
+            "notify": _notify_schema(key),
         }, ["types"]),
-        "$defs": {"person": person, "type": ctype, "state": state, "field": field},
+        "$defs": {"person": person, "type": ctype, "state": state, "field": field, "robot": _robot_schema()},
     }
+
+
+def _chat_ids() -> dict:
+    """A person's ids for @-mentions in group chats (a mobile number may be written without quotes)."""
+    from mdboard.core.config import CHAT_ID_RE, MOBILE_RE
+
+    ident = {"type": "string", "pattern": CHAT_ID_RE.pattern}
+    return {"mobile": {"anyOf": [{"type": "string", "pattern": MOBILE_RE.pattern}, {"type": "integer"}],
+                       "description": t("notify.schema_mobile")},
+            "dingtalk": ident | {"description": t("notify.schema_dingtalk")},
+            "feishu": ident | {"description": t("notify.schema_feishu")},
+            "wecom": ident | {"description": t("notify.schema_wecom")}}
+
+
+def _notify_schema(key: str) -> dict:
+    from mdboard.core.config import TIME_RE, WEEKDAYS, WEEKDAYS_ZH
+
+    return _object({"time": {"type": "string", "pattern": TIME_RE.pattern, "description": t("notify.hint_time")},
+                    "days": {"type": "array", "items": {"enum": list(WEEKDAYS + WEEKDAYS_ZH)}},
+                    "robots": _keyed({"$ref": "#/$defs/robot"}, key, t("notify.schema_robots"))},
+                   description=t("notify.schema_notify"))
+
+
+def _robot_schema() -> dict:
+    from mdboard.core.config import ENV_RE, NOTIFY_SECTIONS, PLATFORM_NAMES
+
+    env = {"type": "string", "pattern": ENV_RE.pattern}
+    return _object({"platform": {"enum": list(PLATFORM_NAMES)}, "keyword": {"type": "string"},
+                    "sections": {"type": "array", "items": {"enum": list(NOTIFY_SECTIONS)}},
+                    "webhook_env": env, "secret_env": env}, ["platform"])
 
 
 # --- card front matter ----------------------------------------------------------------------
