@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from mdboard.cli.common import (MdboardCommandError, build_filter, emit_json, filter_options, json_option, pass_ctx,
+from mdboard.cli.common import (MdboardCommandError, emit_json, filter_options, json_option, pass_ctx,
                                 report_result)
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
@@ -169,7 +169,7 @@ def show(ctx, card_id, as_json):
 @pass_ctx
 def ls(ctx, as_json, **opts):
     from mdboard.cli import output
-    from mdboard.domain.views import select
+    from mdboard.domain.views import build_filter, select
 
     board = ctx.board
     cards = select(board.config, board.cards(), build_filter(board, **opts))
@@ -186,13 +186,13 @@ def ls(ctx, as_json, **opts):
 def mine(ctx, person, as_json):
     from mdboard.cli import output
     from mdboard.domain.ops import person_key
-    from mdboard.domain.views import mine as mine_view
+    from mdboard.domain.views import mine as mine_view, mine_json
 
     board = ctx.board
     key = person_key(board, person, ctx.as_person)
     groups = mine_view(board.config, board.cards(), key)
     if as_json:
-        emit_json(output.mine_json(board, key, groups))
+        emit_json(mine_json(board, key, groups))
     else:
         click.echo(output.mine_text(board, key, groups))
 

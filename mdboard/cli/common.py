@@ -8,7 +8,6 @@ import json
 
 import click
 
-from mdboard.core.errors import MdboardError, parenthesized
 from mdboard.core.i18n import t
 
 
@@ -76,35 +75,3 @@ def filter_options(f):
                                     ("--tag", "cli.opt_tag"), ("--due-before", "cli.opt_due_before")]):
         f = click.option(name, default=None, help=t(help_key))(f)
     return click.option("--overdue", is_flag=True, help=t("cli.opt_overdue"))(f)
-
-
-def build_filter(board, type=None, state=None, owner=None, platform=None, tag=None, due_before=None,
-                 overdue=False, text=None):
-    """Turn filter options (keys, labels or names) into a views.Filter; bad values exit 1."""
-    from mdboard.core import dates
-    from mdboard.domain.views import Filter
-
-    cfg = board.config
-    ctype = board.config.find_type(type) if type else None
-    flt = Filter(type=ctype.key if ctype else None, tag=tag, overdue=overdue, text=text)
-    if state:
-        flt.state = ctype.find_state(state) if ctype else state
-    if owner:
-        person = cfg.find_person(owner)
-        if person is None:
-            from mdboard.core.text import suggest
-
-            raise MdboardError(parenthesized(t("fields.unknown_person", value=owner), suggest(owner, cfg.people)))
-        flt.owner = person.key
-    if platform:
-        flt.platform = cfg.find_platform(platform)
-        if flt.platform is None:
-            from mdboard.core.text import suggest
-
-            raise MdboardError(parenthesized(t("fields.unknown_platform", value=platform), suggest(platform, cfg.platforms)))
-    if due_before:
-        day = dates.parse_date(dates.relative_date(due_before, cfg.timezone) or due_before)
-        if day is None:
-            raise MdboardError(parenthesized(t("fields.not_date", value=due_before), t("fields.hint_date")))
-        flt.due_before = day
-    return flt

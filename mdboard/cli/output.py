@@ -78,12 +78,6 @@ def card_text(board: Board, card: Card) -> str:
     return printable("\n".join(lines))  # card text may hold terminal escape sequences
 
 
-def mine_json(board: Board, person: str, groups) -> dict:
-    return {"person": person, "name": board.config.person_name(person),
-            "groups": {g: [card_json(board, c, brief=True) | {"next_step": _next(board, c)} for c, _ in groups[g]]
-                       for g in GROUPS}}
-
-
 def _next(board: Board, card: Card) -> str:
     from mdboard.core.workflow import next_step
 

@@ -127,7 +127,7 @@ def _filters(f):
 @_output_option
 @click.pass_obj
 def export_csv_command(ctx, out, **opts):
-    from mdboard.cli.common import build_filter
+    from mdboard.domain.views import build_filter
 
     board = ctx.board
     headers, rows, broken = export_rows(board, build_filter(board, **opts))

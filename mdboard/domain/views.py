@@ -229,3 +229,42 @@ def card_json(board, card: Card, brief: bool = False) -> dict:
         except MdboardError:
             data["body"] = None
     return data
+
+
+def mine_json(board, person: str, groups) -> dict:
+    """`mine --json` (and the assistants' `mine`): a person's groups, each card with its next step."""
+    from mdboard.core.workflow import next_step
+
+    return {"person": person, "name": board.config.person_name(person),
+            "groups": {g: [card_json(board, c, brief=True) | {"next_step": next_step(board, c)} for c, _ in groups[g]]
+                       for g in GROUPS}}
+
+
+# --- filters from what a person typed (ls / export options, the assistants' ls) --------------
+
+def build_filter(board, type=None, state=None, owner=None, platform=None, tag=None, due_before=None,
+                 overdue=False, text=None) -> Filter:
+    """Turn filter values (keys, labels or names) into a Filter; an unknown value is an MdboardError."""
+    from mdboard.core.errors import MdboardError, parenthesized
+    from mdboard.core.text import suggest
+
+    cfg = board.config
+    ctype = board.config.find_type(type) if type else None
+    flt = Filter(type=ctype.key if ctype else None, tag=tag, overdue=overdue, text=text)
+    if state:
+        flt.state = ctype.find_state(state) if ctype else state
+    if owner:
+        person = cfg.find_person(owner)
+        if person is None:
+            raise MdboardError(parenthesized(t("fields.unknown_person", value=owner), suggest(owner, cfg.people)))
+        flt.owner = person.key
+    if platform:
+        flt.platform = cfg.find_platform(platform)
+        if flt.platform is None:
+            raise MdboardError(parenthesized(t("fields.unknown_platform", value=platform), suggest(platform, cfg.platforms)))
+    if due_before:
+        day = dates.parse_date(dates.relative_date(due_before, cfg.timezone) or due_before)
+        if day is None:
+            raise MdboardError(parenthesized(t("fields.not_date", value=due_before), t("fields.hint_date")))
+        flt.due_before = day
+    return flt
