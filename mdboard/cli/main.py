@@ -46,6 +46,8 @@ LAZY_COMMANDS = {
     "import": ("mdboard.cli.spreadsheet:import_command", "cli.help_import"),
     "export": ("mdboard.cli.spreadsheet:export_command", "cli.help_export"),
     "schema": ("mdboard.cli.spreadsheet:schema_command", "cli.help_schema"),
+    "notify": ("mdboard.cli.notify:notify_command", "notify.help_notify"),
+    "mcp": ("mdboard.cli.notify:mcp_command", "mcp.help_mcp"),
 }
 # Commands whose listed help key is their whole help text (the others have a short one).
 FULL_HELP_KEYS = {"init", "new", "move", "set", "assign", "tick", "note", "edit", "save", "show", "ls", "mine",

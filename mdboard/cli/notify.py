@@ -11,9 +11,9 @@ import os
 
 import click
 
-from ..core.errors import MdboardError
-from ..core.i18n import t
-from .main import pass_ctx
+from mdboard.cli.common import pass_ctx
+from mdboard.core.errors import MdboardError
+from mdboard.core.i18n import t
 
 
 @click.command("notify", help=t("notify.help_notify"))
@@ -22,7 +22,7 @@ from .main import pass_ctx
 @click.option("--dry-run", is_flag=True, help=t("notify.opt_dry_run"))
 @pass_ctx
 def notify_command(ctx, person_lists, robots, dry_run):
-    from ..domain.notify import lookup_secret, notify
+    from mdboard.domain.notify import lookup_secret, notify
 
     board = ctx.board
     if not board.config.notify.robots:
@@ -53,6 +53,6 @@ def notify_command(ctx, person_lists, robots, dry_run):
 @click.command("mcp", help=t("mcp.help_mcp"))
 @pass_ctx
 def mcp_command(ctx):
-    from ..serve.mcp_server import serve_stdio
+    from mdboard.serve.mcp_server import serve_stdio
 
     serve_stdio(ctx.board_path, ctx.as_person, ctx.no_commit)

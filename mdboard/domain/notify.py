@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import quote
 
-from ..core.config import RobotConfig
-from ..core.errors import MdboardError, parenthesized
-from ..core.i18n import t
-from ..core.store import Board
-from .robots import PLATFORMS, Line, Outcome, Span, shorten
-from .webhook import Delivery
+from mdboard.core.config import RobotConfig
+from mdboard.core.errors import MdboardError, parenthesized
+from mdboard.core.i18n import t
+from mdboard.core.store import Board
+from mdboard.domain.robots import PLATFORMS, Line, Outcome, Span, shorten
+from mdboard.domain.views import Due, countdown, mine, state_label
+from mdboard.domain.webhook import Delivery
 
 SECTIONS = ("overdue", "due_today", "new_issues", "blocked", "moved")
 SECTION_LIMIT = 12  # lines per section; "还有 N 张" after
@@ -79,8 +80,6 @@ def card_url(site_url: str, card_id: str) -> str:
 
 def _card_line(board: Board, card_id: str, title, owner, state_label: str, due, mention: bool) -> Line:
     """`SKU-0042 蓝牙耳机 · 王丽 @… · 待审核 · 逾期 2 天`, the ID linking to the card's page."""
-    from .views import countdown
-
     cfg = board.config
     link = card_url(cfg.site_url, card_id) if cfg.site_url else ""
     spans = [Span(card_id, link=link), Span(" " + shorten(str(title or ""), TITLE_LIMIT))]
@@ -94,8 +93,6 @@ def _card_line(board: Board, card_id: str, title, owner, state_label: str, due, 
 
 def _json_line(board: Board, data: dict, mention: bool) -> Line:
     """A card line from the standup's JSON form of a card."""
-    from .views import Due
-
     status = data.get("due_status")
     due = Due(status["value"], status["label"], status["days"], status["overdue"]) if status else None
     return _card_line(board, data["id"], data.get("title"), data.get("owner"),
@@ -149,8 +146,6 @@ def _sections(board: Board, data: dict) -> dict[str, list[Line]]:
 
 def _person_lines(board: Board) -> list[Line]:
     """Per roster person with cards overdue, due today or this week: a count line, then the cards."""
-    from .views import mine, state_label
-
     cfg = board.config
     cards = board.cards()
     lines = []
@@ -170,7 +165,7 @@ def _person_lines(board: Board) -> list[Line]:
 def _header(board: Board, keyword: str) -> str:
     from babel.dates import format_skeleton
 
-    from ..core import dates
+    from mdboard.core import dates
 
     cfg = board.config
     day = format_skeleton("MMMEd", dates.now(cfg.timezone), locale=cfg.language.replace("-", "_"))
@@ -183,7 +178,7 @@ def select_robots(board: Board, names: list[str] | tuple[str, ...] | None = None
     robots = board.config.notify.robots
     if not names:
         return list(robots.values())
-    from ..core.text import suggest
+    from mdboard.core.text import suggest
 
     unknown = [n for n in names if n not in robots]
     if unknown:
@@ -194,8 +189,8 @@ def select_robots(board: Board, names: list[str] | tuple[str, ...] | None = None
 def plan(board: Board, robots: list[str] | tuple[str, ...] | None = None, person_lists: bool = False,
          history=None) -> list[Outgoing]:
     """Each chosen robot's message(s), composed and packed under its platform's size limit."""
-    from ..git.history import load_history
-    from .standup import compute_standup
+    from mdboard.domain.standup import compute_standup
+    from mdboard.git.history import load_history
 
     chosen = select_robots(board, robots)
     if not chosen:
@@ -300,7 +295,7 @@ def utc_cron(clock: str, days: tuple[int, ...], tz: str, on=None) -> str:
     """
     from datetime import date, time as day_time, timezone
 
-    from ..core import dates
+    from mdboard.core import dates
 
     hour, minute = (int(x) for x in clock.split(":"))
     day = on or date.today()

@@ -223,14 +223,10 @@ class DingTalk(_Markdown):
         return f"{url}{'&' if '?' in url else '?'}timestamp={now_ms}&sign={sign}", body
 
     def outcome(self, status: int, data) -> Outcome:
-        code, msg = _code(data, "errcode"), str((data or {}).get("errmsg", ""))
-        if code == 0 and status < 400:
-            return OK
-        http = _http_outcome(status)
-        if http:
-            return http
-        detail = f"{code} {msg}".strip()
-        low = msg.lower()
+        settled, code, detail = _errcode_answer(status, data)
+        if settled:
+            return settled
+        low = detail.lower()
         if code in (130101, 90030, -1):
             return Outcome("retry", detail=detail)
         if "keyword" in low:
@@ -260,13 +256,9 @@ class WeCom(_Markdown):
         return len(payload["markdown"]["content"].encode("utf-8"))
 
     def outcome(self, status: int, data) -> Outcome:
-        code, msg = _code(data, "errcode"), str((data or {}).get("errmsg", ""))
-        if code == 0 and status < 400:
-            return OK
-        http = _http_outcome(status)
-        if http:
-            return http
-        detail = f"{code} {msg}".strip()
+        settled, code, detail = _errcode_answer(status, data)
+        if settled:
+            return settled
         if code in (45009, -1):
             return Outcome("retry", detail=detail)
         if code in (93000, 40001, 40014):
@@ -344,6 +336,14 @@ def _add_text(elements: list[dict], text: str, bold: bool = False) -> None:
         last["text"] += text
     else:
         elements.append({"tag": "text", "text": text, **({"style": ["bold"]} if bold else {})})
+
+
+def _errcode_answer(status: int, data) -> tuple[Outcome | None, int | None, str]:
+    """钉钉 and 企业微信 answer `{errcode, errmsg}`: delivered, an HTTP-level outcome, or (code, detail) to judge."""
+    code, msg = _code(data, "errcode"), str((data or {}).get("errmsg", ""))
+    if code == 0 and status < 400:
+        return OK, code, ""
+    return _http_outcome(status), code, f"{code} {msg}".strip()
 
 
 def _code(data, key: str):

@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from .robots import Outcome
+from mdboard.domain.robots import Outcome
 
 RATE_LIMIT = 20
 RATE_WINDOW = 60.0

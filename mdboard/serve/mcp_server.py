@@ -16,9 +16,9 @@ language. The `mcp` SDK is imported only when `mdboard mcp` runs.
 import json  # no `from __future__ import annotations`: the SDK reads the tools' annotations at runtime
 from typing import Annotated, Callable
 
-from ..core.errors import MdboardError
-from ..core.i18n import t
-from ..core.store import Board
+from mdboard.core.errors import MdboardError
+from mdboard.core.i18n import t
+from mdboard.core.store import Board
 
 SERVER_NAME = "mdboard"
 
@@ -30,7 +30,7 @@ class Tools:
         self.board_path = board_path
         self.no_commit = no_commit
         board = self.board()
-        from ..domain.ops import resolve_actor
+        from mdboard.domain.ops import resolve_actor
 
         self.actor = resolve_actor(board, as_person)  # an unknown --as stops the server before it starts
 
@@ -41,28 +41,28 @@ class Tools:
 
     def ls(self, type=None, state=None, owner=None, platform=None, tag=None, due_before=None, overdue=False,
            text=None) -> dict:
-        from ..domain.views import card_json, filter_from_options, select
+        from mdboard.domain.views import build_filter, card_json, select
 
         board = self.board()
-        flt = filter_from_options(board, type=type, state=state, owner=owner, platform=platform, tag=tag,
+        flt = build_filter(board, type=type, state=state, owner=owner, platform=platform, tag=tag,
                                   due_before=due_before, overdue=overdue, text=text)
         cards = select(board.config, board.cards(), flt)
         return {"count": len(cards), "cards": [card_json(board, c, brief=True) for c in cards]}
 
     def show(self, card_id: str) -> dict:
-        from ..domain.views import card_json
+        from mdboard.domain.views import card_json
 
         board = self.board()
         return card_json(board, board.find(card_id))
 
     def mine(self, person: str | None = None) -> dict:
-        from ..domain.views import mine, mine_json
+        from mdboard.domain.views import mine, mine_json
 
         board = self.board()
         key = board.config.find_person(person).key if person and board.config.find_person(person) else None
         if person and key is None:
-            from ..core.text import suggest
-            from ..core.errors import parenthesized
+            from mdboard.core.errors import parenthesized
+            from mdboard.core.text import suggest
 
             raise MdboardError(parenthesized(t("fields.unknown_person", value=person),
                                              suggest(person, board.config.people)))
@@ -72,15 +72,15 @@ class Tools:
         return mine_json(board, key, mine(board.config, board.cards(), key))
 
     def standup(self, since: str | None = None) -> dict:
-        from ..git.history import load_history, parse_moment
-        from ..domain.standup import compute_standup
+        from mdboard.domain.standup import compute_standup
+        from mdboard.git.history import load_history, parse_moment
 
         board = self.board()
         moment = parse_moment(since, board.config.timezone) if since else None
         return compute_standup(board, load_history(board), moment)
 
     def check(self) -> dict:
-        from ..domain.workflow import check_board
+        from mdboard.core.workflow import check_board
 
         board = self.board()
         problems = check_board(board)
@@ -91,38 +91,38 @@ class Tools:
     # --- changing ---------------------------------------------------------------------------
 
     def _done(self, board: Board, result) -> dict:
-        from ..domain.views import card_json
+        from mdboard.domain.views import card_json
 
         return {"card": card_json(board, result.card, brief=True), "commit": result.commit, "note": result.note}
 
     def new(self, type: str, title: str, owner=None, due=None, fields: dict | None = None) -> dict:
-        from ..domain.ops import new_card
+        from mdboard.domain.ops import new_card
 
         board = self.board()
         sets = tuple(f"{k}={v}" for k, v in (fields or {}).items())
         return self._done(board, new_card(board, type, title, owner, due, sets, self.actor, self.no_commit))
 
     def move(self, card_id: str, state: str, reason: str = "") -> dict:
-        from ..domain.ops import move_card
+        from mdboard.domain.ops import move_card
 
         board = self.board()
         return self._done(board, move_card(board, card_id, state, self.actor, False, reason, self.no_commit))
 
     def set(self, card_id: str, fields: dict) -> dict:
-        from ..domain.ops import set_fields
+        from mdboard.domain.ops import set_fields
 
         board = self.board()
         pairs = [f"{k}={'' if v is None else v}" for k, v in fields.items()]
         return self._done(board, set_fields(board, card_id, pairs, self.actor, self.no_commit))
 
     def assign(self, card_id: str, person: str) -> dict:
-        from ..domain.ops import assign
+        from mdboard.domain.ops import assign
 
         board = self.board()
         return self._done(board, assign(board, card_id, person, self.actor, self.no_commit))
 
     def note(self, card_id: str, text: str) -> dict:
-        from ..domain.ops import add_note
+        from mdboard.domain.ops import add_note
 
         board = self.board()
         return self._done(board, add_note(board, card_id, text, self.actor, self.no_commit))
@@ -195,7 +195,7 @@ def build_server(tools: Tools):
     def note(card_id: Annotated[str, arg("card_id")], text: Annotated[str, arg("note")]) -> CallToolResult:
         return _result(lambda: tools.note(card_id, text))
 
-    from ..domain import ops
+    from mdboard.domain import ops
 
     board = tools.board()
     server = MCPServer(SERVER_NAME, instructions=t("mcp.instructions", title=board.config.title,
