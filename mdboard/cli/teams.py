@@ -139,6 +139,6 @@ def hooks_pre_commit(ctx, files):
 @click.argument("ci", type=click.Choice(sorted(CI_FILES)))
 @pass_ctx
 def hooks_ci(ctx, ci):
-    for path in write_ci(ctx.board.root, ci):
+    for path in write_ci(ctx.board.root, ci, ctx.board.config):
         click.echo(t("teams.ci_file", path=path))
     click.echo(t("teams.ci_next"))

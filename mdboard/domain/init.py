@@ -56,7 +56,7 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
         atomic_write(gitignore, (existing + ("\n" if existing and not existing.endswith("\n") else "") + GITIGNORE).encode("utf-8"))
     lines = [t("init.written", path=root)]
     if ci:
-        written += write_ci(root, ci)
+        written += write_ci(root, ci, cfg)
         lines.append(t("init.ci_written", ci=ci))
     if no_commit:
         return lines
@@ -75,11 +75,13 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
 
 # --- CI workflows ------------------------------------------------------------------------------
 
-def write_ci(root: Path, ci: str) -> list[str]:
+def write_ci(root: Path, ci: str, cfg=None) -> list[str]:
     """Write the CI workflow for `ci` ("github" or "gitlab") at the repository's top folder.
 
     The workflow checks the board on every push and publishes the site from the
-    default branch. Returns the written paths relative to the board folder.
+    default branch; each working morning (`notify.time`/`days` of `cfg`, the board's
+    config, in its timezone) it sends the digest. Returns the written paths relative
+    to the board folder.
     """
     if ci not in CI_FILES:
         raise MdboardError(t("teams.ci_unknown", ci=ci, known=", ".join(sorted(CI_FILES))))
@@ -87,7 +89,7 @@ def write_ci(root: Path, ci: str) -> list[str]:
     top = _repo_top(root)
     board = os.path.relpath(root, top).replace(os.sep, "/")
     path = top / CI_FILES[ci]
-    text = (_github if ci == "github" else _gitlab)(board, os.environ.get("MDBOARD_INSTALL") or DEFAULT_INSTALL)
+    text = (_github if ci == "github" else _gitlab)(board, os.environ.get("MDBOARD_INSTALL") or DEFAULT_INSTALL, cfg)
     if path.exists() and path.read_text("utf-8") != text:
         raise MdboardError(t("teams.ci_exists", path=path))
     atomic_write(path, text.encode("utf-8"))
@@ -104,23 +106,21 @@ def _comment(key: str, **values) -> str:
     return "\n".join("# " + line if line else "#" for line in t(key, **values).splitlines())
 
 
-def _github(board: str, install: str) -> str:
-    site = OUTPUT_DIR if board == "." else f"{board}/{OUTPUT_DIR}"
-    default = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
-    return f"""{_comment("teams.ci_github_head")}
-{_comment("teams.ci_install_note")}
-name: mdboard
-on:
-  push:
-  workflow_dispatch:
-permissions:
-  contents: read
-env:
-  MDBOARD_INSTALL: "{install}"
-jobs:
-  check:
-    runs-on: ubuntu-latest
-    steps:
+def _schedule_values(cfg) -> dict:
+    """The digest's time in the board's words and as cron lines (UTC for GitHub, local for GitLab).
+
+    Without a config (a workflow written before the board exists) the defaults apply.
+    """
+    from mdboard.core.config import DEFAULT_TIMEZONE, NotifyConfig
+    from mdboard.domain.notify import local_cron, utc_cron
+
+    notify, tz = (cfg.notify, cfg.timezone) if cfg is not None else (NotifyConfig(), DEFAULT_TIMEZONE)
+    return {"time": notify.time, "tz": tz, "utc": utc_cron(notify.time, notify.days, tz),
+            "local": local_cron(notify.time, notify.days)}
+
+
+# The steps every GitHub job starts with: the whole history (for `history`, `standup`), Python, mdboard.
+GITHUB_SETUP = """\
       - uses: actions/checkout@v4
         with:
           fetch-depth: 0
@@ -129,7 +129,37 @@ jobs:
           python-version: "3.12"
       - name: Install mdboard
         run: pip install "$MDBOARD_INSTALL"
-      - name: Check the board
+"""
+
+
+def _github(board: str, install: str, cfg) -> str:
+    site = OUTPUT_DIR if board == "." else f"{board}/{OUTPUT_DIR}"
+    default = "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+    when = _schedule_values(cfg)
+    setup = GITHUB_SETUP
+    return f"""{_comment("teams.ci_github_head")}
+{_comment("teams.ci_install_note")}
+{_comment("notify.ci_github_schedule", **when)}
+name: mdboard
+on:
+  push:
+  workflow_dispatch:
+    inputs:
+      notify:
+        description: "{t("notify.ci_dispatch_input")}"
+        type: boolean
+        default: false
+  schedule:
+    - cron: "{when["utc"]}"
+permissions:
+  contents: read
+env:
+  MDBOARD_INSTALL: "{install}"
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+{setup}      - name: Check the board
         run: mdboard --board "{board}" check
       - name: Build the site
         run: mdboard --board "{board}" build
@@ -155,13 +185,25 @@ jobs:
       - name: Publish to GitHub Pages
         id: deployment
         uses: actions/deploy-pages@v4
+  notify:
+    if: github.event_name == 'schedule' || inputs.notify
+    runs-on: ubuntu-latest
+    steps:
+{setup}      - name: Send the morning digest
+        env:
+          MDBOARD_CI_SECRETS: ${{{{ toJSON(secrets) }}}}
+        run: mdboard --board "{board}" notify
+      - name: Check the board
+        run: mdboard --board "{board}" check
 """
 
 
-def _gitlab(board: str, install: str) -> str:
+def _gitlab(board: str, install: str, cfg) -> str:
     site = OUTPUT_DIR if board == "." else f"{board}/{OUTPUT_DIR}"
+    when = _schedule_values(cfg)
     return f"""{_comment("teams.ci_gitlab_head")}
 {_comment("teams.ci_install_note")}
+{_comment("notify.ci_gitlab_schedule", **when)}
 variables:
   MDBOARD_INSTALL: "{install}"
   GIT_DEPTH: "0"
@@ -187,4 +229,12 @@ pages:
   artifacts:
     paths:
       - public
+notify:
+  stage: check
+  rules:
+    - if: $CI_PIPELINE_SOURCE == "schedule"
+  script:
+    - pip install "$MDBOARD_INSTALL"
+    - mdboard --board "{board}" notify
+    - mdboard --board "{board}" check
 """
