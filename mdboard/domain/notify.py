@@ -30,7 +30,6 @@ from mdboard.domain.robots import PLATFORMS, Line, Outcome, Span, shorten
 from mdboard.domain.views import Due, countdown, mine, state_label
 from mdboard.domain.webhook import Delivery
 
-SECTIONS = ("overdue", "due_today", "new_issues", "blocked", "moved")
 SECTION_LIMIT = 12  # lines per section; "还有 N 张" after
 TITLE_LIMIT = 80  # characters of a card title in a line
 EVENT_LIMIT = 120  # characters of one history line
