@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
-from conftest import git
-
 from mcp import Client, StdioServerParameters
+
+from conftest import git
 
 
 def server(root: Path, *args: str) -> StdioServerParameters:
@@ -24,12 +25,17 @@ def server(root: Path, *args: str) -> StdioServerParameters:
 
 
 def drive(params: StdioServerParameters, steps):
-    """Run `steps(client)` against a server started with `params`; returns what it returns."""
+    """Run `steps(client)` against a server started with `params`; returns what it returns.
+
+    In a thread of its own: the session's Playwright browser keeps an event loop
+    running in the main thread.
+    """
     async def main():
         async with Client(params) as client:
             return await steps(client)
 
-    return anyio.run(main)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(anyio.run, main).result()
 
 
 def text_of(result) -> str:
