@@ -110,3 +110,16 @@ def test_an_unknown_acting_person_stops_the_server_with_the_cli_message(cli):
     result = cli("--as", "nobody", "mcp")
     assert result.exit_code == 1
     assert "名单里没有「nobody」（--as）" in result.stderr
+
+
+def test_an_assistant_adds_a_note_as_the_acting_person(board, cli):
+    assert cli("new", "issue", "客户说少发了耳机盒", "--owner", "sunli", "--due", "2026-11-26T18:00",
+               "--set", "platform=抖音", "--set", "order_no=DY123", "--set", "problem=少件错发").exit_code == 0
+
+    async def steps(client):
+        return await client.call_tool("note", {"card_id": "AS-0001", "text": "客户已回复，补发耳机盒"})
+
+    noted = drive(server(board, "--as", "sunli"), steps)
+    assert not noted.is_error, text_of(noted)
+    assert git(board, "log", "-1", "--format=%an <%ae>|%s") == "孙丽 <sunli@example.com>|note AS-0001: 客户已回复，补发耳机盒"
+    assert "客户已回复，补发耳机盒" in (board / "issue/new/AS-0001.md").read_text("utf-8")
