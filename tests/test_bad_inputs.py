@@ -8,6 +8,7 @@ holds a good card, commits it, and runs the commands a team would run:
   files that are fine (BOM, CRLF, tabs in values, ...);
 * `ls`, `mine`, `show`, `check --json` and, when the site exists, `build` keep
   working for the rest of the board (the site renders the good card and flags the bad);
+  cases marked `everywhere` also go through the exports, `standup` and `report`;
 * `set`, `assign` and `move` on the bad card either refuse and change nothing, or
   do their job with one commit and a clean work tree — and always refuse on a file
   that cannot be read as a card;
@@ -136,6 +137,10 @@ def test_card_case(case, fresh, tmp_path):
         code, out = run(cli, *args)
         assert code in (0, 1) and not out.startswith("错误："), (args, out)
     assert "蓝牙耳机" in run(cli, "ls")[1]
+    if case.get("everywhere"):
+        for args in (["export", "csv"], ["export", "json"], ["export", "ics"], ["standup"], ["report"]):
+            code, out = run(cli, *args)
+            assert code == 0, (args, out)
 
     code, out = run(cli, "build")
     assert code == 0, out

@@ -179,8 +179,10 @@ class BoardConfig:
         return next((k for k, label in self.platforms.items()
                      if label == text or k.lower() == lower), None)
 
-    def person_name(self, key: str) -> str:
-        person = self.people.get(key)
+    def person_name(self, key) -> str:
+        """The name of the person with roster key `key`; any other value (an unknown key, a
+        hand-written list or mapping) is shown as it is."""
+        person = self.people.get(key) if isinstance(key, str) else None
         return person.name if person else str(key)
 
 

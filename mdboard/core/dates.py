@@ -1,6 +1,12 @@
 """Dates and times as cards store them: ISO text, read in the board's timezone.
 
 `MDBOARD_NOW` (ISO date or datetime) fixes "now" for tests, demos and benchmarks.
+
+A date outside MIN_YEAR..MAX_YEAR is not a date here: `9999-12-31` or `0001-01-01 00:00`
+are real calendar days, but a day added or a timezone applied to them overflows Python's
+datetime, and no shop plans by them. Every reading of a stored date goes through
+`parse_date` / `parse_datetime`, so one range check keeps all date math safe; `check`
+and `set` say why such a value is refused (`out_of_range`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$")
+MIN_YEAR, MAX_YEAR = 1900, 2199  # far inside what date arithmetic and timezones can handle
 
 
 @lru_cache(maxsize=None)
@@ -41,18 +48,30 @@ def today(tz: str) -> date:
     return now(tz).date()
 
 
+def in_range(day: date) -> bool:
+    """Whether a day lies in the years mdboard plans by (MIN_YEAR..MAX_YEAR)."""
+    return MIN_YEAR <= day.year <= MAX_YEAR
+
+
 def parse_date(value) -> date | None:
-    """A real ISO date (`2026-12-01`) or None."""
+    """A real ISO date (`2026-12-01`) within MIN_YEAR..MAX_YEAR, or None.
+
+    Only text (or a date object) can be a date: a number, list or mapping is None.
+    """
     if isinstance(value, datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, date):
-        return value
-    return _parse_date_text(str(value))
+        return value if in_range(value) else None
+    if not isinstance(value, str):
+        return None
+    day = _parse_date_text(value)
+    return day if day is not None and in_range(day) else None
 
 
 @lru_cache(maxsize=4096)
 def _parse_date_text(text: str) -> date | None:
-    m = _DATE.match(text.strip())
+    """The calendar day an ISO date text names, whatever its year (None: no such day)."""
+    m = _DATE.fullmatch(text.strip())
     if not m:
         return None
     try:
@@ -62,24 +81,42 @@ def _parse_date_text(text: str) -> date | None:
 
 
 def parse_datetime(value, tz: str) -> datetime | None:
-    """`2026-12-01 18:00` / `2026-12-01T18:00:00+08:00`, aware in the board's timezone."""
+    """`2026-12-01 18:00` / `2026-12-01T18:00:00+08:00`, aware in the board's timezone;
+    None unless it is text naming a real moment within MIN_YEAR..MAX_YEAR."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=zone(tz))
-    m = _DATETIME.match(str(value).strip())
+        moment = value if value.tzinfo else value.replace(tzinfo=zone(tz))
+    elif isinstance(value, str):
+        moment = _parse_datetime_text(value, tz)
+    else:
+        return None
+    return moment if moment is not None and in_range(moment.date()) else None
+
+
+def _parse_datetime_text(text: str, tz: str) -> datetime | None:
+    """The moment an ISO datetime text names, whatever its year (None: not a real moment)."""
+    text = text.strip()
+    m = _DATETIME.fullmatch(text)
     if not m:
         return None
     y, mo, d, h, mi, s, off = m.groups()
     try:
         naive = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
-    except ValueError:
-        return None
-    if not off:
-        return naive.replace(tzinfo=zone(tz))
-    text = str(value).strip()
-    try:
+        if not off:
+            return naive.replace(tzinfo=zone(tz))
         return datetime.fromisoformat(text.replace(" ", "T").replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def out_of_range(value, tz: str) -> bool:
+    """Whether text names a real date or moment that lies outside MIN_YEAR..MAX_YEAR (so
+    `check` and `set` can say so, rather than "not a date")."""
+    if not isinstance(value, str):
+        return False
+    moment = _parse_date_text(value) or _parse_datetime_text(value, tz)
+    if isinstance(moment, datetime):
+        moment = moment.date()
+    return moment is not None and not in_range(moment)
 
 
 def when(value, tz: str) -> datetime | None:

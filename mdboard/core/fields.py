@@ -7,6 +7,7 @@ people, platform(s), enum, link(s), tags): `parse_input` for the CLI and imports
 
 from __future__ import annotations
 
+import math
 import re
 
 from mdboard.core import dates
@@ -62,6 +63,8 @@ def parse_input(fd: FieldDef, text: str, cfg: BoardConfig):
             number = float(cleaned)
         except ValueError:
             raise BadValue(t("fields.not_number", value=text), t("fields.hint_number"))
+        if not math.isfinite(number):  # nan, inf, 1e400: YAML would store .nan / .inf
+            raise BadValue(t("fields.not_finite", value=text), t("fields.hint_number"))
         return int(number) if number.is_integer() and "." not in cleaned else number
     if kind == "bool":
         low = text.lower()
@@ -109,16 +112,21 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
     if kind in ("number", "money"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return t("fields.not_number", value=value), t("fields.hint_number")
+        if not math.isfinite(value):
+            return t("fields.not_finite", value=value), t("fields.hint_number")
         if kind == "money" and value < 0:
             return t("fields.negative_money", value=value), t("fields.hint_number")
         return None
     if kind == "bool":
         return None if isinstance(value, bool) else (t("fields.not_bool", value=value), t("fields.hint_bool"))
     if kind == "date":
-        return None if dates.parse_date(value) else _bad_date(value)
+        if dates.parse_date(value):
+            return None
+        return _out_of_range(value) if dates.out_of_range(value, cfg.timezone) else _bad_date(value)
     if kind == "datetime":
-        ok = dates.parse_datetime(value, cfg.timezone) or dates.parse_date(value)
-        return None if ok else _bad_datetime(value)
+        if dates.parse_datetime(value, cfg.timezone) or dates.parse_date(value):
+            return None
+        return _out_of_range(value) if dates.out_of_range(value, cfg.timezone) else _bad_datetime(value)
     if kind == "person":
         if value in cfg.people:
             return None
@@ -166,6 +174,11 @@ def _bad_date(value):
     return t("fields.not_date", value=text), t("fields.hint_date")
 
 
+def _out_of_range(value):
+    return (t("fields.date_out_of_range", value=value, min=dates.MIN_YEAR, max=dates.MAX_YEAR),
+            t("fields.hint_date"))
+
+
 def _bad_datetime(value):
     return t("fields.not_datetime", value=value), t("fields.hint_datetime")
 
@@ -185,6 +198,6 @@ def display(fd: FieldDef, value, cfg: BoardConfig) -> str:
         return cfg.platforms.get(value, str(value))
     if fd.type == "bool":
         return t("fields.yes") if value else t("fields.no")
-    if fd.type == "money" and isinstance(value, (int, float)):
+    if fd.type == "money" and isinstance(value, (int, float)) and math.isfinite(value):
         return f"¥{value:,.2f}" if isinstance(value, float) else f"¥{value:,}"
     return printable(str(value))

@@ -189,10 +189,12 @@ class SiteData:
         return t_in(self.cfg.language, "site." + key, **values)
 
     def view(self, card_id) -> CardView | None:
-        """The card's view (None for an ID no card has)."""
+        """The card's view (None for an ID no card has, or a value that is no ID at all)."""
+        if not isinstance(card_id, str):
+            return None
         view = self._views.get(card_id)
         if view is None:
-            card = self.cards.get(card_id) if isinstance(card_id, str) else None
+            card = self.cards.get(card_id)
             if card is None:
                 return None
             view = self._make_view(card)
