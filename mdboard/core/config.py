@@ -23,6 +23,13 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 STATE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]*$")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Names a card's JSON and spreadsheet rows already use for what mdboard knows about the card
+# (its ID, type, state folder, path, checklist, body ...): a field of that name would be
+# hidden behind them, or show the card's state in the field's column. Each with a name to
+# suggest instead.
+RESERVED_FIELDS = {"id": "code", "type": "kind", "state": "stage", "path": "file", "checklist": "todo",
+                   "body": "notes", "error": "issue", "state_label": "stage", "due_status": "due_note",
+                   "next_step": "next", "commit": "commit_note"}
 
 
 @dataclass
@@ -220,7 +227,7 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     return cfg
 
 
-CONFIG_CACHE_VERSION = 3  # 2: BoardConfig moved to mdboard.core.config; 3: notify, site_url, chat ids
+CONFIG_CACHE_VERSION = 4  # 2: BoardConfig moved; 3: notify, site_url, chat ids; 4: fields may not take a reserved name
 
 
 def _read_config(path: Path) -> BoardConfig:
@@ -411,6 +418,9 @@ def _fields(r: _Reader, data, where: str) -> dict[str, FieldDef]:
         fwhere = f"{where}.{key}"
         if not isinstance(key, str) or not KEY_RE.match(key):
             r.bad(fwhere, t("config.bad_key", key=key), t("config.hint_key"))
+            continue
+        if key in RESERVED_FIELDS:
+            r.bad(fwhere, t("config.reserved_field", key=key), t("config.hint_reserved", example=RESERVED_FIELDS[key]))
             continue
         if isinstance(spec, str):
             spec = {"type": spec}

@@ -9,9 +9,12 @@ is always either the old text or the new one.
 
 from __future__ import annotations
 
+import io
 import marshal
 import os
 import pickle
+import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +23,10 @@ from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, load_config
 from mdboard.core.errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem, parenthesized
 from mdboard.core.i18n import get_language, set_language, t
 from mdboard.core.fsutil import atomic_write
-from mdboard.core.text import ID_RE, next_id, printable
+from mdboard.core.text import ID_RE, SURROGATE_RE, next_id, printable
 
 CACHE_VERSION = 8  # 8: Card moved to mdboard.core.store (pickles name the class by module)
+_CARD_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9]*-[0-9]+")  # what a card file's name looks like, any case
 MAX_CARD_BYTES = 2 * 1024 * 1024
 SAVE_AFTER_MISSES = 64  # cards in the recent parse cache before the base file is rewritten
 OUTPUT_DIR = "_site"
@@ -116,7 +120,7 @@ class Board:
         self._config: BoardConfig | None = None
         self._cards: list[Card] | None = None
         self._names: list[tuple[str, str, str]] | None = None
-        self._folder_problems: list[Problem] = []
+        self._folder_problems: list[Problem] | None = None  # from the last scan (None: none yet)
         self.git_dir = find_git_dir(self.root)
 
     @classmethod
@@ -212,10 +216,17 @@ class Board:
                 return Card(card_id, type_key, state, rel, meta, checklist, error)
         return self.get(card_id)
 
-    def folder_problems(self) -> list[Problem]:
-        """Folders the scan refused to enter (symbolic links), as problems for `check`."""
-        self.cards()
-        return list(self._folder_problems)
+    def scan_problems(self) -> list[Problem]:
+        """What is on disk but cannot be read as a card, as problems for `check` and the site:
+        folders the scan refused to enter (symbolic links), files that look like cards but
+        are not named like one, and folders of cards that no type claims.
+
+        The folders' problems are those of the last scan (a board whose cards were only
+        forgotten since, by `invalidate`, is not scanned again for them).
+        """
+        if self._folder_problems is None:
+            self.cards()
+        return list(self._folder_problems or ()) + stray_problems(self.root, self.config)
 
     def check_inside(self, rel: str) -> Path:
         """The path of board-relative `rel`; MdboardError if writing there would leave the board.
@@ -235,12 +246,13 @@ class Board:
         garbage meanwhile is decided by the program, `mdboard.cli.main.run`, not here.)"""
         cache = _ParseCache(self.state_dir / "parse-cache.pickle", lazy)
         cards = []
-        self._folder_problems = []
+        problems: list[Problem] = []
         for ctype in self.config.types.values():
-            for entry, state in _card_files(self.root, ctype.key, self._folder_problems):
+            for entry, state in _card_files(self.root, ctype.key, problems):
                 rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
                 cards.append(cache.card(entry, rel, ctype.key, state))
         cache.save()
+        self._folder_problems = sorted(problems, key=lambda p: p.path)
         return cards
 
     def by_id(self) -> dict[str, Card]:
@@ -284,8 +296,11 @@ def check_id(card_id: str) -> str:
 def _card_files(root: Path, type_key: str, problems: list[Problem]):
     """(DirEntry, state folder) for each `.md` in a type folder (state "" = loose file).
 
-    Symbolically linked type or state folders are not entered (they may lead out
-    of the board); each one becomes a problem instead.
+    What cannot be a card is never passed over in silence: it becomes a problem for
+    `check` and the site. Symbolically linked type or state folders are not entered
+    (they may lead out of the board); names that are not UTF-8, `.MD` files and names
+    with spaces or a line break after `.md` are not read as cards; a folder inside a
+    state folder is not read either (cards sit directly in their state's folder).
     """
     type_dir = root / type_key
     if type_dir.is_symlink():
@@ -296,27 +311,159 @@ def _card_files(root: Path, type_key: str, problems: list[Problem]):
     except (FileNotFoundError, NotADirectoryError):
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        name = entry.name
+        if name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
+            rel = f"{type_key}/{name}"
+            if not _utf8_name(name) or not name.isprintable():
+                problems.append(Problem(shown_path(rel), "", t("board.folder_name_unreadable"),
+                                        t("board.hint_rename_folder")))
+                continue
             for sub in os.scandir(entry.path):
-                if sub.name.endswith(".md") and not sub.name.startswith("."):
-                    yield sub, entry.name
+                if _is_card_file(sub, f"{rel}/{sub.name}", problems):
+                    yield sub, name
         elif entry.is_symlink() and entry.is_dir():
-            problems.append(_symlink_folder(f"{type_key}/{entry.name}"))
-        elif entry.name.endswith(".md"):
+            problems.append(_symlink_folder(f"{type_key}/{name}"))
+        elif _is_card_file(entry, f"{type_key}/{name}", problems):
             yield entry, ""
+
+
+def _is_card_file(entry: os.DirEntry, rel: str, problems: list[Problem]) -> bool:
+    """Whether a state folder's entry is read as a card; a problem when it looks like one
+    but cannot be (the common case, `SKU-0001.md`, costs three string tests)."""
+    name = entry.name
+    if name.startswith("."):
+        return False
+    if name.endswith(".md") and name.isprintable():
+        return True
+    looks_like_card = name.rstrip().lower().endswith(".md")
+    if not _utf8_name(name):
+        if looks_like_card or entry.is_dir(follow_symlinks=False):
+            problems.append(Problem(shown_path(rel), "", t("board.name_not_utf8"),
+                                    t("board.hint_rename", name=_clean_name(name))))
+    elif looks_like_card and not name.isprintable():  # a line break, a control or invisible character
+        problems.append(Problem(shown_path(rel), "", t("board.name_not_printable"),
+                                t("board.hint_rename", name=_clean_name(name))))
+    elif looks_like_card:  # SKU-0001.MD, "SKU-0001.md "
+        problems.append(Problem(rel, "", t("board.bad_suffix"), t("board.hint_rename", name=_clean_name(name))))
+    elif entry.is_dir(follow_symlinks=False) and _holds_markdown(entry.path):
+        problems.append(Problem(rel, "", t("board.nested_folder"), t("board.hint_nested_folder")))
+    return False
+
+
+def _utf8_name(name: str) -> bool:
+    """Whether a file name is valid UTF-8 (Python keeps other bytes as surrogates)."""
+    return not SURROGATE_RE.search(name)
+
+
+def shown_path(rel: str) -> str:
+    """A path as a message shows it: a line break as `\n`, a byte that is not UTF-8 as
+    `\xff`, so the reader sees what is wrong with the name (and the terminal stays safe)."""
+    if rel.isprintable():
+        return rel
+    out = []
+    for char in rel:
+        if SURROGATE_RE.match(char):
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif not char.isprintable():
+            out.append(char.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _clean_name(name: str) -> str:
+    """What a file that looks like a card should be called: `SKU-0001.MD ` -> `SKU-0001.md`,
+    without line breaks, invisible characters or bytes that are not UTF-8."""
+    kept = "".join(c for c in name if c.isprintable() and not SURROGATE_RE.match(c))
+    stem = kept.rstrip()
+    stem = stem[:-3] if stem.lower().endswith(".md") else stem
+    return stem.strip() + ".md"
+
+
+def _holds_markdown(folder: str) -> bool:
+    try:
+        return any(e.name.lower().endswith(".md") for e in os.scandir(folder))
+    except OSError:
+        return False
 
 
 def _symlink_folder(rel: str) -> Problem:
     return Problem(rel, "", t("board.symlink_folder"), t("board.hint_symlink_folder"))
 
 
+MAX_STRAY_FOLDERS = 200  # subfolders looked into per folder no type claims: cards sit one level down
+
+
+def stray_problems(root: Path, cfg: BoardConfig) -> list[Problem]:
+    """Cards that no type can place: folders of card files that no type in mdboard.yaml
+    claims (a type renamed or removed) and card files at the board's top level.
+
+    Hidden folders and those starting with `_` (the site's output) are not looked into;
+    only files named like a card ID count, so a `docs/` folder of notes is no problem.
+    """
+    out = []
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return out
+    for entry in entries:
+        name = entry.name
+        if name.startswith((".", "_")) or name in cfg.types or entry.is_symlink():
+            continue
+        if entry.is_dir():
+            prefixes = _card_prefixes(entry.path)
+            if prefixes:
+                out.append(Problem(printable(name), "", t("board.unclaimed_folder", count=sum(prefixes.values()),
+                                                          folder=printable(name)),
+                                   _unclaimed_hint(name, prefixes, cfg)))
+        elif _looks_like_card(name):
+            out.append(Problem(printable(name), "", t("board.card_at_top"),
+                               t("board.hint_card_at_top", types=", ".join(cfg.types))))
+    return out
+
+
+def _looks_like_card(name: str) -> bool:
+    stripped = name.rstrip()
+    return stripped.lower().endswith(".md") and bool(_CARD_LIKE.fullmatch(stripped[:-3].strip()))
+
+
+def _card_prefixes(folder: str) -> dict[str, int]:
+    """ID prefix -> how many card files use it, in a folder and its subfolders (one level)."""
+    counts: dict[str, int] = {}
+    todo, looked = [folder], 0
+    while todo and looked <= MAX_STRAY_FOLDERS:
+        current = todo.pop()
+        looked += 1
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if current == folder and entry.is_dir(follow_symlinks=False):
+                todo.append(entry.path)
+            elif _looks_like_card(entry.name):
+                prefix = entry.name.split("-", 1)[0].upper()
+                counts[prefix] = counts.get(prefix, 0) + 1
+    return counts
+
+
+def _unclaimed_hint(folder: str, prefixes: dict[str, int], cfg: BoardConfig) -> str:
+    """Rename the folder when a type uses the cards' prefix (the type was renamed), else add the type."""
+    prefix = max(prefixes, key=prefixes.get)
+    ctype = cfg.type_for_prefix(prefix)
+    if ctype is not None:
+        return t("board.hint_unclaimed_rename", folder=printable(folder), type=ctype.key, prefix=prefix)
+    return t("board.hint_unclaimed_add", folder=printable(folder), types=", ".join(cfg.types))
+
+
 def read_card_bytes(path: Path) -> bytes:
-    """A card's bytes; refuses symlinks and files over MAX_CARD_BYTES."""
-    if os.path.islink(path):
-        raise CardSyntaxError(t("card.symlink"))
-    with open(path, "rb") as fh:
+    """A card's bytes; refuses symlinks, files that are not regular files and files over
+    MAX_CARD_BYTES."""
+    with open_card(path) as fh:
         # read(n) allocates n bytes first: asking for the file's size (not the 2 MB limit)
         # makes reading 10,000 cards ~0.15 s cheaper. A file that grew meanwhile reads on.
         size = os.fstat(fh.fileno()).st_size
@@ -326,6 +473,25 @@ def read_card_bytes(path: Path) -> bytes:
     if len(data) > MAX_CARD_BYTES:
         raise CardSyntaxError(t("card.too_big", limit=MAX_CARD_BYTES // (1024 * 1024)))
     return data
+
+
+def open_card(path) -> "io.BufferedReader":
+    """A card file opened for reading; CardSyntaxError for a symlink or anything that is not
+    a regular file.
+
+    Opened without blocking and judged by what was opened: a named pipe (FIFO) where a
+    card belongs would otherwise hang every command until something writes to it.
+    """
+    if os.path.islink(path):
+        raise CardSyntaxError(t("card.symlink"))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CardSyntaxError(t("card.not_regular"))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def decode_card(data: bytes) -> str:

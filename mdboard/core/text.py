@@ -10,9 +10,19 @@ import re
 
 from mdboard.core.i18n import t
 
-ID_PATTERN = r"[A-Z][A-Z0-9]*-\d+"  # a card ID: PREFIX-123, the one pattern everything uses
-ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-(\d+)$")  # the same, with (prefix, number) as groups
+# A card ID: PREFIX-123, the one pattern everything uses. ASCII digits only; matched whole
+# (ID_RE ends with `\Z`, not `$`: `$` also matches before a final newline, and a file named
+# "SKU-0001\n.md" would pass for SKU-0001).
+ID_PATTERN = r"[A-Z][A-Z0-9]*-[0-9]+"
+ID_RE = re.compile(r"^([A-Z][A-Z0-9]*)-([0-9]+)\Z")  # the same, with (prefix, number) as groups
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that change how the text around them is shown without being seen: bidi
+# overrides and isolates (U+202E turns "gpj.exe" into "exe.jpg"), zero-width spaces and
+# joiners, a BOM. A zero-width joiner between emoji (👩‍💻) is how emoji are written: kept.
+_INVISIBLE = re.compile("[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+                        "|(?<![\u2600-\u27bf\U0001f000-\U0001faff\ufe0f\U0001f3fb-\U0001f3ff])\u200d"
+                        "|\u200d(?![\u2600-\u27bf\U0001f000-\U0001faff])")
+SURROGATE_RE = re.compile("[\ud800-\udfff]")  # a file name byte that is not UTF-8, as Python keeps it
 
 
 def has_control_chars(text: str) -> bool:
@@ -20,14 +30,23 @@ def has_control_chars(text: str) -> bool:
     return bool(_CONTROL.search(text))
 
 
+def has_invisible_chars(text: str) -> bool:
+    """Whether text holds bidi overrides or zero-width characters (see `_INVISIBLE`)."""
+    return bool(_INVISIBLE.search(text))
+
+
 def printable(text: str) -> str:
     """Text that is safe to print on a teammate's terminal.
 
     A card is written by anyone with push access; an escape sequence in a title
-    could recolour, retitle or rewrite the terminal of whoever runs `mdboard ls`.
-    Control characters (tab and newline aside) become U+FFFD.
+    could recolour, retitle or rewrite the terminal of whoever runs `mdboard ls`,
+    and a right-to-left override could make it read backwards. Control characters
+    (tab and newline aside), bidi overrides, zero-width characters and the bytes of a
+    file name that is not UTF-8 become U+FFFD.
     """
-    return _CONTROL.sub("\ufffd", text)
+    if text.isprintable():
+        return text
+    return SURROGATE_RE.sub("\ufffd", _INVISIBLE.sub("\ufffd", _CONTROL.sub("\ufffd", text)))
 
 
 def next_id(prefix: str, ids) -> str:

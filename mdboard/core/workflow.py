@@ -20,7 +20,7 @@ def check_board(board: Board, strict: bool = False, paths: list[str] | None = No
     """Every problem on the board (or only in `paths`, still judged against the whole board)."""
     cards = board.cards()
     ids = {c.id: c.type for c in cards}
-    problems = duplicate_ids(cards) + board.folder_problems()
+    problems = duplicate_ids(cards) + board.scan_problems()
     selected = cards if paths is None else [c for c in cards if c.path in set(paths)]
     memo = _CheckMemo(board, strict)
     for card in selected:
@@ -43,14 +43,8 @@ def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem
     """The problems a card has on its own: everything but whether its links lead somewhere."""
     cfg = board.config
     ctype = cfg.types[card.type]
-    out: list[Problem] = []
+    out: list[Problem] = placement_problems(cfg, card)
     add = lambda field, msg, hint="", level="error": out.append(Problem(card.path, field, msg, hint, level))
-    if not ID_RE.match(card.id) or ID_RE.match(card.id).group(1) != ctype.prefix:
-        add("", t("check.bad_file_name", name=card.id + ".md", type=ctype.label),
-            t("check.hint_file_name", example=f"{ctype.prefix}-0001.md"))
-    if ctype.state(card.state) is None:
-        add("", t("check.unknown_folder", folder=card.state or ctype.key, type=ctype.label),
-            t("check.hint_folder", type=ctype.key, states=", ".join(s.key for s in ctype.states)))
     if card.error:
         add("", card.error, t("check.hint_fix_syntax"))
         return out
@@ -72,6 +66,21 @@ def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem
             add(fd.key, t("check.missing_required", label=fd.label),
                 t("check.hint_set", id=card.id, key=fd.key))
     out += _date_order(card, ctype, cfg)
+    return out
+
+
+def placement_problems(cfg: BoardConfig, card: Card) -> list[Problem]:
+    """Why the board cannot place a card: its file name is not an ID of its type, or its
+    folder is not one of the type's states. `check` and the site both report these."""
+    ctype = cfg.types[card.type]
+    out = []
+    m = ID_RE.match(card.id)
+    if not m or m.group(1) != ctype.prefix:
+        out.append(Problem(card.path, "", t("check.bad_file_name", name=card.id + ".md", type=ctype.label),
+                           t("check.hint_file_name", example=f"{ctype.prefix}-0001.md")))
+    if ctype.state(card.state) is None:
+        out.append(Problem(card.path, "", t("check.unknown_folder", folder=card.state or ctype.key, type=ctype.label),
+                           t("check.hint_folder", type=ctype.key, states=", ".join(s.key for s in ctype.states))))
     return out
 
 

@@ -605,13 +605,18 @@ def _file_hash(path: str, card, texts: dict) -> str:
     bytes of a readable card are kept in `texts` for its page (read once per build)."""
     from mdboard.site.render import digest
 
+    from mdboard.core.store import open_card
+
     link = card.stamp[2] if card.stamp is not None else os.path.islink(path)
     try:
-        with open(path, "rb") as fh:
-            content = fh.read() if not link else b"symlink"
-        if not link and not card.error:
-            texts[card.path] = content
-    except OSError:
+        if link:
+            content = b"symlink"
+        else:
+            with open_card(path) as fh:  # never blocks on a named pipe
+                content = fh.read()
+            if not card.error:
+                texts[card.path] = content
+    except (OSError, MdboardError):
         content = b""
     return digest(card.path, content, card.error)
 
@@ -697,6 +702,9 @@ class BoardAsRead(Board):
 
     def cards(self) -> list:
         return self._read
+
+    def scan_problems(self) -> list:
+        return self._source.scan_problems()
 
 
 class LazyHistory:

@@ -144,9 +144,12 @@ class SiteData:
         self._read_cards()
 
     def _read_cards(self) -> None:
-        """Cards by ID, problems (duplicate IDs, broken files, unknown folders), who links to whom."""
-        folders = {(type_key, state.key) for type_key, ctype in self.cfg.types.items() for state in ctype.states}
+        """Cards by ID, problems (duplicate IDs, broken files, cards the board cannot place,
+        files and folders that are no card), who links to whom."""
+        from mdboard.core.workflow import placement_problems
+
         cards, states, linked_from, by_type = self.cards, self.states, self.linked_from, self.ids_by_type
+        self.problems += self.board.scan_problems()
         for card in self.card_list:
             first = cards.get(card.id)
             if first is not None:
@@ -161,9 +164,8 @@ class SiteData:
             ids.append(card.id)
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
-            elif (card.type, card.state) not in folders:
-                self.problems.append(Problem(card.path, "", self.text("problem_folder", folder=card.state),
-                                             self.text("hint_folder")))
+            else:
+                self.problems += placement_problems(self.cfg, card)
             links = states[card.path].links
             if links:
                 for target in links:
