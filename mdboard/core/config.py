@@ -200,6 +200,9 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     and mtime, so a warm command does not even import the YAML parser.
     """
     path = Path(root) / CONFIG_NAME
+    if path.is_symlink():  # refused like a symlinked card: it may lead anywhere
+        raise ConfigError(t("config.broken", path=CONFIG_NAME),
+                          [Problem(CONFIG_NAME, "", t("config.symlink"), t("config.hint_symlink"))])
     if cache_dir is None:
         return _read_config(path)
     import pickle

@@ -13,7 +13,7 @@ import re
 from mdboard.core import dates
 from mdboard.core.config import BoardConfig, FieldDef
 from mdboard.core.i18n import t
-from mdboard.core.text import ID_RE, has_control_chars, printable, suggest
+from mdboard.core.text import ID_RE, has_control_chars, has_invisible_chars, printable, suggest
 
 LIST_TYPES = ("people", "platforms", "links", "tags")
 _TRUE = {"true", "yes", "y", "1", "on", "是", "对", "已", "√", "✓"}
@@ -107,6 +107,8 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
     if kind == "text":
         if isinstance(value, str) and has_control_chars(value):
             return t("text.control_chars"), t("text.hint_control_chars")
+        if isinstance(value, str) and has_invisible_chars(value):
+            return t("text.invisible_chars"), t("text.hint_control_chars")
         return None if isinstance(value, (str, int, float)) and not isinstance(value, bool) else (
             t("fields.want_text"), t("fields.hint_quote"))
     if kind in ("number", "money"):

@@ -6,9 +6,11 @@ prints them all, `new`/`set`/`move` refuse a change that would add one.
 
 from __future__ import annotations
 
+import re
+
 from mdboard.core import dates
-from mdboard.core.config import BoardConfig, CardType, StateDef
-from mdboard.core.errors import Problem
+from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, StateDef
+from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.text import ID_RE, suggest
 from mdboard.core.fields import check_value
 from mdboard.core.i18n import t
@@ -20,17 +22,16 @@ def check_board(board: Board, strict: bool = False, paths: list[str] | None = No
     """Every problem on the board (or only in `paths`, still judged against the whole board)."""
     cards = board.cards()
     ids = {c.id: c.type for c in cards}
-    problems = duplicate_ids(cards) + board.scan_problems()
+    problems = config_problems(board.config) + duplicate_ids(cards) + board.scan_problems()
     selected = cards if paths is None else [c for c in cards if c.path in set(paths)]
     memo = _CheckMemo(board, strict)
     for card in selected:
         problems += memo.own_problems(card) + link_problems(board, card, ids)
     memo.save(keep={c.path for c in cards})
-    problems += _wip_problems(board, cards, selected)
     if paths is not None:
         wanted = set(paths)
         problems = [p for p in problems if p.path in wanted]
-    return problems
+    return problems + wip_problems(board, cards, selected)
 
 
 def check_card(board: Board, card: Card, ids: dict | None = None, strict: bool = False) -> list[Problem]:
@@ -45,6 +46,7 @@ def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem
     ctype = cfg.types[card.type]
     out: list[Problem] = placement_problems(cfg, card)
     add = lambda field, msg, hint="", level="error": out.append(Problem(card.path, field, msg, hint, level))
+    out += conflict_problems(board, card)
     if card.error:
         add("", card.error, t("check.hint_fix_syntax"))
         return out
@@ -81,6 +83,39 @@ def placement_problems(cfg: BoardConfig, card: Card) -> list[Problem]:
     if ctype.state(card.state) is None:
         out.append(Problem(card.path, "", t("check.unknown_folder", folder=card.state or ctype.key, type=ctype.label),
                            t("check.hint_folder", type=ctype.key, states=", ".join(s.key for s in ctype.states))))
+    return out
+
+
+_CONFLICT_START = re.compile(r"^<{7}(?: |$)", re.M)
+_CONFLICT_END = re.compile(r"^>{7}(?: |$)", re.M)
+
+
+def conflict_problems(board: Board, card: Card) -> list[Problem]:
+    """A merge left half done: git's conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`)
+    still in the card's text, both versions of the clashing lines side by side."""
+    try:
+        text = board.read_text(card)
+    except (MdboardError, OSError):
+        return []  # a file that cannot be read is reported as such
+    start = _CONFLICT_START.search(text)
+    if start is None or not _CONFLICT_END.search(text, start.end()):
+        return []
+    line = text.count("\n", 0, start.start()) + 1
+    return [Problem(card.path, "", t("check.conflict_markers", line=line), t("check.hint_conflict_markers"))]
+
+
+def config_problems(cfg: BoardConfig) -> list[Problem]:
+    """What is wrong in mdboard.yaml without stopping the board: two people sharing one
+    email (every commit from it would be credited to the first of them)."""
+    owner: dict[str, str] = {}
+    out = []
+    for person in cfg.people.values():
+        for email in person.emails:
+            key = email.strip().lower()
+            if key in owner and owner[key] != person.key:
+                out.append(Problem(CONFIG_NAME, f"people.{person.key}.email", t(
+                    "check.shared_email", email=email, other=cfg.people[owner[key]].name), t("check.hint_shared_email")))
+            owner.setdefault(key, person.key)
     return out
 
 
@@ -124,7 +159,8 @@ class _CheckMemo:
         self.strict = strict
         self.path = board.state_dir / "check-cache.pickle"
         try:
-            self.token = (3, get_language(), strict, board.config_stamp())  # 3: Problem moved to mdboard.core.errors
+            # 3: Problem moved to mdboard.core.errors; 4: conflict markers, invisible characters
+            self.token = (4, get_language(), strict, board.config_stamp())
         except OSError:
             self.token = None
         self.entries: dict = {}
@@ -197,17 +233,21 @@ def duplicate_ids(cards: list[Card]) -> list[Problem]:
     return out
 
 
-def _wip_problems(board: Board, cards: list[Card], selected: list[Card]) -> list[Problem]:
-    """A warning on each card of a state that holds more cards than its WIP limit."""
+def wip_problems(board: Board, cards: list[Card], selected: list[Card] | None = None) -> list[Problem]:
+    """One warning per state holding more cards than its WIP limit, on the state's folder,
+    in the order of the config (types, then states). With `selected`, only the states
+    those cards are in."""
     counts: dict[tuple[str, str], int] = {}
     for card in cards:
         counts[(card.type, card.state)] = counts.get((card.type, card.state), 0) + 1
+    wanted = None if selected is None else {(c.type, c.state) for c in selected}
     out = []
-    for card in selected:
-        state = board.config.types[card.type].state(card.state)
-        if state and state.wip and counts[(card.type, card.state)] > state.wip:
-            out.append(Problem(card.path, "", t("check.over_wip", state=state.label, count=counts[(card.type, card.state)],
-                                                 wip=state.wip), t("check.hint_over_wip"), "warning"))
+    for ctype in board.config.types.values():
+        for state in ctype.states:
+            count = counts.get((ctype.key, state.key), 0)
+            if state.wip and count > state.wip and (wanted is None or (ctype.key, state.key) in wanted):
+                out.append(Problem(f"{ctype.key}/{state.key}", "", t("check.over_wip", state=state.label, count=count,
+                                                                        wip=state.wip), t("check.hint_over_wip"), "warning"))
     return out
 
 
