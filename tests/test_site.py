@@ -196,7 +196,10 @@ def test_weird_file_names_and_wrong_value_types_do_not_break_the_build(board):
         "---\ntitle: 活动\nowner: wangli\nplatform: tmall\nsignup_start: 2026-13-45\nsignup_end: [1]\n"
         "live_start: 2026-11-30\nlive_end: 2026-11-20\nskus: SKU-9999\n---\n", "utf-8")
     report = build_site(Board.open(str(board)))
-    assert report.problems == []  # readable cards: `check` judges their values, the site shows them
+    # readable cards: `check` judges their values, the site shows them; a file name that is no
+    # card ID is listed among the overview's problems, as `check` reports it (issue 13)
+    assert [(p.path, p.message) for p in report.problems] == [
+        ("sku/planning/测试 卡#1.md", "文件名 测试 卡#1.md 不是「上新」的卡片编号")]
     out = board / "_site"
     assert (out / "cards/测试 卡#1.html").is_file()
     assert 'href="../cards/%E6%B5%8B%E8%AF%95%20%E5%8D%A1%231.html"' in (out / "types/sku.html").read_text("utf-8")
