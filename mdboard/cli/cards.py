@@ -174,9 +174,13 @@ def ls(ctx, as_json, **opts):
     board = ctx.board
     cards = select(board.config, board.cards(), build_filter(board, **opts))
     if as_json:
-        emit_json([output.card_json(board, c, brief=True) for c in cards])
+        output.write_json((output.card_json(board, c, brief=True) for c in cards), _echo)
     else:
         output.print_card_table(board, cards)
+
+
+def _echo(text: str) -> None:
+    click.echo(text, nl=False)
 
 
 @click.command(help=t("cli.help_mine"))

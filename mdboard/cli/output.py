@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 from mdboard.core.errors import MdboardError, parenthesized
 from mdboard.core.fields import display
@@ -11,6 +13,53 @@ from mdboard.core.text import printable
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import GROUPS, card_due, card_json, countdown, state_label
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
+WRITE_EVERY = 1 << 16  # characters of JSON gathered before each write
+
+
+def write_json(value, write: Callable[[str], object]) -> None:
+    """`value` as JSON, written through `write` a piece at a time, then a newline; the same
+    text as `json.dumps(value, ensure_ascii=False, indent=2)`.
+
+    An iterator inside `value` (a mapping's value, or `value` itself) is written as a list
+    whose items are made and encoded one at a time: ten cards of 2 MB once took 2 GB when
+    every card's JSON was made first and the whole text joined at the end.
+    """
+    buffered: list[str] = []
+    size = 0
+    for piece in _json_pieces(value, 0):
+        buffered.append(piece)
+        size += len(piece)
+        if size >= WRITE_EVERY:
+            write("".join(buffered))
+            buffered, size = [], 0
+    buffered.append("\n")
+    write("".join(buffered))
+
+
+def _json_pieces(value, level: int) -> Iterator[str]:
+    """The JSON text of `value` at nesting `level`, in pieces; mappings and iterators are
+    walked here, everything else is left to the encoder (indented to the level)."""
+    pad = "\n" + "  " * level
+    if isinstance(value, dict) and value:
+        opening = "{"
+        for key, item in value.items():
+            yield f"{opening}{pad}  {_ENCODER.encode(str(key))}: "
+            yield from _json_pieces(item, level + 1)
+            opening = ","
+        yield pad + "}"
+    elif isinstance(value, Iterator):
+        opening = "["
+        for item in value:
+            yield f"{opening}{pad}  "
+            yield from _json_pieces(item, level + 1)
+            opening = ","
+        yield "[]" if opening == "[" else pad + "]"
+    else:
+        for chunk in _ENCODER.iterencode(value):
+            yield chunk.replace("\n", pad) if level and "\n" in chunk else chunk
 
 
 def _row_maker(board: Board):

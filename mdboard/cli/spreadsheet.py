@@ -95,14 +95,25 @@ def _json(data) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def _write_output(data: bytes, out: str | None, what: str) -> None:
-    """Bytes to `-o FILE` (and a line saying so on stderr) or to stdout."""
+def _write_output(data, out: str | None, what) -> None:
+    """Bytes to `-o FILE` (and a line saying so on stderr) or to stdout.
+
+    `data` may instead be a function that writes text through the `write` it is given,
+    so a large export is streamed, never held whole; `what` may be a function too, asked
+    once the writing is done.
+    """
     if out and out != "-":
         try:
-            Path(out).write_bytes(data)
+            if callable(data):
+                with open(out, "w", encoding="utf-8") as fh:
+                    data(fh.write)
+            else:
+                Path(out).write_bytes(data)
         except OSError as exc:
             raise MdboardError(t("spreadsheet.cannot_write", path=out, error=exc.strerror or str(exc)))
-        click.echo(t("spreadsheet.written", path=out, what=what), err=True)
+        click.echo(t("spreadsheet.written", path=out, what=what() if callable(what) else what), err=True)
+    elif callable(data):
+        data(lambda text: click.echo(text, nl=False))
     else:
         click.echo(data, nl=False)
 
@@ -140,8 +151,18 @@ def export_csv_command(ctx, out, **opts):
 @_output_option
 @click.pass_obj
 def export_json_command(ctx, out):
+    from mdboard.cli.output import write_json
+
     data = board_json(ctx.board)
-    _write_output((_json(data) + "\n").encode("utf-8"), out, t("spreadsheet.what_cards", n=len(data["cards"])))
+    cards = [0]
+
+    def counted(items):
+        for item in items:
+            cards[0] += 1
+            yield item
+
+    data["cards"] = counted(data["cards"])
+    _write_output(lambda write: write_json(data, write), out, lambda: t("spreadsheet.what_cards", n=cards[0]))
 
 
 @export_command.command("ics", help=t("spreadsheet.help_export_ics"))

@@ -133,7 +133,11 @@ def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
 
 
 def board_json(board: Board) -> dict:
-    """The whole board: a summary of its config and every card with fields, state, checklist, body."""
+    """The whole board: a summary of its config and every card with fields, state, checklist, body.
+
+    `cards` is an iterator: each card (its body included) is made when it is read, so a
+    writer can stream them rather than hold every card's text at once.
+    """
     from mdboard.domain.views import card_json
 
     cfg = board.config
@@ -149,7 +153,7 @@ def board_json(board: Board) -> dict:
                                       **({"to": fd.to} if fd.to else {})}
                                  for fk, fd in ctype.fields.items()}}
                   for k, ctype in cfg.types.items()},
-        "cards": [card_json(board, c) for c in select(cfg, board.cards(), Filter())],
+        "cards": (card_json(board, c) for c in select(cfg, board.cards(), Filter())),
     }
 
 
