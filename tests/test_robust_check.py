@@ -98,3 +98,26 @@ def test_a_symlinked_config_is_refused_like_a_symlinked_card(cli, board, tmp_pat
         assert proc.stderr == ("错误：mdboard.yaml: mdboard.yaml 是一个符号链接，mdboard 不会跟随它（和卡片一样）"
                                "（删除这个链接，把它指向的文件复制过来，命名为 mdboard.yaml） — mdboard.yaml 有错误，请修正后再试\n"), \
             proc.stderr
+
+
+def test_a_roster_of_2800_people_is_read(cli, board):
+    """The limit on values in YAML is per kind of file: a card's front matter keeps 20,000,
+    mdboard.yaml may hold a roster of thousands (it was refused as an alias bomb)."""
+    cfg = board / "mdboard.yaml"
+    people = "".join(f"  p{i:04d}: {{name: 员工{i}, email: [p{i}@example.com], roles: [运营, 客服]}}\n"
+                     for i in range(2800))
+    cfg.write_text(cfg.read_text("utf-8").replace("\npeople:\n", "\npeople:\n" + people, 1), "utf-8")
+    assert cli("check").exit_code == 0
+    assert cli("new", "sku", "耳机", "--owner", "p2799").exit_code == 0
+    assert "员工2799 的卡片" in cli("mine", "p2799").output
+
+
+def test_too_many_values_in_a_card_are_named_for_what_they_are(cli, board):
+    assert cli("new", "sku", "耳机", "--owner", "wangli").exit_code == 0
+    path = board / "sku/planning/SKU-0001.md"
+    tags = "".join(f"  - t{i}\n" for i in range(20_001))
+    path.write_text(path.read_text("utf-8").replace("owner: wangli\n", f"owner: wangli\ntags:\n{tags}"), "utf-8")
+    check = cli("check")
+    assert check.exit_code == 1
+    assert ("sku/planning/SKU-0001.md: 值太多：超过 20000 个，mdboard 不读这么大的 YAML（用编辑器修正这个文件）"
+            in check.output), check.output

@@ -17,7 +17,8 @@ from mdboard.core.errors import CardSyntaxError
 from mdboard.core.i18n import t
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
-MAX_NODES = 20000  # values in one front matter, aliases counted each time they are used
+MAX_NODES = 20000  # values in one card's front matter, aliases counted each time they are used
+MAX_CONFIG_NODES = 500_000  # values in mdboard.yaml: a roster takes about ten a person
 BOM = "\ufeff"
 _LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
 _TAG_PROBLEM = re.compile(r"could not determine a constructor for the tag '([^']*)'")
@@ -80,11 +81,16 @@ def _yaml():
     return yaml, CardLoader, CardDumper
 
 
-def load_yaml(text: str, first_line: int = 1):
+class YamlTooBig(CardSyntaxError):
+    """YAML holding more values than its kind of file may (aliases counted each time used)."""
+
+
+def load_yaml(text: str, first_line: int = 1, max_nodes: int = MAX_NODES):
     """Parse YAML text safely; raise CardSyntaxError naming the file line on any mistake.
 
     Only plain data is built: a tag such as `!!python/object/apply` is refused,
-    never constructed, and alias expansion is bounded (`MAX_NODES`).
+    never constructed, and the values built are bounded (`max_nodes`: a card's front
+    matter, or MAX_CONFIG_NODES for mdboard.yaml), so aliases cannot expand without end.
     """
     yaml, card_loader, _ = _yaml()
     loader = card_loader(text)
@@ -104,20 +110,21 @@ def load_yaml(text: str, first_line: int = 1):
         raise CardSyntaxError(t("card.yaml_problem", problem=(str(exc).splitlines() or [type(exc).__name__])[0]))
     finally:
         loader.dispose()
-    if "*" in text or len(text) > MAX_NODES // 2:  # without aliases, no more values than characters
-        _count_nodes(data)
+    if "*" in text or len(text) > max_nodes // 2:  # without aliases, no more values than characters
+        _count_nodes(data, max_nodes, aliased="*" in text and "&" in text)
     return data
 
 
-def _count_nodes(data) -> None:
-    """Refuse alias bombs: a document whose expanded size passes MAX_NODES."""
-    budget = [MAX_NODES]
+def _count_nodes(data, limit: int, aliased: bool) -> None:
+    """Refuse a document that builds more than `limit` values: an alias bomb (`aliased`),
+    or simply too much data; the message says which."""
+    budget = [limit]
     stack = [data]
     while stack:
         item = stack.pop()
         budget[0] -= 1
         if budget[0] < 0:
-            raise CardSyntaxError(t("card.too_big_yaml", limit=MAX_NODES))
+            raise YamlTooBig(t("card.too_big_yaml" if aliased else "card.too_many_values", limit=limit))
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())

@@ -234,7 +234,7 @@ CONFIG_CACHE_VERSION = 4  # 2: BoardConfig moved; 3: notify, site_url, chat ids;
 
 
 def _read_config(path: Path) -> BoardConfig:
-    from mdboard.core.cardfile import load_yaml
+    from mdboard.core.cardfile import MAX_CONFIG_NODES, YamlTooBig, load_yaml
 
     try:
         text = path.read_text("utf-8-sig")
@@ -244,7 +244,10 @@ def _read_config(path: Path) -> BoardConfig:
     except OSError as exc:
         raise ConfigError(t("config.unreadable", path=CONFIG_NAME, error=exc.strerror))
     try:
-        data = load_yaml(text)
+        data = load_yaml(text, max_nodes=MAX_CONFIG_NODES)
+    except YamlTooBig as exc:
+        raise ConfigError(t("config.broken", path=CONFIG_NAME),
+                          [Problem(CONFIG_NAME, "", exc.message, t("config.hint_too_big", limit=MAX_CONFIG_NODES))])
     except CardSyntaxError as exc:
         raise ConfigError(t("config.broken", path=CONFIG_NAME),
                           [Problem(CONFIG_NAME, "", exc.message, t("config.fix_yaml"))])

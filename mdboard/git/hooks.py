@@ -139,13 +139,14 @@ def _board_prefixes(top: Path, board_dir: Path | None) -> list[str]:
 
 def _check_board(top: Path, prefix: str, staged: list[str]) -> list[Problem]:
     """Errors of one board's staged files (board-relative `staged`), paths made repository-relative."""
-    from mdboard.core.cardfile import load_yaml
+    from mdboard.core.cardfile import MAX_CONFIG_NODES, load_yaml
     from mdboard.git.sync import card_ref, cat_blobs
     from mdboard.core.workflow import duplicate_ids, check_card
 
     config_bytes = cat_blobs(top, [":" + prefix + CONFIG_NAME])[":" + prefix + CONFIG_NAME]
     try:
-        config = parse_config(load_yaml((config_bytes or b"").decode("utf-8-sig", "replace")))
+        config = parse_config(load_yaml((config_bytes or b"").decode("utf-8-sig", "replace"),
+                                        max_nodes=MAX_CONFIG_NODES))
     except ConfigError as exc:
         return [_moved(p, prefix) for p in exc.problems] or [Problem(prefix + CONFIG_NAME, "", exc.message)]
     except CardSyntaxError as exc:
