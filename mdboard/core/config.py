@@ -340,7 +340,7 @@ def _people(r: _Reader, data) -> dict[str, Person]:
     people = {}
     for key, spec in r.mapping(data, "people").items():
         where = f"people.{key}"
-        if not isinstance(key, str) or not KEY_RE.match(key):
+        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
             r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
             continue
         if isinstance(spec, str):
@@ -357,7 +357,7 @@ def _types(r: _Reader, data, platforms) -> dict[str, CardType]:
     types = {}
     for key, spec in r.mapping(data, "types").items():
         where = f"types.{key}"
-        if not isinstance(key, str) or not KEY_RE.match(key):
+        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
             r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
             continue
         spec = r.mapping(spec, where)
@@ -381,7 +381,7 @@ def _card_type(r: _Reader, key: str, spec: dict, where: str) -> CardType | None:
     r.known_keys(spec, where, {"label", "prefix", "states", "transitions", "fields", "date_order", "milestones",
                                "template"})
     prefix = str(spec.get("prefix") or key.upper())
-    if not PREFIX_RE.match(prefix):
+    if not PREFIX_RE.fullmatch(prefix):
         r.bad(f"{where}.prefix", t("config.bad_prefix", value=prefix), t("config.hint_prefix_form"))
     fields = _fields(r, spec.get("fields"), f"{where}.fields")
     states = _states(r, spec.get("states"), f"{where}.states", fields)
@@ -422,7 +422,7 @@ def _fields(r: _Reader, data, where: str) -> dict[str, FieldDef]:
     fields = {"title": FieldDef("title", "text", t("fields.title"), required=True)}
     for key, spec in r.mapping(data, where).items():
         fwhere = f"{where}.{key}"
-        if not isinstance(key, str) or not KEY_RE.match(key):
+        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
             r.bad(fwhere, t("config.bad_key", key=key), t("config.hint_key"))
             continue
         if key in RESERVED_FIELDS:
@@ -461,7 +461,7 @@ def _states(r: _Reader, data, where: str, fields) -> list[StateDef]:
         spec = r.mapping(spec, swhere)
         r.known_keys(spec, swhere, {"key", "label", "wip", "requires", "checklist", "roles", "done"})
         key = str(spec.get("key", ""))
-        if not STATE_RE.match(key):
+        if not STATE_RE.fullmatch(key):
             r.bad(f"{swhere}.key", t("config.bad_state_key", value=key), t("config.hint_state_key"))
             continue
         if key in seen:
