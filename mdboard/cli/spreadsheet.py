@@ -113,7 +113,7 @@ def _write_output(data, out: str | None, what) -> None:
             raise MdboardError(t("spreadsheet.cannot_write", path=out, error=exc.strerror or str(exc)))
         click.echo(t("spreadsheet.written", path=out, what=what() if callable(what) else what), err=True)
     elif callable(data):
-        data(lambda text: click.echo(text, nl=False))
+        data(lambda text: click.echo(text.encode("utf-8"), nl=False))  # UTF-8 bytes, as a file gets them
     else:
         click.echo(data, nl=False)
 
