@@ -51,7 +51,7 @@ def isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("MDBOARD_NOW", NOW)
-    for var in ("MDBOARD_BOARD", "MDBOARD_AS", "MDBOARD_LANG", "EDITOR", "VISUAL"):
+    for var in ("MDBOARD_BOARD", "MDBOARD_AS", "MDBOARD_LANG", "EDITOR", "VISUAL", "XDG_CACHE_HOME"):
         monkeypatch.delenv(var, raising=False)
     i18n.set_language(None)
     yield

@@ -108,7 +108,7 @@ def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
 def test_a_damaged_parse_cache_costs_a_rescan_not_the_command(board, cli):
     cli.ok("new", "sku", "耳机", "--owner", "wangli")
     assert cli("ls").exit_code == 0
-    caches = list((board / ".git" / "mdboard").glob("parse-cache*.pickle"))
+    caches = list((board / ".git" / "mdboard").glob("parse*.cache"))
     assert caches
     for path in caches:
         path.write_bytes(path.read_bytes()[:40])  # cut off mid-way

@@ -392,8 +392,10 @@ def test_a_damaged_manifest_means_one_full_build_not_a_failure(demo_board):
     cli = Cli(demo_board)
     cli.proc_ok("build")
     board = Board.open(str(demo_board))
-    for path in (board.state_dir / "site").glob("*.manifest*.pickle"):
-        path.write_bytes(b"not a pickle")
+    manifests = list((board.state_dir / "site").glob("*.manifest*.cache"))
+    assert manifests
+    for path in manifests:
+        path.write_bytes(b"not a cache")
     result = cli.proc("build", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["written"] == []  # every page made again, every file already right

@@ -196,8 +196,8 @@ class BoardConfig:
 def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     """Read `<root>/mdboard.yaml`; raise ConfigError listing every mistake.
 
-    With `cache_dir`, a checked config is kept as a pickle keyed by the file's size
-    and mtime, so a warm command does not even import the YAML parser.
+    With `cache_dir`, a checked config is kept in a private cache keyed by the file's
+    size and mtime, so a warm command does not even import the YAML parser.
     """
     path = Path(root) / CONFIG_NAME
     if path.is_symlink():  # refused like a symlinked card: it may lead anywhere
@@ -205,28 +205,19 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
                           [Problem(CONFIG_NAME, "", t("config.symlink"), t("config.hint_symlink"))])
     if cache_dir is None:
         return _read_config(path)
-    import pickle
+    from mdboard.core import cache
 
     try:
         st = path.stat()
-        stamp = (st.st_size, st.st_mtime_ns, CONFIG_CACHE_VERSION)
+        stamp = (st.st_size, st.st_mtime_ns)
     except OSError:
         return _read_config(path)
-    cache = Path(cache_dir) / "config-cache.pickle"
-    try:
-        with open(cache, "rb") as fh:
-            cached_stamp, cfg = pickle.load(fh)
-        if cached_stamp == stamp:
-            return cfg
-    except Exception:
-        pass
+    cache_file = Path(cache_dir) / "config.cache"
+    found = cache.load(cache_file, "config", CONFIG_CACHE_VERSION)
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == stamp:
+        return found[1]
     cfg = _read_config(path)
-    try:
-        from mdboard.core.fsutil import atomic_write
-
-        atomic_write(cache, pickle.dumps((stamp, cfg), protocol=pickle.HIGHEST_PROTOCOL), sync=False)
-    except OSError:
-        pass
+    cache.save(cache_file, "config", CONFIG_CACHE_VERSION, (stamp, cfg))
     return cfg
 
 

@@ -150,14 +150,15 @@ class _CheckMemo:
     again every time: they depend on the other cards).
     """
 
-    def __init__(self, board: Board, strict: bool):
-        import pickle
+    VERSION = 3
 
+    def __init__(self, board: Board, strict: bool):
+        from mdboard.core import cache
         from mdboard.core.i18n import get_language
 
         self.board = board
         self.strict = strict
-        self.path = board.state_dir / "check-cache.pickle"
+        self.path = board.state_dir / "check.cache"
         try:
             # 3: Problem moved to mdboard.core.errors; 4: conflict markers, invisible characters
             self.token = (4, get_language(), strict, board.config_stamp())
@@ -165,13 +166,9 @@ class _CheckMemo:
             self.token = None
         self.entries: dict = {}
         self.changed = False
-        try:
-            with open(self.path, "rb") as fh:
-                data = pickle.load(fh)
-            if data["token"] == self.token:
-                self.entries = data["entries"]
-        except Exception:
-            pass
+        data = cache.load(self.path, "check", self.VERSION)
+        if isinstance(data, dict) and data.get("token") == self.token:
+            self.entries = data["entries"]
 
     def own_problems(self, card: Card) -> list[Problem]:
         hit = self.entries.get(card.path)
@@ -187,17 +184,10 @@ class _CheckMemo:
         """Write the memo back if anything was judged anew (cards no longer on the board dropped)."""
         if not self.changed or self.token is None:
             return
-        import pickle
+        from mdboard.core import cache
 
         self.entries = {path: entry for path, entry in self.entries.items() if path in keep}
-
-        from mdboard.core.fsutil import atomic_write
-
-        try:
-            atomic_write(self.path, pickle.dumps({"token": self.token, "entries": self.entries},
-                                                 protocol=pickle.HIGHEST_PROTOCOL), sync=False)
-        except OSError:
-            pass  # only speed is lost
+        cache.save(self.path, "check", self.VERSION, {"token": self.token, "entries": self.entries})
 
 
 def _is_empty(value) -> bool:

@@ -15,7 +15,7 @@ the same ID offline) moves the events of the old ID to the new one, but only tho
 in the renumbering commit's own past (its ancestors): the other card that kept the
 old ID, created on another line of work, keeps its own events.
 
-The events are cached in `<state_dir>/history-cache.pickle` with the last commit
+The events are cached in `<state_dir>/history.cache` with the last commit
 read. The next run asks git only for `last..HEAD`; when `last` is no longer an
 ancestor of HEAD (rebase, reset, force push) the cache is rebuilt from scratch.
 Measured on 20,000 commits: name-status alone and the whole-context patch stream
@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-import pickle
 import re
 import subprocess
 import tempfile
@@ -36,17 +35,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from mdboard.core import dates
+from mdboard.core import cache, dates
 from mdboard.core.cardfile import checklist, load_yaml, render_value, split_key_line
 from mdboard.core.errors import GitError, MdboardError
 from mdboard.core.i18n import t
 from mdboard.core.store import Board
 from mdboard.core.text import ID_PATTERN
 from mdboard.git.runner import run_git, stream_git
-from mdboard.core.fsutil import atomic_write
 
-CACHE_VERSION = 2
-CACHE_NAME = "history-cache.pickle"
+CACHE_VERSION = 3  # 3: rows name their commit's parents (and are sealed, see core.cache)
+CACHE_NAME = "history.cache"
 ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
 _CARD_NAME = re.compile(rf"^({ID_PATTERN})\.md$")
@@ -132,20 +130,19 @@ def load_history(board: Board) -> History:
     if found is None:
         return History([])
     head, prefix = found
-    cache_path = board.state_dir / CACHE_NAME
-    cache = _read_cache(cache_path, prefix)
+    cached = _read_cache(board, prefix)
     rows, start, rebuilt = [], None, True
-    if cache is not None:
-        if cache["head"] == head:
-            return History(_events(board, cache["rows"]), 0, False, head)
-        if _is_ancestor(board.root, cache["head"], head):
-            rows, start, rebuilt = cache["rows"], cache["head"], False
+    if cached is not None:
+        if cached["head"] == head:
+            return History(_events(board, cached["rows"]), 0, False, head)
+        if _is_ancestor(board.root, cached["head"], head):
+            rows, start, rebuilt = cached["rows"], cached["head"], False
     new_rows, count = read_rows(board.root, prefix, start, head)
     if start is not None and _renumbers_known_ids(new_rows, rows):
         rows, rebuilt = [], True  # a renumbering may concern events read before: read everything
         new_rows, count = read_rows(board.root, prefix, None, head)
     rows = rows + new_rows
-    _write_cache(cache_path, {"version": CACHE_VERSION, "head": head, "prefix": prefix, "rows": rows})
+    cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix, "rows": rows})
     return History(_events(board, rows), count, rebuilt, head)
 
 
@@ -174,22 +171,12 @@ def _is_ancestor(root: Path, old: str, head: str) -> bool:
     return _git(root, "merge-base", "--is-ancestor", old, head).returncode == 0
 
 
-def _read_cache(path: Path, prefix: str) -> dict | None:
-    try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)
-    except Exception:
-        return None
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or data.get("prefix") != prefix:
+def _read_cache(board: Board, prefix: str) -> dict | None:
+    """The cached rows with the commit they were read up to, if they are for this board folder."""
+    data = cache.load(cache_path(board), "history", CACHE_VERSION)
+    if not isinstance(data, dict) or data.get("prefix") != prefix:
         return None
     return data
-
-
-def _write_cache(path: Path, data: dict) -> None:
-    try:
-        atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
-    except OSError:
-        pass  # a cache that cannot be written only costs speed
 
 
 def _events(board: Board, rows: list[tuple]) -> list[Event]:

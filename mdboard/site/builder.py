@@ -20,7 +20,6 @@ and in `serve` only the files an editor saved are read again.
 from __future__ import annotations
 
 import os
-import pickle
 import stat
 import threading
 import time
@@ -187,13 +186,13 @@ class SiteBuilder:
 
         if self._renderer is None:
             cfg = self.board.config
-            known = _read_pickle(self._dates_file())
+            known = _read_state(self._dates_file(), "site-dates")
             texts = known.get("texts") if known.get("for") == (cfg.language, cfg.timezone) else None
             self._renderer = Renderer(cfg, self._jinja_cache(), texts if isinstance(texts, dict) else None)
         return self._renderer
 
     def _dates_file(self) -> Path:
-        return self.board.state_dir / "site" / "dates.pickle"
+        return self.board.state_dir / "site" / "dates.cache"
 
     def _jinja_cache(self) -> Path | None:
         """Where compiled templates are kept between processes (the board's private state)."""
@@ -439,8 +438,7 @@ class SiteBuilder:
     def _cache_file(self) -> dict:
         """The render cache (tiles, calendar parts), read from disk on first use."""
         if self._cache is None:
-            cache = _read_pickle(self._state_file("cache"))
-            self._cache = cache if cache.get("version") == MANIFEST_VERSION else {"version": MANIFEST_VERSION}
+            self._cache = _read_state(self._state_file("render"), "site-render")
         return self._cache
 
     def _tile_cache(self) -> dict:
@@ -480,7 +478,7 @@ class SiteBuilder:
         return digest(str(self.out_dir))
 
     def _state_file(self, name: str) -> Path:
-        return self.board.state_dir / "site" / f"{self._out_key()}.{name}.pickle"
+        return self.board.state_dir / "site" / f"{self._out_key()}.{name}.cache"
 
     def _load_state(self) -> None:
         """Read the manifest (pages, cards, what the pages were made against, history
@@ -512,10 +510,11 @@ class SiteBuilder:
             dates = self._renderer.dates if self._renderer is not None else None
             if dates is not None and dates.learned:
                 cfg = self.board.config
-                _write_pickle(self._dates_file(), {"for": (cfg.language, cfg.timezone), "texts": dates.remembered})
+                _write_state(self._dates_file(), "site-dates", {"for": (cfg.language, cfg.timezone),
+                                                                "texts": dates.remembered})
                 dates.learned = False
             if final and self._cache_dirty and self._cache is not None:
-                _write_pickle(self._state_file("cache"), self._cache)
+                _write_state(self._state_file("render"), "site-render", self._cache)
                 self._cache_dirty = False
         except OSError:
             pass  # without a manifest the next build renders everything again; nothing breaks
@@ -532,8 +531,8 @@ class Manifest:
     EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}, "report_titles": None}
 
     def __init__(self, folder: Path, name: str, out_dir: str):
-        self.base_path = folder / f"{name}.manifest.pickle"
-        self.recent_path = folder / f"{name}.manifest-recent.pickle"
+        self.base_path = folder / f"{name}.manifest.cache"
+        self.recent_path = folder / f"{name}.manifest-recent.cache"
         self.out_dir = out_dir
         self.base: dict | None = None  # what the base file holds (pages and cards as read)
 
@@ -549,15 +548,15 @@ class Manifest:
     def _load(self) -> dict:
         from mdboard.site.pages import CardState
 
-        base = _read_pickle(self.base_path)
-        if base.get("version") != MANIFEST_VERSION or base.get("out_dir") != self.out_dir:
+        base = _read_state(self.base_path, "site-manifest")
+        if base.get("out_dir") != self.out_dir:
             raise ValueError("no manifest for this output folder")
         make = CardState._make
         cards = {path: make(fields) for path, fields in base["cards"].items()}
         self.base = {"token": base["token"], "pages": base["pages"], "cards": cards, "history": base["history"]}
         state = {"pages": dict(base["pages"]), "cards": dict(cards), "context": base["context"],
                  "history": base["history"], "report_titles": base["report_titles"]}
-        recent = _read_pickle(self.recent_path)
+        recent = _read_state(self.recent_path, "site-manifest-recent")
         if recent.get("token") == base["token"]:
             for key in ("pages", "cards"):
                 for path, value in recent[key].items():
@@ -575,14 +574,15 @@ class Manifest:
             changes = {key: _changes(base[key], state[key]) for key in ("pages", "cards")}
             if sum(len(c) for c in changes.values()) <= self.RECENT_MAX:
                 changes["cards"] = {path: (tuple(s) if s is not None else None) for path, s in changes["cards"].items()}
-                _write_pickle(self.recent_path, {"token": base["token"], **changes, "context": state["context"],
-                                                 "report_titles": state["report_titles"]})
+                _write_state(self.recent_path, "site-manifest-recent", {
+                    "token": base["token"], **changes, "context": state["context"],
+                    "report_titles": state["report_titles"]})
                 return
         import secrets
 
         token = secrets.token_hex(8)
-        _write_pickle(self.base_path, {
-            "version": MANIFEST_VERSION, "out_dir": self.out_dir, "token": token, "pages": state["pages"],
+        _write_state(self.base_path, "site-manifest", {
+            "out_dir": self.out_dir, "token": token, "pages": state["pages"],
             "cards": {path: tuple(s) for path, s in state["cards"].items()}, "context": state["context"],
             "history": state["history"], "report_titles": state["report_titles"]})
         self.base = {"token": token, "pages": dict(state["pages"]), "cards": dict(state["cards"]),
@@ -815,7 +815,7 @@ class HistoryRows:
     def _load(self, number: int) -> dict:
         shard = self._shards.get(number)
         if shard is None:
-            shard = self._shards[number] = _read_pickle(self.folder / f"{number:02d}.pickle")
+            shard = self._shards[number] = _read_state(self.folder / f"{number:02d}.cache", "site-history-rows")
         return shard
 
     def get(self, card_id: str, slot: tuple) -> list | None:
@@ -839,7 +839,7 @@ class HistoryRows:
 
     def save(self) -> None:
         for number in sorted(self._changed):
-            _write_pickle(self.folder / f"{number:02d}.pickle", self._shards[number])
+            _write_state(self.folder / f"{number:02d}.cache", "site-history-rows", self._shards[number])
         self._changed.clear()
 
 
@@ -911,17 +911,18 @@ def _write_file(path: str, content: bytes, exists: bool) -> None:
             os.unlink(tmp)
 
 
-def _read_pickle(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            data = pickle.load(fh)
-        return data if isinstance(data, dict) else {}
-    except Exception:
-        return {}
+def _read_state(path: Path, kind: str) -> dict:
+    """A private state file of the builder ({} when missing, damaged or not made here: see `cache`)."""
+    from mdboard.core import cache
+
+    data = cache.load(path, kind, MANIFEST_VERSION)
+    return data if isinstance(data, dict) else {}
 
 
-def _write_pickle(path: Path, data: dict) -> None:
-    from mdboard.core.fsutil import atomic_write
+def _write_state(path: Path, kind: str, data: dict) -> None:
+    """Write a private state file; OSError when it could not be (the caller knows what that costs)."""
+    from mdboard.core import cache
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
+    if not cache.save(path, kind, MANIFEST_VERSION, data):
+        raise OSError(f"{path}: not written")
+

@@ -312,18 +312,29 @@ def outgoing_links(cfg: BoardConfig, card: Card) -> list[str]:
 
 # --- the template environment -----------------------------------------------------------
 
-def _compiled_templates(folder: str):
-    """jinja's bytecode cache in `folder`, where a failed write (disk full) costs only speed."""
-    from jinja2 import FileSystemBytecodeCache
+def _compiled_templates(folder: Path):
+    """jinja's bytecode cache in `folder`, through mdboard's one cache helper.
 
-    class CompiledTemplates(FileSystemBytecodeCache):
+    Compiled templates are code that runs: jinja's own file cache would run whatever
+    a shared or unpacked `.git/mdboard/` holds. Through `cache` only what this user
+    compiled on this computer is loaded; a failed write (disk full) costs only speed.
+    """
+    from jinja2 import BytecodeCache
+
+    from mdboard.core import cache
+
+    class CompiledTemplates(BytecodeCache):
+        VERSION = 1
+
+        def load_bytecode(self, bucket) -> None:
+            code = cache.load(folder / f"{bucket.key}.cache", "template", self.VERSION)
+            if isinstance(code, bytes):
+                bucket.bytecode_from_string(code)  # jinja checks its own and Python's version, and the source
+
         def dump_bytecode(self, bucket) -> None:
-            try:
-                super().dump_bytecode(bucket)
-            except OSError:
-                pass
+            cache.save(folder / f"{bucket.key}.cache", "template", self.VERSION, bucket.bytecode_to_string())
 
-    return CompiledTemplates(folder)
+    return CompiledTemplates()
 
 
 class Renderer:
@@ -342,7 +353,7 @@ class Renderer:
         if compiled is not None:
             try:
                 compiled.mkdir(parents=True, exist_ok=True)
-                bytecode = _compiled_templates(str(compiled))
+                bytecode = _compiled_templates(compiled)
             except OSError:
                 bytecode = None  # compiling each time only costs speed
         self.env = Environment(loader=FileSystemLoader(str(self.folder)),
