@@ -50,6 +50,65 @@ def test_import_reads_excel_encodings_and_separators(board, cli, encoding, sep):
     assert "owner: zhaomin\nplatforms: [douyin]\nprice: 89\n" in (board / "sku/planning/SKU-0002.md").read_text("utf-8")
 
 
+FOREIGN_SHEETS = [  # (encoding, sheet text): real bytes that a GB18030 guess would turn into Chinese
+    ("latin-1", "title,owner\nCrème brûlée à la vanille,wangli\nÜbergröße Jacke,zhaomin\n"),
+    ("cp1252", "title,owner\n“Señor” piñata,wangli\nSmörgåsbord,zhaomin\n"),
+    ("shift_jis", "title,owner\nワイヤレスイヤホン,wangli\n急速充電器 ブラック,zhaomin\n"),
+    ("euc_jp", "title,owner\nワイヤレスイヤホン,wangli\nスマホケース 手帳型,zhaomin\n"),
+    ("big5", "title,owner\n無線耳機 禮盒裝,wangli\n保溫杯,zhaomin\n"),
+]
+
+
+@pytest.mark.parametrize("encoding,text", FOREIGN_SHEETS, ids=[e for e, _ in FOREIGN_SHEETS])
+def test_an_encoding_that_cannot_be_told_is_asked_for_not_guessed(board, cli, encoding, text):
+    sheet(board, "supplier.csv", text, encoding)
+    before = commits(board)
+    for args in ((), ("--apply",)):
+        result = cli("import", "csv", "supplier.csv", "--type", "sku", *args)
+        assert result.exit_code == 1
+        assert result.stderr.strip() == (
+            "错误：无法确定 supplier.csv 的编码：它不是 UTF-8，读成中文编码（GBK/GB18030）也不像中文，猜错会把文字变成"
+            "乱码。请在 Excel 或 WPS 中另存为「CSV UTF-8（逗号分隔）」，或用 --encoding 指明编码，例如 --encoding gbk"
+            "（中文 Excel）、big5（繁体中文）、shift_jis（日文）、latin-1（西欧文字）")
+    assert commits(board) == before and not list(board.glob("sku/*/*.md"))
+
+
+@pytest.mark.parametrize("encoding,text", FOREIGN_SHEETS, ids=[e for e, _ in FOREIGN_SHEETS])
+def test_a_named_encoding_is_read_as_named(board, cli, encoding, text):
+    sheet(board, "supplier.csv", text, encoding)
+    plan = cli("import", "csv", "supplier.csv", "--type", "sku", "--encoding", encoding)
+    assert plan.exit_code == 0, plan.output
+    assert f"mdboard import csv supplier.csv --type sku --encoding {encoding} --apply" in plan.stderr
+    assert cli("import", "csv", "supplier.csv", "--type", "sku", "--encoding", encoding, "--apply").exit_code == 0
+    first, second = (line.split(",")[0] for line in text.splitlines()[1:])
+    assert f"title: {first}\n" in (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert f"title: {second}\n" in (board / "sku/planning/SKU-0002.md").read_text("utf-8")
+
+
+def test_chinese_gbk_with_rare_name_characters_and_a_borrowed_no_needs_no_encoding(board, cli):
+    roster = board / "mdboard.yaml"
+    roster.write_text(roster.read_text("utf-8").replace("name: 赵敏", "name: 赵喆"), "utf-8")
+    git(board, "commit", "-qam", "roster")
+    sheet(board, "上新.csv", "标题,负责人\n夏日の清凉 冰丝凉席,赵喆\n加绒加厚外套 王堃同款,王丽\n", "gbk")
+    result = cli("import", "csv", "上新.csv", "--type", "sku", "--apply")
+    assert result.exit_code == 0, result.output
+    assert "title: 夏日の清凉 冰丝凉席\nowner: zhaomin\n" in (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+
+
+def test_an_unknown_or_wrong_named_encoding_is_refused(board, cli):
+    sheet(board, "s.csv", NEW_SHEET, "gbk")
+    for name in ("klingon", "base64"):
+        result = cli("import", "csv", "s.csv", "--type", "sku", "--encoding", name)
+        assert result.exit_code == 1
+        assert result.stderr.strip() == (f"错误：不认识编码「{name}」：请写 utf-8、gbk、gb18030、big5、shift_jis 或 latin-1 "
+                                         "这样的名称")
+    wrong = cli("import", "csv", "s.csv", "--type", "sku", "--encoding", "utf-8", "--apply")
+    assert wrong.exit_code == 1
+    assert wrong.stderr.strip() == ("错误：s.csv 不是 utf-8 编码的文本（第 0 个字节无法按 utf-8 读取）：请用 --encoding "
+                                    "指明它真正的编码，或另存为「CSV UTF-8」")
+    assert not list(board.glob("sku/*/*.md"))
+
+
 def test_imported_card_is_written_exactly_as_mdboard_new_writes_it(board, cli, tmp_path):
     sheet(board, "a.csv", "标题,负责人,截止日期,平台\n羊毛大衣,王丽,2026-12-03,天猫\n")
     assert cli("import", "csv", "a.csv", "--type", "sku", "--apply").exit_code == 0

@@ -62,12 +62,13 @@ def import_command():
 @import_command.command("csv", help=t("spreadsheet.help_import_csv"))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--type", "type_", default=None, help=t("spreadsheet.opt_type_import"))
+@click.option("--encoding", default=None, metavar="NAME", help=t("spreadsheet.opt_encoding"))
 @click.option("--apply", is_flag=True, help=t("spreadsheet.opt_apply"))
 @click.option("--json", "as_json", is_flag=True, help=t("cli.opt_json"))
 @click.pass_obj
-def import_csv_command(ctx, file, type_, apply, as_json):
+def import_csv_command(ctx, file, type_, encoding, apply, as_json):
     try:
-        result = import_csv(ctx.board, file, type_, apply, ctx.actor(), ctx.no_commit)
+        result = import_csv(ctx.board, file, type_, apply, ctx.actor(), ctx.no_commit, encoding)
     except ValidationFailed as exc:
         if as_json:
             click.echo(_json({"file": file, "valid": False, "applied": False,
@@ -84,7 +85,8 @@ def import_csv_command(ctx, file, type_, apply, as_json):
         else:
             click.echo(result.note or _summary(result))
         if not result.errors and not apply and result.count("new", "update", "move"):
-            click.echo(t("spreadsheet.hint_apply", file=file, type=f" --type {type_}" if type_ else ""), err=True)
+            options = (f" --type {type_}" if type_ else "") + (f" --encoding {encoding}" if encoding else "")
+            click.echo(t("spreadsheet.hint_apply", file=file, options=options), err=True)
     if result.errors:
         sys.exit(1)
 

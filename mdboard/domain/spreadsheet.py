@@ -159,18 +159,66 @@ def board_json(board: Board) -> dict:
 
 # --- reading a sheet ------------------------------------------------------------------
 
-def decode(data: bytes, name: str) -> str:
-    """Text of a spreadsheet file: UTF-16 (with BOM), UTF-8 (BOM or not), else GB18030."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+def decode(data: bytes, name: str, encoding: str | None = None) -> str:
+    """Text of a spreadsheet file, read as `encoding` when one is given.
+
+    Otherwise: UTF-16 (with a BOM), UTF-8 (with a BOM or not), or GB18030 when the text
+    reads as Chinese (what a Chinese Excel saves). Anything else is refused, never
+    guessed: read in the wrong encoding, every non-English letter becomes garbled
+    Chinese that would be committed as if someone had typed it.
+    """
+    if encoding:
+        return _decode_as(data, name, encoding)
     try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030")
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
+        text = None
+    if text is None or not reads_as_chinese(text):
         raise MdboardError(t("spreadsheet.bad_encoding", path=name))
+    return text
+
+
+def reads_as_chinese(text: str) -> bool:
+    """Whether text decoded as GB18030 is Chinese rather than another encoding misread.
+
+    Chinese text is nearly all GB2312 characters (the common hanzi, Chinese punctuation,
+    full-width forms); a rare name character or two is fine. Latin-1, Windows-1252,
+    Shift-JIS or Big5 bytes read as GB18030 give 40% to all of their characters outside
+    GB2312 (a high byte and the ASCII letter after it make one rare character), and EUC-JP
+    gives kana. So: at most a fifth of the non-ASCII characters outside GB2312, at most a
+    tenth kana (a Chinese title may borrow の).
+    """
+    others = sum(1 for ch in text if ch > "\x7f")
+    if not others:
+        return True
+    outside = text.encode("gb2312", "replace").count(b"?") - text.count("?")
+    kana = len(_KANA.findall(text))
+    return outside <= others * 0.2 and kana <= others * 0.1
+
+
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+
+
+def _decode_as(data: bytes, name: str, encoding: str) -> str:
+    """The text of a file in the encoding its user named (`--encoding`)."""
+    import codecs
+
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise MdboardError(t("spreadsheet.unknown_encoding", encoding=encoding))
+    try:
+        return data.decode("utf-8-sig" if info.name == "utf-8" else info.name)
+    except UnicodeDecodeError as exc:
+        raise MdboardError(t("spreadsheet.wrong_encoding", path=name, encoding=encoding, offset=exc.start))
 
 
 def sniff_delimiter(text: str) -> str:
@@ -181,13 +229,13 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_sheet(path: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def read_sheet(path: str, encoding: str | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header cells and (spreadsheet row number, cells) of every non-empty row."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise MdboardError(t("spreadsheet.unreadable", path=path, error=exc.strerror or str(exc)))
-    text = decode(data, path)
+    text = decode(data, path, encoding)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))
     except csv.Error as exc:
@@ -586,12 +634,13 @@ class _Importer:
                                                  t("check.hint_over_wip"), "warning")))
 
 
-def plan_import(board: Board, path: str, type_text: str | None = None, actor=None) -> ImportResult:
+def plan_import(board: Board, path: str, type_text: str | None = None, actor=None,
+                encoding: str | None = None) -> ImportResult:
     """Read a sheet and work out every card it creates or changes, with every problem."""
     from mdboard.domain.ops import resolve_actor
 
     actor = actor or resolve_actor(board)
-    headers, rows = read_sheet(path)
+    headers, rows = read_sheet(path, encoding)
     importer = _Importer(board, path, headers, type_text, actor)
     plans = [p for p in (importer.plan(row, cells) for row, cells in rows) if p is not None]
     importer.validate(plans)
@@ -600,7 +649,7 @@ def plan_import(board: Board, path: str, type_text: str | None = None, actor=Non
 
 
 def import_csv(board: Board, path: str, type_text: str | None = None, apply: bool = False, actor=None,
-               no_commit: bool = False) -> ImportResult:
+               no_commit: bool = False, encoding: str | None = None) -> ImportResult:
     """Plan an import; with `apply`, write every change and commit it once (under the board lock).
 
     Any error in any row: nothing is written (ValidationFailed when applying).
@@ -609,10 +658,10 @@ def import_csv(board: Board, path: str, type_text: str | None = None, apply: boo
 
     actor = actor or resolve_actor(board)
     if not apply:
-        return plan_import(board, path, type_text, actor)
+        return plan_import(board, path, type_text, actor, encoding)
     with git_changes.board_lock(board):
         board.invalidate()
-        result = plan_import(board, path, type_text, actor)
+        result = plan_import(board, path, type_text, actor, encoding)
         if result.errors:
             raise ValidationFailed(t("ops.nothing_changed"), result.problems)
         changed = [p for p in result.rows if p.action != "same"]
