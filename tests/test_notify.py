@@ -209,7 +209,7 @@ def test_an_unknown_robot_name_is_refused_with_a_suggestion(team, cli):
     ("notify:\n  robots:\n    ops: {platform: wecom, webhook: 'https://qyapi.weixin.qq.com/x?key=abc'}\n",
      "mdboard.yaml:notify.robots.ops.webhook: 不要把 Webhook 地址或密钥写进仓库"),
     ("notify:\n  time: 9点\n", "mdboard.yaml:notify.time: 「9点」不是时间"),
-    ("notify:\n  days: [mon, funday]\n", "mdboard.yaml:notify.days: 「funday」不是星期几"),
+    ("notify:\n  days: [mon, funday]\n", "mdboard.yaml:notify.days[1]: 「funday」不是星期几"),
     ("site_url: shop.example\n", "mdboard.yaml:site_url: site_url 应是 https:// 或 http:// 开头的网址"),
 ])
 def test_bad_notify_settings_are_named(board, cli, snippet, message):
@@ -237,4 +237,4 @@ def test_the_config_schema_knows_the_notify_settings():
     data["notify"]["time"] = "9点"
     data["people"]["me"]["wecom"] = "<@all>"
     assert sorted(".".join(map(str, e.absolute_path)) for e in check.iter_errors(data)) == [
-        "notify.robots.ops", "notify.time", "people.me"]
+        "notify.robots.ops.webhook", "notify.time", "people.me"]

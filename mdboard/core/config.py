@@ -31,6 +31,18 @@ RESERVED_FIELDS = {"id": "code", "type": "kind", "state": "stage", "path": "file
                    "body": "notes", "error": "issue", "state_label": "stage", "due_status": "due_note",
                    "next_step": "next", "commit": "commit_note"}
 
+# group chats: notify and per-person ids
+PLATFORM_NAMES = {"dingtalk": "dingtalk", "钉钉": "dingtalk", "feishu": "feishu", "lark": "feishu", "飞书": "feishu",
+                  "wecom": "wecom", "企业微信": "wecom", "企微": "wecom"}
+NOTIFY_SECTIONS = ("overdue", "due_today", "new_issues", "blocked", "moved")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+CHAT_KEYS = ("mobile", "dingtalk", "feishu", "wecom")
+ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+CHAT_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+MOBILE_RE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
+TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+
 
 @dataclass
 class Person:
@@ -193,6 +205,27 @@ class BoardConfig:
         return person.name if person else str(key)
 
 
+@dataclass(frozen=True)
+class RobotConfig:
+    """One group chat's robot: its platform and the environment variables holding its address and secret."""
+
+    key: str
+    platform: str  # dingtalk | feishu | wecom
+    webhook_env: str
+    secret_env: str
+    keyword: str = ""
+    sections: tuple[str, ...] = NOTIFY_SECTIONS
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """`notify:` in mdboard.yaml: when the scheduled digest goes out, and to which robots."""
+
+    time: str = "08:50"
+    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
+    robots: dict = field(default_factory=dict)  # name -> RobotConfig
+
+
 def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     """Read `<root>/mdboard.yaml`; raise ConfigError listing every mistake.
 
@@ -221,7 +254,7 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     return cfg
 
 
-CONFIG_CACHE_VERSION = 4  # 2: BoardConfig moved; 3: notify, site_url, chat ids; 4: fields may not take a reserved name
+CONFIG_CACHE_VERSION = 5  # 3: notify, site_url, chat ids; 4: reserved field names; 5: values of the wrong kind are refused
 
 
 def _read_config(path: Path) -> BoardConfig:
@@ -245,8 +278,174 @@ def _read_config(path: Path) -> BoardConfig:
     return parse_config(data)
 
 
+# --- what mdboard.yaml may hold, declared once -------------------------------------------------
+# `parse_config` checks every value against these declarations, and `domain.schema` writes the JSON
+# Schema that editors use from the same ones, so the two cannot disagree about a key's kind.
+
+class Key:
+    """One key of a section of mdboard.yaml: the kind of value it takes, and its default.
+
+    kind: "text" (a string, or a number read as text), "name" (a string matching `pattern`;
+    with `numbers`, also a whole number written without quotes, read as its digits, between
+    `minimum` and `maximum`), "bool", "int" (at least `minimum`), "enum" (one of `choices`),
+    "strings" (a string or a list of strings, each matching `pattern` or among `choices`), "map"
+    (keys matching `names` -> values declared by `of`), "list" (of `of`, at least `min_items`),
+    "section" (one nested section, `of`), "refused" (a key that must stay empty: `bad` says why).
+    An empty value (`key:` with nothing after it) means the default. `bad`: the message (with
+    {value}) for a value that is refused, and `hint` its hint (with {options}). `more`: the reader
+    judges the value against more than this declaration (the rest of the file, the time zone
+    database), which a schema cannot.
+
+    A plain class, not a dataclass: every command imports this module, and making a
+    dataclass compiles its methods (~1 ms for these two).
+    """
+
+    __slots__ = ("name", "kind", "default", "pattern", "choices", "minimum", "maximum", "numbers", "min_items",
+                 "of", "names", "required", "bad", "hint", "describe", "more")
+
+    def __init__(self, name: str, kind: str, default=None, *, pattern: str = "", choices: tuple = (),
+                 minimum: int | None = None, maximum: int | None = None, numbers: bool = False, min_items: int = 0,
+                 of: "Key | Section | None" = None, names: str = "", required: bool = False, bad: str = "",
+                 hint: str = "", describe: str = "", more: bool = False):
+        self.name, self.kind, self.default, self.pattern, self.choices = name, kind, default, pattern, choices
+        self.minimum, self.maximum, self.numbers, self.min_items = minimum, maximum, numbers, min_items
+        self.of, self.names, self.required, self.bad, self.hint = of, names, required, bad, hint
+        self.describe, self.more = describe, more
+
+    def __repr__(self) -> str:
+        return f"Key({self.name!r}, {self.kind!r})"
+
+    def fresh_default(self):
+        """The default; for a list of strings a new list each time (declarations are shared)."""
+        return list(self.default) if self.kind == "strings" else self.default
+
+
+class Section:
+    """A mapping of declared keys. `shorthand`: the key a plain string stands for
+    (`- todo` in a list of states is `- key: todo`)."""
+
+    __slots__ = ("name", "keys", "shorthand", "names")
+
+    def __init__(self, name: str, keys: tuple[Key, ...], shorthand: str = ""):
+        self.name, self.keys, self.shorthand = name, keys, shorthand
+        self.names = [k.name for k in keys]
+
+    def __repr__(self) -> str:
+        return f"Section({self.name!r})"
+
+    def key(self, name: str) -> Key:
+        return next(k for k in self.keys if k.name == name)
+
+    @property
+    def required(self) -> bool:
+        """Whether some key must be given (else an empty value is the section with its defaults)."""
+        return any(k.required for k in self.keys)
+
+
+DATE_RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|<)\s*(\w+)\s*$")
+SITE_URL_RE = re.compile(r"^$|^https?://[^\s/]+")
+WEEKDAY_NAMES = WEEKDAYS + tuple(day.capitalize() for day in WEEKDAYS) + WEEKDAYS_ZH
+
+
+def _chat_id(name: str, describe: str) -> Key:
+    """An id for @-mentions in group chats (digits may be written without quotes)."""
+    return Key(name, "name", pattern=CHAT_ID_RE.pattern, numbers=True, bad="notify.bad_chat_id",
+               hint="notify.hint_chat_id", describe=describe)
+
+
+PERSON = Section("person", (
+    Key("name", "text"),
+    Key("email", "strings", ()),
+    Key("roles", "strings", ()),
+    Key("mobile", "name", pattern=MOBILE_RE.pattern, numbers=True, minimum=10 ** 5, maximum=10 ** 20 - 1,
+        bad="notify.bad_mobile", hint="notify.hint_mobile", describe="notify.schema_mobile"),
+    _chat_id("dingtalk", "notify.schema_dingtalk"),
+    _chat_id("feishu", "notify.schema_feishu"),
+    _chat_id("wecom", "notify.schema_wecom"),
+), shorthand="name")
+
+FIELD = Section("field", (
+    Key("type", "enum", "text", choices=FIELD_TYPES, bad="config.bad_field_type", describe="spreadsheet.schema_field_type"),
+    Key("label", "text"),
+    Key("required", "bool", False),
+    Key("options", "strings", (), more=True),  # an enum field needs some
+    Key("to", "name", pattern=KEY_RE.pattern, bad="config.bad_link_type", hint="config.hint_key",
+        describe="spreadsheet.schema_field_to", more=True),  # an existing type
+    Key("help", "text"),
+), shorthand="type")
+
+STATE = Section("state", (
+    Key("key", "name", pattern=STATE_RE.pattern, required=True, bad="config.bad_state_key",
+        hint="config.hint_state_key", more=True),  # not twice
+    Key("label", "text"),
+    Key("wip", "int", minimum=1, bad="config.bad_wip", hint="config.hint_wip"),
+    Key("requires", "strings", (), more=True),  # fields of the type
+    Key("checklist", "bool", False),
+    Key("roles", "strings", ()),
+    Key("done", "bool", False),
+), shorthand="key")
+
+CARD_TYPE = Section("type", (
+    Key("label", "text"),
+    Key("prefix", "name", pattern=PREFIX_RE.pattern, bad="config.bad_prefix", hint="config.hint_prefix_form",
+        describe="spreadsheet.schema_prefix", more=True),  # one per type; the default is the key in capitals
+    Key("states", "list", of=STATE, min_items=1, required=True, bad="config.want_states", hint="config.hint_states",
+        describe="spreadsheet.schema_states"),
+    Key("transitions", "map", of=Key("", "strings", (), more=True), more=True),  # states of the type
+    Key("fields", "map", of=FIELD, names=KEY_RE.pattern, describe="spreadsheet.schema_fields"),
+    Key("date_order", "strings", (), pattern=DATE_RULE_RE.pattern, bad="config.bad_date_rule",
+        hint="config.hint_date_rule", more=True),  # date fields of the type
+    Key("milestones", "strings", (), more=True),  # date fields of the type
+    Key("template", "text"),
+))
+
+
+def _env_name(name: str) -> Key:
+    """The name of the environment variable (a CI secret) holding a robot's address or secret."""
+    return Key(name, "name", pattern=ENV_RE.pattern, bad="notify.bad_env_name", hint="notify.hint_env_name")
+
+
+def _literal_secret(name: str) -> Key:
+    """A key where someone would write a webhook address or secret into the repository: refused."""
+    return Key(name, "refused", bad="notify.literal_secret", hint="notify.hint_literal_secret")
+
+
+ROBOT = Section("robot", (
+    Key("platform", "enum", choices=tuple(PLATFORM_NAMES), required=True, bad="notify.bad_platform",
+        hint="notify.hint_platform"),
+    Key("keyword", "text"),
+    Key("sections", "strings", NOTIFY_SECTIONS, choices=NOTIFY_SECTIONS, bad="notify.bad_section",
+        hint="notify.hint_section"),
+    _env_name("webhook_env"),
+    _env_name("secret_env"),
+    *(_literal_secret(name) for name in ("webhook", "secret", "url", "key", "token")),
+))
+
+NOTIFY = Section("notify", (
+    Key("time", "name", "08:50", pattern=TIME_RE.pattern, bad="notify.bad_time", hint="notify.hint_time"),
+    Key("days", "strings", WEEKDAYS[:5], choices=WEEKDAY_NAMES, bad="notify.bad_day", hint="notify.hint_day"),
+    Key("robots", "map", of=ROBOT, names=KEY_RE.pattern, describe="notify.schema_robots"),
+))
+
+BOARD = Section("board", (
+    Key("title", "text"),
+    Key("language", "enum", "zh-CN", choices=LANGUAGES, bad="config.bad_language", hint="config.hint_language"),
+    Key("timezone", "name", DEFAULT_TIMEZONE, bad="config.bad_timezone", hint="config.hint_timezone",
+        describe="spreadsheet.schema_timezone", more=True),  # a zone that exists
+    Key("platforms", "map", of=Key("", "text"), describe="spreadsheet.schema_platforms"),
+    Key("people", "map", of=PERSON, names=KEY_RE.pattern, describe="spreadsheet.schema_people"),
+    Key("types", "map", of=CARD_TYPE, names=KEY_RE.pattern, min_items=1, required=True, bad="config.no_types",
+        hint="config.hint_types", describe="spreadsheet.schema_types"),
+    Key("commit", "bool", True),
+    Key("site_url", "name", "", pattern=SITE_URL_RE.pattern, bad="notify.bad_site_url", hint="notify.hint_site_url",
+        describe="notify.schema_site_url"),
+    Key("notify", "section", of=NOTIFY, describe="notify.schema_notify"),
+))
+PLATFORM_LABEL = BOARD.key("platforms").of
+
+
 class _Reader:
-    """Collects problems while reading a config mapping."""
+    """Collects problems while reading a config mapping against its declarations."""
 
     def __init__(self):
         self.problems: list[Problem] = []
@@ -254,67 +453,162 @@ class _Reader:
     def bad(self, where: str, message: str, hint: str = "") -> None:
         self.problems.append(Problem(CONFIG_NAME, where, message, hint))
 
-    def mapping(self, data, where: str) -> dict:
+    def reported(self, where: str) -> bool:
+        """Whether a problem was already reported at `where` (one message per mistake)."""
+        return any(p.field == where for p in self.problems)
+
+    def refuse(self, where: str, key: Key, value) -> None:
+        """A value that the key refuses, with the key's own message and hint."""
+        options = ", ".join(map(str, key.choices))
+        if key.hint:
+            hint = t(key.hint, options=options) if options else t(key.hint)
+        else:
+            hint = t("config.hint_one_of", options=options) if options else ""
+        self.bad(where, t(key.bad, value=value), hint)
+
+    def section(self, data, where: str, section: Section) -> dict | None:
+        """Each declared key's checked value (its default when absent, empty or wrong); None when
+        `data` is not a mapping at all. Unknown keys are reported (a typo like `requried`)."""
+        if section.shorthand and isinstance(data, str):
+            data = {section.shorthand: data}
         if data is None:
-            return {}
+            data = {}
         if not isinstance(data, dict):
             self.bad(where, t("config.want_mapping"), t("config.hint_mapping"))
-            return {}
-        return data
-
-    def known_keys(self, data: dict, where: str, known: set[str]) -> None:
-        """Report keys a section does not define (a typo like `requried` would be ignored)."""
-        for key in data:
-            if key not in known:
+            return None
+        for name in data:
+            if name not in section.names:
                 from mdboard.core.text import suggest
 
-                self.bad(f"{where}.{key}", t("config.unknown_key"), suggest(key, sorted(known)))
+                self.bad(f"{where}.{name}" if where else str(name), t("config.unknown_key"),
+                         suggest(str(name), section.names))
+        return {key.name: self.value(data.get(key.name), f"{where}.{key.name}" if where else key.name, key)
+                for key in section.keys}
 
-    def strings(self, data, where: str) -> list[str]:
-        if data is None:
-            return []
-        if isinstance(data, str):
-            return [data]
-        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+    def value(self, value, where: str, key: Key):
+        """One value checked against its key's kind (maps and lists are checked by `entries`
+        and `items`, and handed back as they are)."""
+        if value is None:
+            if key.required:
+                self.refuse(where, key, "")
+            return key.fresh_default()
+        check = getattr(self, "_" + key.kind)
+        return check(value, where, key)
+
+    def _text(self, value, where: str, key: Key):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        self.bad(where, t("config.want_text"), t("config.hint_text"))
+        return key.default
+
+    def _name(self, value, where: str, key: Key):
+        if key.numbers and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if key.numbers and isinstance(value, int) and not isinstance(value, bool):
+            if (key.minimum is None or value >= key.minimum) and (key.maximum is None or value <= key.maximum):
+                value = str(value)
+        if isinstance(value, str) and (not key.pattern or re.fullmatch(key.pattern, value)):
+            return value
+        if key.bad:
+            self.refuse(where, key, value)
+        else:
+            self.bad(where, t("config.want_text"), t("config.hint_text"))
+        return key.default
+
+    def _bool(self, value, where: str, key: Key):
+        if isinstance(value, bool):
+            return value
+        self.bad(where, t("config.want_bool"), t("config.hint_bool", key=key.name))
+        return key.default
+
+    def _int(self, value, where: str, key: Key):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 5.0 is 5, as in JSON
+        if isinstance(value, int) and not isinstance(value, bool) and (key.minimum is None or value >= key.minimum):
+            return value
+        self.refuse(where, key, value)
+        return key.default
+
+    def _enum(self, value, where: str, key: Key):
+        if isinstance(value, str) and value in key.choices:
+            return value
+        self.refuse(where, key, value)
+        return key.default
+
+    def _strings(self, value, where: str, key: Key) -> list[str]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
             self.bad(where, t("config.want_list"), t("config.hint_list"))
+            return key.fresh_default()
+        for i, item in enumerate(items):
+            if (key.pattern and not re.fullmatch(key.pattern, item)) or (key.choices and item not in key.choices):
+                self.refuse(f"{where}[{i}]", key, item)
+        return [item for item in items if not key.choices or item in key.choices]
+
+    def _refused(self, value, where: str, key: Key):
+        self.refuse(where, key, value)
+        return None
+
+    def _section(self, value, where: str, key: Key):
+        return self.section(value, where, key.of)
+
+    def _map(self, value, where: str, key: Key):
+        return value
+
+    _list = _map
+
+    def entries(self, data, where: str, key: Key) -> list[tuple[str, object, str]]:
+        """(name, value, where) of a declared mapping whose names are well formed."""
+        if data is None:
+            return []  # absent: a required one was reported by `section`
+        if not isinstance(data, dict):
+            self.bad(where, t("config.want_mapping"), t("config.hint_mapping"))
             return []
-        return list(data)
+        out = []
+        for name, value in data.items():
+            if key.names and not (isinstance(name, str) and re.fullmatch(key.names, name)):
+                self.bad(f"{where}.{name}", t("config.bad_key", key=name), t("config.hint_key"))
+                continue
+            out.append((str(name), value, f"{where}.{name}"))
+        if len(data) < key.min_items:
+            self.refuse(where, key, "")
+        return out
+
+    def items(self, data, where: str, key: Key) -> list[tuple[object, str]]:
+        """(value, where) of a declared list of at least `min_items`."""
+        if data is None:
+            return []  # absent: a required one was reported by `section`
+        if not isinstance(data, list) or len(data) < key.min_items:
+            self.refuse(where, key, "")
+            return []
+        return [(value, f"{where}[{i}]") for i, value in enumerate(data)]
 
 
 def parse_config(data) -> BoardConfig:
     """Turn the loaded YAML into a BoardConfig, or raise ConfigError with every problem."""
     r = _Reader()
-    data = r.mapping(data, "")
-    known = {"title", "language", "timezone", "platforms", "people", "types", "commit", "site_url", "notify"}
-    for key in data:
-        if key not in known:
-            r.bad(str(key), t("config.unknown_key"), t("config.hint_known", known=", ".join(sorted(known))))
-    language = str(data.get("language") or "zh-CN")
-    if language not in LANGUAGES:
-        r.bad("language", t("config.bad_language", value=language), t("config.hint_language"))
-        language = "zh-CN"
-    timezone = str(data.get("timezone") or DEFAULT_TIMEZONE)
+    top = r.section(data, "", BOARD)
+    if top is None:
+        raise ConfigError(t("config.broken", path=CONFIG_NAME), r.problems)
+    language = top["language"]
+    timezone = top["timezone"]
     if not _valid_timezone(timezone):
-        r.bad("timezone", t("config.bad_timezone", value=timezone), t("config.hint_timezone"))
-        timezone = DEFAULT_TIMEZONE
-    platforms = {str(k): str(v) for k, v in r.mapping(data.get("platforms"), "platforms").items()}
-    people = _people(r, data.get("people"))
-    types = _types(r, data.get("types"), platforms)
+        r.refuse("timezone", BOARD.key("timezone"), timezone)
+        timezone = BOARD.key("timezone").default
+    platforms = {name: r.value(label, where, PLATFORM_LABEL) or name
+                 for name, label, where in r.entries(top["platforms"], "platforms", BOARD.key("platforms"))}
+    people = _people(r, top["people"])
+    types = _types(r, top["types"])
     for ctype in types.values():  # the built-in title label speaks the board's language, not the caller's
         if ctype.fields["title"].label == t("fields.title"):
             ctype.fields["title"].label = t_in(language, "fields.title")
-    if not types and "types" not in [p.field.split(".")[0] for p in r.problems]:
-        r.bad("types", t("config.no_types"), t("config.hint_types"))
-    commit = data.get("commit", True)
-    if not isinstance(commit, bool):
-        r.bad("commit", t("config.want_bool"), "commit: true")
-        commit = True
-    site_url = _site_url(r, data.get("site_url"))
-    notify = _notify(r, data.get("notify"))
+    notify = _notify(r, top["notify"] or r.section({}, "notify", NOTIFY))
     if r.problems:
         raise ConfigError(t("config.broken", path=CONFIG_NAME), r.problems)
-    return BoardConfig(str(data.get("title") or "mdboard"), language, timezone, platforms,
-                       people, types, commit, data, site_url, notify)
+    return BoardConfig(top["title"] or "mdboard", language, timezone, platforms, people, types, top["commit"], data,
+                       top["site_url"], notify)
 
 
 def _valid_timezone(name: str) -> bool:
@@ -329,30 +623,19 @@ def _valid_timezone(name: str) -> bool:
 
 def _people(r: _Reader, data) -> dict[str, Person]:
     people = {}
-    for key, spec in r.mapping(data, "people").items():
-        where = f"people.{key}"
-        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-            r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
-            continue
-        if isinstance(spec, str):
-            spec = {"name": spec}
-        spec = r.mapping(spec, where)
-        r.known_keys(spec, where, {"name", "email", "roles", *CHAT_KEYS})
-        emails = r.strings(spec.get("email"), f"{where}.email")
-        people[key] = Person(key, str(spec.get("name") or key), emails,
-                             r.strings(spec.get("roles"), f"{where}.roles"), _chat_ids(r, spec, where))
+    for key, spec, where in r.entries(data, "people", BOARD.key("people")):
+        values = r.section(spec, where, PERSON)
+        if values is not None:
+            chat = {name: values[name] for name in CHAT_KEYS if values[name]}
+            people[key] = Person(key, values["name"] or key, values["email"], values["roles"], chat)
     return people
 
 
-def _types(r: _Reader, data, platforms) -> dict[str, CardType]:
+def _types(r: _Reader, data) -> dict[str, CardType]:
     types = {}
-    for key, spec in r.mapping(data, "types").items():
-        where = f"types.{key}"
-        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-            r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
-            continue
-        spec = r.mapping(spec, where)
-        ctype = _card_type(r, key, spec, where)
+    for key, spec, where in r.entries(data, "types", BOARD.key("types")):
+        values = r.section(spec, where, CARD_TYPE)
+        ctype = _card_type(r, key, values, where) if values is not None else None
         if ctype:
             types[key] = ctype
     prefixes: dict[str, str] = {}
@@ -362,230 +645,106 @@ def _types(r: _Reader, data, platforms) -> dict[str, CardType]:
                   t("config.hint_prefix"))
         prefixes[ctype.prefix] = ctype.key
         for f in ctype.fields.values():
-            if f.type in ("link", "links") and f.to not in types:
-                r.bad(f"types.{ctype.key}.fields.{f.key}.to", t("config.bad_link_type", value=f.to),
-                      t("config.hint_one_of", options=", ".join(types)))
+            where = f"types.{ctype.key}.fields.{f.key}.to"
+            if f.type in ("link", "links") and f.to not in types and not r.reported(where):
+                r.bad(where, t("config.bad_link_type", value=f.to), t("config.hint_one_of", options=", ".join(types)))
     return types
 
 
 def _card_type(r: _Reader, key: str, spec: dict, where: str) -> CardType | None:
-    r.known_keys(spec, where, {"label", "prefix", "states", "transitions", "fields", "date_order", "milestones",
-                               "template"})
-    prefix = str(spec.get("prefix") or key.upper())
-    if not PREFIX_RE.fullmatch(prefix):
-        r.bad(f"{where}.prefix", t("config.bad_prefix", value=prefix), t("config.hint_prefix_form"))
-    fields = _fields(r, spec.get("fields"), f"{where}.fields")
-    states = _states(r, spec.get("states"), f"{where}.states", fields)
+    prefix = spec["prefix"] or key.upper()
+    if not PREFIX_RE.fullmatch(prefix) and not r.reported(f"{where}.prefix"):  # the default: the key in capitals
+        r.refuse(f"{where}.prefix", CARD_TYPE.key("prefix"), prefix)
+    fields = _fields(r, spec["fields"], f"{where}.fields")
+    states = _states(r, spec["states"], f"{where}.states", fields)
     if not states:
         return None
-    state_keys = [s.key for s in states]
-    transitions = None
-    if spec.get("transitions") is not None:
-        transitions = {}
-        for src, targets in r.mapping(spec["transitions"], f"{where}.transitions").items():
-            for name in [src] + r.strings(targets, f"{where}.transitions.{src}"):
-                if name not in state_keys:
-                    r.bad(f"{where}.transitions.{src}", t("config.unknown_state", value=name),
-                          t("config.hint_one_of", options=", ".join(state_keys)))
-            transitions[str(src)] = r.strings(targets, f"{where}.transitions.{src}")
+    transitions = _transitions(r, spec["transitions"], f"{where}.transitions", [s.key for s in states])
     rules = []
-    for i, rule in enumerate(r.strings(spec.get("date_order"), f"{where}.date_order")):
+    for i, rule in enumerate(spec["date_order"]):
         parsed = _date_rule(rule)
-        bad = [k for k in (parsed.left, parsed.right) if k not in fields or fields[k].type not in DATE_TYPES] if parsed else True
-        if bad:
-            r.bad(f"{where}.date_order[{i}]", t("config.bad_date_rule", value=rule), t("config.hint_date_rule"))
+        if parsed is None:
+            continue  # its form was refused already
+        if any(k not in fields or fields[k].type not in DATE_TYPES for k in (parsed.left, parsed.right)):
+            r.refuse(f"{where}.date_order[{i}]", CARD_TYPE.key("date_order"), rule)
         else:
             rules.append(parsed)
-    milestones = r.strings(spec.get("milestones"), f"{where}.milestones")
-    for m in milestones:
+    for m in spec["milestones"]:
         if m not in fields or fields[m].type not in DATE_TYPES:
             r.bad(f"{where}.milestones", t("config.bad_milestone", value=m), t("config.hint_milestone"))
-    return CardType(key, str(spec.get("label") or key), prefix, states, fields, transitions, rules, milestones,
-                    str(spec.get("template") or ""))
+    return CardType(key, spec["label"] or key, prefix, states, fields, transitions, rules, spec["milestones"],
+                    spec["template"] or "")
+
+
+def _transitions(r: _Reader, data, where: str, state_keys: list[str]) -> dict[str, list[str]] | None:
+    """The allowed moves, each state named in them checked (None: any move is allowed)."""
+    if data is None:
+        return None
+    declared = CARD_TYPE.key("transitions")
+    transitions = {}
+    for src, targets, twhere in r.entries(data, where, declared):
+        targets = r.value(targets, twhere, declared.of)
+        for name in [src] + targets:
+            if name not in state_keys:
+                r.bad(twhere, t("config.unknown_state", value=name),
+                      t("config.hint_one_of", options=", ".join(state_keys)))
+        transitions[src] = targets
+    return transitions
 
 
 def _date_rule(text: str) -> DateRule | None:
-    m = re.fullmatch(r"\s*(\w+)\s*(<=|<)\s*(\w+)\s*", text)
+    m = DATE_RULE_RE.match(text)
     return DateRule(m.group(1), m.group(2), m.group(3)) if m else None
 
 
 def _fields(r: _Reader, data, where: str) -> dict[str, FieldDef]:
     fields = {"title": FieldDef("title", "text", t("fields.title"), required=True)}
-    for key, spec in r.mapping(data, where).items():
-        fwhere = f"{where}.{key}"
-        if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-            r.bad(fwhere, t("config.bad_key", key=key), t("config.hint_key"))
-            continue
+    for key, spec, fwhere in r.entries(data, where, CARD_TYPE.key("fields")):
         if key in RESERVED_FIELDS:
             r.bad(fwhere, t("config.reserved_field", key=key), t("config.hint_reserved", example=RESERVED_FIELDS[key]))
             continue
-        if isinstance(spec, str):
-            spec = {"type": spec}
-        spec = r.mapping(spec, fwhere)
-        r.known_keys(spec, fwhere, {"type", "label", "required", "options", "to", "help"})
-        ftype = spec.get("type", "text")
-        if ftype not in FIELD_TYPES:
-            r.bad(f"{fwhere}.type", t("config.bad_field_type", value=ftype),
-                  t("config.hint_one_of", options=", ".join(FIELD_TYPES)))
-            continue
-        options = r.strings(spec.get("options"), f"{fwhere}.options")
-        if ftype == "enum" and not options:
+        values = r.section(spec, fwhere, FIELD)
+        if values is None or r.reported(f"{fwhere}.type"):
+            continue  # a field of no known type is left out, so nothing else trips on it
+        if values["type"] == "enum" and not values["options"]:
             r.bad(f"{fwhere}.options", t("config.enum_needs_options"), "options: [A, B]")
-        required = spec.get("required", False)
-        if not isinstance(required, bool):
-            r.bad(f"{fwhere}.required", t("config.want_bool"), "required: true")
-            required = False
-        fields[key] = FieldDef(key, ftype, str(spec.get("label") or key), required, options,
-                               str(spec.get("to") or ""), str(spec.get("help") or ""))
+        fields[key] = FieldDef(key, values["type"], values["label"] or key, values["required"], values["options"],
+                               values["to"] or "", values["help"] or "")
     return fields
 
 
 def _states(r: _Reader, data, where: str, fields) -> list[StateDef]:
-    if not isinstance(data, list) or not data:
-        r.bad(where, t("config.want_states"), t("config.hint_states"))
-        return []
     states, seen = [], set()
-    for i, spec in enumerate(data):
-        swhere = f"{where}[{i}]"
-        if isinstance(spec, str):
-            spec = {"key": spec}
-        spec = r.mapping(spec, swhere)
-        r.known_keys(spec, swhere, {"key", "label", "wip", "requires", "checklist", "roles", "done"})
-        key = str(spec.get("key", ""))
-        if not STATE_RE.fullmatch(key):
-            r.bad(f"{swhere}.key", t("config.bad_state_key", value=key), t("config.hint_state_key"))
+    for spec, swhere in r.items(data, where, CARD_TYPE.key("states")):
+        values = r.section(spec, swhere, STATE)
+        if values is None or values["key"] is None:
             continue
+        key = values["key"]
         if key in seen:
             r.bad(f"{swhere}.key", t("config.dup_state", value=key), "")
         seen.add(key)
-        wip = spec.get("wip")
-        if wip is not None and (not isinstance(wip, int) or isinstance(wip, bool) or wip < 1):
-            r.bad(f"{swhere}.wip", t("config.bad_wip", value=wip), "wip: 5")
-            wip = None
-        requires = r.strings(spec.get("requires"), f"{swhere}.requires")
-        for name in requires:
+        for name in values["requires"]:
             if name not in fields:
                 r.bad(f"{swhere}.requires", t("config.unknown_field", value=name),
                       t("config.hint_one_of", options=", ".join(fields)))
-        states.append(StateDef(key, str(spec.get("label") or key), wip, requires,
-                               bool(spec.get("checklist", False)),
-                               r.strings(spec.get("roles"), f"{swhere}.roles"),
-                               bool(spec.get("done", False))))
+        states.append(StateDef(key, values["label"] or key, values["wip"], values["requires"], values["checklist"],
+                               values["roles"], values["done"]))
     return states
 
 
-# --- group chats: notify and per-person ids ---------------------------------------------------
-
-PLATFORM_NAMES = {"dingtalk": "dingtalk", "钉钉": "dingtalk", "feishu": "feishu", "lark": "feishu", "飞书": "feishu",
-                  "wecom": "wecom", "企业微信": "wecom", "企微": "wecom"}
-NOTIFY_SECTIONS = ("overdue", "due_today", "new_issues", "blocked", "moved")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-CHAT_KEYS = ("mobile", "dingtalk", "feishu", "wecom")
-ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-CHAT_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
-MOBILE_RE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
-TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
-
-
-@dataclass(frozen=True)
-class RobotConfig:
-    """One group chat's robot: its platform and the environment variables holding its address and secret."""
-
-    key: str
-    platform: str  # dingtalk | feishu | wecom
-    webhook_env: str
-    secret_env: str
-    keyword: str = ""
-    sections: tuple[str, ...] = NOTIFY_SECTIONS
-
-
-@dataclass(frozen=True)
-class NotifyConfig:
-    """`notify:` in mdboard.yaml: when the scheduled digest goes out, and to which robots."""
-
-    time: str = "08:50"
-    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
-    robots: dict = field(default_factory=dict)  # name -> RobotConfig
-
-
-def _site_url(r: _Reader, value) -> str:
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
-        r.bad("site_url", t("notify.bad_site_url"), t("notify.hint_site_url"))
-        return ""
-    return value
-
-
-def _chat_ids(r: _Reader, spec: dict, where: str) -> dict[str, str]:
-    """A person's ids for @-mentions; a mobile number written without quotes (an int) is accepted."""
-    ids = {}
-    for key in CHAT_KEYS:
-        value = spec.get(key)
-        if value is None:
-            continue
-        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-        pattern, message, hint = (MOBILE_RE, "notify.bad_mobile", "notify.hint_mobile") if key == "mobile" else \
-            (CHAT_ID_RE, "notify.bad_chat_id", "notify.hint_chat_id")
-        if not pattern.match(text):
-            r.bad(f"{where}.{key}", t(message, value=value), t(hint))
-            continue
-        ids[key] = text
-    return ids
-
-
-def _notify(r: _Reader, data) -> NotifyConfig:
-    data = r.mapping(data, "notify")
-    r.known_keys(data, "notify", {"time", "days", "robots"})
-    clock = str(data.get("time") or "08:50").strip()
-    match = TIME_RE.match(clock)
-    if not match:
-        r.bad("notify.time", t("notify.bad_time", value=data.get("time")), t("notify.hint_time"))
-        clock = "08:50"
-    else:
-        clock = f"{int(match.group(1)):02d}:{match.group(2)}"
-    days = []
-    for day in r.strings(data.get("days"), "notify.days") if "days" in data else list(WEEKDAYS[:5]):
-        low = day.strip().lower()
-        if low in WEEKDAYS or day in WEEKDAYS_ZH:
-            days.append(WEEKDAYS.index(low) if low in WEEKDAYS else WEEKDAYS_ZH.index(day))
-        else:
-            r.bad("notify.days", t("notify.bad_day", value=day), t("notify.hint_day"))
+def _notify(r: _Reader, values: dict) -> NotifyConfig:
+    """`notify:` as checked against NOTIFY: the time as HH:MM, the days as numbers (0 = Monday),
+    each robot with the names of the variables holding its address and secret."""
+    clock = TIME_RE.fullmatch(values["time"])
+    days = sorted({WEEKDAYS.index(day.lower()) if day.lower() in WEEKDAYS else WEEKDAYS_ZH.index(day)
+                   for day in values["days"]})
     robots = {}
-    for key, spec in r.mapping(data.get("robots"), "notify.robots").items():
-        where = f"notify.robots.{key}"
-        if not isinstance(key, str) or not KEY_RE.match(key):
-            r.bad(where, t("config.bad_key", key=key), t("config.hint_key"))
+    for key, spec, where in r.entries(values["robots"], "notify.robots", NOTIFY.key("robots")):
+        robot = r.section(spec, where, ROBOT)
+        if robot is None or robot["platform"] is None:
             continue
-        robot = _robot(r, key, r.mapping(spec, where), where)
-        if robot:
-            robots[key] = robot
-    return NotifyConfig(clock, tuple(sorted(set(days))), robots)
-
-
-def _robot(r: _Reader, key: str, spec: dict, where: str) -> RobotConfig | None:
-    for literal in ("webhook", "secret", "url", "key", "token"):
-        if literal in spec:
-            r.bad(f"{where}.{literal}", t("notify.literal_secret"), t("notify.hint_literal_secret"))
-    r.known_keys({k: v for k, v in spec.items() if k not in ("webhook", "secret", "url", "key", "token")}, where,
-                 {"platform", "keyword", "sections", "webhook_env", "secret_env"})
-    platform = PLATFORM_NAMES.get(str(spec.get("platform") or "").strip().lower()) or \
-        PLATFORM_NAMES.get(str(spec.get("platform") or "").strip())
-    if platform is None:
-        r.bad(f"{where}.platform", t("notify.bad_platform", value=spec.get("platform") or ""), t("notify.hint_platform"))
-    envs = {}
-    for name in ("webhook_env", "secret_env"):
-        value = str(spec.get(name) or f"MDBOARD_ROBOT_{key.upper()}_{name.split('_')[0].upper()}")
-        if not ENV_RE.match(value):
-            r.bad(f"{where}.{name}", t("notify.bad_env_name", value=value), t("notify.hint_env_name"))
-        envs[name] = value
-    sections = r.strings(spec.get("sections"), f"{where}.sections") if "sections" in spec else list(NOTIFY_SECTIONS)
-    for name in sections:
-        if name not in NOTIFY_SECTIONS:
-            r.bad(f"{where}.sections", t("notify.bad_section", value=name),
-                  t("notify.hint_section", options=", ".join(NOTIFY_SECTIONS)))
-    if platform is None:
-        return None
-    return RobotConfig(key, platform, envs["webhook_env"], envs["secret_env"], str(spec.get("keyword") or "").strip(),
-                       tuple(s for s in sections if s in NOTIFY_SECTIONS))
+        robots[key] = RobotConfig(key, PLATFORM_NAMES[robot["platform"]],
+                                  robot["webhook_env"] or f"MDBOARD_ROBOT_{key.upper()}_WEBHOOK",
+                                  robot["secret_env"] or f"MDBOARD_ROBOT_{key.upper()}_SECRET",
+                                  (robot["keyword"] or "").strip(), tuple(robot["sections"]))
+    return NotifyConfig(f"{int(clock.group(1)):02d}:{clock.group(2)}", tuple(days), robots)

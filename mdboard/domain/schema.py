@@ -5,8 +5,10 @@ extension of VS Code offers the roster's keys for `owner`, the platform keys, an
 enum's options, and flags `due: 2026/12/1` before `mdboard check` would. The card
 schemas are generated from the board's own config, so they say what this board
 allows. Only keywords that draft-07 tools also understand are used (type, enum,
-const, pattern, properties, items, required, anyOf, $defs/$ref), because editors
-still validate with a draft-07 engine.
+const, pattern, minimum, properties, additionalProperties, propertyNames, items,
+minItems, minProperties, required, anyOf, $defs/$ref), because editors still validate
+with a draft-07 engine. The schema of `mdboard.yaml` is written from the same
+declarations the reader checks with (`core.config`).
 """
 
 from __future__ import annotations
@@ -14,110 +16,108 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from mdboard.core.config import CONFIG_NAME, FIELD_TYPES, KEY_RE, PREFIX_RE, STATE_RE, BoardConfig, CardType, FieldDef
+from mdboard.core.config import BOARD, CONFIG_NAME, BoardConfig, CardType, FieldDef, Key, Section
 from mdboard.core.errors import MdboardError
-from mdboard.core.i18n import LANGUAGES, t
+from mdboard.core.i18n import t
 from mdboard.core.store import Board
 from mdboard.core.text import ID_PATTERN
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 DATETIME_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$"
-DATE_RULE_PATTERN = r"^\s*\w+\s*(<=|<)\s*\w+\s*$"
 CONFIG_FILE = "mdboard.schema.json"
 
 
 # --- mdboard.yaml -------------------------------------------------------------------------
+# Written from the declarations `parse_config` reads with (`core.config.BOARD` and the sections
+# under it), so an editor flags a value exactly when `check` would refuse its kind.
 
-def _strings() -> dict:
-    """One string or a list of strings (mdboard.yaml accepts both for email, roles, requires …)."""
-    return {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+def config_schema() -> dict:
+    """The schema of `mdboard.yaml`: top-level keys, people, types, states, fields and notify."""
+    defs: dict = {}
+    return {"$schema": DRAFT, "title": CONFIG_NAME, "description": t("spreadsheet.schema_config"),
+            **_section(BOARD, defs), "$defs": defs}
 
 
-def _object(properties: dict, required: list[str] | None = None, description: str = "") -> dict:
-    """A mapping with exactly these keys (mdboard.yaml refuses unknown keys everywhere)."""
-    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+def _section(section: Section, defs: dict) -> dict:
+    """A mapping with exactly the declared keys (mdboard.yaml refuses unknown keys everywhere);
+    empty, it means every default, unless some key is required."""
+    schema = {"type": "object" if section.required else ["object", "null"],
+              "properties": {key.name: _key(key, defs) for key in section.keys}, "additionalProperties": False}
+    required = [key.name for key in section.keys if key.required]
     if required:
         schema["required"] = required
-    if description:
-        schema["description"] = description
     return schema
 
 
-def _keyed(value: dict, pattern: str, description: str) -> dict:
-    """A mapping from keys of a given form to values of one schema."""
-    return {"type": "object", "description": description, "propertyNames": {"pattern": pattern},
-            "additionalProperties": value}
+def _ref(section: Section, defs: dict) -> dict:
+    """A nested section, written once under $defs; a plain string may stand for its shorthand key."""
+    if section.name not in defs:
+        defs[section.name] = {}
+        defs[section.name] = _section(section, defs)
+    schema = {"$ref": f"#/$defs/{section.name}"}
+    if section.shorthand:
+        schema = {"anyOf": [_value(section.key(section.shorthand), defs, string_only=True), schema]}
+    return schema
 
 
-def config_schema() -> dict:
-    """The schema of `mdboard.yaml`: top-level keys, people, types, states and fields."""
-    key = KEY_RE.pattern
-    field = _object({
-        "type": {"enum": list(FIELD_TYPES), "description": t("spreadsheet.schema_field_type")},
-        "label": {"type": "string"}, "required": {"type": "boolean"}, "options": _strings(),
-        "to": {"type": "string", "pattern": key, "description": t("spreadsheet.schema_field_to")},
-        "help": {"type": "string"}})
-    state = _object({
-        "key": {"type": "string", "pattern": STATE_RE.pattern}, "label": {"type": "string"},
-        "wip": {"type": "integer", "minimum": 1}, "requires": _strings(), "checklist": {"type": "boolean"},
-        "roles": _strings(), "done": {"type": "boolean"}}, ["key"])
-    ctype = _object({
-        "label": {"type": "string"},
-        "prefix": {"type": "string", "pattern": PREFIX_RE.pattern, "description": t("spreadsheet.schema_prefix")},
-        "states": {"type": "array", "minItems": 1, "description": t("spreadsheet.schema_states"),
-                   "items": {"anyOf": [{"type": "string", "pattern": STATE_RE.pattern}, {"$ref": "#/$defs/state"}]}},
-        "transitions": {"type": "object", "additionalProperties": _strings()},
-        "fields": _keyed({"anyOf": [{"enum": list(FIELD_TYPES)}, {"$ref": "#/$defs/field"}]}, key,
-                         t("spreadsheet.schema_fields")),
-        "date_order": {"type": "array", "items": {"type": "string", "pattern": DATE_RULE_PATTERN}},
-        "milestones": _strings(), "template": {"type": "string"}}, ["states"])
-    person = _object({"name": {"type": "string"}, "email": _strings(), "roles": _strings(), **_chat_ids()})
-    return {
-        "$schema": DRAFT, "title": CONFIG_NAME, "description": t("spreadsheet.schema_config"),
-        **_object({
-            "title": {"type": "string"}, "language": {"enum": list(LANGUAGES)},
-            "timezone": {"type": "string", "description": t("spreadsheet.schema_timezone")},
-            "commit": {"type": "boolean"},
-            "platforms": _keyed({"type": "string"}, "^.+$", t("spreadsheet.schema_platforms")),
-            "people": _keyed({"anyOf": [{"type": "string"}, {"$ref": "#/$defs/person"}]}, key,
-                             t("spreadsheet.schema_people")),
-            "types": _keyed({"$ref": "#/$defs/type"}, key, t("spreadsheet.schema_types")),
-            "site_url": {"type": "string", "pattern": "^https?://", "description": t("notify.schema_site_url")},
-            "notify": _notify_schema(key),
-        }, ["types"]),
-        "$defs": {"person": person, "type": ctype, "state": state, "field": field, "robot": _robot_schema()},
-    }
+def _key(key: Key, defs: dict) -> dict:
+    """One declared key: its value's schema (empty allowed unless required) and description."""
+    schema = _value(key, defs)
+    if not key.required and key.kind != "section":  # a section's own schema takes an empty value
+        schema = _or_null(schema)
+    if key.describe:
+        schema = {"description": t(key.describe), **schema}
+    return schema
 
 
-def _chat_ids() -> dict:
-    """A person's ids for @-mentions in group chats (a mobile number may be written without quotes)."""
-    from mdboard.core.config import CHAT_ID_RE, MOBILE_RE
-
-    ident = {"type": "string", "pattern": CHAT_ID_RE.pattern}
-    return {"mobile": {"anyOf": [{"type": "string", "pattern": MOBILE_RE.pattern}, {"type": "integer"}],
-                       "description": t("notify.schema_mobile")},
-            "dingtalk": ident | {"description": t("notify.schema_dingtalk")},
-            "feishu": ident | {"description": t("notify.schema_feishu")},
-            "wecom": ident | {"description": t("notify.schema_wecom")}}
-
-
-def _notify_schema(key: str) -> dict:
-    from mdboard.core.config import TIME_RE, WEEKDAYS, WEEKDAYS_ZH
-
-    return _object({"time": {"type": "string", "pattern": TIME_RE.pattern, "description": t("notify.hint_time")},
-                    "days": {"type": "array", "items": {"enum": list(WEEKDAYS + WEEKDAYS_ZH)}},
-                    "robots": _keyed({"$ref": "#/$defs/robot"}, key, t("notify.schema_robots"))},
-                   description=t("notify.schema_notify"))
+def _or_null(schema: dict) -> dict:
+    """The schema, or an empty value (`key:` with nothing after it, which means the default)."""
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [*schema["anyOf"], {"type": "null"}]}
+    if "enum" in schema:
+        return {**schema, "enum": [*schema["enum"], None]}
+    if "type" in schema:
+        kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return {**schema, "type": [*kinds, "null"] if "null" not in kinds else kinds}
+    return {"anyOf": [schema, {"type": "null"}]}
 
 
-def _robot_schema() -> dict:
-    from mdboard.core.config import ENV_RE, NOTIFY_SECTIONS, PLATFORM_NAMES
-
-    env = {"type": "string", "pattern": ENV_RE.pattern}
-    return _object({"platform": {"enum": list(PLATFORM_NAMES)}, "keyword": {"type": "string"},
-                    "sections": {"type": "array", "items": {"enum": list(NOTIFY_SECTIONS)}},
-                    "webhook_env": env, "secret_env": env}, ["platform"])
+def _value(key: Key, defs: dict, string_only: bool = False) -> dict:
+    """The schema of a value of the key's kind (see `core.config.Key`)."""
+    kind = key.kind
+    if kind == "text":
+        return {"type": "string" if string_only else ["string", "number"]}
+    if kind == "name":
+        text = {"type": "string", **({"pattern": key.pattern} if key.pattern else {})}
+        if not key.numbers:
+            return text
+        number = {"type": "integer", **({"minimum": key.minimum} if key.minimum is not None else {}),
+                  **({"maximum": key.maximum} if key.maximum is not None else {})}
+        return {"anyOf": [text, number]}
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind == "int":
+        return {"type": "integer", **({"minimum": key.minimum} if key.minimum is not None else {})}
+    if kind == "enum":
+        return {"enum": list(key.choices)}
+    if kind == "refused":
+        return {"type": "null", "description": t(key.bad)}
+    if kind == "strings":
+        item = {"enum": list(key.choices)} if key.choices else {
+            "type": "string", **({"pattern": key.pattern} if key.pattern else {})}
+        return {"anyOf": [item, {"type": "array", "items": item}]}
+    if kind == "section":
+        return _ref(key.of, defs)
+    of = _ref(key.of, defs) if isinstance(key.of, Section) else _key(key.of, defs)
+    if kind == "list":
+        return {"type": "array", "items": of, **({"minItems": key.min_items} if key.min_items else {})}
+    schema = {"type": "object", "additionalProperties": of}
+    if key.names:
+        schema["propertyNames"] = {"pattern": key.names}
+    if key.min_items:
+        schema["minProperties"] = key.min_items
+    return schema
 
 
 # --- card front matter ----------------------------------------------------------------------
