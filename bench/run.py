@@ -128,7 +128,7 @@ class Session:
 
 
 def _cold_core(s: Session, i: int) -> None:
-    s.remove("**/parse.cache", "**/config.cache")
+    s.remove("**/parse.*.cache", "**/config.*.cache")
 
 
 def _pick_moves(s: Session) -> None:
@@ -178,7 +178,7 @@ def _retitle_one_card(s: Session, i: int) -> None:
 
 
 def _cold_history(s: Session, i: int) -> None:
-    s.remove("**/history.cache")
+    s.remove("**/history.*.cache")
 
 
 def operations() -> list[Op]:

@@ -84,23 +84,50 @@ def _seal_as(monkeypatch, home: Path, marker: Path) -> None:
     monkeypatch.setattr(cache, "dumps", lambda obj, protocol: evil)
 
 
+def _key_id() -> str:
+    """The fingerprint this process's key gives cache file names (`parse.<id>.cache`)."""
+    return cache._mine(Path("x.cache"), cache._key()).suffixes[0][1:]
+
+
 def test_caches_sealed_on_another_computer_run_nothing(board, cli, tmp_path, monkeypatch):
+    """Caches made and sealed by another computer's mdboard, each part a payload, and given this
+    user's file names (which anyone who can see the folder can read off)."""
     _cards(cli)
-    victim_home = os.environ["HOME"]
+    victim_home, victim_id = os.environ["HOME"], _key_id()
+    _run_everything(cli)
     attacker = tmp_path / "attacker"
     marker = tmp_path / "ran"
     with monkeypatch.context() as patch:
         _seal_as(patch, attacker, marker)
+        attacker_id = _key_id()
         for args in COMMANDS:
             assert cli(*args).exit_code == 0, args
-    assert (attacker / ".cache" / "mdboard" / "key").exists()
-    assert len(_cache_files(board)) >= 8
+    assert (attacker / ".cache" / "mdboard" / "key").exists() and attacker_id != victim_id
+    sealed = [p for p in _cache_files(board) if f".{attacker_id}." in p.name]
+    assert len(sealed) >= 8
+    for path in sealed:
+        (path.parent / path.name.replace(f".{attacker_id}.", f".{victim_id}.")).write_bytes(path.read_bytes())
     # the control: with the key they were sealed with, these files do run their payload
     marker.unlink(missing_ok=True)
     assert cli.proc("ls", env={"HOME": str(attacker)}).returncode == 0
     assert marker.exists()
     marker.unlink()
     _run_everything(cli, env={"HOME": victim_home}, marker=marker)
+
+
+def test_people_sharing_a_folder_keep_their_own_caches(board, cli, tmp_path):
+    """Two people (or one person's two computers) using one board folder: each one's caches
+    stay valid while the other works, instead of each command throwing the other's away."""
+    _cards(cli)
+    other = {"HOME": str(tmp_path / "other")}
+    for env in ({}, other, {}, other):
+        assert cli.proc("ls", env=env).returncode == 0
+    parse = sorted(p.name for p in (board / ".git" / "mdboard").glob("parse.*.cache"))
+    assert len(parse) == 2
+    stamps = {p: p.stat().st_mtime_ns for p in (board / ".git" / "mdboard").glob("*.cache")}
+    for env in ({}, other):
+        assert cli.proc("ls", env=env).returncode == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # warm for both: nothing rewritten
 
 
 def test_the_key_is_private_and_outside_the_board(board, cli):
@@ -158,6 +185,13 @@ def saved(tmp_path) -> Path:
     return path
 
 
+def on_disk(path: Path) -> Path:
+    """This user's file for cache `path` (the key's fingerprint in its name)."""
+    mine = cache._mine(path, cache._key())
+    assert mine.exists() and mine.name.startswith(f"{path.stem}.") and mine.name != path.name
+    return mine
+
+
 def test_parts_read_back(saved):
     assert cache.load(saved, "parse", (7, "zh-CN")) == {"a": (1, "二")}
     assert cache.load(saved, "parse", (7, "zh-CN"), 1) == [b"packed"]
@@ -174,7 +208,7 @@ def test_another_kind_or_version_reads_as_nothing(saved):
                                          ("huge", 1), ("empty", 0)])
 def test_a_damaged_part_reads_as_nothing(saved, damage, part):
     """Each part is judged on its own (the parse cache reads one of two)."""
-    data = bytearray(saved.read_bytes())
+    data = bytearray(on_disk(saved).read_bytes())
     head = len(cache.MAGIC) + 2
     if damage == "cut":
         data = data[:-3]
@@ -187,19 +221,49 @@ def test_a_damaged_part_reads_as_nothing(saved, damage, part):
         data[head:head + 8] = (2 ** 62).to_bytes(8, "little")
     else:
         data = b""
-    saved.write_bytes(bytes(data))
+    on_disk(saved).write_bytes(bytes(data))
     assert cache.load(saved, "parse", (7, "zh-CN"), part) is None
 
 
 def test_another_computers_file_reads_as_nothing(saved, monkeypatch, tmp_path):
+    mine = on_disk(saved)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
     assert cache.load(saved, "parse", (7, "zh-CN")) is None
     assert cache.save(saved, "parse", (7, "zh-CN"), {"b": 2})
     assert cache.load(saved, "parse", (7, "zh-CN")) == {"b": 2}
+    theirs = on_disk(saved)
+    assert theirs != mine
     monkeypatch.delenv("XDG_CACHE_HOME")
+    assert cache.load(saved, "parse", (7, "zh-CN")) == {"a": (1, "二")}  # each keeps their own
+    mine.write_bytes(theirs.read_bytes())  # given this user's name: still not believed
     assert cache.load(saved, "parse", (7, "zh-CN")) is None
 
 
 def test_a_cache_that_cannot_be_written_is_not_an_error(tmp_path):
     (tmp_path / "file").write_text("", "utf-8")
     assert cache.save(tmp_path / "file" / "x.cache", "parse", 1, {}) is False
+
+
+def test_a_rewritten_parse_cache_forgets_its_recent_file(board, cli, monkeypatch):
+    """The small file of recently parsed cards is this user's too: it goes when the base is rewritten."""
+    from mdboard.core import store
+
+    monkeypatch.setattr(store, "SAVE_AFTER_MISSES", 2)
+    for title in ("耳机", "充电器", "数据线"):
+        assert cli("new", "sku", title, "--owner", "wangli").exit_code == 0
+    state = board / ".git" / "mdboard"
+
+    def touch(card_id: str) -> None:
+        path = next(board.glob(f"sku/*/{card_id}.md"))
+        stat = path.stat()
+        path.write_text(path.read_text("utf-8") + "\n补充\n", "utf-8")
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        store.Board.open(str(board)).cards()
+
+    store.Board.open(str(board)).cards()
+    assert len(list(state.glob("parse.*.cache"))) == 1 and not list(state.glob("parse-recent.*.cache"))
+    touch("SKU-0001")
+    assert len(list(state.glob("parse-recent.*.cache"))) == 1
+    touch("SKU-0002")  # two cards parsed since the base: the base is written again
+    assert not list(state.glob("parse-recent.*.cache"))
+    assert len(list(state.glob("parse.*.cache"))) == 1

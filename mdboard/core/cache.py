@@ -22,6 +22,11 @@ own (an int, or a tuple of ints and strings such as the board's language) and ch
 whenever what the cache holds changes meaning. FORMAT changes when this file layout
 does, or when pickled classes move to other modules.
 
+Each user keeps their own copy of a cache: the file's name carries a short fingerprint of
+the key (`parse.cache` is `parse.3fa2c1d0.cache` on disk). People sharing a board folder,
+or one person's computers syncing it, would otherwise throw away each other's caches on
+every command.
+
 A file: MAGIC, FORMAT (1 byte), the number of parts (1 byte), per part its length
 (8 bytes, little-endian) and MAC (32 bytes), then the parts. A reader that wants one
 part verifies and unpickles only that one.
@@ -55,6 +60,7 @@ _ENTRY = 8 + MAC_BYTES
 _HEAD = len(MAGIC) + 2
 _PROTOCOL = 5
 _KEYS: dict[str, bytes] = {}  # key file path -> its key (b"": none can be had) in this process
+_IDS: dict[bytes, str] = {}  # key -> its fingerprint in file names
 
 
 def load(path: Path, kind: str, version, part: int = 0):
@@ -67,7 +73,7 @@ def load(path: Path, kind: str, version, part: int = 0):
     if not key:
         return None
     try:
-        with open(path, "rb") as fh:
+        with open(_mine(path, key), "rb") as fh:
             data = fh.read()
         return _open(data, key, kind, version, part)
     except Exception:  # a cache that cannot be read only costs speed
@@ -88,10 +94,29 @@ def save(path: Path, kind: str, version, *objects) -> bool:
     for index, part in enumerate(parts):
         head += [len(part).to_bytes(8, "little"), _mac(key, kind, version, index, len(parts), part)]
     try:
-        atomic_write(Path(path), b"".join(head + parts), sync=False)
+        atomic_write(_mine(path, key), b"".join(head + parts), sync=False)
     except OSError:
         return False
     return True
+
+
+def remove(path: Path) -> None:
+    """Forget this user's copy of cache file `path` (nothing happens when there is none)."""
+    key = _key()
+    if key:
+        try:
+            os.unlink(_mine(path, key))
+        except OSError:
+            pass
+
+
+def _mine(path: Path, key: bytes) -> Path:
+    """This user's copy of cache file `path` (the key's fingerprint before the suffix)."""
+    key_id = _IDS.get(key)
+    if key_id is None:
+        key_id = _IDS[key] = blake2b(b"file name", key=key, digest_size=4).hexdigest()
+    path = Path(path)
+    return path.with_name(f"{path.stem}.{key_id}{path.suffix}")
 
 
 def _open(data: bytes, key: bytes, kind: str, version, part: int):

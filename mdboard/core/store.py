@@ -639,10 +639,7 @@ class _ParseCache:
                 self._write(self.recent_path, recent)
             return
         if self._write(self.path, self.entries, with_packed=True):
-            try:
-                self.recent_path.unlink()
-            except OSError:
-                pass
+            cache.remove(self.recent_path)
 
     @staticmethod
     def _write(path: Path, entries: dict, with_packed: bool = False) -> bool:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import re
 import subprocess
 import tempfile
@@ -757,7 +756,4 @@ def cache_path(board: Board) -> Path:
 
 def clear_cache(board: Board) -> None:
     """Forget the cached history (the next load reads everything)."""
-    try:
-        os.unlink(cache_path(board))
-    except OSError:
-        pass
+    cache.remove(cache_path(board))

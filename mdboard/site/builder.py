@@ -587,10 +587,9 @@ class Manifest:
             "history": state["history"], "report_titles": state["report_titles"]})
         self.base = {"token": token, "pages": dict(state["pages"]), "cards": dict(state["cards"]),
                      "history": state["history"]}
-        try:
-            self.recent_path.unlink()
-        except FileNotFoundError:
-            pass
+        from mdboard.core import cache
+
+        cache.remove(self.recent_path)
 
 
 def _changes(before: dict, after: dict) -> dict:
