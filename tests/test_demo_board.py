@@ -175,7 +175,9 @@ def test_issue_due_is_a_datetime(demo):
 
 
 def test_cards_are_written_the_way_mdboard_writes_them(demo):
-    """Key order title, owner, due, then the rest; values rendered exactly like `mdboard new`."""
+    """Key order title, owner, due, then the rest (a plan's card ends with its `plan:` key, as
+    `mdboard plan` writes it); values rendered exactly like `mdboard new`."""
+    planned = 0
     for card in demo.cards():
         text = demo.read_text(card)
         parsed = cardfile.parse(text)
@@ -183,16 +185,32 @@ def test_cards_are_written_the_way_mdboard_writes_them(demo):
         assert keys[:2] == ["title", "owner"], card.path
         if "due" in keys:
             assert keys[2] == "due", card.path
+        if "plan" in keys:
+            assert keys[-1] == "plan", card.path
+            keys, planned = keys[:-1], planned + 1
         field_order = list(demo.config.types[card.type].fields)
         assert keys == [k for k in field_order if k in keys], card.path
         assert cardfile.new_card_text(parsed.meta, parsed.body) == text, card.path
+    assert planned == 6  # 双11 2026 (CMP-0001, MAT-0001) and 双12 2026 (CMP-0003 and three assets)
 
 
-def test_board_files_are_only_config_gitignore_and_cards(demo_copy):
+def test_board_files_are_config_gitignore_cards_playbooks_and_sales(demo_copy):
     files = set(git(demo_copy, "ls-files").splitlines())
     cards = {f for f in files if f.count("/") == 2 and f.endswith(".md")}
-    assert files - cards == {".gitignore", "mdboard.yaml"}
+    assert files - cards == {".gitignore", "mdboard.yaml", "playbooks/double11.yaml", "playbooks/618.yaml",
+                             "playbooks/double12.yaml", "sales/2026.yaml", "sales/2027.yaml"}
     assert "/_site/" in (demo_copy / ".gitignore").read_text("utf-8")
+
+
+def test_the_demo_has_the_default_playbooks_and_a_plan_in_progress(demo_copy):
+    """`make demo` shows the feature: the playbooks `mdboard init` writes, a sale calendar, and
+    the 双12 plan whose campaign is in review."""
+    for name in ("double11.yaml", "618.yaml"):
+        shipped = REPO / "mdboard/domain/skeleton/playbooks/zh-CN" / name
+        assert (demo_copy / "playbooks" / name).read_bytes() == shipped.read_bytes()
+    out = Cli(demo_copy).ok("sales", "--json").stdout
+    rows = {f"{r['key']}-{r['year']}": r for r in json.loads(out)}
+    assert rows["double12-2026"]["plans"] == [{"plan": "double12-2026", "card": "CMP-0003", "cards": 4}]
 
 
 def test_a_lead_can_list_a_sku_in_the_demo(demo_copy, tmp_path):

@@ -2,6 +2,6 @@
 
 main (the group, lazy command loading, `run`), common (the Context, shared options,
 --json), output (tables and text), and one module per command family: cards, site,
-history, teams, spreadsheet, demo. Each command parses options, makes one library
+history, teams, spreadsheet, plans (plan, sales), demo. Each command parses options, makes one library
 call and prints the result.
 """

@@ -213,6 +213,7 @@ def check(ctx, paths, strict, as_json):
     board = ctx.board
     selected = relative_paths(board, paths) if paths else None
     problems = check_board(board, strict=strict, paths=selected)
+    problems += _board_file_problems(board, selected)
     errors = [p for p in problems if p.level == "error"]
     if as_json:
         emit_json([p.to_dict() for p in problems])
@@ -223,3 +224,11 @@ def check(ctx, paths, strict, as_json):
                      errors=len(errors), warnings=len(problems) - len(errors)), err=True)
     if errors:
         sys.exit(1)
+
+
+def _board_file_problems(board, selected: list[str] | None) -> list:
+    """Problems of the playbooks and the sale calendar (all, or those of the files named)."""
+    from mdboard.domain.playbooks import check_board_files
+
+    problems = check_board_files(board.root, board.config)
+    return problems if selected is None else [p for p in problems if p.path in set(selected)]

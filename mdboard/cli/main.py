@@ -48,10 +48,12 @@ LAZY_COMMANDS = {
     "schema": ("mdboard.cli.spreadsheet:schema_command", "cli.help_schema"),
     "notify": ("mdboard.cli.notify:notify_command", "notify.help_notify"),
     "mcp": ("mdboard.cli.notify:mcp_command", "mcp.help_mcp"),
+    "plan": ("mdboard.cli.plans:plan_command", "plans.help_plan"),
+    "sales": ("mdboard.cli.plans:sales_command", "sales.help_sales"),
 }
 # Commands whose listed help key is their whole help text (the others have a short one).
 FULL_HELP_KEYS = {"init", "new", "move", "set", "assign", "tick", "note", "edit", "save", "show", "ls", "mine",
-                  "check"}
+                  "check", "plan", "sales"}
 
 
 class LazyGroup(click.Group):

@@ -16,6 +16,9 @@ from mdboard.core.fields import check_value
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
 
+# Keys any card may carry besides its type's fields: `id` (its own ID, when written out) and
+# `plan` (the plan that made it, see domain/plans.py). `check --strict` does not flag them.
+BUILT_IN_KEYS = ("id", "plan")
 
 
 def check_board(board: Board, strict: bool = False, paths: list[str] | None = None) -> list[Problem]:
@@ -55,7 +58,7 @@ def own_problems(board: Board, card: Card, strict: bool = False) -> list[Problem
         if fd is None:
             if key == "id" and value != card.id:
                 add("id", t("check.id_mismatch", value=value, id=card.id), t("check.hint_id_mismatch"))
-            elif strict and key != "id":
+            elif strict and key not in BUILT_IN_KEYS:
                 add(key, t("check.unknown_field", type=ctype.label), suggest(key, ctype.fields), "warning")
             continue
         if value is None or value == "" or value == []:

@@ -400,14 +400,15 @@ def _clear(target: Path) -> None:
 
 
 def _shifted_copy(source: Path, target: Path) -> dict[str, str]:
-    """Read the demo board with its dates moved to today; returns path -> text (nothing written yet)."""
+    """Read the demo board with its dates moved to today (the cards' and the sale calendar's);
+    returns path -> text (nothing written yet)."""
     days = (dates.today(_timezone(source)) - REFERENCE_DAY).days
     files = {}
     for path in sorted(source.rglob("*")):
         if path.is_file() and not any(part.startswith(("_site", ".mdboard")) for part in path.relative_to(source).parts):
             rel = path.relative_to(source).as_posix()
             text = path.read_text("utf-8")
-            files[rel] = shift_text(text, days) if rel.endswith(".md") else text
+            files[rel] = shift_text(text, days) if rel.endswith(".md") or rel.startswith("sales/") else text
     for rel, text in files.items():  # the board must be readable to plan; git writes it again
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
         (target / rel).write_text(text, "utf-8")

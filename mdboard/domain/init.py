@@ -50,6 +50,7 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
             keep.parent.mkdir(parents=True, exist_ok=True)
             keep.touch()
             written.append(f"{ctype.key}/{state.key}/.gitkeep")
+    written += _write_starter_files(root, lang, cfg)
     gitignore = root / ".gitignore"
     existing = gitignore.read_text("utf-8") if gitignore.exists() else ""
     if f"/{OUTPUT_DIR}/" not in existing:
@@ -71,6 +72,20 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
     repo.commit(Change({path: "" for path in written}, "init: mdboard board", [("Action", "init")], author))
     lines.append(t("init.committed"))
     return lines
+
+
+def _write_starter_files(root: Path, lang: str, cfg) -> list[str]:
+    """The default playbooks (双11, 618) and the coming year's sale calendar; a file already
+    there (a board made in a folder that had them) is kept as it is."""
+    from mdboard.core import dates
+    from mdboard.domain.playbooks import starter_files
+
+    written = []
+    for rel, text in starter_files(lang, cfg.platforms, dates.today(cfg.timezone)).items():
+        if not (root / rel).exists():
+            atomic_write(root / rel, text.encode("utf-8"))
+            written.append(rel)
+    return written
 
 
 # --- CI workflows ------------------------------------------------------------------------------
