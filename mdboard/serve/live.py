@@ -28,6 +28,7 @@ from mdboard.core.config import CONFIG_NAME
 from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.i18n import t
 from mdboard.core.store import OUTPUT_DIR
+from mdboard.domain.boardfiles import DATA_FOLDERS
 
 SETTLE_SECONDS = 0.1  # quiet time after the last change before rebuilding
 MAX_WAIT_SECONDS = 2.0  # rebuild at the latest this long after the first change of a burst
@@ -201,7 +202,8 @@ class LiveSite:
     def notice(self, paths) -> None:
         """Record changed absolute paths (from the watcher); ignored ones are dropped.
 
-        Only mdboard.yaml and the card type folders make the site: a log file or a
+        Only mdboard.yaml, the card type folders and the playbooks and sale calendar
+        (domain.boardfiles.DATA_FOLDERS) make the site: a log file or a
         README saved in the board folder (say `mdboard serve > serve.log`) is ignored.
         """
         rels = {rel for rel in map(self.filter.relative, paths) if rel and self._counts(rel)}
@@ -216,7 +218,8 @@ class LiveSite:
             self._cond.notify_all()
 
     def _counts(self, rel: str) -> bool:
-        return rel == CONFIG_NAME or rel.split("/", 1)[0] in self._type_keys
+        top = rel.split("/", 1)[0]
+        return rel == CONFIG_NAME or top in self._type_keys or top in DATA_FOLDERS
 
     def _current_type_keys(self, fallback: frozenset) -> frozenset:
         """The card type folders of the board's config, or `fallback` while it is broken."""

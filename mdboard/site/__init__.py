@@ -1,5 +1,6 @@
 """The static site: builder (full and incremental builds, the manifest), pages (the page
 plan), render (jinja2 templates, Markdown, dates, card views), charts (SVG charts and
-the timeline), feature_pages (calendar feeds, report and standup pages) and
+the timeline), feature_pages (calendar feeds, report and standup pages), plans (the
+overview's big sales, a campaign's plan against actual) and
 templates/ (HTML, CSS, script). Imports core, git and domain.
 """

@@ -41,10 +41,12 @@ SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
 
 @dataclass
 class BaseKey:
-    """What every page depends on (templates, config file, language), worked out for one renderer."""
+    """What every page depends on (templates, config file, language, the playbooks and sale
+    calendar), worked out for one renderer and one state of those files."""
 
     renderer: object
     key: str
+    files: str = ""  # domain.boardfiles.data_stamp: the playbooks and sale calendar the key was made with
 
 
 @dataclass
@@ -200,15 +202,19 @@ class SiteBuilder:
 
     def _base_key(self, renderer) -> str:
         """What every page depends on: templates, the config file, the language (worked out
-        again whenever the renderer is made again, i.e. after mdboard.yaml changed)."""
+        again whenever the renderer is made again, i.e. after mdboard.yaml changed), and the
+        playbooks and sale calendar (a few small files, edited rarely: hashed every build)."""
+        from mdboard.domain.boardfiles import data_stamp
         from mdboard.site.render import digest
 
-        if self._base is None or self._base.renderer is not renderer:
+        files = data_stamp(self.board.root)
+        if self._base is None or self._base.renderer is not renderer or self._base.files != files:
             try:
                 config = (self.board.root / CONFIG_NAME).read_bytes()
             except OSError:
                 config = b""
-            self._base = BaseKey(renderer, digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang))
+            self._base = BaseKey(renderer, digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang, files),
+                                 files)
         return self._base.key
 
     # --- what changed ------------------------------------------------------------------

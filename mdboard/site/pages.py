@@ -21,6 +21,7 @@ from mdboard.core.config import BoardConfig, CardType
 from mdboard.core.errors import Problem
 from mdboard.core.fields import display
 from mdboard.core.i18n import t_in
+from mdboard.site.plans import main_cards_of, plan_context, plan_key, sales_context, sales_key
 from mdboard.site.render import CardView, Renderer, card_attrs, card_view, digest, timeline_types
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import GROUPS
@@ -367,6 +368,8 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
                                                            lambda type_key=type_key: kanban_context(data, tiles, type_key)),
                           dirty=dirty.type(type_key), early=type_key in dirty.early_types))
     card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
+    if not dirty.everything and dirty.cards:
+        dirty.cards |= main_cards_of(data, dirty.cards)  # a campaign page shows its plan's cards
     for card_id in (data.cards if dirty.everything else sorted(dirty.cards & data.cards.keys())):
         pages.append(card_page(data, base, nav, card_id, early=card_id in dirty.early_cards))
     pages += people_pages(data, base, nav, tiles, extras, dirty)
@@ -421,7 +424,8 @@ def overview_key(data: SiteData, base: str) -> str:
     listed = [_shown(v) for v in overdue[:LIST_LIMIT] + week[:LIST_LIMIT]]
     return digest(base, "index", data.today.isoformat(), data.history_key(), [p.line() for p in data.problems],
                   sorted(counts.items()), len(overdue), len(week), *listed,
-                  digest(*data.cards))  # recent changes link the cards that exist
+                  digest(*data.cards),  # recent changes link the cards that exist
+                  sales_key(data))
 
 
 def assets_key(data: SiteData, base: str, tiles: Tiles) -> str:
@@ -508,7 +512,7 @@ def overview_context(data: SiteData, tiles: Tiles) -> dict:
             "week": week[:LIST_LIMIT], "week_total": len(week), "problems": data.problems,
             "attrs": {v.id: card_attrs(cfg, v) for v in listed},
             "filters": filter_options(data, listed, list(cfg.types.values())),
-            "recent": recent_changes(data), "title": cfg.title}
+            "recent": recent_changes(data), "title": cfg.title, "sales": sales_context(data)}
 
 
 def _due_lists(data: SiteData) -> tuple[list[CardView], list[CardView]]:
@@ -566,7 +570,7 @@ def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False)
         related = "|".join(f"{i}:{other.meta_fp}:{other.due_key()}" if (other := data.view(i)) else i
                            for i in sorted(set(view.links + view.backlinks)))
         history = data.history.card_key(view.id) if data.history is not None else ""
-        return digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}")
+        return digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}|{plan_key(data, view.card)}")
 
     def context() -> dict:
         rows = []
@@ -600,7 +604,7 @@ def card_context(data: SiteData, view: CardView, events: list) -> dict:
     links_in = [_ref(data, i) for i in view.backlinks]
     history = [Shown(iso=iso, moment=moment, text=text, card=view.id, known=False) for iso, moment, text in events]
     return {"v": view, "ctype": ctype, "rows": field_rows(data, view.card, ctype), "body": body,
-            "links_out": links_out, "links_in": links_in, "history": history}
+            "links_out": links_out, "links_in": links_in, "history": history, "plan": plan_context(data, view.card)}
 
 
 def _values(value) -> list:
