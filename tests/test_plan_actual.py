@@ -104,6 +104,7 @@ def test_campaign_page_shows_plan_against_actual(campaign, cli):
     assert float(actual.group(1)) + float(actual.group(2)) > float(planned.group(1)) + float(planned.group(2))
     other = (campaign / "_site/cards/MAT-0002.html").read_text("utf-8")
     assert '<section class="plan"' not in other  # only the campaign's page shows the plan
+    assert '<tr data-field="plan"><th scope="row">所属计划</th><td>test8-2026/main_image/SKU-0001</td></tr>' in other
 
 
 def test_a_move_updates_the_campaign_page_on_rebuild(campaign, cli, monkeypatch):

@@ -424,3 +424,26 @@ def test_an_english_board_gets_english_playbooks_that_plan(tmp_path):
     assert "This is a preview; nothing was written." in out
     sales = cli.ok("sales").output
     assert "Double 11 2027  signup closes in 301 days  [dates not confirmed]" in sales
+
+
+def test_a_playbook_that_does_not_fit_the_board_is_a_warning_and_cannot_plan(board, cli):
+    """A team that drops the asset type keeps a valid board: check warns that the default
+    playbooks do not fit it (and exits 0); planning with one is refused, naming why."""
+    cfg = board / "mdboard.yaml"
+    text = cfg.read_text("utf-8")
+    cfg.write_text(text[:text.index("  asset:\n")], "utf-8")
+    git(board, "commit", "-qam", "no assets")
+    check = cli("check")
+    assert check.exit_code == 0, check.output
+    assert "提醒：playbooks/double11.yaml:cards.main_image.type: 没有「asset」这种卡片" in check.output
+    out = refused_plain(cli, board, "plan", "double11", "--sku", "SKU-0001")
+    assert "打法 playbooks/double11.yaml 有错误，先修好它" in out
+    assert "playbooks/double11.yaml:cards.poster.type: 没有「asset」这种卡片" in out
+
+
+def refused_plain(cli, board, *args) -> str:
+    before, state = tree(board, skip=board / ".git"), git_state(board)
+    result = cli(*args)
+    assert result.exit_code == 1, result.output
+    assert tree(board, skip=board / ".git") == before and git_state(board) == state
+    return result.output

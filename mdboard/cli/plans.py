@@ -101,7 +101,8 @@ def _card_lines(cfg, planned) -> list[str]:
     ctype = cfg.types[card.type]
     lines = [f"  {card.id}  {ctype.label}  {card.title}",
              f"      {ctype.fields['owner'].label if 'owner' in ctype.fields else 'owner'} {planned.owner_note}"]
-    when = [parenthesized(f"{ctype.fields[key].label} {card.meta.get(key)}", offset)
+    when = [parenthesized(f"{ctype.fields[key].label} {card.meta.get(key)}",
+                          "" if offset == ctype.fields[key].label else offset)  # 报名截止 2027-09-22（报名截止）: said once
             for key, offset in planned.offsets.items()]
     if when:
         lines.append("      " + " · ".join(when))

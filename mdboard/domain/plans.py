@@ -189,7 +189,8 @@ def make_plan(board: Board, request: PlanRequest) -> Plan:
     if problems:
         raise ValidationFailed(t("plans.not_made"), list(problems))
     year = sale.year if sale is not None else days[pb.anchors[0]].year
-    for where, message in date_order_problems(pb, days) + step_order_problems(pb, cfg, days):
+    ordered = date_order_problems(pb, days) + [(w, m) for w, m, _ in step_order_problems(pb, cfg, days)]
+    for where, message in ordered:
         problems.add(pb.path, where, message, t("plans.hint_order"))
     plan = Plan(pb, plan_id(pb.key, year), year, sale, [], [], [], [], [], like)
     plan.days = [KeyDay(k, pb.dates[k].label, days[k], sources[k],

@@ -32,7 +32,12 @@ may use `{year}`, `{sale}`, `{sku}` and `{sku_id}`. An owner is chosen by `role`
 `domain.plans.choose_owner`) or fixed with `owner`.
 
 This module reads playbooks and judges them (`check_playbooks`, for `mdboard check`);
-`domain.plans` makes plans from them.
+`domain.plans` makes plans from them. `check` tells two kinds of problem apart: a playbook
+that is wrong in itself (a YAML mistake, an unknown key, an offset naming no key date,
+key dates out of order) is an error; one that does not fit this board (a type, field,
+option or role the board does not have, a type's date order) is a warning, since the
+board itself is fine and only planning with it is refused (`Playbooks.find` refuses a
+playbook with either).
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ EACH_KINDS = ("sku",)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _OFFSET = re.compile(r"^(.*?)\s*([+\-－＋])\s*(\d{1,4})\s*(d|days?|天|w|weeks?|周)?\s*$", re.IGNORECASE)
 SAMPLE_ANCHOR = date(2030, 6, 15)  # any day works: `check` judges offsets, which do not depend on it
+FIT = "warning"  # the level of a problem that says a playbook does not fit this board (see above)
 
 
 @dataclass(frozen=True)
@@ -133,19 +139,24 @@ class Playbook:
 
 @dataclass
 class Playbooks:
-    """Every playbook file of a board, and what was wrong in them."""
+    """Every playbook file of a board, and what was wrong in them. `found` holds the ones
+    that read well (they may still not fit the board: see their problems)."""
 
     found: dict[str, Playbook]
     problems: list[Problem]
 
     def find(self, text: str) -> Playbook:
-        """A playbook by key, label or file name; MdboardError with a suggestion otherwise."""
+        """A playbook by key, label or file name that a plan can use; MdboardError naming its
+        problems when it has any, or with a suggestion when there is no such playbook."""
         text = str(text).strip()
         for pb in self.found.values():
             if text in (pb.key, pb.label, f"{pb.key}.yaml") or text.lower() == pb.key:
+                misfits = [Problem(p.path, p.field, p.message, p.hint) for p in self.problems if p.path == pb.path]
+                if misfits:
+                    raise MdboardError(t("playbooks.broken", path=pb.path), misfits)
                 return pb
-        broken = [p for p in self.problems if Path(p.path).stem == text and p.level == "error"]
-        if broken:
+        broken = [Problem(p.path, p.field, p.message, p.hint) for p in self.problems if Path(p.path).stem == text]
+        if any(Path(p.path).stem == text and p.level == "error" for p in self.problems):
             raise MdboardError(t("playbooks.broken", path=broken[0].path), broken)
         if not self.found:
             raise MdboardError(parenthesized(t("playbooks.none", value=text), t("playbooks.hint_none")))
@@ -159,7 +170,8 @@ class Playbooks:
 # --- reading ------------------------------------------------------------------------------
 
 def load_playbooks(root: Path, cfg: BoardConfig) -> Playbooks:
-    """Read every `playbooks/*.yaml`; a playbook with errors is reported and left out."""
+    """Read every `playbooks/*.yaml`; a playbook with errors is reported and left out (one
+    that only does not fit the board is kept, with its warnings)."""
     found, problems = {}, []
     for rel, path in data_files(root, PLAYBOOK_DIR):
         data, read = read_yaml(path, rel)
@@ -257,14 +269,14 @@ def _read_step(r: Reader, pb: Playbook, key: str, spec, cfg: BoardConfig) -> Ste
     r.known_keys(spec, where, STEP_KEYS)
     type_text = r.text(spec.get("type"), f"{where}.type")
     ctype = next((ct for ct in cfg.types.values() if type_text in (ct.key, ct.label)), None)
-    if ctype is None:
-        r.bad(f"{where}.type", t("playbooks.unknown_type", value=type_text) if type_text else t("playbooks.no_type"),
-              suggest(type_text, cfg.types))
-        return None
+    if not type_text:
+        r.bad(f"{where}.type", t("playbooks.no_type"), suggest("", cfg.types))
+    elif ctype is None:  # kept (its key may be linked to), its fields not read
+        r.bad(f"{where}.type", t("playbooks.unknown_type", value=type_text), suggest(type_text, cfg.types), FIT)
     title = r.text(spec.get("title"), f"{where}.title")
     if not title:
         r.bad(f"{where}.title", t("playbooks.no_title"), t("playbooks.hint_title"))
-    step = Step(key, r.text(spec.get("label"), f"{where}.label") or title or key, ctype.key, title,
+    step = Step(key, r.text(spec.get("label"), f"{where}.label") or title or key, ctype.key if ctype else "", title,
                 role=r.text(spec.get("role"), f"{where}.role"), owner=r.text(spec.get("owner"), f"{where}.owner"),
                 each=r.text(spec.get("each"), f"{where}.each"), after=r.strings(spec.get("after"), f"{where}.after"))
     if "checklist" in spec:
@@ -277,11 +289,12 @@ def _read_step(r: Reader, pb: Playbook, key: str, spec, cfg: BoardConfig) -> Ste
     if step.owner:
         person = cfg.find_person(step.owner)
         if person is None:
-            r.bad(f"{where}.owner", t("fields.unknown_person", value=step.owner), suggest(step.owner, cfg.people))
+            r.bad(f"{where}.owner", t("fields.unknown_person", value=step.owner), suggest(step.owner, cfg.people), FIT)
         else:
             step.owner = person.key
     for fkey, raw in r.mapping(spec.get("fields"), f"{where}.fields").items():
-        _read_field(r, pb, step, ctype, str(fkey), raw, cfg)
+        if ctype is not None:
+            _read_field(r, pb, step, ctype, str(fkey), raw, cfg)
     return step
 
 
@@ -293,7 +306,7 @@ def _read_field(r: Reader, pb: Playbook, step: Step, ctype: CardType, key: str, 
         r.bad(where, t("playbooks.field_elsewhere", key=key), t("playbooks.hint_field_" + key))
         return
     if fd is None:
-        r.bad(where, t("ops.unknown_field", type=ctype.label), suggest(key, ctype.fields))
+        r.bad(where, t("ops.unknown_field", type=ctype.label), suggest(key, ctype.fields), FIT)
         return
     if raw in (None, "", []):
         return
@@ -307,7 +320,7 @@ def _read_field(r: Reader, pb: Playbook, step: Step, ctype: CardType, key: str, 
             if ref not in SKU_REFS and not ID_RE.match(ref) and not STEP_KEY_RE.match(ref):
                 r.bad(where, t("playbooks.bad_ref", value=ref), t("playbooks.hint_ref"))
         if fd.type == "link" and (len(refs) > 1 or "{skus}" in refs):
-            r.bad(where, t("playbooks.one_link", label=fd.label), t("playbooks.hint_one_link"))
+            r.bad(where, t("playbooks.one_link", label=fd.label), t("playbooks.hint_one_link"), FIT)
         step.links[key] = refs
     else:
         value = stored_value(r, fd, raw, cfg, where)
@@ -327,13 +340,13 @@ def stored_value(r: Reader, fd, raw, cfg: BoardConfig, where: str):
             return [parse_input(fd.item, str(x), cfg) if fd.type != "tags" else str(x).strip() for x in items
                     if str(x).strip()]
         if isinstance(raw, list):
-            r.bad(where, t("fields.want_single"), t("fields.hint_single", key=fd.key))
+            r.bad(where, t("fields.want_single"), t("fields.hint_single", key=fd.key), FIT)
             return None
         text = _placeholder_free(str(raw).lower() if isinstance(raw, bool) else str(raw))
         value = parse_input(fd, text, cfg)
         return str(raw) if fd.type == "text" else value
     except BadValue as exc:
-        r.bad(where, exc.message, exc.hint)
+        r.bad(where, exc.message, exc.hint, FIT)
         return None
 
 
@@ -358,7 +371,7 @@ def _check_steps(r: Reader, pb: Playbook, cfg: BoardConfig) -> None:
         where = f"cards.{step.key}"
         if "{sku}" in step.title and not step.each:
             r.bad(f"{where}.title", t("playbooks.sku_needs_each", value="{sku}"), t("playbooks.hint_each"))
-        for key, refs in step.links.items():
+        for key, refs in step.links.items():  # only read for a type the board has
             fd = cfg.types[step.type].fields[key]
             for ref in refs:
                 _check_ref(r, pb, step, fd, ref, f"{where}.fields.{key}", cfg)
@@ -366,7 +379,7 @@ def _check_steps(r: Reader, pb: Playbook, cfg: BoardConfig) -> None:
             if other not in pb.steps or other == step.key:
                 r.bad(f"{where}.after", t("playbooks.unknown_step", value=other), suggest(other, pb.steps))
             elif "due" not in step.dates or "due" not in pb.steps[other].dates:
-                r.bad(f"{where}.after", t("playbooks.after_needs_due", other=other), t("playbooks.hint_after"))
+                r.bad(f"{where}.after", t("playbooks.after_needs_due", other=other), t("playbooks.hint_after"), FIT)
 
 
 def _check_ref(r: Reader, pb: Playbook, step: Step, fd, ref: str, where: str, cfg: BoardConfig) -> None:
@@ -377,10 +390,10 @@ def _check_ref(r: Reader, pb: Playbook, step: Step, fd, ref: str, where: str, cf
     target = pb.steps.get(ref)
     if target is None:
         r.bad(where, t("playbooks.unknown_step", value=ref), suggest(ref, pb.steps))
-    elif target.type != fd.to:
-        r.bad(where, t("playbooks.link_type", value=ref, type=cfg.types[fd.to].label), t("check.hint_link_type"))
+    elif target.type and target.type != fd.to:
+        r.bad(where, t("playbooks.link_type", value=ref, type=cfg.types[fd.to].label), t("check.hint_link_type"), FIT)
     elif fd.type == "link" and target.each and not step.each:
-        r.bad(where, t("playbooks.one_link", label=fd.label), t("playbooks.hint_one_link"))
+        r.bad(where, t("playbooks.one_link", label=fd.label), t("playbooks.hint_one_link"), FIT)
 
 
 # --- key dates ----------------------------------------------------------------------------
@@ -420,24 +433,27 @@ def date_order_problems(pb: Playbook, days: dict[str, date], where: str = "dates
     return out
 
 
-def step_order_problems(pb: Playbook, cfg: BoardConfig, days: dict[str, date]) -> list[tuple[str, str]]:
-    """(key path, message) for dates of a step that break its type's date order or an `after`."""
+def step_order_problems(pb: Playbook, cfg: BoardConfig, days: dict[str, date]) -> list[tuple[str, str, str]]:
+    """(key path, message, level) for dates of a step that break its type's date order (a
+    misfit: the type's rule) or an `after` (an error: the playbook's own order)."""
     out = []
     for step in pb.steps.values():
-        ctype = cfg.types[step.type]
+        ctype = cfg.types.get(step.type)
+        if ctype is None:
+            continue
         got = {k: o.apply(days) for k, o in step.dates.items() if o.base in days}
         for rule in ctype.date_order:
             a, b = got.get(rule.left), got.get(rule.right)
             if a is not None and b is not None and not (a < b if rule.op == "<" else a <= b):
                 left, right = ctype.fields[rule.left].label, ctype.fields[rule.right].label
                 out.append((f"cards.{step.key}.fields.{rule.right}",
-                            t("check.date_order", left=left, right=right, lv=a, rv=b, op=rule.op)))
+                            t("check.date_order", left=left, right=right, lv=a, rv=b, op=rule.op), FIT))
         for other in step.after:
             mine, theirs = got.get("due"), pb.steps[other].dates.get("due") if other in pb.steps else None
             theirs = theirs.apply(days) if theirs is not None and theirs.base in days else None
             if mine is not None and theirs is not None and mine < theirs:
                 out.append((f"cards.{step.key}.after", t("playbooks.after_broken", step=step.label, day=mine,
-                                                         other=pb.steps[other].label, other_day=theirs)))
+                                                         other=pb.steps[other].label, other_day=theirs), "error"))
     return out
 
 
@@ -467,8 +483,9 @@ def judge(pb: Playbook, cfg: BoardConfig, calendar: Calendar | None) -> list[Pro
         if missing:
             out.append(Problem(pb.path, "dates", t("playbooks.date_circle", names="、".join(
                 pb.dates[k].label for k in missing)), t("playbooks.hint_circle")))
-        for where, message in date_order_problems(pb, days) + step_order_problems(pb, cfg, days):
-            out.append(Problem(pb.path, where, message, t("playbooks.hint_order")))
+        ordered = [(where, message, "error") for where, message in date_order_problems(pb, days)]
+        for where, message, level in ordered + step_order_problems(pb, cfg, days):
+            out.append(Problem(pb.path, where, message, t("playbooks.hint_order"), level))
     for sale in calendar.of(pb.sale) if calendar is not None else []:
         days, _ = work_out_dates(pb, {k: v for k, v in sale.dates.items() if k in pb.dates})
         for where, message in date_order_problems(pb, days):

@@ -637,7 +637,8 @@ def field_rows(data: SiteData, card: Card, ctype: CardType) -> list[Shown]:
         rows.append(Shown(label=fd.label, key=fd.key, parts=value_parts(data, fd, card.meta.get(fd.key))))
     for key, value in card.meta.items():
         if key not in ctype.fields and key != "title":
-            rows.append(Shown(label=key, key=key, parts=[_part(_plain(value))] if value not in (None, "") else []))
+            label = data.text("field_plan") if key == "plan" else key  # the plan that made it (domain/plans.py)
+            rows.append(Shown(label=label, key=key, parts=[_part(_plain(value))] if value not in (None, "") else []))
     return rows
 
 
