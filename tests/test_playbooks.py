@@ -447,3 +447,17 @@ def refused_plain(cli, board, *args) -> str:
     assert result.exit_code == 1, result.output
     assert tree(board, skip=board / ".git") == before and git_state(board) == state
     return result.output
+
+
+def test_a_plan_never_sweeps_in_a_hand_edit(shop, cli):
+    """Adding a SKU later changes the campaign card; if it holds an uncommitted hand edit the
+    plan is refused (as every action is) and nothing is written."""
+    cli.ok(*PLAN, "--apply")
+    cli.ok("new", "sku", "C2C 数据线", "--owner", "wangli")
+    path = shop / "campaign/planned/CMP-0001.md"
+    path.write_text(path.read_text("utf-8") + "\n手写的备注\n", "utf-8")
+    before, head = tree(shop, skip=shop / ".git"), git(shop, "rev-parse", "HEAD")
+    result = cli(*PLAN, "--sku", "SKU-0003", "--apply")
+    assert result.exit_code == 1, result.output
+    assert "campaign/planned/CMP-0001.md" in result.output and "mdboard save CMP-0001" in result.output
+    assert tree(shop, skip=shop / ".git") == before and git(shop, "rev-parse", "HEAD") == head

@@ -30,7 +30,6 @@ from mdboard.core.errors import MdboardError, Problem, ValidationFailed, parenth
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
 from mdboard.core.text import ID_RE, suggest
-from mdboard.core.workflow import check_card
 from mdboard.domain.playbooks import (PLACEHOLDERS, Offset, Playbook, Step, date_order_problems, load_playbooks,
                                       step_order_problems, work_out_dates)
 from mdboard.domain.sales import Calendar, Sale, load_calendar
@@ -224,7 +223,7 @@ def apply_plan(board: Board, request: PlanRequest, actor=None, no_commit: bool =
         trailers += [("Card", card_id) for card_id in ids] + [("Linked", c.id) for c, _ in plan.updated]
         if plan.like is not None:
             trailers.append(("Like", plan.like.id))
-        change = git_changes.Change(files, subject, trailers, actor.author)
+        change = git_changes.Change(files, subject, trailers, actor.author, creates=[p.card.path for p in plan.new])
         commit = git_changes.commits_enabled(board, no_commit)
         plan.commit = git_changes.apply_change(board, change, commit=commit)
     return plan
@@ -559,7 +558,10 @@ class _Builder:
         return card_body(self.cfg.types[step.type].template, step.checklist, step.lessons, step.lessons_from)
 
     def _check(self) -> None:
-        """Dates in the past, then every card as `mdboard new` / `mdboard set` judge one."""
+        """Dates in the past, then every card as `mdboard new` / `mdboard set` judge one (with
+        ops' own judge, against the board and every card of this plan)."""
+        from mdboard.domain.ops import _new_problems as new_problems
+
         ids = self.board.id_types()
         ids.update({p.card.id: p.card.type for p in self.made.values()})
         for planned in self.made.values():
@@ -571,15 +573,11 @@ class _Builder:
                     self.problems.add(self.pb.path, f"{where}.fields.{key}", t(
                         "plans.in_the_past", id=planned.card.id, label=label, day=day, today=self.today),
                         t("plans.hint_past", example=_date_example(self.pb)))
-            for p in check_card(self.board, planned.card, ids):
-                if p.level == "error":
-                    field_where = f"{where}.fields.{p.field}" if p.field else where
-                    self.problems.add(self.pb.path, field_where, f"{planned.card.id}: {p.message}", p.hint)
+            for p in new_problems(self.board, None, planned.card, ids):
+                field_where = f"{where}.fields.{p.field}" if p.field else where
+                self.problems.add(self.pb.path, field_where, f"{planned.card.id}: {p.message}", p.hint)
         for after, _ in self.plan.updated:
-            before = self.board.find(after.id)
-            old = {(p.field, p.message) for p in check_card(self.board, before, ids)}
-            self.problems.extend(p for p in check_card(self.board, after, ids)
-                                 if p.level == "error" and (p.field, p.message) not in old)
+            self.problems.extend(new_problems(self.board, self.board.find(after.id), after, ids))
 
 
 def _reorder(card: Card, cfg: BoardConfig) -> None:
