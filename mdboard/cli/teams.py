@@ -7,13 +7,15 @@ options, calls one of them and prints what happened.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
 import click
 
 from mdboard.cli.common import emit_json, json_option, pass_ctx
-from mdboard.core.errors import ValidationFailed
+from mdboard.core.errors import MdboardError, ValidationFailed
 from mdboard.core.i18n import t
 from mdboard.domain.init import CI_FILES, write_ci
 
@@ -28,13 +30,33 @@ def sync_command(ctx, ours, theirs, as_json):
     from mdboard.git.sync import sync
 
     board = ctx.board
-    result = sync(board, tuple(ours), tuple(theirs))
+    try:
+        with _interrupts_as_ctrl_c():
+            result = sync(board, tuple(ours), tuple(theirs))
+    except KeyboardInterrupt:
+        raise MdboardError(t("teams.interrupted")) from None
     if as_json:
         emit_json(result.to_dict())
     else:
         click.echo(sync_report(board, result))
     if result.blocked:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _interrupts_as_ctrl_c():
+    """While sync runs, a closed terminal (SIGHUP) or a plain `kill` (SIGTERM) stops it the
+    way Ctrl-C does: sync undoes what it had half done before the program ends."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    caught = [s for s in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
+    before = {s: signal.signal(s, interrupt) for s in caught}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
 
 
 def sync_report(board, result) -> str:

@@ -17,12 +17,22 @@ cannot be merged that way (a card moved to two different states, one field set
 two ways) stops the sync: the rebase or merge is aborted, the clone is put back
 exactly as it was, and the error says which card, what each side did and which
 command picks a side.
+
+An interrupted sync (Ctrl-C, a closed terminal, a killed process, a power cut) is
+finished by the next one. While sync works it keeps a journal (`sync.json` in the
+board's private folder); the next sync that finds it aborts the rebase or merge
+that was left half done and removes files a killed git had half written. What is
+already committed stays: a renumbering commit in the local history is recognised
+from the history itself (the card was created under the ID the remote now has),
+so the next sync merges instead of replaying that creation onto the other card.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
+import signal
 import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +40,7 @@ from pathlib import Path
 from mdboard.core import cardfile
 from mdboard.core.config import CONFIG_NAME
 from mdboard.core.errors import CardSyntaxError, GitError, MdboardError, Problem, parenthesized
+from mdboard.core.fsutil import atomic_write
 from mdboard.git.changes import Change, GitRepo, apply_change, board_lock
 from mdboard.core.i18n import t
 from mdboard.core.text import next_id
@@ -38,7 +49,10 @@ from mdboard.git.runner import run_git
 
 MAX_ATTEMPTS = 5
 MAX_LISTED = 20  # conflicting or dirty files named in one message
+JOURNAL = "sync.json"  # in the board's state folder while a sync is under way
+STOP_VARIABLE = "MDBOARD_TEST_SYNC_STOP"  # tests only: "step:SIGNAL" stops sync at a step (see _checkpoint)
 _MISSING = object()  # a front matter key that a version does not have
+_NO_OBJECT = "0" * 40
 
 
 class SyncError(MdboardError):
@@ -223,6 +237,7 @@ def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
     prefer = _preferences(ours, theirs)
     git = _Git(board)
     with board_lock(board):
+        _finish_interrupted(board, git)
         trouble = GitRepo.of(board).trouble()
         if trouble:
             raise GitError(trouble)
@@ -231,20 +246,111 @@ def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
         _refuse_dirty(git)
         orig = git.head()
         result = SyncResult(remote, remote_branch)
-        tip = None
-        for attempt in range(1, attempts + 1):
-            result.attempts = attempt
-            tip = _fetch(git, remote, remote_branch)
-            _integrate(board, git, orig, tip, prefer, result)
-            result.blocked, result.others = _validate(board, git, tip)
-            if result.blocked or (tip is not None and git.is_ancestor(git.head(), tip)):
-                break
-            if _push(git, remote, remote_branch, branch, tip, result):
-                break
-        else:
-            raise SyncError(t("teams.gave_up", n=attempts, remote=remote))
+        _write_journal(board, orig, branch, remote, remote_branch)
+        try:
+            tip = _attempts(board, git, orig, prefer, result, branch, attempts)
+        finally:
+            if not _in_progress(board, git):  # else a restore was cut short: the next sync finishes it
+                _drop_journal(board)
         result.incoming = incoming(board, git, orig, tip)
     return result
+
+
+def _attempts(board: Board, git: _Git, orig: str, prefer: dict, result: SyncResult, branch: str,
+              attempts: int) -> str | None:
+    """Fetch, integrate, validate and push until the push lands; returns the remote commit used."""
+    remote, remote_branch = result.remote, result.branch
+    for attempt in range(1, attempts + 1):
+        result.attempts = attempt
+        tip = _fetch(git, remote, remote_branch)
+        _checkpoint("fetched")
+        _integrate(board, git, orig, tip, prefer, result)
+        _checkpoint("integrated")
+        result.blocked, result.others = _validate(board, git, tip)
+        if result.blocked or (tip is not None and git.is_ancestor(git.head(), tip)):
+            return tip
+        if _push(git, remote, remote_branch, branch, tip, result):
+            _checkpoint("pushed")
+            return tip
+    raise SyncError(t("teams.gave_up", n=attempts, remote=remote))
+
+
+def _checkpoint(step: str) -> None:
+    """Where the kill tests stop sync: with MDBOARD_TEST_SYNC_STOP=step:SIGNAL (e.g.
+    `merging:KILL`) set, sync sends itself that signal here. Only tests set it."""
+    wanted, _, name = os.environ.get(STOP_VARIABLE, "").partition(":")
+    if wanted == step:
+        os.kill(os.getpid(), getattr(signal, "SIG" + name, signal.SIGKILL))
+
+
+# --- the journal: finishing an interrupted sync -------------------------------------------------
+
+def _write_journal(board: Board, orig: str, branch: str, remote: str, remote_branch: str) -> None:
+    """Note that a sync is under way (removed when it ends, whichever way it ends)."""
+    data = {"orig": orig, "branch": branch, "remote": remote, "remote_branch": remote_branch}
+    atomic_write(board.state_dir / JOURNAL, json.dumps(data).encode("utf-8"))
+
+
+def _drop_journal(board: Board) -> None:
+    (board.state_dir / JOURNAL).unlink(missing_ok=True)
+
+
+def _finish_interrupted(board: Board, git: _Git) -> None:
+    """Undo what a sync that was stopped half way left in progress (it never pushed that).
+
+    A rebase or merge it had started is aborted, and files that a killed git had
+    already written from the remote's commit are put back (they come in again
+    with this sync). Commits it completed stay (a renumbering, an integration):
+    they are sound on their own and this sync builds on them.
+    """
+    path = board.state_dir / JOURNAL
+    if not path.exists():
+        return
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        remote_ref = f"refs/remotes/{data['remote']}/{data['remote_branch']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        data, remote_ref = {}, None
+    _abort(board, git)
+    if _in_progress(board, git):
+        raise SyncError(t("teams.interrupted_stuck", path=board.git_dir))
+    if remote_ref and git.ok("rev-parse", "-q", "--verify", remote_ref):
+        _drop_leftovers(git, remote_ref)
+    _drop_journal(board)
+    board.invalidate()
+
+
+def _abort(board: Board, git: _Git) -> None:
+    """Abort a rebase or merge in progress (the work tree goes back to the last commit)."""
+    gd = board.git_dir
+    if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
+        git.run("rebase", "--abort")
+    if (gd / "MERGE_HEAD").exists() and not git.ok("merge", "--abort"):
+        # sync had staged a merged card but not yet written it: only sync touched these files
+        git.run("reset", "--hard", "--quiet", "HEAD")
+
+
+def _drop_leftovers(git: _Git, tip: str) -> None:
+    """Put back files that hold the remote's version while git does not know it: what a git
+    killed in the middle of writing the remote's files leaves behind."""
+    proc = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames")
+    paths = [e[3:] for e in proc.stdout.decode("utf-8", "replace").split("\0") if e and "U" not in e[:2]]
+    if not paths:
+        return
+    theirs = cat_blobs(git.top, [f"{tip}:{path}" for path in paths])
+    for path in paths:
+        full = git.top / path
+        try:
+            here = full.read_bytes()
+        except OSError:
+            here = None
+        if here != theirs[f"{tip}:{path}"]:
+            continue  # not the remote's: someone's own edit, which sync never touches
+        if git.ok("cat-file", "-e", f"HEAD:{path}"):
+            git.run("checkout", "--quiet", "HEAD", "--", path)
+        else:
+            git.run("rm", "--cached", "--quiet", "--ignore-unmatch", "--", path)
+            full.unlink(missing_ok=True)
 
 
 def _preferences(ours, theirs) -> dict[str, str]:
@@ -347,18 +453,23 @@ def _integrate(board: Board, git: _Git, orig: str, tip: str | None, prefer: dict
     if proc.returncode != 0:
         raise SyncError(t("teams.unrelated"))
     base = proc.stdout.decode().strip()
-    taken = sorted(_new_ids(git, base, head) & _new_ids(git, base, tip))
+    theirs_new = _new_ids(git, base, tip)
+    taken = sorted(_new_ids(git, base, head) & theirs_new)
+    # a creation the remote also has, even if renumbered since (by an interrupted sync), cannot be
+    # replayed onto the remote's card: merge, so both creations stay side by side
+    collided = _ever_created(git, base, head) & theirs_new
     try:
         for old in taken:
             result.renumbered.append(renumber(board, git, old, tip))
-        use_merge = bool(taken) or bool(git.out("rev-list", "--merges", f"{base}..HEAD"))
+            _checkpoint("renumbered")
+        use_merge = bool(collided) or bool(git.out("rev-list", "--merges", f"{base}..HEAD"))
         result.used_merge = result.used_merge or use_merge
         _replay(board, git, base, tip, prefer, result, merge=use_merge)
     except _Stopped as stop:
-        _restore(git, orig)
+        _restore(git, orig, tip)
         raise SyncConflict(conflict_message(board, stop.conflicts), stop.conflicts)
     except BaseException:
-        _restore(git, orig)
+        _restore(git, orig, tip)
         raise
     board.invalidate()
 
@@ -374,6 +485,19 @@ def _new_ids(git: _Git, a: str, b: str) -> set[str]:
         if ref:
             (added if status == "A" else removed if status == "D" else set()).add(ref[0])
     return added - removed
+
+
+def _ever_created(git: _Git, a: str, b: str) -> set[str]:
+    """IDs of cards that some commit in a..b added (also those renamed or deleted later)."""
+    raw = git.out("log", "--no-renames", "--diff-filter=A", "--name-only", "--format=", "-z", f"{a}..{b}",
+                  "--", git.prefix or ".")
+    ids = set()
+    for path in raw.split("\0"):
+        rel = git.to_board(path.strip("\n"))
+        ref = card_ref(git.board, rel) if rel is not None else None
+        if ref:
+            ids.add(ref[0])
+    return ids
 
 
 def renumber(board: Board, git: _Git, old: str, tip: str) -> Renumbered:
@@ -449,9 +573,11 @@ def _replay(board: Board, git: _Git, base: str, tip: str, prefer: dict, result: 
         unmerged = _unmerged(git)
         if not unmerged:
             break  # git stopped for another reason (e.g. an untracked file in the way)
+        _checkpoint("merging")
         conflicts = _resolve(board, git, unmerged, mine_stage, prefer, base, tip, result)
         if conflicts:
             raise _Stopped(conflicts)
+        _checkpoint("resolved")
         if merge:
             proc = git.run("commit", "--no-edit", "--quiet")
         elif git.ok("diff", "--cached", "--quiet"):
@@ -466,14 +592,11 @@ def _in_progress(board: Board, git: _Git) -> bool:
     return (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists() or (gd / "MERGE_HEAD").exists()
 
 
-def _restore(git: _Git, orig: str) -> None:
+def _restore(git: _Git, orig: str, tip: str) -> None:
     """Abort whatever is in progress and put the branch back at `orig` (nothing half merged)."""
-    gd = git.board.git_dir
-    if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
-        git.run("rebase", "--abort")
-    if (gd / "MERGE_HEAD").exists():
-        git.run("merge", "--abort")
+    _abort(git.board, git)
     git.run("reset", "--quiet", "--keep", orig)
+    _drop_leftovers(git, tip)
     git.board.invalidate()
 
 
@@ -523,17 +646,24 @@ def _who(git: _Git, base: str, tip: str, paths: list[str]) -> str:
 
 
 def _write_resolution(git: _Git, paths: list[str], outcome: tuple[str, str] | None) -> None:
-    """Put the merged card in place of every conflicting version and stage the result."""
-    final = git.board.root / outcome[0] if outcome else None
-    for path in paths:
-        full = git.top / path
-        if final is None or full != final:
-            full.unlink(missing_ok=True)
+    """Put the merged card in place of every conflicting version.
+
+    Staged first, written second: if sync is stopped in between, every file it
+    wrote is one git knows, and aborting the rebase or merge takes it away.
+    """
+    final = git.prefix + outcome[0] if outcome else None
+    entries = [f"0 {_NO_OBJECT}\t{path}" for path in sorted(set(paths) | ({final} if final else set()))]
     if outcome:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        final.write_text(outcome[1], "utf-8", newline="")
-        paths = paths + [git.prefix + outcome[0]]
-    git.out("add", "-A", "--", *sorted(set(paths)))
+        blob = git.out("hash-object", "-w", "--stdin", "--path", final, input=outcome[1])
+        entries.append(f"100644 {blob}\t{final}")
+    git.out("update-index", "-z", "--index-info", input="".join(e + "\0" for e in entries))
+    for path in paths:
+        if path != final:
+            (git.top / path).unlink(missing_ok=True)
+    if outcome:
+        full = git.top / final
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_text(outcome[1], "utf-8", newline="")
 
 
 # --- merging one card -----------------------------------------------------------------------
