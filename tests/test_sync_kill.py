@@ -31,10 +31,10 @@ def story(root, card_id: str) -> list[str]:
     return [describe(e, board) for e in load_history(board).for_card(card_id)]
 
 
-def stop_b_at(shared, step: str, sig: str):
+def stop_b_at(shared, step: str, sig: str, *args: str):
     """b's sync as a real process, stopped at `step` with `sig`; returns the finished process."""
     b = shared.clones["b"]
-    proc = b.proc("sync", env={STOP_VARIABLE: f"{step}:{sig}"})
+    proc = b.proc("sync", *args, env={STOP_VARIABLE: f"{step}:{sig}"})
     if sig == "KILL":
         assert proc.returncode == -9, (proc.stdout, proc.stderr)
     else:
@@ -110,3 +110,22 @@ def test_files_a_killed_git_left_from_the_remote_are_put_back(shared):
     ok(b("sync"))
     shared.settle()
     assert cards(a.root) == {"SKU-0001": ("shooting", "连衣裙"), "SKU-0002": ("content", "T恤")}
+
+
+@pytest.mark.parametrize("side", ["theirs", "ours"])
+def test_a_sync_stopped_after_making_the_picked_side_a_commit_is_finished_by_the_next(shared, side):
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("move", "SKU-0001", "shooting"))
+    ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+    ok(b("move", "SKU-0001", "content"))
+    ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(a("sync"))
+    stop_b_at(shared, "picked", "KILL", f"--{side}", "SKU-0001")
+    ok(b("sync", f"--{side}", "SKU-0001"))
+    shared.settle()
+    state = "shooting" if side == "theirs" else "content"
+    for cli in shared.clones.values():
+        assert cards(cli.root) == {"SKU-0001": (state, "连衣裙"), "SKU-0002": ("planning", "T恤"),
+                                   "SKU-0003": ("planning", "王丽的新品"), "SKU-0004": ("planning", "赵敏的新品")}
+        events = load_history(Board.open(str(cli.root))).for_card("SKU-0001")
+        assert [e.to_state for e in events if e.action in ("created", "moved")][-1] == state

@@ -34,6 +34,7 @@ import json
 import os
 import signal
 import subprocess
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -458,13 +459,15 @@ def _integrate(board: Board, git: _Git, orig: str, tip: str | None, prefer: dict
     # a creation the remote also has, even if renumbered since (by an interrupted sync), cannot be
     # replayed onto the remote's card: merge, so both creations stay side by side
     collided = _ever_created(git, base, head) & theirs_new
+    use_merge = bool(collided) or bool(git.out("rev-list", "--merges", f"{base}..HEAD"))
+    result.used_merge = result.used_merge or use_merge
     try:
+        picks = _clashes(board, git, base, head, tip, prefer, collided) if use_merge else []
         for old in taken:
             result.renumbered.append(renumber(board, git, old, tip))
             _checkpoint("renumbered")
-        use_merge = bool(collided) or bool(git.out("rev-list", "--merges", f"{base}..HEAD"))
-        result.used_merge = result.used_merge or use_merge
-        _replay(board, git, base, tip, prefer, result, merge=use_merge)
+        target = _commit_picks(board, git, tip, picks, result) if picks else tip
+        _replay(board, git, base, target, prefer, result, merge=use_merge)
     except _Stopped as stop:
         _restore(git, orig, tip)
         raise SyncConflict(conflict_message(board, stop.conflicts), stop.conflicts)
@@ -476,15 +479,124 @@ def _integrate(board: Board, git: _Git, orig: str, tip: str | None, prefer: dict
 
 def _new_ids(git: _Git, a: str, b: str) -> set[str]:
     """IDs of cards that exist in `b` but not in `a` (added on that side, not moved)."""
+    return {card_id for card_id, (before, after) in _changed_cards(git, a, b).items() if before is None and after}
+
+
+def _changed_cards(git: _Git, a: str, b: str) -> dict[str, tuple[str | None, str | None]]:
+    """card ID -> (its board path in `a`, its board path in `b`; None where it is not there),
+    for every card that differs between the two commits."""
     raw = git.out("diff", "--name-status", "--no-renames", "-z", a, b, "--", git.prefix or ".")
     parts = raw.split("\0")
-    added, removed = set(), set()
+    out: dict[str, tuple[str | None, str | None]] = {}
     for status, path in zip(parts[0::2], parts[1::2]):
         rel = git.to_board(path)
         ref = card_ref(git.board, rel) if rel is not None else None
         if ref:
-            (added if status == "A" else removed if status == "D" else set()).add(ref[0])
-    return added - removed
+            before, after = out.get(ref[0], (None, None))
+            out[ref[0]] = (rel if status != "A" else before, rel if status != "D" else after)
+    return out
+
+
+# --- a picked side, in the merge case -----------------------------------------------------------
+
+@dataclass
+class _Pick:
+    """A card both sides changed in ways that clash, and the side the user picked for it."""
+
+    card: str
+    base: tuple[str, str]  # (board path, text) of each version; None where a side deleted it
+    mine: tuple[str, str] | None
+    theirs: tuple[str, str] | None
+    side: str  # "mine" | "theirs"
+
+
+def _clashes(board: Board, git: _Git, base: str, head: str, tip: str, prefer: dict,
+             skip: set[str]) -> list[_Pick]:
+    """The cards both sides changed in ways that clash, each with its picked side.
+
+    Raises _Stopped when a clash has no side picked (nothing is changed yet). IDs in
+    `skip` (two different cards created under one ID) are not one card's versions.
+    """
+    mine, theirs = _changed_cards(git, base, head), _changed_cards(git, base, tip)
+    both = sorted((mine.keys() & theirs.keys()) - skip)
+    names = {}
+    for card_id in both:
+        start = mine[card_id][0] or theirs[card_id][0]
+        names[card_id] = (start and f"{base}:{git.prefix}{start}",
+                          mine[card_id][1] and f"{head}:{git.prefix}{mine[card_id][1]}",
+                          theirs[card_id][1] and f"{tip}:{git.prefix}{theirs[card_id][1]}")
+    texts = git.blobs([n for trio in names.values() for n in trio if n])
+    version = lambda name: (name.split(":", 1)[1][len(git.prefix):], texts[name]) if name else None
+    picks, conflicts = [], []
+    for card_id in both:
+        start, ours, others = (version(n) for n in names[card_id])
+        if start is None:
+            continue
+        _, found = merge_card(board, card_id, start, ours, others)
+        if not found:
+            continue
+        side = prefer.get(card_id)
+        if side and not any(c.kind == "file" for c in found):
+            picks.append(_Pick(card_id, start, ours, others, side))
+            continue
+        who = _who(git, base, tip, [git.prefix + p for p in (start[0], ours and ours[0], others and others[0]) if p])
+        conflicts += [replace(c, who=who) for c in found]
+    if conflicts:
+        raise _Stopped(conflicts)
+    return picks
+
+
+def _commit_picks(board: Board, git: _Git, tip: str, picks: list[_Pick], result: SyncResult) -> str:
+    """Commit what each picked side changes, on the side that gives way; returns the commit to merge.
+
+    Picking the remote's side (--theirs) changes your version of what clashed in a
+    commit on your branch; picking yours (--ours) changes the remote's version in a
+    commit on top of the remote's. Either way the merge then has nothing left to
+    choose, and the history shows the choice as a change made now, by you: a
+    clashing choice hidden inside a merge would leave each card's story ending with
+    whichever side's change happened to be made last.
+    """
+    target = tip
+    for pick in picks:
+        loser = pick.mine if pick.side == "theirs" else pick.theirs
+        lost = "mine" if pick.side == "theirs" else "theirs"
+        winner_whole = pick.theirs if pick.side == "theirs" else pick.mine
+        if loser is None or winner_whole is None:
+            aligned = winner_whole  # deleted on one side: the whole card is what clashed
+        else:
+            won = merge_card(board, pick.card, pick.base, pick.mine, pick.theirs, pick.side)[0]
+            gave = merge_card(board, pick.card, pick.base, pick.mine, pick.theirs, lost)[0]
+            aligned = merge_card(board, pick.card, gave, loser, won)[0]  # the loser, with what the winner chose
+        files = {loser[0]: None} if loser else {}
+        if aligned:
+            files[aligned[0]] = aligned[1]
+        change = Change(files, f"resolve {pick.card} (--{'ours' if pick.side == 'mine' else 'theirs'})",
+                        [("Card", pick.card), ("Action", "resolve"), ("Kept", "ours" if pick.side == "mine" else "theirs")])
+        if pick.side == "theirs":
+            apply_change(board, change)
+        else:
+            target = _commit_on(git, target, change)
+        if pick.card not in result.picked_cards:
+            result.picked_cards.append(pick.card)
+        _checkpoint("picked")
+    return target
+
+
+def _commit_on(git: _Git, parent: str, change: Change) -> str:
+    """A commit of `change` on top of `parent`, made without touching the work tree or the index."""
+    with tempfile.TemporaryDirectory(prefix="mdboard-sync-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git.out("read-tree", parent, env=env)
+        entries = []
+        for rel, text in sorted(change.files.items()):
+            path = git.prefix + rel
+            entries.append(f"0 {_NO_OBJECT}\t{path}")
+            if text is not None:
+                blob = git.out("hash-object", "-w", "--stdin", "--path", path, input=text)
+                entries.append(f"100644 {blob}\t{path}")
+        git.out("update-index", "-z", "--index-info", input="".join(e + "\0" for e in entries), env=env)
+        tree = git.out("write-tree", env=env)
+    return git.out("commit-tree", tree, "-p", parent, input=change.message())
 
 
 def _ever_created(git: _Git, a: str, b: str) -> set[str]:
