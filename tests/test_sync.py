@@ -486,3 +486,31 @@ def test_the_same_line_written_two_ways_takes_the_picked_side(shared):
     text = (b.root / path).read_text("utf-8")
     assert "## 上新清单（王丽）" in text and "赵敏）" not in text
     assert "- [x] 拍摄" in text and "- [x] 详情页" in text
+
+
+# --- a WIP limit that only the two sides together break ---------------------------------------------
+
+def test_sync_says_when_both_sides_together_fill_a_state_beyond_its_wip_limit(team):
+    """Issue 13.7: each clone moves one card into 拍摄中 (limit 6), which held 5; sync says so."""
+    a = team.clones["a"]
+    for n in range(1, 8):
+        ok(a("new", "sku", f"款式{n}", "--owner", "wangli"))
+    for n in range(1, 6):
+        ok(a("move", f"SKU-000{n}", "shooting"))
+    ok(a("sync"))
+    b = team.clone("b")
+    ok(a("move", "SKU-0006", "shooting"))
+    ok(b("move", "SKU-0007", "shooting"))
+    assert "WIP" not in ok(a("sync")).output
+    warning = ("注意：同步后，上新「拍摄中」有 7 张卡片，超过了 WIP 上限 6（本机和远程各自移入的卡片合到了一起）。"
+               "请和团队商量先完成哪张，或用 mdboard move 把一张移回去。")
+    out = ok(b("sync")).output
+    assert out.endswith("发送了 1 个提交。\n" + warning + "\n")
+    assert warning in ok(a("sync")).output
+    assert "WIP" not in ok(a("sync")).output  # said once, when it happened
+    import json
+
+    ok(b("move", "SKU-0007", "planning"))
+    data = json.loads(ok(b("sync", "--json")).output)
+    assert data["over_wip"] == []
+    team.settle()

@@ -92,7 +92,16 @@ def sync_report(board, result) -> str:
         lines.append(t("teams.retried", n=result.attempts))
     if result.others:
         lines.append(t("teams.others_problems", n=len(result.others)))
+    lines += [_over_wip_line(board, o) for o in result.over_wip]
     return "\n".join(lines)
+
+
+def _over_wip_line(board, over) -> str:
+    """`注意：同步后，上新「拍摄中」有 7 张卡片，超过 WIP 上限 6 …`"""
+    ctype = board.config.types[over.type]
+    state = ctype.state(over.state)
+    return t("teams.over_wip", type=ctype.label, state=state.label if state else over.state,
+             count=over.count, wip=over.wip)
 
 
 def _incoming_line(board, ev) -> str:

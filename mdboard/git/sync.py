@@ -120,6 +120,16 @@ class Renumbered:
 
 
 @dataclass
+class OverWip:
+    """A state that this sync left with more cards than its WIP limit."""
+
+    type: str
+    state: str
+    count: int
+    wip: int
+
+
+@dataclass
 class SyncResult:
     """What one sync did, for the CLI to report."""
 
@@ -135,6 +145,7 @@ class SyncResult:
     first_push: bool = False
     blocked: list[Problem] = field(default_factory=list)  # errors in what we would push: not pushed
     others: list[Problem] = field(default_factory=list)  # errors others left on the board
+    over_wip: list[OverWip] = field(default_factory=list)  # states the sync filled beyond their limit
 
     def to_dict(self) -> dict:
         return {"remote": self.remote, "branch": self.branch,
@@ -143,7 +154,7 @@ class SyncResult:
                 "picked_cards": self.picked_cards,
                 "pushed": self.pushed, "attempts": self.attempts, "used_merge": self.used_merge,
                 "first_push": self.first_push, "blocked": [p.to_dict() for p in self.blocked],
-                "others": [p.to_dict() for p in self.others]}
+                "others": [p.to_dict() for p in self.others], "over_wip": [vars(o) for o in self.over_wip]}
 
 
 # --- running git -------------------------------------------------------------------------
@@ -247,6 +258,7 @@ def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
         _refuse_dirty(git)
         orig = git.head()
         result = SyncResult(remote, remote_branch)
+        counts = _state_counts(board)
         _write_journal(board, orig, branch, remote, remote_branch)
         try:
             tip = _attempts(board, git, orig, prefer, result, branch, attempts)
@@ -254,7 +266,28 @@ def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
             if not _in_progress(board, git):  # else a restore was cut short: the next sync finishes it
                 _drop_journal(board)
         result.incoming = incoming(board, git, orig, tip)
+        result.over_wip = _filled_beyond_wip(board, counts)
     return result
+
+
+def _state_counts(board: Board) -> dict[tuple[str, str], int]:
+    """(type, state) -> how many cards sit there."""
+    counts: dict[tuple[str, str], int] = {}
+    for type_key, state, _ in board.names():
+        counts[(type_key, state)] = counts.get((type_key, state), 0) + 1
+    return counts
+
+
+def _filled_beyond_wip(board: Board, before: dict[tuple[str, str], int]) -> list[OverWip]:
+    """States over their WIP limit that gained cards in this sync: each side kept to the limit,
+    together they do not (two people each moved a card into a full column)."""
+    board.invalidate()
+    out = []
+    for (type_key, state_key), count in sorted(_state_counts(board).items()):
+        state = board.config.types[type_key].state(state_key)
+        if state and state.wip and count > state.wip and count > before.get((type_key, state_key), 0):
+            out.append(OverWip(type_key, state_key, count, state.wip))
+    return out
 
 
 def _attempts(board: Board, git: _Git, orig: str, prefer: dict, result: SyncResult, branch: str,
