@@ -129,3 +129,21 @@ def test_a_sync_stopped_after_making_the_picked_side_a_commit_is_finished_by_the
                                    "SKU-0003": ("planning", "王丽的新品"), "SKU-0004": ("planning", "赵敏的新品")}
         events = load_history(Board.open(str(cli.root))).for_card("SKU-0001")
         assert [e.to_state for e in events if e.action in ("created", "moved")][-1] == state
+
+
+def test_a_git_lock_left_by_the_interrupted_sync_is_explained_first(shared):
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("set", "SKU-0001", "price=99"))
+    ok(b("set", "SKU-0001", "category=女装"))
+    ok(a("sync"))
+    stop_b_at(shared, "merging", "KILL")
+    lock = b.root / ".git/index.lock"
+    lock.write_text("", "utf-8")
+    refused = b("sync")
+    assert refused.exit_code == 1
+    assert refused.output.startswith(f"错误：git 的索引被锁住（{lock}）")
+    lock.unlink()
+    ok(b("sync"))
+    shared.settle()
+    meta = Board(a.root).get("SKU-0001").meta
+    assert (meta["price"], meta["category"]) == (99, "女装")

@@ -249,8 +249,9 @@ def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
     prefer = _preferences(ours, theirs)
     git = _Git(board)
     with board_lock(board):
-        _finish_interrupted(board, git)
-        trouble = GitRepo.of(board).trouble()
+        trouble = GitRepo.of(board).trouble()  # gives a git that is running a moment to finish
+        if not (board.git_dir / "index.lock").exists() and _finish_interrupted(board, git):
+            trouble = GitRepo.of(board).trouble()
         if trouble:
             raise GitError(trouble)
         branch = _branch(git)
@@ -329,17 +330,18 @@ def _drop_journal(board: Board) -> None:
     (board.state_dir / JOURNAL).unlink(missing_ok=True)
 
 
-def _finish_interrupted(board: Board, git: _Git) -> None:
+def _finish_interrupted(board: Board, git: _Git) -> bool:
     """Undo what a sync that was stopped half way left in progress (it never pushed that).
 
     A rebase or merge it had started is aborted, and files that a killed git had
     already written from the remote's commit are put back (they come in again
     with this sync). Commits it completed stay (a renumbering, an integration):
-    they are sound on their own and this sync builds on them.
+    they are sound on their own and this sync builds on them. True when there was
+    such a sync.
     """
     path = board.state_dir / JOURNAL
     if not path.exists():
-        return
+        return False
     try:
         data = json.loads(path.read_text("utf-8"))
         remote_ref = f"refs/remotes/{data['remote']}/{data['remote_branch']}"
@@ -352,6 +354,7 @@ def _finish_interrupted(board: Board, git: _Git) -> None:
         _drop_leftovers(git, remote_ref)
     _drop_journal(board)
     board.invalidate()
+    return True
 
 
 def _abort(board: Board, git: _Git) -> None:
