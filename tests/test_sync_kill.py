@@ -147,3 +147,17 @@ def test_a_git_lock_left_by_the_interrupted_sync_is_explained_first(shared):
     shared.settle()
     meta = Board(a.root).get("SKU-0001").meta
     assert (meta["price"], meta["category"]) == (99, "女装")
+
+
+def test_a_file_of_the_users_that_git_does_not_track_is_never_taken_away(shared):
+    """Even when it holds exactly what the remote has: only cards can be a killed git's leftovers."""
+    a, b = shared.clones["a"], shared.clones["b"]
+    (a.root / "备忘.txt").write_text("周五盘点\n", "utf-8")
+    git(a.root, "add", "备忘.txt")
+    git(a.root, "commit", "-qm", "备忘")
+    ok(a("sync"))
+    ok(b("move", "SKU-0002", "shooting"))
+    (b.root / "备忘.txt").write_text("周五盘点\n", "utf-8")
+    stopped = b("sync")
+    assert stopped.exit_code == 1 and "备忘.txt" in stopped.output
+    assert (b.root / "备忘.txt").read_text("utf-8") == "周五盘点\n"

@@ -369,9 +369,12 @@ def _abort(board: Board, git: _Git) -> None:
 
 def _drop_leftovers(git: _Git, tip: str) -> None:
     """Put back files that hold the remote's version while git does not know it: what a git
-    killed in the middle of writing the remote's files leaves behind."""
+    killed in the middle of writing the remote's files leaves behind. Of the files git does
+    not track, only cards are looked at (sync does not start while a new card is uncommitted;
+    other files are the user's)."""
     proc = git.run("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames")
-    paths = [e[3:] for e in proc.stdout.decode("utf-8", "replace").split("\0") if e and "U" not in e[:2]]
+    paths = [e[3:] for e in proc.stdout.decode("utf-8", "replace").split("\0")
+             if e and "U" not in e[:2] and (e[:2] != "??" or _is_card(git, e[3:]))]
     if not paths:
         return
     theirs = cat_blobs(git.top, [f"{tip}:{path}" for path in paths])
@@ -424,6 +427,12 @@ def _upstream(git: _Git, branch: str) -> tuple[str, str]:
     raise SyncError(t("teams.many_remotes", remotes=", ".join(remotes), branch=branch))
 
 
+def _is_card(git: _Git, repo_path: str) -> bool:
+    """Whether a repository path is a card file of the board (or its mdboard.yaml)."""
+    rel = git.to_board(repo_path)
+    return rel is not None and (rel == CONFIG_NAME or card_ref(git.board, rel) is not None)
+
+
 def _refuse_dirty(git: _Git) -> None:
     """Stop when tracked files have uncommitted changes, or new card files are not committed."""
     proc = git.run("status", "--porcelain", "-z", "--untracked-files=all")
@@ -435,9 +444,7 @@ def _refuse_dirty(git: _Git) -> None:
             continue
         code, path = entry[:2], entry[3:]
         skip = code[0] in "RC"
-        rel = git.to_board(path)
-        is_card = rel is not None and (rel == CONFIG_NAME or card_ref(git.board, rel) is not None)
-        if code == "??" and not is_card:
+        if code == "??" and not _is_card(git, path):
             continue
         dirty.append(path)
     if dirty:
