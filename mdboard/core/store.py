@@ -28,6 +28,9 @@ CACHE_VERSION = 8  # 8: Card moved to mdboard.core.store (pickles name the class
 _CARD_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9]*-[0-9]+")  # what a card file's name looks like, any case
 MAX_CARD_BYTES = 2 * 1024 * 1024
 SAVE_AFTER_MISSES = 64  # cards in the recent parse cache before the base file is rewritten
+# An archive folder: a year inside a done state's folder, `<type>/<done state>/<year>/<ID>.md`
+# (see domain/archive.py). Its cards keep their state; listings skip them unless asked.
+ARCHIVE_YEAR_RE = re.compile(r"[12][0-9]{3}")
 OUTPUT_DIR = "_site"
 
 
@@ -119,6 +122,9 @@ class Board:
         self._config: BoardConfig | None = None
         self._cards: list[Card] | None = None
         self._names: list[tuple[str, str, str]] | None = None
+        self._archived: list[Card] | None = None
+        self._archived_names: list[tuple[str, str, str, str]] | None = None
+        self._archive_problems: list[Problem] = []
         self._folder_problems: list[Problem] | None = None  # from the last scan (None: none yet)
         self.git_dir = find_git_dir(self.root)
 
@@ -161,21 +167,77 @@ class Board:
 
     # --- reading ------------------------------------------------------------------
 
-    def cards(self, lazy: bool = False) -> list[Card]:
+    def cards(self, lazy: bool = False, archived: bool = False) -> list[Card]:
         """Every card file under the type folders, parsed (through the cache).
 
         `lazy`: cards from the cache unpack their front matter and checklist only when
         read, for callers that read a few cards' fields (a site rebuild after one edit);
         reading every card that way costs ~10 ms more at 10,000 cards.
+        `archived`: with the cards in archive folders too (after the others). Without it
+        the archive folders are not even listed, so a board's finished years cost a
+        warm `ls` or `check` nothing.
         """
         if self._cards is None:
             self._cards = self._scan(lazy)
-        return self._cards
+        if not archived:
+            return self._cards
+        return self._cards + self.archived_cards(lazy)
+
+    def archived_cards(self, lazy: bool = False) -> list[Card]:
+        """The cards in archive folders (`<type>/<done state>/<year>/`), parsed through a
+        parse cache of their own, so that reading them never slows the everyday scan."""
+        if self._archived is None:
+            cache = _ParseCache(self.state_dir / "parse-archive.cache", lazy)
+            problems: list[Problem] = []
+            self._archived = [cache.card(entry, rel, type_key, state)
+                              for type_key, state, entry, rel in self._archive_entries(problems)]
+            cache.save()
+            self._archive_problems = sorted(problems, key=lambda p: p.path)
+        return self._archived
+
+    def _archive_entries(self, problems: list[Problem]):
+        """(type, state, DirEntry, relative path) of each card file in an archive folder."""
+        for ctype in self.config.types.values():
+            for state in sorted(ctype.done_states()):
+                for entry, rel in _archived_files(self.root, f"{ctype.key}/{state}", problems):
+                    yield ctype.key, state, entry, rel
+
+    def archived_names(self) -> list[tuple[str, str, str, str]]:
+        """(type, state, card ID, relative path) of every archived card, from folder
+        listings alone: the IDs in use (a new card never takes an archived card's ID)
+        and the links that lead into the archive."""
+        if self._archived_names is None:
+            if self._archived is not None:
+                self._archived_names = [(c.type, c.state, c.id, c.path) for c in self._archived]
+            else:
+                self._archived_names = self._listed_archive()
+        return self._archived_names
+
+    def _listed_archive(self) -> list[tuple[str, str, str, str]]:
+        """The archive folders' card names, each folder listed again only when its mtime
+        changed (adding or removing a file changes it): a year of 30,000 cards costs a
+        `stat` instead of a listing."""
+        path = self.state_dir / "archive-names.cache"
+        known = cache.load(path, "archive-names", 1)
+        known = known if isinstance(known, dict) else {}
+        listed, out = {}, []
+        for ctype in self.config.types.values():
+            for state in sorted(ctype.done_states()):
+                for year, mtime in _archive_years(self.root, f"{ctype.key}/{state}"):
+                    hit = known.get(year)
+                    names = hit[1] if hit is not None and hit[0] == mtime else _archived_card_names(self.root / year)
+                    listed[year] = (mtime, names)
+                    out += [(ctype.key, state, name[:-3], f"{year}/{name}") for name in names]
+        if listed != known:
+            cache.save(path, "archive-names", 1, listed)
+        return out
 
     def invalidate(self) -> None:
         """Forget the cards read so far (they changed on disk)."""
         self._cards = None
         self._names = None
+        self._archived = None
+        self._archived_names = None
 
     def reload_config(self) -> None:
         """Read mdboard.yaml again on next use (it changed on disk), and the cards with it."""
@@ -193,27 +255,37 @@ class Board:
                 self._names = [(c.type, c.state, c.id) for c in self._cards]
             else:
                 problems: list[Problem] = []
-                self._names = [(type_key, state, entry.name[:-3]) for type_key in self.config.types
-                               for entry, state in _card_files(self.root, type_key, problems)]
+                self._names = [(type_key, state, entry.name[:-3]) for type_key, ctype in self.config.types.items()
+                               for entry, state in _card_files(self.root, type_key, problems, ctype.done_states())]
         return self._names
 
     def id_types(self) -> dict[str, str]:
-        """card ID -> type key, for judging links."""
-        return {card_id: type_key for type_key, _, card_id in self.names()}
+        """card ID -> type key, for judging links (archived cards included: a link to a
+        finished card stays good after it is archived)."""
+        ids = {card_id: type_key for type_key, _, card_id, _ in self.archived_names()}
+        ids.update((card_id, type_key) for type_key, _, card_id in self.names())
+        return ids
 
     def count_in(self, type_key: str, state: str) -> int:
         """How many cards sit in one state folder (for WIP limits)."""
         return sum(1 for key, st, _ in self.names() if key == type_key and st == state)
 
     def find(self, card_id: str) -> Card:
-        """One card by ID, parsed from its own file only (CardNotFound as `get`)."""
+        """One card by ID, parsed from its own file only (CardNotFound as `get`); an
+        archived card is found too."""
         card_id = check_id(card_id)
         for type_key, state, found in self.names():
             if found == card_id:
                 rel = f"{type_key}/{state}/{card_id}.md" if state else f"{type_key}/{card_id}.md"
-                meta, checklist, error = parse_file(self.root / rel)
-                return Card(card_id, type_key, state, rel, meta, checklist, error)
+                return self._read(card_id, type_key, state, rel)
+        for type_key, state, found, rel in self.archived_names():
+            if found == card_id:
+                return self._read(card_id, type_key, state, rel)
         return self.get(card_id)
+
+    def _read(self, card_id: str, type_key: str, state: str, rel: str) -> Card:
+        meta, checklist, error = parse_file(self.root / rel)
+        return Card(card_id, type_key, state, rel, meta, checklist, error)
 
     def scan_problems(self) -> list[Problem]:
         """What is on disk but cannot be read as a card, as problems for `check` and the site:
@@ -225,7 +297,8 @@ class Board:
         """
         if self._folder_problems is None:
             self.cards()
-        return list(self._folder_problems or ()) + stray_problems(self.root, self.config)
+        return (list(self._folder_problems or ()) + list(self._archive_problems)
+                + stray_problems(self.root, self.config))
 
     def check_inside(self, rel: str) -> Path:
         """The path of board-relative `rel`; MdboardError if writing there would leave the board.
@@ -247,7 +320,7 @@ class Board:
         cards = []
         problems: list[Problem] = []
         for ctype in self.config.types.values():
-            for entry, state in _card_files(self.root, ctype.key, problems):
+            for entry, state in _card_files(self.root, ctype.key, problems, ctype.done_states()):
                 rel = f"{ctype.key}/{state}/{entry.name}" if state else f"{ctype.key}/{entry.name}"
                 cards.append(cache.card(entry, rel, ctype.key, state))
         cache.save()
@@ -261,9 +334,12 @@ class Board:
         return index
 
     def get(self, card_id: str) -> Card:
-        """The card with this ID, or CardNotFound with a suggestion."""
+        """The card with this ID (archived or not), or CardNotFound with a suggestion."""
         card_id = check_id(card_id)
         card = self.by_id().get(card_id)
+        if card is None:
+            card = next((self._read(found, type_key, state, rel)
+                         for type_key, state, found, rel in self.archived_names() if found == card_id), None)
         if card is None:
             from mdboard.core.text import suggest
 
@@ -281,8 +357,9 @@ class Board:
         return self.config.types[card.type]
 
     def next_id(self, ctype: CardType) -> str:
-        """The next free ID of a type: one more than the highest in use."""
-        return next_id(ctype.prefix, (card_id for _, _, card_id in self.names()))
+        """The next free ID of a type: one more than the highest in use, archived or not."""
+        return next_id(ctype.prefix, [card_id for _, _, card_id in self.names()]
+                       + [card_id for _, _, card_id, _ in self.archived_names()])
 
 def check_id(card_id: str) -> str:
     """Normalise and check a card ID; refuse anything that is not `PREFIX-123`."""
@@ -292,8 +369,11 @@ def check_id(card_id: str) -> str:
     return text
 
 
-def _card_files(root: Path, type_key: str, problems: list[Problem]):
+def _card_files(root: Path, type_key: str, problems: list[Problem], done: frozenset = frozenset()):
     """(DirEntry, state folder) for each `.md` in a type folder (state "" = loose file).
+
+    The archive folders (a year inside one of the `done` states' folders) are passed
+    over: `_archived_files` lists them when asked.
 
     What cannot be a card is never passed over in silence: it becomes a problem for
     `check` and the site. Symbolically linked type or state folders are not entered
@@ -320,12 +400,69 @@ def _card_files(root: Path, type_key: str, problems: list[Problem]):
                                         t("board.hint_rename_folder")))
                 continue
             for sub in os.scandir(entry.path):
+                if name in done and _is_archive_folder(sub):
+                    continue
                 if _is_card_file(sub, f"{rel}/{sub.name}", problems):
                     yield sub, name
         elif entry.is_symlink() and entry.is_dir():
             problems.append(_symlink_folder(f"{type_key}/{name}"))
         elif _is_card_file(entry, f"{type_key}/{name}", problems):
             yield entry, ""
+
+
+def _is_archive_folder(entry: os.DirEntry) -> bool:
+    """Whether a done state's entry is one of its archive folders (a year, a real folder)."""
+    return ARCHIVE_YEAR_RE.fullmatch(entry.name) is not None and entry.is_dir(follow_symlinks=False)
+
+
+def _archived_files(root: Path, state_rel: str, problems: list[Problem]):
+    """(DirEntry, relative path) of each card file in the archive folders of one state
+    folder, oldest year first. The same names are refused as in a state folder."""
+    try:
+        years = sorted((e for e in os.scandir(root / state_rel) if _is_archive_folder(e)), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for year in years:
+        folder = f"{state_rel}/{year.name}"
+        for entry in os.scandir(year.path):
+            rel = f"{folder}/{entry.name}"
+            if _is_card_file(entry, rel, problems):
+                yield entry, rel
+
+
+def _archive_years(root: Path, state_rel: str) -> list[tuple[str, int]]:
+    """(relative path, mtime_ns) of each archive folder of one state folder, oldest first."""
+    try:
+        years = [e for e in os.scandir(root / state_rel) if _is_archive_folder(e)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted((f"{state_rel}/{e.name}", e.stat(follow_symlinks=False).st_mtime_ns) for e in years)
+
+
+def _archived_card_names(folder: Path) -> list[str]:
+    """The names of the card files in one archive folder (the scan's rule, no problems)."""
+    try:
+        return sorted(e.name for e in os.scandir(folder) if _is_card_file(e, "", []))
+    except OSError:
+        return []
+
+
+def card_path_parts(rel: str) -> tuple[str, str, str] | None:
+    """(type folder, state folder, card ID) of a board-relative path shaped like a card
+    file: `<type>/<ID>.md`, `<type>/<state>/<ID>.md` or, archived,
+    `<type>/<state>/<year>/<ID>.md`; else None. Whether the folders are the board's
+    types and states is for the caller to judge."""
+    parts = rel.split("/")
+    if not rel.endswith(".md") or not 2 <= len(parts) <= 4 or any(p.startswith(".") or not p for p in parts):
+        return None
+    if len(parts) == 4 and not ARCHIVE_YEAR_RE.fullmatch(parts[2]):
+        return None
+    return parts[0], parts[1] if len(parts) > 2 else "", parts[-1][:-3]
+
+
+def is_archived_path(rel: str) -> bool:
+    """Whether a board-relative card path lies in an archive folder."""
+    return rel.count("/") == 3
 
 
 def _is_card_file(entry: os.DirEntry, rel: str, problems: list[Problem]) -> bool:

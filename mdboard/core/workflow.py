@@ -14,17 +14,21 @@ from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.text import ID_RE, suggest
 from mdboard.core.fields import check_value
 from mdboard.core.i18n import t
-from mdboard.core.store import Board, Card
+from mdboard.core.store import Board, Card, is_archived_path
 
 # Keys any card may carry besides its type's fields: `id` (its own ID, when written out) and
 # `plan` (the plan that made it, see domain/plans.py). `check --strict` does not flag them.
 BUILT_IN_KEYS = ("id", "plan")
 
 
-def check_board(board: Board, strict: bool = False, paths: list[str] | None = None) -> list[Problem]:
-    """Every problem on the board (or only in `paths`, still judged against the whole board)."""
-    cards = board.cards()
-    ids = {c.id: c.type for c in cards}
+def check_board(board: Board, strict: bool = False, paths: list[str] | None = None,
+                archived: bool = False) -> list[Problem]:
+    """Every problem on the board (or only in `paths`, still judged against the whole board).
+
+    Archived cards are checked only when asked (`archived`), but links into the archive
+    are good either way."""
+    cards = board.cards(archived=archived)
+    ids = {**board.id_types(), **{c.id: c.type for c in cards}}
     problems = config_problems(board.config) + duplicate_ids(cards) + board.scan_problems()
     selected = cards if paths is None else [c for c in cards if c.path in set(paths)]
     memo = _CheckMemo(board, strict)
@@ -232,7 +236,8 @@ def wip_problems(board: Board, cards: list[Card], selected: list[Card] | None = 
     those cards are in."""
     counts: dict[tuple[str, str], int] = {}
     for card in cards:
-        counts[(card.type, card.state)] = counts.get((card.type, card.state), 0) + 1
+        if not is_archived_path(card.path):  # archived cards hold no place in a state's limit
+            counts[(card.type, card.state)] = counts.get((card.type, card.state), 0) + 1
     wanted = None if selected is None else {(c.type, c.state) for c in selected}
     out = []
     for ctype in board.config.types.values():

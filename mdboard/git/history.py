@@ -38,7 +38,7 @@ from mdboard.core import cache, dates
 from mdboard.core.cardfile import checklist, load_yaml, render_value, split_key_line
 from mdboard.core.errors import GitError, MdboardError
 from mdboard.core.i18n import t
-from mdboard.core.store import Board
+from mdboard.core.store import ARCHIVE_YEAR_RE, Board
 from mdboard.core.text import ID_PATTERN
 from mdboard.git.runner import run_git, stream_git
 
@@ -499,6 +499,8 @@ def card_of(path: str | None) -> tuple[str, str, str] | None:
     if not path:
         return None
     parts = path.split("/")
+    if len(parts) == 4 and ARCHIVE_YEAR_RE.fullmatch(parts[2]):  # archived: the same card, the same state
+        del parts[2]
     if len(parts) != 3 or not _TYPE_DIR.match(parts[0]):
         return None
     m = _CARD_NAME.match(parts[2])
