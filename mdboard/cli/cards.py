@@ -165,14 +165,15 @@ def show(ctx, card_id, as_json):
 
 @click.command("ls", help=t("cli.help_ls"))
 @filter_options
+@click.option("--archived", is_flag=True, help=t("archive.opt_ls_archived"))
 @json_option
 @pass_ctx
-def ls(ctx, as_json, **opts):
+def ls(ctx, as_json, archived, **opts):
     from mdboard.cli import output
     from mdboard.domain.views import build_filter, select
 
     board = ctx.board
-    cards = select(board.config, board.cards(), build_filter(board, **opts))
+    cards = select(board.config, board.cards(archived=archived), build_filter(board, **opts))
     if as_json:
         output.write_json((output.card_json(board, c, brief=True) for c in cards), _echo)
     else:
@@ -204,15 +205,16 @@ def mine(ctx, person, as_json):
 @click.command(help=t("cli.help_check"))
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--strict", is_flag=True, help=t("cli.opt_strict"))
+@click.option("--archived", is_flag=True, help=t("archive.opt_check_archived"))
 @json_option
 @pass_ctx
-def check(ctx, paths, strict, as_json):
+def check(ctx, paths, strict, archived, as_json):
     from mdboard.cli.output import relative_paths
     from mdboard.core.workflow import check_board
 
     board = ctx.board
     selected = relative_paths(board, paths) if paths else None
-    problems = check_board(board, strict=strict, paths=selected)
+    problems = check_board(board, strict=strict, paths=selected, archived=archived)
     problems += _board_file_problems(board, selected)
     errors = [p for p in problems if p.level == "error"]
     if as_json:
@@ -220,7 +222,7 @@ def check(ctx, paths, strict, as_json):
     else:
         for p in problems:
             click.echo(("" if p.level == "error" else t("cli.warning_prefix")) + p.line())
-        click.echo(t("cli.check_summary", cards=len(board.cards()) if selected is None else len(selected),
+        click.echo(t("cli.check_summary", cards=len(board.cards(archived=archived)) if selected is None else len(selected),
                      errors=len(errors), warnings=len(problems) - len(errors)), err=True)
     if errors:
         sys.exit(1)

@@ -1,0 +1,106 @@
+"""`mdboard archive`: finished cards older than N days go into a year folder inside their
+state's folder; listings and checks skip them unless asked, links and IDs stay good, history
+reads on, and the move is one commit by the acting person (real git repositories)."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import git
+from mdboard.core.store import Board
+
+
+def test_archive_moves_old_finished_cards_into_their_states_year_folder(shop, cli):
+    result = cli.ok("--as", "sunli", "archive", "--days", "2")
+    assert result.output.splitlines() == [
+        "SKU-0002  sku/listed/SKU-0002.md → sku/listed/2026/SKU-0002.md",
+        "AS-0001  issue/archived/AS-0001.md → issue/archived/2026/AS-0001.md",
+        "已归档 2 张卡片（1 次提交）",
+    ]
+    assert (shop / "sku/listed/2026/SKU-0002.md").is_file()
+    assert (shop / "issue/archived/2026/AS-0001.md").is_file()
+    assert (shop / "sku/listed/SKU-0003.md").is_file()  # finished 11-23 10:00: less than 2 days ago
+    assert not (shop / "sku/listed/SKU-0002.md").exists()
+    assert git(shop, "status", "--porcelain") == ""
+    assert git(shop, "log", "-1", "--format=%an%n%B").splitlines() == [
+        "孙丽", "归档 2 张完成超过 2 天的卡片", "", "Action: archive", "Days: 2"]
+    assert git(shop, "show", "--name-status", "-M", "--format=", "HEAD").splitlines() == [
+        "R100\tissue/archived/AS-0001.md\tissue/archived/2026/AS-0001.md",
+        "R100\tsku/listed/SKU-0002.md\tsku/listed/2026/SKU-0002.md"]
+
+
+def test_listings_and_check_skip_archived_cards_unless_asked(shop, cli):
+    cli.ok("archive", "--days", "2")
+    listed = json.loads(cli.ok("ls", "--json").output)
+    assert {c["id"] for c in listed} == {"SKU-0001", "SKU-0003", "SKU-0004", "SKU-0005", "AS-0002", "AS-0003"}
+    everything = json.loads(cli.ok("ls", "--json", "--archived").output)
+    archived = {c["id"]: c for c in everything}
+    assert set(archived) == {c["id"] for c in listed} | {"SKU-0002", "AS-0001"}
+    assert archived["AS-0001"]["state"] == "archived"
+    assert archived["AS-0001"]["path"] == "issue/archived/2026/AS-0001.md"
+    # an archived card broken by hand is only reported when the archive is checked too
+    card = shop / "sku/listed/2026/SKU-0002.md"
+    card.write_text(card.read_text("utf-8").replace("owner: zhaomin", "owner: nobody"), "utf-8")
+    assert cli("check").exit_code == 0
+    result = cli("check", "--archived")
+    assert result.exit_code == 1
+    assert "sku/listed/2026/SKU-0002.md:owner:" in result.output
+
+
+def test_an_archived_card_keeps_its_id_its_links_and_its_history(shop, cli):
+    cli.ok("archive", "--days", "2")
+    # its ID is never given again, links to it stay good, show and history find it
+    created = cli.ok("new", "sku", "新品", "--owner", "wangli").output
+    assert "SKU-0006" in created
+    cli.ok("set", "AS-0003", "sku=SKU-0002")
+    assert cli("check").exit_code == 0
+    assert "蓝牙耳机" in cli.ok("show", "SKU-0002").output
+    history = cli.ok("history", "AS-0001").output
+    assert "跟进中" in history and "已归档" in history
+    # reopened: it leaves the archive for an open state
+    cli.ok("--as", "sunli", "move", "AS-0001", "following")
+    assert (shop / "issue/following/AS-0001.md").is_file()
+    assert not (shop / "issue/archived/2026/AS-0001.md").exists()
+    assert git(shop, "status", "--porcelain") == ""
+
+
+def test_the_year_folder_is_the_year_the_card_was_finished(board, cli, monkeypatch):
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2025-12-30T10:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2025-12-30T10:00:00+08:00")
+    cli.ok("new", "issue", "物流破损", "--owner", "sunli", "--set", "platform=tmall", "--set", "problem=物流",
+           "--set", "order_no=A1", "--set", "resolution=补发", "--due", "2025-12-31 18:00")
+    cli.ok("move", "AS-0001", "resolved")
+    cli.ok("move", "AS-0001", "archived")
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-20T10:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-20T10:00:00+08:00")
+    cli.ok("new", "issue", "少发配件", "--owner", "sunli", "--set", "platform=tmall", "--set", "problem=物流",
+           "--set", "order_no=A2", "--set", "resolution=补发", "--due", "2026-11-21 18:00")
+    cli.ok("move", "AS-0002", "resolved")
+    cli.ok("move", "AS-0002", "archived")
+    assert cli.ok("archive").output.splitlines() == [  # 30 days by default: AS-0002 is 5 days old
+        "AS-0001  issue/archived/AS-0001.md → issue/archived/2025/AS-0001.md", "已归档 1 张卡片（1 次提交）"]
+    assert cli.ok("archive", "--days", "0").output.splitlines()[0] == (
+        "AS-0002  issue/archived/AS-0002.md → issue/archived/2026/AS-0002.md")
+
+
+def test_a_dry_run_changes_nothing_and_nothing_to_do_says_so(shop, cli):
+    head = git(shop, "rev-parse", "HEAD")
+    result = cli.ok("archive", "--days", "2", "--dry-run")
+    assert result.output.splitlines()[-1] == "会归档 2 张完成超过 2 天的卡片（试运行，什么都没改）"
+    assert git(shop, "rev-parse", "HEAD") == head and git(shop, "status", "--porcelain") == ""
+    assert cli.ok("archive", "--days", "100").output == "没有完成超过 100 天、还没归档的卡片\n"
+    assert git(shop, "rev-parse", "HEAD") == head
+    bad = cli("archive", "--days", "-1")
+    assert bad.exit_code == 2 and git(shop, "rev-parse", "HEAD") == head
+
+
+def test_a_warm_scan_does_not_list_the_archive(shop, cli, monkeypatch):
+    """`ls`, `mine`, `check` never enter an archive folder: a file there that is no card at
+    all (a `.MD` file) is only seen when the archive is asked for."""
+    cli.ok("archive", "--days", "2")
+    (shop / "issue/archived/2026/AS-0099.MD").write_text("---\ntitle: x\n---\n", "utf-8")
+    board = Board(shop)
+    assert "AS-0001" not in {c.id for c in board.cards()}
+    assert board.scan_problems() == []
+    assert {c.id for c in board.cards(archived=True)} >= {"AS-0001", "SKU-0002"}
+    assert [p.path for p in board.scan_problems()] == ["issue/archived/2026/AS-0099.MD"]
