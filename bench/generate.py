@@ -1,6 +1,6 @@
 """Generate a large, realistic, reproducible mdboard board with a long git history.
 
-    .venv/bin/python bench/generate.py --cards 10000 --commits 20000 [--seed 7] OUT
+    .venv/bin/python bench/generate.py --cards 10000 --commits 20000 [--seed 7] [--archive-days 30] OUT
 
 The board uses the default card types of `mdboard/domain/skeleton/zh-CN.yaml` (sku,
 campaign, issue, asset) with a 12-person team in the six roles of a shop. Cards
@@ -15,6 +15,15 @@ commit per event: creations, moves, field edits, checklist ticks and hand edits,
 by several authors, most with the trailers mdboard's own commits carry
 (`Card:`, `Action:`, `From:`, `To:`, `Set:`). Author and committer dates are
 fixed, so the same seed gives the same bytes and the same commit ids.
+
+As a shop using `mdboard archive` would, finished cards are archived: on the first of
+every month an archive commit moves the cards finished more than `--archive-days` days
+earlier into `<type>/<done state>/<year>/` (in batches of `archive.BATCH` cards, as the
+command does), and the old cards imported from the spreadsheet that were long finished
+are imported straight into their year's folder. So most of a big board is archived, and
+the folders the everyday commits change stay small (git writes a changed folder's whole
+tree: a folder of 40,000 cards rewritten by every commit is what made the generator slow).
+`--archive-days -1` keeps every card in its state's folder (no archive, as before).
 """
 
 from __future__ import annotations
@@ -35,8 +44,11 @@ sys.path.insert(0, str(REPO))
 
 from mdboard.core.cardfile import load_yaml, render_value  # noqa: E402
 from mdboard.core.config import parse_config  # noqa: E402
+from mdboard.domain.archive import BATCH as ARCHIVE_BATCH  # noqa: E402
 
-GENERATOR_VERSION = 1
+ARCHIVE_DAYS = 30  # as `mdboard archive` by default
+
+GENERATOR_VERSION = 2  # 2: finished cards archived into year folders
 TODAY = "2026-11-25T09:00:00+08:00"  # the tests' MDBOARD_NOW; the benchmark uses the same
 TZ = timezone(timedelta(hours=8))
 DAY = 86400
@@ -163,13 +175,15 @@ class Plan:
     sets: list = field(default_factory=list)  # keys, one per set event
     ticks: int = 0  # tick events
     notes: int = 0  # hand-edit events (a line under 备注)
+    year: str = ""  # imported straight into this year's archive folder
 
 
 class Generator:
     """Plans the cards and their history, then streams it into git fast-import."""
 
-    def __init__(self, cards: int, commits: int, seed: int, today: str = TODAY):
+    def __init__(self, cards: int, commits: int, seed: int, today: str = TODAY, archive_days: int = ARCHIVE_DAYS):
         self.n, self.m, self.rng = cards, commits, random.Random(seed)
+        self.archive_days = archive_days  # < 0: no archiving
         self.cfg = parse_config(load_yaml(board_config()))
         self.today = int(datetime.fromisoformat(today).timestamp())
         self.span = int(max(60, min(1000, cards / 12)) * DAY)
@@ -373,7 +387,7 @@ class Generator:
 
     def budget(self) -> int:
         """Mark the oldest cards imported and spread the extra events; returns import commits."""
-        available = self.m - 1  # the init commit
+        available = self.m - 1 - self.archive_reserve()  # the init commit, the archive commits
         minimum = [1 + len(p.path) - 1 for p in self.plans]
         suffix = [0] * (self.n + 1)
         for i in range(self.n - 1, -1, -1):
@@ -433,11 +447,75 @@ class Generator:
         imported = [p for p in self.plans if p.imported]
         t0 = (max(p.created for p in imported) if imported else min(p.created for p in self.plans)) + 3600
         out.append((t0 - 3600 * (import_commits + 2), 0, "init", None))
+        started: dict[str, int] = {}  # card id -> when it came onto the board
+        finished: dict[str, int] = {}  # card id -> when it reached its done state (not archived yet)
         for b in range(import_commits):
-            out.append((t0 - 3600 * (import_commits - b), b + 1, "import", imported[b * IMPORT_BATCH:(b + 1) * IMPORT_BATCH]))
+            ts, batch = t0 - 3600 * (import_commits - b), imported[b * IMPORT_BATCH:(b + 1) * IMPORT_BATCH]
+            out.append((ts, b + 1, "import", batch))
+            for plan in batch:
+                started[plan.id] = ts
+                if self._is_done(plan):
+                    self._archive_on_import(plan, ts, finished)
         for plan in self.plans:
-            out += self._card_events(plan, t0)
+            events = self._card_events(plan, t0)
+            out += events
+            if not plan.imported:
+                started[plan.id] = plan.created
+                if self._is_done(plan) and len(plan.path) > 1:
+                    finished[plan.id] = events[-1][0]  # the last move comes last
+        if self.archive_days >= 0:
+            archives = self._archive_events(t0, finished)
+            out += archives + self._filler_notes(self.archive_reserve() - len(archives), started)
         out.sort(key=lambda e: (e[0], e[1]))
+        return out
+
+    # --- archiving ----------------------------------------------------------------------------
+
+    def archive_reserve(self) -> int:
+        """Commits kept for archiving: one a month, plus one per `ARCHIVE_BATCH` cards (the
+        commits left over become hand notes, so the history has exactly `--commits`)."""
+        if self.archive_days < 0:
+            return 0
+        return math.ceil(self.span / DAY / 28) + 1 + math.ceil(self.n / ARCHIVE_BATCH)
+
+    def _is_done(self, plan: Plan) -> bool:
+        return self.cfg.types[plan.type].state(plan.path[-1]).done
+
+    def _archive_on_import(self, plan: Plan, ts: int, finished: dict[str, int]) -> None:
+        """A card finished long before the import goes straight into its year's archive folder."""
+        if self.archive_days >= 0 and plan.end <= ts - self.archive_days * DAY:
+            plan.year = self.year(plan.end)
+        else:
+            finished[plan.id] = ts
+
+    def year(self, ts: int) -> str:
+        return str(datetime.fromtimestamp(ts, TZ).year)
+
+    def _archive_events(self, t0: int, finished: dict[str, int]) -> list[tuple]:
+        """`mdboard archive` run by the shop's lead at 09:00 on the first of every month."""
+        by_id = {p.id: p for p in self.plans}
+        waiting = sorted(finished.items(), key=lambda kv: (kv[1], kv[0]))
+        out, moment = [], datetime.fromtimestamp(t0, TZ).replace(day=1, hour=9, minute=0, second=0)
+        while True:
+            moment = (moment + timedelta(days=32)).replace(day=1)
+            when = int(moment.timestamp())
+            if when >= self.today:
+                return out
+            limit = when - self.archive_days * DAY
+            due = [(by_id[cid], self.year(ts)) for cid, ts in waiting if ts <= limit]
+            waiting = [(cid, ts) for cid, ts in waiting if ts > limit]
+            batches = [due[i:i + ARCHIVE_BATCH] for i in range(0, len(due), ARCHIVE_BATCH)]
+            for k, batch in enumerate(batches):
+                out.append((when + k, 1, "archive", (batch, k + 1, len(batches))))
+
+    def _filler_notes(self, count: int, started: dict[str, int]) -> list[tuple]:
+        """Hand notes on random cards, some time after each came onto the board."""
+        out = []
+        for j in range(count):
+            plan = self.rng.choice(self.plans)
+            start = started[plan.id]
+            ts = self.rng.randrange(start + 1, max(start + 2, self.today - 600))
+            out.append((ts, plan.index * 10_000 + 9_000 + j % 1000, "note", (plan, None)))
         return out
 
     def _card_events(self, plan: Plan, t0: int) -> list[tuple]:
@@ -553,7 +631,21 @@ class Stream:
                      if first != last else f"导入 {first}\n")
         for plan in plans:
             card = self._start(plan, complete=True)
+            card["year"] = plan.year
             self._file(self._path(plan, card), self.text(plan, card))
+
+    def _archive(self, ts, payload):
+        batch, number, total = payload
+        subject = f"归档 {len(batch)} 张完成超过 {self.gen.archive_days} 天的卡片"
+        if total > 1:
+            subject += f"（第 {number}/{total} 批）"
+        self._header(ts, (ROSTER[0][1], email_of(ROSTER[0][0])),
+                     message(subject, [("Action", "archive"), ("Days", str(self.gen.archive_days))]))
+        for plan, year in batch:
+            card = self.live[plan.id]
+            old = self._path(plan, card)
+            card["year"] = year
+            self._emit(f"R {old} {self._path(plan, card)}\n")
 
     def _new(self, ts, payload):
         plan, _ = payload
@@ -628,7 +720,7 @@ class Stream:
                 meta[key] = seq[0]
             pending[key] = seq[1:] + [value]  # what each set event writes, in order
         ticked = plan.ticked - (0 if complete else plan.ticks)
-        card = {"state": plan.path[0], "meta": meta, "pending": pending, "ticks": ticked, "notes": 0}
+        card = {"state": plan.path[0], "meta": meta, "pending": pending, "ticks": ticked, "notes": 0, "year": ""}
         self.live[plan.id] = card
         return card
 
@@ -676,6 +768,8 @@ class Stream:
         return "\n".join(out) + "\n"
 
     def _path(self, plan: Plan, card: dict) -> str:
+        if card["year"]:
+            return f"{plan.type}/{card['state']}/{card['year']}/{plan.id}.md"
         return f"{plan.type}/{card['state']}/{plan.id}.md"
 
     def _file(self, path: str, text: str) -> None:
@@ -695,17 +789,20 @@ def message(subject: str, trailers: list[tuple[str, str]]) -> str:
     return "\n".join([subject, ""] + [f"{k}: {' '.join(str(v).split())}" for k, v in trailers]) + "\n"
 
 
-def generate(out: Path, cards: int, commits: int, seed: int = 7, today: str = TODAY) -> dict:
+def generate(out: Path, cards: int, commits: int, seed: int = 7, today: str = TODAY,
+             archive_days: int = ARCHIVE_DAYS) -> dict:
     """Build the board at `out`; returns a summary (counts, head commit, seconds)."""
     started = time.perf_counter()
-    gen = Generator(cards, commits, seed, today)
+    gen = Generator(cards, commits, seed, today, archive_days)
     gen.write(Path(out))
     busiest = max((p for p in gen.plans if not p.imported), key=lambda p: (len(p.path) + len(p.sets) + p.ticks + p.notes,
                                                                          -p.index), default=gen.plans[0])
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=out, capture_output=True, text=True, check=True).stdout.strip()
     count = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=out, capture_output=True, text=True,
                            check=True).stdout.strip()
-    return {"cards": cards, "commits": int(count), "head": head, "seed": seed, "today": today,
+    archived = sum(1 for _ in Path(out).glob("*/*/*/*.md"))
+    return {"cards": cards, "archived": archived, "commits": int(count), "head": head, "seed": seed, "today": today,
+            "archive_days": archive_days,
             "seconds": round(time.perf_counter() - started, 2), "version": GENERATOR_VERSION, "busiest": busiest.id}
 
 
@@ -715,10 +812,13 @@ def main(argv=None) -> int:
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--today", default=TODAY, help="the 'now' the board's dates are spread around")
+    parser.add_argument("--archive-days", type=int, default=ARCHIVE_DAYS,
+                        help="archive cards finished more than this many days before each month's start "
+                             "(-1: no archive folders)")
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)
-    summary = generate(args.out, args.cards, args.commits, args.seed, args.today)
-    print(f"{summary['cards']} cards, {summary['commits']} commits in {summary['seconds']} s "
+    summary = generate(args.out, args.cards, args.commits, args.seed, args.today, args.archive_days)
+    print(f"{summary['cards']} cards ({summary['archived']} archived), {summary['commits']} commits in {summary['seconds']} s "
           f"-> {args.out} (HEAD {summary['head'][:12]})")
     return 0
 

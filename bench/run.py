@@ -1,6 +1,7 @@
 """Benchmark mdboard's commands as whole processes on a large generated board.
 
     .venv/bin/python bench/run.py --cards 10000 --commits 20000          # `make bench`
+    .venv/bin/python bench/run.py --cards 100000 --commits 200000 --runs 3   # `make bench-100k`
     .venv/bin/python bench/run.py --cards 1000 --commits 2000 --runs 5 --json
     .venv/bin/python bench/run.py --board DIR --runs 1                   # any board (a clone is measured)
 
@@ -43,14 +44,19 @@ TIMEOUT = 900
 FLOOR_CODE = """
 import os, sys
 total = 0
+def read(folder, archive):
+    global total
+    for f in os.scandir(folder):
+        if f.name.endswith(".md"):
+            with open(f.path, "rb") as fh:
+                total += len(fh.read())
+        elif archive and f.is_dir():
+            read(f.path, False)
 for t in os.scandir(sys.argv[1]):
     if t.is_dir() and t.name[0] not in "._":
         for s in os.scandir(t.path):
             if s.is_dir():
-                for f in os.scandir(s.path):
-                    if f.name.endswith(".md"):
-                        with open(f.path, "rb") as fh:
-                            total += len(fh.read())
+                read(s.path, sys.argv[2] == "all")
 print(total)
 """
 
@@ -181,28 +187,53 @@ def _cold_history(s: Session, i: int) -> None:
     s.remove("**/history.*.cache")
 
 
-def operations() -> list[Op]:
-    """Every measured operation, in the order they run."""
-    warm_core = Target(0.3, 4.0)
+# Targets by board size. Issue 7 (10,000 cards): the first benchmark's, kept where issue 19
+# sets none (--help, cold ls/check, memory). Issue 19: 10,000 and 100,000 cards.
+TARGETS = {
+    10_000: {"--help": Target(0.15), "ls (cold)": Target(rss_mb=120), "ls (warm)": Target(0.2, 4.0, 120),
+             "check (cold)": Target(1.5), "check (warm)": Target(0.2, 4.0), "mine": Target(0.2, 4.0),
+             "new": Target(0.15), "move": Target(0.15), "set": Target(0.15), "build (full)": Target(6),
+             "build (one card changed)": Target(0.25), "build (one card's title changed)": Target(0.3),
+             "report (cold)": Target(2), "report (warm)": Target(0.3)},
+    100_000: {"--help": Target(0.15), "ls (warm)": Target(0.6, 3.0), "check (warm)": Target(0.6, 3.0),
+              "mine": Target(0.6, 3.0), "new": Target(0.25), "move": Target(0.25), "set": Target(0.25),
+              "build (full)": Target(60, rss_mb=1024), "build (one card changed)": Target(0.4),
+              "build (one card's title changed)": Target(0.5), "report (cold)": Target(20),
+              "report (warm)": Target(1)},
+}
+
+
+def targets_for(cards: int) -> dict[str, Target]:
+    """The targets of the largest size with targets at or below `cards` (a smaller board is
+    held to the 10,000-card targets)."""
+    return TARGETS[max([size for size in TARGETS if size <= cards], default=min(TARGETS))]
+
+
+def operations(cards: int = 10_000) -> list[Op]:
+    """Every measured operation, in the order they run (with the targets for `cards` cards)."""
+    aim = targets_for(cards)
     return [
-        Op("--help", "", lambda s, i: ["--help"], target=Target(0.15)),
-        Op("ls (cold)", "ls", lambda s, i: ["ls"], _cold_core, Target(rss_mb=120)),
-        Op("ls (warm)", "ls", lambda s, i: ["ls"], target=Target(0.3, 4.0, 120)),
-        Op("check (cold)", "check", lambda s, i: ["check"], _cold_core, Target(1.5)),
-        Op("check (warm)", "check", lambda s, i: ["check"], target=warm_core),
-        Op(f"mine {PERSON}", "mine", lambda s, i: ["mine", PERSON], target=warm_core),
+        Op("--help", "", lambda s, i: ["--help"], target=aim.get("--help")),
+        Op("ls (cold)", "ls", lambda s, i: ["ls"], _cold_core, aim.get("ls (cold)")),
+        Op("ls (warm)", "ls", lambda s, i: ["ls"], target=aim.get("ls (warm)")),
+        Op("ls --archived (warm)", "ls", lambda s, i: ["ls", "--archived"]),
+        Op("check (cold)", "check", lambda s, i: ["check"], _cold_core, aim.get("check (cold)")),
+        Op("check (warm)", "check", lambda s, i: ["check"], target=aim.get("check (warm)")),
+        Op("check --archived (warm)", "check", lambda s, i: ["check", "--archived"]),
+        Op(f"mine {PERSON}", "mine", lambda s, i: ["mine", PERSON], target=aim.get("mine")),
         Op("new", "new", lambda s, i: ["new", "sku", f"基准测试新品 {i}", "--owner", PERSON, "--set", "price=199"],
-           target=Target(0.3)),
-        Op("move", "move", lambda s, i: ["move", *_nth(s, "move", i)], target=Target(0.3), prepare=_pick_moves),
-        Op("set", "set", lambda s, i: ["set", _nth(s, "set", i), f"price={1000 + i}"], target=Target(0.3),
+           target=aim.get("new")),
+        Op("move", "move", lambda s, i: ["move", *_nth(s, "move", i)], target=aim.get("move"), prepare=_pick_moves),
+        Op("set", "set", lambda s, i: ["set", _nth(s, "set", i), f"price={1000 + i}"], target=aim.get("set"),
            prepare=_pick_sets),
-        Op("build (full)", "build", lambda s, i: ["build"], _cold_build, Target(10)),
-        Op("build (one card changed)", "build", lambda s, i: ["build"], _edit_one_card, Target(0.3),
-           prepare=_pick_sets),
+        Op("archive --dry-run", "archive", lambda s, i: ["archive", "--dry-run"]),
+        Op("build (full)", "build", lambda s, i: ["build"], _cold_build, aim.get("build (full)")),
+        Op("build (one card changed)", "build", lambda s, i: ["build"], _edit_one_card,
+           aim.get("build (one card changed)"), prepare=_pick_sets),
         Op("build (one card's title changed)", "build", lambda s, i: ["build"], _retitle_one_card,
-           prepare=_pick_sets),
-        Op("report (cold)", "report", lambda s, i: ["report"], _cold_history, Target(6)),
-        Op("report (warm)", "report", lambda s, i: ["report"], target=Target(0.5)),
+           aim.get("build (one card's title changed)"), prepare=_pick_sets),
+        Op("report (cold)", "report", lambda s, i: ["report"], _cold_history, aim.get("report (cold)")),
+        Op("report (warm)", "report", lambda s, i: ["report"], target=aim.get("report (warm)")),
         Op("history ID", "history", lambda s, i: ["history", s.info.get("busiest") or _first_card(s)]),
         Op("standup", "standup", lambda s, i: ["standup"]),
     ]
@@ -323,11 +354,20 @@ def measure(s: Session, name: str, argv_for, setup=None, target=None, command=""
 
 
 def run_session(s: Session, only: set[str] | None = None, progress=None) -> tuple[Measure, list[Measure]]:
-    """Measure the floor and every operation (or those named in `only`)."""
-    floor = measure(s, "floor (read all card bytes)", lambda _, i: [sys.executable, "-c", FLOOR_CODE, str(s.board)])
-    floor.command = ["python", "-c", "<scandir + read every card>", str(s.board)]
+    """Measure the floor and every operation (or those named in `only`).
+
+    The floor reads every card file, archived or not; the open cards' floor (the cards
+    outside archive folders) is measured beside it, for comparison."""
+    floor = measure(s, "floor (read all card bytes)",
+                    lambda _, i: [sys.executable, "-c", FLOOR_CODE, str(s.board), "all"])
+    floor.command = ["python", "-c", "<scandir + read every card>", str(s.board), "all"]
     results = []
-    for op in operations():
+    if s.info.get("archived"):
+        open_floor = measure(s, "floor (read open card bytes)",
+                             lambda _, i: [sys.executable, "-c", FLOOR_CODE, str(s.board), "open"])
+        open_floor.command = ["python", "-c", "<scandir + read every card outside archive folders>", str(s.board)]
+        results.append(open_floor)
+    for op in operations(s.info.get("cards") or board_facts(s.board)["cards"]):
         if only and op.name not in only and op.command not in only:
             continue
         if progress:
@@ -343,15 +383,16 @@ def run_session(s: Session, only: set[str] | None = None, progress=None) -> tupl
 # --- the board ----------------------------------------------------------------------------------
 
 
-def cached_board(cards: int, commits: int, seed: int, log=print) -> tuple[Path, dict]:
+def cached_board(cards: int, commits: int, seed: int, log=print,
+                 archive_days: int = generate.ARCHIVE_DAYS) -> tuple[Path, dict]:
     """A generated board under bench/out/, made once and reset to its generated commit."""
-    name = f"board-c{cards}-m{commits}-s{seed}"
+    name = f"board-c{cards}-m{commits}-s{seed}" + (f"-a{archive_days}" if archive_days >= 0 else "")
     board, meta_path = OUT / name, OUT / f"{name}.json"
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     if meta.get("version") != generate.GENERATOR_VERSION or not (board / ".git").is_dir():
         shutil.rmtree(board, ignore_errors=True)
         log(f"generating {cards} cards and {commits} commits into {board} …")
-        meta = generate.generate(board, cards, commits, seed)
+        meta = generate.generate(board, cards, commits, seed, archive_days=archive_days)
         meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
         log(f"generated in {meta['seconds']} s")
     else:
@@ -377,10 +418,12 @@ def cloned_board(source: Path, workdir: Path) -> tuple[Path, dict]:
 
 
 def board_facts(board: Path) -> dict:
-    cards = sum(1 for _ in board.glob("*/*/*.md"))
+    """How many cards (of them archived) and commits the board has."""
+    archived = sum(1 for _ in board.glob("*/*/[12][0-9][0-9][0-9]/*.md"))
+    cards = sum(1 for _ in board.glob("*/*/*.md")) + archived
     commits = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=board, capture_output=True,
                              text=True).stdout.strip()
-    return {"cards": cards, "commits": int(commits or 0)}
+    return {"cards": cards, "archived": archived, "commits": int(commits or 0)}
 
 
 def machine() -> dict:
@@ -424,7 +467,9 @@ def _times(d: dict) -> list[str]:
 
 def title_of(report: dict) -> str:
     board = report["board"]
-    return f"{board['cards']} cards, {board['commits']} commits, {report['runs']} runs each (after one warm-up)"
+    archived = f" ({board['archived']} archived)" if board.get("archived") else ""
+    return (f"{board['cards']} cards{archived}, {board['commits']} commits, {report['runs']} runs each "
+            f"(after one warm-up)")
 
 
 def machine_line(report: dict) -> str:
@@ -470,6 +515,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cards", type=int, default=10000)
     parser.add_argument("--commits", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--archive-days", type=int, default=generate.ARCHIVE_DAYS,
+                        help="the generated board's archiving (see bench/generate.py; -1: none)")
     parser.add_argument("--board", type=Path, help="measure (a clone of) this board instead of a generated one")
     parser.add_argument("--runs", type=int, default=5, help="measured runs per operation, after one warm-up")
     parser.add_argument("--only", help="comma-separated operation or command names (e.g. ls,check)")
@@ -489,9 +536,9 @@ def main(argv=None) -> int:
         if args.board:
             board, meta = cloned_board(args.board, Path(tmp))
         else:
-            board, meta = cached_board(args.cards, args.commits, args.seed, log)
+            board, meta = cached_board(args.cards, args.commits, args.seed, log, args.archive_days)
         facts = board_facts(board)
-        session = Session(board, max(1, args.runs), meta)
+        session = Session(board, max(1, args.runs), {**meta, **facts})
         only = set(args.only.split(",")) if args.only else None
         floor, results = run_session(session, only, progress=lambda name: log(f"  {name} …"))
     load = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}

@@ -17,6 +17,7 @@ from conftest import REPO, git
 from mdboard.core import cardfile
 
 CARDS, COMMITS = 200, 400
+ARCHIVE_DAYS = 7  # so that a board of 60 days has archived cards too
 CORE = {"--help", "ls (cold)", "ls (warm)", "check (cold)", "check (warm)", "mine wangli", "new", "move", "set"}
 
 
@@ -33,7 +34,8 @@ def bench_operations() -> list[str]:
 
 def generate(out: Path, seed: int = 7) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), "--cards", str(CARDS),
-                           "--commits", str(COMMITS), "--seed", str(seed), str(out)],
+                           "--commits", str(COMMITS), "--seed", str(seed), "--archive-days", str(ARCHIVE_DAYS),
+                           str(out)],
                           capture_output=True, text=True)
 
 
@@ -47,27 +49,48 @@ def big(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("bench") / "board"
     proc = generate(root)
     assert proc.returncode == 0, proc.stderr
-    assert f"{CARDS} cards, {COMMITS} commits" in proc.stdout
+    assert f"{CARDS} cards ({len(archived(root))} archived), {COMMITS} commits" in proc.stdout
     return root
 
 
+def archived(root: Path) -> list[Path]:
+    return list(root.glob("*/*/[12][0-9][0-9][0-9]/*.md"))
+
+
+def card_files(root: Path) -> list[Path]:
+    return list(root.glob("*/*/*.md")) + archived(root)
+
+
 def test_board_has_the_asked_size_and_a_clean_work_tree(big):
-    assert len(list(big.glob("*/*/*.md"))) == CARDS
+    assert len(card_files(big)) == CARDS
     assert git(big, "rev-list", "--count", "HEAD") == str(COMMITS)
     assert git(big, "status", "--porcelain") == ""
     assert {p.parent.parent.name for p in big.glob("*/*/*.md")} == {"sku", "campaign", "issue", "asset"}
 
 
+def test_cards_finished_long_ago_are_archived_in_their_states_year_folders(big):
+    """As `mdboard archive` does once a month: `<type>/<done state>/<year>/<ID>.md`."""
+    files = archived(big)
+    assert len(files) > CARDS // 5
+    done = {("sku", "listed"), ("campaign", "finished"), ("issue", "archived"), ("asset", "live")}
+    assert {(p.parent.parent.parent.name, p.parent.parent.name) for p in files} <= done
+    subjects = git(big, "log", "--format=%s").splitlines()
+    assert any(s.startswith("归档 ") and s.endswith(f"张完成超过 {ARCHIVE_DAYS} 天的卡片") for s in subjects)
+
+
 def test_board_checks_clean_even_strict(big):
-    proc = mdboard(big, "check", "--strict")
+    proc = mdboard(big, "check", "--strict", "--archived")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
     assert f"检查了 {CARDS} 张卡片：0 个错误" in proc.stderr
+    proc = mdboard(big, "check", "--strict")
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert f"检查了 {CARDS - len(archived(big))} 张卡片：0 个错误" in proc.stderr
 
 
 def test_cards_are_written_as_mdboard_writes_them(big):
     """Parsing a card and writing it again with mdboard's own writer gives the same bytes."""
-    for path in big.glob("*/*/*.md"):
+    for path in card_files(big):
         text = path.read_text("utf-8")
         parsed = cardfile.parse(text)
         assert cardfile.new_card_text(parsed.meta, parsed.body) == text, path
@@ -79,7 +102,7 @@ def test_history_has_mdboard_commits_with_trailers_and_hand_commits(big):
     assert len(commits) == COMMITS
     bodies = [c.split("\x1f", 1)[1] for c in commits]
     actions = {line.split(": ", 1)[1] for b in bodies for line in b.splitlines() if line.startswith("Action: ")}
-    assert {"init", "new", "move", "set", "assign", "edit"} <= actions
+    assert {"init", "new", "move", "set", "assign", "edit", "archive"} <= actions
     assert any("Card: " not in b for b in bodies), "some commits are plain hand commits"
     moves = [b for b in bodies if b.startswith("move ")]
     assert all("\nFrom: " in b and "\nTo: " in b for b in moves)
@@ -112,9 +135,10 @@ def test_one_pass_of_the_harness_measures_every_operation(big, tmp_path):
     report = json.loads(proc.stdout)
     assert json.loads(saved.read_text("utf-8")) == report
     assert report["board"]["cards"] == CARDS and report["board"]["commits"] == COMMITS
+    assert report["board"]["archived"] == len(archived(big))
     assert report["floor"]["status"] == "ok" and report["floor"]["median"] > 0
     ops = {op["name"]: op for op in report["operations"]}
-    assert list(ops) == bench_operations()
+    assert list(ops) == ["floor (read open card bytes)"] + bench_operations()
     assert CORE | {"build (full)", "build (one card changed)", "report (cold)", "report (warm)", "history ID",
                    "standup"} <= set(ops)
     for name, op in ops.items():  # a command that fails to import shows as "missing": that is a failure here
@@ -131,7 +155,8 @@ def test_one_pass_of_the_harness_measures_every_operation(big, tmp_path):
                            capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
-    assert lines[0] == f"**{CARDS} cards, {COMMITS} commits, 1 runs each (after one warm-up)**"
+    assert lines[0] == (f"**{CARDS} cards ({len(archived(big))} archived), {COMMITS} commits, 1 runs each "
+                        "(after one warm-up)**")
     assert "| operation | median s | min s | max s | CPU s | × floor | peak RSS MB | target | result |" in lines
     assert any(line.startswith("| --help | ") and line.endswith((" PASS |", " MISS (time) |")) for line in lines)
     assert sum(line.startswith("| ") for line in lines) == 1 + 1 + len(ops)  # header, floor, operations
