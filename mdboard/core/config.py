@@ -343,7 +343,7 @@ class Section:
 
 
 DATE_RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|<)\s*(\w+)\s*$")
-SITE_URL_RE = re.compile(r"^$|^https?://[^\s/]+")
+SITE_URL_RE = re.compile(r"^(https?://[^\s/]+(/\S*)?)?$")  # whole: checked with fullmatch
 WEEKDAY_NAMES = WEEKDAYS + tuple(day.capitalize() for day in WEEKDAYS) + WEEKDAYS_ZH
 
 
