@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mdboard.core.errors import MdboardError, Problem
-from mdboard.serve.http import BoardServer, inject_live, resolve_request_path
+from mdboard.serve.http import BoardServer, HostCheck, host_name, inject, resolve_request_path
 from mdboard.serve.live import LiveSite, PathFilter, ignored_name
 from mdboard.core.store import Board
 
@@ -170,14 +170,14 @@ def test_ignored_changes_alone_cause_no_rebuild(board):
 def test_serve_shows_the_board_and_injects_live_reload_only_in_the_response(live, board):
     body = live.page()
     assert "蓝牙耳机 上新" in body
-    assert 'src="/__mdboard/live.js"' in body
+    assert 'src="/__mdboard/static/live.js"' in body
     assert "mdboard-live-banner" not in body
     for page in ("cards/SKU-0001.html", "index.html", "types/sku.html"):
         assert "live.js" in live.page(page)
         assert "__mdboard" not in (board / "_site" / page).read_text("utf-8")
     status, css = fetch(live.url + "static/board.css")
     assert status == 200 and "__mdboard" not in css
-    status, script = fetch(live.url + "__mdboard/live.js")
+    status, script = fetch(live.url + "__mdboard/static/live.js")
     assert status == 200 and "EventSource" in script
 
 
@@ -284,27 +284,36 @@ def test_a_rebuild_that_raises_keeps_the_server_running(live, board):
 # --- live reload events ----------------------------------------------------------------------
 
 
-def test_event_stream_says_reload_at_once_when_the_tab_is_behind(live):
+def read_event(resp) -> str:
+    """The next event of a server-sent event stream (its lines up to the blank line)."""
+    lines = []
+    while (line := resp.readline().decode()) not in ("\n", ""):
+        lines.append(line)
+    return "".join(lines)
+
+
+def test_event_stream_says_change_at_once_when_the_tab_is_behind(live):
     conn = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=10)
     conn.request("GET", "/__mdboard/events?v=old-version")
     resp = conn.getresponse()
     assert resp.getheader("Content-Type").startswith("text/event-stream")
-    data = resp.read().decode()
-    assert "event: reload" in data and live.site.version in data
+    assert read_event(resp) == "retry: 1000\n"
+    assert read_event(resp) == f"event: change\ndata: {live.site.version}\n"
     conn.close()
 
 
-def test_event_stream_waits_for_a_change_then_says_reload(live, board):
+def test_event_stream_waits_for_a_change_then_says_change_and_stays_open(live, board):
     version = live.site.version
     conn = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=20)
     conn.request("GET", f"/__mdboard/events?v={version}")
     resp = conn.getresponse()
-    assert resp.readline() == b"retry: 1000\n"
+    assert read_event(resp) == "retry: 1000\n"
     path = card_file(board, "SKU-0001")
     path.write_text(retitle(path.read_text("utf-8"), "推送刷新"), "utf-8")
-    rest = resp.read().decode()
-    assert "event: reload" in rest
-    assert live.site.version != version
+    event = read_event(resp)
+    assert event.startswith("event: change\n") and live.site.version != version
+    path.write_text(retitle(path.read_text("utf-8"), "第二次推送"), "utf-8")
+    assert read_event(resp).startswith("event: change\n")  # one stream follows every change
     conn.close()
 
 
@@ -339,10 +348,73 @@ def test_no_directory_listing_and_folders_serve_their_index(live, board):
     assert "卡片目录" in live.page("extra/")
 
 
-def test_a_foreign_host_name_is_refused_on_loopback(live):
-    status, body = raw_get(live.server.port, "/", host="evil.example.com")
-    assert status == 421 and "蓝牙耳机".encode() not in body
-    assert raw_get(live.server.port, "/", host=f"localhost:{live.server.port}")[0] == 200
+@pytest.mark.parametrize("host", ["evil.example.com", "127.0.0.1.evil.example", "localhost.evil.example",
+                                  "127.0.0.1:8000@evil.example", "[::1].evil.example", "127.0.0.1 evil.example"])
+def test_a_foreign_host_name_is_refused_on_loopback(live, host):
+    status, body = raw_get(live.server.port, "/cards/SKU-0001.html", host=host)
+    assert status in (400, 421) and "蓝牙耳机".encode() not in body
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "LOCALHOST."])
+def test_loopback_names_are_answered(live, host):
+    assert raw_get(live.server.port, "/", host=host.format(port=live.server.port))[0] == 200
+
+
+def test_host_names_are_compared_exactly():
+    check = HostCheck("192.168.1.20", ["board.shop.lan"])
+    for ok in ("192.168.1.20:8000", "board.shop.lan", "BOARD.SHOP.LAN:443", "localhost", "[::1]:8000"):
+        assert check.allows(ok), ok
+    for bad in ("board.shop.lan.evil.example", "192.168.1.20.nip.io", "evil.example", "", "a/b", "x@board.shop.lan",
+                "192.168.1.2", "board.shop.lan:abc", "[::1"):
+        assert not check.allows(bad), bad
+    assert host_name("[::1]:8000") == "::1" and host_name("Example.COM.:80") == "example.com"
+
+
+def test_many_idle_connections_cost_no_threads_and_are_closed_after_a_while(live):
+    from mdboard.serve import http as serve_http
+
+    threads = threading.active_count()
+    socks = [socket.create_connection(("127.0.0.1", live.server.port), timeout=5) for _ in range(2000)]
+    try:
+        time.sleep(0.5)
+        assert threading.active_count() <= threads + 1  # at most the pages' read pool warming up
+        assert "蓝牙耳机 上新" in live.page()
+        time.sleep(serve_http.IDLE_SECONDS + 1.5)
+        closed = 0
+        for sock in socks:
+            sock.settimeout(0.2)
+            try:
+                closed += sock.recv(1) == b""
+            except OSError:
+                closed += 1
+        assert closed == len(socks)
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def request(live, method: str, path: str) -> http.client.HTTPResponse:
+    conn = http.client.HTTPConnection("127.0.0.1", live.server.port, timeout=10)
+    conn.request(method, path, body=b"x=1" if method == "POST" else None)
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    return resp
+
+
+def test_every_response_carries_the_security_headers(live):
+    for path in ("/cards/SKU-0001.html", "/static/board.css", "/__mdboard/static/live.js", "/nope.html"):
+        resp = request(live, "GET", path)
+        csp = resp.getheader("Content-Security-Policy")
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";")[0]
+        assert resp.getheader("X-Content-Type-Options") == "nosniff"
+        assert resp.getheader("X-Frame-Options") == "DENY"
+
+
+def test_nothing_but_get_and_head(live):
+    assert request(live, "POST", "/cards/SKU-0001.html").status == 405
+    assert request(live, "HEAD", "/cards/SKU-0001.html").status == 200
 
 
 def test_resolve_request_path_stays_inside(tmp_path):
@@ -354,9 +426,9 @@ def test_resolve_request_path_stays_inside(tmp_path):
     assert resolve_request_path(out, "/a\\..\\..\\x") is None
 
 
-def test_inject_live_adds_banner_after_body_and_script_before_the_end():
+def test_inject_adds_banner_after_body_and_script_before_the_end():
     page = '<!doctype html><html><body class="k"><p>卡片</p></body></html>'.encode()
-    out = inject_live(page, '<div id="b">!</div>', "v-1").decode()
+    out = inject(page, '<div id="b">!</div>', '<script data-version="v-1"></script>').decode()
     assert out.index('<body class="k">') < out.index('<div id="b">') < out.index("<p>卡片</p>")
     assert out.index("<p>卡片</p>") < out.index('data-version="v-1"') < out.index("</body>")
 

@@ -1,4 +1,5 @@
-"""`mdboard serve` in a real browser tab: it reloads by itself after a card changes on disk,
+"""`mdboard serve` in a real browser tab: it follows a change on disk without reloading (scroll and
+filter stay),
 and a broken card shows the banner until it is fixed (Debian's chromium via Playwright)."""
 
 from __future__ import annotations
@@ -24,14 +25,37 @@ def tab(browser):
 
 
 
-def test_open_tab_reloads_by_itself_after_a_card_changes(live, board, tab):
+def test_open_tab_follows_a_change_without_reloading(live, board, tab):
     tab.goto(live.url + "cards/SKU-0001.html")
     assert "蓝牙耳机 上新" in tab.inner_text("body")
-    tab.evaluate("window.__before_reload = true")
+    tab.evaluate("window.__before_change = true")
     path = card_file(board, "SKU-0001")
-    path.write_text(retitle(path.read_text("utf-8"), "浏览器里自动刷新"), "utf-8")
-    tab.wait_for_function("document.body.innerText.includes('浏览器里自动刷新')", timeout=WAIT_MS)
-    assert tab.evaluate("window.__before_reload === undefined")  # a real reload, not a DOM patch
+    path.write_text(retitle(path.read_text("utf-8"), "浏览器里自动更新"), "utf-8")
+    tab.wait_for_function("() => document.body.innerText.includes('浏览器里自动更新')", timeout=WAIT_MS)
+    assert tab.evaluate("window.__before_change === true")  # the page was patched in place, not reloaded
+    assert "浏览器里自动更新" in tab.title()
+
+
+def test_the_kanban_keeps_its_scroll_position_and_filter_through_a_change(live, board, cli, tab):
+    for i in range(12):
+        result = cli("new", "sku", f"王丽的卡片 {i}", "--owner", "wangli")
+        assert result.exit_code == 0, result.output
+    assert cli("new", "sku", "赵敏的卡片", "--owner", "zhaomin").exit_code == 0
+    tab.set_viewport_size({"width": 600, "height": 400})
+    tab.goto(live.url + "types/sku.html#owner=wangli")
+    tab.wait_for_function("() => document.body.innerText.includes('赵敏的卡片') || document.querySelectorAll('[data-card]').length >= 14",
+                          timeout=WAIT_MS)
+    tab.evaluate("window.__before_change = true")
+    tab.evaluate("window.scrollTo(0, 300)")
+    hidden = "document.querySelector('[data-card][data-owner=zhaomin]').hidden"
+    assert tab.evaluate(hidden) is True
+    path = card_file(board, "SKU-0003")
+    path.write_text(retitle(path.read_text("utf-8"), "改过的标题"), "utf-8")
+    tab.wait_for_function("() => document.body.innerText.includes('改过的标题')", timeout=WAIT_MS)
+    assert tab.evaluate("window.__before_change === true")
+    assert tab.evaluate("window.scrollY") == 300
+    assert tab.eval_on_selector("#filters select[name=owner]", "s => s.value") == "wangli"
+    assert tab.evaluate(hidden) is True  # the filter still applies to the board that came in
 
 
 def test_broken_card_shows_a_banner_in_the_tab_and_fixing_it_clears_it(live, board, tab):
@@ -45,5 +69,5 @@ def test_broken_card_shows_a_banner_in_the_tab_and_fixing_it_clears_it(live, boa
     assert tab.get_by_role("alert").count() == 1
     assert "蓝牙耳机 上新" in tab.inner_text("body")  # the last good page is still there
     path.write_text(retitle(good, "修好以后"), "utf-8")
-    tab.wait_for_function("document.body.innerText.includes('修好以后')", timeout=WAIT_MS)
+    tab.wait_for_function("() => document.body.innerText.includes('修好以后')", timeout=WAIT_MS)
     assert banner.count() == 0

@@ -1,12 +1,19 @@
-"""The HTTP side of `mdboard serve`: the output folder over HTTP, reloads over server-sent events.
+"""The HTTP side of `mdboard serve`: the built site, live, on Starlette + uvicorn.
 
-The reload script and the problem banner are added to HTML responses on the way out,
-so the files on disk stay exactly what `mdboard build` writes. Only the output folder
-is served; a request outside it, or for a name that is not there, is a 404.
+One asyncio event loop serves every connection (an idle connection costs a socket,
+not a thread, and one that sends nothing is closed after `IDLE_SECONDS`). Pages are
+the files `mdboard build` writes, read from the output folder; HTML responses get
+the live parts added on the way out (the problem banner, the live-update script and,
+in team mode, what `team.py` adds), so the files on disk stay exactly what `build`
+wrote. Every response carries the security headers; every request must name this
+server in its Host header (exactly: no DNS rebinding through `127.0.0.1.evil.example`).
+Open tabs follow changes through one server-sent event stream each, fed by a single
+relay thread that waits on the LiveSite.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import html
 import mimetypes
@@ -14,58 +21,146 @@ import os
 import re
 import socket
 import threading
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Callable, Iterable
+from urllib.parse import quote, unquote, urlsplit
 
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
-from mdboard.serve.live import Log, LiveSite, _sigterm_as_interrupt, _wait_forever, make_live_site
+from mdboard.serve.live import Log, _sigterm_as_interrupt, _wait_forever, make_live_site
 
-PING_SECONDS = 10.0  # keep-alive comment on idle event streams (finds closed tabs)
 LIVE_PREFIX = "/__mdboard/"
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+STATIC_PREFIX = LIVE_PREFIX + "static/"
+PING_SECONDS = 10.0  # a comment on idle event streams (finds closed tabs)
+IDLE_SECONDS = 10.0  # a connection that sends no request for this long is closed
+MAX_CONNECTIONS = 4000  # beyond this, new requests get 503 (the event loop stays responsive)
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+STATIC_DIR = Path(__file__).with_name("static")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+]
+
+# --- which names this server answers to -------------------------------------------------
 
 
-# --- HTTP ----------------------------------------------------------------------------
-
-LIVE_JS = """(function () {
-  var me = document.currentScript;
-  var version = me ? me.getAttribute("data-version") : "";
-  if (!window.EventSource) return;
-  var source = new EventSource("/__mdboard/events?v=" + encodeURIComponent(version));
-  source.addEventListener("reload", function () { source.close(); location.reload(); });
-})();
-"""
-
-LIVE_CSS = """#mdboard-live-banner { position: sticky; top: 0; z-index: 2147483647; margin: 0;
-  padding: .6em 1em; background: #b00020; color: #fff; font: 15px/1.5 system-ui, sans-serif; }
-#mdboard-live-banner p { margin: 0 0 .3em; font-weight: 600; }
-#mdboard-live-banner ul { margin: 0; padding-left: 1.2em; }
-#mdboard-live-banner code { font: 14px/1.4 ui-monospace, monospace; white-space: pre-wrap;
-  word-break: break-all; color: #fff; background: none; }
-"""
-
-BODY_OPEN = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
-BODY_CLOSE = re.compile(rb"</body\s*>", re.IGNORECASE)
+def is_loopback(host: str) -> bool:
+    """True for an address only this computer can reach (127.x.y.z, ::1, localhost)."""
+    name = host.strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    parts = name.split(".")
+    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
 
 
-def inject_live(page: bytes, banner: str, version: str) -> bytes:
-    """Add the banner after <body> and the reload script before </body> (served copy only)."""
-    head = (f'<link rel="stylesheet" href="{LIVE_PREFIX}live.css">{banner}').encode("utf-8")
-    tail = f'<script src="{LIVE_PREFIX}live.js" data-version="{html.escape(version)}"></script>'.encode()
-    opening = BODY_OPEN.search(page)
-    if opening:
-        page = page[:opening.end()] + head + page[opening.end():]
-    else:
-        page = head + page
-    closing = None
-    for closing in BODY_CLOSE.finditer(page):
+def host_name(header: str) -> str | None:
+    """The name part of a Host header (`name`, `name:port`, `[v6]:port`), lowercased, or None."""
+    header = header.strip().lower()
+    if not header or any(c in header for c in " /\\@?#"):
+        return None
+    if header.startswith("["):
+        end = header.find("]")
+        if end < 0 or (header[end + 1:] and not re.fullmatch(r":\d{1,5}", header[end + 1:])):
+            return None
+        return header[1:end]
+    name, sep, port = header.partition(":")
+    if sep and not re.fullmatch(r"\d{1,5}", port):
+        return None
+    return name.rstrip(".") or None
+
+
+class HostCheck:
+    """The exact names this server answers to: loopback names, the address it is bound
+    to, this computer's own name and addresses when bound to every interface, and the
+    names given with `--name` (a LAN address, the reverse proxy's public name)."""
+
+    def __init__(self, bound: str, names: Iterable[str] = ()):
+        allowed = set(LOOPBACK_NAMES)
+        bound = bound.strip("[]").lower()
+        if bound in ("0.0.0.0", "::", ""):
+            allowed |= own_names()
+        else:
+            allowed.add(bound)
+        allowed |= {n for n in (host_name(name) for name in names) if n}
+        self.names = frozenset(allowed)
+
+    def allows(self, header: str) -> bool:
+        name = host_name(header)
+        return name is not None and name in self.names
+
+
+def own_names() -> set[str]:
+    """This computer's host name and the addresses it resolves to (no network traffic)."""
+    names = set()
+    try:
+        hostname = socket.gethostname()
+    except OSError:
+        return names
+    names |= {hostname.lower(), f"{hostname.lower()}.local"}
+    try:
+        for info in socket.getaddrinfo(hostname, None):
+            names.add(str(info[4][0]).lower())
+    except OSError:
         pass
-    if closing:
-        return page[:closing.start()] + tail + page[closing.start():]
-    return page + tail
+    return names
+
+
+# --- what every response gets ------------------------------------------------------------
+
+
+class Guard:
+    """ASGI middleware: refuse requests for other host names (421, nothing else runs),
+    and add the security headers to every response."""
+
+    def __init__(self, app, hosts: HostCheck):
+        self.app = app
+        self.hosts = hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        if not self.hosts.allows(host):
+            body = error_page(421, t("web.wrong_host", host=host[:100], names=", ".join(sorted(self.hosts.names))))
+            await _plain_response(send, 421, body)
+            return
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _plain_response(send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               (b"cache-control", b"no-store")] + SECURITY_HEADERS
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def error_page(status: int, text: str) -> bytes:
+    """A small page for an error status; `text` is escaped."""
+    return (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
+            f"<title>{status}</title><h1>{status}</h1><p>{html.escape(text)}</p>").encode("utf-8")
+
+
+# --- the built files ----------------------------------------------------------------------
 
 
 def resolve_request_path(out_dir: Path, url_path: str) -> Path | None:
@@ -87,168 +182,291 @@ def resolve_request_path(out_dir: Path, url_path: str) -> Path | None:
     return Path(target)
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    """GET/HEAD for the output folder plus the live-reload endpoints; nothing else."""
+BODY_OPEN = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
+BODY_CLOSE = re.compile(rb"</body\s*>", re.IGNORECASE)
+H1_CLOSE = re.compile(rb"</h1\s*>", re.IGNORECASE)
 
-    server: "_BoardHTTPServer"
-    server_version = "mdboard"
 
-    def do_GET(self):
-        self._respond(send_body=True)
-
-    def do_HEAD(self):
-        self._respond(send_body=False)
-
-    def log_message(self, format, *args):  # requests are not logged to the terminal
+def inject(page: bytes, head: str, tail: str, after_title: str = "") -> bytes:
+    """Add `head` right after <body>, `after_title` after the first </h1> and `tail` right
+    before the last </body> (the served copy only)."""
+    if after_title:
+        title = H1_CLOSE.search(page)
+        at = title.end() if title else 0
+        page = page[:at] + after_title.encode("utf-8") + page[at:]
+    head_b, tail_b = head.encode("utf-8"), tail.encode("utf-8")
+    opening = BODY_OPEN.search(page)
+    page = page[:opening.end()] + head_b + page[opening.end():] if opening else head_b + page
+    closing = None
+    for closing in BODY_CLOSE.finditer(page):
         pass
+    if closing:
+        return page[:closing.start()] + tail_b + page[closing.start():]
+    return page + tail_b
 
-    def _respond(self, send_body: bool) -> None:
-        if not self.server.host_allowed(self.headers.get("Host", "")):
-            self._error(HTTPStatus.MISDIRECTED_REQUEST, send_body)
-            return
-        path = urlsplit(self.path).path
-        if path.startswith(LIVE_PREFIX):
-            self._live(path[len(LIVE_PREFIX):], send_body)
-            return
+
+@dataclass
+class Extras:
+    """What a server mode adds to a served HTML page: markup after <body> and before </body>."""
+
+    head: str = ""
+    tail: str = ""
+    after_title: str = ""  # right after the page's first </h1> (a card page: the card's panel)
+
+
+PageHook = Callable[[object, str], "Extras | None"]  # (request, page path) -> extras
+
+
+def live_extras(site) -> Extras:
+    """The problem banner, the live stylesheet and the live-update scripts."""
+    head = f'<link rel="stylesheet" href="{STATIC_PREFIX}live.css">{site.banner_html()}'
+    tail = (f'<script src="{STATIC_PREFIX}vendor/idiomorph.min.js"></script>'
+            f'<script src="{STATIC_PREFIX}live.js" data-version="{html.escape(site.version)}"></script>')
+    return Extras(head, tail)
+
+
+# --- live updates --------------------------------------------------------------------------
+
+
+class Hub:
+    """Tells every open event stream that the site changed.
+
+    One relay thread waits on the LiveSite and hands each new version to the event
+    loop; streams wait on an asyncio.Event, so a thousand open tabs cost no thread.
+    """
+
+    def __init__(self, site):
+        self.site = site
+        self.version = site.version
+        self.closing = False
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
+        self._thread = threading.Thread(target=self._relay, name="mdboard-events", daemon=True)
+        self._thread.start()
+
+    def _relay(self) -> None:
+        seen = self.version
+        while not self.closing and not self.site.closing:
+            seen = self.site.wait_for_change(seen, PING_SECONDS)
+            if seen != self.version:
+                self._call(self._publish, seen)
+        self._call(self._close)
+
+    def _call(self, fn, *args) -> None:
         try:
-            target = resolve_request_path(self.server.out_dir, self.path)
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop is already closed
+            pass
+
+    def _publish(self, version: str) -> None:
+        self.version = version
+        self._event.set()
+        self._event = asyncio.Event()
+
+    def _close(self) -> None:
+        self.closing = True
+        if self._event is not None:
+            self._event.set()
+
+    def close(self) -> None:
+        """Wake and end every stream (called from any thread)."""
+        self.closing = True
+        if self._loop is not None:
+            self._call(self._close)
+
+    async def wait(self, seen: str, timeout: float) -> str:
+        """The current version once it differs from `seen`, or after `timeout` seconds."""
+        if self.version != seen or self.closing:
+            return self.version
+        event = self._event
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return self.version
+
+
+# --- the application ------------------------------------------------------------------------
+
+
+@dataclass
+class SiteApp:
+    """The Starlette application of `serve`: static pages + live updates (+ what a mode adds).
+
+    `routes` come before the catch-all page route (team mode adds its actions there);
+    `page_hook` adds per-request markup to HTML pages (the signed-in bar, a card's panel);
+    `gate` may answer a request instead of the page (team mode: "sign in first").
+    """
+
+    site: object
+    hosts: HostCheck
+    routes: list = field(default_factory=list)
+    page_hook: PageHook | None = None
+    gate: Callable | None = None
+    middleware: list = field(default_factory=list)
+
+    def build(self):
+        from starlette.applications import Starlette
+        from starlette.routing import Route
+
+        self.hub = Hub(self.site)
+        routes = [Route(LIVE_PREFIX + "events", self.events),
+                  Route(STATIC_PREFIX + "{name:path}", self.static, methods=["GET", "HEAD"]),
+                  *self.routes,
+                  Route("/{path:path}", self.page, methods=["GET", "HEAD"])]
+        app = Starlette(routes=routes, middleware=self.middleware, lifespan=self._lifespan)
+        guard = Guard(app, self.hosts)
+        guard.hub = self.hub  # the server closes it first on stop, so open streams end at once
+        return guard
+
+    def _lifespan(self, app):
+        import contextlib
+
+        @contextlib.asynccontextmanager
+        async def span(app):
+            self.hub.start(asyncio.get_running_loop())
+            yield
+            self.hub.close()
+
+        return span(app)
+
+    async def page(self, request):
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import RedirectResponse, Response
+
+        if self.gate is not None:
+            answer = self.gate(request)
+            if answer is not None:
+                return answer
+        raw = request.scope.get("raw_path") or request.scope["path"].encode()
+        try:
+            target = resolve_request_path(self.site.out_dir, raw.decode("latin-1"))
         except UnicodeDecodeError:
             target = None
         if target is None:
-            self._error(HTTPStatus.NOT_FOUND, send_body)
-        elif target.is_dir():
-            self._directory(target, path, send_body)
-        elif target.is_file():
-            self._file(target, send_body)
-        else:
-            self._error(HTTPStatus.NOT_FOUND, send_body)
-
-    def _directory(self, target: Path, path: str, send_body: bool) -> None:
-        """A folder serves its index.html (redirecting to the slash form); never a listing."""
-        if not path.endswith("/"):
-            clean = [p for p in unquote(path).split("/") if p]
-            from urllib.parse import quote
-
-            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            self.send_header("Location", "/" + "/".join(quote(p) for p in clean) + "/")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        index = target / "index.html"
-        if index.is_file():
-            self._file(index, send_body)
-        else:
-            self._error(HTTPStatus.NOT_FOUND, send_body)
-
-    def _file(self, target: Path, send_body: bool) -> None:
+            return not_found()
+        if target.is_dir():
+            path = request.scope["path"]
+            if not path.endswith("/"):
+                clean = [p for p in path.split("/") if p]
+                return RedirectResponse("/" + "/".join(quote(p) for p in clean) + "/", status_code=301)
+            target = target / "index.html"
         try:
-            data = target.read_bytes()
-        except OSError:
-            self._error(HTTPStatus.NOT_FOUND, send_body)
-            return
+            data = await run_in_threadpool(target.read_bytes)
+        except OSError:  # missing, a folder without index.html, unreadable
+            return not_found()
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind == "text/html":
-            site = self.server.site
-            data = inject_live(data, site.banner_html(), site.version)
-        self._send(HTTPStatus.OK, kind, data, send_body)
+            data = await self.decorate(request, data, target)
+        return Response(data, media_type=kind, headers={"Cache-Control": "no-cache"})
 
-    def _live(self, name: str, send_body: bool) -> None:
-        if name == "events":
-            self._events()
-        elif name == "live.js":
-            self._send(HTTPStatus.OK, "text/javascript", LIVE_JS.encode(), send_body)
-        elif name == "live.css":
-            self._send(HTTPStatus.OK, "text/css", LIVE_CSS.encode(), send_body)
-        else:
-            self._error(HTTPStatus.NOT_FOUND, send_body)
+    async def decorate(self, request, data: bytes, target: Path) -> bytes:
+        """The page with the live parts (and the mode's parts) added."""
+        extras = live_extras(self.site)
+        if self.page_hook is not None:
+            rel = os.path.relpath(target, os.path.realpath(self.site.out_dir)).replace(os.sep, "/")
+            more = await self.page_hook(request, rel)
+            if more is not None:
+                extras = Extras(extras.head + more.head, more.tail + extras.tail, more.after_title)
+        return inject(data, extras.head, extras.tail, extras.after_title)
 
-    def _events(self) -> None:
-        """Server-sent events: `reload` as soon as the site differs from the tab's version."""
-        site = self.server.site
-        seen = parse_qs(urlsplit(self.path).query).get("v", [""])[0]
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        try:
-            self.wfile.write(b"retry: 1000\n\n")
-            self.wfile.flush()
-            while not site.closing and not self.server.stopping:
-                current = site.wait_for_change(seen, PING_SECONDS)
-                if site.closing or self.server.stopping:
+    async def static(self, request):
+        from starlette.responses import Response
+
+        name = request.path_params["name"]
+        path = STATIC_DIR / name
+        if not _static_name_ok(name) or not path.is_file():
+            return not_found()
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return Response(path.read_bytes(), media_type=kind, headers={"Cache-Control": "no-cache"})
+
+    async def events(self, request):
+        """Server-sent events: `change` whenever the site differs from the tab's version."""
+        from starlette.responses import StreamingResponse
+
+        if self.gate is not None and (answer := self.gate(request)) is not None:
+            return answer
+        seen = request.query_params.get("v", "")
+        hub = self.hub
+
+        async def stream():
+            nonlocal seen
+            yield "retry: 1000\n\n"
+            while not hub.closing:
+                current = await hub.wait(seen, PING_SECONDS)
+                if hub.closing:
                     return
                 if current != seen:
-                    self.wfile.write(f"event: reload\ndata: {current}\n\n".encode())
-                    self.wfile.flush()
-                    return
-                self.wfile.write(b": ping\n\n")
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
-            return
+                    seen = current
+                    yield f"event: change\ndata: {current}\n\n"
+                else:
+                    yield ": ping\n\n"
 
-    def _send(self, status: HTTPStatus, kind: str, data: bytes, send_body: bool) -> None:
-        if kind.startswith("text/") or kind in ("application/javascript", "application/json",
-                                                "image/svg+xml"):
-            kind += "; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.end_headers()
-        if send_body:
-            self.wfile.write(data)
-
-    def _error(self, status: HTTPStatus, send_body: bool) -> None:
-        text = t("serve.not_found") if status == HTTPStatus.NOT_FOUND else status.phrase
-        body = (f"<!doctype html><meta charset=utf-8><title>{status.value}</title>"
-                f"<h1>{status.value}</h1><p>{html.escape(text)}</p>").encode("utf-8")
-        self._send(status, "text/html", body, send_body)
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-class _BoardHTTPServer(ThreadingHTTPServer):
-    """One thread per request (event streams are long), daemon threads, no reverse DNS."""
+def _static_name_ok(name: str) -> bool:
+    parts = name.split("/")
+    return all(part and not part.startswith(".") and part != ".." for part in parts)
 
-    daemon_threads = True
 
-    def __init__(self, address, site: LiveSite, out_dir: Path):
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self.site = site
-        self.out_dir = Path(out_dir)
-        self.stopping = False
-        super().__init__(address, _RequestHandler)
+def not_found():
+    from starlette.responses import Response
 
-    def server_bind(self):
-        """Bind without HTTPServer's reverse DNS lookup of the host name."""
-        import socketserver
+    return Response(error_page(404, t("serve.not_found")), status_code=404, media_type="text/html")
 
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
 
-    def host_allowed(self, header: str) -> bool:
-        """On loopback, answer only requests addressed to this computer (no DNS rebinding)."""
-        bound = self.server_address[0]
-        if bound not in LOOPBACK_NAMES and not bound.startswith("127."):
-            return True
-        name = header.rsplit(":", 1)[0] if not header.endswith("]") else header
-        name = name.strip("[]").lower()
-        return name in LOOPBACK_NAMES or name.startswith("127.") or name == bound
+# --- the server -------------------------------------------------------------------------------
+
+
+def _protocol_class():
+    """uvicorn's h11 protocol, with the idle timer started when a connection opens (uvicorn
+    starts it only after a first response, so a connection that never sends would stay)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class IdleClosingH11(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive,
+                                                                self.timeout_keep_alive_handler)
+
+    return IdleClosingH11
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, or MdboardError naming the busy port (before anything is built)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise MdboardError(t("serve.port_busy", port=port, other=port + 1 if port else 8001))
+        raise MdboardError(t("serve.bind_failed", host=host, port=port, error=exc.strerror or exc))
+    sock.setblocking(False)
+    return sock
 
 
 class BoardServer:
-    """The HTTP side of `serve`: binds at once (so a busy port fails fast), serves in a thread."""
+    """uvicorn serving an ASGI app on its own event-loop thread; binds at once."""
 
-    def __init__(self, site: LiveSite, host: str = "127.0.0.1", port: int = 8000):
+    def __init__(self, site, host: str = "127.0.0.1", port: int = 8000, app=None, names: Iterable[str] = ()):
         self.site = site
         self.host = host
-        try:
-            self.httpd = _BoardHTTPServer((host, port), site, site.out_dir)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise MdboardError(t("serve.port_busy", port=port, other=port + 1 if port else 8001))
-            raise MdboardError(t("serve.bind_failed", host=host, port=port, error=exc.strerror or exc))
-        self.port = self.httpd.server_address[1]
+        self.sock = bind(host, port)
+        self.port = self.sock.getsockname()[1]
+        self.hosts = HostCheck(host, names)
+        self.app = app if app is not None else SiteApp(site, self.hosts).build()
+        self._server = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -261,38 +479,56 @@ class BoardServer:
         return f"http://{host}:{self.port}/"
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="mdboard-http", daemon=True)
+        import uvicorn
+
+        config = uvicorn.Config(self.app, http=_protocol_class(), ws="none", lifespan="on", log_config=None,
+                                log_level="warning", access_log=False, timeout_keep_alive=int(IDLE_SECONDS),
+                                limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=3,
+                                proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)
+        self._server = uvicorn.Server(config)
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="mdboard-http", daemon=True)
         self._thread.start()
+        ready.wait(30)
+
+    def _run(self, ready: threading.Event) -> None:
+        async def main():
+            task = asyncio.create_task(self._server.serve(sockets=[self.sock]))
+            while not self._server.started and not task.done():
+                await asyncio.sleep(0.01)
+            ready.set()
+            await task
+
+        asyncio.run(main())
+        ready.set()
 
     def stop(self) -> None:
-        self.httpd.stopping = True
+        hub = getattr(self.app, "hub", None)
+        if hub is not None:
+            hub.close()
+        if self._server is not None:
+            self._server.should_exit = True
         if self._thread is not None:
-            self.httpd.shutdown()
-            self._thread.join(timeout=5)
-        self.httpd.server_close()
+            self._thread.join(timeout=10)
+        self.sock.close()
 
 
-
-# --- serving -------------------------------------------------------------------------------
+# --- the blocking entry point ------------------------------------------------------------------
 
 
 def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-                out_dir=None, builder=None) -> None:
+                out_dir=None, builder=None, names: Iterable[str] = ()) -> None:
     """Build, serve and follow the board until Ctrl-C (or SIGTERM).
 
-    Terminal lines go to `log` (the CLI passes click.echo): the URL, one line per rebuild,
-    one per new problem. A busy port raises MdboardError before anything is built.
-    """
+    Terminal lines go to `log`: the URL, one line per rebuild, one per new problem.
+    A busy port raises MdboardError before anything is built."""
     site = make_live_site(board, out_dir, log, builder)
-    server = BoardServer(site, host, port)
+    server = BoardServer(site, host, port, names=names)
     try:
         with _sigterm_as_interrupt():
             site.start()
             server.start()
-            if server.host not in LOOPBACK_NAMES and not server.host.startswith("127."):
-                log(t("serve.public_warning", host=server.host))
-            log(t("serve.url", url=server.url))
+            _announce(server, log)
             if open_browser:
                 import webbrowser
 
@@ -304,3 +540,11 @@ def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open
         server.stop()
         site.stop()
     log(t("serve.goodbye"))
+
+
+def _announce(server, log: Log) -> None:
+    if not is_loopback(server.host):
+        log(t("serve.public_warning", host=server.host))
+    log(t("serve.url", url=server.url))
+    if not is_loopback(server.host):
+        log(t("web.names", names=", ".join(sorted(server.hosts.names))))

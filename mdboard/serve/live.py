@@ -128,11 +128,14 @@ class LiveSite:
         self.rebuilds = 0
         self.problems: list[Problem] = []
         self.failure = ""
+        self.notice_lines: list[str] = []  # a standing notice for every page (a stopped sync)
         self._session = secrets.token_hex(4)
         self._serial = 0
         self._cond = threading.Condition()  # guards the pending changes
         self._changed = threading.Condition()  # signals a new version to event streams
         self._pending: set[str] = set()
+        self._taken = 0  # batches of changes taken for a rebuild so far
+        self._built = 0  # the last of those whose rebuild has finished
         self._first = self._last = 0.0
         self._closing = False
         self._observer = None
@@ -199,23 +202,32 @@ class LiveSite:
 
     # --- changes ------------------------------------------------------------------
 
-    def notice(self, paths) -> None:
-        """Record changed absolute paths (from the watcher); ignored ones are dropped.
+    def notice(self, paths) -> int:
+        """Record changed absolute paths (from the watcher, or from the team board right
+        after it wrote them); ignored ones are dropped. Returns a ticket for `wait_built`:
+        the batch of changes these paths will be rebuilt with.
 
         Only mdboard.yaml, the card type folders and the playbooks and sale calendar
         (domain.boardfiles.DATA_FOLDERS) make the site: a log file or a
         README saved in the board folder (say `mdboard serve > serve.log`) is ignored.
         """
         rels = {rel for rel in map(self.filter.relative, paths) if rel and self._counts(rel)}
-        if not rels:
-            return
         with self._cond:
+            if not rels:
+                return self._built
             now = time.monotonic()
             if not self._pending:
                 self._first = now
             self._pending |= rels
             self._last = now
             self._cond.notify_all()
+            return self._taken + 1
+
+    def wait_built(self, ticket: int, timeout: float) -> bool:
+        """Wait until the rebuild of the batch `ticket` names has finished (True), or
+        `timeout` seconds passed or the site closes (False)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._built >= ticket or self._closing, timeout) and not self._closing
 
     def _counts(self, rel: str) -> bool:
         top = rel.split("/", 1)[0]
@@ -241,11 +253,17 @@ class LiveSite:
             if self._closing:
                 return None
             batch, self._pending = self._pending, set()
+            self._taken += 1
             return batch
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
-            self.rebuild(batch)
+            try:
+                self.rebuild(batch)
+            finally:
+                with self._cond:
+                    self._built += 1
+                    self._cond.notify_all()
 
     def rebuild(self, paths: set[str]) -> None:
         """Rebuild for these board-relative paths; failures are logged, never raised.
@@ -307,6 +325,12 @@ class LiveSite:
         after = {p.line() for p in problems}
         return before != after
 
+    def set_notice(self, lines: list[str]) -> None:
+        """Show `lines` in the banner of every page until they are set again (empty: none)."""
+        if list(lines) != self.notice_lines:
+            self.notice_lines = list(lines)
+            self._bump()
+
     def _bump(self) -> None:
         with self._changed:
             self._serial += 1
@@ -316,9 +340,13 @@ class LiveSite:
 
     def banner_html(self) -> str:
         """The problem banner (empty when all is well); every card text is escaped."""
-        if not self.problems and not self.failure:
+        if not self.problems and not self.failure and not self.notice_lines:
             return ""
         items = []
+        if self.notice_lines:
+            first, *rest = self.notice_lines
+            more = "".join(f"<li><code>{html.escape(line)}</code></li>" for line in rest)
+            items.append(f"<p>{html.escape(first)}</p>" + (f"<ul>{more}</ul>" if more else ""))
         if self.failure:
             items.append(f"<p>{html.escape(t('serve.banner_failed', error=self.failure))}</p>")
         if self.problems:

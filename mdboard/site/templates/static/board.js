@@ -84,7 +84,8 @@
     }
   }
 
-  function apply(form, items, updateUrl) {
+  function apply(form, updateUrl) {
+    var items = Array.prototype.slice.call(document.querySelectorAll("[data-card]"));
     var filter = current(form);
     var active = Object.keys(filter).length > 0;
     var shown = 0;
@@ -111,20 +112,21 @@
   function start() {
     var form = document.getElementById("filters");
     if (!form) return;
-    var items = Array.prototype.slice.call(document.querySelectorAll("[data-card]"));
     form.hidden = false;
     setControls(form, fromUrl());
-    apply(form, items, false);
-    form.addEventListener("input", function () { apply(form, items, true); });
-    form.addEventListener("change", function () { apply(form, items, true); });
+    apply(form, false);
+    form.addEventListener("input", function () { apply(form, true); });
+    form.addEventListener("change", function () { apply(form, true); });
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     form.addEventListener("reset", function () {
-      setTimeout(function () { apply(form, items, true); }, 0);
+      setTimeout(function () { apply(form, true); }, 0);
     });
     window.addEventListener("hashchange", function () {
       setControls(form, fromUrl());
-      apply(form, items, false);
+      apply(form, false);
     });
+    // `mdboard serve` puts a changed board in place without reloading: filter it again
+    document.addEventListener("mdboard:updated", function () { apply(form, false); });
   }
 
   if (document.readyState === "loading") {
