@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from mdboard.core.errors import MdboardError, Problem
-from mdboard.serve.http import BoardServer, HostCheck, host_name, inject, resolve_request_path
+from mdboard.serve.hosts import HostCheck, host_name
+from mdboard.serve.http import BoardServer, resolve_request_path
+from mdboard.serve.pages import inject
 from mdboard.serve.live import LiveSite, PathFilter, ignored_name
 from mdboard.core.store import Board
 

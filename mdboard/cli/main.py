@@ -51,6 +51,7 @@ LAZY_COMMANDS = {
     "plan": ("mdboard.cli.plans:plan_command", "plans.help_plan"),
     "sales": ("mdboard.cli.plans:sales_command", "sales.help_sales"),
     "archive": ("mdboard.cli.archive:archive_command", "archive.help_archive"),
+    "user": ("mdboard.cli.users:user_command", "web.help_user"),
 }
 # Commands whose listed help key is their whole help text (the others have a short one).
 FULL_HELP_KEYS = {"init", "new", "move", "set", "assign", "tick", "note", "edit", "save", "show", "ls", "mine",

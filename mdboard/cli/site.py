@@ -45,15 +45,18 @@ def _output_option(f):
               help=t("serve.help_port"))
 @click.option("--host", default="127.0.0.1", show_default=True, help=t("serve.help_host"))
 @click.option("--open", "open_browser", is_flag=True, help=t("serve.help_open"))
+@click.option("--team", is_flag=True, help=t("web.help_team"))
 @click.option("--name", "names", multiple=True, metavar="NAME", help=t("web.help_name"))
+@click.option("--sync-every", type=click.FloatRange(min=5), default=None, metavar="SECONDS",
+              help=t("web.help_sync_every"))
 @_output_option
 @pass_ctx
-def serve_command(ctx, port, host, open_browser, names, out_dir):
+def serve_command(ctx, port, host, open_browser, team, names, sync_every, out_dir):
     from mdboard.serve.http import serve_board
 
     collect_garbage()
     serve_board(ctx.board, click.echo, host=host, port=port, open_browser=open_browser, out_dir=out_dir,
-                names=names)
+                team=team, names=names, sync_every=sync_every)
 
 
 @click.command(help=t("cli.help_watch"))

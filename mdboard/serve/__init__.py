@@ -1,3 +1,5 @@
-"""The site kept live: live (watch the board, settle, rebuild through the builder it is
-given) and http (serve the output folder, reload open tabs). Imports site and below.
+"""The site kept live, and the team board: live (watch the board, settle, rebuild through
+the builder it is given), http (the built site on Starlette + uvicorn, live updates, the
+Host check and security headers), and team mode (team: actions through domain/ops,
+accounts, guard: sessions/CSRF/rate limit, forms, syncloop). Imports site and below.
 """

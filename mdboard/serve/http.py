@@ -18,7 +18,6 @@ import errno
 import html
 import mimetypes
 import os
-import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -28,15 +27,13 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
+from mdboard.serve.hosts import HostCheck, is_loopback
 from mdboard.serve.live import Log, _sigterm_as_interrupt, _wait_forever, make_live_site
+from mdboard.serve.pages import LIVE_PREFIX, STATIC_DIR, STATIC_PREFIX, Extras, PageHook, error_page, inject
 
-LIVE_PREFIX = "/__mdboard/"
-STATIC_PREFIX = LIVE_PREFIX + "static/"
 PING_SECONDS = 10.0  # a comment on idle event streams (finds closed tabs)
 IDLE_SECONDS = 10.0  # a connection that sends no request for this long is closed
 MAX_CONNECTIONS = 4000  # beyond this, new requests get 503 (the event loop stays responsive)
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-STATIC_DIR = Path(__file__).with_name("static")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -50,70 +47,6 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 ]
-
-# --- which names this server answers to -------------------------------------------------
-
-
-def is_loopback(host: str) -> bool:
-    """True for an address only this computer can reach (127.x.y.z, ::1, localhost)."""
-    name = host.strip("[]").lower()
-    if name in LOOPBACK_NAMES:
-        return True
-    parts = name.split(".")
-    return len(parts) == 4 and parts[0] == "127" and all(p.isdigit() and int(p) < 256 for p in parts)
-
-
-def host_name(header: str) -> str | None:
-    """The name part of a Host header (`name`, `name:port`, `[v6]:port`), lowercased, or None."""
-    header = header.strip().lower()
-    if not header or any(c in header for c in " /\\@?#"):
-        return None
-    if header.startswith("["):
-        end = header.find("]")
-        if end < 0 or (header[end + 1:] and not re.fullmatch(r":\d{1,5}", header[end + 1:])):
-            return None
-        return header[1:end]
-    name, sep, port = header.partition(":")
-    if sep and not re.fullmatch(r"\d{1,5}", port):
-        return None
-    return name.rstrip(".") or None
-
-
-class HostCheck:
-    """The exact names this server answers to: loopback names, the address it is bound
-    to, this computer's own name and addresses when bound to every interface, and the
-    names given with `--name` (a LAN address, the reverse proxy's public name)."""
-
-    def __init__(self, bound: str, names: Iterable[str] = ()):
-        allowed = set(LOOPBACK_NAMES)
-        bound = bound.strip("[]").lower()
-        if bound in ("0.0.0.0", "::", ""):
-            allowed |= own_names()
-        else:
-            allowed.add(bound)
-        allowed |= {n for n in (host_name(name) for name in names) if n}
-        self.names = frozenset(allowed)
-
-    def allows(self, header: str) -> bool:
-        name = host_name(header)
-        return name is not None and name in self.names
-
-
-def own_names() -> set[str]:
-    """This computer's host name and the addresses it resolves to (no network traffic)."""
-    names = set()
-    try:
-        hostname = socket.gethostname()
-    except OSError:
-        return names
-    names |= {hostname.lower(), f"{hostname.lower()}.local"}
-    try:
-        for info in socket.getaddrinfo(hostname, None):
-            names.add(str(info[4][0]).lower())
-    except OSError:
-        pass
-    return names
-
 
 # --- what every response gets ------------------------------------------------------------
 
@@ -154,12 +87,6 @@ async def _plain_response(send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def error_page(status: int, text: str) -> bytes:
-    """A small page for an error status; `text` is escaped."""
-    return (f"<!doctype html><meta charset=utf-8><meta name=viewport content='width=device-width'>"
-            f"<title>{status}</title><h1>{status}</h1><p>{html.escape(text)}</p>").encode("utf-8")
-
-
 # --- the built files ----------------------------------------------------------------------
 
 
@@ -180,41 +107,6 @@ def resolve_request_path(out_dir: Path, url_path: str) -> Path | None:
     if target != root and not target.startswith(root + os.sep):
         return None
     return Path(target)
-
-
-BODY_OPEN = re.compile(rb"<body\b[^>]*>", re.IGNORECASE)
-BODY_CLOSE = re.compile(rb"</body\s*>", re.IGNORECASE)
-H1_CLOSE = re.compile(rb"</h1\s*>", re.IGNORECASE)
-
-
-def inject(page: bytes, head: str, tail: str, after_title: str = "") -> bytes:
-    """Add `head` right after <body>, `after_title` after the first </h1> and `tail` right
-    before the last </body> (the served copy only)."""
-    if after_title:
-        title = H1_CLOSE.search(page)
-        at = title.end() if title else 0
-        page = page[:at] + after_title.encode("utf-8") + page[at:]
-    head_b, tail_b = head.encode("utf-8"), tail.encode("utf-8")
-    opening = BODY_OPEN.search(page)
-    page = page[:opening.end()] + head_b + page[opening.end():] if opening else head_b + page
-    closing = None
-    for closing in BODY_CLOSE.finditer(page):
-        pass
-    if closing:
-        return page[:closing.start()] + tail_b + page[closing.start():]
-    return page + tail_b
-
-
-@dataclass
-class Extras:
-    """What a server mode adds to a served HTML page: markup after <body> and before </body>."""
-
-    head: str = ""
-    tail: str = ""
-    after_title: str = ""  # right after the page's first </h1> (a card page: the card's panel)
-
-
-PageHook = Callable[[object, str], "Extras | None"]  # (request, page path) -> extras
 
 
 def live_extras(site) -> Extras:
@@ -315,7 +207,8 @@ class SiteApp:
         from starlette.routing import Route
 
         self.hub = Hub(self.site)
-        routes = [Route(LIVE_PREFIX + "events", self.events),
+        routes = [Route("/favicon.ico", no_content, methods=["GET", "HEAD"]),
+                  Route(LIVE_PREFIX + "events", self.events),
                   Route(STATIC_PREFIX + "{name:path}", self.static, methods=["GET", "HEAD"]),
                   *self.routes,
                   Route("/{path:path}", self.page, methods=["GET", "HEAD"])]
@@ -409,6 +302,13 @@ class SiteApp:
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def no_content(request):
+    """The site has no icon; say so without an error in the browser's console."""
+    from starlette.responses import Response
+
+    return Response(status_code=204)
 
 
 def _static_name_ok(name: str) -> bool:
@@ -516,19 +416,48 @@ class BoardServer:
 # --- the blocking entry point ------------------------------------------------------------------
 
 
-def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-                out_dir=None, builder=None, names: Iterable[str] = ()) -> None:
-    """Build, serve and follow the board until Ctrl-C (or SIGTERM).
+def make_server(board, site, host: str, port: int, log: Log, team: bool = False, names: Iterable[str] = (),
+                accounts=None):
+    """The server for `site`: read-only, or the team board. Refuses (MdboardError) to open the
+    team board beyond this computer without accounts, and a busy port, before anything runs."""
+    names = list(names)
+    if not team:
+        return BoardServer(site, host, port, names=names), None
+    from mdboard.serve.team import TeamBoard
 
-    Terminal lines go to `log`: the URL, one line per rebuild, one per new problem.
-    A busy port raises MdboardError before anything is built."""
+    team_board = TeamBoard(board.root, site, host, log, accounts)
+    team_board.check_can_start()
+    hosts = HostCheck(host, names)
+    app = SiteApp(site, hosts, routes=team_board.routes(), page_hook=team_board.page_hook, gate=team_board.gate,
+                  middleware=team_board.middleware()).build()
+    return BoardServer(site, host, port, app=app, names=names), team_board
+
+
+def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+                out_dir=None, builder=None, team: bool = False, names: Iterable[str] = (),
+                sync_every: float | None = None) -> None:
+    """Build, serve and follow the board until Ctrl-C (or SIGTERM): read-only, or the team
+    board with `team`. Terminal lines go to `log`: the URL and the mode, one line per
+    rebuild and per new problem (and per team action). A busy port, a team board beyond
+    this computer without accounts, or `sync_every` without a remote raise MdboardError
+    before anything is built."""
+    if sync_every and not team:
+        raise MdboardError(t("web.sync_needs_team"))
     site = make_live_site(board, out_dir, log, builder)
-    server = BoardServer(site, host, port, names=names)
+    server, team_board = make_server(board, site, host, port, log, team, names)
+    syncer = None
+    if sync_every:
+        from mdboard.serve.syncloop import SyncLoop
+
+        syncer = SyncLoop(board.root, site, sync_every, log)
+        syncer.check()
     try:
         with _sigterm_as_interrupt():
             site.start()
             server.start()
-            _announce(server, log)
+            _announce(server, team_board, log)
+            if syncer is not None:
+                syncer.start()
             if open_browser:
                 import webbrowser
 
@@ -537,14 +466,26 @@ def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open
     except KeyboardInterrupt:
         pass
     finally:
+        if syncer is not None:
+            syncer.stop()
         server.stop()
+        if team_board is not None:
+            team_board.close()
         site.stop()
     log(t("serve.goodbye"))
 
 
-def _announce(server, log: Log) -> None:
+def _announce(server, team_board, log: Log) -> None:
     if not is_loopback(server.host):
         log(t("serve.public_warning", host=server.host))
     log(t("serve.url", url=server.url))
+    if team_board is None:
+        log(t("web.mode_read_only"))
+        return
+    team_board.announced(server.url)
+    if team_board.accounts.any():
+        log(t("web.mode_accounts", n=len(team_board.accounts.people())))
+    else:
+        log(t("web.mode_local", name=team_board.visitor_name()))
     if not is_loopback(server.host):
         log(t("web.names", names=", ".join(sorted(server.hosts.names))))

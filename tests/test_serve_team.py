@@ -1,0 +1,486 @@
+"""`mdboard serve --team` over real HTTP: a real uvicorn server on 127.0.0.1 driven by httpx.
+
+Each action must write exactly the commit the CLI would (subject, trailers), authored
+by the signed-in person; every refusal — no CSRF token, another origin, another Host,
+no session, a role that does not allow it, a card that changed meanwhile — must leave
+the repository as it was (same HEAD, clean `git status`).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import git
+from mdboard.core.errors import MdboardError
+from mdboard.core.store import Board
+from mdboard.serve.accounts import Accounts
+from mdboard.serve.http import make_server
+from mdboard.serve.live import make_live_site
+
+PASSWORDS = {"wangli": "wangli-secret-1", "zhaomin": "zhaomin-secret-2"}
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+class TeamServer:
+    """The team board running in this process on a free port, with its terminal lines kept."""
+
+    def __init__(self, root: Path, names=()):
+        self.root = root
+        self.lines: list[str] = []
+        board = Board.open(str(root))
+        self.site = make_live_site(board, root / "_site", self.lines.append)
+        self.server, self.team = make_server(board, self.site, "127.0.0.1", 0, self.lines.append, team=True,
+                                             names=names)
+        self.site.start()
+        self.server.start()
+        self.url = self.server.url
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30)
+
+    def stop(self):
+        self.server.stop()
+        self.team.close()
+        self.site.stop()
+
+
+def csrf_of(client: httpx.Client, path: str = "/index.html") -> str:
+    """The CSRF token of this client's session, as a page shows it."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return re.search(r'name="csrf" value="([^"]+)"|data-csrf="([^"]+)"', page.text).group(1) or \
+        re.search(r'data-csrf="([^"]+)"', page.text).group(1)
+
+
+def sign_in(client: httpx.Client, person: str) -> None:
+    token = csrf_of(client, "/__mdboard/signin")
+    answer = client.post("/__mdboard/signin", data={"csrf": token, "name": person, "password": PASSWORDS[person]})
+    assert answer.status_code == 303, answer.text
+
+
+def head(root: Path) -> str:
+    return git(root, "rev-parse", "HEAD")
+
+
+def assert_untouched(root: Path, before: str) -> None:
+    assert head(root) == before
+    assert git(root, "status", "--porcelain") == ""
+
+
+def last_commit(root: Path) -> tuple[str, str, str]:
+    """(author "name <email>", subject, trailers block) of HEAD."""
+    author = git(root, "log", "-1", "--format=%an <%ae>")
+    subject = git(root, "log", "-1", "--format=%s")
+    body = git(root, "log", "-1", "--format=%b")
+    return author, subject, body
+
+
+def new_sku(cli, title: str = "蓝牙耳机 上新", *sets: str) -> str:
+    result = cli("new", "sku", title, "--owner", "wangli", *[x for s in sets for x in ("--set", s)])
+    assert result.exit_code == 0, result.output
+    return re.search(r"SKU-\d+", result.output).group(0)
+
+
+@pytest.fixture
+def local(board, cli):
+    """Team mode on 127.0.0.1 without accounts: acts as the local git user (王丽)."""
+    new_sku(cli)
+    running = TeamServer(board)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def accounts(board):
+    accounts = Accounts(board)
+    for person, password in PASSWORDS.items():
+        accounts.add(person)
+        accounts.set_password(person, password)
+    return accounts
+
+
+@pytest.fixture
+def team(board, cli, accounts):
+    """Team mode with accounts for 王丽 (运营) and 赵敏 (美工)."""
+    new_sku(cli)
+    running = TeamServer(board)
+    yield running
+    running.stop()
+
+
+# --- the local mode ---------------------------------------------------------------------------
+
+
+def test_a_move_posted_from_the_card_page_is_the_cli_commit_as_the_git_user(local, board):
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting", "from": "planning"})
+        assert answer.status_code == 303 and answer.headers["location"] == "/cards/SKU-0001.html"
+        page = client.get("/cards/SKU-0001.html").text
+    assert "已把 SKU-0001 移到「拍摄中」" in page  # the message shows on the page it goes back to
+    assert (board / "sku/shooting/SKU-0001.md").exists()
+    author, subject, body = last_commit(board)
+    assert author == "王丽 <wangli@example.com>"
+    assert subject == "move SKU-0001: 规划中 → 拍摄中"
+    assert body.splitlines() == ["Card: SKU-0001", "Action: move", "From: planning", "To: shooting"]
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_pages_are_the_built_files_plus_the_bar_and_the_panel(local, board):
+    with local.client() as client:
+        served = client.get("/cards/SKU-0001.html")
+    built = (board / "_site/cards/SKU-0001.html").read_text("utf-8")
+    assert "mdboard-team" in served.text and 'id="mdb-panel"' in served.text
+    assert "mdboard-team" not in built and "mdb-panel" not in built and "__mdboard" not in built
+    assert "本机模式：以 王丽 的身份操作" in served.text
+
+
+def test_every_response_carries_the_security_headers(local):
+    with local.client() as client:
+        for path in ("/index.html", "/static/board.css", "/__mdboard/static/team.js", "/__mdboard/new/sku",
+                     "/nope.html"):
+            headers = client.get(path).headers
+            csp = headers["content-security-policy"]
+            script = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
+            assert script.strip() == "script-src 'self'", path
+            assert "frame-ancestors 'none'" in csp
+            assert headers["x-content-type-options"] == "nosniff"
+            assert headers["x-frame-options"] == "DENY"
+            assert headers["referrer-policy"] == "same-origin"
+
+
+def test_the_session_cookie_is_httponly_and_samesite(local):
+    with local.client() as client:
+        cookie = client.get("/index.html").headers["set-cookie"]
+    assert cookie.startswith("mdboard_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+@pytest.mark.parametrize("how", ["no token", "wrong token", "other origin", "other referer"])
+def test_a_write_without_the_right_token_or_origin_writes_nothing(local, board, how):
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client)
+        data = {"to": "shooting", "from": "planning", "csrf": token}
+        headers = {}
+        if how == "no token":
+            del data["csrf"]
+        elif how == "wrong token":
+            data["csrf"] = token[:-2] + "xx"
+        elif how == "other origin":
+            headers["Origin"] = "http://evil.example"
+        else:
+            headers["Referer"] = "http://127.0.0.1.evil.example/page.html"
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data=data, headers=headers)
+    assert answer.status_code == 403
+    assert "没有通过安全检查，什么都没有改" in answer.text
+    assert_untouched(board, before)
+    assert (board / "sku/planning/SKU-0001.md").exists()
+
+
+def test_a_token_from_another_session_does_not_work(local, board):
+    before = head(board)
+    with local.client() as mine, local.client() as theirs:
+        token = csrf_of(theirs)
+        csrf_of(mine)
+        answer = mine.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting"})
+    assert answer.status_code == 403
+    assert_untouched(board, before)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1.evil.example", "evil.example", "localhost.evil.example",
+                                  "127.0.0.1:80@evil.example", "127.1.evil", ""])
+def test_another_host_name_is_refused_for_pages_and_writes(local, board, host):
+    before = head(board)
+    with socket.create_connection(("127.0.0.1", local.server.port), timeout=10) as sock:
+        body = "to=shooting"
+        sock.sendall((f"POST /__mdboard/cards/SKU-0001/move HTTP/1.1\r\nHost: {host}\r\n"
+                      f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+                      f"Connection: close\r\n\r\n{body}").encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = int(data.split()[1])
+    assert status in (400, 421)
+    assert "蓝牙耳机".encode() not in data
+    if host:
+        with local.client() as client:
+            assert client.get("/cards/SKU-0001.html", headers={"Host": host}).status_code in (400, 421)
+    assert_untouched(board, before)
+
+
+def test_loopback_names_with_ports_are_answered(local):
+    port = local.server.port
+    with local.client() as client:
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", "localhost", f"[::1]:{port}", "LOCALHOST."):
+            assert client.get("/index.html", headers={"Host": host}).status_code == 200, host
+
+
+def test_get_never_changes_anything(local, board):
+    before = head(board)
+    with local.client() as client:
+        for path in ("/__mdboard/cards/SKU-0001/move?to=shooting", "/__mdboard/cards/SKU-0001/tick?item=拍摄",
+                     "/__mdboard/cards/SKU-0001/note?text=x", "/__mdboard/new/sku?title=x"):
+            assert client.get(path).status_code in (200, 404, 405)
+    assert_untouched(board, before)
+
+
+# --- accounts ------------------------------------------------------------------------------------
+
+
+def test_with_accounts_every_page_needs_a_session(team, board):
+    with team.client() as client:
+        page = client.get("/cards/SKU-0001.html")
+        assert page.status_code == 303
+        assert page.headers["location"] == "/__mdboard/signin?next=%2Fcards%2FSKU-0001.html"
+        assert client.get("/__mdboard/events").status_code == 403
+        assert client.get("/__mdboard/static/team.js").status_code == 200  # no card data there
+        signin = client.get("/__mdboard/signin")
+        assert signin.status_code == 200 and "蓝牙耳机" not in signin.text
+
+
+def test_a_write_without_a_session_writes_nothing(team, board):
+    before = head(board)
+    with team.client() as client:
+        token = csrf_of(client, "/__mdboard/signin")
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting"})
+    assert answer.status_code == 401 and "请先登录" in answer.text
+    assert_untouched(board, before)
+
+
+def test_the_signed_in_person_is_the_author(team, board):
+    with team.client() as client:
+        sign_in(client, "zhaomin")
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting"},
+                             headers={"Accept": "application/json"})
+    assert answer.status_code == 200 and answer.json()["ok"] is True
+    assert answer.json()["message"] == "已把 SKU-0001 移到「拍摄中」"
+    author, subject, _ = last_commit(board)
+    assert author == "赵敏 <zhaomin@example.com>" and subject == "move SKU-0001: 规划中 → 拍摄中"
+
+
+def test_a_role_that_does_not_allow_the_move_is_refused_and_cannot_be_forced(team, board, cli):
+    card = new_sku(cli, "有价格的耳机", "price=199", "price_approved=true", "platforms=抖音")
+    for state in ("shooting", "content", "review"):
+        assert cli("move", card, state).exit_code == 0
+    for step in range(5):
+        cli("tick", card, str(step + 1))
+    before = head(board)
+    with team.client() as client:
+        sign_in(client, "zhaomin")
+        token = csrf_of(client)
+        for data in ({"to": "listed"}, {"to": "listed", "reason": "老板说可以"}):
+            answer = client.post(f"/__mdboard/cards/{card}/move", data={"csrf": token, **data},
+                                 headers={"Accept": "application/json"})
+            outcome = answer.json()
+            assert answer.status_code == 422 and outcome["ok"] is False
+            assert outcome["message"] == f"{card} 没有移动"
+            assert [p["message"] for p in outcome["problems"]] == ["赵敏 不能把卡片移入「已上架」（需要角色：运营）"]
+            assert outcome["problems"][0]["hint"] == "请有这个角色的成员来移动"
+            assert outcome["forcible"] is False
+    assert_untouched(board, before)
+
+
+def test_a_refused_move_names_the_rule_and_may_be_forced_with_a_reason(team, board):
+    with team.client() as client:
+        sign_in(client, "wangli")
+        token = csrf_of(client)
+        before = head(board)
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "review"},
+                             headers={"Accept": "application/json"})
+        outcome = answer.json()
+        assert answer.status_code == 422 and outcome["forcible"] is True
+        assert [p["message"] for p in outcome["problems"]] == ["进入「待审核」前必须填写「价格」",
+                                                              "进入「待审核」前必须填写「平台」"]
+        assert_untouched(board, before)
+        forced = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "review",
+                                                                     "reason": "样品已到，价格明天补"},
+                             headers={"Accept": "application/json"})
+    assert forced.json()["ok"] is True
+    _, subject, body = last_commit(board)
+    assert subject == "move SKU-0001: 规划中 → 待审核"
+    assert "Forced: 样品已到，价格明天补" in body and "Overrode: 进入「待审核」前必须填写「价格」" in body
+
+
+def test_wrong_passwords_are_rate_limited(team):
+    with team.client() as client:
+        token = csrf_of(client, "/__mdboard/signin")
+        codes = [client.post("/__mdboard/signin", data={"csrf": token, "name": "王丽", "password": f"guess{i}"}).status_code
+                 for i in range(11)]
+        assert codes[:10] == [401] * 10 and codes[10] == 429
+        right = client.post("/__mdboard/signin", data={"csrf": token, "name": "王丽", "password": PASSWORDS["wangli"]})
+        assert right.status_code == 429 and "分钟后再试" in right.text
+
+
+def test_a_one_time_link_signs_in_once_and_get_does_not_use_it(board, cli, accounts):
+    new_sku(cli)
+    token = accounts.new_link("zhaomin")
+    running = TeamServer(board)
+    try:
+        with running.client() as client:
+            for _ in range(2):  # a chat app's link preview fetches it first: that must not use it up
+                page = client.get(f"/__mdboard/signin/{token}")
+                assert page.status_code == 200 and "以 赵敏 的身份登录" in page.text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            used = client.post(f"/__mdboard/signin/{token}", data={"csrf": csrf})
+            assert used.status_code == 303
+            assert client.get("/cards/SKU-0001.html").status_code == 200
+        with running.client() as other:
+            page = other.get(f"/__mdboard/signin/{token}")
+            assert page.status_code == 410 and "已经用过或过期" in page.text
+    finally:
+        running.stop()
+
+
+def test_changing_the_password_ends_other_sessions(team, accounts):
+    with team.client() as first, team.client() as second:
+        sign_in(first, "wangli")
+        sign_in(second, "wangli")
+        token = csrf_of(first)
+        answer = first.post("/__mdboard/password", data={"csrf": token, "password": "a-new-password", "again": "a-new-password"})
+        assert answer.status_code == 303
+        assert first.get("/index.html").status_code == 200
+        assert second.get("/index.html").status_code == 303
+
+
+def test_the_server_will_not_open_beyond_this_computer_without_accounts(board):
+    site = make_live_site(Board.open(str(board)), board / "_site", lambda line: None)
+    with pytest.raises(MdboardError) as err:
+        make_server(Board.open(str(board)), site, "0.0.0.0", 0, lambda line: None, team=True)
+    assert "mdboard user add" in str(err.value)
+
+
+# --- what a write checks ------------------------------------------------------------------------------
+
+
+def test_two_moves_of_the_same_card_at_once_give_exactly_one_commit(local, board):
+    before = head(board)
+    with local.client() as a, local.client() as b:
+        tokens = {a: csrf_of(a), b: csrf_of(b)}
+        results = {}
+
+        def move(client, state):
+            results[state] = client.post("/__mdboard/cards/SKU-0001/move",
+                                         data={"csrf": tokens[client], "to": state, "from": "planning"},
+                                         headers={"Accept": "application/json"}).json()
+
+        threads = [threading.Thread(target=move, args=(a, "shooting")), threading.Thread(target=move, args=(b, "content"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    oks = [state for state, outcome in results.items() if outcome["ok"]]
+    assert len(oks) == 1
+    loser = next(outcome for outcome in results.values() if not outcome["ok"])
+    assert "SKU-0001" in loser["message"]
+    assert git(board, "rev-list", "--count", f"{before}..HEAD") == "1"
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_edits_to_different_fields_are_both_kept_and_a_clash_is_refused(local, board):
+    with local.client() as a, local.client() as b:
+        form_a = a.get("/__mdboard/cards/SKU-0001/edit").text
+        form_b = b.get("/__mdboard/cards/SKU-0001/edit").text
+
+        def fields(form_html, **changes):
+            data = {name: value for name, value in re.findall(r'name="(csrf|version|was)" value="([^"]*)"', form_html)}
+            data = {k: v.replace("&#34;", '"').replace("&quot;", '"') for k, v in data.items()}
+            data.update(title="蓝牙耳机 上新", shown=["price", "category"])
+            data.update({f"f.{k}": v for k, v in changes.items()})
+            return data
+
+        first = a.post("/__mdboard/cards/SKU-0001/edit", data=fields(form_a, price="199", category=""),
+                       headers={"Accept": "application/json"})
+        assert first.json()["ok"] is True
+        second = b.post("/__mdboard/cards/SKU-0001/edit", data=fields(form_b, price="", category="耳机"),
+                        headers={"Accept": "application/json"})
+        assert second.json()["ok"] is True, second.json()
+        text = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+        assert "price: 199" in text and "category: 耳机" in text
+        before = head(board)
+        clash = b.post("/__mdboard/cards/SKU-0001/edit", data=fields(form_b, price="299", category="耳机"))
+        assert clash.status_code == 409
+        assert "299" in clash.text  # what the person typed is still in the form
+        assert "价格" in clash.text
+    assert_untouched(board, before)
+
+
+def test_tick_and_note_are_the_cli_commits(local, board):
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        ticked = client.post("/__mdboard/cards/SKU-0001/tick", data={"csrf": token, "item": "主图", "n": "1", "done": "1"},
+                             headers={"Accept": "application/json"})
+        assert ticked.json()["ok"] is True
+        assert last_commit(board)[1:] == ("tick SKU-0001: 主图", "Card: SKU-0001\nAction: tick\nItem: 主图")
+        noted = client.post("/__mdboard/cards/SKU-0001/note", data={"csrf": token, "text": "客户已回复"},
+                            headers={"Accept": "application/json"})
+        assert noted.json()["ok"] is True
+    author, subject, body = last_commit(board)
+    assert subject == "note SKU-0001: 客户已回复" and body == "Card: SKU-0001\nAction: note"
+    text = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert "- [x] 主图" in text and "王丽" in text.split("## 备注", 1)[1] and "客户已回复" in text
+    assert git(board, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("type_key, fields, card_id", [
+    ("sku", {"owner": "zhaomin", "platforms": ["douyin", "tmall"], "price": "199"}, "SKU-0002"),
+    ("campaign", {"owner": "liuyang", "platform": "tmall", "signup_end": "2026-12-05"}, "CMP-0001"),
+    ("issue", {"owner": "sunli", "due": "2026-11-27T18:00", "platform": "pdd", "order_no": "PDD-8812",
+               "problem": "物流", "sku": "SKU-0001"}, "AS-0001"),
+    ("asset", {"owner": "zhaomin", "kind": "主图", "skus": ["SKU-0001", ""]}, "MAT-0001"),
+])
+def test_a_card_of_each_type_made_from_its_form_opens_when_saved(local, board, type_key, fields, card_id):
+    with local.client() as client:
+        form = client.get(f"/__mdboard/new/{type_key}").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        shown = re.findall(r'name="shown" value="([^"]+)"', form)
+        data = {"csrf": token, "title": "网页上新建的卡片", "shown": shown}
+        data.update({f"f.{key}": value for key, value in fields.items()})
+        answer = client.post(f"/__mdboard/new/{type_key}", data=data)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == f"/cards/{card_id}.html"
+        page = client.get(answer.headers["location"])
+    assert page.status_code == 200 and "网页上新建的卡片" in page.text  # its page exists at once
+    author, subject, body = last_commit(board)
+    assert author == "王丽 <wangli@example.com>" and subject == f"new {card_id}: 网页上新建的卡片"
+    assert body.startswith(f"Card: {card_id}\nAction: new\nType: {type_key}\nTo: ")
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_bad_value_in_the_new_form_comes_back_with_the_field_named_and_nothing_written(local, board):
+    before = head(board)
+    with local.client() as client:
+        form = client.get("/__mdboard/new/sku").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        answer = client.post("/__mdboard/new/sku", data={"csrf": token, "title": "价格写错了", "shown": ["owner", "price"],
+                                                         "f.owner": "wangli", "f.price": "一百"})
+    assert answer.status_code == 422
+    assert "价格写错了" in answer.text and 'value="一百"' in answer.text
+    assert "不是数字" in answer.text or "数字" in answer.text
+    assert_untouched(board, before)
+
+
+def test_what_a_card_says_stays_text_in_every_team_page(board, cli):
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    assert cli("new", "sku", hostile, "--owner", "wangli", "--set", f"category={hostile}").exit_code == 0
+    running = TeamServer(board)
+    try:
+        with running.client() as client:
+            for path in ("/cards/SKU-0001.html", "/__mdboard/cards/SKU-0001/edit", "/__mdboard/cards/SKU-0001/panel",
+                         "/__mdboard/new/campaign"):
+                page = client.get(path)
+                assert page.status_code == 200, path
+                assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text, path
+                assert '"><script' not in page.text, path
+            assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/__mdboard/cards/SKU-0001/edit").text
+    finally:
+        running.stop()
