@@ -1,0 +1,347 @@
+"""The team web board under load (issue 16): three figures on a generated board.
+
+1. move -> commit, and move -> the updated column in a second browser: two people signed
+   in in two chromium contexts on the same kanban; one moves a card with the "move to…"
+   menu, timed in the page from the click to the server's answer (sent after the commit)
+   and, in the other page, to the moment the card shows in its new column (no reload).
+2. 30 simulated people at once: each signed in with its own session, acting at a human
+   pace (a move, a tick or a note, then a card page, then 0.5–3 s to think); the time of
+   every action, p50 / p95 / max.
+3. memory: the server's resident memory after 1,000 actions and after 10,000.
+
+The server is the real `mdboard serve --team` as a subprocess, with accounts for the
+board's people. Targets (issue 16): median move -> column <= 0.3 s, p95 per action of
+30 people <= 0.5 s, memory after 10,000 actions within 10% of where it was after 1,000.
+
+    .venv/bin/python bench/bench_team.py --cards 10000 --commits 20000 [--save out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TARGETS = {"move_to_column_median": 0.3, "people_p95": 0.5, "memory_growth": 0.10}
+
+
+def password(key: str) -> str:
+    return f"bench-password-{key}"
+
+
+# --- the board and the server --------------------------------------------------------------
+
+
+def make_board(out: Path, cards: int, commits: int, seed: int) -> Path:
+    import generate
+
+    generate.generate(out, cards, commits, seed)
+    return out
+
+
+def make_accounts(board: Path) -> list[tuple[str, str]]:
+    """An account with a password for every person of the roster; [(key, name)]."""
+    from mdboard.core.store import Board
+    from mdboard.serve.accounts import Accounts
+
+    people = Board.open(str(board)).config.people
+    accounts = Accounts(board)
+    for key in people:
+        accounts.add(key)
+        accounts.set_password(key, password(key))
+    return [(key, p.name) for key, p in people.items()]
+
+
+class Server:
+    """`mdboard serve --team --port 0` in the board; its lines are collected."""
+
+    def __init__(self, board: Path, env: dict):
+        self.proc = subprocess.Popen([str(BIN / "mdboard"), "serve", "--team", "--port", "0"], cwd=board,
+                                     text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        self.lines: list[str] = []
+        self.url = ""
+        ready = threading.Event()
+
+        def read():
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip())
+                if not self.url and (m := re.search(r"http://127\.0\.0\.1:\d+/", line)):
+                    self.url = m.group(0)
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        ready.wait(600)
+        if not self.url:
+            raise SystemExit(f"the server did not start: {self.lines[-5:]}")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.send_signal(2)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def signed_in(url: str, key: str):
+    """An httpx client signed in as `key`, and its CSRF token."""
+    import httpx
+
+    client = httpx.Client(base_url=url, timeout=120)
+    page = client.get("/__mdboard/signin")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    answer = client.post("/__mdboard/signin", data={"csrf": token, "name": key, "password": password(key)})
+    if answer.status_code != 303:
+        raise SystemExit(f"cannot sign in as {key}: {answer.status_code}")
+    token = re.search(r'data-csrf="([^"]+)"', client.get("/index.html").text).group(1)
+    return client, token
+
+
+def cards_in(board: Path, type_key: str, state: str) -> list[str]:
+    return sorted(p.stem for p in (board / type_key / state).glob("*.md"))
+
+
+def stats(values: list[float]) -> dict:
+    values = sorted(values)
+    if not values:
+        return {"n": 0}
+    p95 = values[min(len(values) - 1, int(round(0.95 * (len(values) - 1))))]
+    return {"n": len(values), "median": round(statistics.median(values), 3), "p95": round(p95, 3),
+            "max": round(values[-1], 3)}
+
+
+# --- 1. move in one browser, the column in another --------------------------------------------------
+
+
+MOVE_JS = """([id, target]) => new Promise((resolve) => {
+  const tile = document.querySelector(`[data-id="${id}"]`);
+  const started = performance.timeOrigin + performance.now();
+  const original = window.fetch;
+  window.fetch = function () {
+    return original.apply(this, arguments).then((response) => {
+      window.fetch = original;
+      response.clone().json().then((data) => resolve({started, answered: performance.timeOrigin + performance.now(), ok: data.ok, message: data.message}));
+      return response;
+    });
+  };
+  tile.querySelector(".mdb-move-button").click();
+  const item = Array.from(document.querySelectorAll(".mdb-menu [role=menuitem]")).find((b) => b.textContent === window.__labels[target]);
+  item.click();
+})"""
+
+def browser_moves(url: str, board: Path, people, moves: int, log) -> dict:
+    """Median / p95 of move -> answer (commit) and move -> the other browser's column."""
+    from playwright.sync_api import sync_playwright
+
+    type_key, there, back = "sku", "shooting", "planning"
+    cards = cards_in(board, type_key, there)[:1] or cards_in(board, type_key, back)[:1]
+    card = cards[0]
+    state = there if (board / type_key / there / f"{card}.md").exists() else back
+    commit_times, column_times = [], []
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pages = []
+        for key, _ in people[:2]:
+            client, _ = signed_in(url, key)
+            context = chromium.new_context(viewport={"width": 1400, "height": 900})
+            context.add_cookies([{"name": c.name, "value": c.value, "url": url} for c in client.cookies.jar])
+            page = context.new_page()
+            page.goto(url + f"types/{type_key}.html", timeout=600_000)
+            page.wait_for_selector(".mdb-move-button", timeout=600_000)
+            labels = page.evaluate("() => JSON.parse(document.getElementById('mdboard-team').dataset.types)")
+            page.evaluate("(labels) => { window.__labels = labels; }",
+                          {s[0]: s[1] for s in labels[type_key]["states"]})
+            pages.append(page)
+        mover, watcher = pages
+        for i in range(moves):
+            target = back if state == there else there
+            # the second page starts watching for the card in its new column before the move
+            watcher.evaluate(f"""() => {{ window.__seen = new Promise((resolve) => {{
+                const seen = () => document.querySelector('[data-column="{target}"] [data-id="{card}"]');
+                const observer = new MutationObserver(() => {{ if (seen()) {{ observer.disconnect();
+                  resolve(performance.timeOrigin + performance.now()); }} }});
+                observer.observe(document.body, {{childList: true, subtree: true}});
+            }}); }}""")
+            result = mover.evaluate(MOVE_JS, [card, target])
+            if not result["ok"]:
+                raise SystemExit(f"move {card} -> {target} refused: {result['message']}")
+            shown = watcher.evaluate("() => window.__seen")
+            commit_times.append((result["answered"] - result["started"]) / 1000)
+            column_times.append((shown - result["started"]) / 1000)
+            log(f"  move {i + 1}/{moves}: {card} -> {target}: commit {commit_times[-1]:.3f} s, "
+                f"other browser {column_times[-1]:.3f} s")
+            state = target
+            time.sleep(0.5)
+        chromium.close()
+    return {"move_to_commit": stats(commit_times), "move_to_column": stats(column_times)}
+
+
+# --- 2. thirty people at once ------------------------------------------------------------------------
+
+
+def people_at_once(url: str, board: Path, people, count: int, actions: int, log, seed: int = 7) -> dict:
+    """Per-action latency while `count` simulated people act at a human pace."""
+    rng = random.Random(seed)
+    issues = cards_in(board, "issue", "new") + cards_in(board, "issue", "following")
+    skus = [c for c in cards_in(board, "sku", "planning")]
+    rng.shuffle(issues)
+    rng.shuffle(skus)
+    times: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(count)
+
+    def person(n: int) -> None:
+        key = people[n % len(people)][0]
+        client, token = signed_in(url, key)
+        mine_issue = issues[n::count][:3] or issues[:1]
+        mine_sku = skus[n::count][:2] or skus[:1]
+        local = random.Random(seed + n)
+        start.wait()
+        for i in range(actions):
+            kind = ("move", "tick", "note")[i % 3]
+            if kind == "move":
+                card = mine_issue[i % len(mine_issue)]
+                where = "new" if (board / "issue" / "new" / f"{card}.md").exists() else "following"
+                data = {"to": "following" if where == "new" else "new", "from": where}
+                path = f"/__mdboard/cards/{card}/move"
+            elif kind == "tick":
+                card = mine_sku[i % len(mine_sku)]
+                data = {"item": "1", "done": "1" if i % 2 == 0 else "0"}
+                path = f"/__mdboard/cards/{card}/tick"
+            else:
+                card = mine_sku[i % len(mine_sku)]
+                data = {"text": f"第 {i} 条备注（{key}）"}
+                path = f"/__mdboard/cards/{card}/note"
+            began = time.perf_counter()
+            answer = client.post(path, data={"csrf": token, **data}, headers={"Accept": "application/json"})
+            took = time.perf_counter() - began
+            outcome = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+            with lock:
+                times.append(took)
+                if not outcome.get("ok"):
+                    failures.append(f"{path}: {answer.status_code} {outcome.get('message', '')}")
+            client.get(f"/cards/{card}.html")
+            time.sleep(local.uniform(0.5, 3.0))
+        client.close()
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(count)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    log(f"  {len(times)} actions by {count} people in {seconds:.1f} s, {len(failures)} refused")
+    for failure in failures[:5]:
+        log(f"    refused: {failure}")
+    return {"people": count, "actions": stats(times), "refused": len(failures), "seconds": round(seconds, 1)}
+
+
+# --- 3. memory over many actions ---------------------------------------------------------------------
+
+
+def memory(url: str, board: Path, server: Server, people, total: int, checkpoint: int, log) -> dict:
+    """The server's RSS after `checkpoint` actions and after `total` (and at every checkpoint)."""
+    client, token = signed_in(url, people[0][0])
+    issues = (cards_in(board, "issue", "new") + cards_in(board, "issue", "following"))[:20]
+    skus = cards_in(board, "sku", "planning")[:20]
+    curve = []
+    for i in range(1, total + 1):
+        kind = i % 3
+        if kind == 0:
+            card = issues[i % len(issues)]
+            where = "new" if (board / "issue" / "new" / f"{card}.md").exists() else "following"
+            client.post(f"/__mdboard/cards/{card}/move", data={"csrf": token, "to": "following" if where == "new" else "new"},
+                        headers={"Accept": "application/json"})
+        elif kind == 1:
+            card = skus[i % len(skus)]
+            client.post(f"/__mdboard/cards/{card}/tick", data={"csrf": token, "item": "1", "done": str((i // 3) % 2)},
+                        headers={"Accept": "application/json"})
+        else:
+            card = skus[i % len(skus)]
+            client.post(f"/__mdboard/cards/{card}/note", data={"csrf": token, "text": f"备注 {i}"},
+                        headers={"Accept": "application/json"})
+        if i % checkpoint == 0:
+            time.sleep(1.0)  # let the last rebuild finish
+            curve.append((i, round(server.rss_mb(), 1)))
+            log(f"  after {i} actions: {curve[-1][1]} MB")
+    client.close()
+    first = curve[0][1]
+    last = curve[-1][1]
+    return {"curve": curve, "after_first": first, "after_all": last, "growth": round((last - first) / first, 3)}
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+def run(args, log=print) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="mdboard-team-bench-"))
+    env = {**os.environ, "XDG_STATE_HOME": str(work / "state")}
+    os.environ["XDG_STATE_HOME"] = env["XDG_STATE_HOME"]
+    board = args.board or make_board(work / "board", args.cards, args.commits, args.seed)
+    log(f"board: {board}")
+    people = make_accounts(board)
+    server = Server(board, env)
+    report = {"cards": args.cards, "commits": args.commits}
+    try:
+        log(f"server: {server.url} (RSS {server.rss_mb():.1f} MB after the first build)")
+        log("1. move in one browser -> commit, and -> the column in a second browser")
+        report["browser"] = browser_moves(server.url, board, people, args.moves, log)
+        log(f"2. {args.people} people acting at once")
+        report["load"] = people_at_once(server.url, board, people, args.people, args.actions, log)
+        log(f"3. memory over {args.memory_actions} actions")
+        report["memory"] = memory(server.url, board, server, people, args.memory_actions, args.checkpoint, log)
+    finally:
+        server.stop()
+    report["targets"] = TARGETS
+    return report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cards", type=int, default=10000)
+    parser.add_argument("--commits", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--board", type=Path, help="use this board (a scratch copy: it gets commits)")
+    parser.add_argument("--moves", type=int, default=21, help="browser moves measured")
+    parser.add_argument("--people", type=int, default=30)
+    parser.add_argument("--actions", type=int, default=12, help="actions per simulated person")
+    parser.add_argument("--memory-actions", type=int, default=10000)
+    parser.add_argument("--checkpoint", type=int, default=1000)
+    parser.add_argument("--save", type=Path)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    report = run(args, log=(lambda line: print(line, file=sys.stderr)) if args.json else print)
+    if args.save:
+        args.save.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
