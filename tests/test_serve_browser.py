@@ -71,3 +71,27 @@ def test_broken_card_shows_a_banner_in_the_tab_and_fixing_it_clears_it(live, boa
     path.write_text(retitle(good, "修好以后"), "utf-8")
     tab.wait_for_function("() => document.body.innerText.includes('修好以后')", timeout=WAIT_MS)
     assert banner.count() == 0
+
+
+def test_a_big_kanban_is_updated_column_by_column(live, board, tab):
+    """With thousands of finished cards, a change re-draws only the columns it touched."""
+    from conftest import git
+
+    listed = board / "sku/listed"
+    listed.mkdir(parents=True, exist_ok=True)
+    for i in range(320):
+        (listed / f"SKU-{i + 100:04d}.md").write_text(f"---\ntitle: 已上架 {i}\nowner: wangli\n---\n", "utf-8")
+    git(board, "add", "-A")
+    git(board, "commit", "-qm", "many finished cards")
+    tab.goto(live.url + "types/sku.html")
+    tab.wait_for_function("() => document.querySelectorAll('[data-card]').length === 321", timeout=WAIT_MS)
+    tab.wait_for_selector("html[data-mdb-columns=remembered]", state="attached", timeout=WAIT_MS)
+    tab.evaluate("""() => { window.__before_change = true;
+        document.querySelector('[data-column=listed] [data-card]').setAttribute('data-marker', 'untouched'); }""")
+    path = card_file(board, "SKU-0001")
+    path.write_text(retitle(path.read_text("utf-8"), "大看板上改的标题"), "utf-8")
+    tab.wait_for_function("() => document.body.innerText.includes('大看板上改的标题')", timeout=WAIT_MS)
+    assert tab.evaluate("window.__before_change === true")
+    # a column that did not change is not even looked at: a whole-page morph would have removed this
+    assert tab.evaluate("document.querySelector('[data-column=listed] [data-card]').dataset.marker") == "untouched"
+    assert tab.evaluate("document.querySelectorAll('[data-card]').length") == 321

@@ -28,19 +28,96 @@
     return true;
   }
 
-  function morph(text) {
+  var OPTIONS = {
+    morphStyle: "innerHTML",
+    ignoreActiveValue: true,
+    callbacks: {
+      beforeNodeMorphed: function (oldNode) { return !kept(oldNode); },
+      beforeNodeRemoved: function (oldNode) { return !kept(oldNode); },
+      beforeAttributeUpdated: keepAttribute
+    }
+  };
+
+  function parse(text) {
     var doc = new DOMParser().parseFromString(text, "text/html");
     Array.prototype.forEach.call(doc.querySelectorAll("script"), function (s) { s.remove(); });
+    return doc;
+  }
+
+  function morph(text) {
+    var doc = parse(text);
     if (doc.title) document.title = doc.title;
-    window.Idiomorph.morph(document.body, doc.body, {
-      morphStyle: "innerHTML",
-      ignoreActiveValue: true,
-      callbacks: {
-        beforeNodeMorphed: function (oldNode) { return !kept(oldNode); },
-        beforeNodeRemoved: function (oldNode) { return !kept(oldNode); },
-        beforeAttributeUpdated: keepAttribute
+    window.Idiomorph.morph(document.body, doc.body, OPTIONS);
+  }
+
+  /* A big kanban (thousands of finished cards in one column) is put in place column by
+     column: only the columns whose HTML changed are parsed and morphed, the rest of the
+     page without the board. The HTML of each column is remembered from the last fetch
+     (fetched once in the background after the page loads). */
+  var BIG = 300;
+  var COLUMN = /<section class="column[^"]*" data-column="([^"]*)"[\s\S]*?<\/section>/g;
+  var BOARD = /(<div class="board" data-board="[^"]*">)[\s\S]*<\/section>(\s*<\/div>)/;
+  var columns = null;
+
+  function bigBoard() {
+    var boards = document.querySelectorAll(".board[data-board]");
+    return boards.length === 1 && boards[0].querySelectorAll("[data-card]").length >= BIG ? boards[0] : null;
+  }
+
+  function columnsOf(text) {
+    var found = {};
+    text.replace(COLUMN, function (whole, key) { found[key] = whole; return whole; });
+    return found;
+  }
+
+  function sameKeys(a, b) {
+    var ka = Object.keys(a).sort().join("\n");
+    return ka === Object.keys(b).sort().join("\n") && ka !== "";
+  }
+
+  function morphBoard(board, text) {
+    var fresh = columnsOf(text);
+    if (!columns || !sameKeys(columns, fresh) || !BOARD.test(text)) {
+      columns = fresh;
+      morph(text);
+      return;
+    }
+    var rest = parse(text.replace(BOARD, "$1$2"));
+    if (rest.title) document.title = rest.title;
+    board.setAttribute("data-keep", "");
+    try {
+      window.Idiomorph.morph(document.body, rest.body, OPTIONS);
+    } finally {
+      board.removeAttribute("data-keep");
+    }
+    Object.keys(fresh).forEach(function (key) {
+      if (fresh[key] === columns[key]) return;
+      var live = board.querySelector('[data-column="' + (window.CSS && CSS.escape ? CSS.escape(key) : key) + '"]');
+      var template = document.createElement("template");
+      template.innerHTML = fresh[key];
+      if (live && template.content.firstElementChild) {
+        window.Idiomorph.morph(live, template.content.firstElementChild,
+                               { morphStyle: "outerHTML", ignoreActiveValue: true, callbacks: OPTIONS.callbacks });
       }
     });
+    columns = fresh;
+  }
+
+  function remember() {
+    if (!bigBoard() || columns) return;
+    fetch(location.pathname + location.search, { cache: "no-store", credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (text) {
+        if (text === null || columns) return;
+        columns = columnsOf(text);
+        document.documentElement.setAttribute("data-mdb-columns", "remembered");
+      })
+      .catch(function () { /* the first change morphs the whole page instead */ });
+  }
+
+  function apply(text) {
+    var board = bigBoard();
+    if (board) morphBoard(board, text); else morph(text);
     document.dispatchEvent(new CustomEvent("mdboard:updated"));
   }
 
@@ -53,7 +130,7 @@
         if (!response.ok || response.redirected) return null;
         return response.text();
       })
-      .then(function (text) { if (text !== null) morph(text); })
+      .then(function (text) { if (text !== null) apply(text); })
       .catch(function () { /* offline for a moment: the next change tries again */ })
       .then(function () {
         running = false;
@@ -73,4 +150,9 @@
     refresh();
   });
   document.addEventListener("mdboard:refresh", refresh);
+  window.addEventListener("load", function () {
+    setTimeout(function () {
+      if (window.requestIdleCallback) window.requestIdleCallback(remember); else remember();
+    }, 1000);
+  });
 })();
