@@ -172,6 +172,9 @@ def browser_moves(url: str, board: Path, people, moves: int, log) -> dict:
             page = context.new_page()
             page.goto(url + f"types/{type_key}.html", timeout=600_000)
             page.wait_for_selector(".mdb-move-button", timeout=600_000)
+            if page.evaluate("() => document.querySelectorAll('[data-card]').length") >= 300:
+                # a big kanban is updated column by column once the page has remembered its columns
+                page.wait_for_selector("html[data-mdb-columns=remembered]", state="attached", timeout=600_000)
             labels = page.evaluate("() => JSON.parse(document.getElementById('mdboard-team').dataset.types)")
             page.evaluate("(labels) => { window.__labels = labels; }",
                           {s[0]: s[1] for s in labels[type_key]["states"]})
