@@ -206,12 +206,24 @@ def browser_moves(url: str, board: Path, people, moves: int, log) -> dict:
 # --- 2. thirty people at once ------------------------------------------------------------------------
 
 
+def movable(board: Path) -> list[tuple[str, str, str, str]]:
+    """(type, card, state, other state) for cards that may move back and forth freely:
+    after-sales cases between 新登记 and 跟进中, assets between 待审核 and 已定稿."""
+    pairs = [("issue", "new", "following"), ("asset", "review", "ready")]
+    out = []
+    for type_key, one, two in pairs:
+        out += [(type_key, card, one, two) for card in cards_in(board, type_key, one)]
+        out += [(type_key, card, two, one) for card in cards_in(board, type_key, two)]
+    return out
+
+
 def people_at_once(url: str, board: Path, people, count: int, actions: int, log, seed: int = 7) -> dict:
-    """Per-action latency while `count` simulated people act at a human pace."""
+    """Per-action latency while `count` simulated people act at a human pace, each on cards
+    of their own (so no two of them clash)."""
     rng = random.Random(seed)
-    issues = cards_in(board, "issue", "new") + cards_in(board, "issue", "following")
-    skus = [c for c in cards_in(board, "sku", "planning")]
-    rng.shuffle(issues)
+    moving = movable(board)
+    skus = cards_in(board, "sku", "planning")
+    rng.shuffle(moving)
     rng.shuffle(skus)
     times: list[float] = []
     failures: list[str] = []
@@ -221,25 +233,28 @@ def people_at_once(url: str, board: Path, people, count: int, actions: int, log,
     def person(n: int) -> None:
         key = people[n % len(people)][0]
         client, token = signed_in(url, key)
-        mine_issue = issues[n::count][:3] or issues[:1]
-        mine_sku = skus[n::count][:2] or skus[:1]
+        mine = [list(item) for item in moving[n::count][:2]]
+        mine_sku = skus[n::count][:2]
         local = random.Random(seed + n)
         start.wait()
         for i in range(actions):
-            kind = ("move", "tick", "note")[i % 3]
+            kind = ("move", "tick", "note")[i % 3] if mine and mine_sku else "none"
             if kind == "move":
-                card = mine_issue[i % len(mine_issue)]
-                where = "new" if (board / "issue" / "new" / f"{card}.md").exists() else "following"
-                data = {"to": "following" if where == "new" else "new", "from": where}
+                item = mine[i % len(mine)]
+                type_key, card, here, there = item
+                data = {"to": there, "from": here}
                 path = f"/__mdboard/cards/{card}/move"
+                item[2], item[3] = there, here
             elif kind == "tick":
                 card = mine_sku[i % len(mine_sku)]
-                data = {"item": "1", "done": "1" if i % 2 == 0 else "0"}
+                data = {"item": "1", "done": "1" if (i // 3) % 2 == 0 else "0"}
                 path = f"/__mdboard/cards/{card}/tick"
-            else:
+            elif kind == "note":
                 card = mine_sku[i % len(mine_sku)]
                 data = {"text": f"第 {i} 条备注（{key}）"}
                 path = f"/__mdboard/cards/{card}/note"
+            else:
+                raise SystemExit("the board has too few cards for this many people")
             began = time.perf_counter()
             answer = client.post(path, data={"csrf": token, **data}, headers={"Accept": "application/json"})
             took = time.perf_counter() - began
@@ -271,16 +286,16 @@ def people_at_once(url: str, board: Path, people, count: int, actions: int, log,
 def memory(url: str, board: Path, server: Server, people, total: int, checkpoint: int, log) -> dict:
     """The server's RSS after `checkpoint` actions and after `total` (and at every checkpoint)."""
     client, token = signed_in(url, people[0][0])
-    issues = (cards_in(board, "issue", "new") + cards_in(board, "issue", "following"))[:20]
+    moving = [list(item) for item in movable(board)[:20]]
     skus = cards_in(board, "sku", "planning")[:20]
     curve = []
     for i in range(1, total + 1):
         kind = i % 3
         if kind == 0:
-            card = issues[i % len(issues)]
-            where = "new" if (board / "issue" / "new" / f"{card}.md").exists() else "following"
-            client.post(f"/__mdboard/cards/{card}/move", data={"csrf": token, "to": "following" if where == "new" else "new"},
+            item = moving[i % len(moving)]
+            client.post(f"/__mdboard/cards/{item[1]}/move", data={"csrf": token, "to": item[3], "from": item[2]},
                         headers={"Accept": "application/json"})
+            item[2], item[3] = item[3], item[2]
         elif kind == 1:
             card = skus[i % len(skus)]
             client.post(f"/__mdboard/cards/{card}/tick", data={"csrf": token, "item": "1", "done": str((i // 3) % 2)},
