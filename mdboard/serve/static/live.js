@@ -78,8 +78,8 @@
   function morphBoard(board, text) {
     var fresh = columnsOf(text);
     if (!columns || !sameKeys(columns, fresh) || !BOARD.test(text)) {
-      columns = fresh;
       morph(text);
+      keep(text);
       return;
     }
     var rest = parse(text.replace(BOARD, "$1$2"));
@@ -103,21 +103,66 @@
     columns = fresh;
   }
 
+  function keep(text) {
+    columns = columnsOf(text);
+    document.documentElement.setAttribute("data-mdb-columns", "remembered");
+  }
+
   function remember() {
     if (!bigBoard() || columns) return;
     fetch(location.pathname + location.search, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (text) {
-        if (text === null || columns) return;
-        columns = columnsOf(text);
-        document.documentElement.setAttribute("data-mdb-columns", "remembered");
+        if (text !== null && !columns) keep(text);
       })
       .catch(function () { /* the first change morphs the whole page instead */ });
   }
 
+  /* A card this page has just moved (team.js says so with `mdboard:hold`) stays where it
+     was put: a page fetched before the server rebuilt it still shows the card where it was,
+     and is not put in place (it is fetched again a moment later) until it shows the card
+     where it now is, or a few seconds have passed. */
+  var HOLD_MS = 5000;
+  var holds = {};
+
+  document.addEventListener("mdboard:hold", function (event) {
+    var d = event.detail || {};
+    if (!d.id) return;
+    if (d.state) holds[d.id] = { state: d.state, until: Date.now() + HOLD_MS }; else delete holds[d.id];
+  });
+
+  function stateIn(text, id) {
+    var tag = new RegExp('<[^>]*\\sdata-id="' + id.replace(/[^A-Za-z0-9_-]/g, "") + '"[^>]*>').exec(text);
+    var state = tag && /\sdata-state="([^"]*)"/.exec(tag[0]);
+    return state ? state[1] : null;
+  }
+
+  function behind(text) {
+    var now = Date.now();
+    var stale = false;
+    Object.keys(holds).forEach(function (id) {
+      var hold = holds[id];
+      if (hold.until < now) { delete holds[id]; return; }
+      var state = stateIn(text, id);
+      if (state === null) return;
+      if (state === hold.state) delete holds[id]; else stale = true;
+    });
+    return stale;
+  }
+
   function apply(text) {
+    if (behind(text)) {
+      setTimeout(refresh, 300);
+      return;
+    }
     var board = bigBoard();
-    if (board) morphBoard(board, text); else morph(text);
+    if (board) {
+      morphBoard(board, text);
+    } else {
+      morph(text);
+      // the board became big through this change: remember its columns from this very text
+      if (bigBoard()) keep(text);
+    }
     document.dispatchEvent(new CustomEvent("mdboard:updated"));
   }
 

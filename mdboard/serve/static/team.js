@@ -106,6 +106,11 @@
     });
   }
 
+  /* live.js keeps a moved tile where this page put it until the pages show the move */
+  function hold(tile, state) {
+    document.dispatchEvent(new CustomEvent("mdboard:hold", { detail: { id: tile.getAttribute("data-id"), state: state } }));
+  }
+
   function moveCard(tile, target, revert, reason) {
     var board = boardOf(tile);
     var from = tile.getAttribute("data-state");
@@ -113,6 +118,7 @@
     if (reason) data.reason = reason;
     tile.classList.add("mdb-pending");
     tile.setAttribute("aria-busy", "true");
+    hold(tile, target);
     return post("/__mdboard/cards/" + encodeURIComponent(tile.getAttribute("data-id")) + "/move", data)
       .then(function (outcome) {
         tile.classList.remove("mdb-pending");
@@ -121,9 +127,11 @@
           var dest = board && column(board, outcome.state || target);
           if (dest && tile.parentNode !== dest) dest.insertBefore(tile, dest.firstChild);
           tile.setAttribute("data-state", outcome.state || target);
+          hold(tile, outcome.state || target);
           if (board) recount(board);
           toast(outcome);
         } else {
+          hold(tile, null);
           revert();
           if (board) recount(board);
           toast(outcome, outcome.forcible ? function (why) {
