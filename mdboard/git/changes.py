@@ -130,11 +130,11 @@ class GitRepo:
         return self.run("config", "--get", key, check=False)
 
     def identity(self) -> tuple[str, str]:
-        """(user.name, user.email) from git config, read once with one git call."""
+        """(user.name, user.email) from git config (the runner's one read of it per process)."""
         if self._identity is None:
-            found = dict(line.split(" ", 1) for line in self.run(
-                "config", "--get-regexp", r"^user\.(name|email)$", check=False).splitlines() if " " in line)
-            self._identity = (found.get("user.name", ""), found.get("user.email", ""))
+            from mdboard.git.runner import identity
+
+            self._identity = identity(self.root)
         return self._identity
 
     def trouble(self) -> str | None:
@@ -181,6 +181,9 @@ class GitRepo:
         trouble = self.trouble()
         if trouble:
             raise GitError(trouble)
+        from mdboard.git.runner import check_safe
+
+        check_safe(self.root, "status", "update-index", "commit")  # no command of the repository's own runs
         return self._identity_env(change.author)
 
     def commit(self, change: Change, env: dict | None = None) -> str:

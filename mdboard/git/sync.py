@@ -46,7 +46,7 @@ from mdboard.git.changes import Change, GitRepo, apply_change, board_lock
 from mdboard.core.i18n import t
 from mdboard.core.text import next_id
 from mdboard.core.store import Board, check_id, find_repo
-from mdboard.git.runner import run_git
+from mdboard.git.runner import check_safe, run_git
 
 MAX_ATTEMPTS = 5
 MAX_LISTED = 20  # conflicting or dirty files named in one message
@@ -254,6 +254,7 @@ def sync(board: Board, ours: tuple[str, ...] = (), theirs: tuple[str, ...] = (),
             trouble = GitRepo.of(board).trouble()
         if trouble:
             raise GitError(trouble)
+        check_safe(git.top, "status", "fetch", "merge", "rebase", "commit", "push")
         branch = _branch(git)
         remote, remote_branch = _upstream(git, branch)
         _refuse_dirty(git)
