@@ -49,6 +49,7 @@ from pathlib import Path
 
 from mdboard.core.errors import GitError
 from mdboard.core.i18n import t
+from mdboard.core.store import find_repo
 from mdboard.core.text import printable
 
 ISOLATED = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "protocol.ext.allow=never",
@@ -204,20 +205,16 @@ def _list(cwd: Path | str) -> list[Entry]:
 
 
 def _find_git_dir(start: Path) -> tuple[Path, Path] | None:
-    """(top, git folder) as git finds them from `start`: a `.git` inside a folder, or the
-    folder itself when it is a bare repository (a remote on a shared drive)."""
+    """(top, git folder) as git finds them from `start`: the repository `find_repo` finds,
+    or the folder itself when it is a bare repository (a remote on a shared drive)."""
     start = start.resolve()
+    found = find_repo(start)
     for folder in (start, *start.parents):
-        dot = folder / ".git"
-        if dot.is_dir():
-            return folder, dot
-        if dot.is_file():
-            text = dot.read_text("utf-8", "replace").strip()
-            if text.startswith("gitdir:"):
-                return folder, (folder / text[7:].strip()).resolve()
+        if found and folder == found[0]:
+            return found
         if (folder / "HEAD").is_file() and (folder / "objects").is_dir() and (folder / "refs").is_dir():
             return folder, folder
-    return None
+    return found
 
 
 def _watched(config: RepoConfig, found: tuple[Path, Path] | None) -> list[Path]:
