@@ -1,11 +1,14 @@
-"""mdboard's own commands never run the repository's hooks or fsmonitor (issue 13 item 10).
+"""mdboard's own commands never run a command that comes with the repository (issue 13 item 10).
 
-A board is written by anyone with push access and a clone's `.git/config` or hooks
-folder may hold anything: a `post-commit`, `prepare-commit-msg` or
-`reference-transaction` hook, a `core.fsmonitor` command. Every git process mdboard
-starts goes through `mdboard.git.runner` with hooks and fsmonitor off, so new, move,
-set, sync, history and build leave no trace of them. (Git itself still runs the
-hooks when a person commits by hand: that is theirs to decide.)
+A board is written by anyone with push access, and a copied folder or an unpacked
+archive brings its `.git` along: hooks (`post-commit`, `prepare-commit-msg`,
+`reference-transaction`, ...), a `core.fsmonitor` command, and `.git/config` keys that
+name commands (filters, textconv, diff and merge drivers, pagers, editors, signing
+programs, ssh commands, credential helpers, `ext::` remotes). Every git process mdboard
+starts goes through `mdboard.git.runner`, which switches them off, or refuses with a
+message naming the setting where switching it off would change what the user asked for.
+So new, move, set, sync, history and build leave no trace of them. (Git itself still
+runs them when a person types git commands by hand: that is theirs to decide.)
 """
 
 from __future__ import annotations
@@ -31,17 +34,6 @@ def hostile(root: Path, marks: Path) -> None:
         script.write_text(f"#!/bin/sh\ntouch '{marks}/{name}'\n", "utf-8")
         script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     git(root, "config", "core.fsmonitor", str(hooks / "fsmonitor"))
-
-
-def test_the_planted_hooks_do_run_for_plain_git(board, tmp_path):
-    """The trap works: a plain `git commit` by hand runs them (so the test below can fail)."""
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    hostile(board, marks)
-    (board / "note.txt").write_text("x", "utf-8")
-    git(board, "add", "note.txt")
-    git(board, "commit", "-qm", "by hand")
-    assert {"post-commit", "prepare-commit-msg", "reference-transaction", "fsmonitor"} <= set(os.listdir(marks))
 
 
 def test_mdboard_commands_run_no_hook_and_no_fsmonitor(board, tmp_path):
@@ -92,16 +84,21 @@ def plant_commands(root: Path, marks: Path) -> None:
     (root / ".git" / "info" / "attributes").write_text("* filter=evil diff=evil merge=evil\n*.md filter=cards\n", "utf-8")
 
 
-def test_the_planted_commands_do_run_for_plain_git(board, tmp_path):
-    """The trap works: plain git run by hand runs the filters, textconv and merge driver."""
+@pytest.mark.parametrize("plant, expect", [
+    ("hooks", {"post-commit", "prepare-commit-msg", "reference-transaction", "fsmonitor"}),
+    ("config", {"clean", "textconv"}),
+])
+def test_the_planted_traps_do_run_for_plain_git(board, tmp_path, plant, expect):
+    """The traps work: a plain `git commit` and `git log -p` by hand run the hooks, the
+    fsmonitor, the filters and textconv (so the tests of mdboard's commands can fail)."""
     marks = tmp_path / "marks"
     marks.mkdir()
-    plant_commands(board, marks)
+    (hostile if plant == "hooks" else plant_commands)(board, marks)
     (board / "note.txt").write_text("x\n", "utf-8")
     git(board, "add", "note.txt")
     git(board, "commit", "-qm", "by hand")
     git(board, "log", "-p", "-1")
-    assert {"clean", "textconv"} <= set(os.listdir(marks))
+    assert expect <= set(os.listdir(marks))
 
 
 def test_commands_in_the_repository_config_are_switched_off(board, tmp_path):
