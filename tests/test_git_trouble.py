@@ -147,9 +147,10 @@ def test_no_identity_with_as_commits_as_that_person(shop, cli, nobody):
 # --- git refuses the commit itself ----------------------------------------------------------
 
 def test_a_failing_commit_puts_the_card_back(shop, cli):
-    """Signing switched on with a broken signer: git commit fails after the file was written."""
+    """Signing switched on with a broken signer: git commit fails after the file was written.
+    (The signer is the user's own: one in the repository's config is refused before writing.)"""
     git(shop, "config", "commit.gpgsign", "true")
-    git(shop, "config", "gpg.program", "false")
+    git(shop, "config", "--global", "gpg.program", "false")
     for args in (["set", "SKU-0001", "price=99"], ["move", "SKU-0001", "shooting"], ["new", "sku", "新品", "--owner", "wangli"]):
         refused(cli, shop, args, "git commit", "失败：error: gpg failed to sign the data")
     git(shop, "config", "commit.gpgsign", "false")
