@@ -104,3 +104,24 @@ def test_a_warm_scan_does_not_list_the_archive(shop, cli, monkeypatch):
     assert board.scan_problems() == []
     assert {c.id for c in board.cards(archived=True)} >= {"AS-0001", "SKU-0002"}
     assert [p.path for p in board.scan_problems()] == ["issue/archived/2026/AS-0099.MD"]
+
+
+def test_the_site_lists_archived_cards_by_type_and_year_and_links_lead_there(shop, cli):
+    cli.ok("archive", "--days", "2")
+    cli.ok("set", "AS-0003", "sku=SKU-0002")
+    cli.ok("build")
+    site = shop / "_site"
+    assert not (site / "cards/SKU-0002.html").exists()  # archived cards get no page of their own
+    overview = (site / "archive/index.html").read_text("utf-8")
+    assert '<a href="sku-2026-1.html">2026</a>' in overview and '<a href="issue-2026-1.html">2026</a>' in overview
+    page = (site / "archive/sku-2026-1.html").read_text("utf-8")
+    assert ('<tr id="SKU-0002"><td><span class="card-id">SKU-0002</span> 蓝牙耳机</td>'
+            '<td><span class="state-badge">已上架</span></td><td>赵敏</td></tr>') in page
+    card = (site / "cards/AS-0003.html").read_text("utf-8")
+    assert 'href="../archive/sku-2026-1.html#SKU-0002"' in card
+    assert 'href="../archive/index.html"' in card  # the navigation leads to the archive
+    # a card taken out of the archive has its page again, and leaves the archive's page
+    cli.ok("--as", "sunli", "move", "AS-0001", "following")
+    cli.ok("build")
+    assert (site / "cards/AS-0001.html").is_file()
+    assert not (site / "archive/issue-2026-1.html").exists()

@@ -124,6 +124,7 @@ class Board:
         self._names: list[tuple[str, str, str]] | None = None
         self._archived: list[Card] | None = None
         self._archived_names: list[tuple[str, str, str, str]] | None = None
+        self._archive_folders: dict[str, tuple[int, list[str]]] | None = None
         self._archive_problems: list[Problem] = []
         self._folder_problems: list[Problem] | None = None  # from the last scan (None: none yet)
         self.git_dir = find_git_dir(self.root)
@@ -210,27 +211,30 @@ class Board:
             if self._archived is not None:
                 self._archived_names = [(c.type, c.state, c.id, c.path) for c in self._archived]
             else:
-                self._archived_names = self._listed_archive()
+                self._archived_names = [(folder.split("/")[0], folder.split("/")[1], name[:-3], f"{folder}/{name}")
+                                        for folder, (_, names) in self.archive_folders().items() for name in names]
         return self._archived_names
 
-    def _listed_archive(self) -> list[tuple[str, str, str, str]]:
-        """The archive folders' card names, each folder listed again only when its mtime
-        changed (adding or removing a file changes it): a year of 30,000 cards costs a
-        `stat` instead of a listing."""
-        path = self.state_dir / "archive-names.cache"
-        known = cache.load(path, "archive-names", 1)
-        known = known if isinstance(known, dict) else {}
-        listed, out = {}, []
-        for ctype in self.config.types.values():
-            for state in sorted(ctype.done_states()):
-                for year, mtime in _archive_years(self.root, f"{ctype.key}/{state}"):
-                    hit = known.get(year)
-                    names = hit[1] if hit is not None and hit[0] == mtime else _archived_card_names(self.root / year)
-                    listed[year] = (mtime, names)
-                    out += [(ctype.key, state, name[:-3], f"{year}/{name}") for name in names]
-        if listed != known:
-            cache.save(path, "archive-names", 1, listed)
-        return out
+    def archive_folders(self) -> dict[str, tuple[int, list[str]]]:
+        """Each archive folder (`<type>/<state>/<year>`, board order, oldest year first) ->
+        (its mtime_ns, the names of the card files in it, sorted). A folder is listed again
+        only when its mtime changed (adding or removing a file changes it): a year of 30,000
+        cards costs a `stat` instead of a listing."""
+        if self._archive_folders is None:
+            path = self.state_dir / "archive-names.cache"
+            known = cache.load(path, "archive-names", 1)
+            known = known if isinstance(known, dict) else {}
+            listed = {}
+            for ctype in self.config.types.values():
+                for state in sorted(ctype.done_states()):
+                    for year, mtime in _archive_years(self.root, f"{ctype.key}/{state}"):
+                        hit = known.get(year)
+                        fresh = hit is not None and hit[0] == mtime
+                        listed[year] = (mtime, hit[1] if fresh else _archived_card_names(self.root / year))
+            if listed != known:
+                cache.save(path, "archive-names", 1, listed)
+            self._archive_folders = listed
+        return self._archive_folders
 
     def invalidate(self) -> None:
         """Forget the cards read so far (they changed on disk)."""
@@ -238,6 +242,7 @@ class Board:
         self._names = None
         self._archived = None
         self._archived_names = None
+        self._archive_folders = None
 
     def reload_config(self) -> None:
         """Read mdboard.yaml again on next use (it changed on disk), and the cards with it."""

@@ -21,6 +21,7 @@ from mdboard.core.config import BoardConfig, CardType
 from mdboard.core.errors import Problem
 from mdboard.core.fields import display
 from mdboard.core.i18n import t_in
+from mdboard.site.archive_pages import archive_pages
 from mdboard.site.plans import main_cards_of, plan_context, plan_key, sales_context, sales_key
 from mdboard.site.render import CardView, Renderer, card_attrs, card_view, digest, timeline_types
 from mdboard.core.store import Board, Card
@@ -142,7 +143,17 @@ class SiteData:
         self._views: dict[str, CardView] = {}
         self._all: dict[str, CardView] | None = None
         self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
+        self._archive = None
         self._read_cards()
+
+    @property
+    def archive(self):
+        """The archived cards' listing (`site.archive_pages.ArchiveIndex`), read when first needed."""
+        if self._archive is None:
+            from mdboard.site.archive_pages import ArchiveIndex
+
+            self._archive = ArchiveIndex(self.board)
+        return self._archive
 
     def _read_cards(self) -> None:
         """Cards by ID, problems (duplicate IDs, broken files, cards the board cannot place,
@@ -395,6 +406,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
             pages.append(page)
     if "calendar" in extras:
         pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide()))
+    pages += archive_pages(data, base, nav, data.archive)
     return Plan(pages + static_pages(r), card_pages, lambda card_id: card_page(data, base, nav, card_id))
 
 
@@ -470,6 +482,8 @@ def navigation(data: SiteData, extras: dict) -> list[dict]:
     for name, label in (("report.html", "nav_report"), ("standup.html", "nav_standup")):
         if name in extras:
             items.append({"id": name[:-5], "href": name, "label": data.text(label)})
+    if data.archive.counts:
+        items.append({"id": "archive", "href": "archive/index.html", "label": data.text("nav_archive")})
     return items
 
 
@@ -622,9 +636,14 @@ def _ref(data: SiteData, card_id) -> Shown:
     """A linked card as the pages show it: ID, title, state; `missing` when it does not exist."""
     view = data.view(card_id)
     if view is None:
-        return Shown(id=str(card_id), missing=True)
+        card = data.archive.card(card_id) if isinstance(card_id, str) else None
+        if card is None:
+            return Shown(id=str(card_id), missing=True)
+        ctype = data.cfg.types[card.type]
+        return Shown(id=card.id, title=card.title, state=f"{ctype.state_label(card.state)} · {data.text('archived_badge')}",
+                     type=ctype.label, countdown="", overdue=False, missing=False, href=data.archive.href(card.id))
     return Shown(id=view.id, title=view.title, state=view.state_label, type=view.type_label,
-                 countdown=view.countdown, overdue=view.overdue, missing=False)
+                 countdown=view.countdown, overdue=view.overdue, missing=False, href=None)
 
 
 def field_rows(data: SiteData, card: Card, ctype: CardType) -> list[Shown]:
@@ -659,8 +678,8 @@ def value_parts(data: SiteData, fd, value) -> list[Shown]:
             parts.append(_part(cfg.platforms.get(item, _plain(item)), badge=True))
         elif kind in ("link", "links"):
             ref = _ref(data, item)
-            parts.append(_part(f"{ref.id} {getattr(ref, 'title', '')}".strip(), missing=ref.missing,
-                               href=None if ref.missing else f"{quote(ref.id)}.html"))
+            href = None if ref.missing else f"../{ref.href}" if ref.href else f"{quote(ref.id)}.html"
+            parts.append(_part(f"{ref.id} {getattr(ref, 'title', '')}".strip(), missing=ref.missing, href=href))
         elif kind in ("date", "datetime") and isinstance(item, str):
             parts.append(_part(data.renderer.dates.long(item), datetime=item))
         elif kind == "tags":
