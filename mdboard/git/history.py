@@ -662,7 +662,8 @@ def describe(event: Event, board: Board) -> str:
     elif event.action == "deleted":
         text = t("history.deleted", who=who, id=card, title=event.old or card)
     elif event.action == "renumbered":
-        text = t("history.renumbered", who=who, id=card, old=event.old or "")
+        # the ID it got then: a card renumbered twice was not given today's ID the first time
+        text = t("history.renumbered", who=who, id=event.was or card, old=event.old or "")
     else:
         text = t("history.edited", who=who, id=card)
     if event.was and event.action != "renumbered":
