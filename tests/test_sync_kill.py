@@ -161,3 +161,179 @@ def test_a_file_of_the_users_that_git_does_not_track_is_never_taken_away(shared)
     stopped = b("sync")
     assert stopped.exit_code == 1 and "备忘.txt" in stopped.output
     assert (b.root / "备忘.txt").read_text("utf-8") == "周五盘点\n"
+
+
+# --- stopped while git itself works (the signal reaches git and mdboard together) ----------------
+
+WRAPPER = """#!/bin/sh
+# git for the kill tests: after the chosen git command has run, signal the whole process
+# group (mdboard and its git), as Ctrl-C in a terminal or a killed session does.
+sub=""; skip=0
+for a in "$@"; do
+  if [ "$skip" = 1 ]; then skip=0; continue; fi
+  case "$a" in -c) skip=1;; -*) ;; *) sub="$a"; break;; esac
+done
+"{git}" "$@"
+status=$?
+if [ "$sub" = "$STOP_SUB" ]; then
+  echo x >> "$STOP_COUNT"
+  if [ "$(wc -l < "$STOP_COUNT")" -eq "$STOP_NTH" ]; then kill -"$STOP_SIG" 0; sleep 5; fi
+fi
+exit $status
+"""
+
+
+def stop_b_in_git(shared, sub: str, nth: int, sig: str) -> subprocess.CompletedProcess:
+    """b's sync as a real process in a session of its own, stopped (with its git) just after
+    its `nth` `git sub` finished, before mdboard saw the outcome."""
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    b = shared.clones["b"]
+    bin_dir = shared.tmp / "stop-bin"
+    bin_dir.mkdir(exist_ok=True)
+    wrapper = bin_dir / "git"
+    wrapper.write_text(WRAPPER.replace("{git}", shutil.which("git")), "utf-8")
+    wrapper.chmod(0o755)
+    count = shared.tmp / f"stop-count-{sub}-{nth}-{sig}"
+    count.write_text("", "utf-8")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "STOP_SUB": sub,
+           "STOP_NTH": str(nth), "STOP_SIG": sig, "STOP_COUNT": str(count)}
+    exe = Path(sys.executable).with_name("mdboard")
+    proc = subprocess.run([str(exe), "sync"], cwd=b.root, capture_output=True, text=True, env=env,
+                          start_new_session=True, timeout=120)
+    assert count.read_text("utf-8").count("x") >= nth, (sub, nth, proc.stdout, proc.stderr)  # it did stop there
+    if sig == "KILL":
+        assert proc.returncode == -9, (proc.stdout, proc.stderr)
+    else:
+        assert proc.returncode == 1 and "同步被中断了" in proc.stderr, (proc.stdout, proc.stderr)
+    return proc
+
+
+# (git command, which time it runs) in a colliding sync: the renumbering's staging and commit,
+# the merge that stops on SKU-0001, sync's staging of the merged card, the merge commit, the push
+GIT_STEPS = [("fetch", 1), ("update-index", 1), ("commit", 1), ("merge", 1), ("update-index", 2),
+             ("commit", 2), ("push", 1)]
+GIT_KILLS = [(s, n, "KILL") for s, n in GIT_STEPS] + [(s, n, "INT") for s, n in GIT_STEPS]
+
+
+@pytest.mark.parametrize("sub,nth,sig", GIT_KILLS, ids=[f"{s}{n}-{g}" for s, n, g in GIT_KILLS])
+def test_a_colliding_sync_stopped_inside_git_is_finished_by_the_next(shared, sub, nth, sig):
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+    ok(a("set", "SKU-0001", "price=99"))
+    ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(b("set", "SKU-0001", "category=女装"))
+    ok(a("sync"))
+
+    stop_b_in_git(shared, sub, nth, sig)
+    out = ok(b("sync")).output
+    assert "错误" not in out and "--ours" not in out
+    shared.settle()
+
+    for cli in shared.clones.values():
+        board = Board(cli.root)
+        assert {k: v[1] for k, v in cards(cli.root).items()} == {
+            "SKU-0001": "连衣裙", "SKU-0002": "T恤", "SKU-0003": "王丽的新品", "SKU-0004": "赵敏的新品"}
+        assert (board.get("SKU-0003").meta["owner"], board.get("SKU-0004").meta["owner"]) == ("wangli", "zhaomin")
+        assert (board.get("SKU-0001").meta["price"], board.get("SKU-0001").meta["category"]) == (99, "女装")
+        assert story(cli.root, "SKU-0003") == ["王丽 新建了 SKU-0003「王丽的新品」"]
+        assert story(cli.root, "SKU-0004")[0] == "赵敏 新建了 SKU-0004「赵敏的新品」（当时编号 SKU-0003）"
+    log = git(shared.remote, "log", "--format=%s")
+    assert log.count("new SKU-0003") == 2 and log.count("renumber SKU-0003 → SKU-0004") == 1
+
+
+REBASE_STEPS = [("rebase", 1), ("update-index", 1), ("rebase", 2), ("push", 1)]
+
+
+@pytest.mark.parametrize("sub,nth", REBASE_STEPS, ids=[f"{s}{n}" for s, n in REBASE_STEPS])
+def test_a_rebasing_sync_killed_inside_git_is_finished_by_the_next(shared, sub, nth):
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("set", "SKU-0001", "price=99"))
+    ok(b("set", "SKU-0001", "category=女装"))
+    ok(b("move", "SKU-0002", "shooting"))
+    ok(a("sync"))
+    stop_b_in_git(shared, sub, nth, "KILL")
+    ok(b("sync"))
+    shared.settle()
+    for cli in shared.clones.values():
+        board = Board(cli.root)
+        assert (board.get("SKU-0001").meta["price"], board.get("SKU-0001").meta["category"]) == (99, "女装")
+        assert board.get("SKU-0002").state == "shooting"
+        assert git(cli.root, "rev-list", "--merges", "HEAD") == ""
+
+
+# --- between the interrupted sync and the next one ------------------------------------------------
+
+UNFINISHED = ("错误：上一次 mdboard sync 被中断了，还没有做完。请先运行 mdboard sync，它会接着完成"
+              "（你的工作都还在本机，没有丢失）；然后再做这件事。\n")
+
+
+@pytest.mark.parametrize("collide", [True, False], ids=["merge", "rebase"])
+def test_a_change_made_while_a_killed_sync_is_half_done_is_refused_with_what_to_run(shared, collide):
+    """The killed sync left git's merge (or rebase) in the middle: a command that changes a card
+    says to run `mdboard sync` (not git's merge --abort), and works once sync has finished."""
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("set", "SKU-0001", "price=99"))
+    ok(b("set", "SKU-0001", "category=女装"))
+    if collide:
+        ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+        ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(a("sync"))
+    stop_b_at(shared, "merging", "KILL")
+    assert (b.root / ".git" / ("MERGE_HEAD" if collide else "rebase-merge")).exists()
+    refused = b("move", "SKU-0002", "shooting")
+    assert (refused.exit_code, refused.output) == (1, UNFINISHED)
+    ok(b("sync"))
+    ok(b("move", "SKU-0002", "shooting"))
+    shared.settle()
+    meta = Board(a.root).get("SKU-0001").meta
+    assert (meta["price"], meta["category"], Board(a.root).get("SKU-0002").state) == (99, "女装", "shooting")
+
+
+def test_work_done_after_an_interrupted_renumbering_and_a_second_collision_keep_each_story(shared):
+    """b's sync is killed just after renumbering SKU-0003 to SKU-0004 (that commit stays). b goes
+    on working with the new ID; meanwhile a creates another card, which takes SKU-0004 on the
+    remote. b's next sync renumbers again: each card has its own content and its own history,
+    on every clone, in `history` and in the overview's 最近变更."""
+    import re
+
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+    ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(a("sync"))
+    stop_b_at(shared, "renumbered", "KILL")
+    ok(b("move", "SKU-0004", "shooting"))
+    ok(b("new", "sku", "赵敏的第二款", "--owner", "zhaomin"))
+    ok(a("new", "sku", "王丽的第二款", "--owner", "wangli"))
+    ok(a("sync"))
+    out = ok(b("sync")).output
+    assert "你新建的卡片 SKU-0004 改号为 SKU-0006" in out and "SKU-0005 改号" not in out
+    shared.settle()
+
+    for cli in shared.clones.values():
+        assert cards(cli.root) == {
+            "SKU-0001": ("planning", "连衣裙"), "SKU-0002": ("planning", "T恤"),
+            "SKU-0003": ("planning", "王丽的新品"), "SKU-0004": ("planning", "王丽的第二款"),
+            "SKU-0005": ("planning", "赵敏的第二款"), "SKU-0006": ("shooting", "赵敏的新品")}
+        assert story(cli.root, "SKU-0003") == ["王丽 新建了 SKU-0003「王丽的新品」"]
+        assert story(cli.root, "SKU-0004") == ["王丽 新建了 SKU-0004「王丽的第二款」"]
+        assert story(cli.root, "SKU-0006") == [
+            "赵敏 新建了 SKU-0006「赵敏的新品」（当时编号 SKU-0003）",
+            "赵敏 把 SKU-0003 重新编号为 SKU-0004",
+            "赵敏 把 SKU-0006 从「规划中」移到「拍摄中」（当时编号 SKU-0004）",
+            "赵敏 把 SKU-0004 重新编号为 SKU-0006"]
+        assert story(cli.root, "SKU-0005") == ["赵敏 新建了 SKU-0005「赵敏的第二款」"]
+
+    ok(a("build"))
+    page = (a.root / "_site/index.html").read_text("utf-8")
+    recent = page[page.index('id="recent-h"'):]
+    links = re.findall(r'<a href="cards/([^"]+)\.html"><span class="card-id">[^<]+</span></a> ([^<]+)</li>', recent)
+    created = {card: text for card, text in links if "新建了" in text}
+    assert created == {"SKU-0003": "王丽 新建了 SKU-0003「王丽的新品」",
+                       "SKU-0004": "王丽 新建了 SKU-0004「王丽的第二款」",
+                       "SKU-0006": "赵敏 新建了 SKU-0006「赵敏的新品」（当时编号 SKU-0003）",
+                       "SKU-0005": "赵敏 新建了 SKU-0005「赵敏的第二款」",
+                       "SKU-0001": "王丽 新建了 SKU-0001「连衣裙」", "SKU-0002": "王丽 新建了 SKU-0002「T恤」"}

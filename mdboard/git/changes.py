@@ -146,6 +146,9 @@ class GitRepo:
         lock = _left_lock(self._lock_files())
         if lock is not None:
             return t("git.index_lock" if lock.name == "index.lock" else "git.ref_lock", path=lock)
+        in_progress = any((gd / name).exists() for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply"))
+        if in_progress and (gd / "mdboard" / "sync.json").exists():  # the journal of a sync cut short
+            return t("git.sync_unfinished")
         if (gd / "MERGE_HEAD").exists():
             return t("git.merging")
         if (gd / "rebase-merge").exists() or (gd / "rebase-apply").exists():
