@@ -484,3 +484,104 @@ def test_what_a_card_says_stays_text_in_every_team_page(board, cli):
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/__mdboard/cards/SKU-0001/edit").text
     finally:
         running.stop()
+
+
+# --- refusals name the rule, and write nothing -----------------------------------------------------
+
+JSON = {"Accept": "application/json"}
+
+
+def test_a_drag_of_a_card_moved_meanwhile_says_where_it_is_now_and_writes_nothing(local, board, cli):
+    assert cli("move", "SKU-0001", "shooting").exit_code == 0  # someone on the CLI, after the page was drawn
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client)
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "content", "from": "planning"},
+                             headers=JSON)
+    outcome = answer.json()
+    assert answer.status_code == 409 and outcome["ok"] is False
+    assert outcome["message"] == "SKU-0001 已经被王丽移到「拍摄中」（你拖动时它在「规划中」），这次没有移动"
+    assert outcome["state"] == "shooting"  # team.js puts the tile where the card is now
+    assert_untouched(board, before)
+
+
+def test_a_move_into_a_full_column_names_the_wip_limit_and_may_be_forced_with_a_reason(local, board, cli):
+    config = board / "mdboard.yaml"
+    text = config.read_text("utf-8")
+    assert "{key: shooting, label: 拍摄中, wip: 6}" in text
+    config.write_text(text.replace("{key: shooting, label: 拍摄中, wip: 6}", "{key: shooting, label: 拍摄中, wip: 1}"), "utf-8")
+    git(board, "commit", "-qam", "wip 1")
+    assert cli("move", "SKU-0001", "shooting").exit_code == 0
+    card = new_sku(cli, "第二副耳机")
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client)
+        move = {"csrf": token, "to": "shooting", "from": "planning"}
+        answer = client.post(f"/__mdboard/cards/{card}/move", data=move, headers=JSON)
+        outcome = answer.json()
+        assert answer.status_code == 422 and outcome["forcible"] is True
+        assert [(p["message"], p["hint"]) for p in outcome["problems"]] == [
+            ("「拍摄中」已有 1 张卡片，达到 WIP 上限 1", "先完成该列中的卡片，或写明原因后仍然移动")]
+        assert_untouched(board, before)
+        forced = client.post(f"/__mdboard/cards/{card}/move", data={**move, "reason": "大促前加急"}, headers=JSON)
+    assert forced.json()["ok"] is True
+    _, subject, body = last_commit(board)
+    assert subject == f"move {card}: 规划中 → 拍摄中"
+    assert "Forced: 大促前加急" in body and "Overrode: 「拍摄中」已有 1 张卡片，达到 WIP 上限 1" in body
+
+
+def test_a_move_the_type_does_not_allow_names_where_the_card_may_go(local, board, cli):
+    made = cli("new", "issue", "少发了耳机", "--owner", "sunli", "--set", "due=2026-11-27T18:00", "--set", "platform=pdd",
+               "--set", "order_no=PDD-1", "--set", "problem=少件错发")
+    assert made.exit_code == 0, made.output
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client)
+        answer = client.post("/__mdboard/cards/AS-0001/move", data={"csrf": token, "to": "archived", "from": "new"},
+                             headers=JSON)
+    outcome = answer.json()
+    assert answer.status_code == 422 and outcome["message"] == "AS-0001 没有移动"
+    problem = outcome["problems"][0]
+    assert problem["message"] == "不能从「新登记」移到「已归档」"
+    assert problem["hint"] == "可以移到：「跟进中」、「已解决」"
+    assert_untouched(board, before)
+
+
+def test_a_hand_edit_on_the_server_is_never_swept_into_a_web_commit(local, board):
+    path = board / "sku/planning/SKU-0001.md"
+    edited = path.read_text("utf-8").replace("title: 蓝牙耳机 上新", "title: 手改的标题")
+    path.write_text(edited, "utf-8")
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        answer = client.post("/__mdboard/cards/SKU-0001/note", data={"csrf": token, "text": "客户已回复"}, headers=JSON)
+    outcome = answer.json()
+    assert answer.status_code == 409 and outcome["ok"] is False
+    assert outcome["problems"][0]["message"] == "有还没提交的手工修改"
+    assert "看板管理员" in outcome["problems"][0]["hint"] and "mdboard save SKU-0001" in outcome["problems"][0]["hint"]
+    assert head(board) == before
+    assert path.read_text("utf-8") == edited  # the hand edit stays as it was, nothing appended
+
+
+# --- sessions ---------------------------------------------------------------------------------------
+
+
+def test_signing_out_needs_the_token_and_ends_the_session(team, board):
+    before = head(board)
+    with team.client() as client:
+        sign_in(client, "wangli")
+        token = csrf_of(client)
+        assert client.post("/__mdboard/signout", data={}).status_code == 403  # a page elsewhere cannot sign you out
+        assert client.get("/index.html").status_code == 200
+        answer = client.post("/__mdboard/signout", data={"csrf": token})
+        assert answer.status_code == 303 and answer.headers["location"] == "/__mdboard/signin"
+        assert client.get("/index.html").status_code == 303
+        late = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting"}, headers=JSON)
+        assert late.status_code in (401, 403) and late.json()["ok"] is False
+    assert_untouched(board, before)
+
+
+def test_behind_an_https_proxy_on_this_computer_the_cookie_is_secure(local):
+    with local.client() as client:
+        cookie = client.get("/index.html", headers={"X-Forwarded-Proto": "https"}).headers["set-cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie

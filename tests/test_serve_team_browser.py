@@ -287,3 +287,17 @@ def test_on_a_phone_move_tick_and_create_work_with_taps(browser, team, board):
         assert git(board, "status", "--porcelain") == ""
     finally:
         phone.close()
+
+
+def test_a_cli_change_shows_on_an_open_card_page_and_a_half_written_note_stays(team, board, cli, wangli):
+    page = wangli.open("cards/SKU-0001.html")
+    page.evaluate("window.__not_reloaded = true")
+    page.fill("#mdb-note", "还没发出去的备注")
+    assert cli("tick", "SKU-0001", "主图").exit_code == 0  # someone on the CLI, meanwhile
+    page.locator('.mdb-tick[aria-checked="true"]', has_text="主图").wait_for(timeout=WAIT_MS)
+    assert page.locator("#mdb-note").input_value() == "还没发出去的备注"
+    assert page.evaluate("window.__not_reloaded === true")
+    wangli.press(page.get_by_role("button", name="添加备注"))
+    assert "已给 SKU-0001 添加备注" in wangli.toast("已给 SKU-0001 添加备注")
+    assert last_commit(board)[:2] == ("王丽 <wangli@example.com>", "note SKU-0001: 还没发出去的备注")
+    assert git(board, "status", "--porcelain") == ""

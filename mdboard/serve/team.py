@@ -85,6 +85,7 @@ class TeamBoard:
         self.local_allowed = is_loopback(bound)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdboard-writer")
         self.board = Board.open(str(self.root))  # used on the writer thread only
+        self._board_stamp = None  # mdboard.yaml's stamp when self.board last read it
         self._config = None
         self._config_stamp = None
         self._local_actor = self._git_user() if self.local_allowed else None
@@ -204,6 +205,22 @@ class TeamBoard:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{LIVE_PREFIX}signin?next={quote(target, safe='')}", status_code=303)
 
+    def _fresh(self):
+        """The writer's Board with what changed on disk forgotten, mdboard.yaml included: a
+        rule, a person or a WIP limit changed while the server runs applies to the very next
+        action (writer thread)."""
+        board = self.board
+        try:
+            stamp = board.config_stamp()
+        except OSError:
+            stamp = None
+        if stamp != self._board_stamp:
+            board.reload_config()
+            self._board_stamp = stamp
+        else:
+            board.invalidate()
+        return board
+
     # --- what pages get ---------------------------------------------------------------------
 
     async def page_hook(self, request, rel: str) -> Extras:
@@ -233,8 +250,7 @@ class TeamBoard:
         """The action panel of one card, from the card as it is on disk now (writer thread)."""
         from mdboard.domain.ops import version_of
 
-        board = self.board
-        board.invalidate()
+        board = self._fresh()
         try:
             card = board.find(card_id)
         except MdboardError:
@@ -300,12 +316,15 @@ class TeamBoard:
 
     def _guarded(self, do, visitor, form) -> Outcome:
         """`do` with the library's refusals turned into an Outcome (writer thread)."""
-        from mdboard.core.errors import CardChanged, LockBusy
+        from mdboard.core.errors import CardChanged, LockBusy, UnsavedEdits
 
         try:
+            self._fresh()
             return do(visitor, form)
         except CardChanged as exc:
             return self._refusal(exc, 409, state=exc.state)
+        except UnsavedEdits as exc:
+            return self._refusal(exc, 409)
         except ValidationFailed as exc:
             return self._refusal(exc, 422)
         except CardNotFound as exc:
@@ -360,8 +379,7 @@ class TeamBoard:
         target = str(form.get("to", ""))
         reason = " ".join(str(form.get("reason", "")).split())
         expect = Expect(version=form.get("version") or None, state=form.get("from") or None)
-        board = self.board
-        board.invalidate()
+        board = self._fresh()
         old_path = board.find(card_id).path
         force = bool(reason) and self._forcible(card_id, target, visitor)
         try:
@@ -369,6 +387,7 @@ class TeamBoard:
                                expect=expect)
         except ValidationFailed as exc:
             outcome = self._refusal(exc, 422)
+            outcome.problems = [self._allowed_by_label(p, card_id) for p in outcome.problems]
             outcome.message = t("ops.not_moved", id=card_id)
             outcome.forcible = self._forcible(card_id, target, visitor)
             return outcome
@@ -377,6 +396,17 @@ class TeamBoard:
         return Outcome(True, t("web.moved", id=result.card.id, state=label), card=result.card.id,
                        state=result.card.state, commit=result.commit,
                        paths=sorted({result.card.path, old_path}))
+
+    def _allowed_by_label(self, problem: dict, card_id: str) -> dict:
+        """"May go to: following, resolved" names the states by their labels on the web (the
+        CLI's hint gives the keys its commands take)."""
+        card = self.board.find(card_id)
+        ctype = self.board.config.types[card.type]
+        allowed = ctype.allowed_targets(card.state)
+        if problem["hint"] != t("move.hint_allowed", states=", ".join(allowed) or "-"):
+            return problem
+        labels = t("web.sep").join(t("web.quoted", text=ctype.state_label(key)) for key in allowed) or "-"
+        return {**problem, "hint": t("move.hint_allowed", states=labels)}
 
     def _forcible(self, card_id: str, target: str, visitor) -> bool:
         """A refused move may be forced (with a reason) unless a role rule refused it:
@@ -461,7 +491,7 @@ class TeamBoard:
     def _form_data(self, ctype, values: dict, problems: dict) -> dict:
         """Widgets and the pick lists of link fields (writer thread)."""
         cfg = self.board.config
-        self.board.invalidate()
+        self._fresh()
         ws = forms.widgets(cfg, ctype, values, problems)
         lists = {w.target: forms.link_choices(self.board, w.target) for w in ws if w.target}
         return {"widgets": ws, "lists": lists}
@@ -507,8 +537,7 @@ class TeamBoard:
         """What the edit form shows: the card now, or what the person typed over it (writer thread)."""
         from mdboard.domain.ops import version_of
 
-        board = self.board
-        board.invalidate()
+        board = self._fresh()
         try:
             card = board.find(card_id)
         except MdboardError:
@@ -550,8 +579,7 @@ class TeamBoard:
     def _edit(self, visitor, form, card_id: str) -> Outcome:
         from mdboard.domain.ops import Expect, set_fields
 
-        board = self.board
-        board.invalidate()
+        board = self._fresh()
         card = board.find(card_id)
         ctype = board.config.types[card.type]
         was = forms.read_was(str(form.get("was", "")))
@@ -565,7 +593,7 @@ class TeamBoard:
         result = set_fields(board, card_id, pairs, visitor.actor, expect=expect)
         if result.commit is None and result.note:
             return Outcome(True, result.note, card=card_id)
-        labels = "、".join(ctype.fields[k].label for k in keys)
+        labels = t("web.sep").join(ctype.fields[k].label for k in keys)
         return Outcome(True, t("web.updated", id=card_id, fields=labels), card=card_id, commit=result.commit,
                        paths=[result.card.path])
 
@@ -703,11 +731,16 @@ def safe_next(value) -> str:
 
 def web_hint(problem: Problem) -> str:
     """A problem's hint as the web board gives it: the CLI's command hints (`mdboard set …`,
-    `--as`) become what to do on the board."""
+    `--as`, `--force --reason`) become what to do on the board; a hand edit on the server
+    is for whoever runs the board there."""
     if problem.hint == t("move.hint_role"):
         return t("web.hint_role")
+    if problem.hint == t("move.hint_wip"):
+        return t("web.hint_wip")
     if problem.hint.startswith("mdboard set "):
         return t("web.hint_fill")
+    if problem.message in (t("git.unsaved_edit"), t("git.unsaved_new")):
+        return t("web.hint_unsaved", hint=problem.hint)
     return problem.hint
 
 
