@@ -124,6 +124,8 @@ def test_dry_run_shows_the_plan_and_writes_nothing(board, cli):
     result = cli("import", "csv", "a.csv", "--type", "sku")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
+        "表格的列：", "  标题 → 标题 (title)", "  负责人 → 负责人 (owner)", "  截止日期 → 截止日期 (due)",
+        "  平台 → 平台 (platforms)", "  价格 → 价格 (price)", "  标签 → 标签 (tags)",
         "第 2 行  新建  SKU-0001  羊毛大衣  标题: 羊毛大衣; 负责人: 王丽; 截止日期: 2026-12-03; 平台: 天猫、京东; "
         "价格: 1299; 标签: 冬季、爆款",
         "第 3 行  新建  SKU-0002  围巾  标题: 围巾; 负责人: 赵敏; 平台: 抖音; 价格: 89",
@@ -134,6 +136,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(board, cli):
     data = json.loads(cli("import", "csv", "a.csv", "--type", "sku", "--json").stdout)
     assert (data["valid"], data["applied"], data["new"], data["updated"]) == (True, False, 2, 0)
     assert data["rows"][1]["changes"][1] == {"column": "负责人", "old": "", "new": "赵敏"}
+    assert data["columns"][1] == {"column": "负责人", "field": "owner", "label": "负责人 (owner)"}
 
 
 def test_headers_by_key_or_english_label_work_too(board, cli):

@@ -1,4 +1,4 @@
-"""The spreadsheet commands: `mdboard import csv`, `mdboard export csv|json|ics`, `mdboard schema`.
+"""The spreadsheet commands: `mdboard import csv|xlsx`, `mdboard export csv|xlsx|json|ics`, `mdboard schema`.
 
 The work is done in domain.spreadsheet, domain.calendar and domain.schema; these
 commands parse options, call them, and print plans, problems and files.
@@ -15,7 +15,7 @@ import click
 from mdboard.core.errors import MdboardError, Problem, ValidationFailed
 from mdboard.core.i18n import t
 from mdboard.domain.schema import card_schema, config_schema, schema_text, vscode_settings, write_schemas
-from mdboard.domain.spreadsheet import ImportResult, board_json, csv_bytes, export_rows, import_csv
+from mdboard.domain.spreadsheet import ImportResult, Source, board_json, csv_bytes, export_rows, import_sheet
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -59,36 +59,82 @@ def import_command():
     pass
 
 
+def _map_option(f):
+    return click.option("--map", "mapping", multiple=True, metavar=t("spreadsheet.map_metavar"),
+                        help=t("spreadsheet.opt_map"))(f)
+
+
+def _import_options(f):
+    f = click.option("--json", "as_json", is_flag=True, help=t("cli.opt_json"))(f)
+    f = click.option("--apply", is_flag=True, help=t("spreadsheet.opt_apply"))(f)
+    f = _map_option(f)
+    return click.option("--type", "type_", default=None, help=t("spreadsheet.opt_type_import"))(f)
+
+
 @import_command.command("csv", help=t("spreadsheet.help_import_csv"))
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--type", "type_", default=None, help=t("spreadsheet.opt_type_import"))
 @click.option("--encoding", default=None, metavar="NAME", help=t("spreadsheet.opt_encoding"))
-@click.option("--apply", is_flag=True, help=t("spreadsheet.opt_apply"))
-@click.option("--json", "as_json", is_flag=True, help=t("cli.opt_json"))
+@_import_options
 @click.pass_obj
-def import_csv_command(ctx, file, type_, encoding, apply, as_json):
+def import_csv_command(ctx, file, encoding, type_, mapping, apply, as_json):
+    run_import(ctx, Source(file, "csv", encoding=encoding, mapping=list(mapping)), type_, apply, as_json)
+
+
+@import_command.command("xlsx", help=t("spreadsheet.help_import_xlsx"))
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--sheet", default=None, metavar=t("spreadsheet.sheet_metavar"), help=t("spreadsheet.opt_sheet"))
+@_import_options
+@click.pass_obj
+def import_xlsx_command(ctx, file, sheet, type_, mapping, apply, as_json):
+    run_import(ctx, Source(file, "xlsx", sheet=sheet, mapping=list(mapping)), type_, apply, as_json)
+
+
+def run_import(ctx, source: Source, type_, apply: bool, as_json: bool) -> None:
+    """Plan (or apply) an import and print its columns, rows and problems; exit 1 on errors."""
     try:
-        result = import_csv(ctx.board, file, type_, apply, ctx.actor(), ctx.no_commit, encoding)
+        result = import_sheet(ctx.board, source, type_, apply, ctx.actor(), ctx.no_commit)
     except ValidationFailed as exc:
         if as_json:
-            click.echo(_json({"file": file, "valid": False, "applied": False,
+            click.echo(_json({"file": source.path, "valid": False, "applied": False,
                               "problems": [p.to_dict() for p in exc.problems]}))
             sys.exit(1)
         raise
     if as_json:
         click.echo(_json(result.to_dict()))
     else:
+        if not apply:
+            print_columns(result)
         print_plan(result)
         _print_problems(result.problems)
         if result.errors:
             click.echo(t("spreadsheet.fix_and_retry", errors=len(result.errors)), err=True)
         else:
             click.echo(result.note or _summary(result))
-        if not result.errors and not apply and result.count("new", "update", "move"):
-            options = (f" --type {type_}" if type_ else "") + (f" --encoding {encoding}" if encoding else "")
-            click.echo(t("spreadsheet.hint_apply", file=file, options=options), err=True)
+        if not result.errors and not apply and (result.count("new", "update", "move") or result.remembered):
+            click.echo(t("spreadsheet.hint_apply", command=_again(source, type_)), err=True)
     if result.errors:
         sys.exit(1)
+
+
+def print_columns(result: ImportResult) -> None:
+    """Which column fills which field: what the import understood of the sheet's headers."""
+    click.echo(t("spreadsheet.columns_understood"))
+    for header, key, what in result.columns:
+        click.echo(f"  {header} → {what}" if key else f"  {header} ✗ {what}")
+
+
+def _again(source: Source, type_) -> str:
+    """The command that applies this import, as the person would type it."""
+    import re
+    import shlex
+
+    words = ["mdboard", "import", source.kind, source.path]
+    words += ["--type", type_] if type_ else []
+    words += ["--encoding", source.encoding] if source.encoding else []
+    words += ["--sheet", source.sheet] if source.sheet else []
+    for item in source.mapping:
+        words += ["--map", item]
+    return " ".join(w if re.fullmatch(r"[\w@%+=:,./-]+", w) else shlex.quote(w) for w in words + ["--apply"])
 
 
 def _json(data) -> str:
@@ -140,13 +186,33 @@ def _filters(f):
 @_output_option
 @click.pass_obj
 def export_csv_command(ctx, out, **opts):
+    table = _export_table(ctx, opts)
+    _write_output(csv_bytes(table.headers, table.rows), out, t("spreadsheet.what_cards", n=len(table.rows)))
+
+
+def _export_table(ctx, opts: dict):
+    """The cards the filters choose, as a table; a warning for each card that cannot be read."""
     from mdboard.domain.views import build_filter
 
     board = ctx.board
-    headers, rows, broken = export_rows(board, build_filter(board, **opts))
-    for card in broken:
+    table = export_rows(board, build_filter(board, **opts))
+    for card in table.broken:
         click.echo(t("cli.warning_prefix") + t("spreadsheet.skipped_broken", path=card.path, error=card.error), err=True)
-    _write_output(csv_bytes(headers, rows), out, t("spreadsheet.what_cards", n=len(rows)))
+    return table
+
+
+@export_command.command("xlsx", help=t("spreadsheet.help_export_xlsx"))
+@_filters
+@_output_option
+@click.pass_obj
+def export_xlsx_command(ctx, out, **opts):
+    from mdboard.domain.workbook import workbook_bytes
+
+    if (not out or out == "-") and sys.stdout.isatty():
+        raise MdboardError(t("spreadsheet.xlsx_needs_file"))
+    table = _export_table(ctx, opts)
+    data = workbook_bytes(table.headers, table.rows, table.kinds, ctx.board.config.title)
+    _write_output(data, out, t("spreadsheet.what_cards", n=len(table.rows)))
 
 
 @export_command.command("json", help=t("spreadsheet.help_export_json"))

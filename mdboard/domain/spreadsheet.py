@@ -22,7 +22,7 @@ from pathlib import Path
 from mdboard.core import cardfile, dates
 from mdboard.git import changes as git_changes
 from mdboard.core.config import DATE_TYPES, BoardConfig, CardType, FieldDef
-from mdboard.core.errors import CardSyntaxError, MdboardError, Problem, ValidationFailed
+from mdboard.core.errors import CardSyntaxError, MdboardError, Problem, ValidationFailed, parenthesized
 from mdboard.core.fields import LIST_TYPES, BadValue, display, parse_input
 from mdboard.core.text import suggest
 from mdboard.core.i18n import LANGUAGES, t, t_in
@@ -73,8 +73,20 @@ def cell(fd: FieldDef, value, cfg: BoardConfig) -> str:
     return str(value)
 
 
-def export_rows(board: Board, flt: Filter) -> tuple[list[str], list[list[str]], list[Card]]:
-    """Headers, one row per matching card, and the cards left out because they cannot be read."""
+@dataclass
+class Table:
+    """An export: headers, one row of cells per card, what kind of value each column holds
+    (a field type, or "text" for ID, type and state), and the cards left out because they
+    cannot be read."""
+
+    headers: list[str]
+    rows: list[list[str]]
+    kinds: list[str]
+    broken: list[Card]
+
+
+def export_rows(board: Board, flt: Filter) -> Table:
+    """One row per matching card, cells as text (what `cell` makes of each value)."""
     cfg = board.config
     chosen = select(cfg, board.cards(), flt)
     types = [cfg.types[flt.type]] if flt.type else list(cfg.types.values())
@@ -85,7 +97,6 @@ def export_rows(board: Board, flt: Filter) -> tuple[list[str], list[list[str]], 
             broken.append(card)
             continue
         ctype = cfg.types[card.type]
-        state = ctype.state(card.state)
         row = []
         for key, _ in cols:
             if key == "id":
@@ -98,7 +109,16 @@ def export_rows(board: Board, flt: Filter) -> tuple[list[str], list[list[str]], 
                 fd = ctype.fields.get(key)
                 row.append(cell(fd, card.meta.get(key), cfg) if fd else "")
         rows.append(row)
-    return [header for _, header in cols], rows, broken
+    return Table([header for _, header in cols], rows, _column_kinds(cols, types), broken)
+
+
+def _column_kinds(cols: list[tuple[str, str]], types: list[CardType]) -> list[str]:
+    """The field type of each exported column; "text" when the types disagree or it is no field."""
+    kinds = []
+    for key, _ in cols:
+        found = {ctype.fields[key].type for ctype in types if key in ctype.fields}
+        kinds.append(found.pop() if len(found) == 1 else "text")
+    return kinds
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -117,10 +137,31 @@ def defuse(text: str) -> str:
 
 
 def restore(text: str) -> str:
-    """Undo `defuse` on import, so an export → import round trip keeps the card's text."""
+    """Undo `defuse` and `excel_text` on import, so an export → import round trip keeps the card's text."""
     if text.startswith("'") and text[1:].startswith(_FORMULA_START):
         return text[1:]
-    return text
+    m = _EXCEL_TEXT.match(text)
+    return m.group(1) if m else text
+
+
+# Digit strings Excel would spoil when it opens a CSV: 12 digits or more become 3.69851E+18
+# (and past 15 digits the rest are lost for good); a leading zero is dropped.
+LONG_DIGITS = re.compile(r"^(?:0\d+|\d{12,})$")
+_EXCEL_TEXT = re.compile(r'^="(0\d+|\d{12,})"$')
+# What such a number looks like once Excel has spoilt it: 3.69851E+18, 1.23457E+11.
+SCIENTIFIC = re.compile(r"^[+-]?\d(?:\.\d+)?[Ee]\+\d{2}$")
+
+
+def excel_text(text: str) -> str:
+    """A cell as CSV text that Excel and WPS open unchanged.
+
+    An order number or a code made of many digits (or starting with 0) is written as
+    `="3698512740215583327"`, which both show as those digits, as text; anything that would
+    run as a formula is defused.
+    """
+    if LONG_DIGITS.match(text):
+        return f'="{text}"'
+    return defuse(text)
 
 
 def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
@@ -128,7 +169,7 @@ def csv_bytes(headers: list[str], rows: list[list[str]]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([defuse(h) for h in headers])
-    writer.writerows([defuse(c) for c in row] for row in rows)
+    writer.writerows([excel_text(c) for c in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -235,6 +276,8 @@ def read_sheet(path: str, encoding: str | None = None) -> tuple[list[str], list[
         data = Path(path).read_bytes()
     except OSError as exc:
         raise MdboardError(t("spreadsheet.unreadable", path=path, error=exc.strerror or str(exc)))
+    if data.startswith(b"PK\x03\x04"):  # a zip file: what an .xlsx is
+        raise MdboardError(t("spreadsheet.is_xlsx", path=path))
     text = decode(data, path, encoding)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))
@@ -357,6 +400,8 @@ class ImportResult:
     applied: bool = False
     commit: str | None = None
     note: str = ""
+    columns: list[tuple[str, str | None, str]] = field(default_factory=list)  # (header, key, what it fills)
+    remembered: str | None = None  # the new text of COLUMNS_FILE, when --map changed it
 
     @property
     def errors(self) -> list[Problem]:
@@ -368,15 +413,18 @@ class ImportResult:
     def to_dict(self) -> dict:
         return {"file": self.file, "valid": not self.errors, "applied": self.applied, "commit": self.commit,
                 "new": self.count("new"), "updated": self.count("update", "move"), "unchanged": self.count("same"),
+                "columns": [{"column": h, "field": k, "label": label} for h, k, label in self.columns],
                 "rows": [r.to_dict() for r in self.rows], "problems": [p.to_dict() for p in self.problems]}
 
 
 class _Importer:
     """Turns the rows of one sheet into planned cards, collecting problems by row and column."""
 
-    def __init__(self, board: Board, name: str, headers: list[str], type_text: str | None, actor):
-
+    def __init__(self, board: Board, name: str, headers: list[str], type_text: str | None, actor,
+                 mapping: dict[str, str] | None = None):
+        """`mapping`: column header -> field key, "id", "type" or "state" ("" leaves the column out)."""
         self.board, self.cfg, self.name, self.headers, self.actor = board, board.config, name, headers, actor
+        self.mapping = {h: k for h, k in (mapping or {}).items() if h in headers}
         self.forced = board.config.find_type(type_text) if type_text else None
         self.problems: list[tuple[int, Problem]] = []  # (row, problem); row 0: the whole file
         self.by_id = board.by_id()
@@ -394,7 +442,31 @@ class _Importer:
 
     def _special(self, name: str) -> int | None:
         names = special_names(name)
-        return next((i for i, h in enumerate(self.headers) if h.lower() in names), None)
+        return next((i for i, h in enumerate(self.headers)
+                     if self.mapping.get(h) == name or h not in self.mapping and h.lower() in names), None)
+
+    def _field_of(self, header: str, ctype: CardType) -> str | None:
+        """The field a column fills for a card type: as mapped (`--map`), else by its header."""
+        if header in self.mapping:
+            key = self.mapping[header]
+            return key if key in ctype.fields else None
+        return header_key(header, ctype, self.cfg)
+
+    def understood(self) -> list[tuple[str, str | None, str]]:
+        """(header, field key or None, what it fills) of every column: the preview of an import."""
+        types = [self.forced] if self.forced else list(self.cfg.types.values())
+        specials = {self.id_col: "id", self.type_col: "type", self.state_col: "state"}
+        out = []
+        for i, header in enumerate(self.headers):
+            if not header:
+                continue
+            if i in specials:
+                out.append((header, specials[i], t(f"spreadsheet.col_{specials[i]}")))
+                continue
+            key = next((k for k in (self._field_of(header, ctype) for ctype in types) if k), None)
+            label = next((ctype.fields[key].label for ctype in types if key in ctype.fields), "") if key else ""
+            out.append((header, key, f"{label} ({key})" if key else t("spreadsheet.column_left_out")))
+        return out
 
     def _specials(self) -> set[int]:
         return {i for i in (self.id_col, self.type_col, self.state_col) if i is not None}
@@ -408,19 +480,20 @@ class _Importer:
         for ctype in types:
             self.columns_for(ctype)
         for i, header in enumerate(self.headers):
-            if i in self._specials() or not header:
+            if i in self._specials() or not header or header in self.mapping:
                 continue
             if all(header_key(header, ctype, self.cfg) is None for ctype in types):
                 known = [fd.label for ctype in types for fd in ctype.fields.values()]
-                self.problems.append((0, Problem(self.name, header, t("spreadsheet.unknown_column"),
-                                                 suggest(header, known), "warning")))
+                hint = suggest(header, known) + t("spreadsheet.hint_map_column", header=header)
+                self.problems.append((0, Problem(self.name, header, t("spreadsheet.unknown_column"), hint,
+                                                 "warning")))
 
     def columns_for(self, ctype: CardType) -> dict[str, int]:
         """field key -> column index for one card type."""
         if ctype.key not in self.columns:
             cols: dict[str, int] = {}
             for i, header in enumerate(self.headers):
-                key = None if i in self._specials() or not header else header_key(header, ctype, self.cfg)
+                key = None if i in self._specials() or not header else self._field_of(header, ctype)
                 if key is None:
                     continue
                 if key in cols:
@@ -499,6 +572,10 @@ class _Importer:
         for key, i in self.columns_for(ctype).items():
             raw = cells[i] if i < len(cells) else ""
             fd = ctype.fields[key]
+            if fd.type == "text" and SCIENTIFIC.match(raw.strip()):
+                self.bad(row, i, t("spreadsheet.scientific", value=raw.strip()), t("spreadsheet.hint_scientific"))
+                ok = False
+                continue
             text = raw
             iso = normalise_date(fd, raw)
             if iso is not None:
@@ -596,11 +673,21 @@ class _Importer:
             old = {(p.field, p.message) for p in check_card(self.board, plan.before, ids)} if plan.before else set()
             for p in check_card(self.board, plan.card, ids):
                 if p.level == "error" and (p.field, p.message) not in old:
-                    self.bad(plan.row, self._column(ctype, p.field) if p.field else "", p.message, p.hint)
+                    self.bad(plan.row, self._column(ctype, p.field) if p.field else "", p.message,
+                             self._cell_hint(ctype, p))
             entering = plan.action == "new" and plan.card.state != ctype.first_state.key or plan.action == "move"
             if entering:
                 self._entry_problems(plan, ctype)
         self._wip_warnings(plans)
+
+    def _cell_hint(self, ctype: CardType, problem: Problem) -> str:
+        """What to change in the sheet about a field's problem: the cell to fill, or the column to
+        add or map. (The card's own hint names a command and an ID, and a new card has no ID yet.)"""
+        if problem.field not in ctype.fields:
+            return problem.hint
+        if problem.field in self.columns_for(ctype):
+            return t("spreadsheet.hint_fill_cell", column=self._column(ctype, problem.field))
+        return t("spreadsheet.hint_add_column", label=ctype.fields[problem.field].label, key=problem.field)
 
     def _entry_problems(self, plan: RowPlan, ctype: CardType) -> None:
         """A card entering a state must meet its rules, as with `mdboard move`."""
@@ -634,38 +721,71 @@ class _Importer:
                                                  t("check.hint_over_wip"), "warning")))
 
 
-def plan_import(board: Board, path: str, type_text: str | None = None, actor=None,
-                encoding: str | None = None) -> ImportResult:
-    """Read a sheet and work out every card it creates or changes, with every problem."""
+@dataclass
+class Source:
+    """Where an import's rows come from: a CSV file (read in `encoding`) or one sheet of an
+    Excel workbook, and the columns the person mapped to fields (`--map 商品名称=title`)."""
+
+    path: str
+    kind: str = "csv"  # "csv" or "xlsx"
+    encoding: str | None = None
+    sheet: str | None = None
+    mapping: list[str] = field(default_factory=list)  # the --map options as typed
+
+    def read(self) -> tuple[list[str], list[tuple[int, list[str]]]]:
+        if self.kind == "xlsx":
+            from mdboard.domain.workbook import read_workbook
+
+            return read_workbook(self.path, self.sheet)
+        return read_sheet(self.path, self.encoding)
+
+
+def plan_import(board: Board, source: Source, type_text: str | None = None, actor=None) -> ImportResult:
+    """Read a sheet and work out every card it creates or changes, with every problem.
+
+    Columns are understood by the mapping the person gives (`--map`), then by the mapping
+    remembered from earlier imports into this board (COLUMNS_FILE), then by their headers.
+    """
     from mdboard.domain.ops import resolve_actor
 
     actor = actor or resolve_actor(board)
-    headers, rows = read_sheet(path, encoding)
-    importer = _Importer(board, path, headers, type_text, actor)
+    forced = board.config.find_type(type_text) if type_text else None
+    given = parse_map(board.config, forced, source.mapping)
+    remembered, notes = remembered_columns(board, forced)
+    headers, rows = source.read()
+    importer = _Importer(board, source.path, headers, type_text, actor, remembered | given)
+    importer.problems += [(0, p) for p in notes]
+    for header in given:
+        if header not in headers:
+            importer.problems.append((0, Problem(source.path, header, t("spreadsheet.map_no_column"),
+                                                 suggest(header, headers), "warning")))
     plans = [p for p in (importer.plan(row, cells) for row, cells in rows) if p is not None]
     importer.validate(plans)
     problems = [p for _, p in sorted(importer.problems, key=lambda pair: pair[0])]
-    return ImportResult(path, plans, problems)
+    result = ImportResult(source.path, plans, problems, columns=importer.understood())
+    result.remembered = columns_file_text(board, given)
+    return result
 
 
-def import_csv(board: Board, path: str, type_text: str | None = None, apply: bool = False, actor=None,
-               no_commit: bool = False, encoding: str | None = None) -> ImportResult:
+def import_sheet(board: Board, source: Source, type_text: str | None = None, apply: bool = False, actor=None,
+                 no_commit: bool = False) -> ImportResult:
     """Plan an import; with `apply`, write every change and commit it once (under the board lock).
 
-    Any error in any row: nothing is written (ValidationFailed when applying).
+    Any error in any row: nothing is written (ValidationFailed when applying). A column
+    mapping given with `--map` is remembered in COLUMNS_FILE by the same commit.
     """
     from mdboard.domain.ops import resolve_actor
 
     actor = actor or resolve_actor(board)
     if not apply:
-        return plan_import(board, path, type_text, actor, encoding)
+        return plan_import(board, source, type_text, actor)
     with git_changes.board_lock(board):
         board.invalidate()
-        result = plan_import(board, path, type_text, actor, encoding)
+        result = plan_import(board, source, type_text, actor)
         if result.errors:
             raise ValidationFailed(t("ops.nothing_changed"), result.problems)
         changed = [p for p in result.rows if p.action != "same"]
-        if not changed:
+        if not changed and result.remembered is None:
             result.note = t("spreadsheet.nothing_to_change")
             return result
         commit = git_changes.commits_enabled(board, no_commit)
@@ -677,16 +797,102 @@ def import_csv(board: Board, path: str, type_text: str | None = None, apply: boo
 
 
 def _change(result: ImportResult, changed: list[RowPlan], actor) -> git_changes.Change:
-    """One commit for the whole sheet: every new, edited and moved card."""
+    """One commit for the whole sheet: every new, edited and moved card (and the column map)."""
     files, renames = {}, {}
     for plan in changed:
         if plan.before is not None and plan.before.path != plan.card.path:
             files[plan.before.path] = None
             renames[plan.card.path] = plan.before.path
         files[plan.card.path] = plan.text
+    if result.remembered is not None:
+        files[COLUMNS_FILE] = result.remembered
     subject = f"import {Path(result.file).name}: {result.count('new')} new, {result.count('update', 'move')} updated"
     trailers = [("Action", "import")] + [("Card", p.card.id) for p in changed]
-    return git_changes.Change(files, subject, trailers, actor.author, renames)
+    creates = [p.card.path for p in changed if p.action == "new"]
+    return git_changes.Change(files, subject, trailers, actor.author, renames, creates)
+
+
+# --- column mapping (`--map 商品名称=title`), remembered per board ------------------------
+
+COLUMNS_FILE = "import-columns.yaml"  # header -> field key, kept in the board (and its git history)
+_MAP_SPLIT = re.compile(r"[,，;；]")
+
+
+def parse_map(cfg: BoardConfig, forced: CardType | None, items: list[str]) -> dict[str, str]:
+    """`--map` options (each `列名=字段`, several per option with commas) -> header -> target.
+
+    A target is a field's key or label, or 编号/类型/状态 (id, type, state); nothing after
+    the `=` leaves the column out. Anything else is refused before the sheet is read.
+    """
+    mapping: dict[str, str] = {}
+    for item in items:
+        for part in _MAP_SPLIT.split(item):
+            if not part.strip():
+                continue
+            header, sep, target = part.replace("＝", "=").partition("=")
+            if not sep or not header.strip():
+                raise MdboardError(t("spreadsheet.bad_map", item=part.strip()))
+            mapping[header.strip()] = map_target(cfg, forced, target.strip())
+    return mapping
+
+
+def map_target(cfg: BoardConfig, forced: CardType | None, text: str) -> str:
+    """The field key (or id/type/state; "" for "leave out") a `--map` target names."""
+    if text in ("", "-"):
+        return ""
+    for name in ("id", "type", "state"):
+        if text.lower() in special_names(name):
+            return name
+    types = [forced] if forced else list(cfg.types.values())
+    for ctype in types:
+        for key, fd in ctype.fields.items():
+            if text.lower() == key or text == fd.label:
+                return key
+    known = [fd.label for ctype in types for fd in ctype.fields.values()]
+    raise MdboardError(parenthesized(t("spreadsheet.unknown_map_field", field=text,
+                                       fields="、".join(dict.fromkeys(known))), suggest(text, known)))
+
+
+def remembered_columns(board: Board, forced: CardType | None) -> tuple[dict[str, str], list[Problem]]:
+    """The column map kept in COLUMNS_FILE, and a warning for each entry that no longer fits."""
+    raw = _read_columns_file(board)
+    mapping, notes = {}, []
+    for header, target in raw.items():
+        try:
+            mapping[str(header)] = map_target(board.config, forced, "" if target is None else str(target))
+        except MdboardError as exc:
+            notes.append(Problem(COLUMNS_FILE, str(header), exc.message, "", "warning"))
+    return mapping, notes
+
+
+def _read_columns_file(board: Board) -> dict:
+    path = board.root / COLUMNS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MdboardError(t("spreadsheet.unreadable", path=COLUMNS_FILE, error=str(exc)))
+    try:
+        data = cardfile.load_yaml(text) if text.strip() else {}
+    except CardSyntaxError as exc:
+        raise MdboardError(f"{COLUMNS_FILE}: {exc.message}")
+    if not isinstance(data, dict):
+        raise MdboardError(t("spreadsheet.bad_columns_file", path=COLUMNS_FILE))
+    return data
+
+
+def columns_file_text(board: Board, given: dict[str, str]) -> str | None:
+    """COLUMNS_FILE's new text with the mapping just given, or None when it stays as it is."""
+    if not given:
+        return None
+    old = _read_columns_file(board)
+    merged = {str(k): ("" if v is None else str(v)) for k, v in old.items()} | given
+    if merged == old:
+        return None
+    lines = [f"# {t('spreadsheet.columns_file_comment')}"]
+    lines += [f"{cardfile.render_key(k)}: {cardfile.render_value(v)}" for k, v in merged.items()]
+    return "\n".join(lines) + "\n"
 
 
 # --- the commands -----------------------------------------------------------------------
