@@ -706,19 +706,22 @@ def _plain(value) -> str:
 # --- people ----------------------------------------------------------------------------------
 
 def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dirty: Dirty) -> list[Page]:
-    """A page per person (their cards by due group) and feed, and the team page (everyone's load)."""
+    """A page per person (their cards by due group, each with its next step, as `mine` shows
+    them) and feed, and the team page (everyone's load)."""
     cfg = data.cfg
     calendar = "calendar" in extras
+    step = _next_steps(data)
 
     def mine(key: str) -> dict[str, list[CardView]]:
         return person_groups(data).get(key) or {g: [] for g in GROUPS}
 
     pages = []
     for key in cfg.people:
-        page_key = lambda key=key: digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}"
+        page_key = lambda key=key: digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}:{step(v)}"
                                                                   for g, views in mine(key).items() for v in views))
         context = lambda key=key: {"person": cfg.people[key], "groups": [
-            (g, data.text("group_" + g), [tiles.html(v, "../") for v in views]) for g, views in mine(key).items()],
+            (g, data.text("group_" + g), [(tiles.html(v, "../"), step(v)) for v in views])
+            for g, views in mine(key).items()],
             "total": sum(len(x) for x in mine(key).values()), "calendar": calendar}
         pages.append(Page(f"people/{key}.html", page_key, _lazy(data.renderer, "person.html", "../", nav, "people",
                                                                  data, context), dirty=dirty.person(key)))
@@ -728,6 +731,21 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dir
     pages.append(Page("people/index.html", lambda: digest(base, "team", repr(team()["rows"])),
                       _lazy(data.renderer, "team.html", "../", nav, "people", data, team), dirty=dirty.wide()))
     return pages
+
+
+def _next_steps(data: SiteData) -> Callable[[CardView], str]:
+    """A card's next step (what `mdboard mine` says under it), worked out once per build;
+    nothing for a card that cannot be read."""
+    from mdboard.core.workflow import next_step
+
+    steps: dict[str, str] = {}
+
+    def step(view: CardView) -> str:
+        if view.id not in steps:
+            steps[view.id] = "" if view.card.error else next_step(data.board, view.card)
+        return steps[view.id]
+
+    return step
 
 
 def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
