@@ -1,7 +1,8 @@
 """Every page of the built demo site laid out at a phone's 390 px and a laptop's 1366 px
 (chromium via Playwright, pages opened from file://): no table cell squeezed to one
 character per line, no text spilling out of its cell, every kanban column reachable by
-scrolling its board sideways, timeline axis labels apart, nothing wider than the screen.
+scrolling its board sideways, timeline axis labels apart, nothing wider than the screen;
+on a phone, every control and every card's link big enough to tap (24 px, WCAG 2.2).
 
 Screenshots of every page at 390 px are written to tests/output/phone-390/ (the test's
 output names the folder; MDBOARD_TEST_OUTPUT moves it), so a person can look through
@@ -95,6 +96,19 @@ LAYOUT_PROBLEMS = """
 """
 
 
+# Controls and the links that open a card or go up a level: at least 24 x 24 px on a phone
+# (WCAG 2.2 target size). A checkbox counts with the label around it, which takes the tap.
+SMALL_TARGETS = """
+() => [...document.querySelectorAll('nav a, .crumbs a, .tile-title a, button, select, input, summary')]
+  .filter(el => el.offsetParent !== null)
+  .map(el => el.type === 'checkbox' && el.closest('label') ? el.closest('label') : el)
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, r]) => r.width < 24 || r.height < 24)
+  .map(([el, r]) => el.tagName.toLowerCase() + ' "' + el.innerText.trim().slice(0, 16) + '" ' +
+       Math.round(r.width) + 'x' + Math.round(r.height) + ' px')
+"""
+
+
 def site_pages(root: Path) -> list[str]:
     return sorted(p.relative_to(root / "_site").as_posix() for p in (root / "_site").rglob("*.html"))
 
@@ -121,6 +135,8 @@ def test_every_page_lays_out_without_squeezed_cells_or_clipped_columns(demo_site
     for name in pages:
         page.goto((demo_site / "_site" / name).as_uri())
         problems = page.evaluate(LAYOUT_PROBLEMS)
+        if size == "phone":
+            problems += ["too small to tap: " + p for p in page.evaluate(SMALL_TARGETS)]
         if problems:
             found[name] = problems
     context.close()
