@@ -213,3 +213,17 @@ def test_the_wrong_file_or_sheet_says_what_to_do(demo):
     assert sheet.returncode == 1 and sheet.stderr.strip() == "错误：售后.xlsx 里没有名为「Sheet2」的工作表（有：售后登记）"
     missing = demo.proc("import", "xlsx", "nope.xlsx", "--type", "issue")
     assert missing.returncode == 1 and missing.stderr.strip() == "错误：无法读取 nope.xlsx：没有这个文件"
+
+
+def test_a_hand_edited_column_file_that_is_no_mapping_or_names_no_field_is_explained(demo):
+    root = demo.root
+    (root / "a.csv").write_text("问题,跟进人\n少发数据线,周刚\n", "utf-8")
+    (root / "import-columns.yaml").write_text("- 问题\n- title\n", "utf-8")
+    bad = demo.proc("import", "csv", "a.csv", "--type", "issue")
+    assert bad.returncode == 1 and bad.stderr.strip() == (
+        "错误：import-columns.yaml 应当每行写一个「键: 值」，键是表格的列名，值是它对应的字段；请改正或删除这个文件")
+    (root / "import-columns.yaml").write_text("问题: title\n跟进人: 跟进\n", "utf-8")
+    result = demo("import", "csv", "a.csv", "--type", "issue")
+    assert result.stdout.splitlines()[:3] == ["表格的列：", "  问题 → 标题 (title)", "  跟进人 ✗ 不导入"]
+    assert any(line.startswith("提醒：import-columns.yaml:跟进人: --map 里的「跟进」不是字段（可选：")
+               for line in result.stderr.splitlines()), result.stderr
