@@ -227,3 +227,35 @@ def test_a_hand_edited_column_file_that_is_no_mapping_or_names_no_field_is_expla
     assert result.stdout.splitlines()[:3] == ["表格的列：", "  问题 → 标题 (title)", "  跟进人 ✗ 不导入"]
     assert any(line.startswith("提醒：import-columns.yaml:跟进人: --map 里的「跟进」不是字段（可选：")
                for line in result.stderr.splitlines()), result.stderr
+
+
+def test_an_english_board_maps_columns_and_keeps_order_numbers_in_english(tmp_path):
+    from click.testing import CliRunner
+
+    from mdboard.cli.main import main
+
+    root = tmp_path / "en"
+    assert CliRunner().invoke(main, ["init", str(root), "--lang", "en", "--title", "Shop"]).exit_code == 0
+    cli = Cli(root)
+    book = openpyxl.Workbook()
+    book.active.append(["Order", "Issue", "Who", "Platform", "Problem", "By", "Note"])
+    book.active.append([ORDER, "Late parcel", "me", "PDD", "shipping", "2026-12-03 18:00", "call back"])
+    book.save(root / "cases.xlsx")
+    plan = cli("import", "xlsx", "cases.xlsx", "--type", "After-sales", "--map", "Order=order_no,Issue=Title",
+               "--map", "Who=owner", "--map", "By=Resolve by")
+    assert plan.exit_code == 0, plan.output
+    assert plan.stdout.splitlines()[:8] == [
+        "Columns of the sheet:", "  Order → Order number (order_no)", "  Issue → Title (title)",
+        "  Who → Owner (owner)", "  Platform → Platform (platform)", "  Problem → Problem (problem)",
+        "  By → Resolve by (due)", "  Note ✗ left out"]
+    assert "when it looks right, run: mdboard import xlsx cases.xlsx --type After-sales" in plan.stderr
+    done = cli("import", "xlsx", "cases.xlsx", "--type", "After-sales", "--map", "Order=order_no,Issue=Title",
+               "--map", "Who=owner", "--map", "By=Resolve by", "--apply")
+    assert done.exit_code == 0, done.output
+    assert f"order_no: '{ORDER}'\n" in (root / "issue/new/AS-0001.md").read_text("utf-8")
+    cli.ok("export", "xlsx", "--type", "issue", "-o", "out.xlsx")
+    ws = openpyxl.load_workbook(root / "out.xlsx").active
+    assert [c.value for c in ws[1]][:3] == ["ID", "State", "Title"]
+    assert ws.cell(2, [c.value for c in ws[1]].index("Order number") + 1).value == ORDER
+    bad = cli("import", "xlsx", "cases.xlsx", "--type", "issue", "--map", "Order")
+    assert bad.exit_code == 1 and "write “column=field”" in bad.output
