@@ -141,6 +141,7 @@ class RepoConfig:
     overrides: list[tuple[str, str]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     dangers: list[Danger] = field(default_factory=list)
+    watched: list[Path] = field(default_factory=list)
     stamp: tuple = ()
 
     def last(self, key: str, own: bool | None = None) -> str | None:
@@ -171,12 +172,13 @@ def repo_config(cwd: Path | str) -> RepoConfig:
     found = _find_git_dir(Path(cwd))
     key = (str(found[1]) if found else str(Path(cwd).resolve()), _env_key())
     cached = _CACHE.get(key)
-    if cached is not None and cached.stamp == _stamp(_watched(cached, found)):
+    if cached is not None and cached.stamp == _stamp(cached.watched):
         return cached
     entries = _list(cwd)
     config = RepoConfig(entries, found[0] if found else None)
     config.overrides, config.env, config.dangers = _neutralise(config)
-    config.stamp = _stamp(_watched(config, found))
+    config.watched = _watched(config, found)  # which files can change it follows from what it holds
+    config.stamp = _stamp(config.watched)
     _CACHE[key] = config
     return config
 
