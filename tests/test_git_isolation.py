@@ -103,7 +103,7 @@ def test_the_planted_traps_do_run_for_plain_git(board, tmp_path, plant, expect):
 
 def test_commands_in_the_repository_config_are_switched_off(board, tmp_path):
     """Filters, diff and merge drivers, pagers, editors, trailer commands and a signing
-    program (commits are not signed) named in .git/config never run: new, set, move,
+    program (commits are not signed) named in .git/config never run: new, set, move, save,
     a sync that merges two clones' edits of one card, history and build all work as if
     they were not there, and the merge comes out as mdboard's own."""
     marks = tmp_path / "marks"
@@ -129,6 +129,9 @@ def test_commands_in_the_repository_config_are_switched_off(board, tmp_path):
     cli.proc_ok("move", "SKU-0001", "shooting")
     cli.proc_ok("history", "SKU-0001")
     cli.proc_ok("build")
+    hand = card_file(board, "SKU-0002")
+    hand.write_text(hand.read_text("utf-8") + "\n手工补一句。\n", "utf-8")
+    cli.proc_ok("save", "SKU-0002")
     assert sorted(os.listdir(marks)) == []
     assert git(board, "status", "--porcelain") == ""
 
