@@ -187,14 +187,22 @@ def test_sync_refuses_a_program_that_decides_how_git_reaches_the_remote(board, t
     assert os.listdir(marks) == [] and git(board, "rev-parse", "HEAD") == head
 
 
-def test_a_safe_credential_helper_of_the_repository_is_kept(board, tmp_path):
-    """`store`, `manager`... run git's installed helper, not a command: sync goes ahead."""
+def test_what_no_remote_here_needs_is_switched_off_silently(board, tmp_path):
+    """A credential helper that is a plain name (`store`, `manager`: git's installed helper),
+    and an ssh command, askpass or proxy while the remote is a folder on this computer
+    (none of them is used to reach it): sync goes ahead, and none of them runs."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
     remote = tmp_path / "remote.git"
     git(tmp_path, "init", "-q", "--bare", str(remote))
     git(board, "remote", "add", "origin", str(remote))
     git(board, "config", "credential.helper", "store")
+    git(board, "config", "core.sshCommand", _trap(marks, "ssh"))
+    git(board, "config", "core.askPass", str(marks / "askpass"))
+    git(board, "config", "core.gitProxy", str(marks / "proxy"))
     Cli(board).ok("sync")
     assert git(remote, "rev-parse", "main") == git(board, "rev-parse", "HEAD")
+    assert os.listdir(marks) == []
 
 
 @pytest.mark.parametrize("plant", ["signing", "required filter"])
@@ -240,3 +248,26 @@ def test_the_users_own_config_is_trusted(board, tmp_path):
     git(board, "config", "commit.gpgsign", "true")
     result = Cli(board)("new", "sku", "充电宝", "--owner", "wangli")
     assert result.exit_code == 1 and os.listdir(marks) == ["signed"], result.output
+
+
+def test_a_remote_in_a_folder_on_this_computer_runs_none_of_its_hooks(board, tmp_path):
+    """A remote on a shared drive is served by git on this computer: its receive hooks and
+    its own config's commands stay off while sync fetches from it and pushes to it."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    for name in ("pre-receive", "update", "post-receive", "post-update", "reference-transaction",
+                 "push-to-checkout", "fsmonitor"):
+        script = remote / "hooks" / name
+        script.write_text(f"#!/bin/sh\ntouch '{marks}/remote-{name}'\n", "utf-8")
+        script.chmod(0o755)
+    git(remote, "config", "core.fsmonitor", str(remote / "hooks" / "fsmonitor"))
+    git(board, "remote", "add", "origin", str(remote))
+    cli = Cli(board)
+    cli.ok("new", "sku", "蓝牙耳机", "--owner", "wangli")
+    cli.ok("sync")
+    cli.ok("set", "SKU-0001", "price=99")
+    cli.ok("sync")
+    assert os.listdir(marks) == []
+    assert git(remote, "rev-parse", "main") == git(board, "rev-parse", "HEAD")

@@ -16,16 +16,17 @@ run because somebody typed `mdboard move`. So every git run here:
   (`.git/config`, `config.worktree` and the files they include) that names a command
   (`_RULES`): with the value the user's own configuration (~/.gitconfig, /etc/gitconfig)
   gives it, else with a harmless one. The overrides travel as `GIT_CONFIG_KEY_n`
-  variables, which take any key (a driver's name may hold `=` or a newline);
+  variables, which take any key (a driver's name may hold `=` or a newline).
   Filters, textconv and diff programs, merge drivers (mdboard's sync decides how cards
   merge), pagers and editors are switched off silently: nothing mdboard asks for changes;
 - refuses, with a message naming the key and the file, where overriding would change
   what somebody asked for (`Danger`): a filter marked `required` (git-crypt, git-lfs:
   files would be stored or checked out unfiltered), a signing program while commits are
-  signed, and anything that decides how git reaches or logs in to a remote (a credential
-  helper that is a command or a path, ssh command, askpass, proxy, upload/receive
-  programs of a remote on this computer, `ext::` addresses). `check_safe` lets a caller
-  refuse before it writes anything; `run_git` refuses again before each git command;
+  signed, and anything that decides how git reaches or logs in to a remote (`ext::`
+  addresses, upload/receive programs of a remote on this computer, and - when a remote
+  of the repository would use it - a credential helper that is a command or a path, ssh
+  command, askpass, proxy). `check_safe` lets a caller refuse before it writes
+  anything; `run_git` refuses again before each git command;
 - runs `upload-pack`/`receive-pack` of a remote that is a folder on this computer (a
   shared drive) with that repository's hooks and commands switched off in the same way.
 
@@ -305,7 +306,8 @@ def _neutralise(config: RepoConfig) -> tuple[list[tuple[str, str]], dict[str, st
     if proxy:
         env["GIT_PROXY_COMMAND"] = os.environ.get("GIT_PROXY_COMMAND", "")  # the variable outranks every entry
         dangers.append(_danger(config, proxy[0], "connect"))
-    dangers += _remote_dangers(config)
+    transports = _transports(config)
+    dangers = [d for d in dangers if _needed(d, transports)] + _remote_dangers(config)
     return list(overrides.items()) + extra, env, dangers
 
 
@@ -377,6 +379,35 @@ def _remote_dangers(config: RepoConfig) -> list[Danger]:
             fix = f"git remote set-url {shlex.quote(url.group(1))} " + t("git.an_address") if url else danger.unset
             dangers.append(replace(danger, fix=fix))
     return dangers
+
+
+def _transports(config: RepoConfig) -> set[str]:
+    """How git reaches this repository's remotes: "ssh", "http", "git", "local" or "other"."""
+    names = {e.key[7:].rsplit(".", 1)[0] for e in config.entries if re.fullmatch(r"remote\..+\.(url|pushurl)", e.key)}
+    return {_transport(url) for name in names for url in _urls(config, name)}
+
+
+def _transport(url: str) -> str:
+    lower = url.lower()
+    if lower.startswith(("http://", "https://")):
+        return "http"
+    if lower.startswith(("ssh://", "git+ssh://", "ssh+git://")):
+        return "ssh"
+    if lower.startswith("git://"):
+        return "git"
+    if _local_path(url, None) is not None:
+        return "local"
+    return "other" if "://" in url or "::" in url else "ssh"  # host:path is ssh
+
+
+def _needed(danger: Danger, transports: set[str]) -> bool:
+    """Whether a way of reaching remotes is refused: only when a remote of this repository
+    would use it (an ssh command with an ssh remote...); else overriding it changes nothing."""
+    if danger.kind != "connect":
+        return True
+    wanted = {"core.sshcommand": {"ssh"}, "core.gitproxy": {"git"}, "core.askpass": {"ssh", "http"}}.get(
+        danger.key, {"http"} if _HELPER.fullmatch(danger.key) else None)
+    return wanted is None or bool(transports & (wanted | {"other"}))
 
 
 def _urls(config: RepoConfig, remote: str) -> list[str]:
