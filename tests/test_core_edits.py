@@ -98,3 +98,12 @@ def test_values_that_look_like_other_types_are_quoted(board, cli):
     import json
     data = json.loads(shown.output)
     assert data["category"] == "true" and data["title"] == "2026-12-01: 新品"
+
+
+def test_a_value_ending_in_three_dots_keeps_them(board, cli):
+    """YAML's document end marker is `...` on a line of its own; a title's own "..." is text."""
+    write(board, "sku/planning/SKU-0001.md", HAND_MADE)
+    result = cli("set", "SKU-0001", "title=等待补货...", "category=0...")
+    assert result.exit_code == 0, result.output
+    text = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert "title: 等待补货...\n" in text and "category: 0...\n" in text

@@ -138,10 +138,8 @@ def render_value(value) -> str:
     text = yaml.dump(value, Dumper=card_dumper, allow_unicode=True, default_flow_style=True,
                      width=1_000_000, sort_keys=False)
     text = text.rstrip("\n")
-    if text.endswith("\n..."):
+    if text.endswith("\n..."):  # the document end marker after a plain scalar; a value's own "..." stays
         text = text[: -len("\n...")]
-    elif text.endswith("..."):
-        text = text[:-3].rstrip()
     return text
 
 
