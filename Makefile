@@ -1,23 +1,56 @@
 # The two set-up commands (see README.md): `make demo` and `make test`.
-# Each creates the virtual environment in .venv, or refreshes it when pyproject.toml changed.
+# Each creates the virtual environment in .venv, or refreshes it when pyproject.toml changed:
+# `make demo` installs mdboard alone, `make test` adds the test packages.
+# `make install` puts the `mdboard` command on your PATH (in $(PREFIX)/bin).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8000
+PREFIX ?= $(HOME)/.local
+INSTALL_VENV = $(PREFIX)/share/mdboard/venv
+PIP = -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test bench bench-100k venv system-deps clean
+.PHONY: demo test bench bench-100k venv install uninstall system-deps python-version clean
 
-$(BIN)/.installed: pyproject.toml
+python-version:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "mdboard needs Python 3.11 or newer (mdboard 需要 Python 3.11 或更新的版本); $(PYTHON) is $$($(PYTHON) -V 2>&1)"; exit 1; }
+
+# mdboard and what it needs to run (make demo)
+$(BIN)/.installed-run: pyproject.toml | python-version
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/python $(PIP) -e .
 	touch $@
 
-venv: $(BIN)/.installed
+# ... and the test packages (make test, make venv)
+$(BIN)/.installed-test: $(BIN)/.installed-run
+	$(BIN)/python $(PIP) -e '.[test]'
+	touch $@
+
+venv: $(BIN)/.installed-test
 
 ## Build the bundled demo board (with a few weeks of history) and serve it on http://127.0.0.1:$(PORT)/
-demo: venv
+demo: $(BIN)/.installed-run
 	$(BIN)/mdboard demo --port $(PORT)
+
+## Put `mdboard` on the PATH: its own virtual environment in $(PREFIX)/share/mdboard, the command
+## linked into $(PREFIX)/bin (the place pipx and pip --user use). `make uninstall` takes both away.
+install: python-version
+	$(PYTHON) -m venv --clear $(INSTALL_VENV)
+	$(INSTALL_VENV)/bin/python $(PIP) .
+	mkdir -p $(PREFIX)/bin
+	ln -sf $(INSTALL_VENV)/bin/mdboard $(PREFIX)/bin/mdboard
+	@case ":$$PATH:" in \
+		*":$(PREFIX)/bin:"*) echo "installed: $(PREFIX)/bin/mdboard (已安装)";; \
+		*) echo "installed $(PREFIX)/bin/mdboard, but $(PREFIX)/bin is not on your PATH (已安装，但 $(PREFIX)/bin 不在 PATH 里)."; \
+		   echo "add this line to ~/.bashrc (or ~/.zshrc) and open a new terminal (把下面这行加到 ~/.bashrc 或 ~/.zshrc，再开一个新终端):"; \
+		   echo "  export PATH=\"$(PREFIX)/bin:\$$PATH\"";; \
+	esac
+
+uninstall:
+	rm -rf $(PREFIX)/share/mdboard
+	rm -f $(PREFIX)/bin/mdboard
 
 ## Debian's chromium and CJK fonts for the browser tests, and GNU time for the benchmark's
 ## memory figures, installed with apt-get only when missing.

@@ -127,8 +127,8 @@ def cli(board) -> Cli:
 # --- the bundled demo board ----------------------------------------------------------------
 
 def copy_demo(root: Path) -> Path:
-    """The demo board (`board/` at the repo root) copied to `root` as its own repository, one commit."""
-    shutil.copytree(REPO / "board", root)
+    """The demo board (`mdboard/domain/demo_board/`) copied to `root` as its own repository, one commit."""
+    shutil.copytree(REPO / "mdboard/domain/demo_board", root)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "demo board")

@@ -52,7 +52,7 @@ def test_every_demo_card_matches_its_type_schema(demo):
         assert errors(schemas[card.type], meta) == [], card.path
 
 
-@pytest.mark.parametrize("path", [REPO / "board" / CONFIG_NAME, REPO / "mdboard/domain/skeleton/zh-CN.yaml",
+@pytest.mark.parametrize("path", [REPO / "mdboard/domain/demo_board" / CONFIG_NAME, REPO / "mdboard/domain/skeleton/zh-CN.yaml",
                                   REPO / "mdboard/domain/skeleton/en.yaml"])
 def test_real_configs_match_the_config_schema(path):
     assert errors(config_schema(), load_yaml(path.read_text("utf-8"))) == []

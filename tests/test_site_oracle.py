@@ -34,10 +34,10 @@ def template(factory) -> Path:
     if not _TEMPLATE:
         root = factory.mktemp("oracle") / "board"
         root.mkdir()
-        shutil.copyfile(REPO / "board" / "mdboard.yaml", root / "mdboard.yaml")
+        shutil.copyfile(REPO / "mdboard/domain/demo_board" / "mdboard.yaml", root / "mdboard.yaml")
         for rel in KEEP:
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(REPO / "board" / rel, root / rel)
+            shutil.copyfile(REPO / "mdboard/domain/demo_board" / rel, root / rel)
         git(root, "init", "-q")
         git(root, "add", "-A")
         git(root, "commit", "-qm", "oracle board")

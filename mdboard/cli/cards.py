@@ -13,7 +13,7 @@ import click
 from mdboard.cli.common import (MdboardCommandError, emit_json, filter_options, json_option, pass_ctx,
                                 report_result)
 from mdboard.core.errors import MdboardError
-from mdboard.core.i18n import t
+from mdboard.core.i18n import set_language, t
 
 
 @click.command(help=t("cli.help_init"))
@@ -21,11 +21,18 @@ from mdboard.core.i18n import t
 @click.option("--lang", type=click.Choice(["zh-CN", "en"]), default=None, help=t("cli.opt_lang"))
 @click.option("--title", default=None, help=t("cli.opt_title"))
 @click.option("--ci", type=click.Choice(["github", "gitlab"]), default=None, help=t("cli.opt_ci"))
+@click.option("--me/--no-me", default=None, help=t("init.opt_me"))
 @pass_ctx
-def init(ctx, directory, lang, title, ci):
-    from mdboard.domain.init import init_board
+def init(ctx, directory, lang, title, ci, me):
+    from mdboard.domain.init import git_user, init_board
 
-    result = init_board(directory, lang=lang, title=title, ci=ci, no_commit=ctx.no_commit)
+    if me is None and sys.stdin.isatty():  # a person at a terminal is asked; a script gets the placeholder
+        name, email = git_user(directory)
+        if name and email:
+            if lang:
+                set_language(lang)
+            me = click.confirm(t("init.ask_me", name=name, email=email), default=True)
+    result = init_board(directory, lang=lang, title=title, ci=ci, no_commit=ctx.no_commit, me=bool(me))
     for line in result:
         click.echo(line)
 

@@ -47,8 +47,8 @@ def _exe() -> str:
     import shutil
     import sys
 
-    here = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    here = Path(sys.argv[0]).absolute() if sys.argv and sys.argv[0] else None  # a symlink named as typed
     on_path = shutil.which("mdboard")
-    if here and here.name == "mdboard" and (not on_path or Path(on_path).resolve() != here):
+    if here and here.name == "mdboard" and (not on_path or Path(on_path).resolve() != here.resolve()):
         return str(here)
     return "mdboard"

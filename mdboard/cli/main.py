@@ -33,6 +33,7 @@ LAZY_COMMANDS = {
     "ls": ("mdboard.cli.cards:ls", "cli.help_ls"),
     "mine": ("mdboard.cli.cards:mine", "cli.help_mine"),
     "check": ("mdboard.cli.cards:check", "cli.help_check"),
+    "person": ("mdboard.cli.people:person_command", "people.help_person"),
     "build": ("mdboard.cli.site:build_command", "cli.help_build"),
     "serve": ("mdboard.cli.site:serve_command", "cli.help_serve"),
     "watch": ("mdboard.cli.site:watch_command", "cli.help_watch"),

@@ -45,6 +45,15 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def package_folder(package: str, name: str) -> Path:
+    """A folder of data shipped inside an installed package (templates, the board skeletons,
+    the demo board), found through the import system, so it is the same whether mdboard
+    runs from a clone, an editable install or a wheel."""
+    from importlib.resources import files
+
+    return Path(str(files(package).joinpath(name)))
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)

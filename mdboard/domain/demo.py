@@ -1,6 +1,6 @@
 """`mdboard demo`: the bundled demo board as a living repository, its site built and served.
 
-The demo board (`board/` in the source tree) is a snapshot of a shop's work on
+The demo board (`mdboard/domain/demo_board/`, shipped inside the package) is a snapshot of a shop's work on
 2026-11-25. The demo copies it into a fresh folder with every date moved so that
 2026-11-25 becomes today, then writes a believable history behind it: each card
 created by the right person on its own day, moved through its states by the people
@@ -36,10 +36,10 @@ STATE_ROLES = {"shooting": "美工", "content": "文案", "listed": "运营", "r
 
 
 def demo_source() -> Path:
-    """The bundled demo board; missing when mdboard was installed without its source tree."""
-    import mdboard
+    """The bundled demo board (package data, so an installed wheel carries it too)."""
+    from mdboard.core.fsutil import package_folder
 
-    return Path(mdboard.__file__).resolve().parent.parent / "board"
+    return package_folder("mdboard.domain", "demo_board")
 
 
 # --- dates ---------------------------------------------------------------------------

@@ -10,16 +10,15 @@ from mdboard.core.config import CONFIG_NAME, parse_config
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import set_language, t
 from mdboard.core.store import OUTPUT_DIR, find_git_dir, find_repo
-from mdboard.core.fsutil import atomic_write
+from mdboard.core.fsutil import atomic_write, package_folder
 
-SKELETON_DIR = Path(__file__).parent / "skeleton"
 CI_FILES = {"github": ".github/workflows/mdboard.yml", "gitlab": ".gitlab-ci.yml"}
 DEFAULT_INSTALL = "git+https://github.com/YOUR-ORG/mdboard.git"
 GITIGNORE = f"# mdboard: the built site and private caches are not part of the board\n/{OUTPUT_DIR}/\n/.mdboard/\n"
 
 
 def skeleton_config(lang: str = "zh-CN", title: str | None = None) -> str:
-    text = (SKELETON_DIR / f"{lang}.yaml").read_text("utf-8")
+    text = (package_folder("mdboard.domain", "skeleton") / f"{lang}.yaml").read_text("utf-8")
     if title:
         from mdboard.core.cardfile import render_value
 
@@ -29,9 +28,31 @@ def skeleton_config(lang: str = "zh-CN", title: str | None = None) -> str:
     return text
 
 
+def git_user(directory: str | Path) -> tuple[str, str]:
+    """(name, email) git would commit with in `directory` (or the nearest folder above
+    it that exists yet), or empty strings."""
+    from mdboard.git.changes import GitRepo
+
+    folder = Path(directory).resolve()
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    return GitRepo(folder).identity()
+
+
+def me_in_roster(text: str, name: str, email: str) -> tuple[str, str]:
+    """The skeleton config with the git user as the team list's only person (in place of
+    the placeholder `me`), with the board's usual first role; and the key they got."""
+    from mdboard.domain.people import NewPerson, person_key, with_person
+
+    person = NewPerson(person_key(name, [email], ()), name, [email], [t("init.first_role")])
+    return with_person(text, person, replace=True), person.key
+
+
 def init_board(directory: str, lang: str | None = None, title: str | None = None, ci: str | None = None,
-               no_commit: bool = False) -> list[str]:
-    """Write config, state folders and .gitignore; git init if needed; first commit."""
+               no_commit: bool = False, me: bool = False) -> list[str]:
+    """Write config, state folders and .gitignore; git init if needed; first commit.
+
+    `me`: put the git user into the team list in place of the placeholder person."""
     from mdboard.core.cardfile import load_yaml
 
     root = Path(directory).resolve()
@@ -40,6 +61,13 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
     if (root / CONFIG_NAME).exists():
         raise MdboardError(t("init.exists", path=root / CONFIG_NAME))
     text = skeleton_config(lang, title)
+    added = []
+    if me:
+        name, email = git_user(root)
+        if not (name and email):
+            raise MdboardError(t("init.no_git_user"))
+        text, key = me_in_roster(text, name, email)
+        added.append(t("init.me_added", name=name, email=email, key=key))
     cfg = parse_config(load_yaml(text))
     root.mkdir(parents=True, exist_ok=True)
     atomic_write(root / CONFIG_NAME, text.encode("utf-8"))
@@ -55,7 +83,7 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
     existing = gitignore.read_text("utf-8") if gitignore.exists() else ""
     if f"/{OUTPUT_DIR}/" not in existing:
         atomic_write(gitignore, (existing + ("\n" if existing and not existing.endswith("\n") else "") + GITIGNORE).encode("utf-8"))
-    lines = [t("init.written", path=root)]
+    lines = [t("init.written", path=root), *added]
     if ci:
         written += write_ci(root, ci, cfg)
         lines.append(t("init.ci_written", ci=ci))

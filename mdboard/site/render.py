@@ -35,7 +35,9 @@ MAX_REMEMBERED_BODIES = 4096  # distinct card bodies whose HTML a build keeps fo
 
 def template_dir() -> Path:
     """The templates folder, `mdboard/site/templates/` (inside the package, installed or not)."""
-    return Path(__file__).resolve().parent / "templates"
+    from mdboard.core.fsutil import package_folder
+
+    return package_folder("mdboard.site", "templates")
 
 
 def digest(*parts) -> str:
