@@ -11,7 +11,7 @@ PREFIX ?= $(HOME)/.local
 INSTALL_VENV = $(PREFIX)/share/mdboard/venv
 PIP = -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test bench bench-100k venv install uninstall system-deps python-version clean
+.PHONY: demo test bench bench-100k venv install uninstall system-deps python-version catalogues clean
 
 python-version:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -73,6 +73,11 @@ bench: venv system-deps
 ## takes minutes, the whole run about an hour on two cores).
 bench-100k: venv system-deps
 	$(BIN)/python bench/run.py --cards 100000 --commits 200000 --runs 3
+
+## click's words in Chinese: compile mdboard/locale/zh-CN/LC_MESSAGES/click.po after changing it.
+catalogues: $(BIN)/.installed-run
+	$(BIN)/pybabel compile -l zh_Hans_CN -i mdboard/locale/zh-CN/LC_MESSAGES/click.po \
+		-o mdboard/locale/zh-CN/LC_MESSAGES/click.mo
 
 clean:
 	rm -rf $(VENV) .pytest_cache _site .demo

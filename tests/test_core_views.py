@@ -65,9 +65,10 @@ def test_ls_json_and_bad_filters(shop, cli):
     assert [(c["id"], c["state"], c["owner"], c["due_status"]["days"], c["due_status"]["overdue"]) for c in data] == [
         ("SKU-0005", "planning", "zhaomin", -1, True)]
     bad = cli("ls", "--owner", "zhaomn")
-    assert bad.exit_code == 1 and "是不是「zhaomin」" in bad.output
+    assert (bad.exit_code, bad.output) == (2, "错误：名单里没有「zhaomn」（是不是「赵敏」？）\n")
     bad = cli("ls", "--due-before", "下周")
-    assert bad.exit_code == 1 and "YYYY-MM-DD" in bad.output
+    assert (bad.exit_code, bad.output) == (
+        2, "错误：「下周」不是日期（写成 2026-12-01、2026/12/1、12月1日、今天、明天、+3 或 下周一）\n")
 
 
 def test_mine_groups_a_persons_cards_with_next_steps(shop, cli):
@@ -134,6 +135,6 @@ def test_an_english_board_speaks_english(tmp_path):
     assert result.exit_code == 0 and result.output.startswith("created SKU-0001")
     result = runner.invoke(main, base + ["set", "SKU-0001", "owner=mee"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "owner: 'mee' is not in the people list (did you mean 'me'?) — nothing was changed" in result.output
+    assert "owner: 'mee' is not in the people list (did you mean 'Me'?) — nothing was changed" in result.output
     listing = runner.invoke(main, base + ["ls"], catch_exceptions=False).output
     assert "5 days overdue" in listing and "Planning" in listing

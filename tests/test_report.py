@@ -82,10 +82,10 @@ def test_report_table_in_a_terminal_process(shop, cli):
 
 def test_bad_report_options_say_what_to_write(shop, cli):
     result = cli("report", "--since", "上周")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("错误：看不懂时间「上周」")
     result = cli("report", "--type", "nope")
-    assert result.exit_code == 1 and "nope" in result.output
+    assert (result.exit_code, result.output) == (2, "错误：没有卡片类型「nope」（可选：上新、活动提报、售后、素材）\n")
 
 
 def test_report_tables_on_a_terminal(shop, monkeypatch):

@@ -165,7 +165,10 @@ def show(ctx, card_id, as_json):
     board = ctx.board
     card = board.find(card_id)
     if as_json:
-        emit_json(output.card_json(board, card))
+        from mdboard.domain.views import linked_from
+
+        linked = [{"id": other.id, "title": other.title, "field": label} for label, other in linked_from(board, card)]
+        emit_json(output.card_json(board, card) | {"linked_from": linked})
     else:
         click.echo(output.card_text(board, card))
 
@@ -180,7 +183,10 @@ def ls(ctx, as_json, archived, **opts):
     from mdboard.domain.views import build_filter, select
 
     board = ctx.board
-    cards = select(board.config, board.cards(archived=archived), build_filter(board, **opts))
+    flt = build_filter(board, **opts)
+    for said in flt.understood:
+        click.echo(said, err=True)
+    cards = select(board.config, board.cards(archived=archived), flt)
     if as_json:
         output.write_json((output.card_json(board, c, brief=True) for c in cards), _echo)
     else:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 
 import click
 
-from mdboard.core.i18n import t
+from mdboard.core.i18n import set_language, t
 
 
 class MdboardCommandError(click.ClickException):
@@ -16,6 +17,12 @@ class MdboardCommandError(click.ClickException):
 
     def show(self, file=None):
         click.echo(t("cli.error_prefix") + self.format_message(), err=True)
+
+
+class MdboardUsageError(MdboardCommandError):
+    """A name the board does not know, given as an option or argument: a usage mistake, exit 2."""
+
+    exit_code = 2
 
 
 class Context:
@@ -33,6 +40,8 @@ class Context:
             from mdboard.core.store import Board
 
             self._board = Board.open(self.board_path)
+            if os.environ.get("MDBOARD_LANG"):  # the person's own choice wins over the board's
+                set_language(os.environ["MDBOARD_LANG"])
         return self._board
 
     def actor(self):
@@ -65,6 +74,8 @@ def report_result(result, verb: str) -> None:
     if result.commit:
         line += f"  [{result.commit[:8]}]"
     click.echo(line)
+    for said in result.understood:
+        click.echo(said)
     if result.note:
         click.echo(result.note, err=True)
 

@@ -13,9 +13,14 @@ import sys
 
 import click
 
-from mdboard.cli.common import Context, MdboardCommandError
-from mdboard.core.errors import MdboardError
-from mdboard.core.i18n import t
+from mdboard.cli import lang
+from mdboard.cli.common import Context, MdboardCommandError, MdboardUsageError
+from mdboard.core.errors import MdboardError, UsageMistake
+from mdboard.core.i18n import get_language, set_language, t
+
+lang.install()  # before any option is declared: click's words in the board's language
+set_language(lang.interface_language(sys.argv[1:]))
+MADE_IN = get_language()  # the language the group's own help below is written in
 
 # name -> ("module:attribute", short help key). A command's module is imported only when
 # it runs (or its own --help is asked for), so `mdboard --help` imports no command at all.
@@ -65,14 +70,26 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        """Decide the interface's language before anything is parsed (help, usage errors)."""
+        set_language(lang.interface_language(list(args)))
+        lang.localize(self, MADE_IN)
+        return super().make_context(info_name, args, parent, **extra)
+
     def get_command(self, ctx, name):
         if name in LAZY_COMMANDS and name not in self.commands:
             import importlib
 
             module, _, attr = LAZY_COMMANDS[name][0].partition(":")
+            made_in = get_language() if module not in sys.modules else MADE_IN
             # a command that fails to import is a bug: let it show, never drop the command
-            self.add_command(getattr(importlib.import_module(module), attr), name)
-        return super().get_command(ctx, name)
+            command = getattr(importlib.import_module(module), attr)
+            command._mdboard_lang = getattr(command, "_mdboard_lang", made_in)
+            self.add_command(command, name)
+        command = super().get_command(ctx, name)
+        if command is not None:
+            _localize_tree(command)
+        return command
 
     def format_commands(self, ctx, formatter):
         rows = []
@@ -93,6 +110,10 @@ class LazyGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.MissingParameter as exc:
+            raise click.UsageError(_missing(exc), exc.ctx) from None
+        except UsageMistake as exc:
+            raise MdboardUsageError(str(exc))
         except MdboardError as exc:
             raise MdboardCommandError(str(exc))
         except OSError as exc:  # disk full, read-only folder, a file where a folder belongs ...
@@ -104,12 +125,30 @@ class LazyGroup(click.Group):
             raise MdboardCommandError(t("cli.os_error", path=exc.filename, error=error))
 
 
+def _localize_tree(command) -> None:
+    """A command, and a group's subcommands, in the current language."""
+    lang.localize(command, getattr(command, "_mdboard_lang", MADE_IN))
+    for sub in getattr(command, "commands", {}).values():
+        sub._mdboard_lang = getattr(sub, "_mdboard_lang", command._mdboard_lang)
+        _localize_tree(sub)
+
+
+def _missing(exc: click.MissingParameter) -> str:
+    """`缺少参数「状态」`: what click says of a missing argument or option, in our words."""
+    param = exc.param
+    if param is None:
+        return exc.format_message()
+    if isinstance(param, click.Argument):
+        return t("cli.missing_argument", name=param.make_metavar(exc.ctx) if exc.ctx else param.name)
+    return t("cli.missing_option", name=" / ".join(param.opts))
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
              help=t("cli.help_main"))
 @click.option("--board", "board_path", envvar="MDBOARD_BOARD", metavar="PATH", help=t("cli.opt_board"))
 @click.option("--as", "as_person", envvar="MDBOARD_AS", metavar="PERSON", help=t("cli.opt_as"))
 @click.option("--no-commit", is_flag=True, help=t("cli.opt_no_commit"))
-@click.version_option(package_name="mdboard", prog_name="mdboard")
+@click.version_option(package_name="mdboard", prog_name="mdboard", help=t("cli.opt_version"))
 @click.pass_context
 def main(ctx, board_path, as_person, no_commit):
     import gc

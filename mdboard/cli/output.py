@@ -12,7 +12,7 @@ from mdboard.core.fields import display
 from mdboard.core.text import printable
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
-from mdboard.domain.views import GROUPS, card_due, card_json, countdown, state_label
+from mdboard.domain.views import GROUPS, card_due, card_json, countdown, linked_from, state_label
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
@@ -116,6 +116,11 @@ def card_text(board: Board, card: Card) -> str:
         fd = ctype.fields.get(key)
         shown = display(fd, value, cfg) if fd else str(value)
         lines.append(f"{fd.label if fd else key}: {shown}")
+    linked = linked_from(board, card)
+    if linked:
+        lines += ["", t("cli.linked_from")]
+        lines += [t("cli.linked_line", id=other.id, title=other.title, state=state_label(board, other), field=label)
+                  for label, other in linked]
     from mdboard.core.cardfile import parse
 
     try:

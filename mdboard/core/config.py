@@ -164,14 +164,10 @@ class BoardConfig:
     notify: "NotifyConfig" = field(default_factory=lambda: NotifyConfig())
 
     def find_type(self, text: str) -> CardType:
-        """A card type by key, label or ID prefix; MdboardError with a suggestion otherwise."""
-        for ctype in self.types.values():
-            if text in (ctype.key, ctype.label, ctype.prefix) or text.lower() == ctype.key:
-                return ctype
-        from mdboard.core.errors import MdboardError
-        from mdboard.core.text import suggest
+        """A card type by key, label or ID prefix; UnknownName naming the nearest labels otherwise."""
+        from mdboard.core.names import card_type
 
-        raise MdboardError(parenthesized(t("ops.unknown_type", value=text), suggest(text, self.types)))
+        return card_type(self, text)
 
     def type_for_prefix(self, prefix: str) -> CardType | None:
         return next((ctype for ctype in self.types.values() if ctype.prefix == prefix), None)

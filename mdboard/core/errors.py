@@ -74,6 +74,22 @@ class ConfigError(MdboardError):
     """mdboard.yaml is broken; `problems` lists each mistake."""
 
 
+class UsageMistake(MdboardError):
+    """Something typed as an option or argument that mdboard cannot read (a date it does not
+    understand, a name the board does not have); the CLI exits 2 on it, as on any other
+    usage mistake. `what` is the mistake and `hint` what to type instead."""
+
+    def __init__(self, what: str, hint: str = ""):
+        super().__init__(parenthesized(what, hint))
+        self.what = what
+        self.hint = hint
+
+
+class UnknownName(UsageMistake):
+    """A card type, state, person or platform the board does not have; the hint names the
+    nearest labels."""
+
+
 class CardNotFound(MdboardError):
     """No card with that ID."""
 

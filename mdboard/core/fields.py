@@ -12,6 +12,7 @@ import re
 
 from mdboard.core import dates
 from mdboard.core.config import BoardConfig, FieldDef
+from mdboard.core.errors import UnknownName
 from mdboard.core.i18n import t
 from mdboard.core.text import ID_RE, has_control_chars, has_invisible_chars, printable, suggest
 
@@ -47,16 +48,19 @@ def parse_input(fd: FieldDef, text: str, cfg: BoardConfig):
             return _split(text)
         return [parse_input(fd.item, part, cfg) for part in _split(text)]
     if kind == "person":
-        person = cfg.find_person(text)
-        if not person:
-            raise BadValue(t("fields.unknown_person", value=text),
-                           suggest(text, list(cfg.people) + [p.name for p in cfg.people.values()]))
-        return person.key
+        from mdboard.core import names
+
+        try:
+            return names.person(cfg, text).key
+        except UnknownName as exc:  # as a field's value: a reason not to write the card
+            raise BadValue(exc.what, exc.hint)
     if kind == "platform":
-        key = cfg.find_platform(text)
-        if not key:
-            raise BadValue(t("fields.unknown_platform", value=text), suggest(text, cfg.platforms))
-        return key
+        from mdboard.core import names
+
+        try:
+            return names.platform(cfg, text)
+        except UnknownName as exc:
+            raise BadValue(exc.what, exc.hint)
     if kind in ("number", "money"):
         cleaned = text.replace(",", "").lstrip("¥￥$").strip()
         try:
@@ -73,10 +77,8 @@ def parse_input(fd: FieldDef, text: str, cfg: BoardConfig):
         if low in _FALSE:
             return False
         raise BadValue(t("fields.not_bool", value=text), t("fields.hint_bool"))
-    if kind == "date":
-        value = dates.relative_date(text, cfg.timezone) or text
-    elif kind == "datetime":
-        value = text.replace("T", " ") if dates.parse_datetime(text, cfg.timezone) and "+" not in text else text
+    if kind in ("date", "datetime"):
+        value = _typed_date(fd, text, cfg)
     elif kind == "link":
         value = text.upper()
     else:
@@ -85,6 +87,20 @@ def parse_input(fd: FieldDef, text: str, cfg: BoardConfig):
     if problem:
         raise BadValue(*problem)
     return value
+
+
+def _typed_date(fd: FieldDef, text: str, cfg: BoardConfig) -> str:
+    """A typed date or datetime (`12月1日`, `明天 18:00`, `+3` ...) as the card stores it, read
+    by the one date parser; BadValue naming the forms people may type when it is none."""
+    if fd.type == "datetime" and dates.parse_datetime(text, cfg.timezone):  # ISO, maybe with its offset
+        return text.replace("T", " ") if "+" not in text else text
+    understood = dates.understand(text, cfg.timezone)
+    if understood is not None and (fd.type == "datetime" or understood.time in (None, (0, 0, 0))):
+        return understood.iso() if fd.type == "datetime" else understood.day.isoformat()
+    problem = check_value(fd, text, cfg)
+    if problem is None:
+        return text
+    raise BadValue(problem[0], t("fields.hint_typed_datetime" if fd.type == "datetime" else "fields.hint_typed_date"))
 
 
 def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = None):

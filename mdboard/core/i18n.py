@@ -64,7 +64,44 @@ def t(key: str, /, **values) -> str:
 
 
 def t_in(lang: str, key: str, /, **values) -> str:
-    """Translate `area.name` into `lang`."""
+    """Translate `area.name` into `lang`.
+
+    A message that depends on a count `n` may hold its plural forms, `{"one": "{n} day
+    overdue", "other": "{n} days overdue"}` (CLDR's names, picked by Babel's plural rules
+    for the language); Chinese needs one form and writes a plain text.
+    """
     area, _, name = key.partition(".")
     text = catalogue(area, lang).get(name, key)
+    if isinstance(text, dict):
+        text = text.get(plural_form(_normalised(lang), values.get("n", 0))) or text["other"]
     return text.format(**values) if values else text
+
+
+@lru_cache(maxsize=4096)
+def plural_form(lang: str, n) -> str:
+    """CLDR's plural category of `n` in `lang` ("one", "other" ...), from Babel."""
+    from babel.core import Locale
+
+    return Locale.parse("zh_Hans_CN" if lang == "zh-CN" else lang).plural_form(n)
+
+
+_reverse: dict[str, str] = {}
+
+
+def key_of(text: str) -> str | None:
+    """The catalogue key (`area.name`) whose text, in any language, is `text`; None if none.
+
+    Help text is made when a command's module is imported; a later run in the same
+    process (a test, a server) may speak another language and says it again by its key.
+    """
+    if not _reverse:
+        for path in sorted(_LOCALE_DIR.glob("*/*.json")):
+            for name, value in json.loads(path.read_text("utf-8")).items():
+                if isinstance(value, str):
+                    _reverse.setdefault(value, f"{path.stem}.{name}")
+    return _reverse.get(text)
+
+
+def join_list(items) -> str:
+    """Words as a list in the current language: 规划中、拍摄中 / Planning, Shooting."""
+    return ("、" if get_language() == "zh-CN" else ", ").join(str(item) for item in items)

@@ -68,3 +68,25 @@ def suggest(word: str, choices) -> str:
     if close:
         return t("fields.did_you_mean", value=close[0])
     return t("fields.choose_from", options=", ".join(choices[:12]))
+
+
+def suggest_label(word: str, labels) -> str:
+    """A "did you mean" naming a label people see, or the labels to choose from.
+
+    `labels` maps each key to its label (a dict, or (key, label) pairs); `word` is
+    compared with keys and labels alike (case aside), and the nearest one's label is
+    what the hint names.
+    """
+    import difflib
+
+    from mdboard.core.i18n import join_list
+
+    pairs = list(labels.items() if isinstance(labels, dict) else labels)
+    names: dict[str, str] = {}
+    for key, label in pairs:
+        names.setdefault(str(label).lower(), str(label))
+        names.setdefault(str(key).lower(), str(label))
+    close = difflib.get_close_matches(str(word).lower(), list(names), n=1, cutoff=0.5)
+    if close:
+        return t("fields.did_you_mean", value=names[close[0]])
+    return t("fields.choose_from", options=join_list(list(dict.fromkeys(str(label) for _, label in pairs))[:12]))

@@ -26,11 +26,13 @@ from dataclasses import dataclass, field
 
 from mdboard.core import cardfile
 from mdboard.core.config import CardType
-from mdboard.core.errors import CardChanged, Clash, MdboardError, Problem, ValidationFailed, parenthesized
+from mdboard.core import names
+from mdboard.core.errors import (CardChanged, Clash, MdboardError, Problem, UnknownName, ValidationFailed,
+                                 parenthesized)
 from mdboard.core.fields import BadValue, display, parse_input
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
-from mdboard.core.text import has_control_chars, suggest
+from mdboard.core.text import has_control_chars, suggest, suggest_label
 from mdboard.core.workflow import check_card, link_problems, move_problems
 from mdboard.git import changes as git_changes
 
@@ -57,6 +59,7 @@ class Result:
     note: str = ""
     item: str = ""  # the checklist item a tick changed (or found already in the asked state)
     changed: bool = True  # False: the card already was as asked; nothing written (`note` says so)
+    understood: list[str] = field(default_factory=list)  # "截止日期：2026-12-01（周二）" for dates typed otherwise
 
 
 @dataclass
@@ -95,8 +98,8 @@ def resolve_actor(board: Board, as_person: str | None = None) -> Actor:
     if as_person:
         person = cfg.find_person(as_person)
         if person is None:
-            raise MdboardError(parenthesized(t("ops.unknown_actor", value=as_person),
-                                         suggest(as_person, list(cfg.people))))
+            raise UnknownName(t("ops.unknown_actor", value=as_person),
+                              suggest_label(as_person, {k: p.name for k, p in cfg.people.items()}))
         return Actor(person.key, person.name, person.emails[0] if person.emails else f"{person.key}@mdboard.invalid")
     name, email = git_changes.user_identity(board)
     person = cfg.person_by_email(email) if email else None
@@ -110,10 +113,7 @@ def person_key(board: Board, person: str | None, as_person: str | None = None) -
     else who is acting, worked out by `resolve_actor` with its rules; a roster key."""
     cfg = board.config
     if person:
-        found = cfg.find_person(person)
-        if found is None:
-            raise MdboardError(parenthesized(t("fields.unknown_person", value=person), suggest(person, cfg.people)))
-        return found.key
+        return names.person(cfg, person).key
     actor = resolve_actor(board, as_person)
     if actor.person is None:
         raise MdboardError(t("cli.who_are_you", email=actor.email or "-"))
@@ -141,6 +141,23 @@ def parse_assignments(board: Board, ctype: CardType, pairs: list[str], path: str
     if problems:
         raise ValidationFailed(t("ops.nothing_changed"), problems)
     return values
+
+
+def understood_dates(board: Board, ctype: CardType, pairs: list[str], values: dict) -> list[str]:
+    """`截止日期：2026-12-01（周二）` for each date typed in another form than the card stores
+    (`12月1日`, `明天`, `+3`): the day mdboard understood, said back to the person."""
+    from mdboard.core import dates
+
+    said = []
+    for pair in pairs:
+        key, _, text = pair.partition("=")
+        fd, value = ctype.fields.get(key.strip()), values.get(key.strip())
+        if fd is None or fd.type not in ("date", "datetime") or value is None or str(value) == text.strip():
+            continue
+        understood = dates.understand(str(value), board.config.timezone)
+        if understood is not None:
+            said.append(t("ops.understood", label=fd.label, value=dates.said_back(understood)))
+    return said
 
 
 def _new_problems(board: Board, before: Card | None, after: Card, ids: dict | None = None) -> list[Problem]:
@@ -238,6 +255,8 @@ def new_card(board: Board, type_text: str, title: str, owner: str | None = None,
              body: str | None = None) -> Result:
     """Create a card in its type's first state with the next free ID."""
     ctype = board.config.find_type(type_text)
+    if owner:
+        owner = names.person(board.config, owner).key
     actor = actor or resolve_actor(board)
     pairs = [f"title={title}"] + ([f"owner={owner}"] if owner else []) + ([f"due={due}"] if due else []) + list(sets)
     with git_changes.board_lock(board):
@@ -256,7 +275,7 @@ def new_card(board: Board, type_text: str, title: str, owner: str | None = None,
                                _trailers(card_id, "new", ("Type", ctype.key), ("To", state)), actor.author,
                                creates=[rel])
         sha, note = _commit(board, change, no_commit)
-    return Result(card, sha, note)
+    return Result(card, sha, note, understood=understood_dates(board, ctype, pairs, values))
 
 
 # --- set / assign ------------------------------------------------------------------------
@@ -289,7 +308,7 @@ def set_fields(board: Board, card_id: str, pairs: list[str], actor: Actor | None
         change = git_changes.Change({card.path: new_text}, f"{action} {card.id}: {shown}",
                                _trailers(card.id, action, *extra), actor.author)
         sha, note = _commit(board, change, no_commit)
-    return Result(after, sha, note)
+    return Result(after, sha, note, understood=understood_dates(board, ctype, pairs, values))
 
 
 def _check_fields_expect(board: Board, card: Card, text: str, values: dict, expect: Expect | None) -> None:
@@ -331,7 +350,8 @@ def _shown(board: Board, card: Card, key: str, value) -> str:
 
 def assign(board: Board, card_id: str, person: str, actor: Actor | None = None, no_commit: bool = False,
            expect: Expect | None = None) -> Result:
-    """Make `person` the card's owner (a `set` of `owner`, recorded as `assign`)."""
+    """Make `person` (key, name or email) the card's owner (a `set` of `owner`, recorded as `assign`)."""
+    person = names.person(board.config, person).key
     return set_fields(board, card_id, [f"owner={person}"], actor, no_commit, action="assign", expect=expect)
 
 
@@ -352,7 +372,7 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
         card = _card_to_change(board, card_id)
         ctype = board.type_of(card)
         _check_move_expect(board, card, expect)
-        target = ctype.find_state(state_text)
+        target = names.state(ctype, state_text)
         problems = move_problems(board, card, target, actor.person)
         hard = [p for p in problems if ctype.state(target) is None or target == card.state]
         if hard or (problems and not force):

@@ -16,7 +16,6 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from mdboard.core import cardfile, dates
@@ -31,12 +30,6 @@ from mdboard.core.store import Board, Card
 from mdboard.domain.views import Filter, select
 from mdboard.core.workflow import check_card, requirement_problems
 
-EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's serial dates (with its 1900 leap-year bug)
-SERIAL_RANGE = (20000, 80000)  # serial numbers taken as dates: 1954 .. 2119
-_YMD = re.compile(r"^(\d{4})\s*[/.\-年]\s*(\d{1,2})\s*[/.\-月]\s*(\d{1,2})\s*日?"
-                  r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?)?$")
-_MDY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_SERIAL = re.compile(r"^(\d{5})(?:\.(\d+))?$")
 _KEY_IN_HEADER = re.compile(r"^(.*?)\s*[（(]\s*([a-z][a-z0-9_]*)\s*[)）]$")
 
 
@@ -312,45 +305,22 @@ def header_key(header: str, ctype: CardType, cfg: BoardConfig) -> str | None:
     return None
 
 
-def normalise_date(fd: FieldDef, text: str) -> str | None:
-    """ISO text for a date in a common spreadsheet form (2026/12/1, 2026年12月1日, 12/1/2026,
-    Excel serial 46357), or None when `text` is ISO already or not a real date."""
+def normalise_date(fd: FieldDef, text: str, tz: str) -> str | None:
+    """ISO text for a date a sheet holds in another form (2026/12/1, 2026年12月1日, 12月1日,
+    12/1/2026, Excel's day number 46357), read by the one date parser (`dates.understand`);
+    None when `text` is ISO already or not a real date."""
     text = text.strip()
     if fd.type not in DATE_TYPES or not text:
         return None
     if fd.type == "date" and dates.parse_date(text) or fd.type == "datetime" and (
-            dates.parse_datetime(text, "UTC") or dates.parse_date(text)):
+            dates.parse_datetime(text, tz) or dates.parse_date(text)):
         return None
-    parts = _date_parts(text)
-    if parts is None:
+    understood = dates.understand(text, tz, sheet=True)
+    if understood is None:
         return None
-    try:
-        moment = datetime(*parts)
-    except ValueError:
+    if fd.type == "date" and understood.time not in (None, (0, 0, 0)):
         return None
-    if fd.type == "date":
-        return moment.date().isoformat() if moment.time() == datetime.min.time() else None
-    if moment.time() == datetime.min.time() and not re.search(r"\d[:：]\d|\.\d", text):
-        return moment.date().isoformat()
-    return moment.strftime("%Y-%m-%d %H:%M" + (":%S" if moment.second else ""))
-
-
-def _date_parts(text: str) -> tuple[int, ...] | None:
-    """(year, month, day, hour, minute, second) of a spreadsheet date, unchecked."""
-    m = _YMD.match(text)
-    if m:
-        return tuple(int(x or 0) for x in m.groups())
-    m = _MDY.match(text)
-    if m:
-        mo, d, y, h, mi, s = (int(x or 0) for x in m.groups())
-        return y, mo, d, h, mi, s
-    m = _SERIAL.match(text)
-    if m and SERIAL_RANGE[0] <= int(m.group(1)) <= SERIAL_RANGE[1]:
-        seconds = round(float("0." + (m.group(2) or "0")) * 86400 / 60) * 60
-        moment = datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=int(m.group(1)),
-                                                                                 seconds=seconds)
-        return moment.year, moment.month, moment.day, moment.hour, moment.minute, 0
-    return None
+    return understood.day.isoformat() if fd.type == "date" else understood.iso()
 
 
 def same_value(fd: FieldDef, old, new) -> bool:
@@ -577,7 +547,7 @@ class _Importer:
                 ok = False
                 continue
             text = raw
-            iso = normalise_date(fd, raw)
+            iso = normalise_date(fd, raw, self.cfg.timezone)
             if iso is not None:
                 text = iso
                 self.bad(row, i, t("spreadsheet.date_normalised", value=raw.strip(), iso=iso), "", "warning")

@@ -100,7 +100,8 @@ class Filter:
     """What `ls` and the site filter by; empty means "any"."""
 
     type: str | None = None
-    state: str | None = None
+    state: str | None = None  # a state key, for cards of any type
+    states: dict[str, str] | None = None  # type key -> state key (a label may name states of several types)
     owner: str | None = None
     platform: str | None = None
     tag: str | None = None
@@ -108,11 +109,14 @@ class Filter:
     overdue: bool = False
     text: str | None = None
     extra: dict = field(default_factory=dict)
+    understood: list[str] = field(default_factory=list)  # "截止日期早于：2026-12-01（周二）": typed dates said back
 
     def matches(self, cfg: BoardConfig, card: Card) -> bool:
         if self.type and card.type != self.type:
             return False
         if self.state and card.state != self.state:
+            return False
+        if self.states is not None and self.states.get(card.type) != card.state:
             return False
         if self.owner and self.owner not in people_of(card):
             return False
@@ -244,27 +248,37 @@ def mine_json(board, person: str, groups) -> dict:
 
 def build_filter(board, type=None, state=None, owner=None, platform=None, tag=None, due_before=None,
                  overdue=False, text=None) -> Filter:
-    """Turn filter values (keys, labels or names) into a Filter; an unknown value is an MdboardError."""
-    from mdboard.core.errors import MdboardError, parenthesized
-    from mdboard.core.text import suggest
+    """Turn filter values (keys or the labels people see) into a Filter. A name the board
+    does not know is `UnknownName` (the CLI exits 2) naming the nearest labels, never an
+    empty listing; a date typed in another form than ISO is said back in `Filter.understood`."""
+    from mdboard.core import names
+    from mdboard.core.errors import UsageMistake
 
     cfg = board.config
-    ctype = board.config.find_type(type) if type else None
+    ctype = names.card_type(cfg, type) if type else None
     flt = Filter(type=ctype.key if ctype else None, tag=tag, overdue=overdue, text=text)
     if state:
-        flt.state = ctype.find_state(state) if ctype else state
+        flt.states = names.states(cfg, state, ctype)
     if owner:
-        person = cfg.find_person(owner)
-        if person is None:
-            raise MdboardError(parenthesized(t("fields.unknown_person", value=owner), suggest(owner, cfg.people)))
-        flt.owner = person.key
+        flt.owner = names.person(cfg, owner).key
     if platform:
-        flt.platform = cfg.find_platform(platform)
-        if flt.platform is None:
-            raise MdboardError(parenthesized(t("fields.unknown_platform", value=platform), suggest(platform, cfg.platforms)))
+        flt.platform = names.platform(cfg, platform)
     if due_before:
-        day = dates.parse_date(dates.relative_date(due_before, cfg.timezone) or due_before)
-        if day is None:
-            raise MdboardError(parenthesized(t("fields.not_date", value=due_before), t("fields.hint_date")))
-        flt.due_before = day
+        understood = dates.understand(due_before, cfg.timezone)
+        if understood is None:
+            raise UsageMistake(t("fields.not_date", value=due_before), t("fields.hint_typed_date"))
+        flt.due_before = understood.day
+        if not understood.as_typed():
+            flt.understood.append(t("ops.understood", label=t("cli.due_before"), value=dates.said_back(understood)))
     return flt
+
+
+def linked_from(board, card: Card) -> list[tuple[str, Card]]:
+    """(label of the link field, card) for each card whose link fields name this one, by ID,
+    in ID order: the backlinks the site's card page lists, for `show` and `show --json`."""
+    found = backlinks(board.config, board.cards()).get(card.id, [])
+    out = []
+    for key, other in sorted(found, key=lambda pair: (id_sort_key(pair[1].id), pair[0])):
+        fd = board.type_of(other).fields.get(key)
+        out.append((fd.label if fd else key, other))
+    return out

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from mdboard.core import cache, dates
 from mdboard.core.cardfile import checklist, load_yaml, render_value, split_key_line
-from mdboard.core.errors import GitError, MdboardError
+from mdboard.core.errors import GitError, MdboardError, UsageMistake
 from mdboard.core.i18n import t
 from mdboard.core.store import ARCHIVE_YEAR_RE, Board
 from mdboard.core.text import ID_PATTERN
@@ -716,33 +716,31 @@ def show_value(board: Board, type_key: str | None, field: str | None, text: str 
 # --- time words ----------------------------------------------------------------------
 
 def parse_moment(text: str, tz: str, end: bool = False) -> datetime:
-    """`today`, `yesterday`, `3d`, `2w`, `YYYY-MM-DD` or an ISO datetime -> an aware datetime.
+    """A time to look back from, as an aware datetime: `3d` / `3天` (three days ago), `2w` /
+    `2周`, or any date or date-and-time the one date parser reads (`yesterday`, `昨天`,
+    `12月1日`, `上周一`, `2026-12-01`, `2026-12-01 18:00`, an ISO datetime with its offset).
 
     A day means its start (or, with `end`, the start of the next day).
     """
     raw = str(text).strip()
-    low = raw.lower()
     zone = ZoneInfo(tz)
-    today = dates.today(tz)
-    words = {"today": 0, "今天": 0, "yesterday": 1, "昨天": 1, "前天": 2}
-    day = None
-    if low in words:
-        day = today - timedelta(days=words[low])
-    else:
-        m = re.fullmatch(r"(\d{1,4})\s*([dw天周])", low)
-        if m:
-            n = int(m.group(1)) * (7 if m.group(2) in ("w", "周") else 1)
-            day = today - timedelta(days=n)
-        else:
-            day = dates.parse_date(raw)
-    if day is not None:
-        if end:
-            day += timedelta(days=1)
-        return datetime(day.year, day.month, day.day, tzinfo=zone)
     moment = dates.parse_datetime(raw, tz)
-    if moment is None:
-        raise MdboardError(t("history.bad_since", value=raw))
-    return moment.astimezone(zone)
+    if moment is not None:
+        return moment.astimezone(zone)
+    m = re.fullmatch(r"(\d{1,4})\s*([dw天周])", raw.lower())
+    if m:
+        day = dates.today(tz) - timedelta(days=int(m.group(1)) * (7 if m.group(2) in ("w", "周") else 1))
+        clock = None
+    else:
+        understood = dates.understand(raw, tz)
+        if understood is None:
+            raise UsageMistake(t("history.bad_since", value=raw))
+        day, clock = understood.day, understood.time
+    if clock is not None:
+        return datetime(day.year, day.month, day.day, clock[0], clock[1], clock[2], tzinfo=zone)
+    if end:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
 def last_working_day(tz: str) -> datetime:

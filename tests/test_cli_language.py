@@ -1,0 +1,181 @@
+"""Chinese everywhere, English everywhere: every command's --help and the common usage
+mistakes, run as the real program on a Chinese board and on an English one, hold no word
+of the other language (click's own words included); click's Chinese catalogue is compiled
+from its .po file and covers every word click shows."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from conftest import REPO, Cli
+from mdboard.cli.main import LAZY_COMMANDS, main
+
+EXE = Path(sys.executable).with_name("mdboard")
+CJK = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
+ASCII_WORD = re.compile(r"(?<![\w./$=-])[A-Za-z][A-Za-z]+(?![\w-])")
+# Words a Chinese help may hold: names of things (programs, formats, services) and the
+# values people type as they are (language codes, CI services, English day words shown as
+# what the English interface takes are not among them).
+NAMES = {"mdboard", "git", "Markdown", "HTML", "CSV", "JSON", "Schema", "YAML", "iCalendar", "ICS", "WIP", "CI",
+         "GitHub", "GitLab", "github", "gitlab", "UTF", "Excel", "VS", "Code", "zh", "CN", "en", "EDITOR",
+         "MDBOARD_LANG", "MDBOARD_BOARD", "MDBOARD_AS", "SKU", "CMP", "AS", "MAT", "http", "https", "localhost",
+         "md", "yaml", "csv", "ics", "json", "ID"}
+
+
+def commands() -> list[list[str]]:
+    """Every command's path: `ls`, `hooks install`, `import csv` ..."""
+    ctx = click.Context(main)
+    paths = []
+    for name in sorted(LAZY_COMMANDS):
+        command = main.get_command(ctx, name)
+        paths.append([name])
+        if isinstance(command, click.Group):
+            paths += [[name, sub] for sub in sorted(command.commands)]
+    return paths
+
+
+def option_words() -> set[str]:
+    """Every command and option name, as written on the command line."""
+    ctx = click.Context(main)
+    words = {opt for p in main.params for opt in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+    for path in commands():
+        command = main
+        for part in path:
+            command = command.get_command(ctx, part)
+            words.add(part)
+        for param in command.params:
+            words |= set(getattr(param, "opts", [])) | set(getattr(param, "secondary_opts", []))
+    return words | {"-h", "--help"}
+
+
+def english_words(text: str) -> list[str]:
+    """ASCII words in text that a Chinese reader should not have to read."""
+    for word in sorted(option_words(), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", " ", text)
+    text = re.sub(r"[A-Z]+-\d+|\S+@\S+|https?://\S+|\S+\.(?:md|yaml|csv|ics|json|html)\b|\$\w+|[\w./-]*/[\w./-]+", " ",
+                  text)
+    return [w for w in ASCII_WORD.findall(text) if w not in NAMES]
+
+
+@pytest.fixture(scope="module")
+def boards(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lang")
+    for lang in ("zh-CN", "en"):
+        proc = subprocess.run([str(EXE), "init", str(base / lang), "--lang", lang], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, proc.stderr
+    return base
+
+
+def run(board: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if k != "MDBOARD_LANG"} | (env or {})
+    return subprocess.run([str(EXE), *args], cwd=board, capture_output=True, text=True, env=full,
+                          stdin=subprocess.DEVNULL)
+
+
+MISTAKES = [["lss"], ["move"], ["move", "SKU-0001"], ["new"], ["ls", "--bogus"], ["ls", "--state"],
+            ["ls", "extra"], ["init", "--lang", "fr"], ["serve", "--port", "abc"], ["hooks"], ["export"],
+            ["ls", "--state", "不存在"], ["ls", "--owner", "nobody"], ["new", "nothing", "x"], ["-x"],
+            ["import", "csv"], ["history"], ["person", "add"]]
+
+
+@pytest.mark.slow
+def test_every_help_and_usage_mistake_on_a_chinese_board_is_chinese(boards):
+    found = {}
+    for args in [[*path, "--help"] for path in [[]] + commands()] + MISTAKES:
+        proc = run(boards / "zh-CN", *args)
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out and proc.returncode in (0, 1, 2), (args, out)
+        words = [w for w in english_words(out) if w not in args]  # what the person typed is theirs
+        if words:
+            found[" ".join(args)] = words
+    assert found == {}
+
+
+@pytest.mark.slow
+def test_every_help_and_usage_mistake_on_an_english_board_is_english(boards):
+    found = {}
+    for args in [[*path, "--help"] for path in [[]] + commands()] + [m for m in MISTAKES if "不存在" not in m]:
+        proc = run(boards / "en", *args)
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out and proc.returncode in (0, 1, 2), (args, out)
+        if CJK.search(out):
+            found[" ".join(args)] = CJK.findall(out)
+    assert found == {}
+
+
+def test_mdboard_lang_en_speaks_english_on_a_chinese_board(boards):
+    out = run(boards / "zh-CN", "move", "--help", env={"MDBOARD_LANG": "en"}).stdout
+    assert out.startswith("Usage: mdboard move [OPTIONS] CARD_ID STATE\n")
+    assert not CJK.search(out)
+
+
+CHINESE_MOVE = ("用法：mdboard move [选项] 卡片编号 状态\n"
+                "运行「mdboard move --help」查看帮助。\n\n"
+                "错误：缺少参数「状态」\n")
+
+
+def test_usage_mistakes_read_as_chinese(boards):
+    proc = run(boards / "zh-CN", "move", "SKU-0001")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", CHINESE_MOVE)
+    proc = run(boards / "zh-CN", "lss")
+    assert proc.stderr.endswith("错误：没有「lss」这个命令。\n")
+    assert run(boards / "zh-CN", "ls", "--limit", "3").stderr.endswith("错误：没有「--limit」这个选项。\n")
+    help_text = run(boards / "zh-CN", "report", "--help").stdout
+    assert "[默认：" not in help_text or "默认：" in help_text
+
+
+def test_usage_mistakes_read_as_english(boards):
+    proc = run(boards / "en", "move", "SKU-0001")
+    assert (proc.returncode, proc.stderr) == (2, "Usage: mdboard move [OPTIONS] CARD_ID STATE\n"
+                                                 "Try 'mdboard move --help' for help.\n\n"
+                                                 "Error: Missing argument 'STATE'.\n")
+    assert run(boards / "en", "new", "--help").stdout.startswith("Usage: mdboard new [OPTIONS] TYPE TITLE\n")
+
+
+def test_in_one_process_each_run_speaks_its_boards_language(boards):
+    """A test or a server runs many commands in one process: help made for one board's
+    language is said again in the next board's."""
+    zh, en = Cli(boards / "zh-CN"), Cli(boards / "en")
+    assert zh("move", "--help").output.startswith("用法：mdboard move [选项] 卡片编号 状态\n")
+    out = en("move", "--help").output
+    assert out.startswith("Usage: mdboard move [OPTIONS] CARD_ID STATE\n") and not CJK.search(out), out
+    assert not CJK.search(en("--help").output)
+    assert "显示这份帮助" in zh("--help").output
+    assert zh("move").output == CHINESE_MOVE
+
+
+def test_click_mo_is_compiled_from_click_po():
+    folder = REPO / "mdboard/locale/zh-CN/LC_MESSAGES"
+    with open(folder / "click.po", "rb") as fh:
+        po = read_po(fh)
+    with open(folder / "click.mo", "rb") as fh:
+        mo = read_mo(fh)
+    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+
+
+def test_every_word_click_shows_has_a_chinese_translation():
+    """The messages click marks for translation in the modules a command runs through."""
+    import click as package
+
+    with open(REPO / "mdboard/locale/zh-CN/LC_MESSAGES/click.po", "rb") as fh:
+        translated = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(fh) if m.id and m.string}
+    marked = set()
+    for name in ("core", "exceptions", "formatting", "decorators", "types", "parser", "termui"):
+        source = (Path(package.__file__).parent / f"{name}.py").read_text("utf-8")
+        for call in re.finditer(r"(?<![\w.])(?:_|ngettext)\(\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)", source):
+            marked.add(eval(call.group(1).replace("\n", " ")))  # the literal as Python reads it
+    missing = {m for m in marked if m not in translated and "Bash" not in m and "name was passed" not in m
+               and "defined twice" not in m and "cannot use the same flag" not in m and "Could not determine" not in m
+               and "exactly one parameter" not in m and "standard stream" not in m and "Windows" not in m
+               and "is deprecated" not in m}
+    assert missing == set()
