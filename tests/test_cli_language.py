@@ -151,7 +151,7 @@ def test_in_one_process_each_run_speaks_its_boards_language(boards):
     assert out.startswith("Usage: mdboard move [OPTIONS] CARD_ID STATE\n") and not CJK.search(out), out
     assert not CJK.search(en("--help").output)
     assert "显示这份帮助" in zh("--help").output
-    assert zh("move").output == CHINESE_MOVE
+    assert zh("move", "SKU-0001").output == CHINESE_MOVE
 
 
 def test_click_mo_is_compiled_from_click_po():
@@ -160,7 +160,15 @@ def test_click_mo_is_compiled_from_click_po():
         po = read_po(fh)
     with open(folder / "click.mo", "rb") as fh:
         mo = read_mo(fh)
-    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+    assert _pairs(po) == _pairs(mo)
+
+
+def _pairs(catalog) -> dict:
+    """msgid -> msgstr of a Babel catalogue (a plural's forms as a tuple, as .po and .mo differ in kind)."""
+    def flat(value):
+        return tuple(value) if isinstance(value, (list, tuple)) else value
+
+    return {flat(m.id): flat(m.string) for m in catalog if m.id}
 
 
 def test_every_word_click_shows_has_a_chinese_translation():
@@ -179,3 +187,14 @@ def test_every_word_click_shows_has_a_chinese_translation():
                and "exactly one parameter" not in m and "standard stream" not in m and "Windows" not in m
                and "is deprecated" not in m}
     assert missing == set()
+
+
+def test_chinese_help_wraps_by_terminal_columns_never_before_closing_punctuation():
+    from mdboard.cli.lang import wrap, width
+
+    text = "把卡片移到另一个状态（检查流转规则、必填字段、清单、角色和 WIP 上限）并提交。"
+    for columns in range(20, 80):
+        lines = wrap(text, columns)
+        assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+        assert not any(line[0] in "。，、）」：" for line in lines), (columns, lines)
+        assert all(width(line) <= columns + 2 for line in lines)

@@ -108,7 +108,7 @@ def test_a_person_without_the_role_is_refused_as_on_the_command_line(board, cli)
 
 def test_an_unknown_acting_person_stops_the_server_with_the_cli_message(cli):
     result = cli("--as", "nobody", "mcp")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a name the board does not know, typed as an option: a usage mistake
     assert "名单里没有「nobody」（--as）" in result.stderr
 
 

@@ -92,7 +92,8 @@ def test_init_me_puts_the_git_user_in_place_of_the_placeholder(tmp_path):
     result = Cli(tmp_path)("init", str(root), "--me")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1] == "已把你（王丽 <wangli@example.com>）加入成员名单，代号 wangli"
-    assert people_block(root) == ["  wangli:", "    name: 王丽", "    email: [wangli@example.com]", "    roles: [运营]"]
+    assert people_block(root) == ["  wangli:", "    name: 王丽", "    email: [wangli@example.com]",
+                                  "    roles: [运营, 美工, 文案, 客服]"]
     assert Cli(root)("mine").output.startswith("王丽 的卡片")
     assert git(root, "status", "--porcelain") == ""
 
@@ -102,7 +103,8 @@ def test_init_without_a_terminal_keeps_the_placeholder(tmp_path):
         root = tmp_path / f"shop{len(args)}"
         proc = Cli(tmp_path).proc("init", str(root), *args, input="")
         assert proc.returncode == 0 and "成员名单" not in proc.stdout
-        assert people_block(root) == ["  me:", "    name: 我", "    email: [me@example.com]", "    roles: [运营]"]
+        assert people_block(root) == ["  me:", "    name: 我", "    email: [me@example.com]",
+                                      "    roles: [运营, 美工, 文案, 客服]     # 一个人的店什么都做；有了团队再按人分角色"]
 
 
 def test_init_me_without_a_git_identity_writes_nothing(tmp_path, monkeypatch):

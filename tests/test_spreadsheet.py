@@ -163,8 +163,8 @@ def test_bad_rows_are_reported_by_row_and_column_and_nothing_is_written(board, c
     assert result.exit_code == 1
     lines = [
         "bad.csv:第 3 行:负责人: 名单里没有「王力」（是不是「王丽」？）",
-        "bad.csv:第 4 行:截止日期: 没有这一天：2026-02-30（日期写成 YYYY-MM-DD，例如 2026-12-01）",
-        "bad.csv:第 5 行:平台: 没有平台「淘宝」（可选：douyin, tmall, pdd, jd）"]
+        "bad.csv:第 4 行:截止日期: 没有这一天：2026-02-30（写成 2026-12-01、2026/12/1、12月1日、今天、明天、+3 或 下周一）",
+        "bad.csv:第 5 行:平台: 没有平台「淘宝」（可选：抖音、天猫、拼多多、京东）"]
     for line in lines:
         assert line in result.stderr
     assert "Traceback" not in result.output

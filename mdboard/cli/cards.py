@@ -247,3 +247,26 @@ def _board_file_problems(board, selected: list[str] | None) -> list:
 
     problems = check_board_files(board.root, board.config)
     return problems if selected is None else [p for p in problems if p.path in set(selected)]
+
+
+@click.command("fix-encoding", help=t("mistakes.help_fix_encoding"))
+@click.option("--apply", is_flag=True, help=t("mistakes.opt_apply"))
+@pass_ctx
+def fix_encoding(ctx, apply):
+    from mdboard.core.store import find_root
+    from mdboard.domain.recode import convert, gbk_files
+
+    root = find_root(explicit=ctx.board_path)
+    files = gbk_files(root)
+    if not files:
+        click.echo(t("mistakes.nothing_to_convert"))
+        return
+    if not apply:
+        for item in files:
+            click.echo(t("mistakes.will_convert", path=item.rel, title=item.title or "-"))
+        click.echo(t("mistakes.hint_apply"), err=True)
+        return
+    convert(root, files)
+    for item in files:
+        click.echo(t("mistakes.converted", path=item.rel))
+    click.echo(t("mistakes.hint_save"), err=True)

@@ -33,6 +33,7 @@ _CLICK_MODULES = ("click.core", "click.exceptions", "click.formatting", "click.d
                   "click.parser", "click.termui", "click.utils")
 _LANGUAGE_LINE = re.compile(r"""^language:[ \t]*["']?([A-Za-z_-]+)["']?[ \t]*(?:#.*)?$""", re.M)
 _WORD = re.compile(r"[A-Z][A-Z0-9_]*")
+_NO_LINE_START = set("。，、：；！？）」』】》”’")  # Chinese punctuation never begins a line: it stays on the line before
 _TYPE_WORDS = {"text": "TEXT", "integer": "INTEGER", "integer range": "INTEGER", "float": "NUMBER",
                "float range": "NUMBER", "boolean": "BOOLEAN"}
 
@@ -205,13 +206,14 @@ def width(text: str) -> int:
 
 def wrap(text: str, columns: int) -> list[str]:
     """`text` in lines of at most `columns` terminal columns: broken at spaces, and between
-    any two Chinese characters (Chinese has no spaces to break at)."""
+    any two Chinese characters (Chinese has no spaces to break at), never before a closing
+    punctuation mark (it may stick out by one character instead)."""
     lines, line = [], ""
     for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|\S+|\s+", text):
         if token.isspace():
             line += " " if line else ""
             continue
-        if line and width(line) + width(token) > columns:
+        if line and width(line) + width(token) > columns and token not in _NO_LINE_START:
             lines.append(line.rstrip())
             line = ""
         line += token

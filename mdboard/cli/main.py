@@ -38,6 +38,7 @@ LAZY_COMMANDS = {
     "ls": ("mdboard.cli.cards:ls", "cli.help_ls"),
     "mine": ("mdboard.cli.cards:mine", "cli.help_mine"),
     "check": ("mdboard.cli.cards:check", "cli.help_check"),
+    "fix-encoding": ("mdboard.cli.cards:fix_encoding", "mistakes.help_fix_encoding"),
     "person": ("mdboard.cli.people:person_command", "people.help_person"),
     "build": ("mdboard.cli.site:build_command", "cli.help_build"),
     "serve": ("mdboard.cli.site:serve_command", "cli.help_serve"),
@@ -61,7 +62,7 @@ LAZY_COMMANDS = {
 }
 # Commands whose listed help key is their whole help text (the others have a short one).
 FULL_HELP_KEYS = {"init", "new", "move", "set", "assign", "tick", "note", "edit", "save", "show", "ls", "mine",
-                  "check", "plan", "sales"}
+                  "check", "plan", "sales", "fix-encoding"}
 
 
 class LazyGroup(click.Group):
@@ -94,7 +95,7 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx, formatter):
         rows = []
         for name in self.list_commands(ctx):
-            if name in LAZY_COMMANDS and name not in self.commands:
+            if name in LAZY_COMMANDS:  # said in this run's language, even if loaded in another's
                 text = t(LAZY_COMMANDS[name][1])
                 if name in FULL_HELP_KEYS:  # the command's whole help: shortened as click shortens it
                     text = click.utils.make_default_short_help(text, formatter.width - 20)
@@ -143,7 +144,7 @@ def _missing(exc: click.MissingParameter) -> str:
     return t("cli.missing_option", name=" / ".join(param.opts))
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+@click.group("mdboard", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
              help=t("cli.help_main"))
 @click.option("--board", "board_path", envvar="MDBOARD_BOARD", metavar="PATH", help=t("cli.opt_board"))
 @click.option("--as", "as_person", envvar="MDBOARD_AS", metavar="PERSON", help=t("cli.opt_as"))

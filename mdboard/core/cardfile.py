@@ -105,7 +105,10 @@ def load_yaml(text: str, first_line: int = 1, max_nodes: int = MAX_NODES):
         tag = _TAG_PROBLEM.search(exc.problem or "")
         if tag:
             raise CardSyntaxError(t("card.yaml_tag", line=line, tag=tag.group(1).replace("tag:yaml.org,2002:", "!!")))
-        raise CardSyntaxError(t("card.yaml_error", line=line, problem=exc.problem or str(exc)))
+        from mdboard.core.mistakes import explain_yaml
+
+        raise CardSyntaxError(explain_yaml(text, first_line, upto=line)
+                              or t("card.yaml_error", line=line, problem=exc.problem or str(exc)))
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise CardSyntaxError(t("card.yaml_problem", problem=(str(exc).splitlines() or [type(exc).__name__])[0]))
     finally:
@@ -189,7 +192,9 @@ def layout(text: str) -> Layout:
     for i in range(1, len(lines)):
         if _FENCE.match(lines[i].rstrip("\r\n")):
             return Layout(bom, newline, lines, 1, i)
-    raise CardSyntaxError(t("card.unclosed_front_matter"))
+    from mdboard.core.mistakes import unclosed_message
+
+    raise CardSyntaxError(unclosed_message(lines))
 
 
 @dataclass
@@ -220,8 +225,10 @@ def front_matter(front: str, first_line: int = 1) -> dict:
     meta = load_yaml(front, first_line=first_line) if front.strip() else {}
     if meta is None:
         meta = {}
-    if not isinstance(meta, dict):
-        raise CardSyntaxError(t("card.not_mapping"))
+    if not isinstance(meta, dict) or any(isinstance(key, str) and ("\u3000" in key or "：" in key) for key in meta):
+        from mdboard.core.mistakes import explain_yaml  # `title：耳机` alone, or `　owner: me`: YAML reads it
+
+        raise CardSyntaxError(explain_yaml(front, first_line) or t("card.not_mapping"))
     for key in meta:
         if not isinstance(key, str):
             raise CardSyntaxError(t("card.bad_key", key=key))

@@ -164,10 +164,17 @@ class BoardConfig:
     notify: "NotifyConfig" = field(default_factory=lambda: NotifyConfig())
 
     def find_type(self, text: str) -> CardType:
-        """A card type by key, label or ID prefix; UnknownName naming the nearest labels otherwise."""
-        from mdboard.core.names import card_type
+        """A card type by key, label or ID prefix (case aside); UnknownName naming the nearest
+        labels otherwise (`core.names` finds states, people and platforms the same way)."""
+        low = str(text).strip().lower()
+        for ctype in self.types.values():
+            if low in (ctype.key.lower(), str(ctype.label).lower(), ctype.prefix.lower()):
+                return ctype
+        from mdboard.core.errors import UnknownName
+        from mdboard.core.text import suggest_label
 
-        return card_type(self, text)
+        raise UnknownName(t("ops.unknown_type", value=str(text).strip()),
+                          suggest_label(text, {k: ctype.label for k, ctype in self.types.items()}))
 
     def type_for_prefix(self, prefix: str) -> CardType | None:
         return next((ctype for ctype in self.types.values() if ctype.prefix == prefix), None)
@@ -257,10 +264,14 @@ def _read_config(path: Path) -> BoardConfig:
     from mdboard.core.cardfile import MAX_CONFIG_NODES, YamlTooBig, load_yaml
 
     try:
-        text = path.read_text("utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(t("config.broken", path=CONFIG_NAME),
-                          [Problem(CONFIG_NAME, "", t("card.not_utf8", offset=exc.start), t("config.hint_utf8"))])
+        from mdboard.core.mistakes import looks_gbk
+
+        problem = Problem(CONFIG_NAME, "", t("mistakes.gbk")) if looks_gbk(raw) else \
+            Problem(CONFIG_NAME, "", t("card.not_utf8", offset=exc.start), t("config.hint_utf8"))
+        raise ConfigError(t("config.broken", path=CONFIG_NAME), [problem])
     except OSError as exc:
         raise ConfigError(t("config.unreadable", path=CONFIG_NAME, error=exc.strerror))
     try:

@@ -216,7 +216,9 @@ def understand(text: str, tz: str, *, sheet: bool = False) -> Understood | None:
     day = _typed_day(body.lower().strip(), tz, sheet)
     if isinstance(day, tuple):  # an Excel day number carries its own time
         day, clock = day[0], clock or day[1]
-    return Understood(day, clock or None, str(text)) if day is not None else None
+    if day is None or not in_range(day):  # beyond the years mdboard plans by: not a day here
+        return None
+    return Understood(day, clock or None, str(text))
 
 
 def _split_time(text: str):

@@ -100,6 +100,8 @@ def _typed_date(fd: FieldDef, text: str, cfg: BoardConfig) -> str:
     problem = check_value(fd, text, cfg)
     if problem is None:
         return text
+    if dates.out_of_range(text, cfg.timezone):  # a real day, but not one mdboard plans by: its own hint
+        raise BadValue(*problem)
     raise BadValue(problem[0], t("fields.hint_typed_datetime" if fd.type == "datetime" else "fields.hint_typed_date"))
 
 

@@ -9,10 +9,14 @@ silent empty result.
 
 from __future__ import annotations
 
-from mdboard.core.config import BoardConfig, CardType, Person
+from typing import TYPE_CHECKING
+
 from mdboard.core.errors import UnknownName
 from mdboard.core.i18n import t
 from mdboard.core.text import suggest_label
+
+if TYPE_CHECKING:  # annotations only: core.config imports nothing from here, nor this from it at run time
+    from mdboard.core.config import BoardConfig, CardType, Person
 
 
 def _same(text: str, *names: str) -> bool:
@@ -21,12 +25,8 @@ def _same(text: str, *names: str) -> bool:
 
 
 def card_type(cfg: BoardConfig, text: str) -> CardType:
-    """A card type by key, label or ID prefix."""
-    found = next((ct for ct in cfg.types.values() if _same(text, ct.key, ct.label, ct.prefix)), None)
-    if found is None:
-        raise UnknownName(t("ops.unknown_type", value=text.strip()),
-                          suggest_label(text, {k: ct.label for k, ct in cfg.types.items()}))
-    return found
+    """A card type by key, label or ID prefix (the board's config knows its types)."""
+    return cfg.find_type(text)
 
 
 def state(ctype: CardType, text: str) -> str:

@@ -640,7 +640,9 @@ def decode_card(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CardSyntaxError(t("card.not_utf8", offset=exc.start))
+        from mdboard.core.mistakes import encoding_message
+
+        raise CardSyntaxError(encoding_message(data, exc.start))
 
 
 def parse_file(path: Path) -> tuple[dict, list, str]:

@@ -69,6 +69,10 @@ def read_yaml(path: Path, rel: str) -> tuple[object, list[Problem]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        from mdboard.core.mistakes import looks_gbk
+
+        if looks_gbk(raw):
+            return None, [Problem(rel, "", t("mistakes.gbk"))]
         return None, [Problem(rel, "", t("card.not_utf8", offset=exc.start), t("config.hint_utf8"))]
     try:
         return load_yaml(text), []

@@ -29,9 +29,7 @@ from functools import lru_cache
 from typing import Callable, Iterable
 
 from mdboard.core import dates
-from mdboard.core.config import DATE_TYPES, BoardConfig, CardType, FieldDef
-from mdboard.core.errors import MdboardError, parenthesized
-from mdboard.core.fields import BadValue, parse_input
+from mdboard.core.config import DATE_TYPES, BoardConfig, CardType
 from mdboard.core.i18n import get_language, t
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import id_sort_key, people_of
@@ -191,11 +189,10 @@ def _vtimezone(tzid: str | None) -> bytes:
 
 
 def _person_key(board: Board, text: str) -> str:
-    """A roster key from a key, name or email; unknown people are an error with a suggestion."""
-    try:
-        return parse_input(FieldDef("person", "person", "person"), text, board.config)
-    except BadValue as exc:
-        raise MdboardError(parenthesized(exc.message, exc.hint))
+    """A roster key from a key, name or email; unknown people are UnknownName naming the nearest names."""
+    from mdboard.core import names
+
+    return names.person(board.config, text).key
 
 
 def calendar_spans(ctype: CardType) -> list[Span]:

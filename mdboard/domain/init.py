@@ -41,10 +41,13 @@ def git_user(directory: str | Path) -> tuple[str, str]:
 
 def me_in_roster(text: str, name: str, email: str) -> tuple[str, str]:
     """The skeleton config with the git user as the team list's only person (in place of
-    the placeholder `me`), with the board's usual first role; and the key they got."""
+    the placeholder `me`), with the placeholder's roles (a one-person shop does it all);
+    and the key they got."""
+    from mdboard.core.cardfile import load_yaml
     from mdboard.domain.people import NewPerson, person_key, with_person
 
-    person = NewPerson(person_key(name, [email], ()), name, [email], [t("init.first_role")])
+    roles = [str(role) for role in load_yaml(text)["people"]["me"].get("roles") or []]
+    person = NewPerson(person_key(name, [email], ()), name, [email], roles)
     return with_person(text, person, replace=True), person.key
 
 

@@ -255,8 +255,6 @@ def new_card(board: Board, type_text: str, title: str, owner: str | None = None,
              body: str | None = None) -> Result:
     """Create a card in its type's first state with the next free ID."""
     ctype = board.config.find_type(type_text)
-    if owner:
-        owner = names.person(board.config, owner).key
     actor = actor or resolve_actor(board)
     pairs = [f"title={title}"] + ([f"owner={owner}"] if owner else []) + ([f"due={due}"] if due else []) + list(sets)
     with git_changes.board_lock(board):
@@ -351,7 +349,6 @@ def _shown(board: Board, card: Card, key: str, value) -> str:
 def assign(board: Board, card_id: str, person: str, actor: Actor | None = None, no_commit: bool = False,
            expect: Expect | None = None) -> Result:
     """Make `person` (key, name or email) the card's owner (a `set` of `owner`, recorded as `assign`)."""
-    person = names.person(board.config, person).key
     return set_fields(board, card_id, [f"owner={person}"], actor, no_commit, action="assign", expect=expect)
 
 

@@ -29,7 +29,7 @@ from mdboard.core.config import DATE_TYPES, BoardConfig
 from mdboard.core.errors import MdboardError, Problem, ValidationFailed, parenthesized
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
-from mdboard.core.text import ID_RE, suggest
+from mdboard.core.text import ID_RE, suggest, suggest_label
 from mdboard.domain.playbooks import (PLACEHOLDERS, Offset, Playbook, Step, date_order_problems, load_playbooks,
                                       step_order_problems, work_out_dates)
 from mdboard.domain.sales import Calendar, Sale, load_calendar
@@ -304,7 +304,7 @@ def _owner_choices(board: Board, pairs: list[str], problems: _Problems) -> dict[
         person = cfg.find_person(who.strip()) if sep else None
         if person is None:
             problems.add("--owner", role.strip(), t("fields.unknown_person", value=who.strip() or pair),
-                         suggest(who.strip(), cfg.people))
+                         suggest_label(who.strip(), {k: p.name for k, p in cfg.people.items()}))
         else:
             out[role.strip()] = person.key
     return out

@@ -632,9 +632,13 @@ def select_events(board: Board, history: History, since: datetime | None = None,
         person = board.config.find_person(who)
         if person is not None:
             events = [e for e in events if e.person == person.key]
-        else:
+        else:  # someone who committed but is not (or no longer) in the team list
             low = who.strip().lower()
             events = [e for e in events if low in (e.author.lower(), e.email.lower())]
+            if not events and not any(low in (e.author.lower(), e.email.lower()) for e in history.events):
+                from mdboard.core import names
+
+                names.person(board.config, who)  # nobody by that name at all: UnknownName, never an empty list
     if type:
 
         key = board.config.find_type(type).key

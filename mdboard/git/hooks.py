@@ -178,7 +178,9 @@ def _card(card_id: str, type_key: str, state: str, rel: str, data: bytes | None)
         try:
             text = (data or b"").decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CardSyntaxError(t("card.not_utf8", offset=exc.start))
+            from mdboard.core.mistakes import encoding_message
+
+            raise CardSyntaxError(encoding_message(data or b"", exc.start))
         parsed = parse(text)
     except CardSyntaxError as exc:
         return Card(card_id, type_key, state, rel, error=exc.message)
