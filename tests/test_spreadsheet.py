@@ -345,7 +345,7 @@ def test_export_ics_to_stdout_and_file(board, cli):
     assert result.stderr.strip() == "已写入 zm.ics（1 个日程）"
     assert b"SUMMARY:\xe3\x80\x90" in (board / "zm.ics").read_bytes()
     bad = cli("export", "ics", "--person", "王力")
-    assert bad.exit_code == 1 and bad.stderr.strip() == "错误：名单里没有「王力」（是不是「王丽」？）"
+    assert bad.exit_code == 2 and bad.stderr.strip() == "错误：名单里没有「王力」（是不是「王丽」？）"
 
 
 # --- the round trip on the demo board -------------------------------------------------
