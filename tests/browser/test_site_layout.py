@@ -1,4 +1,4 @@
-"""Every page of the built demo site laid out at a phone's 390 px and a laptop's 1366 px
+"""Every page of the built demo site laid out at a phone's 390 px, a tablet's 768 px and a laptop's 1366 px
 (chromium via Playwright, pages opened from file://): no table cell squeezed to one
 character per line, no text spilling out of its cell, every kanban column reachable by
 scrolling its board sideways, timeline axis labels apart, nothing wider than the screen;
@@ -19,7 +19,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 OUTPUT = Path(os.environ.get("MDBOARD_TEST_OUTPUT") or Path(__file__).resolve().parents[1] / "output")
-WIDTHS = {"phone": (390, 844), "laptop": (1366, 768)}
+WIDTHS = {"phone": (390, 844), "tablet": (768, 1024), "laptop": (1366, 768)}
 
 # One pass over a page in the browser: every problem a person would see, as text.
 LAYOUT_PROBLEMS = """
