@@ -441,14 +441,19 @@ def hand_edit(cli, path: str, *replacements: tuple[str, str], append: str = "", 
     git(cli.root, "commit", "-qam", message)
 
 
-@pytest.mark.parametrize("side", ["ours", "theirs"])
-def test_picking_a_side_keeps_the_other_sides_edits_that_did_not_clash(shared, side):
+@pytest.mark.parametrize("side,collide", [("ours", False), ("theirs", False), ("ours", True), ("theirs", True)])
+def test_picking_a_side_keeps_the_other_sides_edits_that_did_not_clash(shared, side, collide):
     """Issue 13.3: A ticks 拍摄 and adds a line at the end, B ticks 主图 and adds another line
-    there. B's sync stops on the two new lines; `--ours`/`--theirs` keeps both ticks and both lines."""
+    there. B's sync stops on the two new lines; `--ours`/`--theirs` keeps both ticks and both lines.
+    With `collide` both also created a card offline, so sync merges (and renumbers) instead of
+    rebasing, and the picked side is a commit of its own."""
     a, b = shared.clones["a"], shared.clones["b"]
     path = "sku/planning/SKU-0001.md"
     hand_edit(a, path, ("- [ ] 拍摄", "- [x] 拍摄"), append="王丽：样品周三到\n")
     hand_edit(b, path, ("- [ ] 主图", "- [x] 主图"), append="赵敏：主图用白底\n")
+    if collide:
+        ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+        ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
     ok(a("sync"))
     stopped = b("sync")
     assert stopped.exit_code == 1
@@ -460,6 +465,9 @@ def test_picking_a_side_keeps_the_other_sides_edits_that_did_not_clash(shared, s
         text = (cli.root / path).read_text("utf-8")
         assert "- [x] 拍摄\n- [x] 主图\n" in text
         assert text.endswith("王丽：样品周三到\n赵敏：主图用白底\n")
+        if collide:
+            assert {k: v[1] for k, v in cards(cli.root).items() if k in ("SKU-0003", "SKU-0004")} == {
+                "SKU-0003": "王丽的新品", "SKU-0004": "赵敏的新品"}
 
 
 def test_edits_next_to_each_other_merge_without_stopping(shared):
