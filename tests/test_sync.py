@@ -14,6 +14,7 @@ import pytest
 from conftest import Cli, git
 from mdboard.core.store import Board
 from mdboard.git import sync as sync_module
+from test_history import at  # noqa: F401  (fixture: the date of the next commits)
 
 PEOPLE = {"a": ("王丽", "wangli@example.com"), "b": ("赵敏", "zhaomin@example.com"),
           "c": ("陈静", "chenjing@example.com")}
@@ -522,3 +523,39 @@ def test_sync_says_when_both_sides_together_fill_a_state_beyond_its_wip_limit(te
     data = json.loads(ok(b("sync", "--json")).output)
     assert data["over_wip"] == []
     team.settle()
+
+
+# --- archived cards (issue 19) are cards too ---------------------------------------------------
+
+@pytest.mark.parametrize("archiver,collide", [("a", False), ("b", False), ("a", True), ("b", True)])
+def test_a_card_archived_on_one_side_and_edited_on_the_other_is_one_card_with_the_edit(team, at, archiver,
+                                                                                       collide):
+    """`archive` files a finished card under its state's year folder; a teammate who edited
+    the card meanwhile (it is done, but notes still come in) does not lose the edit, and the
+    card does not come back beside its archived copy."""
+    a = team.clones["a"]
+    at("2026-01-10T10:00:00+08:00")
+    ok(a("new", "asset", "主图", "--owner", "wangli", "--set", "kind=主图"))
+    ok(a("move", "MAT-0001", "live"))
+    ok(a("sync"))
+    b = team.clone("b")
+    editor = b if archiver == "a" else a
+    at("2026-03-02T10:00:00+08:00")
+    assert "MAT-0001" in ok(team.clones[archiver]("archive", "--days", "30")).output
+    ok(editor("assign", "MAT-0001", "zhaomin"))
+    hand_edit(editor, "asset/live/MAT-0001.md", append="终稿已发给运营\n")
+    if collide:
+        ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+        ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(a("sync"))
+    out = ok(b("sync")).output
+    assert "错误" not in out and "MAT-0001 MAT-0001" not in out
+    if archiver == "b":  # what came in for b: a's edit of the card b has archived, under its title
+        assert "  MAT-0001 主图：" in out
+    team.settle()
+    for cli in team.clones.values():
+        board = Board(cli.root)
+        archived = [c for c in board.archived_cards() if c.id == "MAT-0001"]
+        assert len(archived) == 1 and "MAT-0001" not in {c.id for c in board.cards()}
+        assert archived[0].meta["owner"] == "zhaomin"
+        assert board.read_text(archived[0]).endswith("终稿已发给运营\n")

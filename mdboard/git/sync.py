@@ -45,7 +45,7 @@ from mdboard.core.fsutil import atomic_write
 from mdboard.git.changes import Change, GitRepo, apply_change, board_lock
 from mdboard.core.i18n import t
 from mdboard.core.text import next_id
-from mdboard.core.store import Board, check_id, find_repo
+from mdboard.core.store import Board, card_path_parts, check_id, find_repo, is_archived_path
 from mdboard.git.runner import check_safe, run_git
 
 MAX_ATTEMPTS = 5
@@ -230,13 +230,15 @@ def _detail(proc: subprocess.CompletedProcess) -> str:
 
 
 def card_ref(board: Board, rel: str) -> tuple[str, str, str] | None:
-    """(ID, type, state) when a board path is a card file, else None (same rule as the scan)."""
-    parts = rel.split("/")
-    if not rel.endswith(".md") or len(parts) not in (2, 3) or parts[0] not in board.config.types:
+    """(ID, type, state) when a board path is a card file, else None (same rule as the scan).
+
+    An archived card (`<type>/<state>/<year>/<ID>.md`) is the same card in the same state:
+    archiving it on one side and editing it on the other merges like a move and an edit.
+    """
+    parts = card_path_parts(rel)
+    if parts is None or parts[0] not in board.config.types:
         return None
-    if any(p.startswith(".") for p in parts[1:]):
-        return None
-    return parts[-1][:-3], parts[0], parts[1] if len(parts) == 3 else ""
+    return parts[2], parts[0], parts[1]
 
 
 # --- the sync ------------------------------------------------------------------------------
@@ -691,7 +693,7 @@ def _free_id(board: Board, git: _Git, type_key: str, tip: str) -> str:
     ctype = board.config.types[type_key]
     names = git.out("ls-tree", "-r", "--name-only", "-z", tip, "--", git.prefix + type_key).split("\0")
     ids = {c.id for c in board.cards()} | {n.rsplit("/", 1)[-1][:-3] for n in names if n.endswith(".md")}
-    return next_id(ctype.prefix, ids)
+    return next_id(ctype.prefix, ids | {card_id for _, _, card_id, _ in board.archived_names()})
 
 
 def _relink(board: Board, card, target_type: str, old: str, new: str) -> str | None:
@@ -1107,6 +1109,8 @@ def incoming(board: Board, git: _Git, orig: str, tip: str | None) -> list[Incomi
         for line in changes.splitlines():
             _record(board, git, events, line.split("\t"), who, keys)
     index = board.by_id()
+    if any(ev.id not in index for ev in events.values()):  # an archived card's title, read only then
+        index = {c.id: c for c in board.archived_cards(lazy=True)} | index
     out = []
     for ev in events.values():
         if ev.moved and ev.moved[0] == ev.moved[1]:
@@ -1125,8 +1129,8 @@ def _record(board: Board, git: _Git, events: dict, parts: list[str], who: str, k
     status = parts[0][:1]
     refs = [card_ref(board, r) if (r := git.to_board(p)) is not None else None for p in parts[1:]]
     new = refs[-1]
-    if new is None:
-        return
+    if new is None or (status == "R" and refs[0] and refs[0][0] == new[0] and is_archived_path(git.to_board(parts[-1]))):
+        return  # filed away in the archive: not something that happened to the card
     ev = events.setdefault(new[0], Incoming(new[0], new[1]))
     if who not in ev.who:
         ev.who.append(who)
