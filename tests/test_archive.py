@@ -125,3 +125,18 @@ def test_the_site_lists_archived_cards_by_type_and_year_and_links_lead_there(sho
     cli.ok("build")
     assert (site / "cards/AS-0001.html").is_file()
     assert not (site / "archive/issue-2026-1.html").exists()
+
+
+def test_a_card_archived_by_hand_is_saved_as_a_move_and_edited_by_hand_too(shop, cli):
+    """`mv` into the year folder, then `mdboard save`: a move git records as a rename (not a
+    deleted card), and a hand edit of an archived card is saved like any other."""
+    (shop / "issue/archived/2026").mkdir()
+    (shop / "issue/archived/AS-0001.md").rename(shop / "issue/archived/2026/AS-0001.md")
+    cli.ok("--as", "sunli", "save", "AS-0001")
+    assert git(shop, "show", "--name-status", "-M", "--format=", "HEAD").splitlines() == [
+        "R100\tissue/archived/AS-0001.md\tissue/archived/2026/AS-0001.md"]
+    card = shop / "issue/archived/2026/AS-0001.md"
+    card.write_text(card.read_text("utf-8").replace("resolution: 补发", "resolution: 补发并致歉"), "utf-8")
+    cli.ok("--as", "sunli", "save", "AS-0001")
+    assert git(shop, "status", "--porcelain") == ""
+    assert "resolution: 补发并致歉" in git(shop, "show", "HEAD:issue/archived/2026/AS-0001.md")

@@ -31,7 +31,7 @@ from mdboard.core.errors import (CardChanged, Clash, MdboardError, Problem, Unkn
                                  parenthesized)
 from mdboard.core.fields import BadValue, display, parse_input
 from mdboard.core.i18n import t
-from mdboard.core.store import Board, Card
+from mdboard.core.store import Board, Card, card_path_parts
 from mdboard.core.text import has_control_chars, suggest, suggest_label
 from mdboard.core.workflow import check_card, link_problems, move_problems
 from mdboard.git import changes as git_changes
@@ -646,17 +646,18 @@ def _hand_changes(board: Board) -> dict[str, tuple[list[str], list[str]]]:
     for tk, st, cid in board.names():
         if cid in gone:
             files.setdefault(cid, []).append(f"{tk}/{st}/{cid}.md" if st else f"{tk}/{cid}.md")
+    for _, _, cid, rel in board.archived_names():  # archived by hand (moved into a year folder)
+        if cid in gone:
+            files.setdefault(cid, []).append(rel)
     return {cid: (files.get(cid, []), paths) for cid, paths in gone.items()}
 
 
 def _card_id_of(board: Board, path: str) -> str | None:
     """The card ID of a board-relative path that names a card file, else None."""
-    parts = path.split("/")
-    if len(parts) not in (2, 3) or parts[0] not in board.config.types or not parts[-1].endswith(".md"):
+    parts = card_path_parts(path)  # archived cards' paths too
+    if parts is None or parts[0] not in board.config.types:
         return None
-    if any(part.startswith(".") for part in parts):
-        return None
-    return parts[-1][:-3]
+    return parts[2]
 
 
 @dataclass
@@ -700,13 +701,12 @@ def _in_head(repo: git_changes.GitRepo, rel: str) -> bool:
 
 def _head_card(board: Board, repo: git_changes.GitRepo, rel: str) -> Card | None:
     """The card at `rel` as git's HEAD has it (None if it cannot be read there)."""
-    parts = rel.split("/")
-    card_id = parts[-1][:-3]
+    type_key, state, card_id = card_path_parts(rel) or (rel.split("/")[0], "", rel.rsplit("/", 1)[-1][:-3])
     try:
         parsed = cardfile.parse(repo.run("cat-file", "-p", f"HEAD:./{rel}") + "\n")
     except MdboardError:
         return None
-    return Card(card_id, parts[0], parts[1] if len(parts) == 3 else "", rel, parsed.meta, parsed.checklist)
+    return Card(card_id, type_key, state, rel, parsed.meta, parsed.checklist)
 
 
 def _check_save(board: Board, plan: list[_SavePlan]) -> None:
