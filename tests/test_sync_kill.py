@@ -44,8 +44,9 @@ def stop_b_at(shared, step: str, sig: str, *args: str):
     return proc
 
 
-@pytest.mark.parametrize("step,sig", KILLS, ids=[f"{s}-{g}" for s, g in KILLS])
-def test_a_colliding_sync_stopped_at_any_step_is_finished_by_the_next(shared, step, sig):
+def colliding(shared) -> None:
+    """Both clones create a card offline (both get SKU-0003) and edit SKU-0001 on neighbouring
+    lines; a syncs first."""
     a, b = shared.clones["a"], shared.clones["b"]
     ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
     ok(a("set", "SKU-0001", "price=99"))
@@ -53,14 +54,9 @@ def test_a_colliding_sync_stopped_at_any_step_is_finished_by_the_next(shared, st
     ok(b("set", "SKU-0001", "category=女装"))
     ok(a("sync"))
 
-    stop_b_at(shared, step, sig)
-    if sig != "KILL":  # Ctrl-C and friends: sync put the clone back (or had finished) before ending
-        assert not (b.root / ".git/MERGE_HEAD").exists() and not (b.root / ".git/rebase-merge").exists()
-        assert git(b.root, "status", "--porcelain") == ""
-    out = ok(b("sync")).output
-    assert "错误" not in out and "--ours" not in out
-    shared.settle()
 
+def assert_both_cards_kept(shared) -> None:
+    """After `colliding` and b's syncs: each card once, with its own content and history."""
     for cli in shared.clones.values():
         assert {k: v[1] for k, v in cards(cli.root).items()} == {
             "SKU-0001": "连衣裙", "SKU-0002": "T恤", "SKU-0003": "王丽的新品", "SKU-0004": "赵敏的新品"}
@@ -69,28 +65,53 @@ def test_a_colliding_sync_stopped_at_any_step_is_finished_by_the_next(shared, st
         assert (board.get("SKU-0001").meta["price"], board.get("SKU-0001").meta["category"]) == (99, "女装")
         assert story(cli.root, "SKU-0003") == ["王丽 新建了 SKU-0003「王丽的新品」"]
         assert story(cli.root, "SKU-0004")[0] == "赵敏 新建了 SKU-0004「赵敏的新品」（当时编号 SKU-0003）"
-        assert not (Board(cli.root).state_dir / JOURNAL).exists()
+        assert not (board.state_dir / JOURNAL).exists()
     log = git(shared.remote, "log", "--format=%s")
     assert log.count("new SKU-0003") == 2 and log.count("renumber SKU-0003 → SKU-0004") == 1
     git(shared.remote, "fsck", "--no-progress")
 
 
-@pytest.mark.parametrize("step", ["merging", "resolved"])
-def test_a_rebase_stopped_half_way_is_finished_by_the_next_sync(shared, step):
+def rebasing(shared) -> None:
+    """Both clones edit SKU-0001 on neighbouring lines, b also moves SKU-0002; a syncs first."""
     a, b = shared.clones["a"], shared.clones["b"]
     ok(a("set", "SKU-0001", "price=99"))
     ok(b("set", "SKU-0001", "category=女装"))
     ok(b("move", "SKU-0002", "shooting"))
     ok(a("sync"))
-    stop_b_at(shared, step, "KILL")
-    assert (b.root / ".git/rebase-merge").exists()  # the half-done rebase that the next sync undoes
-    ok(b("sync"))
-    shared.settle()
+
+
+def assert_rebased(shared) -> None:
+    """After `rebasing` and b's syncs: both edits and the move, in a straight history."""
     for cli in shared.clones.values():
         board = Board(cli.root)
         assert (board.get("SKU-0001").meta["price"], board.get("SKU-0001").meta["category"]) == (99, "女装")
         assert board.get("SKU-0002").state == "shooting"
         assert git(cli.root, "rev-list", "--merges", "HEAD") == ""
+
+
+@pytest.mark.parametrize("step,sig", KILLS, ids=[f"{s}-{g}" for s, g in KILLS])
+def test_a_colliding_sync_stopped_at_any_step_is_finished_by_the_next(shared, step, sig):
+    b = shared.clones["b"]
+    colliding(shared)
+    stop_b_at(shared, step, sig)
+    if sig != "KILL":  # Ctrl-C and friends: sync put the clone back (or had finished) before ending
+        assert not (b.root / ".git/MERGE_HEAD").exists() and not (b.root / ".git/rebase-merge").exists()
+        assert git(b.root, "status", "--porcelain") == ""
+    out = ok(b("sync")).output
+    assert "错误" not in out and "--ours" not in out
+    shared.settle()
+    assert_both_cards_kept(shared)
+
+
+@pytest.mark.parametrize("step", ["merging", "resolved"])
+def test_a_rebase_stopped_half_way_is_finished_by_the_next_sync(shared, step):
+    b = shared.clones["b"]
+    rebasing(shared)
+    stop_b_at(shared, step, "KILL")
+    assert (b.root / ".git/rebase-merge").exists()  # the half-done rebase that the next sync undoes
+    ok(b("sync"))
+    shared.settle()
+    assert_rebased(shared)
 
 
 def test_files_a_killed_git_left_from_the_remote_are_put_back(shared):
@@ -221,28 +242,12 @@ GIT_KILLS = [(s, n, "KILL") for s, n in GIT_STEPS] + [(s, n, "INT") for s, n in 
 
 @pytest.mark.parametrize("sub,nth,sig", GIT_KILLS, ids=[f"{s}{n}-{g}" for s, n, g in GIT_KILLS])
 def test_a_colliding_sync_stopped_inside_git_is_finished_by_the_next(shared, sub, nth, sig):
-    a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
-    ok(a("set", "SKU-0001", "price=99"))
-    ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
-    ok(b("set", "SKU-0001", "category=女装"))
-    ok(a("sync"))
-
+    colliding(shared)
     stop_b_in_git(shared, sub, nth, sig)
-    out = ok(b("sync")).output
+    out = ok(shared.clones["b"]("sync")).output
     assert "错误" not in out and "--ours" not in out
     shared.settle()
-
-    for cli in shared.clones.values():
-        board = Board(cli.root)
-        assert {k: v[1] for k, v in cards(cli.root).items()} == {
-            "SKU-0001": "连衣裙", "SKU-0002": "T恤", "SKU-0003": "王丽的新品", "SKU-0004": "赵敏的新品"}
-        assert (board.get("SKU-0003").meta["owner"], board.get("SKU-0004").meta["owner"]) == ("wangli", "zhaomin")
-        assert (board.get("SKU-0001").meta["price"], board.get("SKU-0001").meta["category"]) == (99, "女装")
-        assert story(cli.root, "SKU-0003") == ["王丽 新建了 SKU-0003「王丽的新品」"]
-        assert story(cli.root, "SKU-0004")[0] == "赵敏 新建了 SKU-0004「赵敏的新品」（当时编号 SKU-0003）"
-    log = git(shared.remote, "log", "--format=%s")
-    assert log.count("new SKU-0003") == 2 and log.count("renumber SKU-0003 → SKU-0004") == 1
+    assert_both_cards_kept(shared)
 
 
 REBASE_STEPS = [("rebase", 1), ("update-index", 1), ("rebase", 2), ("push", 1)]
@@ -250,19 +255,11 @@ REBASE_STEPS = [("rebase", 1), ("update-index", 1), ("rebase", 2), ("push", 1)]
 
 @pytest.mark.parametrize("sub,nth", REBASE_STEPS, ids=[f"{s}{n}" for s, n in REBASE_STEPS])
 def test_a_rebasing_sync_killed_inside_git_is_finished_by_the_next(shared, sub, nth):
-    a, b = shared.clones["a"], shared.clones["b"]
-    ok(a("set", "SKU-0001", "price=99"))
-    ok(b("set", "SKU-0001", "category=女装"))
-    ok(b("move", "SKU-0002", "shooting"))
-    ok(a("sync"))
+    rebasing(shared)
     stop_b_in_git(shared, sub, nth, "KILL")
-    ok(b("sync"))
+    ok(shared.clones["b"]("sync"))
     shared.settle()
-    for cli in shared.clones.values():
-        board = Board(cli.root)
-        assert (board.get("SKU-0001").meta["price"], board.get("SKU-0001").meta["category"]) == (99, "女装")
-        assert board.get("SKU-0002").state == "shooting"
-        assert git(cli.root, "rev-list", "--merges", "HEAD") == ""
+    assert_rebased(shared)
 
 
 # --- between the interrupted sync and the next one ------------------------------------------------
