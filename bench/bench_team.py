@@ -134,6 +134,15 @@ def stats(values: list[float]) -> dict:
             "max": round(values[-1], 3)}
 
 
+def summary(figures: dict) -> str:
+    """`median 0.21 s, p95 0.30 s, max 0.41 s (n=21)`: a phase's figures as it ends, so a run
+    cut short still tells what it measured."""
+    if not figures.get("n"):
+        return "no figures"
+    return (f"median {figures['median']:.3f} s, p95 {figures['p95']:.3f} s, max {figures['max']:.3f} s "
+            f"(n={figures['n']})")
+
+
 # --- 1. move in one browser, the column in another --------------------------------------------------
 
 
@@ -200,7 +209,10 @@ def browser_moves(url: str, board: Path, people, moves: int, log) -> dict:
             state = target
             time.sleep(0.5)
         chromium.close()
-    return {"move_to_commit": stats(commit_times), "move_to_column": stats(column_times)}
+    report = {"move_to_commit": stats(commit_times), "move_to_column": stats(column_times)}
+    for name, figures in report.items():
+        log(f"  {name}: {summary(figures)}")
+    return report
 
 
 # --- 2. thirty people at once ------------------------------------------------------------------------
@@ -277,6 +289,7 @@ def people_at_once(url: str, board: Path, people, count: int, actions: int, log,
     log(f"  {len(times)} actions by {count} people in {seconds:.1f} s, {len(failures)} refused")
     for failure in failures[:5]:
         log(f"    refused: {failure}")
+    log(f"  per action: {summary(stats(times))}")
     return {"people": count, "actions": stats(times), "refused": len(failures), "seconds": round(seconds, 1)}
 
 

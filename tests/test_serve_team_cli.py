@@ -89,6 +89,22 @@ def test_serve_team_runs_and_user_add_then_links_to_where_it_runs(board, cli):
         running.kill()
 
 
+def test_on_the_lan_the_address_the_others_open_is_announced_and_put_in_sign_in_links(board, cli):
+    assert cli("user", "add", "王丽").exit_code == 0
+    running = Running(board, "serve", "--team", "--host", "0.0.0.0", "--name", "10.1.2.3", "--port", "0")
+    try:
+        shared = running.wait_line(r"^同一网络里的同事用这个地址打开：(http://10\.1\.2\.3:(\d+)/)").group(1)
+        port = re.search(r":(\d+)/$", shared).group(1)
+        link = re.search(r"http://\S+/__mdboard/signin/[A-Za-z0-9_-]+", cli("user", "link", "王丽").output).group(0)
+        assert link.startswith(shared)
+        with httpx.Client(timeout=30) as client:  # a phone on the LAN sends Host: 10.1.2.3:<port>
+            page = client.get(link.replace("10.1.2.3", "127.0.0.1"), headers={"Host": f"10.1.2.3:{port}"})
+            assert page.status_code == 200 and "以 王丽 的身份登录" in page.text
+        assert running.interrupt() == 0
+    finally:
+        running.kill()
+
+
 def test_sync_every_needs_a_remote(board, cli):
     proc = cli.proc("serve", "--team", "--port", "0", "--sync-every", "30")
     assert proc.returncode == 1

@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
-from mdboard.serve.hosts import HostCheck, is_loopback
+from mdboard.serve.hosts import HostCheck, host_name, is_loopback
 from mdboard.serve.live import Log, _sigterm_as_interrupt, _wait_forever, make_live_site
 from mdboard.serve.pages import LIVE_PREFIX, STATIC_DIR, STATIC_PREFIX, Extras, PageHook, error_page, inject
 
@@ -364,7 +364,9 @@ class BoardServer:
         self.host = host
         self.sock = bind(host, port)
         self.port = self.sock.getsockname()[1]
+        names = list(names)
         self.hosts = HostCheck(host, names)
+        self.names = [n for n in (host_name(name) for name in names) if n]
         self.app = app if app is not None else SiteApp(site, self.hosts).build()
         self._server = None
         self._thread: threading.Thread | None = None
@@ -374,6 +376,20 @@ class BoardServer:
         host = self.host
         if host in ("0.0.0.0", "", "::"):
             host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    @property
+    def shared_url(self) -> str | None:
+        """The address the others on the network open: the first `--name`, else the address
+        bound to; None when only this computer can reach the server (or, bound to every
+        interface without `--name`, when there is no one address to tell)."""
+        if is_loopback(self.host):
+            return None
+        host = self.names[0] if self.names else self.host
+        if host in ("0.0.0.0", "", "::"):
+            return None
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}/"
@@ -482,7 +498,10 @@ def _announce(server, team_board, log: Log) -> None:
     if team_board is None:
         log(t("web.mode_read_only"))
         return
-    team_board.announced(server.url)
+    shared = server.shared_url
+    if shared:
+        log(t("web.shared_url", url=shared))
+    team_board.announced(shared or server.url)  # the address `mdboard user add` puts in its links
     if team_board.accounts.any():
         log(t("web.mode_accounts", n=len(team_board.accounts.people())))
     else:
