@@ -334,3 +334,29 @@ def test_work_done_after_an_interrupted_renumbering_and_a_second_collision_keep_
                        "SKU-0006": "赵敏 新建了 SKU-0006「赵敏的新品」（当时编号 SKU-0003）",
                        "SKU-0005": "赵敏 新建了 SKU-0005「赵敏的第二款」",
                        "SKU-0001": "王丽 新建了 SKU-0001「连衣裙」", "SKU-0002": "王丽 新建了 SKU-0002「T恤」"}
+
+
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_after_an_interrupted_renumbering_only_a_real_clash_is_named_and_a_pick_keeps_both_cards(shared, side):
+    """Issue 13.1 as it was found: b's sync is killed after renumbering; before b syncs again,
+    the two sides set one price two ways. The next sync stops on the price of SKU-0001 only (the
+    two new cards are not one card edited two ways), and picking a side keeps both new cards."""
+    a, b = shared.clones["a"], shared.clones["b"]
+    ok(a("new", "sku", "王丽的新品", "--owner", "wangli"))
+    ok(b("new", "sku", "赵敏的新品", "--owner", "zhaomin"))
+    ok(a("sync"))
+    stop_b_at(shared, "renumbered", "KILL")
+    ok(a("set", "SKU-0001", "price=99"))
+    ok(a("sync"))
+    ok(b("set", "SKU-0001", "price=109"))
+    stopped = b("sync")
+    assert stopped.exit_code == 1
+    assert "SKU-0001 连衣裙：字段" in stopped.output and "SKU-0003" not in stopped.output
+    assert "mdboard sync --ours SKU-0001 " in stopped.output
+    ok(b("sync", f"--{side}", "SKU-0001"))
+    shared.settle()
+    for cli in shared.clones.values():
+        assert {k: v[1] for k, v in cards(cli.root).items()} == {
+            "SKU-0001": "连衣裙", "SKU-0002": "T恤", "SKU-0003": "王丽的新品", "SKU-0004": "赵敏的新品"}
+        assert Board(cli.root).get("SKU-0001").meta["price"] == (109 if side == "ours" else 99)
+        assert story(cli.root, "SKU-0004")[0] == "赵敏 新建了 SKU-0004「赵敏的新品」（当时编号 SKU-0003）"
