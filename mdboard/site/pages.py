@@ -717,10 +717,10 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dir
 
     pages = []
     for key in cfg.people:
-        page_key = lambda key=key: digest(base, "person", key, *(f"{g}:{tiles.key(v, '../')}:{step(v)}"
-                                                                  for g, views in mine(key).items() for v in views))
+        page_key = lambda key=key: digest(base, "person", key, *(
+            f"{g}:{tiles.key(v, '../')}:{v.state_label}:{step(v)}" for g, views in mine(key).items() for v in views))
         context = lambda key=key: {"person": cfg.people[key], "groups": [
-            (g, data.text("group_" + g), [(tiles.html(v, "../"), step(v)) for v in views])
+            (g, data.text("group_" + g), [(tiles.html(v, "../"), v.state_label, step(v)) for v in views])
             for g, views in mine(key).items()],
             "total": sum(len(x) for x in mine(key).values()), "calendar": calendar}
         pages.append(Page(f"people/{key}.html", page_key, _lazy(data.renderer, "person.html", "../", nav, "people",

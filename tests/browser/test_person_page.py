@@ -1,5 +1,5 @@
 """A person's page says what `mdboard mine` says: each open card, in the same groups and
-order, with its next step under it — read on a phone (390 px) in chromium."""
+order, with its state and next step under it — read on a phone (390 px) in chromium."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_every_person_page_shows_each_card_with_the_next_step_mine_gives(demo_si
         page.goto((demo_site / "_site" / "people" / f"{person}.html").as_uri())
         shown = {group: items for group, items in page.evaluate(READ_PAGE)}
         for group, cards in expected.items():
-            want = [[c["id"], "→ " + c["next_step"], True] for c in cards]
+            want = [[c["id"], f'{c["state_label"]} → {c["next_step"]}', True] for c in cards]
             assert shown.get(group, []) == want, (person, group)
             steps.update(c["next_step"] for c in cards)
     context.close()
