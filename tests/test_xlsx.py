@@ -259,3 +259,24 @@ def test_an_english_board_maps_columns_and_keeps_order_numbers_in_english(tmp_pa
     assert ws.cell(2, [c.value for c in ws[1]].index("Order number") + 1).value == ORDER
     bad = cli("import", "xlsx", "cases.xlsx", "--type", "issue", "--map", "Order")
     assert bad.exit_code == 1 and "write “column=field”" in bad.output
+
+
+def test_cells_left_empty_by_unmerging_take_the_value_above_with_fill_down(demo):
+    root = demo.root
+    team_sheet(root / "售后.xlsx")
+    book = openpyxl.load_workbook(root / "售后.xlsx")
+    for merged in ("C3:C4", "D3:D4"):
+        book.active.unmerge_cells(merged)  # 取消合并: the value stays in row 3 only
+    book.save(root / "售后.xlsx")
+    without = demo("import", "xlsx", "售后.xlsx", "--type", "售后", *MAP)
+    assert without.exit_code == 1
+    assert "售后.xlsx:第 4 行:跟进人: 缺少必填字段「负责人」（在这一行的「跟进人」填上内容）" in without.stderr.splitlines()
+    plan = demo("import", "xlsx", "售后.xlsx", "--type", "售后", *MAP, "--fill-down", "跟进人，平台")
+    assert plan.exit_code == 0, plan.output
+    assert "--fill-down '跟进人，平台' --apply" in plan.stderr
+    done = demo("import", "xlsx", "售后.xlsx", "--type", "售后", *MAP, "--fill-down", "跟进人，平台", "--apply")
+    assert done.exit_code == 0, done.output
+    second = card_text(root, "AS-0012")
+    assert "owner: linxiao\n" in second and "platform: tmall\n" in second
+    bad = demo.proc("import", "xlsx", "售后.xlsx", "--type", "售后", "--fill-down", "跟进")
+    assert bad.returncode == 1 and bad.stderr.strip() == "错误：售后.xlsx 里没有「跟进」这一列，--fill-down 用不上（是不是「跟进人」？）"

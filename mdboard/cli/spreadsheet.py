@@ -67,6 +67,8 @@ def _map_option(f):
 def _import_options(f):
     f = click.option("--json", "as_json", is_flag=True, help=t("cli.opt_json"))(f)
     f = click.option("--apply", is_flag=True, help=t("spreadsheet.opt_apply"))(f)
+    f = click.option("--fill-down", "fill_down", multiple=True, metavar=t("spreadsheet.fill_down_metavar"),
+                     help=t("spreadsheet.opt_fill_down"))(f)
     f = _map_option(f)
     return click.option("--type", "type_", default=None, help=t("spreadsheet.opt_type_import"))(f)
 
@@ -76,8 +78,9 @@ def _import_options(f):
 @click.option("--encoding", default=None, metavar="NAME", help=t("spreadsheet.opt_encoding"))
 @_import_options
 @click.pass_obj
-def import_csv_command(ctx, file, encoding, type_, mapping, apply, as_json):
-    run_import(ctx, Source(file, "csv", encoding=encoding, mapping=list(mapping)), type_, apply, as_json)
+def import_csv_command(ctx, file, encoding, type_, mapping, fill_down, apply, as_json):
+    source = Source(file, "csv", encoding=encoding, mapping=list(mapping), fill_down=list(fill_down))
+    run_import(ctx, source, type_, apply, as_json)
 
 
 @import_command.command("xlsx", help=t("spreadsheet.help_import_xlsx"))
@@ -85,8 +88,9 @@ def import_csv_command(ctx, file, encoding, type_, mapping, apply, as_json):
 @click.option("--sheet", default=None, metavar=t("spreadsheet.sheet_metavar"), help=t("spreadsheet.opt_sheet"))
 @_import_options
 @click.pass_obj
-def import_xlsx_command(ctx, file, sheet, type_, mapping, apply, as_json):
-    run_import(ctx, Source(file, "xlsx", sheet=sheet, mapping=list(mapping)), type_, apply, as_json)
+def import_xlsx_command(ctx, file, sheet, type_, mapping, fill_down, apply, as_json):
+    source = Source(file, "xlsx", sheet=sheet, mapping=list(mapping), fill_down=list(fill_down))
+    run_import(ctx, source, type_, apply, as_json)
 
 
 def run_import(ctx, source: Source, type_, apply: bool, as_json: bool) -> None:
@@ -134,6 +138,8 @@ def _again(source: Source, type_) -> str:
     words += ["--sheet", source.sheet] if source.sheet else []
     for item in source.mapping:
         words += ["--map", item]
+    for item in source.fill_down:
+        words += ["--fill-down", item]
     return " ".join(w if re.fullmatch(r"[\w@%+=:,./-]+", w) else shlex.quote(w) for w in words + ["--apply"])
 
 

@@ -694,20 +694,51 @@ class _Importer:
 @dataclass
 class Source:
     """Where an import's rows come from: a CSV file (read in `encoding`) or one sheet of an
-    Excel workbook, and the columns the person mapped to fields (`--map 商品名称=title`)."""
+    Excel workbook, the columns the person mapped to fields (`--map 商品名称=title`), and the
+    columns whose empty cells repeat the value above (`--fill-down 跟进人`)."""
 
     path: str
     kind: str = "csv"  # "csv" or "xlsx"
     encoding: str | None = None
     sheet: str | None = None
     mapping: list[str] = field(default_factory=list)  # the --map options as typed
+    fill_down: list[str] = field(default_factory=list)  # column headers, as typed
 
     def read(self) -> tuple[list[str], list[tuple[int, list[str]]]]:
         if self.kind == "xlsx":
             from mdboard.domain.workbook import read_workbook
 
-            return read_workbook(self.path, self.sheet)
-        return read_sheet(self.path, self.encoding)
+            headers, rows = read_workbook(self.path, self.sheet)
+        else:
+            headers, rows = read_sheet(self.path, self.encoding)
+        return headers, fill_down(self.path, headers, rows, self.fill_down)
+
+
+def fill_down(name: str, headers: list[str], rows: list[tuple[int, list[str]]],
+              columns: list[str]) -> list[tuple[int, list[str]]]:
+    """Rows with each empty cell of the named columns given the value above it.
+
+    A sheet whose merged cells were unmerged (取消合并) keeps the value only in the first
+    row of each block; the others look merged but are empty. A column that is not in the
+    sheet is refused, with the nearest header suggested.
+    """
+    wanted = []
+    for column in dict.fromkeys(c.strip() for item in columns for c in _MAP_SPLIT.split(item) if c.strip()):
+        if column not in headers:
+            raise MdboardError(parenthesized(t("spreadsheet.fill_down_no_column", path=name, column=column),
+                                             suggest(column, [h for h in headers if h])))
+        wanted.append(headers.index(column))
+    above: dict[int, str] = {}
+    out = []
+    for number, cells in rows:
+        cells = list(cells) + [""] * (max(wanted, default=-1) + 1 - len(cells))
+        for i in wanted:
+            if cells[i].strip():
+                above[i] = cells[i]
+            elif i in above:
+                cells[i] = above[i]
+        out.append((number, cells))
+    return out
 
 
 def plan_import(board: Board, source: Source, type_text: str | None = None, actor=None) -> ImportResult:
