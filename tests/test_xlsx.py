@@ -93,6 +93,10 @@ def test_a_team_sheet_imports_with_map_and_exports_back_with_the_order_number_in
     assert orders["AS-0011"].value == ORDER and orders["AS-0011"].data_type == "s"
     assert orders["AS-0011"].number_format == "@"
     assert orders["AS-0001"].value == "3698512740215583327"
+    from openpyxl.utils import get_column_letter
+
+    column = ws.column_dimensions[get_column_letter(header.index("订单号") + 1)]
+    assert column.number_format == "@"  # an order number typed later into an empty cell stays text too
 
 
 def test_rows_that_fail_name_the_row_and_column_not_a_card_that_does_not_exist(demo):

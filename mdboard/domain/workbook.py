@@ -36,12 +36,15 @@ def workbook_bytes(headers: list[str], rows: list[list[str]], kinds: list[str], 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_sheet_title(title))
     sheet.freeze_panes = "A2"
-    for i, header in enumerate(headers):
-        sheet.column_dimensions[_column_letter(i)].width = _width(header, [r[i] for r in rows[:200]])
+    for i, (header, kind) in enumerate(zip(headers, kinds)):
+        column = sheet.column_dimensions[_column_letter(i)]
+        column.width = _width(header, [r[i] for r in rows[:200]])
+        if kind not in NUMBER_KINDS and kind != "date":
+            column.number_format = TEXT_FORMAT  # what is typed later into an empty cell stays text too
     bold = Font(bold=True)
     sheet.append([_text_cell(WriteOnlyCell(sheet), h, bold) for h in headers])
-    for row in rows:
-        sheet.append([_cell(WriteOnlyCell(sheet), text, kind) for text, kind in zip(row, kinds)])
+    for row in rows:  # an empty cell is left out of the file (most of a whole-board export's cells)
+        sheet.append([_cell(WriteOnlyCell(sheet), text, kind) if text else None for text, kind in zip(row, kinds)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
