@@ -168,6 +168,8 @@ def _placeholder_for(param) -> None:
     if not hasattr(param, "_mdboard_metavar"):
         param._mdboard_metavar = param.metavar  # as the command declared it (None: made from its name)
     declared = param._mdboard_metavar
+    if declared is not None and key_of(declared) is not None:  # a catalogue text (列名=字段): this run's language
+        declared = t(key_of(declared))
     if isinstance(param.type, click.Choice):  # click lists the choices: {github|gitlab}
         return
     if isinstance(param, click.Argument):
@@ -209,7 +211,8 @@ def wrap(text: str, columns: int) -> list[str]:
     any two Chinese characters (Chinese has no spaces to break at), never before a closing
     punctuation mark (it may stick out by one character instead)."""
     lines, line = [], ""
-    for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|\S+|\s+", text):
+    for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+|\s+",
+                            text):
         if token.isspace():
             line += " " if line else ""
             continue
