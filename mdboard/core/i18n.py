@@ -9,6 +9,7 @@ keeps its text in its own file. The CLI and the site share the same catalogues.
 from __future__ import annotations
 
 import json
+import re
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -74,7 +75,22 @@ def t_in(lang: str, key: str, /, **values) -> str:
     text = catalogue(area, lang).get(name, key)
     if isinstance(text, dict):
         text = text.get(plural_form(_normalised(lang), values.get("n", 0))) or text["other"]
+    if values and "|" in text:
+        text = _PLURAL.sub(lambda m: _one_or_other(lang, values.get(m.group(1)), m.group(2), m.group(3)), text)
     return text.format(**values) if values else text
+
+
+# `{errors|error|errors}`: the word for one and for other counts of the value `errors`, inside a
+# longer message ("checked {cards} {cards|card|cards}: {errors} {errors|error|errors}").
+_PLURAL = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def _one_or_other(lang: str, count, one: str, other: str) -> str:
+    """`one` when Babel's plural rules for `lang` call `count` "one", else `other`."""
+    try:
+        return one if plural_form(_normalised(lang), count) == "one" else other
+    except (TypeError, ValueError):
+        return other
 
 
 @lru_cache(maxsize=4096)

@@ -13,7 +13,7 @@ from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, StateDef
 from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.text import ID_RE, suggest
 from mdboard.core.fields import check_value
-from mdboard.core.i18n import t
+from mdboard.core.i18n import join_list, t
 from mdboard.core.store import Board, Card, is_archived_path
 
 # Keys any card may carry besides its type's fields: `id` (its own ID, when written out) and
@@ -285,13 +285,13 @@ def requirement_problems(board: Board, card: Card, state: StateDef, actor: str |
         open_items = [text for done, text in card.checklist if not done]
         out.append(Problem(card.path, "checklist", t("move.checklist_open", state=state.label,
                                                      done=card.checklist_done, total=len(card.checklist)),
-                           t("move.hint_checklist", items="、".join(open_items[:5]))))
+                           t("move.hint_checklist", items=join_list(open_items[:5]))))
     if state.roles:
         person = cfg.people.get(actor) if actor else None
         if person is None or not set(person.roles) & set(state.roles):
             who = person.name if person else (actor or t("move.unknown_actor"))
             out.append(Problem(card.path, "", t("move.role_needed", who=who, state=state.label,
-                                                 roles="、".join(state.roles)), t("move.hint_role")))
+                                                 roles=join_list(state.roles)), t("move.hint_role")))
     return out
 
 

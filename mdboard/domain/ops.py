@@ -30,7 +30,7 @@ from mdboard.core import names
 from mdboard.core.errors import (CardChanged, Clash, MdboardError, Problem, UnknownName, ValidationFailed,
                                  parenthesized)
 from mdboard.core.fields import BadValue, display, parse_input
-from mdboard.core.i18n import t
+from mdboard.core.i18n import join_list, t
 from mdboard.core.store import Board, Card, card_path_parts
 from mdboard.core.text import has_control_chars, suggest, suggest_label
 from mdboard.core.workflow import check_card, link_problems, move_problems
@@ -490,12 +490,12 @@ def _find_item(board: Board, card: Card, item: str | int, occurrence: int, chang
                        state=card.state)
     if len(starts) > 1:
         raise MdboardError(parenthesized(t("ops.ambiguous_item", id=card.id, item=wanted,
-                                           items="、".join(texts[i] for i in starts)),
+                                           items=join_list(texts[i] for i in starts)),
                                          t("ops.hint_item", n=len(texts))))
     if not texts:
         raise MdboardError(parenthesized(t("ops.no_checklist", id=card.id), t("ops.hint_no_checklist")))
     raise MdboardError(parenthesized(t("ops.no_item", id=card.id, item=wanted),
-                                     t("ops.hint_items", items="、".join(texts))))
+                                     t("ops.hint_items", items=join_list(texts))))
 
 
 # --- note -----------------------------------------------------------------------------------

@@ -135,7 +135,8 @@ def _day(moment: datetime) -> str:
 
 
 def _section(title: str, items: list[str], count: int | None = None) -> list[str]:
-    head = f"【{title}】" if count is None else f"【{title}】({count})"
+    head = t("history.standup_heading", title=title) if count is None else \
+        t("history.standup_heading_n", title=title, count=count)
     if not items:
         return ["", head, "  " + t("history.standup_none")]
     shown = items[:TEXT_LIMIT] if count is not None else items

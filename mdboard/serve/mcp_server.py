@@ -59,14 +59,9 @@ class Tools:
         from mdboard.domain.views import mine, mine_json
 
         board = self.board()
-        key = board.config.find_person(person).key if person and board.config.find_person(person) else None
-        if person and key is None:
-            from mdboard.core.errors import parenthesized
-            from mdboard.core.text import suggest
+        from mdboard.core import names
 
-            raise MdboardError(parenthesized(t("fields.unknown_person", value=person),
-                                             suggest(person, board.config.people)))
-        key = key or self.actor.person
+        key = names.person(board.config, person).key if person else self.actor.person
         if key is None:
             raise MdboardError(t("mcp.who_is_mine"))
         return mine_json(board, key, mine(board.config, board.cards(), key))
