@@ -155,6 +155,12 @@ def test_in_one_process_each_run_speaks_its_boards_language(boards):
     assert not CJK.search(en("--help").output)
     assert "显示这份帮助" in zh("--help").output
     assert zh("move", "SKU-0001").output == CHINESE_MOVE
+    # one module holds history, log, standup and report: loaded for an English run, each of
+    # its commands still speaks Chinese on the Chinese board
+    assert not CJK.search(en("history", "--help").output)
+    for command in ("log", "report", "standup"):
+        out = zh(command, "--help").output
+        assert not english_words(out), (command, out)
 
 
 def test_click_mo_is_compiled_from_click_po():

@@ -122,22 +122,19 @@ def _config_text(start: str | None) -> str:
 
 # --- commands in the current language -----------------------------------------------------------
 
-def localize(command, made_in: str) -> None:
+def localize(command) -> None:
     """Put `command` (and a group's own options) into the current language: its help and
-    its options' help, its placeholders. `made_in` is the language its help was written
-    in when its module was imported (a later call knows better: it is remembered)."""
-    lang = get_language()
-    done = getattr(command, "_mdboard_lang", made_in)
-    if done != lang:
-        command.help = _again(command.help)
-        command.short_help = _again(command.short_help)
-        for param in command.params:
-            if getattr(param, "help", None):
-                param.help = _again(param.help)
-        help_option = getattr(command, "_help_option", None)
-        if help_option is not None:
-            help_option.help = _again(help_option.help)
-    command._mdboard_lang = lang
+    its options' help, its placeholders. Help is made when a command's module is imported,
+    maybe by an earlier run in another language (a test, a server): each text found in a
+    catalogue is said again in this run's language (a text already in it stays as it is)."""
+    command.help = _again(command.help)
+    command.short_help = _again(command.short_help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _again(param.help)
+    help_option = getattr(command, "_help_option", None)
+    if help_option is not None:
+        help_option.help = _again(help_option.help)
     command.context_class = Context
     command.options_metavar = "[" + placeholder("OPTIONS") + "]"
     if hasattr(command, "subcommand_metavar"):

@@ -16,11 +16,10 @@ import click
 from mdboard.cli import lang
 from mdboard.cli.common import Context, MdboardCommandError, MdboardUsageError
 from mdboard.core.errors import MdboardError, UsageMistake
-from mdboard.core.i18n import get_language, set_language, t
+from mdboard.core.i18n import set_language, t
 
 lang.install()  # before any option is declared: click's words in the board's language
 set_language(lang.interface_language(sys.argv[1:]))
-MADE_IN = get_language()  # the language the group's own help below is written in
 
 # name -> ("module:attribute", short help key). A command's module is imported only when
 # it runs (or its own --help is asked for), so `mdboard --help` imports no command at all.
@@ -74,7 +73,7 @@ class LazyGroup(click.Group):
     def make_context(self, info_name, args, parent=None, **extra):
         """Decide the interface's language before anything is parsed (help, usage errors)."""
         set_language(lang.interface_language(list(args)))
-        lang.localize(self, MADE_IN)
+        lang.localize(self)
         return super().make_context(info_name, args, parent, **extra)
 
     def get_command(self, ctx, name):
@@ -82,10 +81,8 @@ class LazyGroup(click.Group):
             import importlib
 
             module, _, attr = LAZY_COMMANDS[name][0].partition(":")
-            made_in = get_language() if module not in sys.modules else MADE_IN
             # a command that fails to import is a bug: let it show, never drop the command
             command = getattr(importlib.import_module(module), attr)
-            command._mdboard_lang = getattr(command, "_mdboard_lang", made_in)
             self.add_command(command, name)
         command = super().get_command(ctx, name)
         if command is not None:
@@ -128,9 +125,8 @@ class LazyGroup(click.Group):
 
 def _localize_tree(command) -> None:
     """A command, and a group's subcommands, in the current language."""
-    lang.localize(command, getattr(command, "_mdboard_lang", MADE_IN))
+    lang.localize(command)
     for sub in getattr(command, "commands", {}).values():
-        sub._mdboard_lang = getattr(sub, "_mdboard_lang", command._mdboard_lang)
         _localize_tree(sub)
 
 
