@@ -121,3 +121,13 @@ def test_an_english_board_says_the_day_back_in_english(tmp_path):
     assert result.exit_code == 0, result.output
     assert re.search(r"^Due: 2026-11-30 \(Mon\)$", result.output, re.M), result.output
     assert dates.understand("next monday", TZ).day == date(2026, 11, 30)
+
+
+def test_plan_date_option_takes_the_same_forms(cli, board):
+    from test_playbooks import EIGHT, write_playbook
+
+    write_playbook(board, "test8", EIGHT)
+    out = cli("plan", "test8", "--date", "上线=1月5日").output  # the nearest 5 January
+    assert "上线  2027-01-05" in out, out
+    wrong = cli("plan", "test8", "--date", "上线=下下周")
+    assert wrong.exit_code == 1 and "「下下周」不是日期（写成 2026-12-01、2026/12/1、12月1日" in wrong.output

@@ -181,7 +181,7 @@ def make_plan(board: Board, request: PlanRequest) -> Plan:
         pb, last_skus = playbook_like(board, pb, like, problems)
         skus = skus or last_skus
     sku_cards = _sku_cards(board, skus, pb, problems)
-    given = _given_dates(pb, request.dates, problems)
+    given = _given_dates(pb, request.dates, problems, cfg.timezone)
     calendar = load_calendar(board.root, cfg.platforms)
     sale = pick_sale(calendar, pb, given, request.year, today)
     days, sources = _key_days(pb, sale, given, problems)
@@ -245,8 +245,9 @@ def _sku_cards(board: Board, skus: list[str], pb: Playbook, problems: _Problems)
     return out
 
 
-def _given_dates(pb: Playbook, pairs: list[str], problems: _Problems) -> dict[str, date]:
-    """--date NAME=YYYY-MM-DD (name: a key date's key or label) -> {key: day}."""
+def _given_dates(pb: Playbook, pairs: list[str], problems: _Problems, tz: str) -> dict[str, date]:
+    """--date NAME=DAY (name: a key date's key or label; the day in any form people type,
+    read by the one date parser: 2027-10-14, 10月14日, 下周一 ...) -> {key: day}."""
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -257,10 +258,10 @@ def _given_dates(pb: Playbook, pairs: list[str], problems: _Problems) -> dict[st
         elif key is None:
             problems.add(pb.path, "--date", t("playbooks.unknown_date", value=name.strip()),
                          suggest(name.strip(), pb.date_names()))
-        elif dates_mod.parse_date(value.strip()) is None:
-            problems.add(pb.path, "--date", t("fields.not_date", value=value.strip()), t("fields.hint_date"))
+        elif dates_mod.understand(value, tz) is None:
+            problems.add(pb.path, "--date", t("fields.not_date", value=value.strip()), t("fields.hint_typed_date"))
         else:
-            out[key] = dates_mod.parse_date(value.strip())
+            out[key] = dates_mod.understand(value, tz).day
     return out
 
 
