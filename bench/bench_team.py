@@ -332,6 +332,16 @@ def memory(url: str, board: Path, server: Server, people, total: int, checkpoint
 
 def run(args, log=print) -> dict:
     work = Path(tempfile.mkdtemp(prefix="mdboard-team-bench-"))
+    try:
+        return measure(args, work, log)
+    finally:
+        if not args.keep:  # the generated board and the accounts: nothing left behind in /tmp
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, work: Path, log) -> dict:
     env = {**os.environ, "XDG_STATE_HOME": str(work / "state")}
     os.environ["XDG_STATE_HOME"] = env["XDG_STATE_HOME"]
     board = args.board or make_board(work / "board", args.cards, args.commits, args.seed)
@@ -364,6 +374,7 @@ def main(argv=None) -> int:
     parser.add_argument("--actions", type=int, default=12, help="actions per simulated person")
     parser.add_argument("--memory-actions", type=int, default=10000)
     parser.add_argument("--checkpoint", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder (board, accounts) afterwards")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
