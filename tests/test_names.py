@@ -95,3 +95,12 @@ def test_an_english_board_names_its_labels_in_english(tmp_path):
     assert ids(cli("ls", "--state", "Planning").output) == ["SKU-0001"]
     wrong = cli("ls", "--state", "Shoting")
     assert (wrong.exit_code, wrong.output) == (2, "Error: no state 'Shoting' (did you mean 'Shooting'?)\n")
+
+
+def test_an_enum_value_not_offered_names_the_options_as_people_read_them(cli, board):
+    assert cli("new", "issue", "快递破损", "--owner", "孙丽", "--due", "明天", "--set", "platform=抖音",
+               "--set", "order_no=DY1", "--set", "problem=物流").exit_code == 0
+    wrong = cli("set", "AS-0001", "problem=快递丢了")
+    assert wrong.exit_code == 1
+    assert "「快递丢了」不在可选项中（可选：退换货、物流、质量、少件错发、价格、其他）" in wrong.output, wrong.output
+    assert "是不是「质量」" in cli("set", "AS-0001", "problem=质里").output

@@ -14,7 +14,7 @@ from mdboard.core import dates
 from mdboard.core.config import BoardConfig, FieldDef
 from mdboard.core.errors import UnknownName
 from mdboard.core.i18n import t
-from mdboard.core.text import ID_RE, has_control_chars, has_invisible_chars, printable, suggest
+from mdboard.core.text import ID_RE, has_control_chars, has_invisible_chars, printable, suggest, suggest_label
 
 LIST_TYPES = ("people", "platforms", "links", "tags")
 _TRUE = {"true", "yes", "y", "1", "on", "是", "对", "已", "√", "✓"}
@@ -165,7 +165,7 @@ def check_value(fd: FieldDef, value, cfg: BoardConfig, card_ids: dict | None = N
     if kind == "enum":
         if str(value) in fd.options:
             return None
-        return t("fields.not_option", value=value), suggest(value, fd.options)
+        return t("fields.not_option", value=value), suggest_label(value, {option: option for option in fd.options})
     if kind == "link":
         return _check_link(fd, value, cfg, card_ids)
     return None
