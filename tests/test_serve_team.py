@@ -585,3 +585,29 @@ def test_behind_an_https_proxy_on_this_computer_the_cookie_is_secure(local):
     with local.client() as client:
         cookie = client.get("/index.html", headers={"X-Forwarded-Proto": "https"}).headers["set-cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_a_terminal_that_went_away_never_stops_an_action_or_the_pages(board, cli):
+    """The server's window closed, or `mdboard serve --team | head` ended: its lines cannot be
+    written any more, and the board goes on (no 500 after a commit, no rebuild thread lost)."""
+    new_sku(cli)
+
+    def gone(line):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    opened = Board.open(str(board))
+    site = make_live_site(opened, board / "_site", gone)
+    server, team = make_server(opened, site, "127.0.0.1", 0, gone, team=True)
+    site.start()
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            token = csrf_of(client, "/cards/SKU-0001.html")
+            answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting", "from": "planning"})
+            assert answer.status_code == 303
+            assert "已把 SKU-0001 移到「拍摄中」" in client.get("/cards/SKU-0001.html").text
+    finally:
+        server.stop()
+        team.close()
+        site.stop()
+    assert last_commit(board)[1] == "move SKU-0001: 规划中 → 拍摄中"

@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote, urlsplit
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
 from mdboard.serve.hosts import HostCheck, host_name, is_loopback
-from mdboard.serve.live import Log, _sigterm_as_interrupt, _wait_forever, make_live_site
+from mdboard.serve.live import Log, _sigterm_as_interrupt, _wait_forever, make_live_site, quiet_when_gone
 from mdboard.serve.pages import LIVE_PREFIX, STATIC_DIR, STATIC_PREFIX, Extras, PageHook, error_page, inject
 
 PING_SECONDS = 10.0  # a comment on idle event streams (finds closed tabs)
@@ -437,6 +437,7 @@ def make_server(board, site, host: str, port: int, log: Log, team: bool = False,
     """The server for `site`: read-only, or the team board. Refuses (MdboardError) to open the
     team board beyond this computer without accounts, and a busy port, before anything runs."""
     names = list(names)
+    log = quiet_when_gone(log)
     if not team:
         return BoardServer(site, host, port, names=names), None
     from mdboard.serve.team import TeamBoard
@@ -459,6 +460,7 @@ def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open
     before anything is built."""
     if sync_every and not team:
         raise MdboardError(t("web.sync_needs_team"))
+    log = quiet_when_gone(log)
     site = make_live_site(board, out_dir, log, builder)
     server, team_board = make_server(board, site, host, port, log, team, names)
     syncer = None

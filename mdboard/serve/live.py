@@ -393,8 +393,22 @@ def default_out_dir(board, out_dir=None) -> Path:
     return Path(out_dir).resolve() if out_dir else board.root / OUTPUT_DIR
 
 
+def quiet_when_gone(log: Log) -> Log:
+    """`log`, except that a terminal that has gone away (its window closed, the reader of a
+    pipe ended) stops the lines, never the server: a line that cannot be written is dropped,
+    so a rebuild or a team action never fails after its work is done."""
+    def write(line: str) -> None:
+        try:
+            log(line)
+        except OSError:
+            pass
+
+    return write
+
+
 def make_live_site(board, out_dir, log: Log, builder=None) -> LiveSite:
     """A LiveSite over the real SiteBuilder (or `builder`, which must offer build_all/rebuild)."""
+    log = quiet_when_gone(log)
     out = default_out_dir(board, out_dir)
     if builder is None:
         from mdboard.site.builder import SiteBuilder
