@@ -77,23 +77,39 @@ def due_for_archive(board: Board, days: int = DEFAULT_DAYS) -> list[Archived]:
 def finished_times(board: Board, paths: list[str]) -> dict[str, datetime]:
     """When each card file arrived at its path, as git recorded it (the latest commit that
     added it there: its move into the done state, or its creation there). One `git log`
-    over the folders that hold `paths`, without rename detection (a move is an addition
-    at the new path); paths git does not know are left out."""
+    over the folders that hold `paths`, newest first and without rename detection (a move
+    is an addition at the new path), read only until every path is found: on a board
+    archived every month the cards waiting are all in the last few weeks of history, so
+    200,000 commits are not walked. Paths git does not know are left out."""
     if board.git_dir is None or not paths:
         return {}
+    import subprocess
+
+    from mdboard.git.runner import stream_git
+
     wanted = set(paths)
     folders = sorted({p.rsplit("/", 1)[0] for p in paths})
-    repo = git_changes.GitRepo.of(board)
-    out = repo.run("-c", "core.quotepath=false", "log", "--no-renames", "--diff-filter=A", "--name-only",
-                   "--relative", "--format=%x00%ct", "--", *[f":(glob){folder}/*.md" for folder in folders],
-                   check=False)
+    # plain folder names (their archive folders come along and are passed over): git prunes
+    # the trees it compares by them, 2.4 times faster than a `:(glob)folder/*.md` pathspec
+    proc = stream_git(board.root, "-c", "core.quotepath=false", "--literal-pathspecs", "log", "--no-renames",
+                      "--diff-filter=A", "--name-only", "--relative", "--format=%x00%ct", "--", *folders,
+                      stderr=subprocess.DEVNULL)
     found: dict[str, datetime] = {}
     moment = None
-    for line in out.splitlines():
-        if line.startswith("\0"):
-            moment = datetime.fromtimestamp(int(line[1:])).astimezone()
-        elif line and moment is not None and line in wanted and line not in found:
-            found[line] = moment
+    try:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith("\0"):
+                moment = datetime.fromtimestamp(int(line[1:])).astimezone()
+            elif moment is not None and line in wanted and line not in found:
+                found[line] = moment
+                if len(found) == len(wanted):
+                    break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.wait()
     return found
 
 
