@@ -29,9 +29,9 @@ class ArchiveIndex:
         self.folders = board.archive_folders()
         self.counts: dict[tuple[str, str], int] = {}
         self.stamps: dict[tuple[str, str], list[str]] = {}
-        for folder, (mtime, names) in self.folders.items():
+        for folder, (mtime, card_ids) in self.folders.items():
             type_key, _, year = folder.split("/")
-            self.counts[(type_key, year)] = self.counts.get((type_key, year), 0) + len(names)
+            self.counts[(type_key, year)] = self.counts.get((type_key, year), 0) + len(card_ids)
             self.stamps.setdefault((type_key, year), []).append(f"{folder}:{mtime}")
         self._ids: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._where: dict[str, tuple[tuple[str, str], int, str]] | None = None
@@ -41,9 +41,9 @@ class ArchiveIndex:
         """(card ID, relative path) of a type's cards archived in `year`, in listing order."""
         if self._ids is None:
             self._ids = {}
-            for folder, (_, names) in self.folders.items():
+            for folder, (_, card_ids) in self.folders.items():
                 type_key_, _, year_ = folder.split("/")
-                self._ids.setdefault((type_key_, year_), []).extend((n[:-3], f"{folder}/{n}") for n in names)
+                self._ids.setdefault((type_key_, year_), []).extend((c, f"{folder}/{c}.md") for c in card_ids)
         return self._ids.get((type_key, year), [])
 
     def _where_is(self, card_id: str):
