@@ -104,3 +104,14 @@ def test_an_enum_value_not_offered_names_the_options_as_people_read_them(cli, bo
     assert wrong.exit_code == 1
     assert "「快递丢了」不在可选项中（可选：退换货、物流、质量、少件错发、价格、其他）" in wrong.output, wrong.output
     assert "是不是「质量」" in cli("set", "AS-0001", "problem=质里").output
+
+
+def test_a_new_teammate_is_named_with_the_command_that_adds_them(tmp_path):
+    root = tmp_path / "shop"
+    assert Cli(tmp_path)("init", str(root)).exit_code == 0
+    cli = Cli(root)
+    refused = cli("new", "sku", "耳机", "--owner", "王丽")
+    assert refused.exit_code == 1
+    assert "名单里没有「王丽」（可选：我；新同事先运行 mdboard person add 王丽 加入成员名单）" in refused.output
+    assert cli("person", "add", "王丽", "--email", "wangli@example.com").exit_code == 0
+    assert cli("new", "sku", "耳机", "--owner", "王丽").exit_code == 0

@@ -54,8 +54,11 @@ def person(cfg: BoardConfig, text: str) -> Person:
     """A person of the team list by key, name or email."""
     found = cfg.find_person(text) or next((p for p in cfg.people.values() if _same(text, p.name)), None)
     if found is None:
-        raise UnknownName(t("fields.unknown_person", value=text.strip()),
-                          suggest_label(text, {k: p.name for k, p in cfg.people.items()}))
+        name = text.strip()
+        typed = f'"{name}"' if any(c.isspace() for c in name) else name
+        raise UnknownName(t("fields.unknown_person", value=name),
+                          suggest_label(text, {k: p.name for k, p in cfg.people.items()},
+                                        otherwise=t("names.add_person", name=typed)))
     return found
 
 

@@ -70,12 +70,13 @@ def suggest(word: str, choices) -> str:
     return t("fields.choose_from", options=", ".join(choices[:12]))
 
 
-def suggest_label(word: str, labels) -> str:
+def suggest_label(word: str, labels, otherwise: str = "") -> str:
     """A "did you mean" naming a label people see, or the labels to choose from.
 
     `labels` maps each key to its label (a dict, or (key, label) pairs); `word` is
     compared with keys and labels alike (case aside), and the nearest one's label is
-    what the hint names.
+    what the hint names. `otherwise` follows the list when nothing is near (what to do
+    when the word is new to the board, not mistyped).
     """
     import difflib
 
@@ -89,4 +90,5 @@ def suggest_label(word: str, labels) -> str:
     close = difflib.get_close_matches(str(word).lower(), list(names), n=1, cutoff=0.5)
     if close:
         return t("fields.did_you_mean", value=names[close[0]])
-    return t("fields.choose_from", options=join_list(list(dict.fromkeys(str(label) for _, label in pairs))[:12]))
+    options = t("fields.choose_from", options=join_list(list(dict.fromkeys(str(label) for _, label in pairs))[:12]))
+    return options + (t("text.then", next=otherwise) if otherwise else "")
