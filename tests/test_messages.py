@@ -12,8 +12,9 @@ ZH = Path(__file__).resolve().parents[1] / "mdboard" / "locale" / "zh-CN"
 WIDE = "\u4e00-\u9fff\u3000-\u303f\uff00-\uffef"
 # ASCII ( ) : ; ? next to a Chinese character, a placeholder's Chinese neighbour included
 ASCII_NEXT_TO_CHINESE = re.compile(f"[{WIDE}][(:;?)]|[(:;)][{WIDE}]")
-# written out on purpose: the `path:field: problem` format and YAML (`键: 值`, `types:`)
-KEPT = ("文件:字段:", "路径:字段:", "键: 值", "types:")
+# written out on purpose: the `path:field: problem` format, YAML (`键: 值`, `字段: 值`, `types:`) and
+# the standup's section counts (`【已逾期】(2)`, as the digest has always shown them)
+KEPT = ("文件:字段:", "路径:字段:", "键: 值", "字段: 值", "types:", "】({count})")
 
 
 def texts(value):
