@@ -119,4 +119,4 @@ def test_schema_command_prints_and_writes(demo, tmp_path):
     assert again.returncode == 0
     assert json.loads((demo.root / ".vscode/schemas/campaign.schema.json").read_text("utf-8")) == written
     unknown = cli("schema", "--type", "商品")
-    assert unknown.exit_code == 1 and unknown.stderr.startswith("错误：没有卡片类型「商品」")
+    assert unknown.exit_code == 2 and unknown.stderr.startswith("错误：没有卡片类型「商品」")
