@@ -83,7 +83,7 @@ def page_path(type_key: str, year: str, number: int) -> str:
 
 def archive_pages(data, base: str, nav, index: ArchiveIndex) -> list:
     """The archive's overview page and its pages per type and year."""
-    from mdboard.site.pages import Page, _lazy
+    from mdboard.site.render import Page, lazy_page
 
     if not index.counts:
         return []
@@ -93,7 +93,7 @@ def archive_pages(data, base: str, nav, index: ArchiveIndex) -> list:
                      key=lambda item: (order.get(item[0][0], len(order)), item[0][1]))
     overview_key = digest(base, "archive", *(f"{t}/{y}:{n}:{c}" for (t, y), n, c in listing))
     pages = [Page("archive/index.html", overview_key,
-                  _lazy(data.renderer, "archive.html", "../", nav, "archive", data,
+                  lazy_page(data.renderer, "archive.html", "../", nav, "archive", data,
                         lambda: {"years": _years(data, listing), "rows": None}))]
     for (type_key, year), count, _ in listing:
         stamps = index.stamps.get((type_key, year), [])
@@ -106,7 +106,7 @@ def archive_pages(data, base: str, nav, index: ArchiveIndex) -> list:
                         "rows": rows.of([card_id for card_id, _ in index.ids(type_key, year)
                                          [(number - 1) * ARCHIVE_PAGE:number * ARCHIVE_PAGE]])})
             pages.append(Page(page_path(type_key, year, number), key,
-                              _lazy(data.renderer, "archive.html", "../", nav, "archive", data, context)))
+                              lazy_page(data.renderer, "archive.html", "../", nav, "archive", data, context)))
     return pages
 
 

@@ -28,10 +28,10 @@ def history_page(name: str, context: Callable, facts: Callable):
     """A page built from git history and today's board (report, standup): (data, base, nav) -> Page.
     `facts(data)` hashes what it shows of the board's cards."""
     def page(data, base: str, nav):
-        from mdboard.site.pages import Page, _lazy
+        from mdboard.site.render import Page, lazy_page
 
         key = lambda: digest(base, name, data.history_key(), facts(data), data.today.isoformat())
-        return Page(f"{name}.html", key, _lazy(data.renderer, f"{name}.html", "", nav, name, data,
+        return Page(f"{name}.html", key, lazy_page(data.renderer, f"{name}.html", "", nav, name, data,
                                                lambda: context(data)))
     return page
 

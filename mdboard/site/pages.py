@@ -23,36 +23,13 @@ from mdboard.core.fields import display
 from mdboard.core.i18n import t_in
 from mdboard.site.archive_pages import archive_pages
 from mdboard.site.plans import main_cards_of, plan_context, plan_key, sales_context, sales_key
-from mdboard.site.render import CardView, Renderer, card_attrs, card_view, digest, timeline_types
+from mdboard.site.render import CardView, Page, Renderer, card_attrs, card_view, digest, lazy_page, timeline_types
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import GROUPS
 
 LIST_LIMIT = 40  # rows in the overview's overdue / this-week lists before "more…"
 TILE_LINKS = 6  # related cards shown on a tile
 _NONE: list = []  # the backlinks of a card nothing links to
-
-
-class Page:
-    """One output file: where it goes, what it is made from (its key, worked out when first
-    asked for), how to make it."""
-
-    __slots__ = ("path", "_key", "make", "keep_existing", "dirty", "early", "note")
-
-    def __init__(self, path: str, key: str | Callable[[], str], make: Callable[[], bytes],
-                 keep_existing: bool = False, dirty: bool = True, early: bool = False):
-        self.path = path
-        self._key = key
-        self.make = make
-        self.keep_existing = keep_existing  # a broken card: keep its last good page if there is one
-        self.dirty = dirty  # False: nothing it shows changed since the last build, which keeps it
-        self.early = early  # made first in a rebuild: the changed card's own page and its board
-        self.note = None  # what making it found out that the builder keeps (a card's history rows)
-
-    @property
-    def key(self) -> str:
-        if callable(self._key):
-            self._key = self._key()
-        return self._key
 
 
 class CardState(NamedTuple):
@@ -371,11 +348,11 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
     pages: list[Page] = []
     day = data.today.isoformat()
     pages.append(Page("index.html", lambda: overview_key(data, base),
-                      _lazy(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles)),
+                      lazy_page(r, "overview.html", "", nav, "index", data, lambda: overview_context(data, tiles)),
                       dirty=dirty.wide(history=True)))
     for type_key in cfg.types:
         key = lambda type_key=type_key: digest(base, "type", type_key, *(tiles.key(v, "../") for v in data.by_type.get(type_key, [])))
-        pages.append(Page(f"types/{type_key}.html", key, _lazy(r, "kanban.html", "../", nav, f"type:{type_key}", data,
+        pages.append(Page(f"types/{type_key}.html", key, lazy_page(r, "kanban.html", "../", nav, f"type:{type_key}", data,
                                                            lambda type_key=type_key: kanban_context(data, tiles, type_key)),
                           dirty=dirty.type(type_key), early=type_key in dirty.early_types))
     card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
@@ -387,17 +364,17 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
     if timeline_types(cfg):
         key = lambda: digest(base, "timeline", day, *(_shown(v) for ctype in timeline_types(cfg)
                                                        for v in data.by_type.get(ctype.key, [])))
-        pages.append(Page("timeline.html", key, _lazy(r, "timeline.html", "", nav, "timeline", data,
+        pages.append(Page("timeline.html", key, lazy_page(r, "timeline.html", "", nav, "timeline", data,
                                                       lambda: timeline_context(data)), dirty=dirty.wide()))
     if asset_types(cfg):
         pages.append(Page("assets.html", lambda: assets_key(data, base, tiles),
-                          _lazy(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles)),
+                          lazy_page(r, "assets.html", "", nav, "assets", data, lambda: assets_context(data, tiles)),
                           dirty=dirty.wide()))
     if queue_types(cfg):
         hour = dates.now(cfg.timezone).strftime("%Y-%m-%dT%H")  # the queue counts hours left
         key = lambda: digest(base, "queue", hour, *(_shown(v) for ctype in queue_types(cfg)
                                                      for v in data.by_type.get(ctype.key, [])))
-        pages.append(Page("queue.html", key, _lazy(r, "queue.html", "", nav, "queue", data,
+        pages.append(Page("queue.html", key, lazy_page(r, "queue.html", "", nav, "queue", data,
                                                    lambda: queue_context(data)), dirty=dirty.wide(hour=True)))
     for name, make in extras.items():
         if name.endswith(".html"):
@@ -460,11 +437,6 @@ def static_pages(r: Renderer) -> list[Page]:
             content = path.read_bytes()
             pages.append(Page(f"static/{path.name}", digest(content), lambda content=content: content))
     return pages
-
-
-def _lazy(r: Renderer, template: str, root: str, nav, current: str, data: SiteData, context: Callable):
-    """A page renderer that works out its context only when the page is really made."""
-    return lambda: r.page(template, root, current, nav, today=data.today, **context())
 
 
 def navigation(data: SiteData, extras: dict) -> list[dict]:
@@ -593,7 +565,7 @@ def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False)
             page.note = (view.id, slot, rows)  # the builder keeps the rows for the next build
         return card_context(data, view, rows)
 
-    page = Page(f"cards/{view.id}.html", key, _lazy(data.renderer, "card.html", "../", nav,
+    page = Page(f"cards/{view.id}.html", key, lazy_page(data.renderer, "card.html", "../", nav,
                                                     f"type:{view.card.type}", data, context),
                 keep_existing=bool(view.card.error), early=early)
     return page
@@ -723,13 +695,13 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dir
             (g, data.text("group_" + g), [(tiles.html(v, "../"), v.state_label, step(v)) for v in views])
             for g, views in mine(key).items()],
             "total": sum(len(x) for x in mine(key).values()), "calendar": calendar}
-        pages.append(Page(f"people/{key}.html", page_key, _lazy(data.renderer, "person.html", "../", nav, "people",
+        pages.append(Page(f"people/{key}.html", page_key, lazy_page(data.renderer, "person.html", "../", nav, "people",
                                                                  data, context), dirty=dirty.person(key)))
         if calendar:
             pages.append(feed_page(f"people/{key}.ics", extras["calendar"], key, dirty.person(key)))
     team = lambda: team_context(data, person_groups(data), calendar)
     pages.append(Page("people/index.html", lambda: digest(base, "team", repr(team()["rows"])),
-                      _lazy(data.renderer, "team.html", "../", nav, "people", data, team), dirty=dirty.wide()))
+                      lazy_page(data.renderer, "team.html", "../", nav, "people", data, team), dirty=dirty.wide()))
     return pages
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import mdboard
 from markupsafe import Markup, escape
@@ -449,3 +450,31 @@ def card_attrs(cfg: BoardConfig, view: CardView):
 def timeline_types(cfg: BoardConfig) -> list[CardType]:
     """Types planned by milestones (campaigns): they go on the timeline."""
     return [ctype for ctype in cfg.types.values() if ctype.milestones]
+
+
+class Page:
+    """One output file: where it goes, what it is made from (its key, worked out when first
+    asked for), how to make it."""
+
+    __slots__ = ("path", "_key", "make", "keep_existing", "dirty", "early", "note")
+
+    def __init__(self, path: str, key: str | Callable[[], str], make: Callable[[], bytes],
+                 keep_existing: bool = False, dirty: bool = True, early: bool = False):
+        self.path = path
+        self._key = key
+        self.make = make
+        self.keep_existing = keep_existing  # a broken card: keep its last good page if there is one
+        self.dirty = dirty  # False: nothing it shows changed since the last build, which keeps it
+        self.early = early  # made first in a rebuild: the changed card's own page and its board
+        self.note = None  # what making it found out that the builder keeps (a card's history rows)
+
+    @property
+    def key(self) -> str:
+        if callable(self._key):
+            self._key = self._key()
+        return self._key
+
+
+def lazy_page(r: Renderer, template: str, root: str, nav, current: str, data, context: Callable):
+    """A page renderer that works out its context only when the page is really made."""
+    return lambda: r.page(template, root, current, nav, today=data.today, **context())
