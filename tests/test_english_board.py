@@ -50,3 +50,9 @@ def test_a_refusal_lists_checklist_items_with_commas(english):
 def test_plural_words_follow_babels_rules_and_chinese_has_one_form():
     assert t_in("en", "cli.count", n=1) == "1 card" and t_in("en", "cli.count", n=0) == "0 cards"
     assert t_in("zh-CN", "cli.count", n=1) == t_in("zh-CN", "cli.count", n=1).replace("|", "")
+
+
+def test_an_import_lists_the_types_with_commas(english):
+    (english.root / "sheet.csv").write_text("Type,Title,Owner\n,Earbuds,Me\n", "utf-8")
+    out = english("import", "csv", "sheet.csv").output
+    assert "no card type given (one of: SKU launch, Campaign, After-sales, Asset)" in out, out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from mdboard.cli.common import emit_json, json_option, pass_ctx
-from mdboard.core.i18n import t
+from mdboard.core.i18n import join_list, t
 
 
 @click.command(help=t("plans.help_plan"))
@@ -48,7 +48,7 @@ def _list_playbooks(board, as_json: bool) -> None:
         return
     for pb in books.found.values():
         click.echo(t("plans.list_line", key=pb.key, label=pb.label, path=pb.path,
-                     steps="、".join(s.label for s in pb.steps.values())))
+                     steps=join_list(s.label for s in pb.steps.values())))
     for p in books.problems:
         click.echo(p.line(), err=True)
     if not books.found:
@@ -78,11 +78,11 @@ def plan_text(board, plan, applied: bool) -> str:
             lines += _card_lines(cfg, planned)
     if plan.existing:
         lines += ["", t("plans.existing", n=len(plan.existing),
-                        ids="、".join(c.id for c in plan.existing[:12]) + ("…" if len(plan.existing) > 12 else ""))]
+                        ids=join_list(c.id for c in plan.existing[:12]) + ("…" if len(plan.existing) > 12 else ""))]
     for card, _ in plan.updated:
         lines.append(t("plans.linked", id=card.id, title=card.title))
     if plan.skipped:
-        lines += ["", t("plans.skipped", steps="、".join(s.label for s in plan.skipped))]
+        lines += ["", t("plans.skipped", steps=join_list(s.label for s in plan.skipped))]
     lines.append("")
     if not plan.new and not plan.updated:
         lines.append(t("plans.nothing_new", plan=plan.name))

@@ -27,7 +27,7 @@ from typing import Callable
 from mdboard.core import cardfile, dates as dates_mod
 from mdboard.core.config import DATE_TYPES, BoardConfig
 from mdboard.core.errors import MdboardError, Problem, ValidationFailed, parenthesized
-from mdboard.core.i18n import t
+from mdboard.core.i18n import join_list, t
 from mdboard.core.store import Board, Card
 from mdboard.core.text import ID_RE, suggest, suggest_label
 from mdboard.domain.playbooks import (PLACEHOLDERS, Offset, Playbook, Step, date_order_problems, load_playbooks,
@@ -338,7 +338,7 @@ def choose_owner(cfg: BoardConfig, role: str, loads: dict[str, int]) -> tuple[st
     if len(people) == 1:
         why = t("plans.owner_only", role=role, name=best.name, n=fewest)
     else:
-        counts = "、".join(f"{p.name} {loads.get(p.key, 0)}" for p in people)
+        counts = join_list(f"{p.name} {loads.get(p.key, 0)}" for p in people)
         tied = sum(1 for p in people if loads.get(p.key, 0) == fewest) > 1
         why = t("plans.owner_tie" if tied else "plans.owner_fewest", role=role, name=best.name, counts=counts)
     loads[best.key] = fewest + 1

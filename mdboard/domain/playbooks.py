@@ -50,7 +50,7 @@ from pathlib import Path
 from mdboard.core.config import DATE_TYPES, BoardConfig, CardType
 from mdboard.core.errors import MdboardError, Problem, parenthesized
 from mdboard.core.fields import BadValue, parse_input
-from mdboard.core.i18n import t
+from mdboard.core.i18n import join_list, t
 from mdboard.core.text import ID_RE, suggest
 from mdboard.domain.boardfiles import Reader, data_files, read_yaml
 from mdboard.domain.sales import KEY_DATES, Calendar, date_label
@@ -228,7 +228,7 @@ def _read_dates(r: Reader, pb: Playbook, data) -> None:
             kd.default = parse_offset(r, pb, raw, f"dates.{kd.key}.default")
     anchors = pb.anchors
     if specs and len(anchors) != 1:
-        r.bad("dates", t("playbooks.one_anchor", n=len(anchors), names="、".join(pb.dates[k].label for k in anchors)),
+        r.bad("dates", t("playbooks.one_anchor", n=len(anchors), names=join_list(pb.dates[k].label for k in anchors)),
               t("playbooks.hint_anchor"))
 
 
@@ -481,7 +481,7 @@ def judge(pb: Playbook, cfg: BoardConfig, calendar: Calendar | None) -> list[Pro
     if len(anchors) == 1:
         days, missing = work_out_dates(pb, {anchors[0]: SAMPLE_ANCHOR})
         if missing:
-            out.append(Problem(pb.path, "dates", t("playbooks.date_circle", names="、".join(
+            out.append(Problem(pb.path, "dates", t("playbooks.date_circle", names=join_list(
                 pb.dates[k].label for k in missing)), t("playbooks.hint_circle")))
         ordered = [(where, message, "error") for where, message in date_order_problems(pb, days)]
         for where, message, level in ordered + step_order_problems(pb, cfg, days):

@@ -24,7 +24,7 @@ from mdboard.core.config import DATE_TYPES, BoardConfig, CardType, FieldDef
 from mdboard.core.errors import CardSyntaxError, MdboardError, Problem, ValidationFailed, parenthesized
 from mdboard.core.fields import LIST_TYPES, BadValue, display, parse_input
 from mdboard.core.text import suggest
-from mdboard.core.i18n import LANGUAGES, t, t_in
+from mdboard.core.i18n import LANGUAGES, join_list, t, t_in
 from mdboard.core.text import ID_RE
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import Filter, select
@@ -509,7 +509,7 @@ class _Importer:
             return ""
         found = self.titles.get((ctype.key, str(title)), [])
         if len(found) > 1:
-            self.bad(row, self._column(ctype, "title"), t("spreadsheet.same_title", ids="、".join(found)),
+            self.bad(row, self._column(ctype, "title"), t("spreadsheet.same_title", ids=join_list(found)),
                      t("spreadsheet.hint_add_id"))
             return None
         new_row = self.new_titles.setdefault((ctype.key, str(title)), row)
@@ -524,7 +524,7 @@ class _Importer:
         if not text:
             if self.forced is None:
                 self.bad(row, self.type_col, t("spreadsheet.missing_type"), t("spreadsheet.hint_type",
-                         types="、".join(ctype.label for ctype in self.cfg.types.values())))
+                         types=join_list(ctype.label for ctype in self.cfg.types.values())))
             return self.forced
         try:
             ctype = self.board.config.find_type(text)
@@ -851,7 +851,7 @@ def map_target(cfg: BoardConfig, forced: CardType | None, text: str) -> str:
                 return key
     known = [fd.label for ctype in types for fd in ctype.fields.values()]
     raise MdboardError(parenthesized(t("spreadsheet.unknown_map_field", field=text,
-                                       fields="、".join(dict.fromkeys(known))), suggest(text, known)))
+                                       fields=join_list(dict.fromkeys(known))), suggest(text, known)))
 
 
 def remembered_columns(board: Board, forced: CardType | None) -> tuple[dict[str, str], list[Problem]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mdboard.core import dates
 from mdboard.core.errors import MdboardError
-from mdboard.core.i18n import t
+from mdboard.core.i18n import join_list, t
 
 TEXT_FORMAT = "@"
 NUMBER_KINDS = ("number", "money")
@@ -146,7 +146,7 @@ def _sheet(book, path: str, name: str | None):
         return book.active if book.active is not None else book.worksheets[0]
     if name in book.sheetnames:
         return book[name]
-    raise MdboardError(t("spreadsheet.no_sheet", path=path, sheet=name, sheets="、".join(book.sheetnames)))
+    raise MdboardError(t("spreadsheet.no_sheet", path=path, sheet=name, sheets=join_list(book.sheetnames)))
 
 
 def _fill_merged(ws, grid: list[list[str]], header_at: int) -> None:
