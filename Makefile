@@ -63,7 +63,7 @@ system-deps:
 
 ## Install everything the tests need and run the whole suite.
 test: venv system-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
 
 ## The full benchmark: 10,000 cards and 20,000 commits (takes several minutes).
 bench: venv system-deps
