@@ -121,6 +121,9 @@ class SiteData:
         self._all: dict[str, CardView] | None = None
         self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
         self._archive = None
+        # site.plans' per-build results: the overview's next sales, the campaigns' plans
+        self.sales_rows: list[dict] | None = None
+        self.plan_index: dict | None = None
         self._read_cards()
 
     @property

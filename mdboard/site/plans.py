@@ -23,9 +23,8 @@ AHEAD_DAYS = 200  # how far ahead the overview looks for sales
 def sales_context(data) -> list[dict]:
     """The next sales (not over, starting within AHEAD_DAYS), each with its countdown, dates,
     platforms, whether the dates are confirmed, and its plans or how to make one."""
-    found = getattr(data, "_sales_context", None)
-    if found is not None:
-        return found
+    if data.sales_rows is not None:
+        return data.sales_rows
     from mdboard.domain.plans import coming_sales
     from mdboard.domain.sales import date_label
 
@@ -44,7 +43,7 @@ def sales_context(data) -> list[dict]:
                        "cards": p.cards} for p in row.plans],
             "command": f"mdboard plan {row.playbooks[0].key}" if row.playbooks else "",
         })
-    data._sales_context = out
+    data.sales_rows = out
     return out
 
 
@@ -56,9 +55,8 @@ def sales_key(data) -> str:
 
 def plans_of(data) -> dict:
     """plan name -> (campaign card ID, member cards, step labels), worked out once per build."""
-    found = getattr(data, "_plans", None)
-    if found is not None:
-        return found
+    if data.plan_index is not None:
+        return data.plan_index
     from mdboard.domain.playbooks import load_playbooks
     from mdboard.domain.plans import main_card, plan_index, read_ref
 
@@ -70,7 +68,7 @@ def plans_of(data) -> dict:
         main = main_card(pb.main.key if pb and pb.main else _campaign_step(data, members), members)
         labels = {s.key: s.label for s in pb.steps.values()} if pb else {}
         out[name] = (main.id if main else None, members, labels)
-    data._plans = out
+    data.plan_index = out
     return out
 
 
