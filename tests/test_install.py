@@ -25,7 +25,10 @@ SKIP_DIRS = {".git", ".venv", "_site", ".demo", "build", "dist", "__pycache__", 
 
 def make(*args: str) -> list[str]:
     """The commands `make -n -B ARGS` would run (nothing is run)."""
-    proc = subprocess.run(["make", "-n", "-B", *args], cwd=REPO, capture_output=True, text=True)
+    # run by `make test`, this make is a sub-make: without the parent's variables it does not
+    # print "make[1]: Entering directory" lines among the commands
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES")}
+    proc = subprocess.run(["make", "-n", "-B", *args], cwd=REPO, capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.splitlines()
 
