@@ -275,3 +275,18 @@ def test_a_remote_in_a_folder_on_this_computer_runs_none_of_its_hooks(board, tmp
     cli.ok("sync")
     assert os.listdir(marks) == []
     assert git(remote, "rev-parse", "main") == git(board, "rev-parse", "HEAD")
+
+
+def test_init_in_a_repository_whose_commit_would_be_refused_writes_nothing(tmp_path):
+    """`mdboard init` in a repository with a required filter refuses as `new` does, and
+    before writing mdboard.yaml, the state folders or .gitignore: the folder is left as found."""
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    git(shop, "init", "-q")
+    git(shop, "config", "filter.crypt.clean", "cat")
+    git(shop, "config", "filter.crypt.required", "true")
+    (shop / ".git" / "info").mkdir(exist_ok=True)
+    (shop / ".git" / "info" / "attributes").write_text("*.md filter=crypt\n", "utf-8")
+    before = tree(shop, skip=shop / ".git")
+    _refused(Cli(shop)("init"), "filter.crypt.clean")
+    assert tree(shop, skip=shop / ".git") == before

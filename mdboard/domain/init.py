@@ -72,6 +72,11 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
         text, key = me_in_roster(text, name, email)
         added.append(t("init.me_added", name=name, email=email, key=key))
     cfg = parse_config(load_yaml(text))
+    if not no_commit and find_git_dir(root) is not None:
+        from mdboard.git.runner import check_safe
+
+        # the first commit would be refused: refuse before a single file is written
+        check_safe(root, "status", "update-index", "commit")
     root.mkdir(parents=True, exist_ok=True)
     atomic_write(root / CONFIG_NAME, text.encode("utf-8"))
     written = [CONFIG_NAME, ".gitignore"]
