@@ -290,6 +290,25 @@ def test_a_change_made_while_a_killed_sync_is_half_done_is_refused_with_what_to_
     assert (meta["price"], meta["category"], Board(a.root).get("SKU-0002").state) == (99, "女装", "shooting")
 
 
+def test_check_during_a_killed_sync_says_to_run_sync_not_to_edit_the_markers(shared):
+    """git's conflict markers that a killed sync left in a card are not the user's to clean
+    up: `check` names them and says to run `mdboard sync`, which puts the card back and merges."""
+    b = shared.clones["b"]
+    colliding(shared)
+    stop_b_at(shared, "merging", "KILL")
+    text = (b.root / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert "<<<<<<<" in text, text
+    check = b("check")
+    assert check.exit_code == 1
+    assert ("sku/planning/SKU-0001.md: 文件里留有合并冲突标记" in check.output
+            and "（这是上一次被中断的 mdboard sync 留下的，不用手改：运行 mdboard sync，它会接着完成）" in check.output
+            and "删掉 <<<<<<<" not in check.output), check.output
+    ok(b("sync"))
+    ok(b("check"))
+    shared.settle()
+    assert_both_cards_kept(shared)
+
+
 def test_work_done_after_an_interrupted_renumbering_and_a_second_collision_keep_each_story(shared):
     """b's sync is killed just after renumbering SKU-0003 to SKU-0004 (that commit stays). b goes
     on working with the new ID; meanwhile a creates another card, which takes SKU-0004 on the

@@ -32,6 +32,7 @@ SAVE_AFTER_MISSES = 64  # cards in the recent parse cache before the base file i
 # (see domain/archive.py). Its cards keep their state; listings skip them unless asked.
 ARCHIVE_YEAR_RE = re.compile(r"[12][0-9]{3}")
 OUTPUT_DIR = "_site"
+SYNC_JOURNAL = "sync.json"  # in the board's state folder while a sync is under way (git/sync.py)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.text import ID_RE, suggest
 from mdboard.core.fields import check_value
 from mdboard.core.i18n import join_list, t
-from mdboard.core.store import Board, Card, is_archived_path
+from mdboard.core.store import SYNC_JOURNAL, Board, Card, is_archived_path
 
 # Keys any card may carry besides its type's fields: `id` (its own ID, when written out) and
 # `plan` (the plan that made it, see domain/plans.py). `check --strict` does not flag them.
@@ -108,7 +108,9 @@ def conflict_problems(board: Board, card: Card) -> list[Problem]:
     if start is None or not _CONFLICT_END.search(text, start.end()):
         return []
     line = text.count("\n", 0, start.start()) + 1
-    return [Problem(card.path, "", t("check.conflict_markers", line=line), t("check.hint_conflict_markers"))]
+    # left by a sync that was cut short: the next sync puts the file back and merges again
+    hint = "check.hint_conflict_sync" if (board.state_dir / SYNC_JOURNAL).exists() else "check.hint_conflict_markers"
+    return [Problem(card.path, "", t("check.conflict_markers", line=line), t(hint))]
 
 
 def config_problems(cfg: BoardConfig) -> list[Problem]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from mdboard.core.errors import GitError, LockBusy, MdboardError, Problem, UnsavedEdits, parenthesized
 from mdboard.core.i18n import t
-from mdboard.core.store import Board
+from mdboard.core.store import SYNC_JOURNAL, Board
 from mdboard.core.fsutil import atomic_write
 
 LOCK_TIMEOUT = float(os.environ.get("MDBOARD_LOCK_TIMEOUT", "30"))
@@ -147,7 +147,7 @@ class GitRepo:
         if lock is not None:
             return t("git.index_lock" if lock.name == "index.lock" else "git.ref_lock", path=lock)
         in_progress = any((gd / name).exists() for name in ("MERGE_HEAD", "rebase-merge", "rebase-apply"))
-        if in_progress and (gd / "mdboard" / "sync.json").exists():  # the journal of a sync cut short
+        if in_progress and (gd / "mdboard" / SYNC_JOURNAL).exists():  # the journal of a sync cut short
             return t("git.sync_unfinished")
         if (gd / "MERGE_HEAD").exists():
             return t("git.merging")

@@ -45,12 +45,12 @@ from mdboard.core.fsutil import atomic_write
 from mdboard.git.changes import Change, GitRepo, apply_change, board_lock
 from mdboard.core.i18n import t
 from mdboard.core.text import next_id
-from mdboard.core.store import Board, card_path_parts, check_id, find_repo, is_archived_path
+from mdboard.core.store import SYNC_JOURNAL, Board, card_path_parts, check_id, find_repo, is_archived_path
 from mdboard.git.runner import check_safe, run_git
 
 MAX_ATTEMPTS = 5
 MAX_LISTED = 20  # conflicting or dirty files named in one message
-JOURNAL = "sync.json"  # in the board's state folder while a sync is under way
+JOURNAL = SYNC_JOURNAL  # in the board's state folder while a sync is under way
 STOP_VARIABLE = "MDBOARD_TEST_SYNC_STOP"  # tests only: "step:SIGNAL" stops sync at a step (see _checkpoint)
 _MISSING = object()  # a front matter key that a version does not have
 _NO_OBJECT = "0" * 40
