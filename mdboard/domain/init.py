@@ -44,10 +44,11 @@ def me_in_roster(text: str, name: str, email: str) -> tuple[str, str]:
     the placeholder `me`), with the placeholder's roles (a one-person shop does it all);
     and the key they got."""
     from mdboard.core.cardfile import load_yaml
-    from mdboard.domain.people import NewPerson, person_key, with_person
+    from mdboard.core.config import Person
+    from mdboard.domain.people import person_key, with_person
 
     roles = [str(role) for role in load_yaml(text)["people"]["me"].get("roles") or []]
-    person = NewPerson(person_key(name, [email], ()), name, [email], roles)
+    person = Person(person_key(name, [email], ()), name, [email], roles)
     return with_person(text, person, replace=True), person.key
 
 

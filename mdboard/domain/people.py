@@ -9,9 +9,9 @@ nothing is written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from mdboard.core.config import CONFIG_NAME, KEY_RE
+from mdboard.core.config import CONFIG_NAME, KEY_RE, Person
 from mdboard.core.errors import MdboardError, parenthesized
 from mdboard.core.i18n import t
 from mdboard.core.store import Board
@@ -23,20 +23,10 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
 
 
 @dataclass
-class NewPerson:
-    """A person as they are written into the team list."""
-
-    key: str
-    name: str
-    emails: list[str] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)
-
-
-@dataclass
 class PersonResult:
     """What `person add` did: the person written and the commit (None: not committed)."""
 
-    person: NewPerson
+    person: Person
     commit: str | None
 
 
@@ -57,7 +47,7 @@ def person_key(name: str, emails: list[str], taken) -> str:
     return key
 
 
-def person_lines(person: NewPerson, indent: str, newline: str = "\n") -> list[str]:
+def person_lines(person: Person, indent: str, newline: str = "\n") -> list[str]:
     """The person's lines in the team list, in the style `init` writes."""
     from mdboard.core.cardfile import render_key, render_value
 
@@ -96,7 +86,7 @@ def _indent(lines: list[str], start: int, end: int) -> str:
     return "  "
 
 
-def with_person(text: str, person: NewPerson, replace: bool = False) -> str:
+def with_person(text: str, person: Person, replace: bool = False) -> str:
     """mdboard.yaml's text with `person` added at the end of the team list (`replace`: the
     list holds only them). MdboardError when the list is not written as a plain block."""
     from mdboard.core.cardfile import load_yaml, split_lines
@@ -126,7 +116,7 @@ def with_person(text: str, person: NewPerson, replace: bool = False) -> str:
     return result
 
 
-def check_new_person(board: Board, person: NewPerson) -> None:
+def check_new_person(board: Board, person: Person) -> None:
     """MdboardError when the person cannot join the team list as given."""
     cfg = board.config
     name = person.name.strip()
@@ -161,7 +151,7 @@ def add_person(board: Board, name: str, key: str | None = None, emails: list[str
     name = name.strip()
     with git_changes.board_lock(board):
         board.reload_config()  # read the team list as it is on disk now, under the lock
-        person = NewPerson(key or person_key(name, emails, board.config.people), name, emails, roles)
+        person = Person(key or person_key(name, emails, board.config.people), name, emails, roles)
         check_new_person(board, person)
         text = (board.root / CONFIG_NAME).read_text("utf-8")
         new_text = with_person(text, person)
