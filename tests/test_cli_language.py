@@ -207,3 +207,41 @@ def test_chinese_help_wraps_by_terminal_columns_never_before_closing_punctuation
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
         assert not any(line[0] in "。，、）」：" for line in lines), (columns, lines)
         assert all(width(line) <= columns + 2 for line in lines)
+
+
+def test_help_lists_commands_without_deprecated_click_calls(boards):
+    """`mdboard --help` shortens each command's help without click's deprecated
+    `click.utils.make_default_short_help` (gone in click 9), on both boards."""
+    import warnings
+
+    for lang in ("zh-CN", "en"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code, out = in_process(boards / lang, "--help")
+        assert code == 0 and "init" in out and "move" in out, out
+        assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []
+
+
+def test_wrap_measures_each_line_as_width_does():
+    """`wrap` keeps a running width of the line it builds: its lines are those measuring
+    the whole line again at each word gives, for Chinese, English and mixed text."""
+    from mdboard.cli.lang import _NO_LINE_START, _TOKEN, width, wrap
+
+    def measuring_anew(text, columns):
+        lines, line = [], ""
+        for token in _TOKEN.findall(text):
+            if token.isspace():
+                line += " " if line else ""
+                continue
+            if line and width(line) + width(token) > columns and token not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line = ""
+            line += token
+        return lines + [line.rstrip()] if line.strip() else lines
+
+    texts = ["把卡片移到另一个状态（检查流转规则、必填字段、清单、角色和 WIP 上限）并提交。",
+             "Move a card to another state, checking the workflow rules and required fields.",
+             "导出 CSV／Excel（.xlsx）表格  with  several   spaces 和 ID SKU-0001。"]
+    for text in texts:
+        for columns in range(5, 90):
+            assert wrap(text, columns) == measuring_anew(text, columns), (text, columns)

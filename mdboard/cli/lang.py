@@ -33,6 +33,7 @@ _CLICK_MODULES = ("click.core", "click.exceptions", "click.formatting", "click.d
                   "click.parser", "click.termui", "click.utils")
 _LANGUAGE_LINE = re.compile(r"""^language:[ \t]*["']?([A-Za-z_-]+)["']?[ \t]*(?:#.*)?$""", re.M)
 _WORD = re.compile(r"[A-Z][A-Z0-9_]*")
+_TOKEN = re.compile(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+|\s+")
 _NO_LINE_START = set("。，、：；！？）」』】》”’")  # Chinese punctuation never begins a line: it stays on the line before
 _TYPE_WORDS = {"text": "TEXT", "integer": "INTEGER", "integer range": "INTEGER", "float": "NUMBER",
                "float range": "NUMBER", "boolean": "BOOLEAN"}
@@ -200,6 +201,8 @@ def _type_word(kind) -> str:
 
 def width(text: str) -> int:
     """Columns a terminal gives `text`: two for each Chinese character or full-width sign."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
@@ -207,16 +210,19 @@ def wrap(text: str, columns: int) -> list[str]:
     """`text` in lines of at most `columns` terminal columns: broken at spaces, and between
     any two Chinese characters (Chinese has no spaces to break at), never before a closing
     punctuation mark (it may stick out by one character instead)."""
-    lines, line = [], ""
-    for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+|\s+",
-                            text):
+    lines, line, used = [], "", 0  # `used`: width(line), kept as the line grows
+    for token in _TOKEN.findall(text):
         if token.isspace():
-            line += " " if line else ""
+            if line:
+                line += " "
+                used += 1
             continue
-        if line and width(line) + width(token) > columns and token not in _NO_LINE_START:
+        size = width(token)
+        if line and used + size > columns and token not in _NO_LINE_START:
             lines.append(line.rstrip())
-            line = ""
+            line, used = "", 0
         line += token
+        used += size
     if line.strip():
         lines.append(line.rstrip())
     return lines

@@ -95,7 +95,7 @@ class LazyGroup(click.Group):
             if name in LAZY_COMMANDS:  # said in this run's language, even if loaded in another's
                 text = t(LAZY_COMMANDS[name][1])
                 if name in FULL_HELP_KEYS:  # the command's whole help: shortened as click shortens it
-                    text = click.utils.make_default_short_help(text, formatter.width - 20)
+                    text = click.Command(name, help=text).get_short_help_str(limit=formatter.width - 20)
                 rows.append((name, text))
             else:
                 cmd = self.commands.get(name)
