@@ -87,6 +87,14 @@ def test_report_draws_its_charts_as_inline_svg(site):
     assert "已上架" in sku and "中位数" in sku
 
 
+def test_report_of_a_new_board_shows_no_figure_it_does_not_have(cli, board):
+    """Nothing finished yet: the lead and cycle times show "—", without an "85% within — days"."""
+    cli.ok("new", "sku", "蓝牙耳机", "--owner", "wangli")
+    cli.ok("build")
+    html = (board / "_site" / "report.html").read_text("utf-8")
+    assert "<strong>—</strong>" in html and "天内" not in html and "— " not in html
+
+
 def test_standup_lists_what_moved_and_what_is_due(site):
     html = page(site, "standup.html")
     assert "<h3>林晓</h3>" in html and "林晓 把 AS-0007 从「跟进中」移到「已解决」" in html
