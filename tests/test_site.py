@@ -429,3 +429,37 @@ def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
     assert cli.proc("build").returncode == 0
     html = page.read_text("utf-8")
     assert "Nov 27, 2026" in html and "2026年11月27日" not in html
+
+
+def test_the_commit_a_build_is_made_at_is_the_one_git_names(tmp_path):
+    """The builder reads HEAD from git's files instead of starting git: loose and packed
+    branches, a detached HEAD, a linked worktree, and no commit yet all give what
+    `git rev-parse HEAD` gives."""
+    from mdboard.site.builder import _git_head
+
+    root = tmp_path / "board"
+    root.mkdir()
+    (root / "mdboard.yaml").write_text("types: {}\n", "utf-8")
+    git(root, "init", "-q", "-b", "main")
+    assert _git_head(Board(root)) == ""  # no commit yet
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "one")
+    seen = []
+
+    def same_as_git(folder: Path) -> None:
+        head = _git_head(Board(folder))
+        assert head == git(folder, "rev-parse", "HEAD").strip()
+        seen.append(head)
+
+    same_as_git(root)  # a loose branch
+    git(root, "pack-refs", "--all")
+    assert not (root / ".git/refs/heads/main").exists()
+    same_as_git(root)  # packed
+    git(root, "commit", "-q", "--allow-empty", "-m", "two")
+    same_as_git(root)  # loose again, ahead of the packed one
+    git(root, "checkout", "-q", "--detach", "HEAD~1")
+    same_as_git(root)
+    git(root, "checkout", "-q", "main")
+    git(root, "worktree", "add", "-q", "-b", "other", str(tmp_path / "other"), "HEAD~1")
+    same_as_git(tmp_path / "other")
+    assert len(set(seen)) == 2

@@ -21,6 +21,7 @@ from mdboard.core.config import BoardConfig, CardType
 from mdboard.core.errors import Problem
 from mdboard.core.fields import display
 from mdboard.core.i18n import t_in
+from mdboard.core.text import ID_RE
 from mdboard.site.archive_pages import archive_pages
 from mdboard.site.plans import main_cards_of, plan_context, plan_key, sales_context, sales_key
 from mdboard.site.render import CardView, Page, Renderer, card_attrs, card_view, digest, lazy_page, timeline_types
@@ -141,6 +142,8 @@ class SiteData:
         from mdboard.core.workflow import placement_problems
 
         cards, states, linked_from, by_type = self.cards, self.states, self.linked_from, self.ids_by_type
+        cfg = self.cfg
+        placed = _placed(cfg)
         self.problems += self.board.scan_problems()
         for card in self.card_list:
             first = cards.get(card.id)
@@ -156,8 +159,8 @@ class SiteData:
             ids.append(card.id)
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
-            else:
-                self.problems += placement_problems(self.cfg, card)
+            elif not placed(card):
+                self.problems += placement_problems(cfg, card)
             links = states[card.path].links
             if links:
                 for target in links:
@@ -230,6 +233,25 @@ class SiteData:
             if ctype and v.state_known and not v.card.error and v.card.state not in ctype.done_states():
                 out.append(v)
         return out
+
+
+def _placed(cfg: BoardConfig) -> Callable[[Card], bool]:
+    """A quick test that a card sits where the board can place it (an ID of its type's
+    prefix, a folder of its type's states): true for nearly every card, which then needs
+    no `placement_problems` (it costs ~5 µs a card, 50 ms at 10,000)."""
+    states = {key: {s.key for s in ctype.states} for key, ctype in cfg.types.items()}
+    # a prefix that is no ID's prefix places no card: placement_problems says why
+    prefixes = {key: ctype.prefix + "-" if ID_RE.match(ctype.prefix + "-0") else None
+                for key, ctype in cfg.types.items()}
+
+    def placed(card: Card) -> bool:
+        prefix = prefixes[card.type]
+        if prefix is None or card.state not in states[card.type] or not card.id.startswith(prefix):
+            return False
+        number = card.id[len(prefix):]
+        return number.isdigit() and number.isascii()
+
+    return placed
 
 
 class _TypeViews(dict):

@@ -86,9 +86,11 @@ def _campaign_step(data, members) -> str | None:
 
 def plan_of_card(data, card) -> str | None:
     """The plan whose campaign card this is, or None (most cards: read from the card alone)."""
+    if card.error or not card.meta.get("plan"):
+        return None  # most cards: no plan, and domain.plans (~15 ms to import) is not needed
     from mdboard.domain.plans import read_ref
 
-    ref = read_ref(card.meta.get("plan")) if not card.error else None
+    ref = read_ref(card.meta.get("plan"))
     if ref is None or ref.sku:
         return None
     found = plans_of(data).get(ref.plan)
@@ -108,12 +110,14 @@ def plan_key(data, card) -> str:
 
 def main_cards_of(data, card_ids) -> set[str]:
     """The campaign cards of the plans these cards belong to (their pages show them)."""
-    from mdboard.domain.plans import read_ref
-
     names = set()
     for card_id in card_ids:
         card = data.cards.get(card_id)
-        ref = read_ref(card.meta.get("plan")) if card is not None and not card.error else None
+        if card is None or card.error or not card.meta.get("plan"):
+            continue  # no plan (most cards): domain.plans is not even imported
+        from mdboard.domain.plans import read_ref
+
+        ref = read_ref(card.meta.get("plan"))
         if ref is not None:
             names.add(ref.plan)
     if not names:
@@ -124,11 +128,11 @@ def main_cards_of(data, card_ids) -> set[str]:
 
 def plan_context(data, card) -> dict | None:
     """The plan section of a campaign page: done / total, Gantt rows, slips; None for other cards."""
-    from mdboard.domain.plans import plan_progress
-
     name = plan_of_card(data, card)
     if name is None:
         return None
+    from mdboard.domain.plans import plan_progress
+
     _, members, labels = plans_of(data)[name]
     history = data.history
     events = (lambda card_id: history.for_card(card_id)) if history is not None else (lambda card_id: [])
