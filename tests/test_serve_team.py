@@ -8,6 +8,7 @@ the repository as it was (same HEAD, clean `git status`).
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -32,11 +33,11 @@ PASSWORDS = {"wangli": "wangli-secret-1", "zhaomin": "zhaomin-secret-2"}
 class TeamServer:
     """The team board running in this process on a free port, with its terminal lines kept."""
 
-    def __init__(self, root: Path, names=()):
+    def __init__(self, root: Path, names=(), builder=None):
         self.root = root
         self.lines: list[str] = []
         board = Board.open(str(root))
-        self.site = make_live_site(board, root / "_site", self.lines.append)
+        self.site = make_live_site(board, root / "_site", self.lines.append, builder)
         self.server, self.team = make_server(board, self.site, "127.0.0.1", 0, self.lines.append, team=True,
                                              names=names)
         self.site.start()
@@ -611,3 +612,48 @@ def test_a_terminal_that_went_away_never_stops_an_action_or_the_pages(board, cli
         team.close()
         site.stop()
     assert last_commit(board)[1] == "move SKU-0001: 规划中 → 拍摄中"
+
+
+class HeldBuilder:
+    """The real site builder whose rebuilds wait until `release` is set: the pages stay as
+    they were before an action for as long as a test wants (a big board's slow rebuild)."""
+
+    def __init__(self, board, out_dir):
+        from mdboard.site.builder import SiteBuilder
+
+        self.real = SiteBuilder(board, out_dir)
+        self.out_dir = self.real.out_dir
+        self.release = threading.Event()
+        self.started = 0
+
+    def build_all(self):
+        return self.real.build_all()
+
+    def rebuild(self, paths):
+        self.started += 1
+        self.release.wait(60)
+        return self.real.rebuild(paths)
+
+
+def test_other_pages_hear_of_a_move_when_it_is_committed_not_after_the_rebuild(board, cli):
+    new_sku(cli)
+    held = HeldBuilder(Board.open(str(board)), board / "_site")
+    running = TeamServer(board, builder=held)
+    try:
+        with running.client() as watcher, running.client() as mover:
+            version = re.search(r'data-version="([^"]*)"', watcher.get("/types/sku.html").text).group(1)
+            token = csrf_of(mover)
+            with watcher.stream("GET", f"/__mdboard/events?v={version}") as stream:
+                lines = stream.iter_lines()
+                assert next(lines).startswith("retry:")
+                moved = mover.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting", "from": "planning"},
+                                   headers={"Accept": "application/json"}).json()
+                assert moved["ok"], moved
+                event = [line for line in (next(lines), next(lines), next(lines)) if line]
+                assert running.site.rebuilds == 0  # the pages are not rebuilt yet
+        assert event[0] == "event: card"
+        assert json.loads(event[1].removeprefix("data: ")) == {"id": "SKU-0001", "state": "shooting",
+                                                               "commit": head(board)}
+    finally:
+        held.release.set()
+        running.stop()

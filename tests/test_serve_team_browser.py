@@ -255,6 +255,44 @@ def test_a_change_in_one_context_shows_in_the_other_without_a_reload(team, board
     assert column_ids(watcher, "planning") == []
 
 
+def test_a_move_shows_in_the_other_browser_before_the_pages_are_rebuilt(browser, board, cli):
+    """The other browser learns of a move from the commit itself: its kanban moves the tile
+    while the site's rebuild (seconds on a big board) has not even started."""
+    from mdboard.core.store import Board
+    from mdboard.serve.accounts import Accounts
+    from test_serve_team import HeldBuilder
+
+    accounts = Accounts(board)
+    for person, password in PASSWORDS.items():
+        accounts.add(person)
+        accounts.set_password(person, password)
+    new_sku(cli)
+    held = HeldBuilder(Board.open(str(board)), board / "_site")
+    running = TeamServer(board, builder=held)
+    people = []
+    try:
+        people = [Person(browser, running.url, "wangli"), Person(browser, running.url, "zhaomin")]
+        mover, watcher = people
+        actor, seen = mover.open("types/sku.html"), watcher.open("types/sku.html")
+        mover.press(actor.locator('[data-id="SKU-0001"] .mdb-move-button'))
+        mover.press(actor.get_by_role("menuitem", name="拍摄中"))
+        assert "已把 SKU-0001 移到「拍摄中」" in mover.toast("已把 SKU-0001 移到「拍摄中」")
+        seen.wait_for_function(
+            "() => document.querySelector('[data-column=shooting] [data-id=\"SKU-0001\"]') !== null", timeout=WAIT_MS)
+        assert running.site.rebuilds == 0  # no page was rebuilt: the tile moved on the commit's event
+        assert column_ids(seen, "planning") == []
+        assert seen.locator('[data-column=shooting] .col-count').inner_text() == "1"
+        seen.evaluate("window.__updated = 0; document.addEventListener('mdboard:updated', () => window.__updated++)")
+        held.release.set()  # the rebuilt page, when it comes, keeps the tile where it is
+        seen.wait_for_function("() => window.__updated > 0", timeout=WAIT_MS)
+        assert column_ids(seen, "shooting") == ["SKU-0001"] and column_ids(seen, "planning") == []
+    finally:
+        held.release.set()
+        for person in people:
+            person.close()
+        running.stop()
+
+
 # --- a phone, taps only ---------------------------------------------------------------------------------
 
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import html
+import json
 import mimetypes
 import os
 import socket
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -34,6 +36,7 @@ from mdboard.serve.pages import LIVE_PREFIX, STATIC_DIR, STATIC_PREFIX, Extras, 
 PING_SECONDS = 10.0  # a comment on idle event streams (finds closed tabs)
 IDLE_SECONDS = 10.0  # a connection that sends no request for this long is closed
 MAX_CONNECTIONS = 4000  # beyond this, new requests get 503 (the event loop stays responsive)
+CARD_EVENTS_KEPT = 200  # recent team actions a slow stream can still catch up on
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
        "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -121,16 +124,20 @@ def live_extras(site) -> Extras:
 
 
 class Hub:
-    """Tells every open event stream that the site changed.
+    """Tells every open event stream that the site changed, and what a team action did.
 
     One relay thread waits on the LiveSite and hands each new version to the event
     loop; streams wait on an asyncio.Event, so a thousand open tabs cost no thread.
+    Team actions add a `card` event the moment their commit is made (`card_changed`),
+    long before the site is rebuilt: every open kanban moves the tile at once.
     """
 
     def __init__(self, site):
         self.site = site
         self.version = site.version
         self.closing = False
+        self.cards: deque = deque(maxlen=CARD_EVENTS_KEPT)  # (serial, JSON text) of recent team actions
+        self.card_serial = 0
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -155,10 +162,25 @@ class Hub:
         except RuntimeError:  # the loop is already closed
             pass
 
-    def _publish(self, version: str) -> None:
-        self.version = version
+    def _wake(self) -> None:
         self._event.set()
         self._event = asyncio.Event()
+
+    def _publish(self, version: str) -> None:
+        self.version = version
+        self._wake()
+
+    def card_changed(self, event: dict) -> None:
+        """Send `event` (a card's id, type and state after a committed action) to every open
+        page now (event loop thread). Pages that missed it catch up with the next `change`."""
+        if self._event is None or self.closing:
+            return
+        self.card_serial += 1
+        self.cards.append((self.card_serial, json.dumps(event, ensure_ascii=False)))
+        self._wake()
+
+    def cards_after(self, serial: int) -> list[tuple[int, str]]:
+        return [item for item in self.cards if item[0] > serial]
 
     def _close(self) -> None:
         self.closing = True
@@ -171,9 +193,10 @@ class Hub:
         if self._loop is not None:
             self._call(self._close)
 
-    async def wait(self, seen: str, timeout: float) -> str:
-        """The current version once it differs from `seen`, or after `timeout` seconds."""
-        if self.version != seen or self.closing:
+    async def wait(self, seen: str, card_seen: int, timeout: float) -> str:
+        """The current version once it differs from `seen` or a card event newer than
+        `card_seen` came, or after `timeout` seconds."""
+        if self.version != seen or self.card_serial != card_seen or self.closing:
             return self.version
         event = self._event
         try:
@@ -286,18 +309,23 @@ class SiteApp:
             return answer
         seen = request.query_params.get("v", "")
         hub = self.hub
+        card_seen = hub.card_serial  # a page hears of the team actions made after it opened its stream
 
         async def stream():
-            nonlocal seen
+            nonlocal seen, card_seen
             yield "retry: 1000\n\n"
             while not hub.closing:
-                current = await hub.wait(seen, PING_SECONDS)
+                current = await hub.wait(seen, card_seen, PING_SECONDS)
                 if hub.closing:
                     return
+                news = hub.cards_after(card_seen)
+                for card_seen, data in news:
+                    yield f"event: card\ndata: {data}\n\n"
                 if current != seen:
                     seen = current
                     yield f"event: change\ndata: {current}\n\n"
-                else:
+                elif not news:
+                    card_seen = hub.card_serial
                     yield ": ping\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream",
@@ -447,6 +475,7 @@ def make_server(board, site, host: str, port: int, log: Log, team: bool = False,
     hosts = HostCheck(host, names)
     app = SiteApp(site, hosts, routes=team_board.routes(), page_hook=team_board.page_hook, gate=team_board.gate,
                   middleware=team_board.middleware()).build()
+    team_board.hub = app.hub
     return BoardServer(site, host, port, app=app, names=names), team_board
 
 

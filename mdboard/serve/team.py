@@ -93,6 +93,7 @@ class TeamBoard:
         self.by_address = Throttle(30, 15 * 60)
         self.env = self._environment()
         self.key = secret_key(self.accounts.folder)
+        self.hub = None  # the server's event hub (set by make_server): where `card` events go
 
     # --- set-up ------------------------------------------------------------------------
 
@@ -301,9 +302,17 @@ class TeamBoard:
         """`do(visitor, form)` on the writer thread; a plain form waits until the pages show it."""
         outcome = await self._run(self._guarded, do, visitor, form)
         if outcome.ok:
+            self._tell_pages(outcome)
             self.log(t("web.logged", who=visitor.actor.name, what=outcome.message))
             await self._shown(outcome.paths, wait=not wants_json)
         return outcome
+
+    def _tell_pages(self, outcome: Outcome) -> None:
+        """Every open page hears of a committed move at once (a `card` event: the kanban moves
+        the tile there and then), instead of after the site's rebuild, which may take seconds
+        on a big board; the rebuilt pages follow with the rest (counts, ages, other pages)."""
+        if self.hub is not None and outcome.commit and outcome.state and outcome.card:
+            self.hub.card_changed({"id": outcome.card, "state": outcome.state, "commit": outcome.commit})
 
     async def _action(self, request, do, back: str):
         """A write answered with JSON for team.js (`Accept: application/json`), else with a

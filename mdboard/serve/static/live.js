@@ -122,7 +122,7 @@
      was put: a page fetched before the server rebuilt it still shows the card where it was,
      and is not put in place (it is fetched again a moment later) until it shows the card
      where it now is, or a few seconds have passed. */
-  var HOLD_MS = 5000;
+  var HOLD_MS = 15000;
   var holds = {};
 
   document.addEventListener("mdboard:hold", function (event) {
@@ -193,6 +193,13 @@
   source.addEventListener("change", function (event) {
     version = event.data;
     refresh();
+  });
+  /* team mode: a card was just moved by someone (sent right after the commit, before the
+     pages are rebuilt); team.js puts its tile in the new column at once */
+  source.addEventListener("card", function (event) {
+    var detail = null;
+    try { detail = JSON.parse(event.data); } catch (e) { return; }
+    document.dispatchEvent(new CustomEvent("mdboard:card", { detail: detail }));
   });
   document.addEventListener("mdboard:refresh", refresh);
   window.addEventListener("load", function () {

@@ -144,6 +144,27 @@
       });
   }
 
+  /* someone (maybe this page) moved a card: its tile goes to the new column at once, and
+     stays there while pages rebuilt before the move are still being served */
+  function onCardEvent(event) {
+    var d = event.detail || {};
+    if (!d.id || !d.state) return;
+    var sel = '.board[data-board] .tiles > [data-id="' + (window.CSS && CSS.escape ? CSS.escape(d.id) : d.id) + '"]';
+    Array.prototype.forEach.call(document.querySelectorAll(sel), function (tile) {
+      if (tile.classList.contains("sortable-chosen") || tile.classList.contains("mdb-pending")) return;
+      var board = boardOf(tile);
+      var dest = board && column(board, d.state);
+      if (!dest) return;
+      hold(tile, d.state);
+      if (tile.getAttribute("data-state") === d.state && tile.parentNode === dest) return;
+      dest.insertBefore(tile, dest.firstChild);
+      tile.setAttribute("data-state", d.state);
+      recount(board);
+    });
+  }
+
+  document.addEventListener("mdboard:card", onCardEvent);
+
   function onDrop(event) {
     var tile = event.item;
     var fromCol = event.from.closest("[data-column]");
