@@ -71,32 +71,35 @@ class Track:
 
 
 def tracks(history: History) -> dict[str, Track]:
-    """card ID -> Track, for every card the history knows (renumbered cards under their new ID)."""
+    """card ID -> Track, for every card the history knows (renumbered cards under their new ID).
+
+    Made from the history's steps (created, moved, deleted, title changed), which a warm
+    history cache keeps apart from the other events.
+    """
     out: dict[str, Track] = {}
-    for card_id, events in history.by_card().items():
-        track = None
-        for e in events:
-            if track is None:
-                track = Track(card_id, e.type or "")
-            if e.action == "created":
-                track.created = track.created or e.time
-                track.title = e.new or track.title
-                track.deleted = False
-                track.enter(e.to_state, e.time)
-            elif e.action == "moved" and e.to_state:
-                if not track.stays and e.from_state:
-                    track.stays.append([e.from_state, None, None])
-                track.enter(e.to_state, e.time)
-            elif e.action == "deleted":
-                track.leave(e.time)
-                track.deleted = True
-                track.title = e.old or track.title
-            elif e.action == "field" and e.field == "title" and e.new:
-                track.title = e.new
-            if e.type:
-                track.type = e.type
-        if track is not None:
-            out[card_id] = track
+    moment = history.moment
+    for card_id, ctype, action, src, dst, title, ts in history.steps():
+        track = out.get(card_id)
+        if track is None:
+            track = out[card_id] = Track(card_id, ctype or "")
+        when = moment(ts)
+        if action == "created":
+            track.created = track.created or when
+            track.title = title or track.title
+            track.deleted = False
+            track.enter(dst, when)
+        elif action == "moved" and dst:
+            if not track.stays and src:
+                track.stays.append([src, None, None])
+            track.enter(dst, when)
+        elif action == "deleted":
+            track.leave(when)
+            track.deleted = True
+            track.title = title or track.title
+        elif action == "field" and title:
+            track.title = title
+        if ctype:
+            track.type = ctype
     return out
 
 

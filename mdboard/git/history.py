@@ -42,7 +42,7 @@ from mdboard.core.store import ARCHIVE_YEAR_RE, Board
 from mdboard.core.text import ID_PATTERN
 from mdboard.git.runner import run_git, stream_git
 
-CACHE_VERSION = 3  # 3: rows name their commit's parents (and are sealed, see core.cache)
+CACHE_VERSION = 4  # 4: three parts (head and prefix, rows, steps), read one at a time
 CACHE_NAME = "history.cache"
 ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
@@ -86,14 +86,55 @@ _FIELDS = tuple(f.name for f in fields(Event))
 
 
 class History:
-    """Every event on the board, oldest first (git's order), with a few ways in."""
+    """Every event on the board, oldest first (git's order), with a few ways in.
 
-    def __init__(self, events: list[Event], read_commits: int = 0, rebuilt: bool = False, head: str | None = None):
-        self.events = events
+    It holds the compact rows read from git (or the cache) and makes `Event`s only for
+    the rows a caller asks for: a standup wants the last day's, `history ID` one card's,
+    and the report only each card's way through its states (`steps`), which the cache
+    keeps apart so a warm report never unpickles the rest.
+    """
+
+    def __init__(self, rows: list[tuple] | None = None, read_commits: int = 0, rebuilt: bool = False,
+                 head: str | None = None, config=None, parts=None):
+        self._rows = rows if rows is not None or parts is not None else []
         self.read_commits = read_commits  # commits parsed by this run (0 when the cache was current)
         self.rebuilt = rebuilt  # True when this run read the whole history
         self.head = head
+        self._config = config
+        self._parts = parts  # a _CacheParts to load rows / steps from on first use, else None
+        self._steps: list[tuple] | None = None
+        self._events: list[Event] | None = None
         self._by_card: dict[str, list[Event]] | None = None
+        self._who: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._times: dict[int, datetime] = {}
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The event rows, oldest first (columns: see `_Commit.rows`)."""
+        if self._rows is None:
+            self._rows = self._parts.rows()
+        return self._rows
+
+    @property
+    def events(self) -> list[Event]:
+        if self._events is None:
+            self._events = self._make(self.rows)
+        return self._events
+
+    def steps(self) -> list[tuple]:
+        """Each card's way through its states, oldest first: (card, type, action, from state,
+        to state, title or None, unix time) for the created, moved and deleted events and the
+        title changes: all a retrospective report reads."""
+        if self._steps is None:
+            self._steps = self._parts.steps() if self._rows is None else steps_of(self._rows)
+        return self._steps
+
+    def moment(self, ts: int) -> datetime:
+        """A row's unix time as an aware datetime in the board's time zone (memoised)."""
+        moment = self._times.get(ts)
+        if moment is None:
+            moment = self._times[ts] = datetime.fromtimestamp(ts, ZoneInfo(self._config.timezone))
+        return moment
 
     def by_card(self) -> dict[str, list[Event]]:
         """card ID -> its events, oldest first (a renumbered card keeps its earlier events)."""
@@ -105,15 +146,54 @@ class History:
         return self._by_card
 
     def for_card(self, card_id: str) -> list[Event]:
-        return list(self.by_card().get(card_id, []))
+        if self._by_card is not None or self._events is not None:
+            return list(self.by_card().get(card_id, []))
+        return self._make([row for row in self.rows if row[_CARD] == card_id])
 
     def recent(self, n: int = 20) -> list[Event]:
         """The last n events, newest first."""
-        return list(reversed(self.events[-n:])) if n > 0 else []
+        return list(reversed(self._make(self.rows[-n:]))) if n > 0 else []
 
     def since(self, moment: datetime) -> list[Event]:
         """Events at or after `moment`, oldest first."""
-        return [e for e in self.events if e.time >= moment]
+        if self._events is not None:
+            return [e for e in self._events if e.time >= moment]
+        stamp = moment.timestamp()
+        return self._make([row for row in self.rows if row[_TS] >= stamp])
+
+    def _make(self, rows: list[tuple]) -> list[Event]:
+        """Rows -> Events, resolving people and time zone with today's config."""
+        if not rows:
+            return []
+        cfg = self._config
+        by_email = {e.lower(): p for p in cfg.people.values() for e in p.emails}
+        who, moment = self._who, self.moment
+        out = []
+        make, names = object.__new__, _FIELDS  # an Event without its __init__: twice as fast for 20k events
+        for sha, ts, name, email, subject, forced, card, ctype, action, src, dst, fld, old, new, was in rows:
+            ident = who.get((name, email))
+            if ident is None:
+                person = by_email.get(email.lower())
+                ident = who[(name, email)] = (person.name, person.key) if person else (name, None)
+            event = make(Event)
+            event.__dict__.update(zip(names, (sha, moment(ts), ident[0], email, ident[1], card, ctype, action, src,
+                                              dst, fld, old, new, subject, forced, was)))
+            out.append(event)
+        return out
+
+
+def steps_of(rows: list[tuple]) -> list[tuple]:
+    """The rows a card's way through its states is made of, as `History.steps` gives them."""
+    out = []
+    for row in rows:
+        action = row[_ACTION]
+        if action in _STEP_ACTIONS or (action == "field" and row[_FIELD] == "title"):
+            title = row[_OLD] if action == "deleted" else row[_NEW]
+            out.append((row[_CARD], row[_TYPE], action, row[_SRC], row[_DST], title, row[_TS]))
+    return out
+
+
+_STEP_ACTIONS = frozenset(("created", "moved", "deleted"))
 
 
 # --- loading -------------------------------------------------------------------------
@@ -122,27 +202,64 @@ def load_history(board: Board) -> History:
     """The board's history from git, through the incremental cache.
 
     An empty History (no error) when the board is not in a repository or has no commits.
+    The cache file holds three parts: (head, prefix), the rows, the steps (see History);
+    a current cache is read part by part, as the caller needs them.
     """
     if board.git_dir is None:
-        return History([])
+        return History([], config=board.config)
     found = _head_and_prefix(board.root)
     if found is None:
-        return History([])
+        return History([], config=board.config)
     head, prefix = found
-    cached = _read_cache(board, prefix)
+    meta = cache.load(cache_path(board), "history", CACHE_VERSION, 0)
+    known = isinstance(meta, dict) and meta.get("prefix") == prefix
+    if known and meta.get("head") == head:
+        return History(None, 0, False, head, board.config, _CacheParts(board, head, prefix))
     rows, start, rebuilt = [], None, True
-    if cached is not None:
-        if cached["head"] == head:
-            return History(_events(board, cached["rows"]), 0, False, head)
-        if _is_ancestor(board.root, cached["head"], head):
-            rows, start, rebuilt = cached["rows"], cached["head"], False
+    if known and _is_ancestor(board.root, meta["head"], head):
+        old = _CacheParts(board, meta["head"], prefix).rows(fallback=False)
+        if old is not None:
+            rows, start, rebuilt = old, meta["head"], False
     new_rows, count = read_rows(board.root, prefix, start, head)
     if start is not None and _renumbers_known_ids(new_rows, rows):
         rows, rebuilt = [], True  # a renumbering may concern events read before: read everything
         new_rows, count = read_rows(board.root, prefix, None, head)
     rows = rows + new_rows
-    cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix, "rows": rows})
-    return History(_events(board, rows), count, rebuilt, head)
+    save_rows(board, head, prefix, rows)
+    return History(rows, count, rebuilt, head, board.config)
+
+
+def save_rows(board: Board, head: str, prefix: str, rows: list[tuple]) -> None:
+    """Cache the rows read up to `head` (and the steps made from them)."""
+    cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix},
+               (head, rows), (head, steps_of(rows)))
+
+
+class _CacheParts:
+    """The rows and steps parts of a history cache made at `head`, read on first use.
+
+    Each part names the commit it was made at: a part that no longer matches (another
+    process rewrote the cache in between) or cannot be read is read again from git.
+    """
+
+    def __init__(self, board: Board, head: str, prefix: str):
+        self.board, self.head, self.prefix = board, head, prefix
+
+    def _part(self, index: int):
+        data = cache.load(cache_path(self.board), "history", CACHE_VERSION, index)
+        if isinstance(data, tuple) and len(data) == 2 and data[0] == self.head and isinstance(data[1], list):
+            return data[1]
+        return None
+
+    def rows(self, fallback: bool = True) -> list[tuple] | None:
+        rows = self._part(1)
+        if rows is None and fallback:
+            rows = read_rows(self.board.root, self.prefix, None, self.head)[0]
+        return rows
+
+    def steps(self) -> list[tuple]:
+        steps = self._part(2)
+        return steps if steps is not None else steps_of(self.rows())
 
 
 def _renumbers_known_ids(new_rows: list[tuple], old_rows: list[tuple]) -> bool:
@@ -170,38 +287,6 @@ def _is_ancestor(root: Path, old: str, head: str) -> bool:
     return _git(root, "merge-base", "--is-ancestor", old, head).returncode == 0
 
 
-def _read_cache(board: Board, prefix: str) -> dict | None:
-    """The cached rows with the commit they were read up to, if they are for this board folder."""
-    data = cache.load(cache_path(board), "history", CACHE_VERSION)
-    if not isinstance(data, dict) or data.get("prefix") != prefix:
-        return None
-    return data
-
-
-def _events(board: Board, rows: list[tuple]) -> list[Event]:
-    """Cached rows -> Events, resolving people and time zone with today's config."""
-    cfg = board.config
-    zone = ZoneInfo(cfg.timezone)
-    by_email = {e.lower(): p for p in cfg.people.values() for e in p.emails}
-    who: dict[tuple[str, str], tuple[str, str | None]] = {}
-    times: dict[int, datetime] = {}
-    out = []
-    make, names = object.__new__, _FIELDS  # an Event without its __init__: twice as fast for 20k events
-    for sha, ts, name, email, subject, forced, card, ctype, action, src, dst, fld, old, new, was in rows:
-        ident = who.get((name, email))
-        if ident is None:
-            person = by_email.get(email.lower())
-            ident = who[(name, email)] = (person.name, person.key) if person else (name, None)
-        moment = times.get(ts)
-        if moment is None:
-            moment = times[ts] = datetime.fromtimestamp(ts, zone)
-        event = make(Event)
-        event.__dict__.update(zip(names, (sha, moment, ident[0], email, ident[1], card, ctype, action, src, dst,
-                                          fld, old, new, subject, forced, was)))
-        out.append(event)
-    return out
-
-
 # --- reading git ---------------------------------------------------------------------
 
 def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[list[tuple], int]:
@@ -220,7 +305,10 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
         proc = stream_git(root, *args, stderr=err)
         try:
             stream = io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n")
-            commits = _parse_stream(stream)
+            chunks, parents = [], {}
+            for commit in _parse_stream(stream):  # newest first; each commit is dropped once it is rows
+                chunks.append(commit.rows())
+                parents[commit.sha] = commit.parents
         finally:
             proc.stdout.close()
             code = proc.wait()
@@ -228,14 +316,12 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
             err.seek(0)
             detail = err.read().decode("utf-8", "replace").strip()
             raise GitError(t("git.failed", command="git log", detail=detail[-500:]))
-    rows = []
-    for commit in reversed(commits):
-        rows += commit.rows()
-    return follow_renumbers(rows, {c.sha: c.parents for c in commits}), len(commits)
+    rows = [row for chunk in reversed(chunks) for row in chunk]
+    return follow_renumbers(rows, parents), len(parents)
 
 
 # row columns (see _Commit.rows)
-_SHA, _CARD, _ACTION, _OLD, _WAS = 0, 6, 8, 12, 14
+_SHA, _TS, _CARD, _TYPE, _ACTION, _SRC, _DST, _FIELD, _OLD, _NEW, _WAS = 0, 1, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
 
 def follow_renumbers(rows: list[tuple], parents: dict[str, tuple[str, ...]]) -> list[tuple]:
@@ -427,9 +513,9 @@ def _trailers(text: str) -> dict[str, str]:
     return out
 
 
-def _parse_stream(stream) -> list[_Commit]:
-    """Parse `git log -p` output (format _FORMAT) into commits, newest first."""
-    commits: list[_Commit] = []
+def _parse_stream(stream):
+    """Parse `git log -p` output (format _FORMAT) into commits, newest first, each given
+    out as soon as the next one starts (so only one commit's files are held at a time)."""
     commit = header = current = None  # current: the card _File whose hunk is being read
     old_side = new_side = whole = None
     in_hunk = False
@@ -457,8 +543,9 @@ def _parse_stream(stream) -> list[_Commit]:
         if header is not None or c == "\x1e":
             header = line if header is None else header + line
             if "\x1d" in line:
+                if commit is not None:
+                    yield commit
                 commit = _Commit(header)
-                commits.append(commit)
                 header = current = None
         elif line.startswith("diff --git "):
             current = _File(line)
@@ -479,7 +566,8 @@ def _parse_stream(stream) -> list[_Commit]:
                     whole = new_side if current.old_path is None else old_side
         elif current is not None:
             current.header_line(line)
-    return commits
+    if commit is not None:
+        yield commit
 
 
 def _path(text: str) -> str:
