@@ -240,3 +240,31 @@ def test_a_renumbered_card_keeps_its_timeline(board, cli, at):
     found = tracks(history)
     assert list(found) == ["SKU-0007"]
     assert [stay[0] for stay in found["SKU-0007"].stays] == ["planning", "shooting", "content"]
+
+
+def test_git_log_is_parsed_one_commit_at_a_time(board, cli, at):
+    """A commit is handed on as soon as the next one starts: at 200,000 commits the parser
+    holds one commit's files, never the whole log."""
+    import io
+
+    from mdboard.git.history import _parse_stream, log_args
+
+    at("2026-11-16T10:00:00+08:00")
+    for title in ("A", "B", "C"):
+        run(cli, "--as", "wangli", "new", "sku", title, "--owner", "wangli")
+    import subprocess
+
+    out = subprocess.run(["git", *log_args("", None, "HEAD")], cwd=board, capture_output=True, check=True).stdout
+    lines = io.StringIO(out.decode("utf-8")).readlines()  # not conftest.git: its strip() eats the leading \x1e
+    read = []
+
+    def feed():
+        for n, line in enumerate(lines):
+            read.append(n)
+            yield line
+
+    seen = []
+    for commit in _parse_stream(feed()):
+        seen.append((commit.subject, len(read)))
+    assert [s for s, _ in seen] == git(board, "log", "--format=%s").splitlines()
+    assert len(seen) >= 4 and seen[0][1] < seen[1][1] < seen[2][1] < len(lines)

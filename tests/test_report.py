@@ -110,3 +110,15 @@ def test_report_tables_on_a_terminal(shop, monkeypatch):
     text = re.sub(r"\x1b\[[0-9;]*m", "", screen.getvalue())
     assert "┃ 类型" in text and "│ 上新     │ 2    │ 5.5 / 5.85" in text
     assert "上新：各状态停留时间" in text and "│ 待审核   │ 2.5" in text
+
+
+def test_a_warm_report_reads_only_the_steps_and_says_what_a_cold_one_says(shop):
+    """The cache keeps each card's steps apart: a warm report unpickles those, not every event."""
+    board = Board.open(str(shop))
+    cold = load_history(board)
+    assert cold.rebuilt and cold.read_commits > 0
+    warm = load_history(Board.open(str(shop)))
+    assert warm.read_commits == 0
+    assert compute_report(board, warm) == compute_report(board, cold)
+    assert warm._rows is None  # the rows part was never loaded
+    assert [e.action for e in warm.for_card("SKU-0002")] == [e.action for e in cold.for_card("SKU-0002")]

@@ -295,14 +295,8 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
     Returns (rows oldest first, number of commits read), each row's card under its ID as of
     `head` (see `follow_renumbers`). One git process, read as it streams.
     """
-    args = ["-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
-            "--no-ext-diff", "--no-textconv", "--no-diff-merges", "--no-show-signature",
-            "--src-prefix=a/", "--dst-prefix=b/", f"--format={_FORMAT}"]
-    if prefix:
-        args.append(f"--relative={prefix}")
-    args.append(f"{start}..{head}" if start else head)
     with tempfile.TemporaryFile() as err:
-        proc = stream_git(root, *args, stderr=err)
+        proc = stream_git(root, *log_args(prefix, start, head), stderr=err)
         try:
             stream = io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n")
             chunks, parents = [], {}
@@ -318,6 +312,17 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
             raise GitError(t("git.failed", command="git log", detail=detail[-500:]))
     rows = [row for chunk in reversed(chunks) for row in chunk]
     return follow_renumbers(rows, parents), len(parents)
+
+
+def log_args(prefix: str, start: str | None, head: str) -> list[str]:
+    """The `git log` arguments `read_rows` parses: whole-file patches of `start..head`."""
+    args = ["-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
+            "--no-ext-diff", "--no-textconv", "--no-diff-merges", "--no-show-signature",
+            "--src-prefix=a/", "--dst-prefix=b/", f"--format={_FORMAT}"]
+    if prefix:
+        args.append(f"--relative={prefix}")
+    args.append(f"{start}..{head}" if start else head)
+    return args
 
 
 # row columns (see _Commit.rows)
