@@ -140,3 +140,67 @@ def test_a_card_archived_by_hand_is_saved_as_a_move_and_edited_by_hand_too(shop,
     cli.ok("--as", "sunli", "save", "AS-0001")
     assert git(shop, "status", "--porcelain") == ""
     assert "resolution: 补发并致歉" in git(shop, "show", "HEAD:issue/archived/2026/AS-0001.md")
+
+
+def _set_archive(board, text: str) -> None:
+    """Append an `archive:` section to the board's mdboard.yaml and commit it."""
+    cfg = board / "mdboard.yaml"
+    cfg.write_text(cfg.read_text("utf-8") + "\narchive:\n" + text, "utf-8")
+    git(board, "commit", "-q", "-am", "archive setting")
+
+
+def test_the_archive_age_is_a_board_setting_and_days_overrides_it(shop, cli):
+    _set_archive(shop, "  days: 2\n")
+    head = git(shop, "rev-parse", "HEAD")
+    assert cli.ok("archive", "--days", "100").output == "没有完成超过 100 天、还没归档的卡片\n"
+    assert git(shop, "rev-parse", "HEAD") == head
+    result = cli.ok("--as", "sunli", "archive")  # archive.days: 2, as --days 2 above
+    assert result.output.splitlines()[-1] == "已归档 2 张卡片（1 次提交）"
+    assert (shop / "sku/listed/2026/SKU-0002.md").is_file() and (shop / "sku/listed/SKU-0003.md").is_file()
+    assert git(shop, "log", "-1", "--format=%s%n%b").splitlines()[:3] == [
+        "归档 2 张完成超过 2 天的卡片", "Action: archive", "Days: 2"]
+
+
+def test_the_archive_age_defaults_to_30_days(shop, cli):
+    assert cli.ok("archive", "--dry-run").output == "没有完成超过 30 天、还没归档的卡片\n"
+    _set_archive(shop, "  days:\n")  # nothing after the colon: the default
+    assert cli.ok("archive", "--dry-run").output == "没有完成超过 30 天、还没归档的卡片\n"
+
+
+def test_a_bad_archive_age_names_the_file_the_field_and_the_fix(shop, cli):
+    head = git(shop, "rev-parse", "HEAD")
+    for value, shown in (("-3", "-3"), ("三十", "三十"), ("2.5", "2.5"), ("true", "True")):
+        cfg = shop / "mdboard.yaml"
+        cfg.write_text(cfg.read_text("utf-8").split("\narchive:\n")[0] + f"\narchive:\n  days: {value}\n", "utf-8")
+        result = cli("archive")
+        assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+        assert f"mdboard.yaml:archive.days: 归档天数「{shown}」应为 0 或正整数" in result.output, result.output
+        assert "days: 30" in result.output  # how to write it
+        assert git(shop, "rev-parse", "HEAD") == head and (shop / "sku/listed/SKU-0002.md").is_file()
+    cfg.write_text(cfg.read_text("utf-8").replace("language: zh-CN", "language: en"), "utf-8")
+    result = cli("archive", "--days", "2")
+    assert result.exit_code != 0
+    assert "mdboard.yaml:archive.days: archive days 'True' should be a whole number, 0 or more" in result.output, \
+        result.output
+    assert "days: 30" in result.output and git(shop, "rev-parse", "HEAD") == head
+    cfg.write_text(cfg.read_text("utf-8").replace("\narchive:\n  days: true\n", "\narchive:\n  dayz: 2\n"), "utf-8")
+    result = cli("archive")
+    assert result.exit_code != 0 and "mdboard.yaml:archive.dayz:" in result.output and "days" in result.output
+
+
+def test_the_config_schema_declares_the_archive_age(shop):
+    """Editors underline what `check` refuses: the JSON Schema comes from the same declaration."""
+    import jsonschema
+
+    from mdboard.core.cardfile import load_yaml
+    from mdboard.domain.schema import config_schema
+
+    validator = jsonschema.Draft202012Validator(config_schema())
+    data = load_yaml((shop / "mdboard.yaml").read_text("utf-8"))
+    found = lambda: sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.validator}" for e in validator.iter_errors(data))
+    data["archive"] = {"days": 45}
+    assert found() == []
+    data["archive"] = {"days": -3}
+    assert found() == ["archive.days: minimum"]
+    data["archive"] = {"dayz": 3}
+    assert found() == ["archive: additionalProperties"]

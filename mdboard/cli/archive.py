@@ -10,18 +10,17 @@ import click
 
 from mdboard.cli.common import emit_json, json_option, pass_ctx
 from mdboard.core.i18n import t
-from mdboard.domain.archive import DEFAULT_DAYS
 
 
 @click.command("archive", help=t("archive.help_archive"))
-@click.option("--days", type=click.IntRange(min=0), default=DEFAULT_DAYS, show_default=True,
-              help=t("archive.opt_days"))
+@click.option("--days", type=click.IntRange(min=0), default=None, help=t("archive.opt_days"))
 @click.option("--dry-run", is_flag=True, help=t("archive.opt_dry_run"))
 @json_option
 @pass_ctx
 def archive_command(ctx, days, dry_run, as_json):
-    from mdboard.domain.archive import archive
+    from mdboard.domain.archive import archive, archive_days
 
+    days = archive_days(ctx.board, days)  # --days, else mdboard.yaml's archive.days
     result = archive(ctx.board, days, ctx.actor(), ctx.no_commit, dry_run)
     if as_json:
         emit_json({"moved": [{"id": a.card.id, "from": a.card.path, "to": a.path,

@@ -162,6 +162,7 @@ class BoardConfig:
     raw: dict = field(default_factory=dict)
     site_url: str = ""  # the published site, for links from chat messages
     notify: "NotifyConfig" = field(default_factory=lambda: NotifyConfig())
+    archive_days: int = 30  # `archive: {days: N}`: `mdboard archive` files away cards finished N days ago
 
     def find_type(self, text: str) -> CardType:
         """A card type by key, label or ID prefix (case aside); UnknownName naming the nearest
@@ -257,7 +258,7 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     return cfg
 
 
-CONFIG_CACHE_VERSION = 5  # 3: notify, site_url, chat ids; 4: reserved field names; 5: values of the wrong kind are refused
+CONFIG_CACHE_VERSION = 6  # 3: notify, site_url, chat ids; 4: reserved field names; 5: values of the wrong kind are refused; 6: archive
 
 
 def _read_config(path: Path) -> BoardConfig:
@@ -434,6 +435,11 @@ NOTIFY = Section("notify", (
     Key("robots", "map", of=ROBOT, names=KEY_RE.pattern, describe="notify.schema_robots"),
 ))
 
+ARCHIVE = Section("archive", (
+    Key("days", "int", BoardConfig.archive_days, minimum=0, bad="archive.bad_config_days",
+        hint="archive.hint_config_days", describe="archive.schema_days"),
+))
+
 BOARD = Section("board", (
     Key("title", "text"),
     Key("language", "enum", "zh-CN", choices=LANGUAGES, bad="config.bad_language", hint="config.hint_language"),
@@ -447,6 +453,7 @@ BOARD = Section("board", (
     Key("site_url", "name", "", pattern=SITE_URL_RE.pattern, bad="notify.bad_site_url", hint="notify.hint_site_url",
         describe="notify.schema_site_url"),
     Key("notify", "section", of=NOTIFY, describe="notify.schema_notify"),
+    Key("archive", "section", of=ARCHIVE, describe="archive.schema_archive"),
 ))
 PLATFORM_LABEL = BOARD.key("platforms").of
 
@@ -612,10 +619,11 @@ def parse_config(data) -> BoardConfig:
         if ctype.fields["title"].label == t("fields.title"):
             ctype.fields["title"].label = t_in(language, "fields.title")
     notify = _notify(r, top["notify"] or r.section({}, "notify", NOTIFY))
+    archive = top["archive"] or r.section({}, "archive", ARCHIVE)
     if r.problems:
         raise ConfigError(t("config.broken", path=CONFIG_NAME), r.problems)
     return BoardConfig(top["title"] or "mdboard", language, timezone, platforms, people, types, top["commit"], data,
-                       top["site_url"], notify)
+                       top["site_url"], notify, archive["days"])
 
 
 def _valid_timezone(name: str) -> bool:

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mdboard.core import dates
+from mdboard.core.config import BoardConfig
 from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
 from mdboard.core.store import Board, Card
 from mdboard.domain.ops import Actor, resolve_actor
 from mdboard.git import changes as git_changes
 
-DEFAULT_DAYS = 30  # a finished card stays on its column this long (a month of after-sales)
+DEFAULT_DAYS = BoardConfig.archive_days  # without `archive: {days: N}` in mdboard.yaml: a month of after-sales
 BATCH = 2000  # cards per commit: each card names two paths on git's command line
 
 
@@ -54,9 +55,16 @@ def archive_path(card: Card, finished: datetime) -> str:
     return f"{card.type}/{card.state}/{finished.year:04d}/{card.id}.md"
 
 
-def due_for_archive(board: Board, days: int = DEFAULT_DAYS) -> list[Archived]:
+def archive_days(board: Board, days: int | None = None) -> int:
+    """How many days after finishing a card is archived: `days` when given (`--days`),
+    else the board's `archive: {days: N}` (30 when mdboard.yaml does not say)."""
+    return board.config.archive_days if days is None else days
+
+
+def due_for_archive(board: Board, days: int | None = None) -> list[Archived]:
     """The finished cards (in a done state, not archived yet) finished more than `days`
-    days ago, oldest first."""
+    days ago (None: the board's setting), oldest first."""
+    days = archive_days(board, days)
     if days < 0:
         raise MdboardError(t("archive.bad_days", days=days))
     cfg = board.config
@@ -118,10 +126,11 @@ def _modified(board: Board, card: Card) -> datetime:
     return datetime.fromtimestamp(os.stat(board.root / card.path).st_mtime).astimezone()
 
 
-def archive(board: Board, days: int = DEFAULT_DAYS, actor: Actor | None = None, no_commit: bool = False,
+def archive(board: Board, days: int | None = None, actor: Actor | None = None, no_commit: bool = False,
             dry_run: bool = False) -> ArchiveResult:
-    """Move every finished card older than `days` days into its year's archive folder,
-    committed as the acting person (one commit per `BATCH` cards)."""
+    """Move every finished card older than `days` days (None: the board's setting) into its
+    year's archive folder, committed as the acting person (one commit per `BATCH` cards)."""
+    days = archive_days(board, days)
     actor = actor or resolve_actor(board)
     with git_changes.board_lock(board):
         board.invalidate()
