@@ -21,7 +21,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import math
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from mdboard.core import dates
@@ -33,26 +32,29 @@ from mdboard.domain.views import card_due, people_of
 DAY = 86400.0
 
 
-@dataclass
 class Track:
-    """One card's way through its states, rebuilt from its events."""
+    """One card's way through its states, rebuilt from its steps. Times are unix seconds:
+    a report compares and subtracts them for every card, and only turns the few it shows
+    into days of the calendar (see `Days`)."""
 
-    card: str
-    type: str
-    created: datetime | None = None
-    title: str | None = None
-    stays: list = field(default_factory=list)  # [state, start, end or None]
-    deleted: bool = False
+    __slots__ = ("card", "type", "created", "title", "stays", "deleted")
 
-    def enter(self, state: str, moment: datetime) -> None:
+    def __init__(self, card: str, type: str):
+        self.card, self.type = card, type
+        self.created: int | None = None
+        self.title: str | None = None
+        self.stays: list = []  # [state, start, end or None]
+        self.deleted = False
+
+    def enter(self, state: str, moment: int) -> None:
         self.leave(moment)
         self.stays.append([state, moment, None])
 
-    def leave(self, moment: datetime) -> None:
+    def leave(self, moment: int) -> None:
         if self.stays and self.stays[-1][2] is None:
             self.stays[-1][2] = moment
 
-    def finished(self, done: set[str]) -> datetime | None:
+    def finished(self, done: set[str]) -> int | None:
         """When the card entered the done state(s) it is still in, else None."""
         if self.deleted or not self.stays or self.stays[-1][2] is not None or self.stays[-1][0] not in done:
             return None
@@ -61,7 +63,7 @@ class Track:
             idx -= 1
         return self.stays[idx][1]
 
-    def started(self, first: str) -> datetime | None:
+    def started(self, first: str) -> int | None:
         """When work started: the first move out of the first state (or creation elsewhere)."""
         if not self.stays:
             return None
@@ -77,12 +79,10 @@ def tracks(history: History) -> dict[str, Track]:
     history cache keeps apart from the other events.
     """
     out: dict[str, Track] = {}
-    moment = history.moment
-    for card_id, ctype, action, src, dst, title, ts in history.steps():
+    for card_id, ctype, action, src, dst, title, when in history.steps():
         track = out.get(card_id)
         if track is None:
             track = out[card_id] = Track(card_id, ctype or "")
-        when = moment(ts)
         if action == "created":
             track.created = track.created or when
             track.title = title or track.title
@@ -101,6 +101,20 @@ def tracks(history: History) -> dict[str, Track]:
         if ctype:
             track.type = ctype
     return out
+
+
+class Days:
+    """Unix seconds -> the day they fall on in the board's time zone (memoised)."""
+
+    def __init__(self, tz: str):
+        self.zone = dates.zone(tz)
+        self.known: dict[float, date] = {}
+
+    def __call__(self, moment: float) -> date:
+        day = self.known.get(moment)
+        if day is None:
+            day = self.known[moment] = datetime.fromtimestamp(moment, self.zone).date()
+        return day
 
 
 # --- statistics ------------------------------------------------------------------------
@@ -124,8 +138,9 @@ def summary(values: list[float]) -> dict:
     return {"median": _round(percentile(values, 0.5)), "p85": _round(percentile(values, 0.85)), "count": len(values)}
 
 
-def _days(a: datetime, b: datetime) -> float:
-    return max(0.0, (b - a).total_seconds() / DAY)
+def _days(a: float, b: float) -> float:
+    """Days from unix time a to b (0 when b is earlier)."""
+    return max(0.0, (b - a) / DAY)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -151,35 +166,51 @@ def compute_report(board: Board, history: History, since: datetime | None = None
     cfg = board.config
     tz = cfg.timezone
     end = until or dates.now(tz)
+    window = Window(since, end, Days(tz))
     cards = board.by_id()
     all_tracks = tracks(history)
+    by_type: dict[str, list[Track]] = {}
+    for tr in all_tracks.values():
+        by_type.setdefault(tr.type, []).append(tr)
     out = {"since": since.date().isoformat() if since else None,
            "until": (end - timedelta(microseconds=1)).date().isoformat() if until else None,
            "types": {}}
     for key, ctype in cfg.types.items():
         if type and key != type:
             continue
-        mine = [tr for tr in all_tracks.values() if tr.type == key]
-        out["types"][key] = _type_report(board, ctype, mine, cards, since, end, charts)
-    out["after_sales"] = _after_sales(board, all_tracks, cards, since, end)
+        out["types"][key] = _type_report(board, ctype, by_type.get(key, []), cards, window, charts)
+    out["after_sales"] = _after_sales(board, all_tracks, cards, window)
     out["load"] = load(board, type)
     return out
 
 
-def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[str, Card],
-                 since: datetime | None, end: datetime, charts: bool = True) -> dict:
+class Window:
+    """The report's window [since, end) as datetimes and as unix seconds, and the day counter."""
+
+    def __init__(self, since: datetime | None, end: datetime, day: Days):
+        self.since, self.end, self.day = since, end, day
+        self.start_ts = since.timestamp() if since else None
+        self.end_ts = end.timestamp()
+
+    def holds(self, moment: float) -> bool:
+        return moment < self.end_ts and (self.start_ts is None or moment >= self.start_ts)
+
+
+def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[str, Card], window: Window,
+                 charts: bool = True) -> dict:
     tz = board.config.timezone
+    day = window.day
     done_states, first = ctype.done_states(), ctype.states[0].key
     lead, cycle, points = [], [], []
     finished = late = with_due = 0
     done_days = []
     for tr in mine:
         done = tr.finished(done_states)
-        if done is None or done >= end or (since and done < since):
+        if done is None or not window.holds(done):
             continue
         finished += 1
-        done_days.append(done.date())
-        if tr.created:
+        done_days.append(day(done))
+        if tr.created is not None:
             lead.append(_days(tr.created, done))
         start = tr.started(first)
         if start is not None:
@@ -187,17 +218,17 @@ def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[s
             if charts:
                 card = cards.get(tr.card)
                 points.append({"card": tr.card, "title": card.title if card else (tr.title or tr.card),
-                               "finished": done.date().isoformat(), "days": round(_days(start, done), 2)})
+                               "finished": day(done).isoformat(), "days": round(_days(start, done), 2)})
         due = due_moment(ctype, cards.get(tr.card), tz)
         if due is not None:
             with_due += 1
-            late += done > due
+            late += done > due.timestamp()
     points.sort(key=lambda p: (p["finished"], p["card"]))
     return {"label": ctype.label, "lead_time_days": summary(lead), "cycle_time_days": summary(cycle),
-            "time_in_state_days": _time_in_state(ctype, mine, since, end),
-            "throughput": _throughput(done_days, since, end),
+            "time_in_state_days": _time_in_state(ctype, mine, window),
+            "throughput": _throughput(done_days, window.since, window.end),
             "finished": finished, "late": late, "with_due": with_due, "late_share": _share(late, with_due),
-            "cumulative_flow": cumulative_flow(ctype, mine, since, end, tz) if charts else [],
+            "cumulative_flow": cumulative_flow(ctype, mine, window) if charts else [],
             "cycle_points": points}
 
 
@@ -215,18 +246,19 @@ def due_moment(ctype: CardType, card: Card | None, tz: str) -> datetime | None:
     return None
 
 
-def _time_in_state(ctype: CardType, mine: list[Track], since: datetime | None, end: datetime) -> dict:
+def _time_in_state(ctype: CardType, mine: list[Track], window: Window) -> dict:
     done = ctype.done_states()
     per_state: dict[str, list[float]] = {s.key: [] for s in ctype.states if s.key not in done}
+    lo, hi = window.start_ts, window.end_ts
     for tr in mine:
         spent: dict[str, float] = {}
         for state, start, stop in tr.stays:
             if state not in per_state or start is None:
                 continue
-            a = max(start, since) if since else start
-            b = min(stop or end, end)
+            a = start if lo is None or start > lo else lo
+            b = hi if stop is None or stop > hi else stop
             if b > a:
-                spent[state] = spent.get(state, 0.0) + _days(a, b)
+                spent[state] = spent.get(state, 0.0) + (b - a) / DAY
         for state, days in spent.items():
             per_state[state].append(days)
     return {key: {"label": ctype.state(key).label, "median": _round(percentile(vals, 0.5)),
@@ -252,24 +284,25 @@ def _throughput(done_days: list[date], since: datetime | None, end: datetime) ->
     return weeks
 
 
-def cumulative_flow(ctype: CardType, mine: list[Track], since: datetime | None, end: datetime, tz: str) -> list[dict]:
+def cumulative_flow(ctype: CardType, mine: list[Track], window: Window) -> list[dict]:
     """How many cards sat in each state at the end of each day of the window."""
     deltas: dict[date, dict[str, int]] = {}
     starts = []
+    day_of = window.day
     for tr in mine:
         for state, start, stop in tr.stays:
             if start is None:
                 continue
-            starts.append(start.date())
-            row = deltas.setdefault(start.date(), {})
+            starts.append(day_of(start))
+            row = deltas.setdefault(starts[-1], {})
             row[state] = row.get(state, 0) + 1
             if stop is not None:
-                row = deltas.setdefault(stop.date(), {})
+                row = deltas.setdefault(day_of(stop), {})
                 row[state] = row.get(state, 0) - 1
     if not starts:
         return []
-    first = since.date() if since else min(starts)
-    last = (end - timedelta(microseconds=1)).date()
+    first = window.since.date() if window.since else min(starts)
+    last = (window.end - timedelta(microseconds=1)).date()
     keys = [s.key for s in ctype.states]
     counts = {k: 0 for k in keys}
     for day in sorted(d for d in deltas if d < first):
@@ -285,8 +318,7 @@ def cumulative_flow(ctype: CardType, mine: list[Track], since: datetime | None, 
     return out
 
 
-def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Card],
-                 since: datetime | None, end: datetime) -> dict:
+def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Card], window: Window) -> dict:
     """After-sales cases (every queue type, `CardType.is_queue`) resolved in the window: hours
     to resolve, and how many within their due time."""
     queues = {key: ctype for key, ctype in board.config.types.items() if ctype.is_queue}
@@ -299,13 +331,13 @@ def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Ca
         index = resolved_from[tr.type]
         when = next((start for state, start, _ in tr.stays
                      if start is not None and ctype.state_index(state) >= index), None)
-        if when is None or when >= end or (since and when < since):
+        if when is None or not window.holds(when):
             continue
-        hours.append(max(0.0, (when - tr.created).total_seconds() / 3600))
+        hours.append(max(0.0, (when - tr.created) / 3600))
         due = due_moment(ctype, cards.get(tr.card), board.config.timezone)
         if due is not None:
             with_due += 1
-            within += when <= due
+            within += when <= due.timestamp()
     return {"resolved": len(hours), "median_hours": _round(percentile(hours, 0.5)),
             "p85_hours": _round(percentile(hours, 0.85)), "within_due": within, "with_due": with_due,
             "within_due_share": _share(within, with_due)}
