@@ -36,6 +36,7 @@ from mdboard.serve.pages import LIVE_PREFIX, STATIC_DIR, STATIC_PREFIX, Extras, 
 PING_SECONDS = 10.0  # a comment on idle event streams (finds closed tabs)
 IDLE_SECONDS = 10.0  # a connection that sends no request for this long is closed
 MAX_CONNECTIONS = 4000  # beyond this, new requests get 503 (the event loop stays responsive)
+TEAM_REBUILD_REST = 1.0  # team mode: the site rebuilds at most half the time while actions keep coming
 CARD_EVENTS_KEPT = 200  # recent team actions a slow stream can still catch up on
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
@@ -476,6 +477,7 @@ def make_server(board, site, host: str, port: int, log: Log, team: bool = False,
     app = SiteApp(site, hosts, routes=team_board.routes(), page_hook=team_board.page_hook, gate=team_board.gate,
                   middleware=team_board.middleware()).build()
     team_board.hub = app.hub
+    site.rest = TEAM_REBUILD_REST
     return BoardServer(site, host, port, app=app, names=names), team_board
 
 

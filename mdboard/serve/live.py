@@ -34,6 +34,7 @@ SETTLE_SECONDS = 0.1  # quiet time after the last change before rebuilding
 MAX_WAIT_SECONDS = 2.0  # rebuild at the latest this long after the first change of a burst
 EARLY_PAUSE_SECONDS = 0.05  # after telling tabs, before the rebuild takes the CPU (and GIL) back
 MAX_LISTED_PROBLEMS = 10
+MAX_REST_SECONDS = 10.0  # the longest pause `rest` puts between two rebuilds
 
 # Names editors and tools write while saving: vim swap/backup and its `4913` probe,
 # emacs locks and autosaves, JetBrains/Kate/gedit/LibreOffice/VS Code temporaries.
@@ -129,6 +130,11 @@ class LiveSite:
         self.problems: list[Problem] = []
         self.failure = ""
         self.notice_lines: list[str] = []  # a standing notice for every page (a stopped sync)
+        # after a rebuild that took d seconds, wait rest * d before the next: the team board
+        # (whose pages hear of each action at once) keeps time for the people's actions while
+        # a stream of them keeps a big board's site rebuilding
+        self.rest = 0.0
+        self._rested_until = 0.0
         self._session = secrets.token_hex(4)
         self._serial = 0
         self._cond = threading.Condition()  # guards the pending changes
@@ -241,11 +247,12 @@ class LiveSite:
             return fallback
 
     def _next_batch(self) -> set[str] | None:
-        """Wait for changes, then until they settle; the set of changed paths (None: closing)."""
+        """Wait for changes, then until they settle (and the rest after the last rebuild is
+        over); the set of changed paths (None: closing)."""
         with self._cond:
             self._cond.wait_for(lambda: self._pending or self._closing)
             while not self._closing:
-                wake = min(self._last + self.settle, self._first + self.max_wait)
+                wake = max(min(self._last + self.settle, self._first + self.max_wait), self._rested_until)
                 left = wake - time.monotonic()
                 if left <= 0:
                     break
@@ -258,11 +265,14 @@ class LiveSite:
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
+            started = time.monotonic()
             try:
                 self.rebuild(batch)
             finally:
                 with self._cond:
                     self._built += 1
+                    took = time.monotonic() - started
+                    self._rested_until = time.monotonic() + min(self.rest * took, MAX_REST_SECONDS)
                     self._cond.notify_all()
 
     def rebuild(self, paths: set[str]) -> None:

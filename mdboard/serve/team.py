@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,8 +85,12 @@ class TeamBoard:
         self.accounts = accounts or Accounts(self.root)
         self.local_allowed = is_loopback(bound)
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdboard-writer")
+        # pages (a card's panel, the forms) are read on a thread of their own, so a page never
+        # waits in the queue of writes; each thread has its own Board (never shared)
+        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdboard-reader")
         self.board = Board.open(str(self.root))  # used on the writer thread only
-        self._board_stamp = None  # mdboard.yaml's stamp when self.board last read it
+        self.stamp = None  # mdboard.yaml's stamp when self.board last read it
+        self._reading = threading.local()  # the reader thread's Board and its stamp
         self._config = None
         self._config_stamp = None
         self._local_actor = self._git_user() if self.local_allowed else None
@@ -207,20 +212,32 @@ class TeamBoard:
         return RedirectResponse(f"{LIVE_PREFIX}signin?next={quote(target, safe='')}", status_code=303)
 
     def _fresh(self):
-        """The writer's Board with what changed on disk forgotten, mdboard.yaml included: a
-        rule, a person or a WIP limit changed while the server runs applies to the very next
-        action (writer thread)."""
-        board = self.board
+        """The calling thread's Board (the writer's, or the reader's) with what changed on disk
+        forgotten, mdboard.yaml included: a rule, a person or a WIP limit changed while the
+        server runs applies to the very next action and page."""
+        from mdboard.core.store import Board
+
+        if threading.current_thread().name.startswith("mdboard-reader"):
+            own = self._reading
+            if getattr(own, "board", None) is None:
+                own.board, own.stamp = Board.open(str(self.root)), None
+        else:
+            own = self
+        board = own.board
         try:
             stamp = board.config_stamp()
         except OSError:
             stamp = None
-        if stamp != self._board_stamp:
+        if stamp != own.stamp:
             board.reload_config()
-            self._board_stamp = stamp
+            own.stamp = stamp
         else:
             board.invalidate()
         return board
+
+    async def _read(self, fn, *args):
+        """`fn(*args)` on the reader thread (pages: a card's panel, the forms)."""
+        return await asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
 
     # --- what pages get ---------------------------------------------------------------------
 
@@ -236,7 +253,7 @@ class TeamBoard:
         after_title = ""
         m = CARD_PAGE.match(rel)
         if m and visitor.actor is not None:
-            after_title = await self._run(self._panel_html, m.group(1), visitor, session.csrf)
+            after_title = await self._read(self._panel_html, m.group(1), visitor, session.csrf)
         return Extras(head, tail, after_title)
 
     def _bar(self, visitor, session, flash) -> str:
@@ -277,7 +294,7 @@ class TeamBoard:
         visitor = self.visitor(request)
         if visitor.actor is None:
             return HTMLResponse("", status_code=403)
-        body = await self._run(self._panel_html, request.path_params["card_id"], visitor, session_of(request).csrf)
+        body = await self._read(self._panel_html, request.path_params["card_id"], visitor, session_of(request).csrf)
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
     # --- actions --------------------------------------------------------------------------
@@ -494,15 +511,14 @@ class TeamBoard:
             return self._not_found()
         visitor = self.visitor(request)
         start = {"owner": visitor.actor.person} if "owner" in ctype.fields and visitor.actor.person else {}
-        data = await self._run(self._form_data, ctype, start, {})
+        data = await self._read(self._form_data, ctype, start, {})
         return self._page(request, "new.html", ctype=ctype, **data)
 
-    def _form_data(self, ctype, values: dict, problems: dict) -> dict:
-        """Widgets and the pick lists of link fields (writer thread)."""
-        cfg = self.board.config
-        self._fresh()
-        ws = forms.widgets(cfg, ctype, values, problems)
-        lists = {w.target: forms.link_choices(self.board, w.target) for w in ws if w.target}
+    def _form_data(self, ctype, values: dict, problems: dict, board=None) -> dict:
+        """Widgets and the pick lists of link fields (writer or reader thread)."""
+        board = board or self._fresh()
+        ws = forms.widgets(board.config, ctype, values, problems)
+        lists = {w.target: forms.link_choices(board, w.target) for w in ws if w.target}
         return {"widgets": ws, "lists": lists}
 
     async def new(self, request):
@@ -537,7 +553,7 @@ class TeamBoard:
         if (answer := self.gate(request)) is not None:
             return answer
         card_id = request.path_params["card_id"]
-        data = await self._run(self._edit_data, card_id, None, {})
+        data = await self._read(self._edit_data, card_id, None, {})
         if data is None:
             return self._not_found()
         return self._page(request, "edit.html", **data)
@@ -555,7 +571,7 @@ class TeamBoard:
         if ctype is None or card.error:
             return None
         stored = {key: forms.form_text(fd, card.meta.get(key)) for key, fd in ctype.fields.items()}
-        data = self._form_data(ctype, {**stored, **(typed or {})}, problems)
+        data = self._form_data(ctype, {**stored, **(typed or {})}, problems, board)
         keys = [k for k in ctype.fields]
         data.update(card=card, ctype=ctype, version=version_of(board, card) if base is None else base["version"],
                     was=forms.was_json(card.meta, keys) if base is None else base["was"],
@@ -724,6 +740,7 @@ class TeamBoard:
 
     def close(self) -> None:
         self.writer.shutdown(wait=True, cancel_futures=False)
+        self.reader.shutdown(wait=True, cancel_futures=False)
 
 
 def card_page(card_id: str) -> str:
