@@ -440,8 +440,12 @@ class _Side:
             self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _key_value(line: str) -> tuple[str | None, str]:
-    """(key, value text) of a top-level `key: value` front matter line, else (None, "")."""
+    """(key, value text) of a top-level `key: value` front matter line, else (None, "").
+
+    Memoised: the same lines (`owner: wangli`, `state: …`) come back in commit after
+    commit, and each context line is read for both sides of its diff."""
     first = line[:1]
     if not first or first in " \t#-":
         return None, ""
@@ -685,8 +689,15 @@ def _checklist_changes(old_body: list[str], new_body: list[str]) -> tuple[list[t
                 ticks.append((text, "x" if was else " ", "x" if now else " "))
     else:
         return [], True
-    blank = lambda lines: [_TASK_MARK.sub(r"\1 \2", x) for x in lines]
-    return ticks, blank(old_body) != blank(new_body)
+    return ticks, _other_lines_changed(old_body, new_body)
+
+
+def _other_lines_changed(old_body: list[str], new_body: list[str]) -> bool:
+    """Whether the bodies differ in more than the marks of their task items."""
+    if len(old_body) != len(new_body):
+        return True
+    blank = _TASK_MARK.sub
+    return any(a != b and blank(r"\1 \2", a) != blank(r"\1 \2", b) for a, b in zip(old_body, new_body))
 
 
 def value_text(lines: list[str] | None) -> str | None:
