@@ -247,20 +247,30 @@ elif point == "mid-write":
         return real_rename(src, dst, *a, **k)
     os.rename = rename
 else:
-    step = {"after-files": "update-index", "after-add": "commit", "after-commit": "rev-parse"}[point]
-    real_run = git_changes.GitRepo.run
+    # the git steps of a commit (mdboard.git.commit): index entries, the commit's objects,
+    # the branch moved; "after-commit" dies once update-ref has run
+    step = {"after-files": "update-index", "after-add": "cat-file", "before-ref": "update-ref",
+            "after-commit": "update-ref"}[point]
+    real_run, real_bytes = git_changes.GitRepo.run, git_changes.GitRepo.run_bytes
     def run(self, *args, **kw):
+        if args[0] == step and point != "after-commit":
+            die()
+        out = real_run(self, *args, **kw)
         if args[0] == step:
             die()
-        return real_run(self, *args, **kw)
-    git_changes.GitRepo.run = run
+        return out
+    def run_bytes(self, *args, **kw):
+        if args[0] == step:
+            die()
+        return real_bytes(self, *args, **kw)
+    git_changes.GitRepo.run, git_changes.GitRepo.run_bytes = run, run_bytes
 
 from mdboard.cli.main import main
 sys.argv = ["mdboard"] + sys.argv[2:]
 main()
 """
 
-POINTS = ["before-journal", "after-journal", "mid-write", "after-files", "after-add", "after-commit"]
+POINTS = ["before-journal", "after-journal", "mid-write", "after-files", "after-add", "before-ref", "after-commit"]
 
 
 @pytest.mark.parametrize("point", POINTS)

@@ -233,10 +233,11 @@ def stop_b_in_git(shared, sub: str, nth: int, sig: str) -> subprocess.CompletedP
     return proc
 
 
-# (git command, which time it runs) in a colliding sync: the renumbering's staging and commit,
-# the merge that stops on SKU-0001, sync's staging of the merged card, the merge commit, the push
-GIT_STEPS = [("fetch", 1), ("update-index", 1), ("commit", 1), ("merge", 1), ("update-index", 2),
-             ("commit", 2), ("push", 1)]
+# (git command, which time it runs) in a colliding sync: the renumbering's staging and commit
+# (its objects, then the branch moved: mdboard.git.commit), the merge that stops on SKU-0001,
+# sync's staging of the merged card, the merge commit, the push
+GIT_STEPS = [("fetch", 1), ("update-index", 1), ("commit-tree", 1), ("update-ref", 1), ("merge", 1),
+             ("update-index", 2), ("commit", 1), ("push", 1)]
 GIT_KILLS = [(s, n, "KILL") for s, n in GIT_STEPS] + [(s, n, "INT") for s, n in GIT_STEPS]
 
 

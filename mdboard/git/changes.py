@@ -25,7 +25,7 @@ from pathlib import Path
 
 from mdboard.core.errors import GitError, LockBusy, MdboardError, Problem, UnsavedEdits, parenthesized
 from mdboard.core.i18n import t
-from mdboard.core.store import SYNC_JOURNAL, Board
+from mdboard.core.store import SYNC_JOURNAL, Board, find_repo
 from mdboard.core.fsutil import atomic_write
 
 LOCK_TIMEOUT = float(os.environ.get("MDBOARD_LOCK_TIMEOUT", "30"))
@@ -126,6 +126,28 @@ class GitRepo:
                                                    detail=detail[-500:]))
         return proc.stdout.decode("utf-8", "replace").rstrip("\n") if proc.returncode == 0 else ""
 
+    def run_bytes(self, *args: str, input: bytes | None = None) -> bytes:
+        """Run `git ARGS` and return its output as bytes (object contents); GitError on failure."""
+        from mdboard.git.runner import failure, run_git
+
+        proc = run_git(self.root, *args, input=input)
+        if proc.returncode != 0:
+            raise failure(args, proc)
+        return proc.stdout
+
+    def repo_config(self):
+        """The configuration git sees here (`runner.RepoConfig`, read once per process)."""
+        from mdboard.git.runner import repo_config
+
+        return repo_config(self.root)
+
+    def common_dir(self) -> Path:
+        """The folder holding objects and refs (a linked worktree's is the main `.git`)."""
+        gd = self.git_dir
+        if (gd / "commondir").is_file():
+            return (gd / (gd / "commondir").read_text("utf-8", "replace").strip()).resolve()
+        return gd
+
     def config(self, key: str) -> str:
         return self.run("config", "--get", key, check=False)
 
@@ -167,9 +189,7 @@ class GitRepo:
         commit fails on it until someone deletes it.
         """
         gd = self.git_dir
-        common = gd
-        if (gd / "commondir").is_file():  # a linked worktree keeps refs in the main .git
-            common = (gd / (gd / "commondir").read_text("utf-8", "replace").strip()).resolve()
+        common = self.common_dir()  # a linked worktree keeps refs in the main .git
         head = (gd / "HEAD").read_text("utf-8", "replace").strip() if (gd / "HEAD").exists() else ""
         locks = [gd / "index.lock", gd / "HEAD.lock", common / "packed-refs.lock"]
         if head.startswith("ref: refs/"):
@@ -190,14 +210,31 @@ class GitRepo:
         return self._identity_env(change.author)
 
     def commit(self, change: Change, env: dict | None = None) -> str:
-        """Commit only the change's paths; a user's other staged work stays staged."""
+        """Commit only the change's paths; a user's other staged work stays staged.
+
+        The index entries of the paths are updated first (so a crash before the commit
+        leaves them staged, and `recover` commits them), then the commit is built from the
+        trees that hold the paths (`mdboard.git.commit`), or, where that cannot stand for
+        `git commit` (the first commit, signed commits ...), by `git commit --only`.
+        """
         paths = change_paths(change)
         env = self._identity_env(change.author) if env is None else env
         # update-index, not `add -A`: after a crash the old path of a move may be gone
         # from both the work tree and the index, which `git add` refuses as a pathspec.
         self.run("update-index", "--add", "--remove", "--", *paths)
+        message = change.message()
+        found = find_repo(self.root) if self.git_dir is not None else None
+        if found is not None:
+            from mdboard.git.commit import PathCommit, stripspace
+
+            rel = os.path.relpath(self.root, found[0]).replace(os.sep, "/")
+            at_top = GitRepo(found[0], self.git_dir)  # `hash-object --stdin-paths` reads paths from the top
+            sha = PathCommit(at_top, "" if rel == "." else rel + "/").build(paths, stripspace(message),
+                                                                           _one_line(change.subject), env)
+            if sha is not None:
+                return sha
         args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
-        self.run(*args, "--only", "--", *paths, env=env, input=change.message())
+        self.run(*args, "--only", "--", *paths, env=env, input=message)
         return self.run("rev-parse", "HEAD")
 
     def unstage(self, paths: list[str]) -> None:

@@ -1,0 +1,273 @@
+"""Committing a change's few paths without `git commit` walking the whole index.
+
+`git commit --only PATHS` reads the index, refreshes every entry (an lstat of each
+tracked file), writes it, builds a second index from HEAD's whole tree, writes that,
+and reads it back: at 100,000 cards (a 9.6 MB index) that is most of a `move`. A
+change touches one to three cards, so the commit is built from the trees that hold
+them instead:
+
+1. `git hash-object -w --stdin-paths`: the blob of each changed file that exists,
+   made as `git add` would make it (the same filters and line-ending rules);
+2. `git cat-file --batch`: HEAD and the trees of the folders above the paths;
+3. the new trees are computed here (git's tree format, git's entry order) and
+   written with one `git mktree --batch`, which must name each tree as computed;
+4. `git commit-tree` (identity, dates and encoding as `git commit` takes them) and
+   `git update-ref HEAD NEW OLD` (refused if HEAD moved meanwhile; the reflog says
+   `commit: <subject>`, as `git commit` writes it);
+5. `git maintenance run --auto` when `git commit` would have run it (loose objects
+   or packs past git's own limits).
+
+The caller has already updated the index entries of the paths (`update-index`), so
+the index and the work tree end exactly as after `git commit --only`, and a user's
+other staged work stays staged and out of the commit. Where this path cannot stand
+for `git commit` - no commit yet, signed commits, a configured message clean-up or
+encoding, a path git would store as a link or a submodule - `build` returns None and
+the caller runs `git commit` as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+
+_TREE = "40000"
+_TRUE = ("true", "yes", "on", "1")
+# Settings under which `git commit` writes a commit this path would not write the same way.
+_PORCELAIN_ONLY = ("commit.cleanup", "i18n.commitencoding", "core.commentchar")
+
+
+@dataclass
+class Entry:
+    """One entry of a tree: mode as git writes it (`100644`, `40000` ...), object id (hex)."""
+
+    mode: str
+    oid: str
+
+    @property
+    def is_tree(self) -> bool:
+        return self.mode == _TREE
+
+
+def stripspace(message: str) -> str:
+    """The message as `git commit -F` keeps it by default (clean-up `whitespace`): no
+    trailing spaces on a line, no blank lines at the start or end, runs of blank lines
+    made one, and a final line break."""
+    lines = [line.rstrip() for line in message.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n" if out else ""
+
+
+def parse_tree(data: bytes, raw_len: int) -> dict[str, Entry]:
+    """A tree object's entries: name -> Entry (`<mode> <name>\\0<raw id>` each)."""
+    entries, i = {}, 0
+    while i < len(data):
+        space = data.index(b" ", i)
+        nul = data.index(b"\0", space)
+        mode = data[i:space].decode("ascii")
+        name = data[space + 1:nul].decode("utf-8", "surrogateescape")
+        entries[name] = Entry(mode, data[nul + 1:nul + 1 + raw_len].hex())
+        i = nul + 1 + raw_len
+    return entries
+
+
+def tree_bytes(entries: dict[str, Entry]) -> bytes:
+    """A tree object's content, entries in git's order (a folder sorts as if its name ended in `/`)."""
+    def key(item):
+        name, entry = item
+        return name.encode("utf-8", "surrogateescape") + (b"/" if entry.is_tree else b"")
+
+    return b"".join(f"{entry.mode} ".encode("ascii") + name.encode("utf-8", "surrogateescape") + b"\0"
+                    + bytes.fromhex(entry.oid) for name, entry in sorted(entries.items(), key=key))
+
+
+def object_id(kind: str, data: bytes, hex_len: int) -> str:
+    """The id git gives an object of `kind` with `data` (SHA-1, or SHA-256 in such a repository)."""
+    digest = hashlib.sha1 if hex_len == 40 else hashlib.sha256
+    return digest(f"{kind} {len(data)}\0".encode("ascii") + data).hexdigest()
+
+
+def read_batch(output: bytes, names: list[str]) -> dict[str, tuple[str, str, bytes] | None]:
+    """`git cat-file --batch` output for `names` -> name -> (id, type, content), None if missing."""
+    out, i = {}, 0
+    for name in names:
+        end = output.index(b"\n", i)
+        header = output[i:end].decode("utf-8", "surrogateescape")
+        i = end + 1
+        if header.endswith(" missing") or header.endswith(" ambiguous"):
+            out[name] = None
+            continue
+        oid, kind, size = header.rsplit(" ", 2)
+        content = output[i:i + int(size)]
+        i += int(size) + 1
+        out[name] = (oid, kind, content)
+    return out
+
+
+class PathCommit:
+    """Builds and records one commit of `paths` (repository-relative) on top of HEAD."""
+
+    def __init__(self, repo, prefix: str):
+        self.repo = repo  # a changes.GitRepo at the repository's top folder (paths are relative to it)
+        self.prefix = prefix  # the board folder inside the repository ("" at its top), with a "/"
+
+    def build(self, board_paths: list[str], message: str, subject: str, env: dict) -> str | None:
+        """Commit the work tree's bytes of `board_paths` (absent: removed); the new commit's
+        id, or None where `git commit` must do it (nothing has been recorded then)."""
+        if not self._plain_config():
+            return None
+        paths = [self.prefix + p for p in board_paths]
+        folders = sorted({"/".join(p.split("/")[:depth]) for p in paths for depth in range(1, p.count("/") + 1)})
+        names = ["HEAD", "HEAD^{tree}"] + [f"HEAD:{folder}" for folder in folders]
+        found = read_batch(self.repo.run_bytes("cat-file", "--batch", input="".join(n + "\n" for n in names).encode(
+            "utf-8", "surrogateescape")), names)
+        head, root = found["HEAD"], found["HEAD^{tree}"]
+        if head is None or head[1] != "commit" or root is None:
+            return None  # no commit yet: `git commit` makes the first one
+        hex_len = len(head[0])
+        trees = {"": parse_tree(root[2], hex_len // 2)}
+        for folder in folders:
+            got = found[f"HEAD:{folder}"]
+            if got is not None and got[1] != "tree":
+                return None  # a file where the change needs a folder: let git say what it thinks
+            trees[folder] = parse_tree(got[2], hex_len // 2) if got else {}
+        if not self._place_blobs(paths, trees):
+            return None
+        new_trees = self._new_trees(trees, folders, hex_len)
+        if not self._write_trees(new_trees):
+            return None
+        root_oid = new_trees[-1][0]
+        sha = self.repo.run("commit-tree", root_oid, "-p", head[0], "-F", "-", env=env, input=message)
+        self.repo.run("update-ref", "-m", "commit: " + subject, "HEAD", sha, head[0])
+        self._maintain()
+        return sha
+
+    def _plain_config(self) -> bool:
+        """Whether `git commit` would write the commit as this path does (no signing, no
+        message clean-up or encoding of the repository's or the user's choosing)."""
+        config = self.repo.repo_config()
+        if (config.last("commit.gpgsign") or "").lower() in _TRUE:
+            return False
+        return all(config.last(key) is None for key in _PORCELAIN_ONLY)
+
+    def _place_blobs(self, paths: list[str], trees: dict) -> bool:
+        """Put each path's new blob (or its absence) into the tree of its folder; False
+        when a path is something git would not store as a plain file."""
+        present = []
+        if any("\n" in p or p.startswith('"') for p in paths):
+            return False  # names `hash-object --stdin-paths` would read otherwise
+        for path in paths:
+            folder, _, name = path.rpartition("/")
+            full = self.repo.root / path
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                trees[folder].pop(name, None)
+                continue
+            if not os.path.isfile(full) or os.path.islink(full):
+                return False
+            present.append((path, folder, name, self._file_mode(st)))
+            old = trees[folder].get(name)
+            if old is not None and old.mode not in ("100644", "100755"):
+                return False  # a link or a submodule in HEAD becoming a file: git commit's call
+        if present:
+            text = "".join(p[0] + "\n" for p in present)
+            oids = self.repo.run("hash-object", "-w", "--stdin-paths", input=text).split("\n")
+            if len(oids) != len(present):
+                return False
+            for (_, folder, name, mode), oid in zip(present, oids):
+                trees[folder][name] = Entry(mode, oid.strip())
+        return True
+
+    def _file_mode(self, st: os.stat_result) -> str:
+        """100755 for a file git records as executable (when core.fileMode is on), else 100644."""
+        executable = bool(st.st_mode & 0o100)
+        file_mode = (self.repo.repo_config().last("core.filemode") or "true").lower() in _TRUE
+        return "100755" if executable and file_mode else "100644"
+
+    def _new_trees(self, trees: dict, folders: list[str], hex_len: int) -> list[tuple[str, bytes, dict]]:
+        """(id, content, entries) of each changed tree, deepest first, the root last; an
+        emptied folder disappears from its parent, as it would from the index."""
+        out = []
+        for folder in sorted(folders, key=lambda f: -f.count("/")) + [""]:
+            entries = trees[folder]
+            if folder:
+                parent, _, name = folder.rpartition("/")
+                if not entries:
+                    trees[parent].pop(name, None)
+                    continue
+            data = tree_bytes(entries)
+            oid = object_id("tree", data, hex_len)
+            out.append((oid, data, entries))
+            if folder:
+                trees[parent][name] = Entry(_TREE, oid)
+        return out
+
+    def _write_trees(self, new_trees: list[tuple[str, bytes, dict]]) -> bool:
+        """Write the trees with one `git mktree --batch`; False unless git names each as computed."""
+        batches = []
+        for _, _, entries in new_trees:
+            lines = []
+            for name, entry in entries.items():
+                if "\n" in name or "\t" in name or name.startswith('"'):
+                    return False  # names mktree would read quoted
+                kind = "tree" if entry.is_tree else "commit" if entry.mode == "160000" else "blob"
+                lines.append(f"{entry.mode} {kind} {entry.oid}\t{name}")
+            batches.append("\n".join(lines))
+        made = self.repo.run("mktree", "--missing", "--batch", input="\n\n".join(batches) + "\n").split("\n")
+        return made == [oid for oid, _, _ in new_trees]
+
+    def _maintain(self) -> None:
+        """`git maintenance run --auto`, as `git commit` runs it, when git's own limits are
+        passed (loose objects past gc.auto, packs past gc.autoPackLimit) or when
+        maintenance is configured; otherwise it would find nothing to do."""
+        config = self.repo.repo_config()
+        if (config.last("maintenance.auto") or "true").lower() not in _TRUE:
+            return
+        if any(e.key.startswith("maintenance.") and e.key != "maintenance.auto" for e in config.entries) \
+                or self._past_limits(config):
+            self.repo.run("maintenance", "run", "--auto", "--quiet", check=False)
+
+    def _past_limits(self, config) -> bool:
+        """Whether git's `gc --auto` would find work: more loose objects than gc.auto allows
+        (git's estimate: the files in objects/17 times 256) or more packs than
+        gc.autoPackLimit. A limit written in a way not read here (`1k`): let git judge."""
+        objects = Path(os.environ.get("GIT_OBJECT_DIRECTORY") or self.repo.common_dir() / "objects")
+        auto, limit = _int(config.last("gc.auto"), 6700), _int(config.last("gc.autopacklimit"), 50)
+        if auto is None or limit is None:
+            return True
+        if auto <= 0:
+            return False
+        try:
+            loose = sum(1 for name in os.listdir(objects / "17") if _LOOSE.fullmatch(name))
+        except OSError:
+            loose = 0
+        if loose > (auto + 255) // 256:
+            return True
+        try:
+            packs = [n for n in os.listdir(objects / "pack") if n.endswith(".pack")]
+        except OSError:
+            return False
+        kept = sum(1 for n in packs if os.path.exists(objects / "pack" / (n[:-5] + ".keep")))
+        return limit > 0 and len(packs) - kept > limit
+
+
+_LOOSE = re.compile(r"[0-9a-f]{38}|[0-9a-f]{62}")
+
+
+def _int(value: str | None, default: int) -> int | None:
+    """A whole-number setting (None: not a plain number)."""
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        return None

@@ -1,0 +1,184 @@
+"""A change is committed from the trees that hold its paths (mdboard.git.commit), and the
+result is what `git commit --only` made: the same commit (tree, parent, author, committer,
+message), the same index, the same work tree, the user's other staged work left staged."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import Cli, git
+
+
+def snapshot(root) -> dict:
+    """Everything a commit leaves behind: the commit itself, the index, the status, the reflog."""
+    return {"head": git(root, "rev-parse", "HEAD"), "commit": git(root, "cat-file", "-p", "HEAD"),
+            "index": git(root, "ls-files", "-s"), "status": git(root, "status", "--porcelain"),
+            "staged": git(root, "diff", "--cached", "--name-status"),
+            "reflog": git(root, "reflog", "-1", "--format=%gs")}
+
+
+STEPS = [("new", "sku", "数据线", "--owner", "liuyang", "--set", "price=19"),
+         ("set", "SKU-0001", "price=29", "platforms=douyin"),
+         ("move", "SKU-0001", "shooting"),
+         ("assign", "SKU-0001", "zhaomin"),
+         ("note", "SKU-0001", "主图已拍"),
+         ("new", "issue", "物流破损", "--owner", "sunli", "--set", "platform=tmall", "--set", "problem=物流",
+          "--set", "order_no=A1", "--due", "2026-11-26 10:00"),
+         ("move", "SKU-0001", "content"),
+         ("new", "sku", "充电宝", "--owner", "chenjing")]
+
+
+@pytest.fixture
+def built(monkeypatch) -> list:
+    """What each PathCommit.build returned (None: `git commit` made the commit), in order."""
+    from mdboard.git.commit import PathCommit
+
+    out, real = [], PathCommit.build
+
+    def build(self, *args, **kw):
+        out.append(real(self, *args, **kw))
+        return out[-1]
+
+    monkeypatch.setattr(PathCommit, "build", build)
+    return out
+
+
+def twins(board, tmp_path) -> tuple[Cli, Cli]:
+    """The board's repository twice: `fast` as it is, `porcelain` set up so that mdboard
+    commits through `git commit` (a configured message clean-up it leaves to git)."""
+    other = tmp_path / "porcelain"
+    shutil.copytree(board, other, symlinks=True)
+    git(other, "config", "commit.cleanup", "whitespace")  # git's own default for -F: same messages
+    return Cli(board), Cli(other)
+
+
+def test_each_change_commits_what_git_commit_only_commits(board, tmp_path, monkeypatch, built):
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-25T09:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-25T09:00:00+08:00")
+    fast, porcelain = twins(board, tmp_path)
+    for cli in (fast, porcelain):  # the user's own work in progress, staged and not
+        (cli.root / "备忘.txt").write_text("周五盘点\n", "utf-8")
+        git(cli.root, "add", "备忘.txt")
+        (cli.root / "草稿.txt").write_text("未跟踪\n", "utf-8")
+    for step in STEPS:
+        for cli in (fast, porcelain):
+            cli.ok("--as", "wangli", *step)
+        assert snapshot(fast.root) == snapshot(porcelain.root), step
+        assert built[-2] == git(fast.root, "rev-parse", "HEAD") and built[-1] is None  # each its own way
+    assert git(fast.root, "-c", "core.quotepath=false", "diff", "--cached", "--name-only") == "备忘.txt"
+    assert "备忘.txt" not in git(fast.root, "-c", "core.quotepath=false", "log", "--name-only", "--format=")
+    fsck = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=fast.root, capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+def test_a_board_in_a_folder_of_a_larger_repository(tmp_path, monkeypatch, built):
+    """The card paths sit under the board's folder in the repository's trees."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-25T09:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-25T09:00:00+08:00")
+    top = tmp_path / "shop"
+    top.mkdir()
+    git(top, "init", "-q")
+    (top / "README.md").write_text("店铺\n", "utf-8")
+    git(top, "add", "README.md")
+    git(top, "commit", "-qm", "start")
+    (top / "运营/看板").mkdir(parents=True)
+    Cli(top).ok("init", "运营/看板")  # committed in the shop's repository
+    assert git(top, "status", "--porcelain") == ""
+    other = tmp_path / "porcelain"
+    shutil.copytree(top, other, symlinks=True)
+    git(other, "config", "commit.cleanup", "whitespace")
+    fast, porcelain = Cli(top / "运营/看板"), Cli(other / "运营/看板")
+    for step in [("new", "sku", "数据线", "--owner", "me"), ("set", "SKU-0001", "price=29"),
+                 ("move", "SKU-0001", "shooting"),
+                 ("new", "sku", "充电宝", "--owner", "me")]:
+        for cli in (fast, porcelain):
+            cli.ok(*step)
+        assert snapshot(top) == snapshot(other), step
+        assert built[-2] == git(top, "rev-parse", "HEAD") and built[-1] is None
+    assert git(top, "ls-tree", "--name-only", "-z", "HEAD").strip("\0").split("\0") == ["README.md", "运营"]
+    assert git(top, "show", "HEAD:运营/看板/sku/shooting/SKU-0001.md").startswith("---\n")
+
+
+def test_the_commit_keeps_git_identity_and_the_environment_dates(board, monkeypatch):
+    """The author is who acts (--as), the committer git's own user, dates as git takes them."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-20T10:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-20T11:00:00+08:00")
+    Cli(board).ok("--as", "zhaomin", "new", "sku", "智能手表", "--owner", "zhaomin")
+    out = git(board, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%aI|%cI|%s|%(trailers:only,unfold)")
+    author, committer, adate, cdate, subject, trailers = out.split("|")
+    assert author.endswith("<zhaomin@example.com>") and committer == "王丽 <wangli@example.com>"
+    assert (adate, cdate) == ("2026-11-20T10:00:00+08:00", "2026-11-20T11:00:00+08:00")
+    assert subject == "new SKU-0001: 智能手表"
+    assert trailers.split("\n")[:2] == ["Card: SKU-0001", "Action: new"]
+    assert git(board, "reflog", "-1", "--format=%gs") == "commit: new SKU-0001: 智能手表"
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_branch_moved_meanwhile_is_never_overwritten(board, monkeypatch):
+    """update-ref names the commit the change was built on: a HEAD that moved in between
+    refuses the change, and the files and index are put back."""
+    from mdboard.git import changes
+
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    real = changes.GitRepo.run
+
+    def run(self, *args, **kw):
+        if args and args[0] == "update-ref":  # somebody commits right before mdboard moves the branch
+            (board / "别人.txt").write_text("x\n", "utf-8")
+            subprocess.run(["git", "add", "别人.txt"], cwd=board, check=True)
+            subprocess.run(["git", "commit", "-qm", "别人的提交", "--", "别人.txt"], cwd=board, check=True)
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(changes.GitRepo, "run", run)
+    before = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    result = cli("set", "SKU-0001", "price=39")
+    assert result.exit_code == 1, result.output
+    assert git(board, "log", "-1", "--format=%s") == "别人的提交"
+    assert (board / "sku/planning/SKU-0001.md").read_text("utf-8") == before
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_git_packs_loose_objects_when_its_limit_is_passed(board):
+    """As `git commit` runs `git maintenance run --auto`, so does a change past gc.auto:
+    git's gc packs the repository's objects."""
+    git(board, "config", "gc.auto", "1")
+    git(board, "config", "gc.autoDetach", "false")
+    packs = board / ".git/objects/pack"
+    assert list(packs.glob("*.pack")) == []
+    blobs = board.parent / "blobs"
+    blobs.mkdir()
+    n = 0
+    while len(list((board / ".git/objects/17").glob("*"))) < 2:  # git's estimate: objects/17 times 256
+        paths = []
+        for _ in range(200):
+            n += 1
+            (blobs / str(n)).write_text(str(n), "utf-8")
+            paths.append(str(blobs / str(n)))
+        subprocess.run(["git", "hash-object", "-w", "--stdin-paths"], cwd=board, input="\n".join(paths), text=True,
+                       check=True, capture_output=True)
+    Cli(board).ok("new", "sku", "数据线", "--owner", "liuyang")
+    assert list(packs.glob("*.pack")) != []
+    assert git(board, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("setting", [("commit.cleanup", "verbatim"), ("core.commentChar", "%")])
+def test_settings_only_git_commit_honours_still_commit(board, setting, built):
+    """Where the repository asks git commit for something this path does not do, git commit runs."""
+    git(board, "config", *setting)
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    assert built == [None]
+    assert git(board, "log", "-1", "--format=%s") == "new SKU-0001: 数据线"
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_stripspace_is_git_stripspace():
+    from mdboard.git.commit import stripspace
+
+    for text in ["a\n\nB: \n", "\n\na  \n\n\n\nb\n\n", "x", "", "a\n \n\t\nb: c\t\n"]:
+        want = subprocess.run(["git", "stripspace"], input=text, capture_output=True, text=True).stdout
+        assert stripspace(text) == want, text
