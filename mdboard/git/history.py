@@ -15,11 +15,16 @@ the same ID offline) moves the events of the old ID to the new one, but only tho
 in the renumbering commit's own past (its ancestors): the other card that kept the
 old ID, created on another line of work, keeps its own events.
 
-The events are cached in `<state_dir>/history.cache` with the last commit
-read. The next run asks git only for `last..HEAD`; when `last` is no longer an
+A commit becomes compact rows (tuples) as soon as the next one starts, so reading
+200,000 commits holds one commit's files at a time; `Event`s are made only for the
+rows a command asks for (`History`). The rows are cached in `<state_dir>/history.cache`
+with the last commit read, in three parts read one at a time: that commit, the rows,
+and each card's steps through its states (all a report reads). The next run asks
+git only for `last..HEAD`; when `last` is no longer an
 ancestor of HEAD (rebase, reset, force push) the cache is rebuilt from scratch.
-Measured on 20,000 commits: name-status alone and the whole-context patch stream
-cost git the same ~4 s, and the patch stream needs no second pass for hand commits.
+Measured on 20,000 commits (10,000 cards, 2026-11-30): git spends 2.5 CPU s on the
+whole-context patch stream (14.9 MB) and 0.9 s on `--name-status -M` alone; the patch
+stream is what gives field, checklist and title events without a second pass.
 """
 
 from __future__ import annotations
