@@ -463,3 +463,36 @@ def test_the_commit_a_build_is_made_at_is_the_one_git_names(tmp_path):
     git(root, "worktree", "add", "-q", "-b", "other", str(tmp_path / "other"), "HEAD~1")
     same_as_git(tmp_path / "other")
     assert len(set(seen)) == 2
+
+
+def test_a_title_change_fills_the_kept_report_and_standup_without_reading_history(shop, monkeypatch, tmp_path):
+    """The report and standup name cards by title; after a title changes (no commit) a new
+    process's build puts the new titles into the pages kept from the last build - no git
+    history is read - and writes the bytes a full build writes."""
+    import mdboard.git.history
+
+    SiteBuilder(Board(shop)).build_all()
+    out = shop / "_site"
+    assert "SKU-0002 蓝牙耳机:" in (out / "report.html").read_text("utf-8")  # a dot of the scatter
+    assert "智能手表" in (out / "standup.html").read_text("utf-8")  # SKU-0004 is overdue
+    for path, old, new in (("sku/listed/SKU-0002.md", "蓝牙耳机", "蓝牙耳机 <新款> & 配件"),
+                           ("sku/shooting/SKU-0004.md", "智能手表", "智能手表 Pro")):
+        card = shop / path
+        card.write_text(card.read_text("utf-8").replace(f"title: {old}", f"title: {new}", 1), "utf-8")
+
+    def no_history(board):
+        raise AssertionError("the git history was read")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mdboard.git.history, "load_history", no_history)
+        written = SiteBuilder(Board(shop)).build_all().written
+    assert {"report.html", "standup.html", "cards/SKU-0002.html", "types/sku.html"} <= set(written)
+    assert "SKU-0002 蓝牙耳机 &lt;新款&gt; &amp; 配件:" in (out / "report.html").read_text("utf-8")
+    assert "智能手表 Pro" in (out / "standup.html").read_text("utf-8")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(shop, fresh, ignore=shutil.ignore_patterns("mdboard", "_site"))  # no private state
+    SiteBuilder(Board(fresh), tmp_path / "full").build_all(force=True)
+    for page in ("report.html", "standup.html", "index.html", "types/sku.html"):
+        got, want = (out / page).read_bytes(), (tmp_path / "full" / page).read_bytes()
+        at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), None)
+        assert got == want, (page, got[at - 300:at + 200].decode("utf-8", "replace"), want[at - 300:at + 200].decode("utf-8", "replace"))

@@ -1,7 +1,9 @@
-"""The oracle for the incremental builder: after any sequence of card edits, adds, moves,
-deletes, commits and config changes, the site rebuilt step by step (as `serve` does,
-one `rebuild(changed paths)` per change) is byte for byte the site a fresh full build
-writes into another folder.
+"""The oracle for the incremental builder: after any sequence of card edits (titles,
+owners, due dates, bodies), adds, moves, deletes, commits and config changes, the site
+rebuilt step by step (as `serve` does, one `rebuild(changed paths)` per change, or as
+`mdboard build` does, a new builder in a new process that knows only what the last
+build left on disk) is byte for byte the site a fresh full build writes into another
+folder.
 
 Hypothesis draws the sequences. The default run checks a fixed set of sequences
 (derandomized, so CI is reproducible); the `slow` run draws 200 new ones.
@@ -146,6 +148,11 @@ def check_sequence(factory, ops: list[tuple]) -> None:
     builder = SiteBuilder(Board(root), work / "incremental")
     builder.build_all()
     for op in ops:
+        if op[0] == "process":  # an edit, then `mdboard build` in a new process: what it knows is on disk
+            change(root, (IN_NEW_PROCESS[op[2] % len(IN_NEW_PROCESS)], op[1], op[2] // len(IN_NEW_PROCESS)))
+            builder = SiteBuilder(Board(root), work / "incremental")
+            builder.build_all()
+            continue
         for changed in apply(root, op):
             builder.rebuild(changed)
     fresh = work / "fresh"
@@ -157,8 +164,9 @@ def check_sequence(factory, ops: list[tuple]) -> None:
     assert different == [], (ops, different[:5])
 
 
+IN_NEW_PROCESS = ["title", "owner", "due", "body", "move", "commit", "add"]
 OPS = st.tuples(st.sampled_from(["title", "owner", "due", "body", "break", "move", "delete", "add", "config",
-                                 "commit"]),
+                                 "commit", "process"]),
                 st.integers(0, 50), st.integers(0, 50))
 SEQUENCES = st.lists(OPS, min_size=1, max_size=6)
 

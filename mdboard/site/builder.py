@@ -34,9 +34,9 @@ from mdboard.core.i18n import set_language, t
 from mdboard.core.store import OUTPUT_DIR, Board
 
 if TYPE_CHECKING:
-    from mdboard.site.pages import ReportTitles
+    from mdboard.site.slots import KeptPages
 
-MANIFEST_VERSION = 6  # 6: ReportTitles instead of a plain tuple (5: classes moved into packages)
+MANIFEST_VERSION = 7  # 7: CardState.untitled_fp, pages made from history kept (6: ReportTitles)
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
 
 
@@ -100,7 +100,7 @@ class SiteBuilder:
         self._manifest_history: dict | None = None  # HEAD and per-card commit hashes of the last build
         self._history_kept: LazyHistory | None = None  # reused by the next rebuild at the same HEAD
         self._history_now: LazyHistory | None = None
-        self._report_titles: ReportTitles | None = None  # the cards the last report named
+        self._kept: KeptPages | None = None  # pages made from history, kept with their titles as slots
         self._manifest: Manifest | None = None
         self._rows: HistoryRows | None = None  # each card's history rows, kept on disk
         self._views: dict = {}  # card views kept between rebuilds in this process
@@ -139,13 +139,12 @@ class SiteBuilder:
         states = self._card_states(cards, changed or set(), base)
         data, dirty, clock, now = self._work_out(cards, renderer, base, states)
         tiles = Tiles(data, base, self._tile_cache, self._tile_keys, dirty.cards)
-        feeds_extra = extras(data, self.board, self._feed_parts, self._report_titles)
+        feeds_extra = extras(data, self.board, self._feed_parts)
         written = self._write_pages(plan_pages(data, base, tiles, feeds_extra, dirty), early)
         removed = self._remove_stale(set(self._pages))
         self._prune_cache(data, tiles, feeds_extra)
         if dirty.everything:
             self._rows.prune(data.cards)
-        self._report_titles = data.report_titles or self._report_titles
         clock["flip"] = self._next_flip(data, dirty, now)
         self._context, self._cards = clock, states
         self._save_state(final=changed is None)
@@ -181,7 +180,8 @@ class SiteBuilder:
         everything = self._everything_changed(clock, now)
         if everything or self._views_for != (base, clock["day"]):
             self._views, self._tile_keys, self._views_for = {}, {}, (base, clock["day"])
-        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards, self._texts)
+        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards, self._texts,
+                        self._kept_pages(base))
         return data, Dirty() if everything else self._dirty(data, clock), clock, now
 
     def _get_renderer(self):
@@ -256,7 +256,7 @@ class SiteBuilder:
         """card path -> CardState. A file is read again only when its stamp (from the scan)
         changed or it is in `changed`; links and people are worked out again for those, and
         for every card after the config changed (link fields may be others)."""
-        from mdboard.site.pages import CardState
+        from mdboard.site.pages import CardState, untitled_fp
         from mdboard.site.render import digest, outgoing_links
         from mdboard.domain.views import people_of
 
@@ -283,7 +283,9 @@ class SiteBuilder:
                 fresh[card.path] = state._replace(stamp=card.stamp)
             else:
                 fresh[card.path] = CardState(card.stamp, fp, meta_fp, card.id, card.type,
-                                             tuple(outgoing_links(cfg, card)), tuple(people_of(card)))
+                                             tuple(outgoing_links(cfg, card)), tuple(people_of(card)),
+                                             untitled_fp(card) if state is None or state.meta_fp != meta_fp
+                                             else state.untitled_fp)
         return fresh
 
     def _everything_changed(self, clock: dict, now) -> bool:
@@ -442,6 +444,15 @@ class SiteBuilder:
         self._last_pages = dict(self._pages)
         return removed
 
+    def _kept_pages(self, base: str) -> "KeptPages":
+        """The pages made from history that the last builds kept (read when first needed)."""
+        from mdboard.site.slots import KeptPages
+
+        if self._kept is None:
+            self._kept = KeptPages(lambda: _read_state(self._state_file("kept"), "site-kept"))
+        self._kept.base = base
+        return self._kept
+
     def _cache_file(self) -> dict:
         """The render cache (tiles, calendar parts), read from disk on first use."""
         if self._cache is None:
@@ -501,8 +512,6 @@ class SiteBuilder:
             self._cards = state["cards"]
         if self._context is None:
             self._context = state["context"]
-        if self._report_titles is None:
-            self._report_titles = state["report_titles"]
         self._last_pages = state["pages"]
         if self._manifest_history is None:
             self._manifest_history = state["history"]
@@ -511,7 +520,10 @@ class SiteBuilder:
         """Write the manifest after every build; the render cache after full builds only."""
         try:
             self._manifest.save({"pages": self._pages, "cards": self._cards, "context": self._context,
-                                 "history": self._manifest_history, "report_titles": self._report_titles})
+                                 "history": self._manifest_history})
+            if self._kept is not None and self._kept.changed:
+                _write_state(self._state_file("kept"), "site-kept", self._kept.entries)
+                self._kept.changed = False
             if self._rows is not None:
                 self._rows.save()
             dates = self._renderer.dates if self._renderer is not None else None
@@ -535,7 +547,7 @@ class Manifest:
     which load three times faster than named ones."""
 
     RECENT_MAX = 512
-    EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}, "report_titles": None}
+    EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}}
 
     def __init__(self, folder: Path, name: str, out_dir: str):
         self.base_path = folder / f"{name}.manifest.cache"
@@ -544,7 +556,7 @@ class Manifest:
         self.base: dict | None = None  # what the base file holds (pages and cards as read)
 
     def load(self) -> dict:
-        """pages, cards (path -> CardState), context, history, report_titles; empty when the
+        """pages, cards (path -> CardState), context, history; empty when the
         files are missing, of another version or unreadable (everything is made again)."""
         try:
             return self._load()
@@ -562,7 +574,7 @@ class Manifest:
         cards = {path: make(fields) for path, fields in base["cards"].items()}
         self.base = {"token": base["token"], "pages": base["pages"], "cards": cards, "history": base["history"]}
         state = {"pages": dict(base["pages"]), "cards": dict(cards), "context": base["context"],
-                 "history": base["history"], "report_titles": base["report_titles"]}
+                 "history": base["history"]}
         recent = _read_state(self.recent_path, "site-manifest-recent")
         if recent.get("token") == base["token"]:
             for key in ("pages", "cards"):
@@ -571,7 +583,7 @@ class Manifest:
                         state[key].pop(path, None)
                     else:
                         state[key][path] = make(value) if key == "cards" else value
-            state["context"], state["report_titles"] = recent["context"], recent["report_titles"]
+            state["context"] = recent["context"]
         return state
 
     def save(self, state: dict) -> None:
@@ -582,8 +594,7 @@ class Manifest:
             if sum(len(c) for c in changes.values()) <= self.RECENT_MAX:
                 changes["cards"] = {path: (tuple(s) if s is not None else None) for path, s in changes["cards"].items()}
                 _write_state(self.recent_path, "site-manifest-recent", {
-                    "token": base["token"], **changes, "context": state["context"],
-                    "report_titles": state["report_titles"]})
+                    "token": base["token"], **changes, "context": state["context"]})
                 return
         import secrets
 
@@ -591,7 +602,7 @@ class Manifest:
         _write_state(self.base_path, "site-manifest", {
             "out_dir": self.out_dir, "token": token, "pages": state["pages"],
             "cards": {path: tuple(s) for path, s in state["cards"].items()}, "context": state["context"],
-            "history": state["history"], "report_titles": state["report_titles"]})
+            "history": state["history"]})
         self.base = {"token": token, "pages": dict(state["pages"]), "cards": dict(state["cards"]),
                      "history": state["history"]}
         from mdboard.core import cache

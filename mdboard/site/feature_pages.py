@@ -5,49 +5,54 @@ from __future__ import annotations
 
 from typing import Callable
 
-from mdboard.site.pages import ReportTitles
 from mdboard.site.render import digest
 from mdboard.core.store import Board
 
 
-def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None,
-           report_titles: ReportTitles | None = None) -> dict[str, Callable]:
+def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None) -> dict[str, Callable]:
     """Optional pages by name: `calendar` (person key or None -> .ics bytes), and with
     history `report.html` / `standup.html` ((data, base, nav) -> Page).
 
-    `feed_parts` gives the cache of each card's calendar events; `report_titles` the cards
-    whose titles the last report showed (`ReportTitles`)."""
+    `feed_parts` gives the cache of each card's calendar events."""
     out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
     if data.history is not None:
-        out["report.html"] = history_page("report", report_context, lambda d: report_facts(d, report_titles))
-        out["standup.html"] = history_page("standup", standup_context, lambda d: d.all_key())
+        out["report.html"] = history_page("report", report_context, report_facts)
+        out["standup.html"] = history_page("standup", standup_context, lambda d: d.untitled_key())
     return out
+
+
+HISTORY_PAGES = {"report", "standup"}
 
 
 def history_page(name: str, context: Callable, facts: Callable):
     """A page built from git history and today's board (report, standup): (data, base, nav) -> Page.
-    `facts(data)` hashes what it shows of the board's cards."""
+    `facts(data)` hashes what it shows of the board's cards but their titles, which
+    `context(data, slots)` leaves as slots (see `site.slots`)."""
     def page(data, base: str, nav):
-        from mdboard.site.render import Page, lazy_page
+        from mdboard.site.render import Page
 
-        key = lambda: digest(base, name, data.history_key(), facts(data), data.today.isoformat())
-        return Page(f"{name}.html", key, lazy_page(data.renderer, f"{name}.html", "", nav, name, data,
-                                               lambda: context(data)))
+        kept = data.kept
+        made: list[str] = []
+
+        def key_of_all_but_titles() -> str:
+            if not made:
+                made.append(digest(base, name, data.history_key(), facts(data), data.today.isoformat()))
+            return made[0]
+
+        def html(slots) -> str:
+            r = data.renderer
+            return r.page(f"{name}.html", "", name, nav, today=data.today, **context(data, slots)).decode("utf-8")
+
+        return Page(f"{name}.html", lambda: kept.page_key(name, key_of_all_but_titles(), data),
+                    lambda: kept.page(name, key_of_all_but_titles(), data, html))
     return page
 
 
-def report_facts(data, report_titles: ReportTitles | None) -> str:
-    """What the report shows of the cards: each card's type, state, people and dates, and the
-    titles of the cards it names - known from the last report at this commit and day, else
-    every title."""
+def report_facts(data) -> str:
+    """What the report shows of the cards but their titles: each card's type, state,
+    people and dates."""
     cfg = data.cfg
-    views = data.views.values()
-    last = report_titles
-    if last and (last.head, last.day) == (data.history_key(), data.today.isoformat()):
-        titled = [f"{i}:{data.cards[i].title}" for i in last.ids if i in data.cards]
-    else:
-        titled = [f"{v.id}:{v.title}" for v in views]
-    return digest(*(v.report_key(cfg) for v in views), *titled)
+    return digest(*(v.report_key(cfg) for v in data.views.values()))
 
 
 class Feeds:
@@ -103,12 +108,16 @@ class Feeds:
             del self.parts[path]
 
 
-def report_context(data) -> dict:
-    """compute_report's figures with the chart geometry worked out for each type."""
+def report_context(data, slots) -> dict:
+    """compute_report's figures with the chart geometry worked out for each type (the
+    titles of the scatter's cards left as `slots`)."""
     from mdboard.domain.report import compute_report
     from mdboard.site.charts import cumulative_flow_chart, cycle_scatter, state_bars, throughput_chart
 
     report = compute_report(data.board, data.history.real())
+    for figures in report["types"].values():
+        for point in figures["cycle_points"]:
+            point["title"] = slots.title(point["card"], point["title"])
     types = []
     for key, figures in report["types"].items():
         ctype = data.cfg.types[key]
@@ -117,20 +126,23 @@ def report_context(data) -> dict:
                       "throughput": throughput_chart(data, figures["throughput"]),
                       "scatter": cycle_scatter(data, figures["cycle_points"], figures["cycle_time_days"]),
                       "states": state_bars(figures["time_in_state_days"])})
-    named = sorted({dot["card"] for ty in types if ty["scatter"] for dot in ty["scatter"]["dots"]})
-    data.report_titles = ReportTitles(data.history_key(), data.today.isoformat(), tuple(named))
     has_queue = any(ctype.is_queue for ctype in data.cfg.types.values())
     return {"types": types, "after_sales": report["after_sales"] if has_queue else None,
             "load": report["load"], "events": len(data.history.events)}
 
 
-def standup_context(data) -> dict:
-    """compute_standup's digest with its times as datetimes for the template."""
+def standup_context(data, slots) -> dict:
+    """compute_standup's digest with its times as datetimes for the template (the cards'
+    titles left as `slots`)."""
     from datetime import datetime
 
     from mdboard.domain.standup import compute_standup
 
     digest_ = compute_standup(data.board, data.history.real())
+    for card in [*digest_["due_today"], *digest_["overdue"], *digest_["new_issues"],
+                 *(b["card"] for b in digest_["blocked"])]:
+        if "title" in card:  # the title as written (what the page shows)
+            card["title"] = slots.title(card["id"], card["title"])
     digest_["since_time"] = datetime.fromisoformat(digest_["since"])
     for group in digest_["moved"]:
         for event in group["events"]:

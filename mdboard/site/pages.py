@@ -24,6 +24,7 @@ from mdboard.core.i18n import t_in
 from mdboard.core.text import ID_RE
 from mdboard.site.archive_pages import archive_pages
 from mdboard.site.plans import main_cards_of, plan_context, plan_key, sales_context, sales_key
+from mdboard.site.slots import KeptPages
 from mdboard.site.render import CardView, Page, Renderer, card_attrs, card_view, digest, lazy_page, timeline_types
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import GROUPS
@@ -44,6 +45,19 @@ class CardState(NamedTuple):
     type: str
     links: tuple  # card IDs named in its link fields
     people: tuple  # owner and helpers
+    untitled_fp: str  # meta_fp but for a title that pages show in a slot (`site.slots`)
+
+
+def untitled_fp(card: Card) -> str:
+    """A hash of a card's front matter, checklist and error but its title - unless the title
+    is not what `Card.title` shows (empty, not text, not printable): such a title is
+    written into a page as it is, never into a slot, so it counts here."""
+    from mdboard.site.render import digest
+
+    title = card.meta.get("title")
+    slotted = isinstance(title, str) and title != "" and title.isprintable()
+    rest = {key: value for key, value in card.meta.items() if key != "title"}
+    return digest(card.path, repr(rest), card.checklist, card.error, "" if slotted else repr(title))
 
 
 @dataclass
@@ -78,15 +92,6 @@ class Dirty:
         return self.everything or self.board or (history and self.history) or (hour and self.hour)
 
 
-class ReportTitles(NamedTuple):
-    """The cards whose titles the report page names, and the commit and day it was made at:
-    while those stay the same, only those titles matter to the report (kept in the manifest)."""
-
-    head: str
-    day: str
-    ids: tuple[str, ...]
-
-
 class SiteData:
     """The board worked out for the pages of one build.
 
@@ -98,9 +103,10 @@ class SiteData:
 
     def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
                  view_cache: dict | None = None, cards: list[Card] | None = None,
-                 texts: dict[str, bytes] | None = None):
+                 texts: dict[str, bytes] | None = None, kept: KeptPages | None = None):
         """`cards`: the board's cards, when already read (default: `board.cards()`); `texts`:
-        card path -> its bytes, for the files this build has read already."""
+        card path -> its bytes, for the files this build has read already; `kept`: the
+        pages made from history kept by the last builds (default: none)."""
         self.board = board
         self.card_list = cards if cards is not None else board.cards()
         self.renderer = renderer
@@ -113,9 +119,9 @@ class SiteData:
         self._view_cache = view_cache if view_cache is not None else {}
         self.ids_by_type: dict[str, list[str]] = {}  # type -> its card IDs, board order
         self.texts: dict[str, bytes] = texts if texts is not None else {}
-        # what the report page names, set when it is made (the builder keeps it for the next build)
-        self.report_titles: ReportTitles | None = None
+        self.kept = kept if kept is not None else KeptPages(dict)
         self._all_key: str | None = None  # worked out once per build, when first asked for
+        self._untitled_key: str | None = None
         self._due_lists: tuple[list[CardView], list[CardView]] | None = None
         self._person_groups: dict[str, dict[str, list[CardView]]] | None = None
         self._views: dict[str, CardView] = {}
@@ -220,6 +226,14 @@ class SiteData:
         if self._all_key is None:
             self._all_key = digest(*map(_shown, self.views.values()))
         return self._all_key
+
+    def untitled_key(self) -> str:
+        """`all_key` but for the titles that pages made from history show in slots."""
+        if self._untitled_key is None:
+            states = self.states
+            self._untitled_key = digest(*(f"{v.id}:{states[v.card.path].untitled_fp}:{v.countdown}|{v.group}"
+                                          for v in self.views.values()))
+        return self._untitled_key
 
     def history_key(self) -> str:
         """The commit the history was read at ("" without history)."""
@@ -541,11 +555,13 @@ def recent_changes(data: SiteData, n: int = 15) -> list[Shown]:
         return []
     from mdboard.git.history import describe
 
-    out = []
-    for event in data.history.recent(n):
-        out.append(Shown(iso=event.time.isoformat(), moment=data.renderer.dates.moment(event.time),
-                         text=describe(event, data.board), card=event.card, known=event.card in data.cards))
-    return out
+    def rows() -> list[tuple]:
+        return [(event.time.isoformat(), data.renderer.dates.moment(event.time), describe(event, data.board),
+                 event.card) for event in data.history.recent(n)]
+
+    key = f"{data.history_key()}|{data.today.isoformat()}|{n}"  # the renderer (language, zone) is the builder's
+    return [Shown(iso=iso, moment=moment, text=text, card=card, known=card in data.cards)
+            for iso, moment, text, card in data.kept.rows("recent", key, rows)]
 
 
 # --- kanban ----------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""Pages made from git history, kept between builds with each card title left as a slot.
+
+The report names thousands of cards by their titles (its scatter's dots), the standup
+dozens; both are worked out from the whole git history (~1 s at 10,000 cards). A title
+changes far more often than what else they show, so each is kept as made - its HTML
+with a slot where each card's title goes - under a key of everything it shows but the
+titles. While that key holds (same commit, day, templates, and the cards' other fields),
+the page is its kept HTML with today's titles put in the slots: no history is read.
+The overview's recent changes are kept the same way, by commit and day.
+
+A full build goes the same way (make the HTML with slots, then fill them), so a page
+filled from kept HTML is byte for byte the page a full build writes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Callable
+
+from markupsafe import escape
+
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters around a slot
+
+
+class Slots:
+    """Hands out the slots of one page being made: a card's title becomes a marker (with
+    a nonce of this page, so no text a card or its history holds can pass for one)."""
+
+    def __init__(self, data):
+        self.data = data
+        self.nonce = secrets.token_hex(4)
+        self.ids: dict[str, None] = {}  # the cards given a slot, in order
+
+    def title(self, card_id, title):
+        """The marker of the card's title (the title itself when it is not the title of a
+        card on the board: a card known only from its history keeps the title it had)."""
+        card = self.data.cards.get(card_id) if isinstance(card_id, str) else None
+        if card is None or card.title != title:
+            return title
+        self.ids[card_id] = None
+        return f"{_OPEN}{self.nonce}{card_id}{_CLOSE}"
+
+
+class KeptPages:
+    """name -> (key, nonce, HTML with slots, IDs of the slotted cards) for the pages made
+    from git history, plus the overview's recent changes; read from the builder's state
+    when first needed, saved when something changed."""
+
+    def __init__(self, load: Callable[[], dict]):
+        self._load = load
+        self._entries: dict | None = None
+        self.changed = False
+        self.base = ""  # the builder's base key (templates, config, language): what rows are made with
+
+    @property
+    def entries(self) -> dict:
+        if self._entries is None:
+            found = self._load()
+            self._entries = found if isinstance(found, dict) else {}
+        return self._entries
+
+    def _hit(self, name: str, key: str, data) -> tuple | None:
+        hit = self.entries.get(name)
+        if hit is None or hit[0] != key or any(card_id not in data.cards for card_id in hit[3]):
+            return None
+        return hit
+
+    def page_key(self, name: str, key: str, data) -> str:
+        """The page's key: `key` (all it shows but titles) and the titles in its slots; a
+        page not kept under `key` gets a key of its own (it will be made)."""
+        from mdboard.site.render import digest
+
+        hit = self._hit(name, key, data)
+        if hit is None:
+            return digest(key, "not kept")
+        cards = data.cards
+        return digest(key, *(f"{card_id}:{cards[card_id].title}" for card_id in hit[3]))
+
+    def page(self, name: str, key: str, data, make: Callable[[Slots], str]) -> bytes:
+        """The page as bytes: its kept HTML when kept under `key`, else `make(slots)`
+        (kept from now on), with the slots filled with today's titles."""
+        hit = self._hit(name, key, data)
+        if hit is None:
+            slots = Slots(data)
+            html = make(slots)
+            hit = self.entries[name] = (key, slots.nonce, html, tuple(slots.ids))
+            self.changed = True
+        _, nonce, html, ids = hit
+        cards = data.cards
+        titles = {card_id: str(escape(cards[card_id].title)) for card_id in ids}
+        pattern = re.compile(f"{_OPEN}{nonce}([^{_CLOSE}]*){_CLOSE}")
+        return pattern.sub(lambda m: titles[m.group(1)], html).encode("utf-8")
+
+    def rows(self, name: str, key: str, make: Callable[[], list]) -> list:
+        """Rows kept under `key` (the overview's recent changes), else `make()` kept."""
+        key = f"{self.base}|{key}"
+        hit = self.entries.get(name)
+        if hit is None or hit[0] != key:
+            hit = self.entries[name] = (key, make())
+            self.changed = True
+        return hit[1]
+
+    def forget(self, names: set[str]) -> None:
+        """Drop what pages that are no longer made kept (a board without history)."""
+        for name in names & self.entries.keys():
+            del self.entries[name]
+            self.changed = True
