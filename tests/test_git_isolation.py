@@ -289,4 +289,5 @@ def test_init_in_a_repository_whose_commit_would_be_refused_writes_nothing(tmp_p
     (shop / ".git" / "info" / "attributes").write_text("*.md filter=crypt\n", "utf-8")
     before = tree(shop, skip=shop / ".git")
     _refused(Cli(shop)("init"), "filter.crypt.clean")
+    _refused(Cli(shop)("init", str(shop / "ops" / "board")), "filter.crypt.clean")  # a folder not made yet
     assert tree(shop, skip=shop / ".git") == before

@@ -77,7 +77,8 @@ def init_board(directory: str, lang: str | None = None, title: str | None = None
         from mdboard.git.runner import check_safe
 
         # the first commit would be refused: refuse before a single file is written
-        check_safe(root, "status", "update-index", "commit")
+        here = next(folder for folder in (root, *root.parents) if folder.is_dir())
+        check_safe(here, "status", "update-index", "commit")
     root.mkdir(parents=True, exist_ok=True)
     atomic_write(root / CONFIG_NAME, text.encode("utf-8"))
     written = [CONFIG_NAME, ".gitignore"]
