@@ -281,8 +281,17 @@ class Board:
         return ids
 
     def count_in(self, type_key: str, state: str) -> int:
-        """How many cards sit in one state folder (for WIP limits)."""
-        return sum(1 for key, st, _ in self.names() if key == type_key and st == state)
+        """How many cards sit in one state folder (for WIP limits): from `names()` when the
+        board was listed, else from a listing of that folder alone."""
+        if self._names is not None or not state:
+            return sum(1 for key, st, _ in self.names() if key == type_key and st == state)
+        folder = self.root / type_key / state
+        if (self.root / type_key).is_symlink() or folder.is_symlink():
+            return 0  # the scan does not enter it either
+        try:
+            return sum(1 for entry in os.scandir(folder) if _is_card_file(entry, "", []))
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
 
     def find(self, card_id: str) -> Card:
         """One card by ID, parsed from its own file only (CardNotFound as `get`); an
@@ -296,6 +305,38 @@ class Board:
             if found == card_id:
                 return self._read(card_id, type_key, state, rel)
         return self.get(card_id)
+
+    def paths_of(self, card_id: str) -> list[tuple[str, str, str]]:
+        """(type, state folder, relative path) of each card file named `card_id` outside the
+        archive folders, in `names()` order, found by looking for the name in each folder
+        `names()` would list (a few `stat`s, not a listing of every folder)."""
+        if self._names is not None:
+            return [(tk, st, f"{tk}/{st}/{cid}.md" if st else f"{tk}/{cid}.md")
+                    for tk, st, cid in self._names if cid == card_id]
+        file_name = card_id + ".md"
+        out = []
+        for type_key in self.config.types:
+            type_dir = self.root / type_key
+            if type_dir.is_symlink():
+                continue
+            try:
+                entries = list(os.scandir(type_dir))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if _utf8_name(name) and name.isprintable() and os.path.lexists(os.path.join(entry.path, file_name)):
+                        out.append((type_key, name, f"{type_key}/{name}/{file_name}"))
+                elif name == file_name and not (entry.is_symlink() and entry.is_dir()):
+                    out.append((type_key, "", f"{type_key}/{file_name}"))
+        return out
+
+    def read_card(self, type_key: str, state: str, rel: str) -> Card:
+        """The card file at `rel` (a path from `paths_of`), parsed from its own file only."""
+        return self._read(rel.rsplit("/", 1)[-1][:-3], type_key, state, rel)
 
     def _read(self, card_id: str, type_key: str, state: str, rel: str) -> Card:
         meta, checklist, error = parse_file(self.root / rel)
@@ -414,10 +455,15 @@ def _card_files(root: Path, type_key: str, problems: list[Problem], done: frozen
                 problems.append(Problem(shown_path(rel), "", t("board.folder_name_unreadable"),
                                         t("board.hint_rename_folder")))
                 continue
+            archive = name in done
             for sub in os.scandir(entry.path):
-                if name in done and _is_archive_folder(sub):
+                sub_name = sub.name
+                if sub_name.endswith(".md") and sub_name.isprintable() and not sub_name.startswith("."):
+                    yield sub, name  # the common case, decided as `_is_card_file` decides it
                     continue
-                if _is_card_file(sub, f"{rel}/{sub.name}", problems):
+                if archive and _is_archive_folder(sub):
+                    continue
+                if _is_card_file(sub, f"{rel}/{sub_name}", problems):
                     yield sub, name
         elif entry.is_symlink() and entry.is_dir():
             problems.append(_symlink_folder(f"{type_key}/{name}"))
@@ -427,7 +473,8 @@ def _card_files(root: Path, type_key: str, problems: list[Problem], done: frozen
 
 def _is_archive_folder(entry: os.DirEntry) -> bool:
     """Whether a done state's entry is one of its archive folders (a year, a real folder)."""
-    return ARCHIVE_YEAR_RE.fullmatch(entry.name) is not None and entry.is_dir(follow_symlinks=False)
+    name = entry.name
+    return len(name) == 4 and ARCHIVE_YEAR_RE.fullmatch(name) is not None and entry.is_dir(follow_symlinks=False)
 
 
 def _archived_files(root: Path, state_rel: str, problems: list[Problem]):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mdboard.core import cardfile
@@ -31,7 +32,7 @@ from mdboard.core.errors import (CardChanged, Clash, MdboardError, Problem, Unkn
                                  parenthesized)
 from mdboard.core.fields import BadValue, display, parse_input
 from mdboard.core.i18n import join_list, t
-from mdboard.core.store import Board, Card, card_path_parts
+from mdboard.core.store import Board, Card, card_path_parts, check_id
 from mdboard.core.text import has_control_chars, suggest, suggest_label
 from mdboard.core.workflow import check_card, link_problems, move_problems
 from mdboard.git import changes as git_changes
@@ -167,8 +168,7 @@ def _new_problems(board: Board, before: Card | None, after: Card, ids: dict | No
     the problems it had in its old folder without them counting as new.
     """
     if ids is None:
-        ids = board.id_types()
-        ids[after.id] = after.type
+        ids = _BoardIds(board, {after.id: after.type})
     old = {(p.field, p.message) for p in check_card(board, before, ids)} if before else set()
     return [p for p in check_card(board, after, ids) if p.level == "error" and (p.field, p.message) not in old]
 
@@ -197,7 +197,7 @@ def _reparsed(card: Card, text: str) -> Card:
 
 # --- the card an action changes ----------------------------------------------------------
 
-def _card_to_change(board: Board, card_id: str) -> Card:
+def _card_to_change(board: Board, card_id: str, broken_ok: bool = False) -> Card:
     """The card with this ID as it is on disk now, if an action may change it.
 
     Called under the board lock. Refused: no such card (CardNotFound), two files
@@ -206,17 +206,41 @@ def _card_to_change(board: Board, card_id: str) -> Card:
     (`git_changes.apply_change`: no caller may commit them unchecked).
     """
     board.invalidate()
-    card = board.find(card_id)
-    _refuse_duplicate(board, card)
-    _refuse_broken(card)
+    found = board.paths_of(check_id(card_id))  # a few stats, not a listing of the whole board
+    card = board.find(card_id) if not found else board.read_card(*found[0])
+    _refuse_duplicate(card, [rel for _, _, rel in found])
+    if not broken_ok:  # `edit` is how a broken card is mended
+        _refuse_broken(card)
     return card
 
 
-def _refuse_duplicate(board: Board, card: Card) -> None:
-    paths = [f"{tk}/{st}/{cid}.md" if st else f"{tk}/{cid}.md" for tk, st, cid in board.names() if cid == card.id]
+def _refuse_duplicate(card: Card, paths: list[str]) -> None:
+    """Two files with one ID (outside the archive): which would the action mean?"""
     if len(paths) > 1:
         raise MdboardError(parenthesized(t("ops.duplicate", id=card.id, paths=", ".join(paths)),
                                          t("git.hint_path_taken")))
+
+
+class _BoardIds(Mapping):
+    """card ID -> type key of every card (`Board.id_types`, plus the card being changed),
+    listed on first use: judging a card without links never lists the whole board."""
+
+    def __init__(self, board: Board, extra: dict[str, str]):
+        self._board, self._extra, self._ids = board, extra, None
+
+    def _all(self) -> dict[str, str]:
+        if self._ids is None:
+            self._ids = {**self._board.id_types(), **self._extra}
+        return self._ids
+
+    def __getitem__(self, key):
+        return self._all()[key]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _refuse_broken(card: Card) -> None:
@@ -419,9 +443,7 @@ def edit_text(board: Board, card_id: str, new_text: str, original: str, actor: A
     """
     actor = actor or resolve_actor(board)
     with git_changes.board_lock(board):
-        board.invalidate()
-        card = board.find(card_id)
-        _refuse_duplicate(board, card)
+        card = _card_to_change(board, card_id, broken_ok=True)
         if board.read_text(card) != original:
             raise CardChanged(t("ops.changed_meanwhile", path=card.path), card_id=card.id, state=card.state)
         try:
