@@ -182,3 +182,21 @@ def test_stripspace_is_git_stripspace():
     for text in ["a\n\nB: \n", "\n\na  \n\n\n\nb\n\n", "x", "", "a\n \n\t\nb: c\t\n"]:
         want = subprocess.run(["git", "stripspace"], input=text, capture_output=True, text=True).stdout
         assert stripspace(text) == want, text
+
+
+def test_a_folder_holding_a_name_that_is_not_utf8_still_commits(board, built):
+    """A file git stores under a name in other bytes, beside the card: git commit keeps it."""
+    import os
+
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    fd = os.open(os.fsencode(board / "sku/planning") + b"/\xb1\xb8\xcd\xfc.txt", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"gbk\n")
+    os.close(fd)
+    git(board, "add", "-A")
+    git(board, "commit", "-qm", "a GBK name")
+    built.clear()
+    cli.ok("set", "SKU-0001", "price=29")
+    assert built == [None]
+    assert git(board, "log", "-1", "--format=%s") == "set SKU-0001: price=29"
+    assert git(board, "status", "--porcelain") == ""

@@ -122,7 +122,7 @@ class PathCommit:
     def build(self, board_paths: list[str], message: str, subject: str, env: dict) -> str | None:
         """Commit the work tree's bytes of `board_paths` (absent: removed); the new commit's
         id, or None where `git commit` must do it (nothing has been recorded then)."""
-        if not self._plain_config():
+        if not self._plain_config() or not _utf8(self.prefix):
             return None
         paths = [self.prefix + p for p in board_paths]
         folders = sorted({"/".join(p.split("/")[:depth]) for p in paths for depth in range(1, p.count("/") + 1)})
@@ -217,8 +217,8 @@ class PathCommit:
         for _, _, entries in new_trees:
             lines = []
             for name, entry in entries.items():
-                if "\n" in name or "\t" in name or name.startswith('"'):
-                    return False  # names mktree would read quoted
+                if "\n" in name or "\t" in name or name.startswith('"') or not _utf8(name):
+                    return False  # names mktree would read quoted, or that are not UTF-8
                 kind = "tree" if entry.is_tree else "commit" if entry.mode == "160000" else "blob"
                 lines.append(f"{entry.mode} {kind} {entry.oid}\t{name}")
             batches.append("\n".join(lines))
@@ -261,6 +261,15 @@ class PathCommit:
 
 
 _LOOSE = re.compile(r"[0-9a-f]{38}|[0-9a-f]{62}")
+
+
+def _utf8(name: str) -> bool:
+    """Whether a tree entry's name is UTF-8 (a name git stored in other bytes is kept by git commit)."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _int(value: str | None, default: int) -> int | None:
