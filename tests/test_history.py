@@ -268,3 +268,23 @@ def test_git_log_is_parsed_one_commit_at_a_time(board, cli, at):
         seen.append((commit.subject, len(read)))
     assert [s for s, _ in seen] == git(board, "log", "--format=%s").splitlines()
     assert len(seen) >= 4 and seen[0][1] < seen[1][1] < seen[2][1] < len(lines)
+
+
+def test_a_standup_reads_the_recent_rows_and_an_older_window_reads_them_all(board, cli, at):
+    """The cache keeps the last weeks' rows apart: `since` a recent moment loads only those,
+    `since` an older one loads every row, and both say what a cold read says."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    for day in ("2026-08-01", "2026-10-01", "2026-11-20", "2026-11-24"):
+        at(f"{day}T10:00:00+08:00")
+        run(cli, "--as", "wangli", "new", "sku", f"卡 {day}", "--owner", "wangli")
+    zone = ZoneInfo("Asia/Shanghai")
+    cold = load_history(Board.open(str(board)))
+    for start, loads_all in (("2026-11-23", False), ("2026-10-21", False), ("2026-09-01", True)):
+        moment = datetime.fromisoformat(start).replace(tzinfo=zone)
+        warm = load_history(Board.open(str(board)))
+        assert warm.read_commits == 0
+        got = [(e.card, e.action, e.time) for e in warm.since(moment)]
+        assert got == [(e.card, e.action, e.time) for e in cold.since(moment)] and got
+        assert (warm._rows is not None) == loads_all  # 35 days back from 11-24 reach 10-21, not 09-01

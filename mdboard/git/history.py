@@ -18,8 +18,9 @@ old ID, created on another line of work, keeps its own events.
 A commit becomes compact rows (tuples) as soon as the next one starts, so reading
 200,000 commits holds one commit's files at a time; `Event`s are made only for the
 rows a command asks for (`History`). The rows are cached in `<state_dir>/history.cache`
-with the last commit read, in three parts read one at a time: that commit, the rows,
-and each card's steps through its states (all a report reads). The next run asks
+with the last commit read, in parts read one at a time: that commit, the rows, each
+card's steps through its states (all a report reads), and the rows of the last weeks
+(all a standup reads). The next run asks
 git only for `last..HEAD`; when `last` is no longer an
 ancestor of HEAD (rebase, reset, force push) the cache is rebuilt from scratch.
 Measured on 20,000 commits (10,000 cards, 2026-11-30): git spends 2.5 CPU s on the
@@ -47,7 +48,7 @@ from mdboard.core.store import ARCHIVE_YEAR_RE, Board
 from mdboard.core.text import ID_PATTERN
 from mdboard.git.runner import run_git, stream_git
 
-CACHE_VERSION = 4  # 4: three parts (head and prefix, rows, steps), read one at a time
+CACHE_VERSION = 5  # 4: parts (head and prefix, rows, steps), read one at a time; 5: recent rows
 CACHE_NAME = "history.cache"
 ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
@@ -160,11 +161,16 @@ class History:
         return list(reversed(self._make(self.rows[-n:]))) if n > 0 else []
 
     def since(self, moment: datetime) -> list[Event]:
-        """Events at or after `moment`, oldest first."""
+        """Events at or after `moment`, oldest first (a standup's: from the cache's recent
+        rows when they reach back that far, without loading every row)."""
         if self._events is not None:
             return [e for e in self._events if e.time >= moment]
         stamp = moment.timestamp()
-        return self._make([row for row in self.rows if row[_TS] >= stamp])
+        rows = self._rows
+        if rows is None:
+            recent = self._parts.recent()
+            rows = recent[1] if recent is not None and stamp >= recent[0] else self.rows
+        return self._make([row for row in rows if row[_TS] >= stamp])
 
     def _make(self, rows: list[tuple]) -> list[Event]:
         """Rows -> Events, resolving people and time zone with today's config."""
@@ -207,7 +213,7 @@ def load_history(board: Board) -> History:
     """The board's history from git, through the incremental cache.
 
     An empty History (no error) when the board is not in a repository or has no commits.
-    The cache file holds three parts: (head, prefix), the rows, the steps (see History);
+    The cache file holds parts: (head, prefix), the rows, the steps, the recent rows (see History);
     a current cache is read part by part, as the caller needs them.
     """
     if board.git_dir is None:
@@ -235,9 +241,21 @@ def load_history(board: Board) -> History:
 
 
 def save_rows(board: Board, head: str, prefix: str, rows: list[tuple]) -> None:
-    """Cache the rows read up to `head` (and the steps made from them)."""
+    """Cache the rows read up to `head`, the steps made from them, and the recent rows."""
     cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix},
-               (head, rows), (head, steps_of(rows)))
+               (head, rows), (head, steps_of(rows)), (head, recent_rows(rows)))
+
+
+RECENT_DAYS = 35  # the cache's recent rows reach back this far from the newest commit
+
+
+def recent_rows(rows: list[tuple]) -> list:
+    """[unix time, the rows at or after it]: the last RECENT_DAYS days before the newest row,
+    which is all a standup or `log --since` of the last weeks reads."""
+    if not rows:
+        return [0, []]
+    cutoff = max(row[_TS] for row in rows) - RECENT_DAYS * 86400
+    return [cutoff, [row for row in rows if row[_TS] >= cutoff]]
 
 
 class _CacheParts:
@@ -265,6 +283,11 @@ class _CacheParts:
     def steps(self) -> list[tuple]:
         steps = self._part(2)
         return steps if steps is not None else steps_of(self.rows())
+
+    def recent(self) -> list | None:
+        """[unix time, the rows at or after it] (see `recent_rows`), or None."""
+        found = self._part(3)
+        return found if found is not None and len(found) == 2 and isinstance(found[1], list) else None
 
 
 def _renumbers_known_ids(new_rows: list[tuple], old_rows: list[tuple]) -> bool:
