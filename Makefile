@@ -11,7 +11,7 @@ PREFIX ?= $(HOME)/.local
 INSTALL_VENV = $(PREFIX)/share/mdboard/venv
 PIP = -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test bench bench-100k venv install uninstall system-deps python-version catalogues clean
+.PHONY: demo test screenshots bench bench-100k venv install uninstall system-deps python-version catalogues clean
 
 python-version:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -61,9 +61,15 @@ system-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk time >/dev/null; \
 	fi
 
-## Install everything the tests need and run the whole suite.
+## Install everything the tests need and run the whole suite (one worker per core; a worker that
+## runs out of tests takes some from another's queue, so one long test does not hold up the end).
 test: venv system-deps
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist worksteal
+
+## Screenshots of every page of the demo site at a phone's 390 px, for people to look through
+## (written to tests/output/phone-390/; not part of `make test`).
+screenshots: venv system-deps
+	$(BIN)/python -m pytest -q -m screenshots tests/browser/test_site_layout.py
 
 ## The full benchmark: 10,000 cards and 20,000 commits (takes several minutes).
 bench: venv system-deps

@@ -40,10 +40,8 @@ people:
 """
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory, monkeypatch):
-    """Own git identity, fixed clock, default language, no board from the outside."""
-    home = tmp_path_factory.mktemp("home")
+def isolate(monkeypatch, home: Path) -> None:
+    """Own git identity (in `home`), fixed clock, default language, no board from the outside."""
     gitconfig = home / ".gitconfig"
     gitconfig.write_text("[user]\n\tname = 王丽\n\temail = wangli@example.com\n"
                          "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n", "utf-8")
@@ -51,11 +49,39 @@ def isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("MDBOARD_NOW", NOW)
-    for var in ("MDBOARD_BOARD", "MDBOARD_AS", "MDBOARD_LANG", "EDITOR", "VISUAL", "XDG_CACHE_HOME"):
+    for var in ("MDBOARD_BOARD", "MDBOARD_AS", "MDBOARD_LANG", "EDITOR", "VISUAL", "XDG_CACHE_HOME",
+                "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
         monkeypatch.delenv(var, raising=False)
     i18n.set_language(None)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """Every test: its own home and git identity, fixed clock, default language (`isolate`)."""
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
     yield
     i18n.set_language(None)
+
+
+def make_template(tmp_path_factory, name: str, make) -> Path:
+    """`make(root, monkeypatch)` run once (per xdist worker) in an isolated environment of its own; returns `root`.
+
+    The fixtures below copy such a template per test (`copy_board`) instead of building the
+    same board again: a copied repository is a real repository, and every test owns its copy.
+    It is left as built (loose objects, no pack: tests/test_path_commit.py counts on that).
+    """
+    root = tmp_path_factory.mktemp(f"template-{name}") / "board"
+    with pytest.MonkeyPatch.context() as mp:
+        isolate(mp, root.parent)
+        make(root, mp)
+    i18n.set_language(None)
+    return root
+
+
+def copy_board(template_root: Path, root: Path) -> Path:
+    """A copy of a template board (work tree and `.git`, links kept as links) at `root`."""
+    shutil.copytree(template_root, root, symlinks=True)
+    return root
 
 
 def git(root: Path, *args: str) -> str:
@@ -72,16 +98,26 @@ def with_roster(config_text: str) -> str:
     return head + "\n" + ROSTER.strip() + "\n\ntypes:\n" + tail
 
 
-@pytest.fixture
-def board(tmp_path) -> Path:
-    """A fresh default (zh-CN) board with the test team, committed in its own repository."""
-    root = tmp_path / "board"
+def init_board(root: Path) -> Path:
+    """`mdboard init` (zh-CN) at `root`, the placeholder person replaced by the test team in a second commit."""
     result = CliRunner().invoke(main, ["init", str(root)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     cfg = root / "mdboard.yaml"
     cfg.write_text(with_roster(cfg.read_text("utf-8")), "utf-8")
     git(root, "commit", "-qam", "roster")
     return root
+
+
+@pytest.fixture(scope="session")
+def board_template(tmp_path_factory) -> Path:
+    """`init_board`, once per worker (never handed to a test: `board` copies it)."""
+    return make_template(tmp_path_factory, "board", lambda root, mp: init_board(root))
+
+
+@pytest.fixture
+def board(tmp_path, board_template) -> Path:
+    """A fresh default (zh-CN) board with the test team, committed in its own repository."""
+    return copy_board(board_template, tmp_path / "board")
 
 
 class Cli:
@@ -135,10 +171,16 @@ def copy_demo(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """`copy_demo`, once per worker (never handed to a test: `demo_board` copies it)."""
+    return make_template(tmp_path_factory, "demo", lambda root, mp: copy_demo(root))
+
+
 @pytest.fixture
-def demo_board(tmp_path) -> Path:
+def demo_board(tmp_path, demo_template) -> Path:
     """A fresh copy of the demo board in its own repository (tests may change it)."""
-    return copy_demo(tmp_path / "demo")
+    return copy_board(demo_template, tmp_path / "demo")
 
 
 # --- comparing what is on disk ------------------------------------------------------------
@@ -237,12 +279,19 @@ def build_shop(root, cli, monkeypatch) -> None:
     step("2026-11-24T15:00:00", "--as", "chenjing", "new", "sku", "快充头", "--owner", "chenjing", "--due", "2026-11-25")
 
 
+@pytest.fixture(scope="session")
+def shop_template(tmp_path_factory, board_template) -> Path:
+    """`build_shop` on a copy of the board template, once per worker (`shop` copies it)."""
+    def make(root, mp):
+        build_shop(copy_board(board_template, root), Cli(root), mp)
+    return make_template(tmp_path_factory, "shop", make)
+
+
 @pytest.fixture
-def shop(board, cli, monkeypatch):
-    build_shop(board, cli, monkeypatch)
-    monkeypatch.delenv("GIT_AUTHOR_DATE")
-    monkeypatch.delenv("GIT_COMMITTER_DATE")
-    return board
+def shop(board, shop_template):
+    """The small shop (`build_shop`) in `board`'s place: `cli` runs in it."""
+    shutil.rmtree(board)
+    return copy_board(shop_template, board)
 
 
 

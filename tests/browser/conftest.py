@@ -1,5 +1,5 @@
 """Browser fixtures for the site tests: Debian's chromium through Playwright, and the
-demo board (with its git history) built into a site once per test module."""
+demo board (with its git history) built into a site once per worker."""
 
 from __future__ import annotations
 
@@ -41,9 +41,10 @@ def tab(browser):
     assert page.dialogs == [], page.dialogs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_site(tmp_path_factory):
-    """The demo board with its weeks of history (`make_demo`), built with `mdboard build`."""
+    """The demo board with its weeks of history (`make_demo`), built with `mdboard build`,
+    once per worker: every test only reads it."""
     from mdboard.domain.demo import make_demo
 
     base = tmp_path_factory.mktemp("demo")

@@ -4,9 +4,9 @@ character per line, no text spilling out of its cell, every kanban column reacha
 scrolling its board sideways, timeline axis labels apart, nothing wider than the screen;
 on a phone, every control and every card's link big enough to tap (24 px, WCAG 2.2).
 
-Screenshots of every page at 390 px are written to tests/output/phone-390/ (the test's
-output names the folder; MDBOARD_TEST_OUTPUT moves it), so a person can look through
-what a phone shows.
+`make screenshots` writes screenshots of every page at 390 px to tests/output/phone-390/ (the
+test's output names the folder; MDBOARD_TEST_OUTPUT moves it), so a person can look through
+what a phone shows; `make test` leaves that out.
 """
 
 from __future__ import annotations
@@ -170,6 +170,7 @@ def test_a_phone_scrolls_the_kanban_sideways_one_column_at_a_time(demo_site, bro
     context.close()
 
 
+@pytest.mark.screenshots
 def test_screenshots_of_every_page_at_390_px(demo_site, pages, browser, capsys):
     """Written for people to look at (a check that they are real pictures, not blank)."""
     folder = OUTPUT / "phone-390"
