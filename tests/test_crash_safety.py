@@ -3,7 +3,8 @@
 Two complementary tests:
 
 * **Random kills.** 200 real `mdboard new / set / move / import csv --apply` processes
-  are killed with SIGKILL after a random delay, four boards in parallel. After each
+  are killed with SIGKILL after a random delay, four boards in parallel (`pytest -m slow`;
+  the default run kills 60, with the same seeds). After each
   kill the board is checked *before* anything repairs it (`check` finds no
   half-written card), then the next command takes the lock and replays the journal,
   and then the work tree is clean and the operation is either absent (HEAD did not
@@ -38,7 +39,8 @@ from mdboard.git import changes as git_changes
 from mdboard.core.store import Board
 from mdboard.core.workflow import check_board
 
-KILLS = 200
+KILLS = 200  # `pytest -m slow`; the default run kills QUICK_KILLS
+QUICK_KILLS = 60
 WORKERS = 4
 MDBOARD = str(Path(sys.executable).with_name("mdboard"))
 SKU_STATES = ["planning", "shooting", "content", "review", "listed"]
@@ -189,7 +191,17 @@ def worker(root: Path, seed: int, kills: int, env: dict, stats: dict, errors: li
         errors.append((seed, exc))
 
 
+def test_sixty_random_kills_leave_a_valid_board_and_clean_git(board, tmp_path):
+    random_kills(board, tmp_path, QUICK_KILLS)
+
+
+@pytest.mark.slow
 def test_two_hundred_random_kills_leave_a_valid_board_and_clean_git(board, tmp_path):
+    random_kills(board, tmp_path, KILLS)
+
+
+def random_kills(board: Path, tmp_path: Path, kills: int) -> None:
+    """`kills` mdboard processes killed at random moments, spread over WORKERS copies of `board`."""
     env = {**os.environ, "MDBOARD_LOCK_TIMEOUT": "60"}
     roots = []
     for i in range(WORKERS):
@@ -198,7 +210,7 @@ def test_two_hundred_random_kills_leave_a_valid_board_and_clean_git(board, tmp_p
         roots.append(root)
     stats = [{"journal": 0, "absent": 0, "complete": 0, "killed": 0} for _ in roots]
     errors: list = []
-    threads = [threading.Thread(target=worker, args=(root, 9000 + i, KILLS // WORKERS, env, stats[i], errors))
+    threads = [threading.Thread(target=worker, args=(root, 9000 + i, kills // WORKERS, env, stats[i], errors))
                for i, root in enumerate(roots)]
     for th in threads:
         th.start()
@@ -207,8 +219,8 @@ def test_two_hundred_random_kills_leave_a_valid_board_and_clean_git(board, tmp_p
     if errors:
         raise errors[0][1]
     stats = {key: sum(s[key] for s in stats) for key in stats[0]}
-    assert stats["absent"] + stats["complete"] == KILLS
-    print(f"\n{KILLS} runs, {stats['killed']} killed: {stats['complete']} complete, {stats['absent']} absent, "
+    assert stats["absent"] + stats["complete"] == kills
+    print(f"\n{kills} runs, {stats['killed']} killed: {stats['complete']} complete, {stats['absent']} absent, "
           f"{stats['journal']} finished from the journal")
     for root in roots:
         fsck = subprocess.run(["git", "fsck", "--no-progress", "--strict"], cwd=root, capture_output=True, text=True)

@@ -154,9 +154,7 @@ def check_edit(blocks, newline, bom, body, key, value):
     return result
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(doc=card(), data=st.data())
-def test_set_field_changes_exactly_one_key(doc, data):
+def set_field_changes_exactly_one_key(doc, data):
     blocks, newline, bom, body = doc
     existing = [b[1] for b in blocks if b[0] == "key" and re.fullmatch(r"[a-z][a-z0-9_]*", b[1])]
     key = data.draw(st.sampled_from(existing) if existing and data.draw(st.booleans()) else KEY)
@@ -164,9 +162,7 @@ def test_set_field_changes_exactly_one_key(doc, data):
     check_edit(blocks, newline, bom, body, key, value)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=card(), data=st.data())
-def test_two_edits_in_a_row_are_each_exact(doc, data):
+def two_edits_in_a_row_are_each_exact(doc, data):
     """The output of one edit is a good input for the next (ops.set_fields chains them)."""
     blocks, newline, bom, body = doc
     key = data.draw(KEY)
@@ -177,6 +173,20 @@ def test_two_edits_in_a_row_are_each_exact(doc, data):
     changed = [(a, b) for a, b in zip(old, new) if a != b]
     assert len(changed) <= 1 and all(a.startswith(f"{key}: ") and b.startswith(f"{key}: ") for a, b in changed)
     assert parse(again).meta[key] == "第二次"
+
+
+def drawn(test, examples: int, *health):
+    """`test` as a Hypothesis test of `examples` random cards."""
+    return settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow, *health])(
+        given(doc=card(), data=st.data())(test))
+
+
+# The default run draws a third of the cards `pytest -m slow` does.
+test_set_field_changes_exactly_one_key = drawn(set_field_changes_exactly_one_key, 200, HealthCheck.filter_too_much)
+test_two_edits_in_a_row_are_each_exact = drawn(two_edits_in_a_row_are_each_exact, 50)
+test_set_field_changes_exactly_one_key_600_cards = pytest.mark.slow(
+    drawn(set_field_changes_exactly_one_key, 600, HealthCheck.filter_too_much))
+test_two_edits_in_a_row_are_each_exact_150_times = pytest.mark.slow(drawn(two_edits_in_a_row_are_each_exact, 150))
 
 
 @pytest.mark.parametrize("value", ["a\nb", "a\u2028b", "line\r\nbreak", "x\x85y", "\ttab", "a\u2029b\x0cc"])
