@@ -657,3 +657,37 @@ def test_other_pages_hear_of_a_move_when_it_is_committed_not_after_the_rebuild(b
     finally:
         held.release.set()
         running.stop()
+
+
+def test_a_link_field_lists_no_cards_and_its_pick_finds_them_as_typed(local, board, cli):
+    new_sku(cli, "充电宝 上新")
+    with local.client() as client:
+        form = client.get("/__mdboard/new/issue").text
+        assert 'data-pick="sku"' in form
+        assert "SKU-0002" not in form and "<datalist" not in form  # a big board's cards are never listed
+        found = lambda q: client.get("/__mdboard/find", params={"type": "sku", "q": q})
+        assert found("").json() == [{"id": "SKU-0002", "title": "充电宝 上新"},
+                                    {"id": "SKU-0001", "title": "蓝牙耳机 上新"}]  # newest first
+        assert found("耳机").json() == [{"id": "SKU-0001", "title": "蓝牙耳机 上新"}]
+        assert found("sku-0002").json() == [{"id": "SKU-0002", "title": "充电宝 上新"}]
+        assert found("上新 充电").json() == [{"id": "SKU-0002", "title": "充电宝 上新"}]
+        assert found("没有这张").json() == []
+        assert client.get("/__mdboard/find", params={"type": "nope", "q": ""}).status_code == 404
+
+
+def test_the_pick_answers_a_few_cards_however_many_match():
+    from types import SimpleNamespace
+
+    from mdboard.serve.forms import MAX_FOUND, find_cards
+
+    cards = [SimpleNamespace(id=f"SKU-{n:04d}", title=f"耳机 {n}", type="sku", error=None) for n in range(1, 1001)]
+    cards.append(SimpleNamespace(id="AS-0001", title="耳机 售后", type="issue", error=None))
+    board = SimpleNamespace(cards=lambda: cards)
+    found = find_cards(board, "sku", "耳机")
+    assert len(found) == MAX_FOUND and found[0]["id"] == "SKU-1000" and found[-1]["id"] == f"SKU-{1001 - MAX_FOUND:04d}"
+    assert [c["id"] for c in find_cards(board, "sku", "sku-0007")] == ["SKU-0007"]
+
+
+def test_the_pick_needs_a_session(team):
+    with team.client() as client:
+        assert client.get("/__mdboard/find", params={"type": "sku", "q": ""}).status_code == 403

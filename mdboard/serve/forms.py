@@ -4,7 +4,8 @@ The forms never judge a value: what a person picks or types becomes the same
 `key=text` the CLI takes (`mdboard set SKU-0001 price=199`), and `domain/ops`
 parses and validates it exactly as it does for the CLI. Widgets only make the
 choice easy: enums and platforms as choices, people from the roster, dates as
-date inputs, links as a searchable pick of existing cards.
+date inputs, links as a searchable pick of existing cards (the server finds the
+cards matching what is typed: a form never lists a big board's cards).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 
 LIST_KINDS = ("people", "platforms", "links", "tags")
 SET_LIKE = ("people", "platforms", "links", "tags")  # order does not matter when comparing
-MAX_LINK_CHOICES = 3000  # newest cards offered in a link field's pick list
+MAX_FOUND = 20  # cards a link field's pick shows at once (type more to narrow it)
 FIELD_PREFIX = "f."
 
 
@@ -144,11 +145,22 @@ def read_was(text: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def link_choices(board, target: str) -> list[tuple[str, str]]:
-    """(ID, title) of the newest cards of type `target`, for a link field's pick list."""
-    import re
+def find_cards(board, target: str, text: str, limit: int = MAX_FOUND) -> list[dict]:
+    """The cards of type `target` a link field may pick, matching what the person typed
+    (in the ID or the title, any case; nothing typed: the newest), newest first, at most
+    `limit` — what the pick under a link field shows, however many cards the board has."""
+    words = text.casefold().split()
+    found = []
+    for card in board.cards():
+        if card.type != target or card.error:
+            continue
+        haystack = f"{card.id} {card.title}".casefold()
+        if all(word in haystack for word in words):
+            found.append(card)
+    found.sort(key=_number, reverse=True)
+    return [{"id": c.id, "title": c.title} for c in found[:limit]]
 
-    cards = [c for c in board.cards() if c.type == target and not c.error]
-    number = lambda c: int(m.group(1)) if (m := re.search(r"(\d+)$", c.id)) else 0
-    cards.sort(key=number, reverse=True)
-    return [(c.id, c.title) for c in cards[:MAX_LINK_CHOICES]]
+
+def _number(card) -> int:
+    digits = card.id.rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else 0

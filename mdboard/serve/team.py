@@ -159,6 +159,7 @@ class TeamBoard:
             Route(p + f"cards/{ID_PATH}/tick", self.tick, methods=["POST"]),
             Route(p + f"cards/{ID_PATH}/note", self.note, methods=["POST"]),
             Route(p + f"cards/{ID_PATH}/panel", self.panel, methods=["GET"]),
+            Route(p + "find", self.find, methods=["GET"]),
         ]
 
     # --- who is asking -------------------------------------------------------------------
@@ -515,11 +516,27 @@ class TeamBoard:
         return self._page(request, "new.html", ctype=ctype, **data)
 
     def _form_data(self, ctype, values: dict, problems: dict, board=None) -> dict:
-        """Widgets and the pick lists of link fields (writer or reader thread)."""
+        """The form's widgets (writer or reader thread). Link fields list no cards: their pick
+        asks `find` for the cards matching what is typed."""
         board = board or self._fresh()
-        ws = forms.widgets(board.config, ctype, values, problems)
-        lists = {w.target: forms.link_choices(board, w.target) for w in ws if w.target}
-        return {"widgets": ws, "lists": lists}
+        return {"widgets": forms.widgets(board.config, ctype, values, problems)}
+
+    async def find(self, request):
+        """`?type=sku&q=耳机`: the cards of a type matching the text, newest first, as JSON
+        (what a link field's pick shows while the person types)."""
+        from starlette.responses import JSONResponse
+
+        if self.visitor(request).actor is None:
+            return JSONResponse([], status_code=403)
+        target = request.query_params.get("type", "")
+        if target not in self.config().types:
+            return JSONResponse([], status_code=404)
+        text = request.query_params.get("q", "")[:200]
+        found = await self._read(self._find, target, text)
+        return JSONResponse(found, headers={"Cache-Control": "no-store"})
+
+    def _find(self, target: str, text: str) -> list[dict]:
+        return forms.find_cards(self._fresh(), target, text)
 
     async def new(self, request):
         ctype = self.config().types.get(request.path_params["type_key"])

@@ -322,7 +322,9 @@
       var last = inputs[inputs.length - 1];
       var row = last.cloneNode(false);
       row.value = "";
+      row.mdbPick = null;
       set.insertBefore(row, add);
+      initPick(row);
       row.focus();
     }
   });
@@ -331,8 +333,109 @@
     if (event.key === "Escape") closeMenus();
   });
 
+  /* --- link fields: a searchable pick ------------------------------------------------
+     The form lists no cards (a big board has thousands): what the person types is sent to
+     the server, which answers with the matching cards (newest first, a few at a time);
+     a tap or Enter puts the card's ID in the field. Without this script the field is
+     plain text: the card's ID is typed in. */
+
+  var pickSerial = 0;
+
+  function initPick(input) {
+    if (input.mdbPick) return;
+    input.mdbPick = true;
+    var list = document.createElement("ul");
+    list.className = "mdb-pick";
+    list.id = "mdb-pick-" + (++pickSerial);
+    list.setAttribute("role", "listbox");
+    list.setAttribute("data-keep", "");
+    list.hidden = true;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    input.parentNode.insertBefore(list, input.nextSibling);
+    var timer = null;
+    var asked = 0;
+    var active = -1;
+
+    function options() { return list.querySelectorAll("[role=option]"); }
+
+    function close() {
+      list.hidden = true;
+      list.textContent = "";
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function choose(id) {
+      input.value = id;
+      var form = input.closest("form");
+      if (form) form.setAttribute("data-dirty", "");
+      close();
+    }
+
+    function mark(n) {
+      var all = options();
+      if (!all.length) return;
+      active = (n + all.length) % all.length;
+      Array.prototype.forEach.call(all, function (o, i) { o.setAttribute("aria-selected", i === active ? "true" : "false"); });
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function show(cards) {
+      list.textContent = "";
+      active = -1;
+      if (!cards.length) { close(); return; }
+      cards.forEach(function (card, i) {
+        var option = document.createElement("li");
+        option.setAttribute("role", "option");
+        option.id = list.id + "-" + i;
+        option.setAttribute("data-id", card.id);
+        var id = document.createElement("strong");
+        id.textContent = card.id;
+        option.appendChild(id);
+        option.appendChild(document.createTextNode(" " + card.title));
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); });
+        option.addEventListener("click", function () { choose(card.id); input.focus(); });
+        list.appendChild(option);
+      });
+      list.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+
+    function ask() {
+      var n = ++asked;
+      var url = "/__mdboard/find?type=" + encodeURIComponent(input.getAttribute("data-pick")) +
+                "&q=" + encodeURIComponent(input.value.trim());
+      fetch(url, { cache: "no-store", credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (cards) { if (n === asked && document.activeElement === input) show(cards); })
+        .catch(function () { /* the field stays plain text */ });
+    }
+
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 150); });
+    input.addEventListener("focus", ask);
+    input.addEventListener("blur", function () { setTimeout(function () { if (document.activeElement !== input) close(); }, 250); });
+    input.addEventListener("keydown", function (event) {
+      if (list.hidden) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        mark(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Enter" && active >= 0) {
+        event.preventDefault();
+        choose(options()[active].getAttribute("data-id"));
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+  }
+
   function initForms() {
     Array.prototype.forEach.call(document.querySelectorAll(".mdb-add-row"), function (b) { b.hidden = false; });
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-pick]"), initPick);
   }
 
   function start() {
