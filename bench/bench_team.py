@@ -355,8 +355,9 @@ def measure(args, work: Path, log) -> dict:
         report["browser"] = browser_moves(server.url, board, people, args.moves, log)
         log(f"2. {args.people} people acting at once")
         report["load"] = people_at_once(server.url, board, people, args.people, args.actions, log)
-        log(f"3. memory over {args.memory_actions} actions")
-        report["memory"] = memory(server.url, board, server, people, args.memory_actions, args.checkpoint, log)
+        if args.memory_actions >= args.checkpoint > 0:
+            log(f"3. memory over {args.memory_actions} actions")
+            report["memory"] = memory(server.url, board, server, people, args.memory_actions, args.checkpoint, log)
     finally:
         server.stop()
     report["targets"] = TARGETS
@@ -372,7 +373,7 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", type=int, default=21, help="browser moves measured")
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--actions", type=int, default=12, help="actions per simulated person")
-    parser.add_argument("--memory-actions", type=int, default=10000)
+    parser.add_argument("--memory-actions", type=int, default=10000, help="0: no memory phase")
     parser.add_argument("--checkpoint", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (board, accounts) afterwards")
     parser.add_argument("--save", type=Path)

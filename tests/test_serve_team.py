@@ -691,3 +691,24 @@ def test_the_pick_answers_a_few_cards_however_many_match():
 def test_the_pick_needs_a_session(team):
     with team.client() as client:
         assert client.get("/__mdboard/find", params={"type": "sku", "q": ""}).status_code == 403
+
+
+def test_a_card_page_read_while_its_card_moves_still_shows_the_panel(local, monkeypatch):
+    """Pages are read on their own thread while the writer commits: a card moved between
+    the folder listing and the file read is read again, never a broken page."""
+    from mdboard.serve.team import TeamBoard
+
+    real = TeamBoard._panel_html
+    calls = []
+
+    def moving(self, *args):
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise FileNotFoundError(2, "moved meanwhile", "sku/planning/SKU-0001.md")
+        return real(self, *args)
+
+    monkeypatch.setattr(TeamBoard, "_panel_html", moving)
+    with local.client() as client:
+        page = client.get("/cards/SKU-0001.html")
+    assert page.status_code == 200 and 'id="mdb-panel"' in page.text
+    assert calls == ["SKU-0001", "SKU-0001"]

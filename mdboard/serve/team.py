@@ -39,6 +39,7 @@ from mdboard.serve.pages import LIVE_PREFIX, STATIC_PREFIX, Extras, error_page
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_BODY = 256 * 1024  # a form post is a few KB; anything larger is refused (413)
 BUILT_WAIT = 15.0  # seconds a form post waits for its change to reach the pages
+READ_TRIES = 3  # reads of a page's card data before a card moving meanwhile counts as gone
 CARD_PAGE = re.compile(r"^cards/([A-Z][A-Z0-9]*-\d+)\.html$")
 ID_PATH = r"{card_id:str}"
 PUBLIC_PREFIXES = ("/static/",)  # the site's stylesheet and script: no card data, needed by the sign-in page
@@ -240,6 +241,17 @@ class TeamBoard:
         """`fn(*args)` on the reader thread (pages: a card's panel, the forms)."""
         return await asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
 
+    @staticmethod
+    def _settled(fn, *args):
+        """`fn(*args)`, read again if a card moved between listing its folder and opening its
+        file (the writer commits while the reader reads; the second read sees it moved)."""
+        for attempt in range(READ_TRIES):
+            try:
+                return fn(*args)
+            except (OSError, CardNotFound):
+                if attempt == READ_TRIES - 1:
+                    raise
+
     # --- what pages get ---------------------------------------------------------------------
 
     async def page_hook(self, request, rel: str) -> Extras:
@@ -254,7 +266,7 @@ class TeamBoard:
         after_title = ""
         m = CARD_PAGE.match(rel)
         if m and visitor.actor is not None:
-            after_title = await self._read(self._panel_html, m.group(1), visitor, session.csrf)
+            after_title = await self._read(self._panel_now, m.group(1), visitor, session.csrf)
         return Extras(head, tail, after_title)
 
     def _bar(self, visitor, session, flash) -> str:
@@ -265,6 +277,13 @@ class TeamBoard:
             visitor=visitor, csrf=session.csrf, types=cfg.types, flash=flash,
             types_json=json.dumps(types, ensure_ascii=False), accounts=self.accounts.any())
 
+    def _panel_now(self, card_id: str, visitor, csrf: str) -> str:
+        """The card's panel, or nothing when the card is gone (reader thread)."""
+        try:
+            return self._settled(self._panel_html, card_id, visitor, csrf)
+        except CardNotFound:
+            return ""
+
     def _panel_html(self, card_id: str, visitor, csrf: str) -> str:
         """The action panel of one card, from the card as it is on disk now (writer thread)."""
         from mdboard.domain.ops import version_of
@@ -272,6 +291,8 @@ class TeamBoard:
         board = self._fresh()
         try:
             card = board.find(card_id)
+        except CardNotFound:
+            raise  # moved meanwhile (read again), or gone: no panel
         except MdboardError:
             return ""
         ctype = board.config.types.get(card.type)
@@ -295,7 +316,7 @@ class TeamBoard:
         visitor = self.visitor(request)
         if visitor.actor is None:
             return HTMLResponse("", status_code=403)
-        body = await self._read(self._panel_html, request.path_params["card_id"], visitor, session_of(request).csrf)
+        body = await self._read(self._panel_now, request.path_params["card_id"], visitor, session_of(request).csrf)
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
     # --- actions --------------------------------------------------------------------------
@@ -536,7 +557,7 @@ class TeamBoard:
         return JSONResponse(found, headers={"Cache-Control": "no-store"})
 
     def _find(self, target: str, text: str) -> list[dict]:
-        return forms.find_cards(self._fresh(), target, text)
+        return self._settled(lambda: forms.find_cards(self._fresh(), target, text))
 
     async def new(self, request):
         ctype = self.config().types.get(request.path_params["type_key"])
