@@ -342,7 +342,7 @@ def test_on_a_phone_a_link_is_picked_by_typing_part_of_its_title_and_tapping_it(
         page.locator("#f-sku").press_sequentially("耳机")
         option = page.get_by_role("listbox").get_by_role("option", name="SKU-0001 蓝牙耳机 上新")
         option.wait_for(timeout=WAIT_MS)
-        page.wait_for_function("document.querySelectorAll('.mdb-pick [role=option]').length === 1",
+        page.wait_for_function("() => document.querySelectorAll('.mdb-pick [role=option]').length === 1",
                                timeout=WAIT_MS)  # 充电宝 does not match (it shows before anything is typed)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         phone.press(option)
