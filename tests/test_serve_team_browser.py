@@ -293,6 +293,46 @@ def test_a_move_shows_in_the_other_browser_before_the_pages_are_rebuilt(browser,
         running.stop()
 
 
+def test_a_moved_card_is_on_the_board_once_even_if_an_update_put_a_copy_beside_it(browser, board, cli):
+    """While a tile is dragged the live update keeps it and may insert the server's tile for the
+    same card next to it (seen as two SKU-0002 tiles in one column after a drag): when the move
+    is answered the board shows the card once. The site's rebuild is held, so no later update
+    can tidy up instead."""
+    from mdboard.core.store import Board
+    from mdboard.serve.accounts import Accounts
+    from test_serve_team import HeldBuilder
+
+    accounts = Accounts(board)
+    accounts.add("wangli")
+    accounts.set_password("wangli", PASSWORDS["wangli"])
+    new_sku(cli)
+    held = HeldBuilder(Board.open(str(board)), board / "_site")
+    running = TeamServer(board, builder=held)
+    mover = None
+    try:
+        mover = Person(browser, running.url, "wangli")
+        page = mover.open("types/sku.html")
+        page.evaluate("""() => {
+            const tile = document.querySelector('[data-id="SKU-0001"]');
+            const copy = tile.cloneNode(true);
+            copy.setAttribute('data-state', 'shooting');
+            document.querySelector('[data-column=shooting] .tiles').appendChild(copy);
+        }""")
+        assert column_ids(page, "shooting") == ["SKU-0001"] and column_ids(page, "planning") == ["SKU-0001"]
+        mover.press(page.locator('[data-column=planning] [data-id="SKU-0001"] .mdb-move-button'))
+        mover.press(page.get_by_role("menuitem", name="拍摄中"))
+        assert "已把 SKU-0001 移到「拍摄中」" in mover.toast("已把 SKU-0001 移到「拍摄中」")
+        assert running.site.rebuilds == 0
+        assert column_ids(page, "shooting") == ["SKU-0001"] and column_ids(page, "planning") == []
+        assert page.locator('[data-column=shooting] .col-count').inner_text() == "1"
+        assert mover.errors == []
+    finally:
+        held.release.set()
+        if mover is not None:
+            mover.close()
+        running.stop()
+
+
 # --- a phone, taps only ---------------------------------------------------------------------------------
 
 

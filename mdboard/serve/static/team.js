@@ -111,6 +111,17 @@
     document.dispatchEvent(new CustomEvent("mdboard:hold", { detail: { id: tile.getAttribute("data-id"), state: state } }));
   }
 
+  /* A card is on a board once. While a tile is being dragged the live update leaves it
+     alone (live.js keeps it) and may put the server's tile for the same card beside it:
+     when the move is answered, the moved tile stays and any other copy goes. */
+  function dropCopies(board, tile) {
+    var id = tile.getAttribute("data-id");
+    var sel = '[data-card][data-id="' + (window.CSS && CSS.escape ? CSS.escape(id) : id) + '"]';
+    Array.prototype.forEach.call(board.querySelectorAll(sel), function (other) {
+      if (other !== tile) other.remove();
+    });
+  }
+
   function moveCard(tile, target, revert, reason) {
     var board = boardOf(tile);
     var from = tile.getAttribute("data-state");
@@ -127,6 +138,7 @@
           var dest = board && column(board, outcome.state || target);
           if (dest && tile.parentNode !== dest) dest.insertBefore(tile, dest.firstChild);
           tile.setAttribute("data-state", outcome.state || target);
+          if (board) dropCopies(board, tile);
           hold(tile, outcome.state || target);
           if (board) recount(board);
           toast(outcome);
