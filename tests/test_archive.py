@@ -169,7 +169,7 @@ def test_the_archive_age_defaults_to_30_days(shop, cli):
 
 def test_a_bad_archive_age_names_the_file_the_field_and_the_fix(shop, cli):
     head = git(shop, "rev-parse", "HEAD")
-    for value, shown in (("-3", "-3"), ("三十", "三十"), ("2.5", "2.5"), ("true", "True")):
+    for value, shown in (("-3", "-3"), ("三十", "三十"), ("2.5", "2.5"), ("true", "true")):
         cfg = shop / "mdboard.yaml"
         cfg.write_text(cfg.read_text("utf-8").split("\narchive:\n")[0] + f"\narchive:\n  days: {value}\n", "utf-8")
         result = cli("archive")
@@ -180,7 +180,7 @@ def test_a_bad_archive_age_names_the_file_the_field_and_the_fix(shop, cli):
     cfg.write_text(cfg.read_text("utf-8").replace("language: zh-CN", "language: en"), "utf-8")
     result = cli("archive", "--days", "2")
     assert result.exit_code != 0
-    assert "mdboard.yaml:archive.days: archive days 'True' should be a whole number, 0 or more" in result.output, \
+    assert "mdboard.yaml:archive.days: archive days 'true' should be a whole number, 0 or more" in result.output, \
         result.output
     assert "days: 30" in result.output and git(shop, "rev-parse", "HEAD") == head
     cfg.write_text(cfg.read_text("utf-8").replace("\narchive:\n  days: true\n", "\narchive:\n  dayz: 2\n"), "utf-8")

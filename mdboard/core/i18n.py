@@ -77,7 +77,15 @@ def t_in(lang: str, key: str, /, **values) -> str:
         text = text.get(plural_form(_normalised(lang), values.get("n", 0))) or text["other"]
     if values and "|" in text:
         text = _PLURAL.sub(lambda m: _one_or_other(lang, values.get(m.group(1)), m.group(2), m.group(3)), text)
-    return text.format(**values) if values else text
+    return text.format(**{k: _shown(v) for k, v in values.items()}) if values else text
+
+
+def _shown(value):
+    """A value as the user wrote it: `wip: true` in mdboard.yaml is shown as 「true」, the
+    YAML spelling, not Python's 「True」."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 # `{errors|error|errors}`: the word for one and for other counts of the value `errors`, inside a
