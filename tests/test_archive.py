@@ -106,6 +106,26 @@ def test_a_warm_scan_does_not_list_the_archive(shop, cli, monkeypatch):
     assert [p.path for p in board.scan_problems()] == ["issue/archived/2026/AS-0099.MD"]
 
 
+def test_a_scanned_board_finds_the_same_archive_folders_as_a_fresh_one(shop, cli):
+    """The scan keeps the year folders it meets in the done states' folders, so finding the
+    archive needs no second listing; what it finds is what a listing of its own finds
+    (a year-named file or a folder named like no year is no archive folder)."""
+    cli.ok("archive", "--days", "2")
+    (shop / "sku/listed/2025").write_text("not a folder", "utf-8")
+    (shop / "issue/archived/20x6").mkdir()
+    (shop / "issue/archived/2024").mkdir()
+    (shop / "issue/archived/2024/AS-0077.md").write_text("---\ntitle: x\n---\n", "utf-8")
+    scanned = Board(shop)
+    scanned.cards()
+    listed = scanned.archive_folders()
+    assert list(listed) == ["sku/listed/2026", "issue/archived/2024", "issue/archived/2026"]
+    assert listed == Board(shop).archive_folders()
+    assert scanned.id_types() == Board(shop).id_types()
+    named = Board(shop)
+    named.names()
+    assert named.archive_folders() == listed
+
+
 def test_the_site_lists_archived_cards_by_type_and_year_and_links_lead_there(shop, cli):
     cli.ok("archive", "--days", "2")
     cli.ok("set", "AS-0003", "sku=SKU-0002")
