@@ -200,3 +200,25 @@ def test_a_folder_holding_a_name_that_is_not_utf8_still_commits(board, built):
     assert built == [None]
     assert git(board, "log", "-1", "--format=%s") == "set SKU-0001: price=29"
     assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_card_git_records_as_executable_keeps_its_mode_where_file_modes_are_not_trusted(board, tmp_path,
+                                                                                          monkeypatch, built):
+    """With core.fileMode=false git keeps the mode it has for a file (a card recorded as
+    100755 from another computer stays 100755), as `git commit` does; a moved card is new
+    to its folder and gets 100644, as in git."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-25T09:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-25T09:00:00+08:00")
+    Cli(board).ok("new", "sku", "数据线", "--owner", "liuyang")
+    git(board, "update-index", "--chmod=+x", "sku/planning/SKU-0001.md")
+    git(board, "commit", "-qm", "recorded as executable elsewhere")
+    git(board, "config", "core.fileMode", "false")
+    fast, porcelain = twins(board, tmp_path)
+    built.clear()
+    for step in [("set", "SKU-0001", "price=29"), ("note", "SKU-0001", "主图已拍"), ("move", "SKU-0001", "shooting")]:
+        for cli in (fast, porcelain):
+            cli.ok("--as", "wangli", *step)
+        assert snapshot(fast.root) == snapshot(porcelain.root), step
+        assert built[-2] == git(fast.root, "rev-parse", "HEAD") and built[-1] is None
+    assert git(fast.root, "ls-tree", "HEAD~1", "sku/planning/SKU-0001.md").startswith("100755 ")
+    assert git(fast.root, "status", "--porcelain") == ""

@@ -6,15 +6,16 @@ and reads it back: at 100,000 cards (a 9.6 MB index) that is most of a `move`. A
 change touches one to three cards, so the commit is built from the trees that hold
 them instead:
 
-1. `git hash-object -w --stdin-paths`: the blob of each changed file that exists,
-   made as `git add` would make it (the same filters and line-ending rules);
-2. `git cat-file --batch`: HEAD and the trees of the folders above the paths;
-3. the new trees are computed here (git's tree format, git's entry order) and
+1. `git cat-file --batch`: HEAD, the trees of the folders above the paths, and the
+   index entry (`:0:PATH`) of each changed file that exists - the blob the caller's
+   `update-index` has just made of it, as `git add` makes it (the same filters and
+   line-ending rules), so no file is read and hashed twice;
+2. the new trees are computed here (git's tree format, git's entry order) and
    written with one `git mktree --batch`, which must name each tree as computed;
-4. `git commit-tree` (identity, dates and encoding as `git commit` takes them) and
+3. `git commit-tree` (identity, dates and encoding as `git commit` takes them) and
    `git update-ref HEAD NEW OLD` (refused if HEAD moved meanwhile; the reflog says
    `commit: <subject>`, as `git commit` writes it);
-5. `git maintenance run --auto` when `git commit` would have run it (loose objects
+4. `git maintenance run --auto` when `git commit` would have run it (loose objects
    or packs past git's own limits).
 
 The caller has already updated the index entries of the paths (`update-index`), so
@@ -125,8 +126,10 @@ class PathCommit:
         if not self._plain_config() or not _utf8(self.prefix):
             return None
         paths = [self.prefix + p for p in board_paths]
+        if any("\n" in p or p.startswith('"') for p in paths):
+            return None  # names `cat-file --batch` would read otherwise
         folders = sorted({"/".join(p.split("/")[:depth]) for p in paths for depth in range(1, p.count("/") + 1)})
-        names = ["HEAD", "HEAD^{tree}"] + [f"HEAD:{folder}" for folder in folders]
+        names = ["HEAD", "HEAD^{tree}"] + [f"HEAD:{folder}" for folder in folders] + [f":0:{p}" for p in paths]
         found = read_batch(self.repo.run_bytes("cat-file", "--batch", input="".join(n + "\n" for n in names).encode(
             "utf-8", "surrogateescape")), names)
         head, root = found["HEAD"], found["HEAD^{tree}"]
@@ -139,7 +142,7 @@ class PathCommit:
             if got is not None and got[1] != "tree":
                 return None  # a file where the change needs a folder: let git say what it thinks
             trees[folder] = parse_tree(got[2], hex_len // 2) if got else {}
-        if not self._place_blobs(paths, trees):
+        if not self._place_blobs(paths, trees, {p: found[f":0:{p}"] for p in paths}):
             return None
         new_trees = self._new_trees(trees, folders, hex_len)
         if not self._write_trees(new_trees):
@@ -158,12 +161,10 @@ class PathCommit:
             return False
         return all(config.last(key) is None for key in _PORCELAIN_ONLY)
 
-    def _place_blobs(self, paths: list[str], trees: dict) -> bool:
-        """Put each path's new blob (or its absence) into the tree of its folder; False
-        when a path is something git would not store as a plain file."""
-        present = []
-        if any("\n" in p or p.startswith('"') for p in paths):
-            return False  # names `hash-object --stdin-paths` would read otherwise
+    def _place_blobs(self, paths: list[str], trees: dict, staged: dict) -> bool:
+        """Put each path's blob as the index holds it (`staged`: `cat-file` of `:0:PATH`),
+        or its absence, into the tree of its folder; False when a path is something git
+        would not store as a plain file, or the index does not hold it as one."""
         for path in paths:
             folder, _, name = path.rpartition("/")
             full = self.repo.root / path
@@ -174,24 +175,22 @@ class PathCommit:
                 continue
             if not os.path.isfile(full) or os.path.islink(full):
                 return False
-            present.append((path, folder, name, self._file_mode(st)))
             old = trees[folder].get(name)
             if old is not None and old.mode not in ("100644", "100755"):
                 return False  # a link or a submodule in HEAD becoming a file: git commit's call
-        if present:
-            text = "".join(p[0] + "\n" for p in present)
-            oids = self.repo.run("hash-object", "-w", "--stdin-paths", input=text).split("\n")
-            if len(oids) != len(present):
-                return False
-            for (_, folder, name, mode), oid in zip(present, oids):
-                trees[folder][name] = Entry(mode, oid.strip())
+            entry = staged.get(path)
+            if entry is None or entry[1] != "blob":
+                return False  # not staged (or in conflict): git commit says what it makes of it
+            trees[folder][name] = Entry(self._file_mode(st, old), entry[0])
         return True
 
-    def _file_mode(self, st: os.stat_result) -> str:
-        """100755 for a file git records as executable (when core.fileMode is on), else 100644."""
-        executable = bool(st.st_mode & 0o100)
-        file_mode = (self.repo.repo_config().last("core.filemode") or "true").lower() in _TRUE
-        return "100755" if executable and file_mode else "100644"
+    def _file_mode(self, st: os.stat_result, old: Entry | None) -> str:
+        """The mode git records for the file: 100755 when it is executable, else 100644;
+        with core.fileMode off, the mode git had for it (`old`, HEAD's entry: what
+        `git commit --only` starts from), and 100644 for a file new to its folder."""
+        if (self.repo.repo_config().last("core.filemode") or "true").lower() not in _TRUE:
+            return old.mode if old is not None else "100644"
+        return "100755" if st.st_mode & 0o100 else "100644"
 
     def _new_trees(self, trees: dict, folders: list[str], hex_len: int) -> list[tuple[str, bytes, dict]]:
         """(id, content, entries) of each changed tree, deepest first, the root last; an
