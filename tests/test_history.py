@@ -243,31 +243,22 @@ def test_a_renumbered_card_keeps_its_timeline(board, cli, at):
 
 
 def test_git_log_is_parsed_one_commit_at_a_time(board, cli, at):
-    """A commit is handed on as soon as the next one starts: at 200,000 commits the parser
-    holds one commit's files, never the whole log."""
+    """A commit is handed on as soon as the bytes after it arrive: the parser never waits
+    for (or holds) the whole `git log` output."""
     import io
+    import subprocess
 
-    from mdboard.git.history import _parse_stream, log_args
+    from mdboard.git.history import _raw_commits, log_args
 
     at("2026-11-16T10:00:00+08:00")
     for title in ("A", "B", "C"):
         run(cli, "--as", "wangli", "new", "sku", title, "--owner", "wangli")
-    import subprocess
-
     out = subprocess.run(["git", *log_args("", None, "HEAD")], cwd=board, capture_output=True, check=True).stdout
-    lines = io.StringIO(out.decode("utf-8")).readlines()  # not conftest.git: its strip() eats the leading \x1e
-    read = []
-
-    def feed():
-        for n, line in enumerate(lines):
-            read.append(n)
-            yield line
-
-    seen = []
-    for commit in _parse_stream(feed()):
-        seen.append((commit.subject, len(read)))
+    stream = io.BytesIO(out)
+    seen = [(commit.subject, stream.tell()) for commit in _raw_commits(stream, block=16)]
     assert [s for s, _ in seen] == git(board, "log", "--format=%s").splitlines()
-    assert len(seen) >= 4 and seen[0][1] < seen[1][1] < seen[2][1] < len(lines)
+    assert len(seen) >= 4 and seen[0][1] < seen[1][1] < seen[2][1] < len(out)
+    assert [len(c.files) for c in _raw_commits(io.BytesIO(out))][:3] == [1, 1, 1]
 
 
 def test_a_standup_reads_the_recent_rows_and_an_older_window_reads_them_all(board, cli, at):

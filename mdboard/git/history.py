@@ -1,13 +1,14 @@
 """The board's history: per-card events read from `git log` in one streamed pass.
 
-One `git log -M -p` process runs over the board (with whole-file context, so every
-changed card shows both its old and its new front matter); stdout is parsed line by
-line as it arrives. Each commit becomes events per card: created, moved (a rename
-between state folders), field (a front matter key changed: owner, due, …),
-checklist (a task item ticked or unticked), edited (other text), deleted and
-renumbered. Commits made by mdboard and commits made by hand with plain git are read
-the same way, from their content; mdboard's trailers add what content cannot say
-(the `Forced:` reason of a forced move).
+One `git log -M --raw -z` process lists each commit's changed files (paths, renames,
+object ids); one `git cat-file --batch` then gives the contents of the card versions
+the events need: both versions of a changed card, the title of an added or deleted
+one, nothing for a card moved unchanged. Each commit becomes events per card:
+created, moved (a rename between state folders), field (a front matter key changed:
+owner, due, …), checklist (a task item ticked or unticked), edited (other text),
+deleted and renumbered. Commits made by mdboard and commits made by hand with plain
+git are read the same way, from their content; mdboard's trailers add what content
+cannot say (the `Forced:` reason of a forced move).
 
 Every event is filed under the card's ID of today. A renumbering (a commit that
 renames a card file to another ID, as `mdboard sync` does when two people created
@@ -15,23 +16,25 @@ the same ID offline) moves the events of the old ID to the new one, but only tho
 in the renumbering commit's own past (its ancestors): the other card that kept the
 old ID, created on another line of work, keeps its own events.
 
-A commit becomes compact rows (tuples) as soon as the next one starts, so reading
-200,000 commits holds one commit's files at a time; `Event`s are made only for the
-rows a command asks for (`History`). The rows are cached in `<state_dir>/history.cache`
-with the last commit read, in parts read one at a time: that commit, the rows, each
-card's steps through its states (all a report reads), and the rows of the last weeks
-(all a standup reads). The next run asks
-git only for `last..HEAD`; when `last` is no longer an
-ancestor of HEAD (rebase, reset, force push) the cache is rebuilt from scratch.
-Measured on 20,000 commits (10,000 cards, 2026-11-30): git spends 2.5 CPU s on the
-whole-context patch stream (14.9 MB) and 0.9 s on `--name-status -M` alone; the patch
-stream is what gives field, checklist and title events without a second pass.
+A commit becomes compact rows (tuples) and its card versions are dropped; `Event`s are
+made only for the rows a command asks for (`History`). The rows are cached in
+`<state_dir>/history.cache` with the last commit read, in parts read one at a time:
+that commit, the rows, each card's steps through its states (all a report reads), and
+the rows of the last weeks (all a standup reads). The next run asks git only for
+`last..HEAD`; when `last` is no longer an ancestor of HEAD (rebase, reset, force push)
+the cache is rebuilt from scratch.
+
+Measured on the generated boards (2026-11-30): git spends 2.1 CPU s at 10,000 cards /
+20,000 commits (47 s at 100,000 / 200,000) on the whole-file patches this module once
+read, against 1.1 s (31 s) on `--raw -M` and 0.3 s (2.8 s) on `cat-file`; almost all
+of git's time is comparing the trees of the state folders, whatever is printed.
+The rows are the same (tests/history_oracle.py keeps the patch reader to compare with).
 """
 
 from __future__ import annotations
 
 import functools
-import io
+import gc
 import re
 import subprocess
 import tempfile
@@ -54,10 +57,9 @@ ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renum
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
 _CARD_NAME = re.compile(rf"^({ID_PATTERN})\.md$")
 _TYPE_DIR = re.compile(r"^[a-z][a-z0-9_]*$")
-_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+_CLOSING_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*\r*$", re.M)
+_TITLE_LINE = re.compile(r"^title:(.*?)\r*$", re.M)
 _TASK_MARK = re.compile(r"^([ \t]*[-*+][ \t]+\[)[ xX](\])")
-_HUNK_CHARS = frozenset(" -+\\")
-_WHOLE_HUNK = re.compile(r"^@@ -[01](?:,\d+)? \+[01](?:,\d+)? @@")
 _PLAIN_SCALAR = re.compile(r"^[^\s'\"\[\]{}#&*!|>%@`,][^#]*$")
 
 
@@ -321,16 +323,44 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
     """Event rows of the commits in `start..head` (all of head's history when start is None).
 
     Returns (rows oldest first, number of commits read), each row's card under its ID as of
-    `head` (see `follow_renumbers`). One git process, read as it streams.
+    `head` (see `follow_renumbers`). Two git processes: `git log --raw -z` for each
+    commit's changed paths and object ids (read as it streams), then one
+    `git cat-file --batch` for the contents of the card versions the events need.
     """
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new tuples, none of them garbage: collections would only rescan them
+    try:
+        commits = _read_log(root, prefix, start, head)
+        contents = _Contents(root, commits)
+        chunks, parents = [], {}
+        for commit in commits:  # newest first
+            contents.fill(commit.files)
+            chunks.append(commit.rows())
+            commit.files = []  # its card versions are dropped as soon as it is rows
+            parents[commit.sha] = commit.parents
+        rows = [row for chunk in reversed(chunks) for row in chunk]
+        return follow_renumbers(rows, parents), len(parents)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def log_args(prefix: str, start: str | None, head: str) -> list[str]:
+    """The `git log` arguments `_read_log` parses: changed paths and object ids of `start..head`."""
+    args = ["log", "-M", "--raw", "-z", "--no-abbrev", "--no-color", "--no-diff-merges", "--no-show-signature",
+            f"--format={_FORMAT}"]
+    if prefix:
+        args.append(f"--relative={prefix}")
+    args.append(f"{start}..{head}" if start else head)
+    return args
+
+
+def _read_log(root: Path, prefix: str, start: str | None, head: str) -> list[_Commit]:
+    """The commits of `start..head`, newest first, each with the card files it changed."""
     with tempfile.TemporaryFile() as err:
         proc = stream_git(root, *log_args(prefix, start, head), stderr=err)
         try:
-            stream = io.TextIOWrapper(proc.stdout, encoding="utf-8", errors="replace", newline="\n")
-            chunks, parents = [], {}
-            for commit in _parse_stream(stream):  # newest first; each commit is dropped once it is rows
-                chunks.append(commit.rows())
-                parents[commit.sha] = commit.parents
+            commits = list(_raw_commits(proc.stdout))
         finally:
             proc.stdout.close()
             code = proc.wait()
@@ -338,19 +368,55 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
             err.seek(0)
             detail = err.read().decode("utf-8", "replace").strip()
             raise GitError(t("git.failed", command="git log", detail=detail[-500:]))
-    rows = [row for chunk in reversed(chunks) for row in chunk]
-    return follow_renumbers(rows, parents), len(parents)
+    return commits
 
 
-def log_args(prefix: str, start: str | None, head: str) -> list[str]:
-    """The `git log` arguments `read_rows` parses: whole-file patches of `start..head`."""
-    args = ["-c", "core.quotePath=false", "log", "-M", "-p", "--unified=1000000", "--no-color",
-            "--no-ext-diff", "--no-textconv", "--no-diff-merges", "--no-show-signature",
-            "--src-prefix=a/", "--dst-prefix=b/", f"--format={_FORMAT}"]
-    if prefix:
-        args.append(f"--relative={prefix}")
-    args.append(f"{start}..{head}" if start else head)
-    return args
+def _raw_commits(stream, block: int = 1 << 20):
+    """`git log --raw -z --format=_FORMAT` bytes -> _Commit objects, newest first, as they arrive."""
+    tail = b""
+    while True:
+        data = stream.read(block)
+        if not data:
+            break
+        pieces = (tail + data).split(b"\x1e")
+        tail = pieces.pop()
+        for piece in pieces:
+            if piece:
+                yield _raw_commit(piece)
+    if tail:
+        yield _raw_commit(tail)
+
+
+def _raw_commit(piece: bytes) -> _Commit:
+    """One commit: its header (up to the \\x1d) and its raw entries
+    (`:mode mode old-id new-id status` NUL path NUL [second path NUL])."""
+    header, _, rest = piece.partition(b"\x1d")
+    commit = _Commit(header.decode("utf-8", "replace"))
+    fields = rest.split(b"\0")
+    i, n = 0, len(fields)
+    while i < n:
+        meta = fields[i].lstrip(b"\n")
+        i += 1
+        if meta[:1] != b":":
+            continue
+        parts = meta.split(b" ")
+        status = parts[4][:1]
+        if status in b"RC":
+            old_path, new_path = fields[i].decode("utf-8", "replace"), fields[i + 1].decode("utf-8", "replace")
+            i += 2
+        else:
+            old_path = new_path = fields[i].decode("utf-8", "replace")
+            i += 1
+            if status == b"A":
+                old_path = None
+            elif status == b"D":
+                new_path = None
+        old_card, new_card = card_of(old_path), card_of(new_path)
+        if old_card is None and new_card is None:
+            continue
+        commit.files.append(_File(old_path, new_path, old_card, new_card, parts[2].decode("ascii"),
+                                  parts[3].decode("ascii")))
+    return commit
 
 
 # row columns (see _Commit.rows)
@@ -423,57 +489,30 @@ def _ancestors(sha: str, parents: dict[str, tuple[str, ...]], depth: dict[str, i
 
 
 class _Side:
-    """One side (old or new) of a card file in a diff: its front matter and body lines."""
+    """One version of a card file: its front matter (key -> its lines) and its body text
+    (lines joined by \\n, without line ends).
 
-    __slots__ = ("section", "key", "fm", "body")
+    The front matter is split into keys only when asked for (`fm`): two versions whose
+    front matter text is the same (`head`) have no field changes to find."""
 
-    def __init__(self, present: bool):
-        self.section = 0 if present else 3  # 0 before the opening fence, 1 front matter, 2 body, 3 absent
-        self.key = None
-        self.fm: dict[str, list[str]] = {}
-        self.body: list[str] = []
+    __slots__ = ("head", "_fm", "body")
 
-    def take(self, text: str) -> bool:
-        """Read one line of this side; True when it belongs to the body."""
-        section = self.section
-        if section == 2:
-            self.body.append(text)
-            return True
-        if section == 1:
-            if _FENCE.match(text):
-                self.section = 2
-                return False
-            key, value = _key_value(text)
-            if key is not None:
-                self.key = key
-                self.fm[key] = [value]
-            elif self.key is not None and text.strip() and not text.lstrip().startswith("#"):
-                self.fm[self.key].append(text)
-            return False
-        if section == 0:
-            self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
-            if self.section == 2:
-                self.body.append(text)
-            return self.section == 2
-        return False
+    def __init__(self, fm: dict[str, list[str]] | None, body: str, head: str | None = None):
+        self._fm, self.body, self.head = fm, body, head
 
-    def take_title(self, text: str) -> None:
-        """Read one line of a card that was added or deleted whole: only its title matters."""
-        if self.section == 1:
-            if _FENCE.match(text):
-                self.section = 2
-            elif text.startswith("title:"):
-                self.fm["title"] = [text[6:]]
-        elif self.section == 0:
-            self.section = 1 if text.lstrip("\ufeff").rstrip() == "---" else 2
+    @property
+    def fm(self) -> dict[str, list[str]]:
+        if self._fm is None:
+            self._fm = _front_matter(self.head)
+        return self._fm
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _key_value(line: str) -> tuple[str | None, str]:
     """(key, value text) of a top-level `key: value` front matter line, else (None, "").
 
-    Memoised: the same lines (`owner: wangli`, `state: …`) come back in commit after
-    commit, and each context line is read for both sides of its diff."""
+    Memoised: the same lines (`owner: wangli`, `state: …`) come back in version after
+    version of a card."""
     first = line[:1]
     if not first or first in " \t#-":
         return None, ""
@@ -481,38 +520,122 @@ def _key_value(line: str) -> tuple[str | None, str]:
 
 
 class _File:
-    """One file changed by a commit: its old and new path and, for cards, both sides."""
+    """One card file changed by a commit: its old and new path and object id and, once
+    `_Contents.fill` has read them, both sides (None where the events need no content)."""
 
-    __slots__ = ("old_path", "new_path", "old", "new", "body_changed", "partial")
+    __slots__ = ("old_path", "new_path", "old_card", "new_card", "old_id", "new_id", "old", "new")
 
-    def __init__(self, diff_line: str):
-        self.old_path = self.new_path = _same_path(diff_line[11:].rstrip("\r\n"))
+    def __init__(self, old_path: str | None, new_path: str | None, old_card, new_card, old_id: str, new_id: str):
+        self.old_path, self.new_path = old_path, new_path
+        self.old_card, self.new_card = old_card, new_card  # card_of(path): (ID, type, state) or None
+        self.old_id, self.new_id = old_id, new_id
         self.old = self.new = None
-        self.body_changed = False
-        self.partial = False  # the diff does not show whole files: the sides are incomplete
 
-    def header_line(self, line: str) -> None:
-        """Take the paths from one extended header line of the file's diff."""
-        if line.startswith("--- "):
-            self.old_path = None if line.startswith("--- /dev/null") else _path(line[6:])
-        elif line.startswith("+++ "):
-            self.new_path = None if line.startswith("+++ /dev/null") else _path(line[6:])
-        elif line.startswith("rename from "):
-            self.old_path = _path(line[12:])
-        elif line.startswith("rename to "):
-            self.new_path = _path(line[10:])
-        elif line.startswith("new file mode"):
-            self.old_path = None
-        elif line.startswith("deleted file mode"):
-            self.new_path = None
+    def wants(self) -> tuple[tuple[str, bool], ...]:
+        """The (object id, whole?) versions its events read: an added or deleted card only its
+        title, a changed one both versions whole; a file moved unchanged nothing."""
+        if self.old_path is None:
+            return ((self.new_id, False),)
+        if self.new_path is None:
+            return ((self.old_id, False),)
+        if self.old_id == self.new_id:
+            return ()
+        return ((self.old_id, True), (self.new_id, True))
 
 
-def _same_path(rest: str) -> str | None:
-    """P from `a/P b/P` (the `diff --git` line of a file that was not renamed)."""
-    n = (len(rest) - 5) // 2
-    if n > 0 and rest[:2] == "a/" and rest[n + 2:n + 5] == " b/" and rest[2:n + 2] == rest[n + 5:]:
-        return rest[2:n + 2]
-    return None
+class _Contents:
+    """The card versions a list of commits needs, read in one `git cat-file --batch`.
+
+    Each version is parsed once, when first asked for, and dropped after its last use
+    (a version is usually read twice: as the new side of one change, the old side of the next).
+    """
+
+    def __init__(self, root: Path, commits: list[_Commit]):
+        uses: dict[tuple[str, bool], int] = {}
+        for commit in commits:
+            for f in commit.files:
+                for want in f.wants():
+                    uses[want] = uses.get(want, 0) + 1
+        self.uses = uses
+        self.parsed: dict[tuple[str, bool], _Side | None] = {}
+        self.raw: dict[str, bytes | None] = {}
+        ids = sorted({oid for oid, _ in uses})
+        if ids:
+            from mdboard.git.sync import cat_blobs
+
+            self.raw = cat_blobs(root, ids)
+
+    def fill(self, files: list[_File]) -> None:
+        for f in files:
+            wants = f.wants()
+            if not wants:
+                continue
+            if f.old_path is None:
+                f.new = self._side(wants[0])
+            elif f.new_path is None:
+                f.old = self._side(wants[0])
+            else:
+                f.old, f.new = self._side(wants[0]), self._side(wants[1])
+
+    def _side(self, want: tuple[str, bool]) -> _Side | None:
+        side = self.parsed.get(want)
+        if side is None and want not in self.parsed:
+            side = self.parsed[want] = _side_of(self.raw.get(want[0]), want[1])
+        left = self.uses[want] - 1
+        if left:
+            self.uses[want] = left
+        else:
+            del self.uses[want], self.parsed[want]
+            if (want[0], not want[1]) not in self.uses:
+                self.raw.pop(want[0], None)
+        return side
+
+
+def _side_of(data: bytes | None, whole: bool) -> _Side | None:
+    """A card version's front matter and body (`whole`), or only its `title:` line; None when it
+    cannot be read as text (missing, or binary as git judges it: a NUL in its first 8,000 bytes).
+
+    Lines are split at \\n only and lose their trailing \\r, as in a diff; the front matter
+    is what lies between a first line `---` and the next `---` or `...` line."""
+    if data is None or b"\0" in data[:8000]:
+        return None
+    text = data.decode("utf-8", "replace")
+    eol = text.find("\n")
+    first = text if eol < 0 else text[:eol]
+    if first.lstrip("\ufeff").rstrip() != "---":  # no front matter: all of it is body
+        return _Side({}, _body(text) if whole else "")
+    if eol < 0:
+        return _Side({}, "")
+    close = _CLOSING_FENCE.search(text, eol + 1)
+    head = text[eol + 1:close.start() if close else len(text)]
+    if not whole:
+        titles = _TITLE_LINE.findall(head)
+        return _Side({"title": [titles[-1]]} if titles else {}, "")
+    return _Side(None, _body(text[close.end() + 1:]) if close else "", head)
+
+
+def _front_matter(head: str) -> dict[str, list[str]]:
+    """Front matter text -> key -> [its first line's value, its continuation lines]."""
+    fm: dict[str, list[str]] = {}
+    key = None
+    for line in head.split("\n"):
+        line = line.rstrip("\r")
+        found, value = _key_value(line)
+        if found is not None:
+            key = found
+            fm[key] = [value]
+        elif key is not None and line.strip() and not line.lstrip().startswith("#"):
+            fm[key].append(line)
+    return fm
+
+
+def _body(text: str) -> str:
+    """Body text as lines joined by \\n without their line ends (the last \\n dropped)."""
+    if text.endswith("\n"):
+        text = text[:-1]
+    if "\r" in text:
+        text = "\n".join(line.rstrip("\r") for line in text.split("\n"))
+    return text
 
 
 class _Commit:
@@ -550,75 +673,6 @@ def _trailers(text: str) -> dict[str, str]:
     return out
 
 
-def _parse_stream(stream):
-    """Parse `git log -p` output (format _FORMAT) into commits, newest first, each given
-    out as soon as the next one starts (so only one commit's files are held at a time)."""
-    commit = header = current = None  # current: the card _File whose hunk is being read
-    old_side = new_side = whole = None
-    in_hunk = False
-    for line in stream:
-        c = line[:1]
-        if in_hunk and c in _HUNK_CHARS:
-            if current is None or c == "\\":
-                continue
-            if whole is not None:  # an added or deleted card: only its title is wanted
-                if whole.section < 2:
-                    whole.take_title(line[1:].rstrip("\r\n"))
-                continue
-            text = line[1:].rstrip("\r\n")
-            if c == " ":
-                if old_side.section == 2 and new_side.section == 2:
-                    old_side.body.append(text)
-                    new_side.body.append(text)
-                else:
-                    old_side.take(text)
-                    new_side.take(text)
-            elif (old_side if c == "-" else new_side).take(text):
-                current.body_changed = True
-            continue
-        in_hunk = False
-        if header is not None or c == "\x1e":
-            header = line if header is None else header + line
-            if "\x1d" in line:
-                if commit is not None:
-                    yield commit
-                commit = _Commit(header)
-                header = current = None
-        elif line.startswith("diff --git "):
-            current = _File(line)
-            if commit is not None:
-                commit.files.append(current)
-        elif current is not None and line.startswith("@@"):
-            in_hunk = True
-            if current.old is not None or not _WHOLE_HUNK.match(line):
-                current.partial = True
-            if current.old is None:
-                if card_of(current.old_path) is None and card_of(current.new_path) is None:
-                    current = None
-                    continue
-                current.old = old_side = _Side(current.old_path is not None)
-                current.new = new_side = _Side(current.new_path is not None)
-                whole = None
-                if current.old_path is None or current.new_path is None:
-                    whole = new_side if current.old_path is None else old_side
-        elif current is not None:
-            current.header_line(line)
-    if commit is not None:
-        yield commit
-
-
-def _path(text: str) -> str:
-    """A path from a diff header line (git adds a tab after names with spaces)."""
-    text = text.rstrip("\r\n")
-    if text.endswith("\t"):
-        text = text[:-1]
-    if text.startswith('"') and text.endswith('"'):
-        text = text[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode(
-            "latin-1", "replace").decode("utf-8", "replace")
-    return text
-
-
-@functools.lru_cache(maxsize=1 << 16)
 def card_of(path: str | None) -> tuple[str, str, str] | None:
     """(card ID, type key, state key) of a board-relative card path, else None."""
     if not path:
@@ -636,7 +690,7 @@ def _card_events(files: list[_File]):
     """(card, type, action, from, to, field, old, new) for the card files of one commit."""
     by_id: dict[str, dict] = {}
     for f in files:
-        old, new = card_of(f.old_path), card_of(f.new_path)
+        old, new = f.old_card, f.new_card
         if old is None and new is None:
             continue
         if new is not None:
@@ -644,30 +698,30 @@ def _card_events(files: list[_File]):
         if old is not None and (new is None or old[0] != new[0]):
             by_id.setdefault(old[0], {})["old"] = (f, old)
     for card_id, parts in by_id.items():
-        yield from _one_card(card_id, parts, by_id)
+        yield from _one_card(card_id, parts)
 
 
-def _one_card(card_id: str, parts: dict, by_id: dict):
+def _one_card(card_id: str, parts: dict):
     new_file, new = parts.get("new", (None, None))
     old_file, old = parts.get("old", (None, None))
-    if new_file is not None and new_file.old_path is not None and card_of(new_file.old_path):
-        old_info = card_of(new_file.old_path)
+    if new_file is not None and new_file.old_card is not None:
+        old_info = new_file.old_card
         if old_info[0] != card_id:
             yield card_id, new[1], "renumbered", old_info[2], new[2], None, old_info[0], card_id
         if (old_info[1], old_info[2]) != (new[1], new[2]):
             yield card_id, new[1], "moved", old_info[2], new[2], None, None, None
-        yield from _content_events(card_id, new[1], new_file.old, new_file.new, new_file)
+        yield from _content_events(card_id, new[1], new_file.old, new_file.new)
         return
     if new_file is not None and old_file is not None:
         # deleted and added again: a move git did not pair (only the titles of both are known)
         if (old[1], old[2]) != (new[1], new[2]):
             yield card_id, new[1], "moved", old[2], new[2], None, None, None
-        yield from _content_events(card_id, new[1], old_file.old, new_file.new, None)
+        yield from _content_events(card_id, new[1], old_file.old, new_file.new)
         return
     if new_file is not None:
         yield card_id, new[1], "created", None, new[2], None, None, _title(new_file.new)
         return
-    after = card_of(old_file.new_path)
+    after = old_file.new_card
     if after is not None and after[0] != card_id:
         return  # renumbered: reported on the new ID
     yield card_id, old[1], "deleted", old[2], None, None, _title(old_file.old), None
@@ -679,16 +733,15 @@ def _title(side: _Side | None) -> str | None:
     return value_text(side.fm["title"])
 
 
-def _content_events(card_id: str, ctype: str, old: _Side | None, new: _Side | None, f: _File | None):
+def _content_events(card_id: str, ctype: str, old: _Side | None, new: _Side | None):
     """Field, checklist and edited events between two versions of a card."""
     if old is None or new is None:
         return
-    if f is not None and f.partial:
-        yield card_id, ctype, "edited", None, None, None, None, None
-        return
     edited = False
-    for key in list(new.fm) + [k for k in old.fm if k not in new.fm]:
-        a, b = old.fm.get(key), new.fm.get(key)
+    same = old.head is not None and old.head == new.head  # the same front matter text: no field changed
+    before, after = ({}, {}) if same else (old.fm, new.fm)
+    for key in list(after) + [k for k in before if k not in after]:
+        a, b = before.get(key), after.get(key)
         if a == b:
             continue
         va, vb = value_text(a), value_text(b)
@@ -696,8 +749,7 @@ def _content_events(card_id: str, ctype: str, old: _Side | None, new: _Side | No
             yield card_id, ctype, "field", None, None, key, va, vb
         else:
             edited = True
-    body_changed = f.body_changed if f is not None else old.body != new.body
-    if body_changed:
+    if old.body != new.body:
         ticks, other = _checklist_changes(old.body, new.body)
         for text, was, now in ticks:
             yield card_id, ctype, "checklist", None, None, text, was, now
@@ -706,10 +758,10 @@ def _content_events(card_id: str, ctype: str, old: _Side | None, new: _Side | No
         yield card_id, ctype, "edited", None, None, None, None, None
 
 
-def _checklist_changes(old_body: list[str], new_body: list[str]) -> tuple[list[tuple[str, str, str]], bool]:
+def _checklist_changes(old_body: str, new_body: str) -> tuple[list[tuple[str, str, str]], bool]:
     """([(item, old mark, new mark)] for ticked/unticked items, whether anything else changed)."""
-    before = checklist("\n".join(old_body))
-    after = checklist("\n".join(new_body))
+    before = checklist(old_body)
+    after = checklist(new_body)
     ticks = []
     if [x for _, x in before] == [x for _, x in after]:
         for (was, text), (now, _) in zip(before, after):
@@ -720,8 +772,9 @@ def _checklist_changes(old_body: list[str], new_body: list[str]) -> tuple[list[t
     return ticks, _other_lines_changed(old_body, new_body)
 
 
-def _other_lines_changed(old_body: list[str], new_body: list[str]) -> bool:
+def _other_lines_changed(old_body: str, new_body: str) -> bool:
     """Whether the bodies differ in more than the marks of their task items."""
+    old_body, new_body = old_body.split("\n"), new_body.split("\n")
     if len(old_body) != len(new_body):
         return True
     blank = _TASK_MARK.sub
