@@ -7,7 +7,8 @@
 2. 30 simulated people at once: each signed in with its own session, acting at a human
    pace (a move, a tick or a note, then a card page, then 0.5–3 s to think); the time of
    every action, p50 / p95 / max.
-3. memory: the server's resident memory after 1,000 actions and after 10,000.
+3. memory: the server's resident memory after 1,000 actions and after 10,000 (one person,
+   one action after the other; `--memory-only` runs this phase alone, on a fresh server).
 
 The server is the real `mdboard serve --team` as a subprocess, with accounts for the
 board's people. Targets (issue 16): median move -> column <= 0.3 s, p95 per action of
@@ -297,34 +298,66 @@ def people_at_once(url: str, board: Path, people, count: int, actions: int, log,
 
 
 def memory(url: str, board: Path, server: Server, people, total: int, checkpoint: int, log) -> dict:
-    """The server's RSS after `checkpoint` actions and after `total` (and at every checkpoint)."""
+    """The server's resident memory (RSS) after the first `checkpoint` actions and after
+    `total`, and at every checkpoint between: one signed-in person moving after-sales cases
+    and assets back and forth, ticking and unticking a SKU's first checklist item and adding
+    notes, one action after the other. Each checkpoint waits for the rebuilds the actions
+    started to end. The figure: growth from the first checkpoint (where the server has
+    settled: caches filled, the history loaded) to the last, against the 10% target."""
     client, token = signed_in(url, people[0][0])
     moving = [list(item) for item in movable(board)[:20]]
     skus = cards_in(board, "sku", "planning")[:20]
-    curve = []
+    curve, refused = [], []
+    began = time.perf_counter()
     for i in range(1, total + 1):
-        kind = i % 3
-        if kind == 0:
-            item = moving[i % len(moving)]
-            client.post(f"/__mdboard/cards/{item[1]}/move", data={"csrf": token, "to": item[3], "from": item[2]},
-                        headers={"Accept": "application/json"})
-            item[2], item[3] = item[3], item[2]
-        elif kind == 1:
-            card = skus[i % len(skus)]
-            client.post(f"/__mdboard/cards/{card}/tick", data={"csrf": token, "item": "1", "done": str((i // 3) % 2)},
-                        headers={"Accept": "application/json"})
-        else:
-            card = skus[i % len(skus)]
-            client.post(f"/__mdboard/cards/{card}/note", data={"csrf": token, "text": f"备注 {i}"},
-                        headers={"Accept": "application/json"})
+        path, data = memory_action(i, moving, skus)
+        answer = client.post(path, data={"csrf": token, **data}, headers={"Accept": "application/json"})
+        if not answer.headers.get("content-type", "").startswith("application/json") or not answer.json().get("ok"):
+            refused.append(f"{path}: {answer.status_code} {answer.text[:200]}")
         if i % checkpoint == 0:
-            time.sleep(1.0)  # let the last rebuild finish
+            settle(client)
             curve.append((i, round(server.rss_mb(), 1)))
-            log(f"  after {i} actions: {curve[-1][1]} MB")
+            log(f"  after {i} actions ({i / (time.perf_counter() - began):.1f}/s, {len(refused)} refused): "
+                f"RSS {curve[-1][1]} MB")
     client.close()
-    first = curve[0][1]
-    last = curve[-1][1]
-    return {"curve": curve, "after_first": first, "after_all": last, "growth": round((last - first) / first, 3)}
+    for line in refused[:5]:
+        log(f"    refused: {line}")
+    first, last = curve[0][1], curve[-1][1]
+    growth = round((last - first) / first, 3)
+    verdict = "met" if growth <= TARGETS["memory_growth"] else "not met"
+    log(f"  RSS after {curve[0][0]} actions {first} MB, after {curve[-1][0]} {last} MB: growth {growth:+.1%} "
+        f"(target <= {TARGETS['memory_growth']:.0%}: {verdict}); lowest {min(m for _, m in curve)} MB, "
+        f"highest {max(m for _, m in curve)} MB")
+    return {"curve": curve, "after_first": first, "after_all": last, "growth": growth, "refused": len(refused),
+            "actions": total, "seconds": round(time.perf_counter() - began, 1)}
+
+
+def memory_action(i: int, moving: list[list[str]], skus: list[str]) -> tuple[str, dict]:
+    """The i-th action of the memory phase: a move, a tick (or untick) or a note, in turn."""
+    kind = i % 3
+    if kind == 0:
+        item = moving[i % len(moving)]
+        item[2], item[3] = item[3], item[2]
+        return f"/__mdboard/cards/{item[1]}/move", {"to": item[2], "from": item[3]}
+    card = skus[i % len(skus)]
+    if kind == 1:
+        return f"/__mdboard/cards/{card}/tick", {"item": "1", "done": str((i // 3) % 2)}
+    return f"/__mdboard/cards/{card}/note", {"text": f"备注 {i}"}
+
+
+def settle(client, quiet: float = 2.0, longest: float = 120.0) -> None:
+    """Wait until the server's site has not changed for `quiet` seconds (the rebuilds the
+    actions started have ended), at most `longest` seconds: RSS is read between rebuilds."""
+    deadline = time.monotonic() + longest
+    version = None
+    while time.monotonic() < deadline:
+        page = client.get("/index.html").text
+        now = re.search(r'data-version="([^"]*)"', page)
+        now = now.group(1) if now else ""
+        if now == version:
+            return
+        version = now
+        time.sleep(quiet)
 
 
 # --- the run -----------------------------------------------------------------------------------------
@@ -351,10 +384,11 @@ def measure(args, work: Path, log) -> dict:
     report = {"cards": args.cards, "commits": args.commits}
     try:
         log(f"server: {server.url} (RSS {server.rss_mb():.1f} MB after the first build)")
-        log("1. move in one browser -> commit, and -> the column in a second browser")
-        report["browser"] = browser_moves(server.url, board, people, args.moves, log)
-        log(f"2. {args.people} people acting at once")
-        report["load"] = people_at_once(server.url, board, people, args.people, args.actions, log)
+        if not args.memory_only:
+            log("1. move in one browser -> commit, and -> the column in a second browser")
+            report["browser"] = browser_moves(server.url, board, people, args.moves, log)
+            log(f"2. {args.people} people acting at once")
+            report["load"] = people_at_once(server.url, board, people, args.people, args.actions, log)
         if args.memory_actions >= args.checkpoint > 0:
             log(f"3. memory over {args.memory_actions} actions")
             report["memory"] = memory(server.url, board, server, people, args.memory_actions, args.checkpoint, log)
@@ -374,7 +408,9 @@ def main(argv=None) -> int:
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--actions", type=int, default=12, help="actions per simulated person")
     parser.add_argument("--memory-actions", type=int, default=10000, help="0: no memory phase")
-    parser.add_argument("--checkpoint", type=int, default=1000)
+    parser.add_argument("--checkpoint", type=int, default=1000,
+                        help="RSS read every this many actions; growth is from the first to the last")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory phase (no browser, no 30 people)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (board, accounts) afterwards")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--json", action="store_true")

@@ -9,12 +9,20 @@ objects, 39 -> 50 MB over 80 rebuilds).
 
 The rebuilds run in a process of their own, as `serve` does: in a test worker that has
 run other tests, threads or caches they left behind would be traced too.
+
+Outside Python's objects, `serve` keeps its threads within two glibc malloc arenas
+(`mdboard.serve.memory`): each thread's own arena held freed memory of its own.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
+import platform
+import re
+import subprocess
+import sys
 import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -22,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from mdboard.core.store import Board
+from mdboard.serve import memory
 from mdboard.site.builder import SiteBuilder
 
 CARD = "---\ntitle: 临时卡片 {n}\nowner: wangli\ndue: 2026-12-{day:02d}\n---\n\n第 {n} 张\n"
@@ -77,3 +86,89 @@ def traced_rebuilds(root: str, rebuilds: int) -> tuple[int, int, int]:
     finally:
         tracemalloc.stop()
     return frozen, gc.get_freeze_count(), grown
+
+
+# --- malloc arenas -----------------------------------------------------------------------
+
+ON_GLIBC = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas are glibc's")
+
+COUNT_HEAPS = r'''
+import ctypes, os, tempfile, threading
+
+
+def heaps_with_threads(threads=6):
+    """The malloc arenas (glibc: heaps) in use once `threads` threads have each allocated
+    memory from malloc and hold it."""
+    held, gate = [], threading.Barrier(threads + 1)
+
+    def allocate():
+        held.append([bytes(4096) for _ in range(64)])  # beyond Python's small-object allocator
+        gate.wait()
+        gate.wait()
+
+    workers = [threading.Thread(target=allocate) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    gate.wait()
+    libc = ctypes.CDLL(None)
+    libc.fopen.restype = ctypes.c_void_p
+    fd, path = tempfile.mkstemp()
+    os.close(fd)
+    out = libc.fopen(path.encode(), b"w")
+    libc.malloc_info(0, ctypes.c_void_p(out))
+    libc.fclose(ctypes.c_void_p(out))
+    gate.wait()
+    for worker in workers:
+        worker.join()
+    with open(path) as f:
+        text = f.read()
+    os.unlink(path)
+    return text.count("<heap nr=")
+'''
+
+SERVE_AND_COUNT = COUNT_HEAPS + r'''
+import signal, sys
+from mdboard.serve import http
+
+started = http.BoardServer.start
+
+
+def start(self):
+    """Once the server runs: count the arenas six more threads end up in, then stop it."""
+    started(self)
+    print("heaps", heaps_with_threads(), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+http.BoardServer.start = start
+from mdboard.cli.main import run
+
+sys.argv = ["mdboard", "serve", "--port", "0"]
+run()
+'''
+
+
+def python(code: str, cwd) -> str:
+    """What `code` printed, run by this Python in `cwd` with glibc's malloc left as it is."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, text=True, capture_output=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@ON_GLIBC
+def test_serve_keeps_its_threads_within_two_malloc_arenas(board, cli):
+    """The real `mdboard serve`, with six threads more allocating at once, uses at most two
+    arenas; the same six threads in a plain Python process get an arena each."""
+    cli.ok("new", "sku", "蓝牙耳机 上新", "--owner", "wangli")
+    plain = int(python(COUNT_HEAPS + "print(heaps_with_threads())", board))
+    assert plain >= 6, f"six threads allocating at once should use six arenas or more, not {plain}"
+    served = python(SERVE_AND_COUNT, board)
+    heaps = int(re.search(r"^heaps (\d+)$", served, re.M).group(1))
+    assert heaps <= memory.ARENAS, served
+
+
+def test_elsewhere_than_glibc_nothing_is_done(monkeypatch):
+    monkeypatch.setattr(memory.platform, "libc_ver", lambda: ("", ""))
+    assert memory.limit_malloc_arenas() is False
