@@ -45,17 +45,8 @@ class BaseKey:
     """What every page depends on (templates, config file, language, the playbooks and sale
     calendar), worked out for one renderer and one state of those files."""
 
-    renderer: object
     key: str
     files: str = ""  # domain.boardfiles.data_stamp: the playbooks and sale calendar the key was made with
-
-
-@dataclass
-class CardIndex:
-    """Where each card of a build's card list is, by path (found again only for another list)."""
-
-    cards: list
-    positions: dict[str, int]
 
 
 @dataclass
@@ -81,41 +72,123 @@ def build_site(board: Board, out_dir: Path | None = None, changed: set[str] | No
     return builder.build_all() if changed is None else builder.rebuild(changed)
 
 
+@dataclass
+class LastBuild:
+    """What the last build made, as the manifest keeps it between builds: what the next
+    build compares the board with to find what changed."""
+
+    pages: dict[str, tuple[str, str]]  # output path -> (key, hash of the bytes written)
+    cards: dict  # card path -> CardState
+    context: dict  # what the pages were made against: base, day, hour, head, flip
+    history: dict  # HEAD and the per-card commit hashes at it
+    on_disk: dict  # the pages the output folder held after it (those gone since are deleted)
+
+    @classmethod
+    def nothing(cls, on_disk: dict | None = None) -> "LastBuild":
+        """No build known (everything is made), maybe with the pages an earlier one wrote."""
+        return cls({}, {}, {}, {}, on_disk if on_disk is not None else {})
+
+
+@dataclass
+class BoardRead:
+    """The cards one build read, kept for the next: a rebuild after an editor saved a few
+    card files reads only those again (`SiteBuilder._reread`)."""
+
+    cards: list
+    positions: dict[str, int] | None = None  # card path -> its place in `cards` (made when first needed)
+
+
+@dataclass
+class Rendering:
+    """The rendering environment, kept between builds while mdboard.yaml stays the same:
+    the renderer, what every page depends on, the card views and tile keys made so far."""
+
+    renderer: object  # site.render.Renderer
+    base: BaseKey | None = None
+    views: dict = field(default_factory=dict)  # card views kept between rebuilds in this process
+    tile_keys: dict = field(default_factory=dict)  # and the keys of their tiles
+    views_for: tuple | None = None  # the (base key, day) those were worked out at
+
+
+@dataclass
+class HistoryKept:
+    """What the pages made from git history keep between builds."""
+
+    previous: "LazyHistory | None" = None  # the last build's history, reused at the same HEAD
+    rows: "HistoryRows | None" = None  # each card's history rows, kept on disk
+    kept: "KeptPages | None" = None  # pages made from history, kept with their titles as slots
+
+
+class RenderCache:
+    """Rendered tiles and calendar parts, kept on disk between builds: read when first
+    needed, written after full builds when something in it changed."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._data: dict | None = None
+        self.dirty = False
+
+    def _loaded(self) -> dict:
+        if self._data is None:
+            self._data = _read_state(self.path, "site-render")
+        return self._data
+
+    def tiles(self) -> dict:
+        """(card ID, root) -> (key, html) of rendered tiles."""
+        return self._loaded().setdefault("tiles", {})
+
+    def feed_parts(self, base: str) -> dict:
+        """card path -> (front matter hash, its calendar events), for this config and language."""
+        cache = self._loaded()
+        if cache.get("parts_base") != base:
+            cache["parts"], cache["parts_base"] = {}, base
+        return cache["parts"]
+
+    def prune(self, data, tiles, extras: dict) -> None:
+        """Forget the tiles and calendar parts of cards that are gone (only when the cache was
+        needed at all) and note whether it must be saved."""
+        if self._data is None:
+            return
+        cache = self._data.get("tiles", {})
+        stale = [slot for slot in cache if slot[0] not in data.cards]
+        for slot in stale:
+            del cache[slot]
+        feeds = extras.get("calendar")
+        if feeds is not None and feeds.parts:
+            before = len(feeds.parts)
+            feeds.prune()
+            self.dirty = self.dirty or feeds.made or len(feeds.parts) != before
+        self.dirty = self.dirty or tiles.dirty or bool(stale)
+
+    def save(self) -> None:
+        if self.dirty and self._data is not None:
+            _write_state(self.path, "site-render", self._data)
+            self.dirty = False
+
+
 class SiteBuilder:
-    """Renders a board's site and keeps what it needs to rebuild only what changed."""
+    """Renders a board's site and keeps what it needs to rebuild only what changed: what
+    the last build made (`last`), the cards it read (`read`), the rendering environment
+    (`rendering`), the render cache and what history pages keep (`history`)."""
 
     early_pages = True  # rebuild() takes `early`: told once the changed cards' own pages are written
 
     def __init__(self, board: Board, out_dir: Path | None = None):
         self.board = board
         self.out_dir = check_out_dir(board, Path(out_dir) if out_dir else board.root / OUTPUT_DIR)
-        self._renderer = None
-        self._base: BaseKey | None = None  # what every page depends on, for the current renderer
-        self._cards: dict | None = None  # card path -> CardState, as of the last build
-        self._pages: dict[str, tuple[str, str]] | None = None  # output path -> (key, hash of bytes)
-        self._context: dict | None = None  # what the last build's pages were made against
-        self._cache: dict | None = None  # rendered tiles and calendar parts, read when first needed
-        self._cache_dirty = False
-        self._last_pages: dict | None = None  # what the output folder held after the last build
-        self._manifest_history: dict | None = None  # HEAD and per-card commit hashes of the last build
-        self._history_kept: LazyHistory | None = None  # reused by the next rebuild at the same HEAD
-        self._history_now: LazyHistory | None = None
-        self._kept: KeptPages | None = None  # pages made from history, kept with their titles as slots
+        self.last: LastBuild | None = None  # read from the manifest when first needed
+        self.read: BoardRead | None = None
+        self.rendering: Rendering | None = None  # None: made again (first build, mdboard.yaml changed)
+        self.history = HistoryKept()
         self._manifest: Manifest | None = None
-        self._rows: HistoryRows | None = None  # each card's history rows, kept on disk
-        self._views: dict = {}  # card views kept between rebuilds in this process
-        self._tile_keys: dict = {}  # and the keys of their tiles
-        self._views_for: tuple | None = None  # the (base, day) those were worked out at
-        self._card_list: list | None = None  # the cards of the last build
-        self._card_index: CardIndex | None = None  # where each card of that list is
-        self._texts: dict = {}  # card path -> bytes read by this build (for the card pages)
+        self._render_cache: RenderCache | None = None
 
     # --- public ------------------------------------------------------------------------
 
     def build_all(self, force: bool = False) -> BuildReport:
         """Bring the whole output folder up to date (a full build when nothing is known yet)."""
         if force:
-            self._pages, self._cards, self._context, self._manifest_history = {}, {}, {}, {}
+            self.last = LastBuild.nothing(self._last_build().on_disk)
         return self._build(None)
 
     def rebuild(self, changed_paths: set[str], early: Callable[[list[str]], None] | None = None) -> BuildReport:
@@ -134,65 +207,81 @@ class SiteBuilder:
         from mdboard.site.pages import Tiles, plan_pages
 
         started = time.perf_counter()
-        self._load_state()
-        cards, renderer, base = self._read_board(changed)
-        states = self._card_states(cards, changed or set(), base)
-        data, dirty, clock, now = self._work_out(cards, renderer, base, states)
-        tiles = Tiles(data, base, self._tile_cache, self._tile_keys, dirty.cards)
-        feeds_extra = extras(data, self.board, self._feed_parts)
-        written = self._write_pages(plan_pages(data, base, tiles, feeds_extra, dirty), early)
-        removed = self._remove_stale(set(self._pages))
-        self._prune_cache(data, tiles, feeds_extra)
+        last = self._last_build()
+        read, rendering = self._read_board(changed)
+        self.read, self.rendering = read, rendering
+        base = rendering.base.key
+        states, texts = self._card_states(read.cards, changed or set(), base, last)
+        history = self._history(last, base)
+        self.history.previous, self.history.rows = history, history.rows_cache  # for the next build
+        data, dirty, clock, now = self._work_out(read.cards, rendering, states, texts, history, last)
+        cache = self._cache()
+        tiles = Tiles(data, base, cache.tiles, rendering.tile_keys, dirty.cards)
+        feeds_extra = extras(data, self.board, lambda: cache.feed_parts(base))
+        written, pages = self._write_pages(plan_pages(data, base, tiles, feeds_extra, dirty), last.pages,
+                                           history, rendering.renderer.dates, early)
+        removed = self._remove_stale(last.on_disk, pages)
+        cache.prune(data, tiles, feeds_extra)
         if dirty.everything:
-            self._rows.prune(data.cards)
-        clock["flip"] = self._next_flip(data, dirty, now)
-        self._context, self._cards = clock, states
+            history.rows_cache.prune(data.cards)
+        clock["flip"] = self._next_flip(data, dirty, now, last.context)
+        self.last = LastBuild(pages, states, clock, history.summary, on_disk=dict(pages))
         self._save_state(final=changed is None)
-        return BuildReport(written, data.problems, len(self._pages), time.perf_counter() - started, removed,
+        return BuildReport(written, data.problems, len(pages), time.perf_counter() - started, removed,
                            self.out_dir)
 
-    def _read_board(self, changed: set[str] | None) -> tuple:
-        """(the cards, the renderer, the base key) for this build: the config read again
+    def _last_build(self) -> LastBuild:
+        """What the last build made: from the manifest, once per builder."""
+        if self.last is None:
+            if self._manifest is None:
+                self._manifest = Manifest(self.board.state_dir / "site", self._out_key(), str(self.out_dir))
+            self.last = self._manifest.load()
+        return self.last
+
+    def _read_board(self, changed: set[str] | None) -> tuple[BoardRead, Rendering]:
+        """(the cards, the rendering environment) for this build: the config read again
         when it changed, only the saved files read again when that is enough (`_reread`),
         else the board scanned."""
+        rendering = self.rendering
         if changed is None or CONFIG_NAME in changed:
             self.board.reload_config()
-            self._renderer = None
-        cards = self._reread(changed) if changed and self._renderer is not None else None
+            rendering = None
+        read = self._reread(changed) if changed and rendering is not None else None
         self.board.invalidate()  # what reads the board itself (report, standup) gets `cards` (BoardAsRead)
-        if cards is None:
-            cards = self.board.cards(lazy=True)  # most of them are not read after one edit
-        self._card_list = cards
+        if read is None:
+            read = BoardRead(self.board.cards(lazy=True))  # most of them are not read after one edit
         set_language(self.board.config.language)
-        renderer = self._get_renderer()
-        renderer.new_build()
-        return cards, renderer, self._base_key(renderer)
+        if rendering is None:
+            rendering = Rendering(self._new_renderer())
+        rendering.renderer.new_build()
+        rendering.base = self._base_key(rendering)
+        return read, rendering
 
-    def _work_out(self, cards: list, renderer, base: str, states: dict) -> tuple:
+    def _work_out(self, cards: list, rendering: Rendering, states: dict, texts: dict, history: "LazyHistory",
+                  last: LastBuild) -> tuple:
         """(SiteData, Dirty, what the pages are made against, now) for this build."""
         from mdboard.core import dates
         from mdboard.site.pages import Dirty, SiteData
 
-        history = self._history_now = self._history()
+        base = rendering.base.key
         now = dates.now(self.board.config.timezone)
         clock = {"base": base, "day": now.date().isoformat(), "hour": now.strftime("%Y-%m-%dT%H"),
                  "head": history.head}
-        everything = self._everything_changed(clock, now)
-        if everything or self._views_for != (base, clock["day"]):
-            self._views, self._tile_keys, self._views_for = {}, {}, (base, clock["day"])
-        data = SiteData(BoardAsRead(self.board, cards), renderer, states, history, self._views, cards, self._texts,
-                        self._kept_pages(base))
-        return data, Dirty() if everything else self._dirty(data, clock), clock, now
+        everything = _everything_changed(last, clock, now)
+        if everything or rendering.views_for != (base, clock["day"]):
+            rendering.views, rendering.tile_keys, rendering.views_for = {}, {}, (base, clock["day"])
+        data = SiteData(BoardAsRead(self.board, cards), rendering.renderer, states, history, rendering.views, cards,
+                        texts, self._kept_pages(), base=base)
+        return data, Dirty() if everything else _dirty(data, clock, last), clock, now
 
-    def _get_renderer(self):
+    def _new_renderer(self):
+        """A renderer for the board's config, with the date texts earlier builds made."""
         from mdboard.site.render import Renderer
 
-        if self._renderer is None:
-            cfg = self.board.config
-            known = _read_state(self._dates_file(), "site-dates")
-            texts = known.get("texts") if known.get("for") == (cfg.language, cfg.timezone) else None
-            self._renderer = Renderer(cfg, self._jinja_cache(), texts if isinstance(texts, dict) else None)
-        return self._renderer
+        cfg = self.board.config
+        known = _read_state(self._dates_file(), "site-dates")
+        texts = known.get("texts") if known.get("for") == (cfg.language, cfg.timezone) else None
+        return Renderer(cfg, self._jinja_cache(), texts if isinstance(texts, dict) else None)
 
     def _dates_file(self) -> Path:
         return self.board.state_dir / "site" / "dates.cache"
@@ -201,7 +290,7 @@ class SiteBuilder:
         """Where compiled templates are kept between processes (the board's private state)."""
         return self.board.state_dir / "site" / "templates"
 
-    def _base_key(self, renderer) -> str:
+    def _base_key(self, rendering: Rendering) -> BaseKey:
         """What every page depends on: templates, the config file, the language (worked out
         again whenever the renderer is made again, i.e. after mdboard.yaml changed), and the
         playbooks and sale calendar (a few small files, edited rarely: hashed every build)."""
@@ -209,31 +298,30 @@ class SiteBuilder:
         from mdboard.site.render import digest
 
         files = data_stamp(self.board.root)
-        if self._base is None or self._base.renderer is not renderer or self._base.files != files:
-            try:
-                config = (self.board.root / CONFIG_NAME).read_bytes()
-            except OSError:
-                config = b""
-            self._base = BaseKey(renderer, digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang, files),
-                                 files)
-        return self._base.key
+        if rendering.base is not None and rendering.base.files == files:
+            return rendering.base
+        renderer = rendering.renderer
+        try:
+            config = (self.board.root / CONFIG_NAME).read_bytes()
+        except OSError:
+            config = b""
+        return BaseKey(digest(SITE_FORMAT, renderer.fingerprint(), config, renderer.lang, files), files)
 
     # --- what changed ------------------------------------------------------------------
 
-    def _reread(self, changed: set[str]) -> list | None:
+    def _reread(self, changed: set[str]) -> BoardRead | None:
         """The last build's cards with the changed files read again, when every changed path
         is a card file the last build read that is still a plain file in the same place (an
         editor's save); None when the board must be scanned (new, moved or deleted cards,
         anything else). Scanning 10,000 cards costs ~0.1 s; this, a few ms."""
         from mdboard.core.store import Card, parse_file
 
-        if self._card_list is None or CONFIG_NAME in changed:
+        if self.read is None or CONFIG_NAME in changed:
             return None
-        index = self._card_index
-        if index is None or index.cards is not self._card_list:
-            index = self._card_index = CardIndex(self._card_list, {c.path: i for i, c in enumerate(self._card_list)})
-        positions = index.positions
-        cards = list(self._card_list)
+        positions = self.read.positions
+        if positions is None:
+            positions = {c.path: i for i, c in enumerate(self.read.cards)}
+        cards = list(self.read.cards)
         for rel in changed:
             i = positions.get(rel)
             if i is None:
@@ -249,24 +337,24 @@ class SiteBuilder:
             meta, checklist, error = parse_file(path)
             cards[i] = Card(old.id, old.type, old.state, old.path, meta, checklist, error,
                             (st.st_size, st.st_mtime_ns, False))
-        self._card_index = CardIndex(cards, positions)  # same paths in the same places
-        return cards
+        return BoardRead(cards, positions)  # same paths in the same places
 
-    def _card_states(self, cards: list, changed: set[str], base: str) -> dict:
-        """card path -> CardState. A file is read again only when its stamp (from the scan)
-        changed or it is in `changed`; links and people are worked out again for those, and
-        for every card after the config changed (link fields may be others)."""
+    def _card_states(self, cards: list, changed: set[str], base: str, last: LastBuild) -> tuple[dict, dict]:
+        """(card path -> CardState, card path -> the bytes read now, for their pages). A file
+        is read again only when its stamp (from the scan) changed or it is in `changed`; links
+        and people are worked out again for those, and for every card after the config
+        changed (link fields may be others)."""
         from mdboard.site.pages import CardState, untitled_fp
         from mdboard.site.render import digest, outgoing_links
         from mdboard.domain.views import people_of
 
         cfg = self.board.config
-        old = self._cards if (self._context or {}).get("base") == base else {}
+        old = last.cards if last.context.get("base") == base else {}
         same_config = bool(old)
-        known = self._cards or {}
+        known = last.cards
         root = str(self.board.root)
         fresh = {}
-        self._texts = {}  # the bytes of the files read now, for their pages
+        texts: dict[str, bytes] = {}
         for card in cards:
             state = old.get(card.path)
             if state is not None and card.stamp is not None and state.stamp == card.stamp and card.path not in changed:
@@ -277,7 +365,7 @@ class SiteBuilder:
                     and card.path not in changed:
                 fp, meta_fp = previous.fp, previous.meta_fp  # same file, other config
             else:
-                fp, meta_fp = _file_hash(os.path.join(root, card.path), card, self._texts), \
+                fp, meta_fp = _file_hash(os.path.join(root, card.path), card, texts), \
                     digest(card.path, repr(card.meta), card.checklist, card.error)
             if same_config and state is not None and (state.fp, state.meta_fp) == (fp, meta_fp):
                 fresh[card.path] = state._replace(stamp=card.stamp)
@@ -286,57 +374,9 @@ class SiteBuilder:
                                              tuple(outgoing_links(cfg, card)), tuple(people_of(card)),
                                              untitled_fp(card) if state is None or state.meta_fp != meta_fp
                                              else state.untitled_fp)
-        return fresh
+        return fresh, texts
 
-    def _everything_changed(self, clock: dict, now) -> bool:
-        """Whether every page must be worked out again: nothing known yet, another config or
-        template, another day, or a due time passed since the last build (overdue flags)."""
-        last = self._context
-        if not last or not self._cards or not self._pages:
-            return True
-        if any(last.get(k) != clock[k] for k in ("base", "day")):
-            return True
-        flip = last.get("flip")
-        return flip is not None and now.timestamp() >= flip
-
-    def _dirty(self, data, clock: dict):
-        """Which pages a change touches: a changed card's own page; if its front matter
-        changed, the pages of the cards it links to or is linked from, its board, the pages
-        of its people and the board-wide pages; card pages whose git history changed."""
-        from mdboard.site.pages import Dirty
-
-        dirty = Dirty(everything=False)
-        dirty.hour = self._context.get("hour") != clock["hour"]
-        old, new = self._cards, data.states
-        changes = [(old.get(path), state) for path, state in new.items() if old.get(path) is not state]
-        changes += [(old[path], None) for path in old.keys() - new.keys()]
-        for before, after in changes:
-            if after is not None:
-                dirty.cards.add(after.id)
-                dirty.early_cards.add(after.id)
-                dirty.early_types.add(after.type)
-            if before is not None and after is not None and before.meta_fp == after.meta_fp:
-                continue  # only the body changed: its own page
-            dirty.board = True
-            touched = set()
-            for state in (before, after):
-                if state is not None:
-                    touched |= {state.id, *state.links, *data.linked_from.get(state.id, ())}
-                    dirty.types.add(state.type)
-                    dirty.people.update(state.people)
-            for card_id in touched:
-                dirty.cards.add(card_id)
-                card = data.cards.get(card_id)
-                if card is not None:
-                    state = new[card.path]
-                    dirty.types.add(state.type)
-                    dirty.people.update(state.people)
-        if self._context.get("head") != clock["head"]:
-            dirty.history = True
-            dirty.cards |= data.history.changed_cards(data.cards)
-        return dirty
-
-    def _next_flip(self, data, dirty, now) -> float | None:
+    def _next_flip(self, data, dirty, now, last_context: dict) -> float | None:
         """The first moment after `now` at which a card's due status flips (a due time passes):
         from every card after a full build, else the earlier of the last one and the changed cards'."""
         from mdboard.core import dates
@@ -347,7 +387,7 @@ class SiteBuilder:
             best = None
         else:
             views = [data.view(card_id) for card_id in dirty.cards]
-            best = (self._context or {}).get("flip")
+            best = last_context.get("flip")
         for view in views:
             if view is None or view.due is None:
                 continue
@@ -356,26 +396,23 @@ class SiteBuilder:
                 best = moment.timestamp() if best is None else min(best, moment.timestamp())
         return best
 
-    def _history(self) -> "LazyHistory":
-        """The board's git history, read at most once per build and only if a page needs it."""
-        known = self._manifest_history if self._manifest_history.get("head") is not None else {}
-        rows = self._rows if self._rows is not None and self._rows.base == self._base.key else None
-        if rows is None:
-            rows = self._rows = HistoryRows(self.board.state_dir / "site" / f"{self._out_key()}.history", self._base.key)
-        history = LazyHistory(self.board, known, self._history_kept, rows)
-        self._manifest_history = history.summary
-        self._history_kept = history  # a later rebuild at the same HEAD reuses what it read
-        return history
+    def _history(self, last: LastBuild, base: str) -> "LazyHistory":
+        """The board's git history for this build, read at most once and only if a page needs it."""
+        known = last.history if last.history.get("head") is not None else {}
+        rows = self.history.rows
+        if rows is None or rows.base != base:
+            rows = HistoryRows(self.board.state_dir / "site" / f"{self._out_key()}.history", base)
+        return LazyHistory(self.board, known, self.history.previous, rows)
 
     # --- writing -----------------------------------------------------------------------
 
-    def _write_pages(self, plan, early=None) -> list[str]:
-        """Render pages whose key changed; write files whose bytes changed. Returns what was written.
+    def _write_pages(self, plan, old_pages: dict, history: "LazyHistory", dates, early=None) -> tuple[list[str], dict]:
+        """Render pages whose key changed; write files whose bytes changed. Returns what was
+        written and every page of the site now (output path -> (key, hash of its bytes)).
 
         Pages nothing changed for keep what the last build made. With `early`, the changed
         cards' pages and boards come first, then `early` is told, then the rest. Many card
         pages (a first build, a new template) are shared out between processes."""
-        old_pages = self._pages
         new_pages: dict[str, tuple[str, str]] = {}
         existing = _existing_files(self.out_dir, {page.path.rpartition("/")[0] for page in plan.pages} | {"cards"})
 
@@ -401,15 +438,14 @@ class SiteBuilder:
                 else:
                     missing.append(plan.card_page(card_id))
         first = [page for page in plan.pages if page.early] if early is not None else []
-        written = self._render(todo_of(first), new_pages)
+        written = self._render(todo_of(first), new_pages, history, dates)
         if first:
             early(sorted(written))
         rest = [page for page in plan.pages if not (first and page.early)] + missing
-        written += self._render(todo_of(rest), new_pages)
-        self._pages = new_pages
-        return sorted(written)
+        written += self._render(todo_of(rest), new_pages, history, dates)
+        return sorted(written), new_pages
 
-    def _render(self, todo: list, new_pages: dict) -> list[str]:
+    def _render(self, todo: list, new_pages: dict, history: "LazyHistory", dates) -> list[str]:
         """Make the pages of `todo`, note them in `new_pages`; the paths written.
 
         New pages come first, so a page rewritten to link to a new card never links to a
@@ -418,19 +454,18 @@ class SiteBuilder:
         for folder in {os.path.dirname(page.path) for page, _, _ in todo}:
             os.makedirs(os.path.join(self.out_dir, folder), exist_ok=True)
         written = []
-        for path, key, hashed, wrote, note in _render_pages(todo, self.out_dir, self._history_now.real,
-                                                            self._renderer.dates):
+        for path, key, hashed, wrote, note in _render_pages(todo, self.out_dir, history.real, dates):
             new_pages[path] = (key, hashed)
             if wrote:
                 written.append(path)
             if note is not None:
-                self._rows.put(*note)
+                history.rows_cache.put(*note)
         return written
 
-    def _remove_stale(self, current: set[str]) -> list[str]:
-        """Delete pages this builder wrote before that no longer exist (a deleted card's page)."""
+    def _remove_stale(self, on_disk: dict, current: dict) -> list[str]:
+        """Delete pages the last build left that no longer exist (a deleted card's page)."""
         removed = []
-        for rel in sorted(set(self._last_pages) - current):
+        for rel in sorted(set(on_disk) - set(current)):
             target = (self.out_dir / rel).resolve()
             if not target.is_relative_to(self.out_dir):
                 continue
@@ -441,51 +476,20 @@ class SiteBuilder:
                 pass
             except OSError:
                 continue
-        self._last_pages = dict(self._pages)
         return removed
 
-    def _kept_pages(self, base: str) -> "KeptPages":
+    def _kept_pages(self) -> "KeptPages":
         """The pages made from history that the last builds kept (read when first needed)."""
         from mdboard.site.slots import KeptPages
 
-        if self._kept is None:
-            self._kept = KeptPages(lambda: _read_state(self._state_file("kept"), "site-kept"))
-        self._kept.base = base
-        return self._kept
+        if self.history.kept is None:
+            self.history.kept = KeptPages(lambda: _read_state(self._state_file("kept"), "site-kept"))
+        return self.history.kept
 
-    def _cache_file(self) -> dict:
-        """The render cache (tiles, calendar parts), read from disk on first use."""
-        if self._cache is None:
-            self._cache = _read_state(self._state_file("render"), "site-render")
-        return self._cache
-
-    def _tile_cache(self) -> dict:
-        """(card ID, root) -> (key, html) of rendered tiles."""
-        return self._cache_file().setdefault("tiles", {})
-
-    def _feed_parts(self) -> dict:
-        """card path -> (front matter hash, its calendar events), for this config and language."""
-        cache = self._cache_file()
-        base = self._base.key if self._base else ""
-        if cache.get("parts_base") != base:
-            cache["parts"], cache["parts_base"] = {}, base
-        return cache["parts"]
-
-    def _prune_cache(self, data, tiles, extras: dict) -> None:
-        """Forget the tiles and calendar parts of cards that are gone (only when the cache was
-        needed at all) and note whether it must be saved."""
-        if self._cache is None:
-            return
-        cache = self._cache.get("tiles", {})
-        stale = [slot for slot in cache if slot[0] not in data.cards]
-        for slot in stale:
-            del cache[slot]
-        feeds = extras.get("calendar")
-        if feeds is not None and feeds.parts:
-            before = len(feeds.parts)
-            feeds.prune()
-            self._cache_dirty = self._cache_dirty or feeds.made or len(feeds.parts) != before
-        self._cache_dirty = self._cache_dirty or tiles.dirty or bool(stale)
+    def _cache(self) -> RenderCache:
+        if self._render_cache is None:
+            self._render_cache = RenderCache(self._state_file("render"))
+        return self._render_cache
 
     # --- state between builds ----------------------------------------------------------
 
@@ -498,45 +502,79 @@ class SiteBuilder:
     def _state_file(self, name: str) -> Path:
         return self.board.state_dir / "site" / f"{self._out_key()}.{name}.cache"
 
-    def _load_state(self) -> None:
-        """Read the manifest (pages, cards, what the pages were made against, history
-        summary) once per builder."""
-        if self._pages is not None and self._last_pages is not None:
-            return
-        if self._manifest is None:
-            self._manifest = Manifest(self.board.state_dir / "site", self._out_key(), str(self.out_dir))
-        state = self._manifest.load()
-        if self._pages is None:
-            self._pages = dict(state["pages"])
-        if self._cards is None:
-            self._cards = state["cards"]
-        if self._context is None:
-            self._context = state["context"]
-        self._last_pages = state["pages"]
-        if self._manifest_history is None:
-            self._manifest_history = state["history"]
-
     def _save_state(self, final: bool) -> None:
         """Write the manifest after every build; the render cache after full builds only."""
         try:
-            self._manifest.save({"pages": self._pages, "cards": self._cards, "context": self._context,
-                                 "history": self._manifest_history})
-            if self._kept is not None and self._kept.changed:
-                _write_state(self._state_file("kept"), "site-kept", self._kept.entries)
-                self._kept.changed = False
-            if self._rows is not None:
-                self._rows.save()
-            dates = self._renderer.dates if self._renderer is not None else None
+            self._manifest.save(self.last)
+            kept = self.history.kept
+            if kept is not None and kept.changed:
+                _write_state(self._state_file("kept"), "site-kept", kept.entries)
+                kept.saved()
+            if self.history.rows is not None:
+                self.history.rows.save()
+            dates = self.rendering.renderer.dates if self.rendering is not None else None
             if dates is not None and dates.learned:
                 cfg = self.board.config
                 _write_state(self._dates_file(), "site-dates", {"for": (cfg.language, cfg.timezone),
                                                                 "texts": dates.remembered})
-                dates.learned = False
-            if final and self._cache_dirty and self._cache is not None:
-                _write_state(self._state_file("render"), "site-render", self._cache)
-                self._cache_dirty = False
+                dates.saved()
+            if final:
+                self._cache().save()
         except OSError:
             pass  # without a manifest the next build renders everything again; nothing breaks
+
+
+def _everything_changed(last: LastBuild, clock: dict, now) -> bool:
+    """Whether every page must be worked out again: nothing known yet, another config or
+    template, another day, or a due time passed since the last build (overdue flags)."""
+    if not last.context or not last.cards or not last.pages:
+        return True
+    if any(last.context.get(k) != clock[k] for k in ("base", "day")):
+        return True
+    flip = last.context.get("flip")
+    return flip is not None and now.timestamp() >= flip
+
+
+def _dirty(data, clock: dict, last: LastBuild):
+    """Which pages a change touches: a changed card's own page; if its front matter
+    changed, the pages of the cards it links to or is linked from, its board, the pages
+    of its people and the board-wide pages; card pages whose git history changed; and a
+    campaign's page when a card of its plan is touched (it shows them)."""
+    from mdboard.site.pages import Dirty
+    from mdboard.site.plans import main_cards_of
+
+    dirty = Dirty(everything=False)
+    dirty.hour = last.context.get("hour") != clock["hour"]
+    old, new = last.cards, data.states
+    changes = [(old.get(path), state) for path, state in new.items() if old.get(path) is not state]
+    changes += [(old[path], None) for path in old.keys() - new.keys()]
+    for before, after in changes:
+        if after is not None:
+            dirty.cards.add(after.id)
+            dirty.early_cards.add(after.id)
+            dirty.early_types.add(after.type)
+        if before is not None and after is not None and before.meta_fp == after.meta_fp:
+            continue  # only the body changed: its own page
+        dirty.board = True
+        touched = set()
+        for state in (before, after):
+            if state is not None:
+                touched |= {state.id, *state.links, *data.linked_from.get(state.id, ())}
+                dirty.types.add(state.type)
+                dirty.people.update(state.people)
+        for card_id in touched:
+            dirty.cards.add(card_id)
+            card = data.cards.get(card_id)
+            if card is not None:
+                state = new[card.path]
+                dirty.types.add(state.type)
+                dirty.people.update(state.people)
+    if last.context.get("head") != clock["head"]:
+        dirty.history = True
+        dirty.cards |= data.history.changed_cards(data.cards)
+    if dirty.cards:
+        dirty.cards |= main_cards_of(data, dirty.cards)
+    return dirty
 
 
 class Manifest:
@@ -547,7 +585,6 @@ class Manifest:
     which load three times faster than named ones."""
 
     RECENT_MAX = 512
-    EMPTY = {"pages": {}, "cards": {}, "context": {}, "history": {}}
 
     def __init__(self, folder: Path, name: str, out_dir: str):
         self.base_path = folder / f"{name}.manifest.cache"
@@ -555,14 +592,16 @@ class Manifest:
         self.out_dir = out_dir
         self.base: dict | None = None  # what the base file holds (pages and cards as read)
 
-    def load(self) -> dict:
-        """pages, cards (path -> CardState), context, history; empty when the
-        files are missing, of another version or unreadable (everything is made again)."""
+    def load(self) -> LastBuild:
+        """What the last build made; nothing when the files are missing, of another version
+        or unreadable (everything is made again)."""
         try:
-            return self._load()
+            state = self._load()
         except Exception:  # a damaged manifest costs one full build, never the build
             self.base = None
-            return {key: (dict(value) if isinstance(value, dict) else value) for key, value in self.EMPTY.items()}
+            return LastBuild.nothing()
+        return LastBuild(dict(state["pages"]), state["cards"], state["context"], state["history"],
+                         on_disk=state["pages"])
 
     def _load(self) -> dict:
         from mdboard.site.pages import CardState
@@ -586,8 +625,9 @@ class Manifest:
             state["context"] = recent["context"]
         return state
 
-    def save(self, state: dict) -> None:
+    def save(self, last: LastBuild) -> None:
         """Write what changed since the base, or a new base when much did."""
+        state = {"pages": last.pages, "cards": last.cards, "context": last.context, "history": last.history}
         base = self.base
         if base is not None and (state["history"] is base["history"] or state["history"] == base["history"]):
             changes = {key: _changes(base[key], state[key]) for key in ("pages", "cards")}
@@ -683,10 +723,7 @@ def _render_range(job: tuple[int, int, Path]) -> tuple[list[tuple], dict]:
     start, end, out_dir = job
     pages, dates = _shared
     done = [_render_one(one, out_dir) for one in pages[start:end]]
-    learned = {}
-    if dates is not None:
-        learned, dates.new = dates.new, {}
-    return done, learned
+    return done, dates.take_new() if dates is not None else {}
 
 
 def _render_one(job, out_dir: Path) -> tuple:

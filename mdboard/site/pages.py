@@ -23,7 +23,7 @@ from mdboard.core.fields import display
 from mdboard.core.i18n import t_in
 from mdboard.core.text import ID_RE
 from mdboard.site.archive_pages import archive_pages
-from mdboard.site.plans import main_cards_of, plan_context, plan_key, sales_context, sales_key
+from mdboard.site.plans import plan_context, plan_key, sales_context, sales_key
 from mdboard.site.slots import KeptPages
 from mdboard.site.render import CardView, Page, Renderer, card_attrs, card_view, digest, lazy_page, timeline_types
 from mdboard.core.store import Board, Card
@@ -103,11 +103,13 @@ class SiteData:
 
     def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
                  view_cache: dict | None = None, cards: list[Card] | None = None,
-                 texts: dict[str, bytes] | None = None, kept: KeptPages | None = None):
+                 texts: dict[str, bytes] | None = None, kept: KeptPages | None = None, base: str = ""):
         """`cards`: the board's cards, when already read (default: `board.cards()`); `texts`:
         card path -> its bytes, for the files this build has read already; `kept`: the
-        pages made from history kept by the last builds (default: none)."""
+        pages made from history kept by the last builds (default: none); `base`: what every
+        page depends on (templates, config, language), which kept rows are made with."""
         self.board = board
+        self.base = base
         self.card_list = cards if cards is not None else board.cards()
         self.renderer = renderer
         self.states = states
@@ -122,16 +124,19 @@ class SiteData:
         self.kept = kept if kept is not None else KeptPages(dict)
         self._all_key: str | None = None  # worked out once per build, when first asked for
         self._untitled_key: str | None = None
-        self._due_lists: tuple[list[CardView], list[CardView]] | None = None
-        self._person_groups: dict[str, dict[str, list[CardView]]] | None = None
         self._views: dict[str, CardView] = {}
         self._all: dict[str, CardView] | None = None
         self.by_type = _TypeViews(self)  # type -> its views in column order, worked out per type
         self._archive = None
-        # site.plans' per-build results: the overview's next sales, the campaigns' plans
-        self.sales_rows: list[dict] | None = None
-        self.plan_index: dict | None = None
+        self._once: dict[str, object] = {}  # what the pages work out once per build, by name
         self._read_cards()
+
+    def once(self, name: str, make: Callable[[], object]):
+        """`make()`, worked out once per build (the due lists, each person's cards, the
+        overview's next sales, the campaigns' plans): what several pages show."""
+        if name not in self._once:
+            self._once[name] = make()
+        return self._once[name]
 
     @property
     def archive(self):
@@ -395,8 +400,6 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
                                                            lambda type_key=type_key: kanban_context(data, tiles, type_key)),
                           dirty=dirty.type(type_key), early=type_key in dirty.early_types))
     card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
-    if not dirty.everything and dirty.cards:
-        dirty.cards |= main_cards_of(data, dirty.cards)  # a campaign page shows its plan's cards
     for card_id in (data.cards if dirty.everything else sorted(dirty.cards & data.cards.keys())):
         pages.append(card_page(data, base, nav, card_id, early=card_id in dirty.early_cards))
     pages += people_pages(data, base, nav, tiles, extras, dirty)
@@ -542,11 +545,12 @@ def overview_context(data: SiteData, tiles: Tiles) -> dict:
 
 def _due_lists(data: SiteData) -> tuple[list[CardView], list[CardView]]:
     """Open cards overdue, and due today or this week, soonest first (worked out once)."""
-    if data._due_lists is None:
+    def make() -> tuple[list[CardView], list[CardView]]:
         open_views = sorted(data.open_views(), key=_board_order)
-        data._due_lists = ([v for v in open_views if v.group == "overdue"],
-                           [v for v in open_views if v.group in ("today", "week")])
-    return data._due_lists
+        return ([v for v in open_views if v.group == "overdue"],
+                [v for v in open_views if v.group in ("today", "week")])
+
+    return data.once("due_lists", make)
 
 
 def recent_changes(data: SiteData, n: int = 15) -> list[Shown]:
@@ -559,7 +563,7 @@ def recent_changes(data: SiteData, n: int = 15) -> list[Shown]:
         return [(event.time.isoformat(), data.renderer.dates.moment(event.time), describe(event, data.board),
                  event.card) for event in data.history.recent(n)]
 
-    key = f"{data.history_key()}|{data.today.isoformat()}|{n}"  # the renderer (language, zone) is the builder's
+    key = f"{data.base}|{data.history_key()}|{data.today.isoformat()}|{n}"  # base: language, zone, templates
     return [Shown(iso=iso, moment=moment, text=text, card=card, known=card in data.cards)
             for iso, moment, text, card in data.kept.rows("recent", key, rows)]
 
@@ -763,13 +767,14 @@ def _next_steps(data: SiteData) -> Callable[[CardView], str]:
 
 def person_groups(data: SiteData) -> dict[str, dict[str, list[CardView]]]:
     """person -> due group -> their open cards, soonest first (one pass over the board, once)."""
-    if data._person_groups is None:
+    def make() -> dict[str, dict[str, list[CardView]]]:
         out: dict[str, dict[str, list[CardView]]] = {}
         for view in sorted(data.open_views(), key=_board_order):
             for person in dict.fromkeys(view.people):
                 out.setdefault(person, {g: [] for g in GROUPS})[view.group].append(view)
-        data._person_groups = out
-    return data._person_groups
+        return out
+
+    return data.once("person_groups", make)
 
 
 def team_context(data: SiteData, groups, calendar: bool) -> dict:

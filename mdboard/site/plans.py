@@ -23,8 +23,11 @@ AHEAD_DAYS = 200  # how far ahead the overview looks for sales
 def sales_context(data) -> list[dict]:
     """The next sales (not over, starting within AHEAD_DAYS), each with its countdown, dates,
     platforms, whether the dates are confirmed, and its plans or how to make one."""
-    if data.sales_rows is not None:
-        return data.sales_rows
+    return data.once("sales_rows", lambda: _sales_rows(data))
+
+
+def _sales_rows(data) -> list[dict]:
+    """The overview's rows of next sales (see `sales_context`)."""
     from mdboard.domain.plans import coming_sales
     from mdboard.domain.sales import date_label
 
@@ -43,7 +46,6 @@ def sales_context(data) -> list[dict]:
                        "cards": p.cards} for p in row.plans],
             "command": f"mdboard plan {row.playbooks[0].key}" if row.playbooks else "",
         })
-    data.sales_rows = out
     return out
 
 
@@ -55,8 +57,11 @@ def sales_key(data) -> str:
 
 def plans_of(data) -> dict:
     """plan name -> (campaign card ID, member cards, step labels), worked out once per build."""
-    if data.plan_index is not None:
-        return data.plan_index
+    return data.once("plan_index", lambda: _plan_index(data))
+
+
+def _plan_index(data) -> dict:
+    """The campaigns' plans (see `plans_of`)."""
     from mdboard.domain.playbooks import load_playbooks
     from mdboard.domain.plans import main_card, plan_index, read_ref
 
@@ -68,7 +73,6 @@ def plans_of(data) -> dict:
         main = main_card(pb.main.key if pb and pb.main else _campaign_step(data, members), members)
         labels = {s.key: s.label for s in pb.steps.values()} if pb else {}
         out[name] = (main.id if main else None, members, labels)
-    data.plan_index = out
     return out
 
 

@@ -160,6 +160,15 @@ class DateFormat:
                 self.learned = True
         return text
 
+    def saved(self) -> None:
+        """The texts learned are on disk now."""
+        self.learned = False
+
+    def take_new(self) -> dict:
+        """The texts made since last asked (what a forked helper hands back)."""
+        new, self.new = self.new, {}
+        return new
+
     def learn(self, texts: dict) -> None:
         """Add texts made elsewhere (by a forked helper)."""
         for slot, text in texts.items():

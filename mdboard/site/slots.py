@@ -51,7 +51,6 @@ class KeptPages:
         self._load = load
         self._entries: dict | None = None
         self.changed = False
-        self.base = ""  # the builder's base key (templates, config, language): what rows are made with
 
     @property
     def entries(self) -> dict:
@@ -94,12 +93,15 @@ class KeptPages:
 
     def rows(self, name: str, key: str, make: Callable[[], list]) -> list:
         """Rows kept under `key` (the overview's recent changes), else `make()` kept."""
-        key = f"{self.base}|{key}"
         hit = self.entries.get(name)
         if hit is None or hit[0] != key:
             hit = self.entries[name] = (key, make())
             self.changed = True
         return hit[1]
+
+    def saved(self) -> None:
+        """What changed is on disk now."""
+        self.changed = False
 
     def forget(self, names: set[str]) -> None:
         """Drop what pages that are no longer made kept (a board without history)."""
