@@ -760,6 +760,11 @@ class BoardAsRead(Board):
     def scan_problems(self) -> list:
         return self._source.scan_problems()
 
+    def archive_folders(self) -> dict:
+        """The board's archive folders, as the scan that read these cards met them (no
+        second listing of the done states' folders)."""
+        return self._source.archive_folders()
+
 
 class LazyHistory:
     """The board's git history for the pages, read from git only when a page needs it.
