@@ -33,6 +33,7 @@ def oracle_rows(root, prefix: str = "", start: str | None = None, head: str = "H
         for f in commit.files:
             f.old, f.new = f.old and f.old.side(), f.new and f.new.side()
             f.old_card, f.new_card = h.card_of(f.old_path), h.card_of(f.new_path)
+            f.kind = "A" if f.old_path is None else "D" if f.new_path is None else "M"
         chunks.append(commit.rows())
         parents[commit.sha] = commit.parents
     rows = [row for chunk in reversed(chunks) for row in chunk]

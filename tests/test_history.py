@@ -279,3 +279,17 @@ def test_a_standup_reads_the_recent_rows_and_an_older_window_reads_them_all(boar
         got = [(e.card, e.action, e.time) for e in warm.since(moment)]
         assert got == [(e.card, e.action, e.time) for e in cold.since(moment)] and got
         assert (warm._rows is not None) == loads_all  # 35 days back from 11-24 reach 10-21, not 09-01
+
+
+def test_card_commits_are_the_commits_of_each_cards_events(board, cli, at):
+    """What a card's page depends on, read from the rows without making events."""
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "zhaomin")
+    run(cli, "--as", "wangli", "new", "sku", "充电宝", "--owner", "zhaomin")
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0001", "shooting")
+    run(cli, "--as", "zhaomin", "set", "SKU-0002", "price=99")
+    history = load_history(Board.open(str(board)))
+    commits = history.card_commits()
+    assert commits == {card: [e.commit for e in events] for card, events in history.by_card().items()}
+    assert [len(commits[c]) for c in ("SKU-0001", "SKU-0002")] == [2, 2]

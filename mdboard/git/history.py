@@ -37,6 +37,7 @@ import functools
 import gc
 import re
 import subprocess
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
@@ -152,6 +153,18 @@ class History:
                 index.setdefault(event.card, []).append(event)
             self._by_card = index
         return self._by_card
+
+    def card_commits(self) -> dict[str, list[str]]:
+        """card ID -> the commits of its events, oldest first (what a card's page depends on),
+        from the rows: no `Event` is made."""
+        out: dict[str, list[str]] = {}
+        for row in self.rows:
+            found = out.get(row[_CARD])
+            if found is None:
+                out[row[_CARD]] = [row[_SHA]]
+            else:
+                found.append(row[_SHA])
+        return out
 
     def for_card(self, card_id: str) -> list[Event]:
         if self._by_card is not None or self._events is not None:
@@ -333,11 +346,11 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
         commits = _read_log(root, prefix, start, head)
         contents = _Contents(root, commits)
         chunks, parents = [], {}
-        for commit in commits:  # newest first
+        for i, commit in enumerate(commits):  # newest first
             contents.fill(commit.files)
             chunks.append(commit.rows())
-            commit.files = []  # its card versions are dropped as soon as it is rows
             parents[commit.sha] = commit.parents
+            commits[i] = None  # with its card versions: dropped as soon as it is rows
         rows = [row for chunk in reversed(chunks) for row in chunk]
         return follow_renumbers(rows, parents), len(parents)
     finally:
@@ -374,6 +387,7 @@ def _read_log(root: Path, prefix: str, start: str | None, head: str) -> list[_Co
 def _raw_commits(stream, block: int = 1 << 20):
     """`git log --raw -z --format=_FORMAT` bytes -> _Commit objects, newest first, as they arrive."""
     tail = b""
+    cards: dict[bytes, tuple | None] = {}  # path -> card_of(path), shared by every commit that names it
     while True:
         data = stream.read(block)
         if not data:
@@ -382,12 +396,12 @@ def _raw_commits(stream, block: int = 1 << 20):
         tail = pieces.pop()
         for piece in pieces:
             if piece:
-                yield _raw_commit(piece)
+                yield _raw_commit(piece, cards)
     if tail:
-        yield _raw_commit(tail)
+        yield _raw_commit(tail, cards)
 
 
-def _raw_commit(piece: bytes) -> _Commit:
+def _raw_commit(piece: bytes, cards: dict) -> _Commit:
     """One commit: its header (up to the \\x1d) and its raw entries
     (`:mode mode old-id new-id status` NUL path NUL [second path NUL])."""
     header, _, rest = piece.partition(b"\x1d")
@@ -402,21 +416,28 @@ def _raw_commit(piece: bytes) -> _Commit:
         parts = meta.split(b" ")
         status = parts[4][:1]
         if status in b"RC":
-            old_path, new_path = fields[i].decode("utf-8", "replace"), fields[i + 1].decode("utf-8", "replace")
+            old_path, new_path, kind = fields[i], fields[i + 1], "M"
             i += 2
         else:
-            old_path = new_path = fields[i].decode("utf-8", "replace")
+            old_path = new_path = fields[i]
             i += 1
-            if status == b"A":
-                old_path = None
-            elif status == b"D":
-                new_path = None
-        old_card, new_card = card_of(old_path), card_of(new_path)
+            kind = "A" if status == b"A" else "D" if status == b"D" else "M"
+        old_card = None if kind == "A" else _card_of_bytes(old_path, cards)
+        new_card = None if kind == "D" else _card_of_bytes(new_path, cards)
         if old_card is None and new_card is None:
             continue
-        commit.files.append(_File(old_path, new_path, old_card, new_card, parts[2].decode("ascii"),
-                                  parts[3].decode("ascii")))
+        commit.files.append(_File(kind, old_card, new_card, parts[2].decode("ascii"), parts[3].decode("ascii")))
     return commit
+
+
+def _card_of_bytes(path: bytes, cards: dict) -> tuple | None:
+    """card_of for a path as git wrote it, memoised in `cards`: the same (ID, type, state)
+    strings for every commit that names the path (smaller rows, smaller cache)."""
+    try:
+        return cards[path]
+    except KeyError:
+        found = cards[path] = card_of(path.decode("utf-8", "replace"))
+        return found
 
 
 # row columns (see _Commit.rows)
@@ -520,23 +541,25 @@ def _key_value(line: str) -> tuple[str | None, str]:
 
 
 class _File:
-    """One card file changed by a commit: its old and new path and object id and, once
-    `_Contents.fill` has read them, both sides (None where the events need no content)."""
+    """One card file changed by a commit: added ("A"), deleted ("D") or changed or renamed
+    ("M"), the card its old and new path name (`card_of`, None for a path that is no card),
+    its old and new object id and, once `_Contents.fill` has read them, both sides (None
+    where the events need no content)."""
 
-    __slots__ = ("old_path", "new_path", "old_card", "new_card", "old_id", "new_id", "old", "new")
+    __slots__ = ("kind", "old_card", "new_card", "old_id", "new_id", "old", "new")
 
-    def __init__(self, old_path: str | None, new_path: str | None, old_card, new_card, old_id: str, new_id: str):
-        self.old_path, self.new_path = old_path, new_path
-        self.old_card, self.new_card = old_card, new_card  # card_of(path): (ID, type, state) or None
+    def __init__(self, kind: str, old_card, new_card, old_id: str, new_id: str):
+        self.kind = kind
+        self.old_card, self.new_card = old_card, new_card
         self.old_id, self.new_id = old_id, new_id
         self.old = self.new = None
 
     def wants(self) -> tuple[tuple[str, bool], ...]:
         """The (object id, whole?) versions its events read: an added or deleted card only its
         title, a changed one both versions whole; a file moved unchanged nothing."""
-        if self.old_path is None:
+        if self.kind == "A":
             return ((self.new_id, False),)
-        if self.new_path is None:
+        if self.kind == "D":
             return ((self.old_id, False),)
         if self.old_id == self.new_id:
             return ()
@@ -548,6 +571,7 @@ class _Contents:
 
     Each version is parsed once, when first asked for, and dropped after its last use
     (a version is usually read twice: as the new side of one change, the old side of the next).
+    The versions stay where git wrote them (one buffer, an offset per object id) until parsed.
     """
 
     def __init__(self, root: Path, commits: list[_Commit]):
@@ -558,21 +582,17 @@ class _Contents:
                     uses[want] = uses.get(want, 0) + 1
         self.uses = uses
         self.parsed: dict[tuple[str, bool], _Side | None] = {}
-        self.raw: dict[str, bytes | None] = {}
         ids = sorted({oid for oid, _ in uses})
-        if ids:
-            from mdboard.git.sync import cat_blobs
-
-            self.raw = cat_blobs(root, ids)
+        self.data, self.where = _cat_file(root, ids) if ids else (b"", {})
 
     def fill(self, files: list[_File]) -> None:
         for f in files:
             wants = f.wants()
             if not wants:
                 continue
-            if f.old_path is None:
+            if f.kind == "A":
                 f.new = self._side(wants[0])
-            elif f.new_path is None:
+            elif f.kind == "D":
                 f.old = self._side(wants[0])
             else:
                 f.old, f.new = self._side(wants[0]), self._side(wants[1])
@@ -580,26 +600,43 @@ class _Contents:
     def _side(self, want: tuple[str, bool]) -> _Side | None:
         side = self.parsed.get(want)
         if side is None and want not in self.parsed:
-            side = self.parsed[want] = _side_of(self.raw.get(want[0]), want[1])
+            span = self.where.get(want[0])
+            side = self.parsed[want] = None if span is None else _side_of(self.data, span[0], span[1], want[1])
         left = self.uses[want] - 1
         if left:
             self.uses[want] = left
         else:
             del self.uses[want], self.parsed[want]
-            if (want[0], not want[1]) not in self.uses:
-                self.raw.pop(want[0], None)
         return side
 
 
-def _side_of(data: bytes | None, whole: bool) -> _Side | None:
-    """A card version's front matter and body (`whole`), or only its `title:` line; None when it
-    cannot be read as text (missing, or binary as git judges it: a NUL in its first 8,000 bytes).
+def _cat_file(root: Path, ids: list[str]) -> tuple[bytes, dict[str, tuple[int, int]]]:
+    """(`git cat-file --batch` output for `ids`, object id -> (start, end) of its content there;
+    ids git does not have are left out)."""
+    proc = run_git(root, "cat-file", "--batch", input="".join(oid + "\n" for oid in ids))
+    if proc.returncode != 0:
+        raise GitError(t("git.failed", command="git cat-file", detail=proc.stderr.decode("utf-8", "replace")[-500:]))
+    data, pos, where = proc.stdout, 0, {}
+    for oid in ids:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].split()
+        pos = end + 1
+        if len(header) == 3 and header[1] != b"missing":
+            size = int(header[2])
+            where[oid] = (pos, pos + size)
+            pos += size + 1
+    return data, where
+
+
+def _side_of(data: bytes, start: int, end: int, whole: bool) -> _Side | None:
+    """The card version in data[start:end]: its front matter and body (`whole`), or only its
+    `title:` line; None when it is binary as git judges it (a NUL in its first 8,000 bytes).
 
     Lines are split at \\n only and lose their trailing \\r, as in a diff; the front matter
     is what lies between a first line `---` and the next `---` or `...` line."""
-    if data is None or b"\0" in data[:8000]:
+    if data.find(b"\0", start, min(end, start + 8000)) >= 0:
         return None
-    text = data.decode("utf-8", "replace")
+    text = str(memoryview(data)[start:end], "utf-8", "replace")
     eol = text.find("\n")
     first = text if eol < 0 else text[:eol]
     if first.lstrip("\ufeff").rstrip() != "---":  # no front matter: all of it is body
@@ -647,7 +684,7 @@ class _Commit:
         parts = header.lstrip("\x1e").split("\x1f")
         parts += [""] * (7 - len(parts))
         self.sha, self.parents = parts[0], tuple(parts[1].split())
-        self.name, self.email = parts[2], parts[3]
+        self.name, self.email = sys.intern(parts[2]), sys.intern(parts[3])  # a few people, many commits
         self.ts = int(parts[4] or 0)
         self.subject = parts[5]
         self.trailers = _trailers(parts[6].rstrip("\x1d\n")) if "Forced:" in parts[6] else {}

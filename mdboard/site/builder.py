@@ -802,8 +802,8 @@ class LazyHistory:
             from mdboard.site.render import digest
 
             history = self._get()
-            by_card = history.by_card() if history is not None else {}
-            self.summary["cards"] = {cid: digest(*(e.commit for e in events)) for cid, events in by_card.items()}
+            commits = history.card_commits() if history is not None else {}
+            self.summary["cards"] = {cid: digest(*shas) for cid, shas in commits.items()}
         return self.summary["cards"].get(card_id, "")
 
     def changed_cards(self, cards) -> set[str]:
