@@ -7,6 +7,12 @@
 2. 30 simulated people at once: each signed in with its own session, acting at a human
    pace (a move, a tick or a note, then a card page, then 0.5–3 s to think); the time of
    every action, p50 / p95 / max.
+   With `--capacity`, also the server's capacity (clearly not the human pace): the same
+   people acting back to back, no page read, no time to think; actions per second.
+   `--think MIN MAX` sets the time to think (the pace); the default 0.5–3 s is faster than
+   people work (a move, a tick or a note every few seconds, each of them, for minutes).
+   Both report the server's CPU seconds per action (its own and its git commands'):
+   steadier than wall times on a shared machine. `--moves 0` leaves out phase 1.
 3. memory: the server's resident memory after 1,000 actions and after 10,000 (one person,
    one action after the other; `--memory-only` runs this phase alone, on a fresh server).
 
@@ -93,6 +99,11 @@ class Server:
         ready.wait(600)
         if not self.url:
             raise SystemExit(f"the server did not start: {self.lines[-5:]}")
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the server has used so far, its git commands (waited-for children) included."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -230,9 +241,12 @@ def movable(board: Path) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def people_at_once(url: str, board: Path, people, count: int, actions: int, log, seed: int = 7) -> dict:
-    """Per-action latency while `count` simulated people act at a human pace, each on cards
-    of their own (so no two of them clash)."""
+def people_at_once(url: str, board: Path, people, count: int, actions: int, log, seed: int = 7,
+                   think: tuple[float, float] | None = (0.5, 3.0), server: "Server | None" = None) -> dict:
+    """Per-action latency while `count` simulated people act at once, each on cards of their
+    own (so no two of them clash): each acts, reads the card's page and thinks for `think`
+    seconds (MIN, MAX); with `think` None they act back to back without reading a page
+    (the server's capacity, not a pace people have)."""
     rng = random.Random(seed)
     moving = movable(board)
     skus = cards_in(board, "sku", "planning")
@@ -276,11 +290,13 @@ def people_at_once(url: str, board: Path, people, count: int, actions: int, log,
                 times.append(took)
                 if not outcome.get("ok"):
                     failures.append(f"{path}: {answer.status_code} {outcome.get('message', '')}")
-            client.get(f"/cards/{card}.html")
-            time.sleep(local.uniform(0.5, 3.0))
+            if think is not None:
+                client.get(f"/cards/{card}.html")
+                time.sleep(local.uniform(*think))
         client.close()
 
     threads = [threading.Thread(target=person, args=(n,)) for n in range(count)]
+    cpu_before = server.cpu_seconds() if server else 0.0
     began = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -291,7 +307,28 @@ def people_at_once(url: str, board: Path, people, count: int, actions: int, log,
     for failure in failures[:5]:
         log(f"    refused: {failure}")
     log(f"  per action: {summary(stats(times))}")
-    return {"people": count, "actions": stats(times), "refused": len(failures), "seconds": round(seconds, 1)}
+    report = {"people": count, "actions": stats(times), "refused": len(failures), "seconds": round(seconds, 1),
+              "actions_per_second": round(len(times) / seconds, 2), "think": list(think) if think else None}
+    if server is not None and times:
+        cpu = settled_cpu(server) - cpu_before  # the rebuild the last actions started included
+        report["server_cpu_per_action"] = round(cpu / len(times), 4)
+        log(f"  {report['actions_per_second']} actions/s; server CPU {cpu:.1f} s = "
+            f"{1000 * cpu / len(times):.0f} ms per action (its git commands and rebuilds included); "
+            f"load {os.getloadavg()[0]:.1f}")
+    return report
+
+
+def settled_cpu(server: Server, timeout: float = 60.0) -> float:
+    """The server's CPU seconds once it has gone quiet (the last rebuild over)."""
+    deadline = time.monotonic() + timeout
+    last = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = server.cpu_seconds()
+        if now - last < 0.05:
+            return now
+        last = now
+    return last
 
 
 # --- 3. memory over many actions ---------------------------------------------------------------------
@@ -385,10 +422,18 @@ def measure(args, work: Path, log) -> dict:
     try:
         log(f"server: {server.url} (RSS {server.rss_mb():.1f} MB after the first build)")
         if not args.memory_only:
-            log("1. move in one browser -> commit, and -> the column in a second browser")
-            report["browser"] = browser_moves(server.url, board, people, args.moves, log)
-            log(f"2. {args.people} people acting at once")
-            report["load"] = people_at_once(server.url, board, people, args.people, args.actions, log)
+            if args.moves > 0:
+                log("1. move in one browser -> commit, and -> the column in a second browser")
+                report["browser"] = browser_moves(server.url, board, people, args.moves, log)
+            if args.people > 0:
+                low, high = args.think
+                log(f"2. {args.people} people acting at once (each thinks {low:g}-{high:g} s between actions)")
+                report["load"] = people_at_once(server.url, board, people, args.people, args.actions, log,
+                                                think=(low, high), server=server)
+            if args.capacity:
+                log(f"2b. capacity, NOT a human pace: {args.people} people acting back to back")
+                report["capacity"] = people_at_once(server.url, board, people, args.people, args.actions, log,
+                                                    seed=8, think=None, server=server)
         if args.memory_actions >= args.checkpoint > 0:
             log(f"3. memory over {args.memory_actions} actions")
             report["memory"] = memory(server.url, board, server, people, args.memory_actions, args.checkpoint, log)
@@ -407,6 +452,10 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", type=int, default=21, help="browser moves measured")
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--actions", type=int, default=12, help="actions per simulated person")
+    parser.add_argument("--think", type=float, nargs=2, default=(0.5, 3.0), metavar=("MIN", "MAX"),
+                        help="seconds each simulated person thinks between actions (default 0.5 3)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="also the server's capacity: the people acting back to back (not a human pace)")
     parser.add_argument("--memory-actions", type=int, default=10000, help="0: no memory phase")
     parser.add_argument("--checkpoint", type=int, default=1000,
                         help="RSS read every this many actions; growth is from the first to the last")
