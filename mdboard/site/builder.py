@@ -705,7 +705,7 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None, dates=None) -> li
     rest = [job for job in todo if not job[0].path.startswith("cards/")]
     _shared[:] = [heavy, dates]
     try:
-        with multiprocessing.get_context("fork").Pool(min(cpus, 4)) as pool:
+        with multiprocessing.get_context("fork").Pool(min(cpus, 4), initializer=_helper_started) as pool:
             done = pool.imap_unordered(_render_range, [(start, end, out_dir) for start, end in jobs])
             results = [_render_one(job, out_dir) for job in rest]
             for part, learned in done:
@@ -715,6 +715,16 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None, dates=None) -> li
     finally:
         _shared.clear()
     return results
+
+
+def _helper_started() -> None:
+    """In a forked helper: SIGTERM ends it. The pool ends its helpers with SIGTERM while it
+    holds their task queue's lock; a helper that kept its parent's handler (`serve` turns
+    SIGTERM into Ctrl-C around its first build) could miss it and wait for that lock
+    forever, and the build with it."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _render_range(job: tuple[int, int, Path]) -> tuple[list[tuple], dict]:
