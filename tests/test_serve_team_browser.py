@@ -7,7 +7,9 @@ stays clean; a refused action must leave HEAD where it was.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import time
 
 import pytest
 
@@ -19,6 +21,23 @@ pytestmark = pytest.mark.browser
 WAIT_MS = 20_000
 
 
+# what the page heard and did, on its console with the page's clock: a failure's notes show it
+EVENTS_JS = """(() => {
+    const say = (...parts) => console.debug(performance.now().toFixed(1), ...parts);
+    const tile = e => { const t = e.target && e.target.closest && e.target.closest('[data-card]');
+                        return t ? t.dataset.id + '/' + t.className + (t.isConnected ? '' : '/gone') : ''; };
+    ["mdboard:card", "mdboard:hold", "mdboard:updated", "mdboard:refresh"].forEach(name =>
+        document.addEventListener(name, e => say(name, JSON.stringify(e.detail))));
+    ["pointerup", "dragstart", "dragend", "drop", "choose", "unchoose", "start", "end", "filter"].forEach(name =>
+        document.addEventListener(name, e => say(name, tile(e)), true));
+    document.addEventListener("pointerdown", e => {  // no layout read here: it changes the timing
+        const t = e.target.closest && e.target.closest('[data-card]');
+        say("pointerdown", tile(e), e.target.tagName + "." + e.target.className, e.clientX, e.clientY,
+            t ? "sortable=" + !!t.parentNode.mdbSortable + " animated=" + t.animated : "");
+    }, true);
+})();"""
+
+
 class Person:
     """One person's browser context, signed in, with console and page errors recorded."""
 
@@ -26,9 +45,11 @@ class Person:
         options = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True} if phone \
             else {"viewport": {"width": 1400, "height": 900}}
         self.context = browser.new_context(**options)
+        self.context.add_init_script(EVENTS_JS)
         self.page = self.context.new_page()
         self.url = url
         self.errors: list[str] = []
+        self.console: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("console", self._console)
         self.phone = phone
@@ -41,6 +62,7 @@ class Person:
 
     def _console(self, msg) -> None:
         """Script errors count; Chrome's note about a refused action's answer (409/422) does not."""
+        self.console.append(f"{time.monotonic():.3f} {msg.type}: {msg.text}")
         if msg.type == "error" and not re.search(r"status of (409|422)\b", msg.text):
             self.errors.append(msg.text)
 
@@ -100,14 +122,39 @@ def column_ids(page, state: str) -> list[str]:
 
 
 def wait_commits(board, before: str, count: int) -> None:
-    import time
-
     end = time.monotonic() + WAIT_MS / 1000
     while time.monotonic() < end:
         if int(git(board, "rev-list", "--count", f"{before}..HEAD")) >= count:
             return
         time.sleep(0.05)
     pytest.fail(f"expected {count} commit(s) after {before}")
+
+
+TILES_JS = """() => Array.from(document.querySelectorAll('[data-column]')).map(col =>
+    col.getAttribute('data-column') + ': ' + Array.from(col.querySelectorAll('.tiles > *')).map(t =>
+        (t.getAttribute('data-id') || t.tagName) + '[' + ['data-state', 'class', 'draggable', 'aria-busy']
+            .map(a => a + '=' + t.getAttribute(a)).join(' ') + ']').join(', ')).join('\\n')"""
+
+
+@contextlib.contextmanager
+def evidence(person: Person, server, tmp_path):
+    """On a failure: a Playwright trace in tmp_path, and the exception's notes carry the board's
+    tiles as the page holds them, the page's console and the server's lines (a flaky failure
+    must say what happened the one time it happens)."""
+    person.context.tracing.start(snapshots=True)
+    try:
+        yield
+    except BaseException as exc:
+        trace = tmp_path / "trace.zip"
+        with contextlib.suppress(Exception):
+            person.context.tracing.stop(path=str(trace))
+            exc.add_note(f"playwright trace: {trace}")
+        with contextlib.suppress(Exception):
+            exc.add_note("tiles on the page:\n" + person.page.evaluate(TILES_JS))
+        exc.add_note("console:\n" + "\n".join(person.console[-60:]))
+        exc.add_note("server:\n" + "\n".join(server.lines[-40:]))
+        raise
+    person.context.tracing.stop()
 
 
 def drag(page, card_id: str, state: str) -> None:
@@ -117,20 +164,21 @@ def drag(page, card_id: str, state: str) -> None:
 # --- desktop ------------------------------------------------------------------------------------
 
 
-def test_drag_a_sku_through_its_states(team, board, cli, wangli):
+def test_drag_a_sku_through_its_states(team, board, cli, wangli, tmp_path):
     card = new_sku(cli, "全套资料的耳机", "price=199", "price_approved=true", "platforms=抖音")
     for n in range(5):
         assert cli("tick", card, str(n + 1)).exit_code == 0
     page = wangli.open("types/sku.html")
     states = ["planning", "shooting", "content", "review", "listed"]
-    for src, dst in zip(states, states[1:]):
-        before = head(board)
-        drag(page, card, dst)
-        wait_commits(board, before, 1)
-        page.locator(f'[data-column="{dst}"] [data-id="{card}"]:not(.mdb-pending)').wait_for(timeout=WAIT_MS)
-        author, subject, body = last_commit(board)
-        assert author == "王丽 <wangli@example.com>"
-        assert subject.startswith(f"move {card}: ") and body.endswith(f"From: {src}\nTo: {dst}")
+    with evidence(wangli, team, tmp_path):
+        for src, dst in zip(states, states[1:]):
+            before = head(board)
+            drag(page, card, dst)
+            wait_commits(board, before, 1)
+            page.locator(f'[data-column="{dst}"] [data-id="{card}"]:not(.mdb-pending)').wait_for(timeout=WAIT_MS)
+            author, subject, body = last_commit(board)
+            assert author == "王丽 <wangli@example.com>"
+            assert subject.startswith(f"move {card}: ") and body.endswith(f"From: {src}\nTo: {dst}")
     assert (board / f"sku/listed/{card}.md").exists()
     assert git(board, "status", "--porcelain") == ""
 
