@@ -122,3 +122,27 @@ def test_a_warm_report_reads_only_the_steps_and_says_what_a_cold_one_says(shop):
     assert compute_report(board, warm) == compute_report(board, cold)
     assert warm._rows is None  # the rows part was never loaded
     assert [e.action for e in warm.for_card("SKU-0002")] == [e.action for e in cold.for_card("SKU-0002")]
+
+
+def test_the_report_pauses_the_garbage_collector_and_puts_it_back(shop, monkeypatch):
+    """A build inside `serve` computes the report with the collector on: it is off while the
+    tracks are made (nothing to collect) and on again afterwards, also after an error."""
+    import gc
+
+    board = Board.open(str(shop))
+    history = load_history(board)
+    seen = []
+    steps = history.steps
+    monkeypatch.setattr(history, "steps", lambda: seen.append(gc.isenabled()) or steps())
+    gc.enable()
+    try:
+        assert compute_report(board, history)["types"]
+        assert seen == [False] and gc.isenabled()
+        monkeypatch.setattr(history, "steps", lambda: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            compute_report(board, history)
+        assert gc.isenabled()
+        gc.disable()
+        assert compute_report(board, load_history(board))["types"] and not gc.isenabled()
+    finally:
+        gc.enable()

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 
 from mdboard.core import dates
 from mdboard.core.config import CardType
-from mdboard.git.history import History
+from mdboard.git.history import History, gc_paused
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import card_due, people_of
 
@@ -162,7 +162,15 @@ def compute_report(board: Board, history: History, since: datetime | None = None
 
     `charts=False` leaves out the per-day cumulative flow and the per-card cycle points
     (empty lists), which only charts use: the terminal report does not need them.
+    The garbage collector pauses meanwhile (a track per card, a list per stay, nothing to
+    collect): a one-shot command has it off anyway, a build inside `serve` has it on.
     """
+    with gc_paused():
+        return _report(board, history, since, until, type, charts)
+
+
+def _report(board: Board, history: History, since: datetime | None, until: datetime | None, type: str | None,
+            charts: bool) -> dict:
     cfg = board.config
     tz = cfg.timezone
     end = until or dates.now(tz)
