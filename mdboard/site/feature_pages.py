@@ -11,7 +11,7 @@ from mdboard.core.store import Board
 
 def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None) -> dict[str, Callable]:
     """Optional pages by name: `calendar` (person key or None -> .ics bytes), and with
-    history `report.html` / `standup.html` ((data, base, nav) -> Page).
+    history `report.html` / `standup.html` ((data, base, nav, dirty) -> Page).
 
     `feed_parts` gives the cache of each card's calendar events."""
     out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
@@ -25,10 +25,10 @@ HISTORY_PAGES = {"report", "standup"}
 
 
 def history_page(name: str, context: Callable, facts: Callable):
-    """A page built from git history and today's board (report, standup): (data, base, nav) -> Page.
-    `facts(data)` hashes what it shows of the board's cards but their titles, which
+    """A page built from git history and today's board (report, standup): (data, base, nav,
+    dirty) -> Page, `dirty` saying whether what it shows may have changed. `facts(data)` hashes what it shows of the board's cards but their titles, which
     `context(data, slots)` leaves as slots (see `site.slots`)."""
-    def page(data, base: str, nav):
+    def page(data, base: str, nav, dirty: bool = True):
         from mdboard.site.render import Page
 
         kept = data.kept
@@ -44,7 +44,7 @@ def history_page(name: str, context: Callable, facts: Callable):
             return r.page(f"{name}.html", "", name, nav, today=data.today, **context(data, slots)).decode("utf-8")
 
         return Page(f"{name}.html", lambda: kept.page_key(name, key_of_all_but_titles(), data),
-                    lambda: kept.page(name, key_of_all_but_titles(), data, html))
+                    lambda: kept.page(name, key_of_all_but_titles(), data, html), dirty=dirty)
     return page
 
 

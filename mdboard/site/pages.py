@@ -420,9 +420,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
                                                    lambda: queue_context(data)), dirty=dirty.wide(hour=True)))
     for name, make in extras.items():
         if name.endswith(".html"):
-            page = make(data, base, nav)
-            page.dirty = dirty.wide(history=True)
-            pages.append(page)
+            pages.append(make(data, base, nav, dirty.wide(history=True)))
     if "calendar" in extras:
         pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide()))
     pages += archive_pages(data, base, nav, data.archive)
@@ -655,7 +653,7 @@ def _ref(data: SiteData, card_id) -> Shown:
     if view is None:
         card = data.archive.card(card_id) if isinstance(card_id, str) else None
         if card is None:
-            return Shown(id=str(card_id), missing=True)
+            return Shown(id=str(card_id), title="", missing=True)
         ctype = data.cfg.types[card.type]
         return Shown(id=card.id, title=card.title, state=f"{ctype.state_label(card.state)} · {data.text('archived_badge')}",
                      type=ctype.label, countdown="", overdue=False, missing=False, href=data.archive.href(card.id))
@@ -696,7 +694,7 @@ def value_parts(data: SiteData, fd, value) -> list[Shown]:
         elif kind in ("link", "links"):
             ref = _ref(data, item)
             href = None if ref.missing else f"../{ref.href}" if ref.href else f"{quote(ref.id)}.html"
-            parts.append(_part(f"{ref.id} {getattr(ref, 'title', '')}".strip(), missing=ref.missing, href=href))
+            parts.append(_part(f"{ref.id} {ref.title}".strip(), missing=ref.missing, href=href))
         elif kind in ("date", "datetime") and isinstance(item, str):
             parts.append(_part(data.renderer.dates.long(item), datetime=item))
         elif kind == "tags":
