@@ -293,3 +293,28 @@ def test_card_commits_are_the_commits_of_each_cards_events(board, cli, at):
     commits = history.card_commits()
     assert commits == {card: [e.commit for e in events] for card, events in history.by_card().items()}
     assert [len(commits[c]) for c in ("SKU-0001", "SKU-0002")] == [2, 2]
+
+
+def test_every_cards_events_come_from_one_pass_over_the_rows(board, cli, at):
+    """A build asks for every card's events: the rows are indexed by card once, not read
+    through again for each card (a pass per card made a 10,000-card build 2.5x slower);
+    each card's events are those the whole list holds for it."""
+    at("2026-11-16T10:00:00+08:00")
+    for n in range(6):
+        run(cli, "--as", "wangli", "new", "sku", f"新品 {n}", "--owner", "zhaomin")
+    run(cli, "--as", "zhaomin", "move", "SKU-0002", "shooting")
+    run(cli, "--as", "zhaomin", "set", "SKU-0004", "price=99")
+    expected = load_history(Board.open(str(board))).by_card()
+    history = load_history(Board.open(str(board)))
+    passes = []
+
+    class Rows(list):
+        def __iter__(self):
+            passes.append(1)
+            return super().__iter__()
+
+    history._rows = Rows(history.rows)
+    got = {card: [(e.commit, e.action, e.to_state) for e in history.for_card(card)] for card in expected}
+    assert got == {card: [(e.commit, e.action, e.to_state) for e in events] for card, events in expected.items()}
+    assert len(expected) == 6 and len(passes) <= 2, passes
+    assert history.for_card("SKU-0099") == []

@@ -115,6 +115,8 @@ class History:
         self._steps: list[tuple] | None = None
         self._events: list[Event] | None = None
         self._by_card: dict[str, list[Event]] | None = None
+        self._card_rows: dict[str, list[tuple]] | None = None
+        self._card_asks = 0
         self._who: dict[tuple[str, str], tuple[str, str | None]] = {}
         self._times: dict[int, datetime] = {}
 
@@ -158,19 +160,32 @@ class History:
     def card_commits(self) -> dict[str, list[str]]:
         """card ID -> the commits of its events, oldest first (what a card's page depends on),
         from the rows: no `Event` is made."""
-        out: dict[str, list[str]] = {}
-        for row in self.rows:
-            found = out.get(row[_CARD])
-            if found is None:
-                out[row[_CARD]] = [row[_SHA]]
-            else:
-                found.append(row[_SHA])
-        return out
+        return {card: [row[_SHA] for row in rows] for card, rows in self.rows_by_card().items()}
+
+    def rows_by_card(self) -> dict[str, list[tuple]]:
+        """card ID -> its rows, oldest first; one pass over the rows, made once (the rows never
+        change after they are read)."""
+        if self._card_rows is None:
+            index: dict[str, list[tuple]] = {}
+            for row in self.rows:
+                found = index.get(row[_CARD])
+                if found is None:
+                    index[row[_CARD]] = [row]
+                else:
+                    found.append(row)
+            self._card_rows = index
+        return self._card_rows
 
     def for_card(self, card_id: str) -> list[Event]:
+        """One card's events, oldest first. The first card asked for is found by one pass
+        over the rows (`history ID`); from the second on, the rows are indexed by card once
+        (a build asks for every card's: a pass per card made a 10,000-card build 2.5x slower)."""
         if self._by_card is not None or self._events is not None:
             return list(self.by_card().get(card_id, []))
-        return self._make([row for row in self.rows if row[_CARD] == card_id])
+        self._card_asks += 1
+        if self._card_rows is None and self._card_asks == 1:
+            return self._make([row for row in self.rows if row[_CARD] == card_id])
+        return self._make(self.rows_by_card().get(card_id, []))
 
     def recent(self, n: int = 20) -> list[Event]:
         """The last n events, newest first."""
