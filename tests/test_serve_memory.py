@@ -172,3 +172,21 @@ def test_serve_keeps_its_threads_within_two_malloc_arenas(board, cli):
 def test_elsewhere_than_glibc_nothing_is_done(monkeypatch):
     monkeypatch.setattr(memory.platform, "libc_ver", lambda: ("", ""))
     assert memory.limit_malloc_arenas() is False
+
+
+def test_a_long_running_command_collects_with_pythons_own_thresholds():
+    """`main` raises the collector's thresholds for one-shot commands; serve, watch and demo
+    put Python's own back (kept, a server never ran a full collection and grew without end)."""
+    import gc
+
+    from mdboard.cli.common import collect_garbage
+
+    before, enabled = gc.get_threshold(), gc.isenabled()
+    try:
+        gc.disable()
+        gc.set_threshold(50_000, 20, 100)
+        collect_garbage()
+        assert gc.isenabled() and gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
+        (gc.enable if enabled else gc.disable)()
