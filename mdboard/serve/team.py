@@ -290,7 +290,7 @@ class TeamBoard:
 
         board = self._fresh()
         try:
-            card = find_card(board, card_id)
+            card = board.find(card_id)
         except CardNotFound:
             raise  # moved meanwhile (read again), or gone: no panel
         except MdboardError:
@@ -428,7 +428,7 @@ class TeamBoard:
         reason = " ".join(str(form.get("reason", "")).split())
         expect = Expect(version=form.get("version") or None, state=form.get("from") or None)
         board = self._fresh()
-        old_path = find_card(board, card_id).path
+        old_path = board.find(card_id).path
         force = bool(reason) and self._forcible(card_id, target, visitor)
         try:
             result = move_card(board, card_id, target, visitor.actor, force=force, reason=reason if force else "",
@@ -448,7 +448,7 @@ class TeamBoard:
     def _allowed_by_label(self, problem: dict, card_id: str) -> dict:
         """"May go to: following, resolved" names the states by their labels on the web (the
         CLI's hint gives the keys its commands take)."""
-        card = find_card(self.board, card_id)
+        card = self.board.find(card_id)
         ctype = self.board.config.types[card.type]
         allowed = ctype.allowed_targets(card.state)
         if problem["hint"] != t("move.hint_allowed", states=", ".join(allowed) or "-"):
@@ -461,7 +461,7 @@ class TeamBoard:
         the web never lets someone past a role, and a move to the same or an unknown state
         is never forced."""
         try:
-            card = find_card(self.board, card_id)
+            card = self.board.find(card_id)
         except MdboardError:
             return False
         ctype = self.board.config.types.get(card.type)
@@ -602,7 +602,7 @@ class TeamBoard:
 
         board = self._fresh()
         try:
-            card = find_card(board, card_id)
+            card = board.find(card_id)
         except MdboardError:
             return None
         ctype = board.config.types.get(card.type)
@@ -633,7 +633,7 @@ class TeamBoard:
     def _edit_typed(self, card_id, form, typed, outcome):
         """The edit form again, holding what the person typed; after a clash, made from the
         card as it is now (a new version), so sending it again applies their values."""
-        card = find_card(self.board, card_id)
+        card = self.board.find(card_id)
         ctype = self.board.config.types[card.type]
         typed.update(forms.submitted(form, ctype))
         base = None if outcome.status == 409 else {"version": form.get("version", ""), "was": form.get("was", "")}
@@ -643,7 +643,7 @@ class TeamBoard:
         from mdboard.domain.ops import Expect, set_fields
 
         board = self._fresh()
-        card = find_card(board, card_id)
+        card = board.find(card_id)
         ctype = board.config.types[card.type]
         was = forms.read_was(str(form.get("was", "")))
         sent = forms.submitted(form, ctype)
@@ -779,18 +779,6 @@ class TeamBoard:
     def close(self) -> None:
         self.writer.shutdown(wait=True, cancel_futures=False)
         self.reader.shutdown(wait=True, cancel_futures=False)
-
-
-def find_card(board, card_id: str):
-    """The card with this ID, looked for by name in each folder (a few `stat`s) rather than
-    by listing the whole board, which `Board.find` does after every change (10,000 cards:
-    ~10 ms of each page read and each move); an archived card, or none, as `Board.find` says."""
-    from mdboard.core.store import check_id
-
-    found = board.paths_of(check_id(card_id))
-    if found:
-        return board.read_card(*found[0])
-    return board.find(card_id)
 
 
 def card_page(card_id: str) -> str:
