@@ -454,12 +454,10 @@ class SiteBuilder:
         for folder in {os.path.dirname(page.path) for page, _, _ in todo}:
             os.makedirs(os.path.join(self.out_dir, folder), exist_ok=True)
         written = []
-        for path, key, hashed, wrote, note in _render_pages(todo, self.out_dir, history.real, dates):
+        for path, key, hashed, wrote in _render_pages(todo, self.out_dir, history.before_fork, dates, history.rows_cache):
             new_pages[path] = (key, hashed)
             if wrote:
                 written.append(path)
-            if note is not None:
-                history.rows_cache.put(*note)
         return written
 
     def _remove_stale(self, on_disk: dict, current: dict) -> list[str]:
@@ -680,18 +678,19 @@ def _file_hash(path: str, card, texts: dict) -> str:
 
 PARALLEL_MIN = 400  # card pages to make before it pays to fork helper processes
 CHUNK = 64  # card pages per job handed to a helper
-_shared: list = []  # [pages, dates] forked helpers work with (inherited at fork, never pickled)
+_shared: list = []  # [pages, dates, rows] forked helpers work with (inherited at fork, never pickled)
 
 
-def _render_pages(todo: list, out_dir: Path, before_fork=None, dates=None) -> list[tuple]:
-    """(path, key, hash, written, note) for each (page, old entry, file exists) to make.
+def _render_pages(todo: list, out_dir: Path, before_fork=None, dates=None, rows=None) -> list[tuple]:
+    """(path, key, hash, written) for each (page, old entry, file exists) to make.
 
     Card pages (the bulk of a full build) go to forked helper processes, one per CPU, when
     there are many, more than one CPU and no threads that forking could upset (`serve`
     rebuilds in a thread: it renders here). Everything else - boards, people, calendar
     feeds - is made meanwhile in this process, which keeps the tile and calendar caches.
     `before_fork` loads what each helper would otherwise load again (the git history);
-    the date texts the helpers make are handed back to `dates` (remembered for later builds).
+    the date texts and card history rows (`HistoryRows`) the helpers make are handed back
+    to `dates` and `rows` (kept for later builds).
     """
     heavy = [job for job in todo if job[0].path.startswith("cards/")]
     cpus = os.cpu_count() or 1
@@ -703,15 +702,17 @@ def _render_pages(todo: list, out_dir: Path, before_fork=None, dates=None) -> li
         before_fork()
     jobs = [(i, min(i + CHUNK, len(heavy))) for i in range(0, len(heavy), CHUNK)]
     rest = [job for job in todo if not job[0].path.startswith("cards/")]
-    _shared[:] = [heavy, dates]
+    _shared[:] = [heavy, dates, rows]
     try:
         with multiprocessing.get_context("fork").Pool(min(cpus, 4), initializer=_helper_started) as pool:
             done = pool.imap_unordered(_render_range, [(start, end, out_dir) for start, end in jobs])
             results = [_render_one(job, out_dir) for job in rest]
-            for part, learned in done:
+            for part, learned, made in done:
                 results += part
                 if dates is not None:
                     dates.learn(learned)
+                if rows is not None:
+                    rows.learn(made)
     finally:
         _shared.clear()
     return results
@@ -727,18 +728,18 @@ def _helper_started() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _render_range(job: tuple[int, int, Path]) -> tuple[list[tuple], dict]:
+def _render_range(job: tuple[int, int, Path]) -> tuple[list[tuple], dict, dict]:
     """In a forked helper: make and write pages start..end of the shared list; also the
-    date texts made meanwhile."""
+    date texts and card history rows made meanwhile."""
     start, end, out_dir = job
-    pages, dates = _shared
+    pages, dates, rows = _shared
     done = [_render_one(one, out_dir) for one in pages[start:end]]
-    return done, dates.take_new() if dates is not None else {}
+    return done, dates.take_new() if dates is not None else {}, rows.take_new() if rows is not None else {}
 
 
 def _render_one(job, out_dir: Path) -> tuple:
     """Make one page and write it unless the file already holds these bytes: (path, key,
-    hash, written, note). `job` is (page, its manifest entry or None, whether its file exists)."""
+    hash, written). `job` is (page, its manifest entry or None, whether its file exists)."""
     from mdboard.site.render import digest
 
     page, old, there = job
@@ -748,7 +749,7 @@ def _render_one(job, out_dir: Path) -> tuple:
     same = there and (old[1] == hashed if old is not None else _same_bytes(target, content))
     if not same:
         _write_file(target, content, there)
-    return page.path, page.key, hashed, not same, page.note
+    return page.path, page.key, hashed, not same
 
 
 class BoardAsRead(Board):
@@ -825,18 +826,27 @@ class LazyHistory:
         now = self.summary["cards"]
         return {cid for cid in now.keys() | self._before.keys() if now.get(cid) != self._before.get(cid)}
 
-    def rows(self, card_id: str, dates) -> tuple[tuple, list]:
-        """(what they depend on, the card's history as its page lists it: (ISO time, time as
-        `dates` shows it, sentence)). From the kept rows while the card's commits are the
-        same, else from git history."""
+    def rows(self, card_id: str, dates) -> list:
+        """The card's history as its page lists it: (ISO time, time as `dates` shows it,
+        sentence). From the kept rows while the card's commits are the same, else from git
+        history (and kept from now on)."""
         slot = (self.card_key(card_id), self.rows_cache.base if self.rows_cache else "", HistoryRows.FORMAT)
         kept = self.rows_cache.get(card_id, slot) if self.rows_cache is not None else None
         if kept is not None:
-            return slot, kept
+            return kept
         from mdboard.git.history import describe
 
-        return slot, [(e.time.isoformat(), dates.moment(e.time), describe(e, self.board))
-                      for e in self.for_card(card_id)]
+        rows = [(e.time.isoformat(), dates.moment(e.time), describe(e, self.board)) for e in self.for_card(card_id)]
+        if self.rows_cache is not None:
+            self.rows_cache.put(card_id, slot, rows)
+        return rows
+
+    def before_fork(self) -> None:
+        """Work out, before pages are shared out to forked helpers, what each would otherwise
+        work out again and keep to itself: the history, and each card's commits hash (which
+        the manifest keeps, so that the next build reads no history while HEAD stays)."""
+        self._get()
+        self.card_key("")
 
     def for_card(self, card_id: str) -> list:
         history = self._get()
@@ -850,10 +860,11 @@ class LazyHistory:
         history = self._get()
         return history.since(moment) if history is not None else []
 
-    @property
-    def events(self) -> list:
+    def event_count(self) -> int:
+        """How many events the history holds (one row each: no `Event` is made, which for
+        20,000 commits cost ~0.25 s of each report after a commit)."""
         history = self._get()
-        return history.events if history is not None else []
+        return len(history.rows) if history is not None else 0
 
     def real(self):
         """The History object itself (for compute_report / compute_standup); empty if unreadable."""
@@ -875,6 +886,7 @@ class HistoryRows:
         self.base = base
         self._shards: dict[int, dict] = {}
         self._changed: set[int] = set()
+        self._new: dict[str, tuple] = {}  # card ID -> (slot, rows) put since `take_new` was last asked
 
     def _shard(self, card_id: str) -> int:
         from zlib import crc32
@@ -895,8 +907,18 @@ class HistoryRows:
         number = self._shard(card_id)
         shard = self._load(number)
         if shard.get(card_id, (None,))[0] != slot:
-            shard[card_id] = (slot, rows)
+            shard[card_id] = self._new[card_id] = (slot, rows)
             self._changed.add(number)
+
+    def take_new(self) -> dict:
+        """The rows put since last asked (what a forked helper hands back)."""
+        new, self._new = self._new, {}
+        return new
+
+    def learn(self, made: dict) -> None:
+        """Keep rows made elsewhere (by a forked helper)."""
+        for card_id, (slot, rows) in made.items():
+            self.put(card_id, slot, rows)
 
     def prune(self, card_ids) -> None:
         """Forget the cards that are gone (reads every shard: after full builds only)."""
@@ -910,6 +932,7 @@ class HistoryRows:
         for number in sorted(self._changed):
             _write_state(self.folder / f"{number:02d}.cache", "site-history-rows", self._shards[number])
         self._changed.clear()
+        self._new.clear()
 
 
 def _git_head(board: Board) -> str:

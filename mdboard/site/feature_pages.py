@@ -128,7 +128,7 @@ def report_context(data, slots) -> dict:
                       "states": state_bars(figures["time_in_state_days"])})
     has_queue = any(ctype.is_queue for ctype in data.cfg.types.values())
     return {"types": types, "after_sales": report["after_sales"] if has_queue else None,
-            "load": report["load"], "events": len(data.history.events)}
+            "load": report["load"], "events": data.history.event_count()}
 
 
 def standup_context(data, slots) -> dict:

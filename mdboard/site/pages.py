@@ -214,9 +214,13 @@ class SiteData:
         view = self._view_cache.get(slot)
         if view is None:
             view = self._view_cache[slot] = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
-        view.backlinks = self.linked_from.get(card.id, _NONE)  # shared, never changed
         self._views[card.id] = view
         return view
+
+    def backlinks(self, card_id: str) -> list[str]:
+        """IDs of the cards whose link fields name this card, in board order (a view is
+        kept between rebuilds while its own card is unchanged; who links to it is this build's)."""
+        return self.linked_from.get(card_id, _NONE)
 
     @property
     def views(self) -> dict[str, CardView]:
@@ -298,13 +302,8 @@ class _TypeViews(dict):
 
 
 def _board_order(view: CardView):
-    """Within a column: overdue and soonest due first, undated last, then by ID (kept on
-    the view, which lives as long as its due status)."""
-    if view._order is None:
-        due = view.due.days if view.due else 10 ** 6
-        prefix, _, num = view.id.rpartition("-")
-        view._order = (due, prefix, int(num) if num.isdigit() else 0, view.id)
-    return view._order
+    """Within a column: overdue and soonest due first, undated last, then by ID."""
+    return view.order
 
 
 # --- filters ---------------------------------------------------------------------------------
@@ -345,7 +344,8 @@ class Tiles:
         key = self.keys.get(slot)
         if key is None:
             live = [target in self.data.cards for target in view.links]
-            key = self.keys[slot] = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|{view.backlinks}|{live}")
+            key = self.keys[slot] = digest(f"{self.base}|{root}|{view.meta_fp}|{view.due_key()}|"
+                                           f"{self.data.backlinks(view.id)}|{live}")
         return key
 
     def html(self, view: CardView, root: str):
@@ -357,8 +357,9 @@ class Tiles:
         key = self.key(view, root)
         if hit is not None and (hit[0] == key or view.card.error):
             return Markup(hit[1])
+        related = (view.links + self.data.backlinks(view.id))[:TILE_LINKS]
         html = str(self.data.renderer.macro("tile.html", "tile")(view, root, card_attrs(self.data.cfg, view),
-                                                                  self.data.cards, TILE_LINKS))
+                                                                  self.data.cards, related))
         if not view.card.error:
             cache[slot] = (key, html)
             self.dirty = True
@@ -597,21 +598,17 @@ def card_page(data: SiteData, base: str, nav, card_id: str, early: bool = False)
 
     def key() -> str:
         related = "|".join(f"{i}:{other.meta_fp}:{other.due_key()}" if (other := data.view(i)) else i
-                           for i in sorted(set(view.links + view.backlinks)))
+                           for i in sorted(set(view.links + data.backlinks(view.id))))
         history = data.history.card_key(view.id) if data.history is not None else ""
         return digest(f"{base}|card|{view.fp}|{view.due_key()}|{related}|{history}|{plan_key(data, view.card)}")
 
     def context() -> dict:
-        rows = []
-        if data.history is not None:
-            slot, rows = data.history.rows(view.id, data.renderer.dates)
-            page.note = (view.id, slot, rows)  # the builder keeps the rows for the next build
+        rows = data.history.rows(view.id, data.renderer.dates) if data.history is not None else []
         return card_context(data, view, rows)
 
-    page = Page(f"cards/{view.id}.html", key, lazy_page(data.renderer, "card.html", "../", nav,
+    return Page(f"cards/{view.id}.html", key, lazy_page(data.renderer, "card.html", "../", nav,
                                                     f"type:{view.card.type}", data, context),
                 keep_existing=bool(view.card.error), early=early)
-    return page
 
 
 def card_context(data: SiteData, view: CardView, events: list) -> dict:
@@ -630,7 +627,7 @@ def card_context(data: SiteData, view: CardView, events: list) -> dict:
             body = None
     links_out = [(fd.label, [_ref(data, x) for x in _values(view.card.meta.get(fd.key))])
                  for fd in ctype.fields.values() if fd.type in ("link", "links") and view.card.meta.get(fd.key)]
-    links_in = [_ref(data, i) for i in view.backlinks]
+    links_in = [_ref(data, i) for i in data.backlinks(view.id)]
     history = [Shown(iso=iso, moment=moment, text=text, card=view.id, known=False) for iso, moment, text in events]
     return {"v": view, "ctype": ctype, "rows": field_rows(data, view.card, ctype), "body": body,
             "links_out": links_out, "links_in": links_in, "history": history, "plan": plan_context(data, view.card)}

@@ -247,12 +247,11 @@ class CardView:
     people: list[str]
     platforms: list[tuple[str, str]]
     tags: list[str]
-    links: list[str] = field(default_factory=list)  # IDs this card links to
-    backlinks: list[str] = field(default_factory=list)  # IDs of cards linking here
+    links: list[str] = field(default_factory=list)  # IDs this card links to (who links here: `SiteData.backlinks`)
     fp: str = ""  # hash of the card file's bytes and path (what its own page shows)
     meta_fp: str = ""  # hash of its front matter and checklist (what tiles and lists show)
+    order: tuple = ()  # its place in a column: overdue and soonest due first, undated last, then by ID
     _report_key: str | None = None
-    _order: tuple | None = None  # its place in a column (see site_pages._board_order)
 
     @property
     def id(self) -> str:
@@ -303,7 +302,14 @@ def card_view(cfg: BoardConfig, card: Card, fps: tuple[str, str] = ("", ""), lin
     return CardView(card, ctype.label if ctype else card.type, state.label if state else card.state,
                     state is not None, due, countdown(due), due_group(due),
                     cfg.person_name(card.owner) if card.owner else "", people, platforms, tags,
-                    outgoing_links(cfg, card) if links is None else links, [], fps[0], fps[1])
+                    outgoing_links(cfg, card) if links is None else links, fps[0], fps[1], column_order(card.id, due))
+
+
+def column_order(card_id: str, due: Due | None) -> tuple:
+    """A card's place in a column: overdue and soonest due first, undated last, then by ID
+    (the number of an ID as a number, so SKU-9 comes before SKU-10)."""
+    prefix, _, num = card_id.rpartition("-")
+    return (due.days if due else 10 ** 6, prefix, int(num) if num.isdigit() else 0, card_id)
 
 
 def outgoing_links(cfg: BoardConfig, card: Card) -> list[str]:
@@ -465,7 +471,7 @@ class Page:
     """One output file: where it goes, what it is made from (its key, worked out when first
     asked for), how to make it."""
 
-    __slots__ = ("path", "_key", "make", "keep_existing", "dirty", "early", "note")
+    __slots__ = ("path", "_key", "make", "keep_existing", "dirty", "early")
 
     def __init__(self, path: str, key: str | Callable[[], str], make: Callable[[], bytes],
                  keep_existing: bool = False, dirty: bool = True, early: bool = False):
@@ -475,7 +481,6 @@ class Page:
         self.keep_existing = keep_existing  # a broken card: keep its last good page if there is one
         self.dirty = dirty  # False: nothing it shows changed since the last build, which keeps it
         self.early = early  # made first in a rebuild: the changed card's own page and its board
-        self.note = None  # what making it found out that the builder keeps (a card's history rows)
 
     @property
     def key(self) -> str:
