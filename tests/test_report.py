@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from mdboard.git.history import load_history
 from mdboard.domain.report import compute_report, percentile
 from mdboard.core.store import Board
+
+from conftest import git
 
 
 
@@ -138,11 +141,103 @@ def test_the_report_pauses_the_garbage_collector_and_puts_it_back(shop, monkeypa
     try:
         assert compute_report(board, history)["types"]
         assert seen == [False] and gc.isenabled()
-        monkeypatch.setattr(history, "steps", lambda: 1 / 0)
+        monkeypatch.setattr(board, "by_id", lambda: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             compute_report(board, history)
         assert gc.isenabled()
         gc.disable()
-        assert compute_report(board, load_history(board))["types"] and not gc.isenabled()
+        fresh = Board.open(str(shop))
+        assert compute_report(fresh, load_history(fresh))["types"] and not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- each card's facts, kept per history head -------------------------------------------------
+
+def _fresh_report(root, **window):
+    """The report worked out from nothing: no history cache, no facts cache, none in memory."""
+    from mdboard.domain import report
+    from mdboard.git.history import clear_cache
+
+    board = Board.open(str(root))
+    clear_cache(board)
+    report._KEPT.clear()
+    report_cache = board.state_dir / report.FACTS_NAME
+    from mdboard.core import cache
+
+    cache.remove(report_cache)
+    return compute_report(board, load_history(board), **window)
+
+
+def test_facts_at_a_newer_head_are_worked_out_for_the_touched_cards_only(shop, cli, monkeypatch):
+    """A report after a few commits reads only those commits and works out again only the
+    facts of the cards they touch; the figures are those of a report made from nothing, in a
+    new process (the facts cache on disk) as in the same one (the facts kept in memory)."""
+    from mdboard.domain import report
+
+    board = Board.open(str(shop))
+    before = compute_report(board, load_history(board))
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-24T16:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-24T16:00:00+08:00")
+    cli.ok("--as", "zhaomin", "move", "SKU-0004", "content")
+    cli.ok("--as", "chenjing", "set", "SKU-0005", "title=快充头 65W")
+    cli.ok("--as", "sunli", "set", "AS-0003", "resolution=退款")
+    cli.ok("--as", "sunli", "move", "AS-0003", "resolved")
+    made = []
+    real = report._fact
+    monkeypatch.setattr(report, "_fact", lambda track, *rest: made.append(track.card) or real(track, *rest))
+    for in_memory in (True, False):
+        made.clear()
+        if not in_memory:
+            report._KEPT.clear()
+            report.cache.remove(board.state_dir / report.FACTS_NAME)
+            board = Board.open(str(shop))
+            compute_report(board, load_history(board))  # the facts of the last head, on disk only
+            report._KEPT.clear()
+            cli.ok("--as", "zhaomin", "move", "SKU-0004", "shooting")
+            made.clear()
+        board = Board.open(str(shop))
+        history = load_history(board)
+        assert not history.rebuilt and history.read_commits in (1, 4)
+        after = compute_report(board, history)
+        assert sorted(made) == (["AS-0003", "SKU-0004", "SKU-0005"] if in_memory else ["SKU-0004"])
+        assert after == _fresh_report(shop) != before
+    assert after["after_sales"]["resolved"] == before["after_sales"]["resolved"] + 1
+
+
+def test_facts_are_worked_out_again_when_history_is_rewritten_or_the_states_change(shop, cli):
+    """Another lineage of the history cache (an amended commit) or another configuration of
+    states: the figures are those of a report made from nothing."""
+    board = Board.open(str(shop))
+    compute_report(board, load_history(board))
+    git(shop, "commit", "-q", "--amend", "-m", "快充头 (amended)")
+    board = Board.open(str(shop))
+    history = load_history(board)
+    assert history.rebuilt
+    assert compute_report(board, history) == _fresh_report(shop)
+    config = shop / "mdboard.yaml"
+    text, found = re.subn(r"(?m)^timezone: .*$", "timezone: Europe/Berlin", config.read_text("utf-8"))
+    config.write_text(text if found else "timezone: Europe/Berlin\n" + text, "utf-8")
+    board = Board.open(str(shop))
+    assert board.config.timezone == "Europe/Berlin"
+    moved = compute_report(board, load_history(board))
+    assert moved == _fresh_report(shop)
+
+
+def test_time_in_state_from_the_facts_is_the_time_in_state_of_the_tracks(shop):
+    """Without --since, the time in each state comes from the sums kept in each card's facts:
+    the very figures the stays of its track give."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from mdboard.domain.report import Days, Window, _time_in_state, _time_in_state_now, report_facts
+
+    board = Board.open(str(shop))
+    facts = report_facts(board, load_history(board))
+    for end in (datetime(2026, 11, 25, 9, tzinfo=ZoneInfo("Asia/Shanghai")),
+                datetime(2030, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))):
+        for key, ctype in board.config.types.items():
+            mine = facts.by_type().get(key, [])
+            window = Window(None, end, Days(board.config.timezone))
+            assert _time_in_state_now(ctype, mine, end.timestamp()) == _time_in_state(
+                ctype, facts.tracks_of(mine), window)

@@ -23,9 +23,9 @@ from functools import lru_cache
 import math
 from datetime import date, datetime, timedelta
 
-from mdboard.core import dates
+from mdboard.core import cache, dates
 from mdboard.core.config import CardType
-from mdboard.git.history import History, gc_paused
+from mdboard.git.history import CACHE_VERSION as HISTORY_VERSION, History, gc_paused
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import card_due, people_of
 
@@ -79,7 +79,16 @@ def tracks(history: History) -> dict[str, Track]:
     history cache keeps apart from the other events.
     """
     out: dict[str, Track] = {}
-    for card_id, ctype, action, src, dst, title, when in history.steps():
+    follow(out, history.steps())
+    return out
+
+
+def follow(out: dict[str, Track], steps) -> None:
+    """Walk `out`'s tracks on through `steps` (a card met for the first time gets a track).
+
+    Steps only ever extend a track, so the tracks made from the first n steps of a history,
+    walked on through the rest, are the tracks of the whole history (see `report_facts`)."""
+    for card_id, ctype, action, src, dst, title, when in steps:
         track = out.get(card_id)
         if track is None:
             track = out[card_id] = Track(card_id, ctype or "")
@@ -100,7 +109,6 @@ def tracks(history: History) -> dict[str, Track]:
             track.title = title
         if ctype:
             track.type = ctype
-    return out
 
 
 class Days:
@@ -176,18 +184,16 @@ def _report(board: Board, history: History, since: datetime | None, until: datet
     end = until or dates.now(tz)
     window = Window(since, end, Days(tz))
     cards = board.by_id()
-    all_tracks = tracks(history)
-    by_type: dict[str, list[Track]] = {}
-    for tr in all_tracks.values():
-        by_type.setdefault(tr.type, []).append(tr)
+    facts = report_facts(board, history)
+    by_type = facts.by_type()
     out = {"since": since.date().isoformat() if since else None,
            "until": (end - timedelta(microseconds=1)).date().isoformat() if until else None,
            "types": {}}
     for key, ctype in cfg.types.items():
         if type and key != type:
             continue
-        out["types"][key] = _type_report(board, ctype, by_type.get(key, []), cards, window, charts)
-    out["after_sales"] = _after_sales(board, all_tracks, cards, window)
+        out["types"][key] = _type_report(board, ctype, facts, by_type.get(key, []), cards, window, charts)
+    out["after_sales"] = _after_sales(board, by_type, cards, window)
     out["load"] = load(board, type)
     return out
 
@@ -204,39 +210,44 @@ class Window:
         return moment < self.end_ts and (self.start_ts is None or moment >= self.start_ts)
 
 
-def _type_report(board: Board, ctype: CardType, mine: list[Track], cards: dict[str, Card], window: Window,
-                 charts: bool = True) -> dict:
+def _type_report(board: Board, ctype: CardType, facts: "Facts", mine: list[tuple], cards: dict[str, Card],
+                 window: Window, charts: bool = True) -> dict:
     tz = board.config.timezone
-    day = window.day
-    done_states, first = ctype.done_states(), ctype.states[0].key
     lead, cycle, points = [], [], []
     finished = late = with_due = 0
-    done_days = []
-    for tr in mine:
-        done = tr.finished(done_states)
-        if done is None or not window.holds(done):
+    done_days: dict[int, int] = {}
+    lo, hi = window.start_ts, window.end_ts
+    for fact in mine:
+        done = fact[F_DONE]
+        if done is None or done >= hi or (lo is not None and done < lo):
             continue
         finished += 1
-        done_days.append(day(done))
-        if tr.created is not None:
-            lead.append(_days(tr.created, done))
-        start = tr.started(first)
-        if start is not None:
-            cycle.append(_days(start, done))
+        day = fact[F_DAY]
+        done_days[day] = done_days.get(day, 0) + 1
+        if fact[F_LEAD] is not None:
+            lead.append(fact[F_LEAD])
+        if fact[F_CYCLE] is not None:
+            cycle.append(fact[F_CYCLE])
             if charts:
-                card = cards.get(tr.card)
-                points.append({"card": tr.card, "title": card.title if card else (tr.title or tr.card),
-                               "finished": day(done).isoformat(), "days": round(_days(start, done), 2)})
-        due = due_moment(ctype, cards.get(tr.card), tz)
-        if due is not None:
-            with_due += 1
-            late += done > due.timestamp()
+                card = cards.get(fact[F_CARD])
+                points.append({"card": fact[F_CARD], "title": card.title if card else (fact[F_TITLE] or fact[F_CARD]),
+                               "finished": date.fromordinal(day).isoformat(), "days": round(fact[F_CYCLE], 2)})
+        card = cards.get(fact[F_CARD])
+        if card is not None:
+            due = due_moment(ctype, card, tz)
+            if due is not None:
+                with_due += 1
+                late += done > due.timestamp()
     points.sort(key=lambda p: (p["finished"], p["card"]))
+    if window.start_ts is None and window.end_ts >= facts.latest:
+        in_state = _time_in_state_now(ctype, mine, window.end_ts)
+    else:
+        in_state = _time_in_state(ctype, facts.tracks_of(mine), window)
     return {"label": ctype.label, "lead_time_days": summary(lead), "cycle_time_days": summary(cycle),
-            "time_in_state_days": _time_in_state(ctype, mine, window),
+            "time_in_state_days": in_state,
             "throughput": _throughput(done_days, window.since, window.end),
             "finished": finished, "late": late, "with_due": with_due, "late_share": _share(late, with_due),
-            "cumulative_flow": cumulative_flow(ctype, mine, window) if charts else [],
+            "cumulative_flow": cumulative_flow(ctype, facts.tracks_of(mine), window) if charts else [],
             "cycle_points": points}
 
 
@@ -274,15 +285,43 @@ def _time_in_state(ctype: CardType, mine: list[Track], window: Window) -> dict:
             for key, vals in per_state.items()}
 
 
-def _throughput(done_days: list[date], since: datetime | None, end: datetime) -> list[dict]:
-    """Cards finished per ISO week, every week of the window listed (zeros included)."""
+def _time_in_state_now(ctype: CardType, mine: list[tuple], hi: float) -> dict:
+    """`_time_in_state` for a window that starts with the history and ends after its last
+    step (a report without --since): each card's closed stays are summed in its facts, only
+    the stay it is still in grows to `hi`. The same figures, to the last bit: the same sums
+    in the same order."""
+    done = ctype.done_states()
+    per_state: dict[str, list[float]] = {s.key: [] for s in ctype.states if s.key not in done}
+    for fact in mine:
+        closed, current = fact[F_CLOSED], fact[F_OPEN]
+        if current is None:
+            for state, days in closed:
+                per_state[state].append(days)
+            continue
+        since = fact[F_OPEN_SINCE]
+        extra = (hi - since) / DAY if hi > since else None
+        for state, days in closed:
+            if state == current and extra is not None:
+                days, extra = days + extra, None
+            per_state[state].append(days)
+        if extra is not None:
+            per_state[current].append(extra)
+    return {key: {"label": ctype.state(key).label, "median": _round(percentile(vals, 0.5)),
+                  "p85": _round(percentile(vals, 0.85)), "total": round(sum(vals), 2)}
+            for key, vals in per_state.items()}
+
+
+def _throughput(done_days: dict[int, int], since: datetime | None, end: datetime) -> list[dict]:
+    """Cards finished per ISO week, every week of the window listed (zeros included);
+    `done_days`: day (as its ordinal) -> cards finished that day."""
     if not done_days and since is None:
         return []
-    first = since.date() if since else min(done_days)
+    first = since.date() if since else date.fromordinal(min(done_days))
     last = (end - timedelta(microseconds=1)).date()
     counts: dict[str, int] = {}
-    for day in done_days:
-        counts[iso_week(day)[0]] = counts.get(iso_week(day)[0], 0) + 1
+    for ordinal, n in done_days.items():
+        week = iso_week(date.fromordinal(ordinal))[0]
+        counts[week] = counts.get(week, 0) + n
     weeks = []
     monday = iso_week(first)[1]
     while monday <= last:
@@ -326,26 +365,24 @@ def cumulative_flow(ctype: CardType, mine: list[Track], window: Window) -> list[
     return out
 
 
-def _after_sales(board: Board, all_tracks: dict[str, Track], cards: dict[str, Card], window: Window) -> dict:
+def _after_sales(board: Board, by_type: dict[str, list[tuple]], cards: dict[str, Card], window: Window) -> dict:
     """After-sales cases (every queue type, `CardType.is_queue`) resolved in the window: hours
     to resolve, and how many within their due time."""
-    queues = {key: ctype for key, ctype in board.config.types.items() if ctype.is_queue}
-    resolved_from = {key: _resolved_index(ctype) for key, ctype in queues.items()}
     hours, within, with_due = [], 0, 0
-    for tr in all_tracks.values():
-        ctype = queues.get(tr.type)
-        if ctype is None or tr.created is None:
+    tz = board.config.timezone
+    for key, ctype in board.config.types.items():
+        if not ctype.is_queue:
             continue
-        index = resolved_from[tr.type]
-        when = next((start for state, start, _ in tr.stays
-                     if start is not None and ctype.state_index(state) >= index), None)
-        if when is None or not window.holds(when):
-            continue
-        hours.append(max(0.0, (when - tr.created) / 3600))
-        due = due_moment(ctype, cards.get(tr.card), board.config.timezone)
-        if due is not None:
-            with_due += 1
-            within += when <= due.timestamp()
+        for fact in by_type.get(key, ()):
+            when = fact[F_RESOLVED]
+            if when is None or not window.holds(when):
+                continue
+            hours.append(max(0.0, (when - fact[F_CREATED]) / 3600))
+            card = cards.get(fact[F_CARD])
+            due = due_moment(ctype, card, tz) if card is not None else None
+            if due is not None:
+                with_due += 1
+                within += when <= due.timestamp()
     return {"resolved": len(hours), "median_hours": _round(percentile(hours, 0.5)),
             "p85_hours": _round(percentile(hours, 0.85)), "within_due": within, "with_due": with_due,
             "within_due_share": _share(within, with_due)}
@@ -378,3 +415,202 @@ def load(board: Board, type: str | None = None) -> list[dict]:
                 due = card_due(cfg, card) or False
             row["overdue"] += bool(due and due.overdue)
     return list(rows.values())
+
+
+# --- each card's facts, kept per history head ---------------------------------------------------
+
+FACTS_NAME = "report.cache"
+FACTS_VERSION = (1, HISTORY_VERSION)  # what a fact holds, and the history rows they come from
+
+# A card's facts: one flat tuple (100,000 of them unpickle in a blink, objects would not).
+#   card, type; created, done (unix times or None); day = the day it finished (its ordinal in the
+#   board's time zone); lead, cycle (days, for a finished card); title (its last in the history);
+#   resolved (a queue case: when it first reached its resolved state); closed = ((state, days), …)
+#   its ended stays summed per state that is not done, first stayed in first; open = the state it
+#   is still in and open_since its start, if that state is not done.
+(F_CARD, F_TYPE, F_CREATED, F_DONE, F_DAY, F_LEAD, F_CYCLE, F_TITLE, F_RESOLVED, F_CLOSED, F_OPEN,
+ F_OPEN_SINCE) = range(12)
+
+_KEPT: dict[str, "Facts"] = {}  # cache file -> the facts this process made or read last (serve's rebuilds)
+
+
+class Facts:
+    """What the report reads of each card's track (`cards`: card ID -> facts, in the order the
+    history met the cards), made at one history head for one board configuration (`shape`).
+
+    `count` is how many of the history's steps they were made from, `lineage` the history
+    cache's (`History.lineage`): a newer head of the same lineage walks on only the tracks of
+    the cards its new steps touch. The tracks themselves (`packed`) are read from the cache
+    only when a report needs the stays (a window, the cumulative flow of the charts) or a
+    newer head walks some of them on. `latest` is the last moment any step happened.
+    """
+
+    def __init__(self, head: str | None, lineage: str | None, count: int, shape: tuple, latest: float,
+                 cards: dict[str, tuple] | None = None, packed: dict[str, tuple] | None = None, loader=None):
+        self.head, self.lineage, self.count, self.shape, self.latest = head, lineage, count, shape, latest
+        self._cards, self._packed, self._loader = cards, packed, loader
+        self._by_type: dict[str, list[tuple]] | None = None
+
+    def key(self) -> tuple:
+        """What names these facts: every part of their cache file carries it."""
+        return (self.head, self.lineage, self.count, self.shape, self.latest)
+
+    @property
+    def cards(self) -> dict[str, tuple] | None:
+        """card ID -> its facts (see F_CARD …); None when the cache no longer holds them."""
+        if self._cards is None:
+            self._cards = self._loader(1)
+        return self._cards
+
+    @property
+    def packed(self) -> dict[str, tuple] | None:
+        """card ID -> its track, packed (see `_pack`); None when the cache no longer holds them."""
+        if self._packed is None:
+            self._packed = self._loader(2)
+        return self._packed
+
+    def by_type(self) -> dict[str, list[tuple]]:
+        """type key -> the facts of its cards, in card order."""
+        if self._by_type is None:
+            out: dict[str, list[tuple]] = {}
+            for fact in self.cards.values():
+                found = out.get(fact[F_TYPE])
+                if found is None:
+                    out[fact[F_TYPE]] = [fact]
+                else:
+                    found.append(fact)
+            self._by_type = out
+        return self._by_type
+
+    def tracks_of(self, facts: list[tuple]) -> list[Track]:
+        """The tracks of these cards (unpacked afresh: the caller may keep them)."""
+        packed = self.packed
+        return [_unpack(fact[F_CARD], packed[fact[F_CARD]]) for fact in facts]
+
+
+def report_facts(board: Board, history: History) -> Facts:
+    """Each card's facts at the history's head, through `<state_dir>/report.cache`.
+
+    At the cached head (and the same configuration) they are read as they are; at a newer
+    head of the same history lineage only the cards the new steps touch are worked out
+    again; otherwise every card is, from the history's steps. A History not read from git
+    (no head) is never cached. The last facts are also kept in this process (a team
+    server's rebuilds ask at every change)."""
+    shape = _shape(board.config)
+    head, lineage = history.head, getattr(history, "lineage", None)
+    if head is None or board.git_dir is None:
+        return _walk(None, history.steps(), shape, head, lineage)
+    path = board.state_dir / FACTS_NAME
+    kept = _KEPT.get(str(path))
+    if kept is not None and kept.head == head and kept.shape == shape:
+        return kept
+    if kept is None or kept.lineage != lineage:
+        kept = _from_cache(path)
+        if kept is not None and kept.head == head and kept.shape == shape and kept.cards is not None:
+            _KEPT[str(path)] = kept
+            return kept
+    steps = history.steps()
+    base = kept if kept is not None and lineage and kept.lineage == lineage and kept.count <= len(steps) else None
+    if base is not None and (base.packed is None or (base.shape == shape and base.cards is None)):
+        base = None  # the cache changed under us: start afresh
+    facts = _walk(base, steps, shape, head, lineage)
+    key = facts.key()
+    cache.save(path, "report", FACTS_VERSION, key, (key, facts.cards), (key, facts.packed))
+    _KEPT[str(path)] = facts
+    return facts
+
+
+def _from_cache(path) -> Facts | None:
+    """The facts cached in `path` (their parts read when first asked for), or None."""
+    key = cache.load(path, "report", FACTS_VERSION, 0)
+    if not (isinstance(key, tuple) and len(key) == 5):
+        return None
+
+    def part(index: int):
+        with gc_paused():
+            found = cache.load(path, "report", FACTS_VERSION, index)
+        ok = isinstance(found, tuple) and len(found) == 2 and found[0] == key and isinstance(found[1], dict)
+        return found[1] if ok else None
+
+    return Facts(*key, loader=part)
+
+
+def _walk(base: Facts | None, steps: list[tuple], shape: tuple, head: str | None, lineage: str | None) -> Facts:
+    """The facts after `steps`: from `base` (made from the first base.count of them) walking
+    on only the cards the later steps touch, else from nothing."""
+    new = steps[base.count:] if base is not None else steps
+    packed = dict(base.packed) if base is not None else {}
+    walking: dict[str, Track] = {}
+    for step in new:
+        card = step[0]
+        if card not in walking and card in packed:
+            walking[card] = _unpack(card, packed[card])
+    follow(walking, new)  # the cards new here are added in the order the history meets them
+    info, day = _type_info(shape), Days(shape[0])
+    for card, track in walking.items():
+        packed[card] = _pack(track)  # a new card goes last, as in the history; a known one keeps its place
+    if base is not None and base.shape == shape:
+        cards = dict(base.cards)
+        for card, track in walking.items():
+            cards[card] = _fact(track, info, day)
+    else:  # every card's facts (again: the configuration changed)
+        cards = {card: _fact(walking.get(card) or _unpack(card, track), info, day) for card, track in packed.items()}
+    latest = max(base.latest if base is not None else 0, max((step[6] for step in new), default=0))
+    return Facts(head, lineage, len(steps), shape, latest, cards, packed)
+
+
+def _shape(cfg) -> tuple:
+    """What the facts depend on in the configuration: the time zone, and each type's states,
+    done states and (a queue type) where its cases count as resolved."""
+    return (cfg.timezone, tuple((key, tuple(s.key for s in ctype.states), tuple(sorted(ctype.done_states())),
+                                 _resolved_index(ctype) if ctype.is_queue else None)
+                                for key, ctype in cfg.types.items()))
+
+
+def _type_info(shape: tuple) -> dict:
+    """type key -> (done states, first state, resolved index or None, state -> index)."""
+    return {key: (frozenset(done), states[0], resolved, {s: i for i, s in reversed(list(enumerate(states)))})
+            for key, states, done, resolved in shape[1]}
+
+
+def _fact(tr: Track, info: dict, day: Days) -> tuple:
+    """A card's facts (see F_CARD …) from its track."""
+    kind = info.get(tr.type)
+    if kind is None:  # a type the configuration no longer has: no figure reads it
+        return (tr.card, tr.type, tr.created, None, None, None, None, tr.title, None, (), None, None)
+    done_states, first, resolved_from, index = kind
+    done = tr.finished(done_states)
+    done_day = lead = cycle = None
+    if done is not None:
+        done_day = day(done).toordinal()
+        if tr.created is not None:
+            lead = _days(tr.created, done)
+        start = tr.started(first)
+        if start is not None:
+            cycle = _days(start, done)
+    resolved = None
+    if resolved_from is not None and tr.created is not None:
+        resolved = next((start for state, start, _ in tr.stays
+                         if start is not None and index.get(state, -1) >= resolved_from), None)
+    closed: dict[str, float] = {}
+    current = since = None
+    for state, start, stop in tr.stays:
+        if start is None or state in done_states or state not in index:
+            continue
+        if stop is None:
+            current, since = state, start
+        elif stop > start:
+            closed[state] = closed.get(state, 0.0) + (stop - start) / DAY
+    return (tr.card, tr.type, tr.created, done, done_day, lead, cycle, tr.title, resolved, tuple(closed.items()),
+            current, since)
+
+
+def _pack(tr: Track) -> tuple:
+    return (tr.type, tr.created, tr.title, tr.deleted, tuple(tuple(stay) for stay in tr.stays))
+
+
+def _unpack(card: str, packed: tuple) -> Track:
+    tr = Track(card, packed[0])
+    tr.created, tr.title, tr.deleted = packed[1], packed[2], packed[3]
+    tr.stays = [list(stay) for stay in packed[4]]
+    return tr

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import re
 import subprocess
 import sys
@@ -105,11 +106,16 @@ class History:
     """
 
     def __init__(self, rows: list[tuple] | None = None, read_commits: int = 0, rebuilt: bool = False,
-                 head: str | None = None, config=None, parts=None):
+                 head: str | None = None, config=None, parts=None, lineage: str | None = None):
         self._rows = rows if rows is not None or parts is not None else []
         self.read_commits = read_commits  # commits parsed by this run (0 when the cache was current)
         self.rebuilt = rebuilt  # True when this run read the whole history
         self.head = head
+        # The cache's line of descent: the same lineage means the rows (and steps) of an
+        # older head are the first rows of this one, so a consumer that kept what it made
+        # of the first n steps (the report's per-card facts) reads only the steps after them.
+        # A new one each time the rows are read from scratch; None for a History not from git.
+        self.lineage = lineage
         self._config = config
         self._parts = parts  # a _CacheParts to load rows / steps from on first use, else None
         self._steps: list[tuple] | None = None
@@ -255,8 +261,9 @@ def load_history(board: Board) -> History:
     head, prefix = found
     meta = cache.load(cache_path(board), "history", CACHE_VERSION, 0)
     known = isinstance(meta, dict) and meta.get("prefix") == prefix
+    lineage = meta.get("lineage") if known else None
     if known and meta.get("head") == head:
-        return History(None, 0, False, head, board.config, _CacheParts(board, head, prefix))
+        return History(None, 0, False, head, board.config, _CacheParts(board, head, prefix), lineage)
     rows, start, rebuilt = [], None, True
     if known and _is_ancestor(board.root, meta["head"], head):
         old = _CacheParts(board, meta["head"], prefix).rows(fallback=False)
@@ -266,14 +273,17 @@ def load_history(board: Board) -> History:
     if start is not None and _renumbers_known_ids(new_rows, rows):
         rows, rebuilt = [], True  # a renumbering may concern events read before: read everything
         new_rows, count = read_rows(board.root, prefix, None, head)
+    if rebuilt or not lineage:
+        lineage = os.urandom(8).hex()
     rows = rows + new_rows
-    save_rows(board, head, prefix, rows)
-    return History(rows, count, rebuilt, head, board.config)
+    save_rows(board, head, prefix, rows, lineage)
+    return History(rows, count, rebuilt, head, board.config, lineage=lineage)
 
 
-def save_rows(board: Board, head: str, prefix: str, rows: list[tuple]) -> None:
-    """Cache the rows read up to `head`, the steps made from them, and the recent rows."""
-    cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix},
+def save_rows(board: Board, head: str, prefix: str, rows: list[tuple], lineage: str | None = None) -> None:
+    """Cache the rows read up to `head`, the steps made from them, and the recent rows
+    (`lineage`: see `History.lineage`)."""
+    cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix, "lineage": lineage},
                (head, rows), (head, steps_of(rows)), (head, recent_rows(rows)))
 
 
