@@ -96,19 +96,30 @@ def test_atomic_rename_and_a_200_file_burst_give_few_rebuilds(serving, board):
     tmp.write_text(retitle(path.read_text("utf-8"), "原子替换"), "utf-8")
     os.replace(tmp, path)
     wait_until(lambda: "原子替换" in page_text(card_url), "the atomically replaced title")
-    time.sleep(0.5)
-    before = [line for line in serving.lines if line.startswith("已更新：")]
+    # The pages are written before the rebuild's line is printed (and the line then goes through
+    # a pipe): wait for the line itself, not for a fixed time.
+    before = wait_until(lambda: rebuild_lines(serving), "the rename's rebuild line")
+    assert changed_files(before) == 1, serving.lines
     folder = board / "sku/planning"
     for i in range(199):
         (folder / f"SKU-{i + 100:04d}.md").write_text(f"---\ntitle: 批量 {i}\nowner: wangli\n---\n", "utf-8")
     path.write_text(retitle(path.read_text("utf-8"), "批量结束"), "utf-8")
     wait_until(lambda: "批量结束" in page_text(card_url) and "批量 198" in page_text(serving.url + "cards/SKU-0298.html"),
                "the burst on the served pages")
-    time.sleep(0.5)
-    after = [line for line in serving.lines if line.startswith("已更新：")]
-    burst = after[len(before):]
+    wait_until(lambda: changed_files(rebuild_lines(serving)) >= 201, "the burst's rebuild lines")
+    burst = rebuild_lines(serving)[len(before):]
     assert 1 <= len(burst) <= 3, serving.lines
-    assert sum(int(re.search(r"(\d+) 个文件有变化", line).group(1)) for line in burst) == 200
+    assert changed_files(burst) == 200, serving.lines
+
+
+def rebuild_lines(running: Running) -> list[str]:
+    """The terminal's rebuild lines so far."""
+    return [line for line in list(running.lines) if line.startswith("已更新：")]
+
+
+def changed_files(lines: list[str]) -> int:
+    """How many changed files these rebuild lines name together."""
+    return sum(int(re.search(r"(\d+) 个文件有变化", line).group(1)) for line in lines)
 
 
 def test_broken_card_banner_terminal_line_and_recovery(serving, board):
