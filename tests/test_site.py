@@ -496,3 +496,44 @@ def test_a_title_change_fills_the_kept_report_and_standup_without_reading_histor
         got, want = (out / page).read_bytes(), (tmp_path / "full" / page).read_bytes()
         at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), None)
         assert got == want, (page, got[at - 300:at + 200].decode("utf-8", "replace"), want[at - 300:at + 200].decode("utf-8", "replace"))
+
+
+def _same_as_a_full_build(root: Path, tmp_path: Path, pages: tuple[str, ...]) -> None:
+    """These pages of `root`'s site are byte for byte what a full build of a copy writes."""
+    fresh = tmp_path / f"fresh-{len(list(tmp_path.iterdir()))}"
+    shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("mdboard", "_site"))  # no private state
+    SiteBuilder(Board(fresh), fresh / "_full").build_all(force=True)
+    for page in pages:
+        assert (root / "_site" / page).read_bytes() == (fresh / "_full" / page).read_bytes(), page
+
+
+def test_a_commit_that_moves_no_card_fills_the_kept_report_instead_of_working_it_out(shop, monkeypatch, tmp_path):
+    """The report's figures come from each card's way through its states: after a commit
+    that only adds a note, a rebuild (as serve makes it) fills the kept report with the new
+    count of changes; after a move it is worked out again. Both as a full build writes it."""
+    import mdboard.domain.report
+
+    made = []
+    compute = mdboard.domain.report.compute_report
+    monkeypatch.setattr(mdboard.domain.report, "compute_report", lambda *a, **k: made.append(1) or compute(*a, **k))
+    builder = SiteBuilder(Board(shop))
+    builder.build_all()
+    assert made == [1]
+    lead = (shop / "_site" / "report.html").read_text("utf-8").split('<p class="lead">')[1].split("</p>")[0]
+    count = int(lead.split("git 历史中的 ")[1].split(" 条")[0])
+    card = shop / "sku" / "listed" / "SKU-0002.md"
+    card.write_text(card.read_text("utf-8") + "\n## 备注\n\n- 王丽：主图已改\n", "utf-8")
+    git(shop, "commit", "-q", "-am", "SKU-0002: 备注")
+    report = builder.rebuild({"sku/listed/SKU-0002.md"})
+    assert made == [1], "the report was worked out again after a note"
+    assert "report.html" in report.written
+    assert f"git 历史中的 {count + 1} 条变更" in (shop / "_site" / "report.html").read_text("utf-8")
+    _same_as_a_full_build(shop, tmp_path, ("report.html", "standup.html", "index.html"))
+
+    git(shop, "mv", "sku/listed/SKU-0002.md", "sku/review/SKU-0002.md")
+    git(shop, "commit", "-q", "-m", "SKU-0002: 移到 review")
+    made.clear()
+    builder.rebuild({"sku/listed/SKU-0002.md", "sku/review/SKU-0002.md"})
+    assert made == [1]
+    assert f"git 历史中的 {count + 2} 条变更" in (shop / "_site" / "report.html").read_text("utf-8")
+    _same_as_a_full_build(shop, tmp_path, ("report.html", "standup.html", "index.html", "types/sku.html"))

@@ -36,7 +36,7 @@ from mdboard.core.store import OUTPUT_DIR, Board
 if TYPE_CHECKING:
     from mdboard.site.slots import KeptPages
 
-MANIFEST_VERSION = 7  # 7: CardState.untitled_fp, pages made from history kept (6: ReportTitles)
+MANIFEST_VERSION = 8  # 8: kept pages' sentence slots (7: CardState.untitled_fp, pages made from history kept)
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
 
 

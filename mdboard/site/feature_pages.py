@@ -16,7 +16,7 @@ def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None) -> 
     `feed_parts` gives the cache of each card's calendar events."""
     out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
     if data.history is not None:
-        out["report.html"] = history_page("report", report_context, report_facts)
+        out["report.html"] = history_page("report", report_context, report_facts, report_history, report_texts)
         out["standup.html"] = history_page("standup", standup_context, lambda d: d.untitled_key())
     return out
 
@@ -24,28 +24,53 @@ def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None) -> 
 HISTORY_PAGES = {"report", "standup"}
 
 
-def history_page(name: str, context: Callable, facts: Callable):
+def history_page(name: str, context: Callable, facts: Callable, history: Callable | None = None,
+                 texts: Callable | None = None):
     """A page built from git history and today's board (report, standup): (data, base, nav,
-    dirty) -> Page, `dirty` saying whether what it shows may have changed. `facts(data)` hashes what it shows of the board's cards but their titles, which
-    `context(data, slots)` leaves as slots (see `site.slots`)."""
+    dirty) -> Page, `dirty` saying whether what it shows may have changed. `facts(data)`
+    hashes what it shows of the board's cards but their titles, which `context(data,
+    slots)` leaves as slots (see `site.slots`); `history(data)` what it shows of the
+    history (default: the commit it was read at); `texts(data)` the sentences it leaves
+    as slots, by name."""
     def page(data, base: str, nav, dirty: bool = True):
         from mdboard.site.render import Page
 
         kept = data.kept
-        made: list[str] = []
+        made: list = []
 
         def key_of_all_but_titles() -> str:
             if not made:
-                made.append(digest(base, name, data.history_key(), facts(data), data.today.isoformat()))
+                read = history(data) if history is not None else data.history_key()
+                made.append(digest(base, name, read, facts(data), data.today.isoformat()))
+                made.append(texts(data) if texts is not None else {})
             return made[0]
 
         def html(slots) -> str:
             r = data.renderer
             return r.page(f"{name}.html", "", name, nav, today=data.today, **context(data, slots)).decode("utf-8")
 
-        return Page(f"{name}.html", lambda: kept.page_key(name, key_of_all_but_titles(), data),
-                    lambda: kept.page(name, key_of_all_but_titles(), data, html), dirty=dirty)
+        return Page(f"{name}.html", lambda: kept.page_key(name, key_of_all_but_titles(), data, made[1]),
+                    lambda: kept.page(name, key_of_all_but_titles(), data, html, made[1]), dirty=dirty)
     return page
+
+
+def report_history(data) -> str:
+    """What the report reads of the history: each card's way through its states (a commit
+    that only edits, notes or ticks leaves them as they were). A hash of them, worked out
+    once per commit (kept with the pages)."""
+    def steps_hash() -> str:
+        import marshal
+
+        return digest(marshal.dumps(data.history.real().steps(), 2))  # version 2: the bytes depend on the values only
+
+    return data.kept.rows("report-steps", data.history_key(), steps_hash)
+
+
+def report_texts(data) -> dict[str, str]:
+    """The report's sentences left as slots: how many changes it was worked out from
+    (counted once per commit, kept with the pages: it counts every row of the history)."""
+    count = data.kept.rows("report-events", data.history_key(), data.history.event_count)
+    return {"lead": data.text("report_lead", n=count)}
 
 
 def report_facts(data) -> str:
@@ -128,7 +153,7 @@ def report_context(data, slots) -> dict:
                       "states": state_bars(figures["time_in_state_days"])})
     has_queue = any(ctype.is_queue for ctype in data.cfg.types.values())
     return {"types": types, "after_sales": report["after_sales"] if has_queue else None,
-            "load": report["load"], "events": data.history.event_count()}
+            "load": report["load"], "lead": slots.text("lead")}
 
 
 def standup_context(data, slots) -> dict:

@@ -8,6 +8,11 @@ titles. While that key holds (same commit, day, templates, and the cards' other 
 the page is its kept HTML with today's titles put in the slots: no history is read.
 The overview's recent changes are kept the same way, by commit and day.
 
+A page may also leave a sentence as a slot (`Slots.text`): the report's "worked out from
+N changes" counts every commit, while its figures change only with a card's way through
+its states; so a commit that adds a note or ticks an item fills the kept report with the
+new count instead of working the report out again from the whole history.
+
 A full build goes the same way (make the HTML with slots, then fill them), so a page
 filled from kept HTML is byte for byte the page a full build writes.
 """
@@ -31,6 +36,7 @@ class Slots:
         self.data = data
         self.nonce = os.urandom(4).hex()  # as secrets.token_hex does, without importing hmac and OpenSSL
         self.ids: dict[str, None] = {}  # the cards given a slot, in order
+        self.names: dict[str, None] = {}  # the sentences left as slots (`text`), in order
 
     def title(self, card_id, title):
         """The marker of the card's title (the title itself when it is not the title of a
@@ -41,11 +47,19 @@ class Slots:
         self.ids[card_id] = None
         return f"{_OPEN}{self.nonce}{card_id}{_CLOSE}"
 
+    def text(self, name: str) -> str:
+        """The marker of the sentence `name`, filled with its text of the moment (the `texts`
+        a page is filled with). A name starts with "#", which no card ID does."""
+        name = "#" + name
+        self.names[name] = None
+        return f"{_OPEN}{self.nonce}{name}{_CLOSE}"
+
 
 class KeptPages:
-    """name -> (key, nonce, HTML with slots, IDs of the slotted cards) for the pages made
-    from git history, plus the overview's recent changes; read from the builder's state
-    when first needed, saved when something changed."""
+    """name -> (key, nonce, HTML with slots, IDs of the slotted cards, names of the slotted
+    sentences) for the pages made from git history, plus the overview's recent changes
+    and what `rows` keeps; read from the builder's state when first needed, saved when
+    something changed."""
 
     def __init__(self, load: Callable[[], dict]):
         self._load = load
@@ -59,40 +73,47 @@ class KeptPages:
             self._entries = found if isinstance(found, dict) else {}
         return self._entries
 
-    def _hit(self, name: str, key: str, data) -> tuple | None:
+    def _hit(self, name: str, key: str, data, texts: dict) -> tuple | None:
         hit = self.entries.get(name)
-        if hit is None or hit[0] != key or any(card_id not in data.cards for card_id in hit[3]):
+        if hit is None or len(hit) != 5 or hit[0] != key or any(card_id not in data.cards for card_id in hit[3]) \
+                or any(slot[1:] not in texts for slot in hit[4]):
             return None
         return hit
 
-    def page_key(self, name: str, key: str, data) -> str:
-        """The page's key: `key` (all it shows but titles) and the titles in its slots; a
-        page not kept under `key` gets a key of its own (it will be made)."""
+    def page_key(self, name: str, key: str, data, texts: dict | None = None) -> str:
+        """The page's key: `key` (all it shows but titles and `texts`), the titles in its
+        slots and `texts` (name -> the sentence of the moment); a page not kept under `key`
+        gets a key of its own (it will be made)."""
         from mdboard.site.render import digest
 
-        hit = self._hit(name, key, data)
+        texts = texts or {}
+        hit = self._hit(name, key, data, texts)
         if hit is None:
-            return digest(key, "not kept")
+            return digest(key, "not kept", *texts.values())
         cards = data.cards
-        return digest(key, *(f"{card_id}:{cards[card_id].title}" for card_id in hit[3]))
+        return digest(key, *(f"{card_id}:{cards[card_id].title}" for card_id in hit[3]),
+                      *(f"{slot}:{texts[slot[1:]]}" for slot in hit[4]))
 
-    def page(self, name: str, key: str, data, make: Callable[[Slots], str]) -> bytes:
+    def page(self, name: str, key: str, data, make: Callable[[Slots], str], texts: dict | None = None) -> bytes:
         """The page as bytes: its kept HTML when kept under `key`, else `make(slots)`
-        (kept from now on), with the slots filled with today's titles."""
-        hit = self._hit(name, key, data)
+        (kept from now on), with the slots filled with today's titles and `texts`."""
+        texts = texts or {}
+        hit = self._hit(name, key, data, texts)
         if hit is None:
             slots = Slots(data)
             html = make(slots)
-            hit = self.entries[name] = (key, slots.nonce, html, tuple(slots.ids))
+            hit = self.entries[name] = (key, slots.nonce, html, tuple(slots.ids), tuple(slots.names))
             self.changed = True
-        _, nonce, html, ids = hit
+        _, nonce, html, ids, names = hit
         cards = data.cards
-        titles = {card_id: str(escape(cards[card_id].title)) for card_id in ids}
+        filled = {card_id: str(escape(cards[card_id].title)) for card_id in ids}
+        filled.update((slot, str(escape(texts[slot[1:]]))) for slot in names)
         pattern = re.compile(f"{_OPEN}{nonce}([^{_CLOSE}]*){_CLOSE}")
-        return pattern.sub(lambda m: titles[m.group(1)], html).encode("utf-8")
+        return pattern.sub(lambda m: filled[m.group(1)], html).encode("utf-8")
 
-    def rows(self, name: str, key: str, make: Callable[[], list]) -> list:
-        """Rows kept under `key` (the overview's recent changes), else `make()` kept."""
+    def rows(self, name: str, key: str, make: Callable[[], object]):
+        """What is kept under `key` (the overview's recent changes; the report's hash of the
+        steps and count of events at a commit), else `make()` kept."""
         hit = self.entries.get(name)
         if hit is None or hit[0] != key:
             hit = self.entries[name] = (key, make())
