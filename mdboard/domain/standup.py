@@ -57,12 +57,17 @@ def moved(board: Board, history: History, since: datetime) -> list[dict]:
     order = {key: i for i, key in enumerate(board.config.people)}
     groups: dict[tuple, dict] = {}
     for event in history.since(since):
-        if event.action not in SHOWN_ACTIONS and not (event.action == "field" and event.field in SHOWN_FIELDS):
+        if not shown(event):
             continue
         key = (order.get(event.person, len(order)), event.person or "", event.author)
         group = groups.setdefault(key, {"person": event.person, "name": event.author, "events": []})
         group["events"].append(event.to_dict() | {"text": describe(event, board)})
     return [groups[k] for k in sorted(groups)]
+
+
+def shown(event) -> bool:
+    """Whether a standup reads this event out (progress, not every keystroke)."""
+    return event.action in SHOWN_ACTIONS or (event.action == "field" and event.field in SHOWN_FIELDS)
 
 
 def blocked(board: Board, open_cards: list[Card]) -> list[dict]:

@@ -17,7 +17,7 @@ def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None) -> 
     out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
     if data.history is not None:
         out["report.html"] = history_page("report", report_context, report_facts, report_history, report_texts)
-        out["standup.html"] = history_page("standup", standup_context, lambda d: d.untitled_key())
+        out["standup.html"] = history_page("standup", standup_context, lambda d: d.untitled_key(), standup_history)
     return out
 
 
@@ -64,6 +64,22 @@ def report_history(data) -> str:
         return digest(marshal.dumps(data.history.real().steps(), 2))  # version 2: the bytes depend on the values only
 
     return data.kept.rows("report-steps", data.history_key(), steps_hash)
+
+
+def standup_history(data) -> str:
+    """What the standup reads of the history: the events it reads out since the last working
+    day (a commit that adds a note leaves them as they were). A hash of them, worked out once
+    per commit and day (kept with the pages)."""
+    from mdboard.git.history import last_working_day
+
+    since = last_working_day(data.cfg.timezone)
+
+    def events_hash() -> str:
+        from mdboard.domain.standup import shown
+
+        return digest(*(repr(event) for event in data.history.since(since) if shown(event)))
+
+    return data.kept.rows("standup-events", f"{data.history_key()}|{since.isoformat()}", events_hash)
 
 
 def report_texts(data) -> dict[str, str]:
