@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 import pytest
 
@@ -162,10 +163,10 @@ def _fresh_report(root, **window):
     board = Board.open(str(root))
     clear_cache(board)
     report._KEPT.clear()
-    report_cache = board.state_dir / report.FACTS_NAME
     from mdboard.core import cache
 
-    cache.remove(report_cache)
+    cache.remove(board.state_dir / report.FACTS_NAME)
+    cache.remove(board.state_dir / report.CARDS_NAME)
     return compute_report(board, load_history(board), **window)
 
 
@@ -191,6 +192,7 @@ def test_facts_at_a_newer_head_are_worked_out_for_the_touched_cards_only(shop, c
         if not in_memory:
             report._KEPT.clear()
             report.cache.remove(board.state_dir / report.FACTS_NAME)
+            report.cache.remove(board.state_dir / report.CARDS_NAME)
             board = Board.open(str(shop))
             compute_report(board, load_history(board))  # the facts of the last head, on disk only
             report._KEPT.clear()
@@ -225,12 +227,12 @@ def test_facts_are_worked_out_again_when_history_is_rewritten_or_the_states_chan
 
 
 def test_time_in_state_from_the_facts_is_the_time_in_state_of_the_tracks(shop):
-    """Without --since, the time in each state comes from the sums kept in each card's facts:
-    the very figures the stays of its track give."""
+    """Without --since, the time in each state comes from the sums kept with the facts: the
+    very figures the stays of the tracks give."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from mdboard.domain.report import Days, Window, _time_in_state, _time_in_state_now, report_facts
+    from mdboard.domain.report import W_STATES, Days, Window, _time_in_state, _time_in_state_whole, report_facts
 
     board = Board.open(str(shop))
     facts = report_facts(board, load_history(board))
@@ -239,5 +241,43 @@ def test_time_in_state_from_the_facts_is_the_time_in_state_of_the_tracks(shop):
         for key, ctype in board.config.types.items():
             mine = facts.by_type().get(key, [])
             window = Window(None, end, Days(board.config.timezone))
-            assert _time_in_state_now(ctype, mine, end.timestamp()) == _time_in_state(
+            assert _time_in_state_whole(ctype, facts.whole[key][W_STATES], end.timestamp()) == _time_in_state(
                 ctype, facts.tracks_of(mine), window)
+
+
+def test_the_cards_changed_since_the_snapshot_are_read_with_it(shop, cli, monkeypatch):
+    """After a commit only the small cache file is written (the cards it changed ride along);
+    a later process reads the snapshot and those changes together, and a snapshot is written
+    again once enough cards changed."""
+    from mdboard.domain import report
+
+    def fresh_process_report(**window):
+        report._KEPT.clear()
+        board = Board.open(str(shop))
+        return compute_report(board, load_history(board), **window)
+
+    board = Board.open(str(shop))
+    snapshot = board.state_dir / report.CARDS_NAME
+    mine = lambda: report.cache._mine(snapshot, report.cache._key()).read_bytes()  # noqa: E731
+    fresh_process_report()
+    made = mine()
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-24T16:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-24T16:00:00+08:00")
+    cli.ok("--as", "zhaomin", "move", "SKU-0004", "content")
+    fresh_process_report()
+    cli.ok("--as", "chenjing", "set", "SKU-0005", "title=快充头 65W")
+    fresh_process_report()
+    assert mine() == made
+    window = {"since": datetime(2026, 11, 18, tzinfo=_zone())}
+    assert fresh_process_report() == _fresh_report(shop)
+    assert fresh_process_report(**window) == _fresh_report(shop, **window)
+    monkeypatch.setattr(report, "SNAPSHOT_AFTER", 0)
+    cli.ok("--as", "zhaomin", "move", "SKU-0004", "shooting")
+    assert fresh_process_report() == _fresh_report(shop)
+    assert mine() != made
+
+
+def _zone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Shanghai")

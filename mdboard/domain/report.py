@@ -18,6 +18,7 @@ throughput, late) and clips time in state and the cumulative flow.
 
 from __future__ import annotations
 
+from array import array
 from functools import lru_cache
 
 import math
@@ -129,9 +130,13 @@ class Days:
 
 def percentile(values: list[float], share: float) -> float | None:
     """The `share` quantile with linear interpolation between ranks (None when empty)."""
-    if not values:
+    return _ranked(sorted(values), share)
+
+
+def _ranked(xs: list[float], share: float) -> float | None:
+    """`percentile` of values already sorted."""
+    if not xs:
         return None
-    xs = sorted(values)
     pos = share * (len(xs) - 1)
     lo = math.floor(pos)
     hi = min(lo + 1, len(xs) - 1)
@@ -142,8 +147,15 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _spread(values: list[float]) -> tuple[float | None, float | None]:
+    """(median, 85th percentile), rounded, from one sort."""
+    xs = sorted(values)
+    return _round(_ranked(xs, 0.5)), _round(_ranked(xs, 0.85))
+
+
 def summary(values: list[float]) -> dict:
-    return {"median": _round(percentile(values, 0.5)), "p85": _round(percentile(values, 0.85)), "count": len(values)}
+    median, p85 = _spread(values)
+    return {"median": median, "p85": p85, "count": len(values)}
 
 
 def _days(a: float, b: float) -> float:
@@ -185,15 +197,20 @@ def _report(board: Board, history: History, since: datetime | None, until: datet
     window = Window(since, end, Days(tz))
     cards = board.by_id()
     facts = report_facts(board, history)
-    by_type = facts.by_type()
+    whole = since is None and window.end_ts > facts.latest  # every step of the history inside the window
     out = {"since": since.date().isoformat() if since else None,
            "until": (end - timedelta(microseconds=1)).date().isoformat() if until else None,
            "types": {}}
     for key, ctype in cfg.types.items():
         if type and key != type:
             continue
-        out["types"][key] = _type_report(board, ctype, facts, by_type.get(key, []), cards, window, charts)
-    out["after_sales"] = _after_sales(board, by_type, cards, window)
+        if whole:
+            figures = _type_whole(board, ctype, facts, cards, window, charts)
+        else:
+            figures = _type_report(board, ctype, facts, facts.by_type().get(key, []), cards, window, charts)
+        out["types"][key] = figures
+    out["after_sales"] = (_after_sales_whole(board, facts, cards) if whole
+                          else _after_sales(board, facts.by_type(), cards, window))
     out["load"] = load(board, type)
     return out
 
@@ -212,6 +229,7 @@ class Window:
 
 def _type_report(board: Board, ctype: CardType, facts: "Facts", mine: list[tuple], cards: dict[str, Card],
                  window: Window, charts: bool = True) -> dict:
+    """One type's figures in a window, from each card's facts (and its stays, for the time in state)."""
     tz = board.config.timezone
     lead, cycle, points = [], [], []
     finished = late = with_due = 0
@@ -226,29 +244,59 @@ def _type_report(board: Board, ctype: CardType, facts: "Facts", mine: list[tuple
         done_days[day] = done_days.get(day, 0) + 1
         if fact[F_LEAD] is not None:
             lead.append(fact[F_LEAD])
+        card = cards.get(fact[F_CARD])
         if fact[F_CYCLE] is not None:
             cycle.append(fact[F_CYCLE])
             if charts:
-                card = cards.get(fact[F_CARD])
-                points.append({"card": fact[F_CARD], "title": card.title if card else (fact[F_TITLE] or fact[F_CARD]),
-                               "finished": date.fromordinal(day).isoformat(), "days": round(fact[F_CYCLE], 2)})
-        card = cards.get(fact[F_CARD])
+                points.append(_point(cards, fact[F_CARD], fact[F_TITLE] or fact[F_CARD],
+                                     date.fromordinal(day).isoformat(), round(fact[F_CYCLE], 2)))
         if card is not None:
             due = due_moment(ctype, card, tz)
             if due is not None:
                 with_due += 1
                 late += done > due.timestamp()
     points.sort(key=lambda p: (p["finished"], p["card"]))
-    if window.start_ts is None and window.end_ts >= facts.latest:
-        in_state = _time_in_state_now(ctype, mine, window.end_ts)
-    else:
-        in_state = _time_in_state(ctype, facts.tracks_of(mine), window)
-    return {"label": ctype.label, "lead_time_days": summary(lead), "cycle_time_days": summary(cycle),
-            "time_in_state_days": in_state,
-            "throughput": _throughput(done_days, window.since, window.end),
-            "finished": finished, "late": late, "with_due": with_due, "late_share": _share(late, with_due),
-            "cumulative_flow": cumulative_flow(ctype, facts.tracks_of(mine), window) if charts else [],
-            "cycle_points": points}
+    return _figures(ctype, summary(lead), summary(cycle), _time_in_state(ctype, facts.tracks_of(mine), window),
+                    _throughput(done_days, window.since, window.end), finished, late, with_due,
+                    cumulative_flow(ctype, facts.flows.get(ctype.key), window) if charts else [], points)
+
+
+def _type_whole(board: Board, ctype: CardType, facts: "Facts", cards: dict[str, Card], window: Window,
+                charts: bool) -> dict:
+    """One type's figures over the whole history (no --since, the window ending after the last
+    step): the figures kept with the facts, with what changes without a commit worked out
+    now: how late the finished cards still on the board are by their due field, and the time
+    in the states the cards are still in."""
+    whole = facts.whole.get(ctype.key) or _EMPTY_WHOLE
+    tz = board.config.timezone
+    late = with_due = 0
+    done_by = whole[W_DONE]
+    for card_id, card in cards.items():
+        done = done_by.get(card_id)
+        if done is not None:
+            due = due_moment(ctype, card, tz)
+            if due is not None:
+                with_due += 1
+                late += done > due.timestamp()
+    points = []
+    if charts:
+        points = [_point(cards, *point) for point in facts.points(ctype.key)]
+    return _figures(ctype, dict(whole[W_LEAD]), dict(whole[W_CYCLE]), _time_in_state_whole(ctype, whole[W_STATES], window.end_ts),
+                    _throughput(whole[W_DAYS], window.since, window.end), len(done_by), late, with_due,
+                    cumulative_flow(ctype, facts.flows.get(ctype.key), window) if charts else [], points)
+
+
+def _point(cards: dict[str, Card], card_id: str, title: str, finished: str, days: float) -> dict:
+    """A finished card on the cycle time chart (titled as the board has it now)."""
+    card = cards.get(card_id)
+    return {"card": card_id, "title": card.title if card else title, "finished": finished, "days": days}
+
+
+def _figures(ctype: CardType, lead: dict, cycle: dict, in_state: dict, throughput: list, finished: int, late: int,
+             with_due: int, flow: list, points: list) -> dict:
+    return {"label": ctype.label, "lead_time_days": lead, "cycle_time_days": cycle, "time_in_state_days": in_state,
+            "throughput": throughput, "finished": finished, "late": late, "with_due": with_due,
+            "late_share": _share(late, with_due), "cumulative_flow": flow, "cycle_points": points}
 
 
 def due_moment(ctype: CardType, card: Card | None, tz: str) -> datetime | None:
@@ -280,35 +328,35 @@ def _time_in_state(ctype: CardType, mine: list[Track], window: Window) -> dict:
                 spent[state] = spent.get(state, 0.0) + (b - a) / DAY
         for state, days in spent.items():
             per_state[state].append(days)
-    return {key: {"label": ctype.state(key).label, "median": _round(percentile(vals, 0.5)),
-                  "p85": _round(percentile(vals, 0.85)), "total": round(sum(vals), 2)}
-            for key, vals in per_state.items()}
+    return {key: _in_state(ctype.state(key).label, vals) for key, vals in per_state.items()}
 
 
-def _time_in_state_now(ctype: CardType, mine: list[tuple], hi: float) -> dict:
-    """`_time_in_state` for a window that starts with the history and ends after its last
-    step (a report without --since): each card's closed stays are summed in its facts, only
-    the stay it is still in grows to `hi`. The same figures, to the last bit: the same sums
-    in the same order."""
+def _in_state(label: str, vals: list[float]) -> dict:
+    median, p85 = _spread(vals)
+    return {"label": label, "median": median, "p85": p85, "total": round(sum(vals), 2)}
+
+
+def _time_in_state_whole(ctype: CardType, states: dict, hi: float) -> dict:
+    """`_time_in_state` for a window from the history's start to `hi`, after its last step:
+    per state, the days each card spent there in its ended stays (kept with the facts, in card
+    order, NaN for a card whose only stay there has not ended) and the cards still in it
+    (their place in that list, since when), which grow to `hi`. The same sums, in the same
+    order, as the stays give."""
+    out = {}
     done = ctype.done_states()
-    per_state: dict[str, list[float]] = {s.key: [] for s in ctype.states if s.key not in done}
-    for fact in mine:
-        closed, current = fact[F_CLOSED], fact[F_OPEN]
-        if current is None:
-            for state, days in closed:
-                per_state[state].append(days)
+    for state in ctype.states:
+        if state.key in done:
             continue
-        since = fact[F_OPEN_SINCE]
-        extra = (hi - since) / DAY if hi > since else None
-        for state, days in closed:
-            if state == current and extra is not None:
-                days, extra = days + extra, None
-            per_state[state].append(days)
-        if extra is not None:
-            per_state[current].append(extra)
-    return {key: {"label": ctype.state(key).label, "median": _round(percentile(vals, 0.5)),
-                  "p85": _round(percentile(vals, 0.85)), "total": round(sum(vals), 2)}
-            for key, vals in per_state.items()}
+        base, opens = states.get(state.key, _NO_STAYS)
+        vals = base.tolist()
+        for i, since in opens:
+            if hi > since:
+                extra = (hi - since) / DAY
+                vals[i] = extra if vals[i] != vals[i] else vals[i] + extra
+        if opens:
+            vals = [v for v in vals if v == v]  # a stay begun at or after `hi`
+        out[state.key] = _in_state(state.label, vals)
+    return out
 
 
 def _throughput(done_days: dict[int, int], since: datetime | None, end: datetime) -> list[dict]:
@@ -331,34 +379,26 @@ def _throughput(done_days: dict[int, int], since: datetime | None, end: datetime
     return weeks
 
 
-def cumulative_flow(ctype: CardType, mine: list[Track], window: Window) -> list[dict]:
-    """How many cards sat in each state at the end of each day of the window."""
-    deltas: dict[date, dict[str, int]] = {}
-    starts = []
-    day_of = window.day
-    for tr in mine:
-        for state, start, stop in tr.stays:
-            if start is None:
-                continue
-            starts.append(day_of(start))
-            row = deltas.setdefault(starts[-1], {})
-            row[state] = row.get(state, 0) + 1
-            if stop is not None:
-                row = deltas.setdefault(day_of(stop), {})
-                row[state] = row.get(state, 0) - 1
-    if not starts:
+def cumulative_flow(ctype: CardType, flow: tuple | None, window: Window) -> list[dict]:
+    """How many cards sat in each state at the end of each day of the window, from the type's
+    `flow` (see `_flow_add`): what each day adds to and takes from each state, and how many
+    stays began on each day."""
+    deltas, starts = flow or ({}, {})
+    begun = [day for day, n in starts.items() if n > 0]
+    if not begun:
         return []
-    first = window.since.date() if window.since else min(starts)
+    first = window.since.date() if window.since else date.fromordinal(min(begun))
     last = (window.end - timedelta(microseconds=1)).date()
     keys = [s.key for s in ctype.states]
     counts = {k: 0 for k in keys}
-    for day in sorted(d for d in deltas if d < first):
+    start = first.toordinal()
+    for day in sorted(d for d in deltas if d < start):
         for state, n in deltas[day].items():
             counts[state] = counts.get(state, 0) + n
     out = []
     day = first
     while day <= last:
-        for state, n in deltas.get(day, {}).items():
+        for state, n in deltas.get(day.toordinal(), {}).items():
             counts[state] = counts.get(state, 0) + n
         out.append({"date": day.isoformat(), "counts": {k: counts.get(k, 0) for k in keys}})
         day += timedelta(days=1)
@@ -383,9 +423,25 @@ def _after_sales(board: Board, by_type: dict[str, list[tuple]], cards: dict[str,
             if due is not None:
                 with_due += 1
                 within += when <= due.timestamp()
-    return {"resolved": len(hours), "median_hours": _round(percentile(hours, 0.5)),
-            "p85_hours": _round(percentile(hours, 0.85)), "within_due": within, "with_due": with_due,
+    median, p85 = _spread(hours)
+    return {"resolved": len(hours), "median_hours": median, "p85_hours": p85, "within_due": within, "with_due": with_due,
             "within_due_share": _share(within, with_due)}
+
+
+def _after_sales_whole(board: Board, facts: "Facts", cards: dict[str, Card]) -> dict:
+    """`_after_sales` over the whole history: the hours kept with the facts; within due time
+    worked out now, for the cases still on the board (their due field may change)."""
+    resolved, median, p85, by_card = facts.whole.get(AFTER_SALES) or (0, None, None, {})
+    within = with_due = 0
+    for card_id, card in cards.items():
+        found = by_card.get(card_id)
+        if found is not None:
+            due = due_moment(board.config.types[found[0]], card, board.config.timezone)
+            if due is not None:
+                with_due += 1
+                within += found[1] <= due.timestamp()
+    return {"resolved": resolved, "median_hours": median, "p85_hours": p85, "within_due": within,
+            "with_due": with_due, "within_due_share": _share(within, with_due)}
 
 
 def _resolved_index(ctype: CardType) -> int:
@@ -419,8 +475,10 @@ def load(board: Board, type: str | None = None) -> list[dict]:
 
 # --- each card's facts, kept per history head ---------------------------------------------------
 
-FACTS_NAME = "report.cache"
-FACTS_VERSION = (1, HISTORY_VERSION)  # what a fact holds, and the history rows they come from
+FACTS_NAME = "report.cache"  # the figures over the whole history, the flows, the cards changed lately
+CARDS_NAME = "report-cards.cache"  # each card's facts and track at one head: the snapshot the changes go on
+FACTS_VERSION = (3, HISTORY_VERSION)  # what the facts hold, and the history rows they come from
+SNAPSHOT_AFTER = 2000  # cards changed since the snapshot before a new one is written
 
 # A card's facts: one flat tuple (100,000 of them unpickle in a blink, objects would not).
 #   card, type; created, done (unix times or None); day = the day it finished (its ordinal in the
@@ -430,66 +488,109 @@ FACTS_VERSION = (1, HISTORY_VERSION)  # what a fact holds, and the history rows 
 #   is still in and open_since its start, if that state is not done.
 (F_CARD, F_TYPE, F_CREATED, F_DONE, F_DAY, F_LEAD, F_CYCLE, F_TITLE, F_RESOLVED, F_CLOSED, F_OPEN,
  F_OPEN_SINCE) = range(12)
+# A type's figures over the whole history (see `_wholes`): lead and cycle time summaries, cards
+# finished per day (ordinal -> n), when each finished card finished, and per state that is not
+# done (array of days in card order, NaN where a card's only stay there goes on; (index, since)
+# of each card still in it).
+W_LEAD, W_CYCLE, W_DAYS, W_DONE, W_STATES = range(5)
+AFTER_SALES = ""  # the whole history's after-sales figures, beside the types' (no type has this key)
+_NO_STAYS = (array("d"), ())
+_EMPTY_WHOLE = (summary([]), summary([]), {}, {}, {})
 
-_KEPT: dict[str, "Facts"] = {}  # cache file -> the facts this process made or read last (serve's rebuilds)
+_KEPT: dict[str, "Facts"] = {}  # state folder -> the facts this process made or read last (serve's rebuilds)
 
 
 class Facts:
-    """What the report reads of each card's track (`cards`: card ID -> facts, in the order the
-    history met the cards), made at one history head for one board configuration (`shape`).
+    """What the report reads of the history, made at one history head for one board
+    configuration (`shape`), kept in two cache files and in this process:
+
+    - `whole`: each type's figures over the whole history (and the after-sales figures), all a
+      report without --since reads but for what may change without a commit (the due fields of
+      the cards on the board, the time the cards are still in their states); `flows`, each
+      type's cumulative flow as what each day adds to and takes from each state;
+    - `cards`: card ID -> facts (see F_CARD …), in the order the history met the cards, and
+      `packed`: card ID -> track (see `_pack`), read only for a window, the cycle time chart or
+      a newer head. On disk they are a snapshot made at some head (CARDS_NAME) and the cards
+      changed since (`delta`, beside `whole`): a commit rewrites the small file only.
 
     `count` is how many of the history's steps they were made from, `lineage` the history
     cache's (`History.lineage`): a newer head of the same lineage walks on only the tracks of
-    the cards its new steps touch. The tracks themselves (`packed`) are read from the cache
-    only when a report needs the stays (a window, the cumulative flow of the charts) or a
-    newer head walks some of them on. `latest` is the last moment any step happened.
+    the cards its new steps touch. `latest` is the last moment any step happened.
     """
 
     def __init__(self, head: str | None, lineage: str | None, count: int, shape: tuple, latest: float,
-                 cards: dict[str, tuple] | None = None, packed: dict[str, tuple] | None = None, loader=None):
+                 loader=None, **parts):
         self.head, self.lineage, self.count, self.shape, self.latest = head, lineage, count, shape, latest
-        self._cards, self._packed, self._loader = cards, packed, loader
+        self._loader = loader
+        self._parts = parts
         self._by_type: dict[str, list[tuple]] | None = None
+        self._points: dict[str, list[tuple]] = {}
 
     def key(self) -> tuple:
-        """What names these facts: every part of their cache file carries it."""
+        """What names these facts: every part of their cache files carries it."""
         return (self.head, self.lineage, self.count, self.shape, self.latest)
 
-    @property
-    def cards(self) -> dict[str, tuple] | None:
-        """card ID -> its facts (see F_CARD …); None when the cache no longer holds them."""
-        if self._cards is None:
-            self._cards = self._loader(1)
-        return self._cards
+    def part(self, name: str):
+        """whole, flows, delta (snapshot key, cards, packed), cards or packed: read from the
+        cache on first use (None when the cache no longer holds it)."""
+        if self._parts.get(name) is None and self._loader is not None:
+            self._parts[name] = self._loader(name)
+        return self._parts.get(name)
 
-    @property
-    def packed(self) -> dict[str, tuple] | None:
-        """card ID -> its track, packed (see `_pack`); None when the cache no longer holds them."""
-        if self._packed is None:
-            self._packed = self._loader(2)
-        return self._packed
+    whole = property(lambda self: self.part("whole"))
+    flows = property(lambda self: self.part("flows"))
+    delta = property(lambda self: self.part("delta"))
+    cards = property(lambda self: self.part("cards"))
+    packed = property(lambda self: self.part("packed"))
+
+    def complete(self) -> bool:
+        """Whether every part can be had (a cache another process rewrote meanwhile cannot)."""
+        return all(self.part(name) is not None for name in ("whole", "flows", "delta", "cards", "packed"))
 
     def by_type(self) -> dict[str, list[tuple]]:
         """type key -> the facts of its cards, in card order."""
         if self._by_type is None:
-            out: dict[str, list[tuple]] = {}
-            for fact in self.cards.values():
-                found = out.get(fact[F_TYPE])
-                if found is None:
-                    out[fact[F_TYPE]] = [fact]
-                else:
-                    found.append(fact)
-            self._by_type = out
+            self._by_type = _group(self.cards)
         return self._by_type
+
+    def points(self, key: str) -> list[tuple]:
+        """The cycle time chart's points of a type over the whole history: (card, title, day
+        finished, days), in the chart's order."""
+        found = self._points.get(key)
+        if found is None:
+            found = self._points[key] = sorted(
+                ((f[F_CARD], f[F_TITLE] or f[F_CARD], date.fromordinal(f[F_DAY]).isoformat(), round(f[F_CYCLE], 2))
+                 for f in self.by_type().get(key, ()) if f[F_DONE] is not None and f[F_CYCLE] is not None),
+                key=lambda p: (p[2], p[0]))
+        return found
 
     def tracks_of(self, facts: list[tuple]) -> list[Track]:
         """The tracks of these cards (unpacked afresh: the caller may keep them)."""
         packed = self.packed
         return [_unpack(fact[F_CARD], packed[fact[F_CARD]]) for fact in facts]
 
+    def save(self, state_dir) -> None:
+        """Write the small file, and the snapshot too when there is none yet or too many
+        cards changed since it was made."""
+        key = self.key()
+        snapshot, cards, packed = self.delta
+        if snapshot is None or len(cards) > SNAPSHOT_AFTER:
+            cache.save(state_dir / CARDS_NAME, "report-cards", FACTS_VERSION, key, (key, self.cards),
+                       (key, self.packed))
+            snapshot, cards, packed = self._parts["delta"] = (key, {}, {})
+        cache.save(state_dir / FACTS_NAME, "report", FACTS_VERSION, key, (key, self.whole), (key, self.flows),
+                   (key, (snapshot, cards, packed)))
+
+
+def _group(cards: dict[str, tuple]) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {}
+    for fact in cards.values():
+        out.setdefault(fact[F_TYPE], []).append(fact)
+    return out
+
 
 def report_facts(board: Board, history: History) -> Facts:
-    """Each card's facts at the history's head, through `<state_dir>/report.cache`.
+    """The history's facts at its head (see `Facts`), through the board's report caches.
 
     At the cached head (and the same configuration) they are read as they are; at a newer
     head of the same history lineage only the cards the new steps touch are worked out
@@ -500,39 +601,51 @@ def report_facts(board: Board, history: History) -> Facts:
     head, lineage = history.head, getattr(history, "lineage", None)
     if head is None or board.git_dir is None:
         return _walk(None, history.steps(), shape, head, lineage)
-    path = board.state_dir / FACTS_NAME
-    kept = _KEPT.get(str(path))
+    state_dir = board.state_dir
+    kept = _KEPT.get(str(state_dir))
     if kept is not None and kept.head == head and kept.shape == shape:
         return kept
     if kept is None or kept.lineage != lineage:
-        kept = _from_cache(path)
-        if kept is not None and kept.head == head and kept.shape == shape and kept.cards is not None:
-            _KEPT[str(path)] = kept
+        kept = _from_cache(state_dir)
+        if kept is not None and kept.head == head and kept.shape == shape and kept.whole is not None:
+            _KEPT[str(state_dir)] = kept
             return kept
     steps = history.steps()
     base = kept if kept is not None and lineage and kept.lineage == lineage and kept.count <= len(steps) else None
-    if base is not None and (base.packed is None or (base.shape == shape and base.cards is None)):
+    if base is not None and not base.complete():
         base = None  # the cache changed under us: start afresh
     facts = _walk(base, steps, shape, head, lineage)
-    key = facts.key()
-    cache.save(path, "report", FACTS_VERSION, key, (key, facts.cards), (key, facts.packed))
-    _KEPT[str(path)] = facts
+    facts.save(state_dir)
+    _KEPT[str(state_dir)] = facts
     return facts
 
 
-def _from_cache(path) -> Facts | None:
-    """The facts cached in `path` (their parts read when first asked for), or None."""
-    key = cache.load(path, "report", FACTS_VERSION, 0)
+def _from_cache(state_dir) -> Facts | None:
+    """The facts cached in `state_dir` (their parts read when first asked for), or None."""
+    key = cache.load(state_dir / FACTS_NAME, "report", FACTS_VERSION, 0)
     if not (isinstance(key, tuple) and len(key) == 5):
         return None
 
-    def part(index: int):
+    def part(path, kind: str, index: int, named: tuple):
         with gc_paused():
-            found = cache.load(path, "report", FACTS_VERSION, index)
-        ok = isinstance(found, tuple) and len(found) == 2 and found[0] == key and isinstance(found[1], dict)
-        return found[1] if ok else None
+            found = cache.load(path, kind, FACTS_VERSION, index)
+        return found[1] if isinstance(found, tuple) and len(found) == 2 and found[0] == named else None
 
-    return Facts(*key, loader=part)
+    def load(name: str):
+        if name in ("whole", "flows", "delta"):
+            found = part(state_dir / FACTS_NAME, "report", ("whole", "flows", "delta").index(name) + 1, key)
+            return found if isinstance(found, dict) or (isinstance(found, tuple) and len(found) == 3) else None
+        delta = facts.delta
+        if delta is None:
+            return None
+        found = part(state_dir / CARDS_NAME, "report-cards", 1 if name == "cards" else 2, delta[0])
+        if isinstance(found, dict):
+            found.update(delta[1] if name == "cards" else delta[2])  # a new card goes last, a known one keeps its place
+            return found
+        return None
+
+    facts = Facts(*key, loader=load)
+    return facts
 
 
 def _walk(base: Facts | None, steps: list[tuple], shape: tuple, head: str | None, lineage: str | None) -> Facts:
@@ -550,13 +663,85 @@ def _walk(base: Facts | None, steps: list[tuple], shape: tuple, head: str | None
     for card, track in walking.items():
         packed[card] = _pack(track)  # a new card goes last, as in the history; a known one keeps its place
     if base is not None and base.shape == shape:
-        cards = dict(base.cards)
+        cards, flows = dict(base.cards), _copy_flows(base.flows)
+        snapshot, changed, changed_packed = base.delta
+        changed, changed_packed = dict(changed), dict(changed_packed)
         for card, track in walking.items():
-            cards[card] = _fact(track, info, day)
+            cards[card] = changed[card] = _fact(track, info, day)
+            changed_packed[card] = packed[card]
+            if card in base.packed:
+                _flow_add(flows, _unpack(card, base.packed[card]), day, -1)
+            _flow_add(flows, track, day, 1)
+        delta = (snapshot, changed, changed_packed)
     else:  # every card's facts (again: the configuration changed)
-        cards = {card: _fact(walking.get(card) or _unpack(card, track), info, day) for card, track in packed.items()}
+        cards, flows, delta = {}, {}, (None, {}, {})
+        for card, track in packed.items():
+            track = walking.get(card) or _unpack(card, track)
+            cards[card] = _fact(track, info, day)
+            _flow_add(flows, track, day, 1)
     latest = max(base.latest if base is not None else 0, max((step[6] for step in new), default=0))
-    return Facts(head, lineage, len(steps), shape, latest, cards, packed)
+    return Facts(head, lineage, len(steps), shape, latest, cards=cards, packed=packed, flows=flows,
+                 whole=_wholes(cards, shape), delta=delta)
+
+
+def _flow_add(flows: dict, track: Track, day: Days, sign: int) -> None:
+    """Add (sign 1) or take away (-1) a track's stays to its type's cumulative flow:
+    (day ordinal -> state -> cards entering minus cards leaving, day ordinal -> stays begun)."""
+    deltas, starts = flows.setdefault(track.type, ({}, {}))
+    for state, start, stop in track.stays:
+        if start is None:
+            continue
+        begun = day(start).toordinal()
+        starts[begun] = starts.get(begun, 0) + sign
+        row = deltas.setdefault(begun, {})
+        row[state] = row.get(state, 0) + sign
+        if stop is not None:
+            row = deltas.setdefault(day(stop).toordinal(), {})
+            row[state] = row.get(state, 0) - sign
+
+
+def _copy_flows(flows: dict) -> dict:
+    return {key: ({day: dict(row) for day, row in deltas.items()}, dict(starts))
+            for key, (deltas, starts) in flows.items()}
+
+
+def _wholes(cards: dict[str, tuple], shape: tuple) -> dict:
+    """type key -> its figures over the whole history (see W_LEAD …), and AFTER_SALES ->
+    (cases resolved, median and 85th percentile of hours to resolve, card -> (type, when
+    resolved))."""
+    by_type = _group(cards)
+    out = {}
+    hours, resolved_by = [], {}
+    for key, states, done, resolved in shape[1]:
+        lead, cycle, days, done_by = [], [], {}, {}
+        per_state = {state: ([], []) for state in states if state not in done}
+        for fact in by_type.get(key, ()):
+            finished = fact[F_DONE]
+            if finished is not None:
+                done_by[fact[F_CARD]] = finished
+                days[fact[F_DAY]] = days.get(fact[F_DAY], 0) + 1
+                if fact[F_LEAD] is not None:
+                    lead.append(fact[F_LEAD])
+                if fact[F_CYCLE] is not None:
+                    cycle.append(fact[F_CYCLE])
+            current, placed = fact[F_OPEN], False
+            for state, spent in fact[F_CLOSED]:
+                vals, opens = per_state[state]
+                if state == current:
+                    opens.append((len(vals), fact[F_OPEN_SINCE]))
+                    placed = True
+                vals.append(spent)
+            if current is not None and not placed:
+                vals, opens = per_state[current]
+                opens.append((len(vals), fact[F_OPEN_SINCE]))
+                vals.append(math.nan)
+            if resolved is not None and fact[F_RESOLVED] is not None:
+                hours.append(max(0.0, (fact[F_RESOLVED] - fact[F_CREATED]) / 3600))
+                resolved_by[fact[F_CARD]] = (key, fact[F_RESOLVED])
+        out[key] = (summary(lead), summary(cycle), days, done_by,
+                    {state: (array("d", vals), tuple(opens)) for state, (vals, opens) in per_state.items()})
+    out[AFTER_SALES] = (len(hours), *_spread(hours), resolved_by)
+    return out
 
 
 def _shape(cfg) -> tuple:

@@ -276,15 +276,17 @@ def load_history(board: Board) -> History:
     if rebuilt or not lineage:
         lineage = os.urandom(8).hex()
     rows = rows + new_rows
-    save_rows(board, head, prefix, rows, lineage)
-    return History(rows, count, rebuilt, head, board.config, lineage=lineage)
+    history = History(rows, count, rebuilt, head, board.config, lineage=lineage)
+    save_rows(board, head, prefix, rows, lineage, history.steps())
+    return history
 
 
-def save_rows(board: Board, head: str, prefix: str, rows: list[tuple], lineage: str | None = None) -> None:
+def save_rows(board: Board, head: str, prefix: str, rows: list[tuple], lineage: str, steps: list[tuple]) -> None:
     """Cache the rows read up to `head`, the steps made from them, and the recent rows
     (`lineage`: see `History.lineage`)."""
-    cache.save(cache_path(board), "history", CACHE_VERSION, {"head": head, "prefix": prefix, "lineage": lineage},
-               (head, rows), (head, steps_of(rows)), (head, recent_rows(rows)))
+    cache.save(cache_path(board), "history", CACHE_VERSION,
+               {"head": head, "prefix": prefix, "lineage": lineage},
+               (head, rows), (head, steps), (head, recent_rows(rows)))
 
 
 RECENT_DAYS = 35  # the cache's recent rows reach back this far from the newest commit
