@@ -366,12 +366,12 @@ class SpyBuilder:
     def build_all(self):
         return self.real.build_all()
 
-    def rebuild(self, changed: set):
+    def rebuild(self, changed: set, early=None):
         self.calls.append(set(changed))
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("template exploded")
-        return self.real.rebuild(changed)
+        return self.real.rebuild(changed, early)
 
 
 class Live:

@@ -97,7 +97,7 @@ class RecordingBuilder:
     def build_all(self):
         return Report([], [], 0)
 
-    def rebuild(self, changed):
+    def rebuild(self, changed, early=None):
         self.calls.append(set(changed))
         self.done.set()
         return Report(["index.html"], [], 1)
@@ -164,6 +164,89 @@ def test_ignored_changes_alone_cause_no_rebuild(board):
     finally:
         site.stop()
     assert builder.calls == []
+
+
+class HeardSite(LiveSite):
+    """A LiveSite that keeps every path the watcher handed it."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.heard: list[str] = []
+
+    def notice(self, paths):
+        paths = list(paths)
+        self.heard.extend(paths)
+        return super().notice(paths)
+
+
+def inotify_instances() -> int:
+    """inotify instances this process holds open (the per-user limit counts these)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == "anon_inode:inotify"
+        except OSError:
+            pass
+    return count
+
+
+def test_git_and_the_output_folder_are_not_watched_and_one_inotify_instance_serves_every_folder(board):
+    """git's files in .git and the pages of the output folder are never heard (a team action
+    wrote ~50 of them, each an event filtered out again), the card folders are; the folders
+    share one inotify instance (the per-user limit, often 128, counts instances)."""
+    (board / "docs").mkdir()  # more top folders than the card types: still one instance
+    builder = RecordingBuilder()
+    site = HeardSite(Board.open(str(board)), builder, board / "_site", lambda line: None, settle=0.05)
+    before = inotify_instances()
+    site.start()
+    try:
+        assert inotify_instances() - before == 1
+        for folder in (board / "_site/cards", board / ".git/mdboard-test"):
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(5):
+                (folder / f"{i}.html").write_text("x", "utf-8")
+        (board / ".git/HEAD").write_text((board / ".git/HEAD").read_text("utf-8"), "utf-8")
+        target = board / "sku/planning/SKU-0900.md"
+        target.write_text("---\ntitle: 听到了\nowner: wangli\n---\n", "utf-8")
+        rel = target.relative_to(board).as_posix()
+        wait_until(lambda: any(rel in call for call in builder.calls), "the card's rebuild")
+    finally:
+        site.stop()
+    assert [p for p in site.heard if "/_site/" in p or "/.git/" in p] == []
+    assert str(target) in site.heard
+
+
+def test_a_top_folder_made_removed_or_renamed_while_served_is_followed(board):
+    """A folder that appears at the top of the board (a new type's folder, a checkout) is
+    watched from then on, the files already in it included; one deleted and made again, or
+    renamed away and back, is watched under its own name."""
+    import shutil
+
+    shutil.move(board / "sales", board.parent / "sales")  # made again below, while served
+    builder = RecordingBuilder()
+    site = LiveSite(Board.open(str(board)), builder, board / "_site", lambda line: None, settle=0.05)
+    site.start()
+    changed = lambda rel: any(rel in call for call in builder.calls)
+    try:
+        (board / "sales").mkdir()
+        shutil.copy(board.parent / "sales/2026.yaml", board / "sales/2026.yaml")
+        wait_until(lambda: changed("sales/2026.yaml"), "the file of the new folder")
+        shutil.copy(board.parent / "sales/2027.yaml", board / "sales/2027.yaml")
+        wait_until(lambda: changed("sales/2027.yaml"), "a file saved in the new folder later")
+        shutil.rmtree(board / "sales")
+        (board / "sales").mkdir()
+        builder.calls.clear()
+        (board / "sales/2026.yaml").write_bytes((board.parent / "sales/2026.yaml").read_bytes())
+        wait_until(lambda: changed("sales/2026.yaml"), "a file of the folder made again")
+        os.rename(board / "sales", board / "sales-old")
+        os.rename(board / "sales-old", board / "sales")
+        time.sleep(0.3)
+        builder.calls.clear()
+        (board / "sales/2026.yaml").write_text("{}\n", "utf-8")
+        wait_until(lambda: changed("sales/2026.yaml"), "a file of the folder renamed back")
+    finally:
+        site.stop()
+    assert not any(p.startswith("sales-old/") for call in builder.calls for p in call)
 
 
 # --- the served page follows the disk ----------------------------------------------------------------

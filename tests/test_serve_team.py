@@ -629,10 +629,10 @@ class HeldBuilder:
     def build_all(self):
         return self.real.build_all()
 
-    def rebuild(self, paths):
+    def rebuild(self, paths, early=None):
         self.started += 1
         self.release.wait(60)
-        return self.real.rebuild(paths)
+        return self.real.rebuild(paths, early)
 
 
 def test_other_pages_hear_of_a_move_when_it_is_committed_not_after_the_rebuild(board, cli):

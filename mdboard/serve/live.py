@@ -15,6 +15,7 @@ passes (the CLI passes click.echo): this package never prints.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -22,13 +23,16 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from mdboard.core.config import CONFIG_NAME
 from mdboard.core.errors import MdboardError, Problem
 from mdboard.core.i18n import t
 from mdboard.core.store import OUTPUT_DIR
 from mdboard.domain.boardfiles import DATA_FOLDERS
+
+if TYPE_CHECKING:
+    from mdboard.site.builder import BuildReport
 
 SETTLE_SECONDS = 0.1  # quiet time after the last change before rebuilding
 MAX_WAIT_SECONDS = 2.0  # rebuild at the latest this long after the first change of a burst
@@ -45,6 +49,20 @@ EDITOR_TEMP = re.compile(
 )
 
 Log = Callable[[str], None]
+Early = Callable[[list[str]], None]
+
+
+class Builder(Protocol):
+    """What the live site needs of a site builder (`mdboard.site.builder.SiteBuilder`)."""
+
+    out_dir: Path  # where the pages are written: not watched, served as the site
+
+    def build_all(self) -> BuildReport:
+        """Bring the whole output folder up to date."""
+
+    def rebuild(self, changed_paths: set[str], early: Early | None = None) -> BuildReport:
+        """Rebuild after these board-relative paths changed; `early` is called with the
+        pages written so far once the changed cards' own pages and boards are written."""
 
 
 def ignored_name(name: str) -> bool:
@@ -116,7 +134,7 @@ class LiveSite:
     problems found or fixed, a rebuild failed); the server's event stream waits on it.
     """
 
-    def __init__(self, board, builder, out_dir: Path, log: Log, settle: float = SETTLE_SECONDS,
+    def __init__(self, board, builder: Builder, out_dir: Path, log: Log, settle: float = SETTLE_SECONDS,
                  max_wait: float = MAX_WAIT_SECONDS):
         self.board = board
         self.builder = builder
@@ -145,6 +163,11 @@ class LiveSite:
         self._first = self._last = 0.0
         self._closing = False
         self._observer = None
+        self._handler = None
+        self._root_path = os.path.abspath(board.root)
+        self._not_watched = {name for name in _tops_holding(board.root, self.out_dir) if name not in DATA_FOLDERS}
+        self._watches: dict[str, tuple] = {}  # top folder -> (its watch, its inode): `_follow_tops`
+        self._watch_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     # --- the reader's view --------------------------------------------------------
@@ -195,16 +218,77 @@ class LiveSite:
             self._thread.join(timeout=30)
 
     def _start_observer(self) -> None:
-        from watchdog import events
+        """Watch the board's own folder alone (mdboard.yaml, folders coming and going) and,
+        with everything below them, its top folders that can hold board files (`_tops`).
+
+        The board folder as a whole would also be heard below `.git` and the output folder:
+        git's objects, index and refs and the rebuilt pages, ~50 events a team action, each
+        turned into a Python object and filtered out again while the action waits for the
+        interpreter. A `git pull` or checkout changes the card files themselves, which are
+        heard. One observer keeps one inotify instance for all its folders (watchdog >= 7.1):
+        the per-user limit (often 128) counts instances, not folders."""
         from watchdog.observers import Observer
 
-        kinds = [events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent,
-                 events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
-                 events.DirDeletedEvent, events.DirMovedEvent]
         self._observer = Observer()
-        self._observer.schedule(_Handler(self), str(self.board.root), recursive=True, event_filter=kinds)
         self._observer.daemon = True
+        self._handler = _Handler(self)
+        self._observer.schedule(self._handler, self._root_path, recursive=False, event_filter=_event_kinds())
+        self._follow_tops(catch_up=False)
         self._observer.start()
+
+    def _tops(self) -> dict[str, int]:
+        """The board's top folders worth watching, with their inode numbers: every real folder
+        except hidden ones (.git, .mdboard) and one holding the output folder. Not only the
+        card types of mdboard.yaml: a folder that becomes a type later is already watched."""
+        out = {}
+        try:
+            entries = list(os.scandir(self._root_path))
+        except OSError:
+            return out
+        for entry in entries:
+            if ignored_name(entry.name) or entry.name in self._not_watched:
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):  # the scan does not enter a linked folder either
+                    out[entry.name] = entry.inode()
+            except OSError:
+                continue
+        return out
+
+    def _follow_tops(self, catch_up: bool = True) -> None:
+        """Watch each folder of `_tops` and stop watching those gone or replaced (a checkout
+        may delete a folder and make it again). With `catch_up`, every file of a folder
+        whose watch has just begun counts as changed: it may have been saved before.
+
+        Runs in `start` (before the observer runs) and then only in the observer's own
+        thread (`top_folder_event`), which holds watchdog's lock while it hands over events:
+        changing the watches from another thread could wait on that lock in the wrong order."""
+        with self._watch_lock:
+            wanted = self._tops()
+            for name, (watch, inode) in list(self._watches.items()):
+                if wanted.get(name) != inode:
+                    del self._watches[name]
+                    with contextlib.suppress(KeyError, OSError):
+                        self._observer.unschedule(watch)
+            added = []
+            for name, inode in sorted(wanted.items()):
+                if name in self._watches:
+                    continue
+                path = os.path.join(self._root_path, name)
+                try:
+                    watch = self._observer.schedule(self._handler, path, recursive=True, event_filter=_event_kinds())
+                except OSError:
+                    continue  # gone again already: its removal is an event of the board folder
+                self._watches[name] = (watch, inode)
+                added.append(path)
+        if catch_up and added:
+            self.notice([os.path.join(folder, name) for top in added
+                         for folder, _, files in os.walk(top) for name in files])
+
+    def top_folder_event(self, paths: list[str]) -> None:
+        """A folder was made, moved or removed: when it is a top folder, follow it."""
+        if any(os.path.dirname(path) == self._root_path for path in paths):
+            self._follow_tops()
 
     # --- changes ------------------------------------------------------------------
 
@@ -293,10 +377,7 @@ class LiveSite:
                 time.sleep(EARLY_PAUSE_SECONDS)  # the server threads serve the reloads first
 
         try:
-            if getattr(self.builder, "early_pages", False):
-                report = self.builder.rebuild(paths, early=early)
-            else:
-                report = self.builder.rebuild(paths)
+            report = self.builder.rebuild(paths, early=early)
         except Exception as exc:  # a rebuild must never stop the server
             self._type_keys = self._current_type_keys(self._type_keys)
             self.failure = _describe(exc)
@@ -380,7 +461,29 @@ class _Handler:
         paths = [os.fsdecode(event.src_path)]
         if getattr(event, "dest_path", ""):
             paths.append(os.fsdecode(event.dest_path))
+        if event.is_directory:
+            self.site.top_folder_event(paths)
         self.site.notice(paths)
+
+
+def _event_kinds() -> list:
+    """The watchdog events that can mean a changed file (not opened-only, not accessed)."""
+    from watchdog import events
+
+    return [events.FileCreatedEvent, events.FileModifiedEvent, events.FileDeletedEvent,
+            events.FileMovedEvent, events.FileClosedEvent, events.DirCreatedEvent,
+            events.DirDeletedEvent, events.DirMovedEvent]
+
+
+def _tops_holding(root: Path, out_dir: Path) -> set[str]:
+    """The name of the board's top folder that is or holds the output folder (none when the
+    output is elsewhere): the pages a rebuild writes there are not watched."""
+    names = set()
+    for root_spelling in _spellings(root):
+        for out_spelling in _spellings(out_dir):
+            if _inside(out_spelling, root_spelling) and out_spelling != root_spelling:
+                names.add(out_spelling[len(root_spelling.rstrip(os.sep)) + 1:].split(os.sep)[0])
+    return names
 
 
 def _describe(exc: BaseException) -> str:
@@ -416,15 +519,15 @@ def quiet_when_gone(log: Log) -> Log:
     return write
 
 
-def make_live_site(board, out_dir, log: Log, builder=None) -> LiveSite:
-    """A LiveSite over the real SiteBuilder (or `builder`, which must offer build_all/rebuild)."""
+def make_live_site(board, out_dir, log: Log, builder: Builder | None = None) -> LiveSite:
+    """A LiveSite over the real SiteBuilder (or `builder`), watching the folder it writes to."""
     log = quiet_when_gone(log)
     out = default_out_dir(board, out_dir)
     if builder is None:
         from mdboard.site.builder import SiteBuilder
 
         builder = SiteBuilder(board, out)  # refuses an output folder that would hold the board
-    return LiveSite(board, builder, getattr(builder, "out_dir", out), log)
+    return LiveSite(board, builder, builder.out_dir, log)
 
 
 def watch_board(board, log: Log, out_dir=None, builder=None) -> None:
