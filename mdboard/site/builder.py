@@ -171,8 +171,6 @@ class SiteBuilder:
     the last build made (`last`), the cards it read (`read`), the rendering environment
     (`rendering`), the render cache and what history pages keep (`history`)."""
 
-    early_pages = True  # rebuild() takes `early`: told once the changed cards' own pages are written
-
     def __init__(self, board: Board, out_dir: Path | None = None):
         self.board = board
         self.out_dir = check_out_dir(board, Path(out_dir) if out_dir else board.root / OUTPUT_DIR)
