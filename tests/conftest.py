@@ -371,7 +371,7 @@ class SpyBuilder:
         if self.fail_next:
             self.fail_next = False
             raise RuntimeError("template exploded")
-        return self.real.rebuild(changed, early)
+        return self.real.rebuild(changed)  # no early pages: tabs are told once, when the rebuild ends
 
 
 class Live:
