@@ -542,3 +542,32 @@ def test_a_commit_that_moves_no_card_fills_the_kept_report_and_standup_instead_o
     assert sorted(made) == ["compute_report", "compute_standup"]
     assert f"git 历史中的 {count + 2} 条变更" in (shop / "_site" / "report.html").read_text("utf-8")
     _same_as_a_full_build(shop, tmp_path, ("report.html", "standup.html", "index.html", "types/sku.html"))
+
+
+def test_after_a_commit_only_the_cards_it_touches_are_hashed_again(shop, monkeypatch, tmp_path):
+    """Each card page's key holds a hash of the card's commits. After new commits of the same
+    history, the hashes are the last build's with only the new rows chained on - the same
+    hashes a build that knows nothing works out from every row."""
+    from mdboard.git.history import History
+
+    builder = SiteBuilder(Board(shop))
+    builder.build_all()
+    before = dict(builder.last.history["cards"])
+    asked = []
+    after = History.commits_after
+    monkeypatch.setattr(History, "commits_after", lambda self, n: asked.append(n) or after(self, n))
+    for message in ("备注", "再备注"):
+        card = shop / "sku" / "listed" / "SKU-0002.md"
+        card.write_text(card.read_text("utf-8") + f"\n{message}\n", "utf-8")
+        git(shop, "commit", "-q", "-am", f"SKU-0002: {message}")
+    builder.rebuild({"sku/listed/SKU-0002.md"})
+    assert len(asked) == 1 and asked[0] > 0, asked  # only the rows after the last build's
+    now = builder.last.history["cards"]
+    assert {cid for cid in now if now[cid] != before.get(cid)} == {"SKU-0002"}
+    asked.clear()
+    fresh = tmp_path / "fresh"
+    shutil.copytree(shop, fresh, ignore=shutil.ignore_patterns("mdboard", "_site"))  # no private state
+    other = SiteBuilder(Board(fresh))
+    other.build_all()
+    assert asked == [0]  # every row
+    assert other.last.history["cards"] == now

@@ -163,6 +163,11 @@ class History:
             self._by_card = index
         return self._by_card
 
+    def commits_after(self, n: int) -> list[tuple[str, str]]:
+        """(card ID, commit) of each row after the first n, oldest first: with n the rows an
+        older head of the same `lineage` had, what the newer commits added (no `Event` is made)."""
+        return [(row[_CARD], row[_SHA]) for row in self.rows[n:]]
+
     def card_commits(self) -> dict[str, list[str]]:
         """card ID -> the commits of its events, oldest first (what a card's page depends on),
         from the rows: no `Event` is made."""

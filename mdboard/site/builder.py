@@ -36,7 +36,7 @@ from mdboard.core.store import OUTPUT_DIR, Board
 if TYPE_CHECKING:
     from mdboard.site.slots import KeptPages
 
-MANIFEST_VERSION = 8  # 8: kept pages' sentence slots (7: CardState.untitled_fp, pages made from history kept)
+MANIFEST_VERSION = 9  # 9: cards' commit hashes chained (8: kept pages' sentence slots; 7: CardState.untitled_fp)
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
 
 
@@ -780,7 +780,9 @@ class LazyHistory:
 
     Each card page's key includes a hash of the card's commits. While HEAD stays where the
     last build saw it, those hashes come from the manifest (`known`), so a rebuild after an
-    uncommitted edit never reads the history; after a new commit it is read once.
+    uncommitted edit never reads the history; after a new commit it is read once. The hash
+    is chained commit by commit, so after new commits of the same history (`lineage`) only
+    the cards they touch are hashed again: ~0.1 s per commit at 10,000 cards otherwise.
     """
 
     def __init__(self, board: Board, known: dict, previous: "LazyHistory | None" = None,
@@ -792,8 +794,10 @@ class LazyHistory:
         self._history = previous._history if same_as_before else None
         self._failed = False
         same = known.get("head") == self.head
-        self.summary = {"head": self.head, "cards": known.get("cards", {}) if same else None}
-        self._before = None if same else known.get("cards")  # the last build's hashes, at its HEAD
+        # the cards' hashes, and the history (lineage, number of rows) they were made from
+        self.summary = {"head": self.head, "cards": known.get("cards", {}) if same else None,
+                        "lineage": known.get("lineage") if same else None, "rows": known.get("rows") if same else None}
+        self._before = None if same else known  # the last build's summary, at its HEAD
 
     def _get(self):
         if self._history is None and not self._failed:
@@ -808,21 +812,38 @@ class LazyHistory:
     def card_key(self, card_id: str) -> str:
         """A hash of the card's commits (from the manifest while HEAD has not moved)."""
         if self.summary["cards"] is None:
-            from mdboard.site.render import digest
-
-            history = self._get()
-            commits = history.card_commits() if history is not None else {}
-            self.summary["cards"] = {cid: digest(*shas) for cid, shas in commits.items()}
+            self._hash_cards()
         return self.summary["cards"].get(card_id, "")
+
+    def _hash_cards(self) -> None:
+        """Each card's hash, chained over its commits: from the last build's hashes and the
+        rows after its own when the history is the same one grown (same lineage), else from
+        every row."""
+        from mdboard.site.render import digest
+
+        history = self._get()
+        if history is None:
+            self.summary.update(cards={}, lineage=None, rows=None)
+            return
+        before = self._before or {}
+        rows = len(history.rows)
+        grown = before.get("cards") is not None and history.lineage is not None \
+            and before.get("lineage") == history.lineage and isinstance(before.get("rows"), int) \
+            and before["rows"] <= rows
+        cards = dict(before["cards"]) if grown else {}
+        for card_id, commit in history.commits_after(before["rows"] if grown else 0):
+            cards[card_id] = digest(cards.get(card_id, ""), commit)
+        self.summary.update(cards=cards, lineage=history.lineage, rows=rows)
 
     def changed_cards(self, cards) -> set[str]:
         """IDs of the cards whose commits differ from the last build's (all of `cards` when
         the last build did not know them)."""
-        if self._before is None:
+        before = self._before.get("cards") if self._before is not None else None
+        if before is None:
             return set(cards)
         self.card_key("")
         now = self.summary["cards"]
-        return {cid for cid in now.keys() | self._before.keys() if now.get(cid) != self._before.get(cid)}
+        return {cid for cid in now.keys() | before.keys() if now.get(cid) != before.get(cid)}
 
     def rows(self, card_id: str, dates) -> list:
         """The card's history as its page lists it: (ISO time, time as `dates` shows it,
