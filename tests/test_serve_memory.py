@@ -11,7 +11,9 @@ The rebuilds run in a process of their own, as `serve` does: in a test worker th
 run other tests, threads or caches they left behind would be traced too.
 
 Outside Python's objects, `serve` keeps its threads within two glibc malloc arenas
-(`mdboard.serve.memory`): each thread's own arena held freed memory of its own.
+(`mdboard.serve.memory`): each thread's own arena held freed memory of its own. And it
+maps large blocks on their own whatever was freed before: glibc's moving threshold put
+them on the main heap once a bigger block had been freed, and the heap kept what they left.
 """
 
 from __future__ import annotations
@@ -169,9 +171,66 @@ def test_serve_keeps_its_threads_within_two_malloc_arenas(board, cli):
     assert heaps <= memory.ARENAS, served
 
 
+MAPPED_AFTER_A_BIG_FREE = r'''
+import ctypes
+
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def mapped_after_a_big_free():
+    """Bytes in blocks mapped on their own while eight 1 MiB blocks are held, made after
+    one 8 MiB block was made and freed (which raises glibc's own threshold to 8 MiB)."""
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = Mallinfo2
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free(ctypes.c_void_p(libc.malloc(8 << 20)))
+    before = libc.mallinfo2().hblkhd
+    held = [libc.malloc(1 << 20) for _ in range(8)]
+    mapped = libc.mallinfo2().hblkhd - before
+    for block in held:
+        libc.free(ctypes.c_void_p(block))
+    return mapped
+'''
+
+SERVE_AND_MAP = MAPPED_AFTER_A_BIG_FREE + r'''
+import os, signal, sys
+from mdboard.serve import http
+
+started = http.BoardServer.start
+
+
+def start(self):
+    started(self)
+    print("mapped", mapped_after_a_big_free(), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+http.BoardServer.start = start
+from mdboard.cli.main import run
+
+sys.argv = ["mdboard", "serve", "--port", "0"]
+run()
+'''
+
+
+@ON_GLIBC
+def test_serve_maps_large_blocks_on_their_own_after_a_bigger_one_was_freed(board, cli):
+    """In the real `mdboard serve` the eight 1 MiB blocks are mapped (given back when freed);
+    in a plain Python process glibc has raised its threshold and takes them from the heap."""
+    cli.ok("new", "sku", "蓝牙耳机 上新", "--owner", "wangli")
+    plain = int(python(MAPPED_AFTER_A_BIG_FREE + "print(mapped_after_a_big_free())", board))
+    assert plain < 1 << 20, f"plain Python should take 1 MiB blocks from the heap here, mapped {plain} bytes"
+    served = python(SERVE_AND_MAP, board)
+    mapped = int(re.search(r"^mapped (\d+)$", served, re.M).group(1))
+    assert mapped >= 8 << 20, served
+
+
 def test_elsewhere_than_glibc_nothing_is_done(monkeypatch):
     monkeypatch.setattr(memory.platform, "libc_ver", lambda: ("", ""))
-    assert memory.limit_malloc_arenas() is False
+    assert memory.tune_malloc() is False
 
 
 def test_a_long_running_command_collects_with_pythons_own_thresholds():

@@ -32,7 +32,7 @@ from mdboard.core.errors import MdboardError
 from mdboard.core.i18n import t
 from mdboard.serve.hosts import HostCheck, host_name, is_loopback
 from mdboard.serve.live import Log, _sigterm_as_interrupt, _wait_forever, make_live_site, quiet_when_gone
-from mdboard.serve.memory import limit_malloc_arenas
+from mdboard.serve.memory import tune_malloc
 from mdboard.serve.pages import LIVE_PREFIX, STATIC_DIR, STATIC_PREFIX, Extras, PageHook, error_page, inject
 
 PING_SECONDS = 10.0  # a comment on idle event streams (finds closed tabs)
@@ -498,7 +498,7 @@ def serve_board(board, log: Log, host: str = "127.0.0.1", port: int = 8000, open
     before anything is built."""
     if sync_every and not team:
         raise MdboardError(t("web.sync_needs_team"))
-    limit_malloc_arenas()  # before any thread starts: a server's memory stays flat (serve/memory.py)
+    tune_malloc()  # before any thread starts: a server's memory stays flat (serve/memory.py)
     log = quiet_when_gone(log)
     site = make_live_site(board, out_dir, log, builder)
     server, team_board = make_server(board, site, host, port, log, team, names)
