@@ -46,9 +46,10 @@ def move(root: Path, src: str, dst: str) -> None:
     git(root, "mv", src, dst)
 
 
-def test_a_generated_board_reads_the_same(tmp_path):
+def test_a_generated_board_reads_the_same(tmp_path, monkeypatch):
     """300 cards, 900 commits of mdboard and hand commits, archive folders: every row the same,
-    read whole and read from the middle on."""
+    read whole and read from the middle on, in batches of 2,000 commits (one) or 7 (a card's
+    versions read again by the next batch)."""
     out = tmp_path / "gen"
     subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), "--cards", "300", "--commits", "900",
                     str(out)], check=True, capture_output=True)
@@ -57,6 +58,10 @@ def test_a_generated_board_reads_the_same(tmp_path):
     assert any(row[10] and row[9] == row[10] for row in rows if row[8] == "moved") is False
     middle = git(out, "rev-list", "--skip=300", "-n", "1", "HEAD")
     assert same_rows(out, start=middle)
+    import mdboard.git.history
+
+    monkeypatch.setattr(mdboard.git.history, "BATCH", 7)
+    assert same_rows(out) == rows
 
 
 def test_awkward_histories_read_the_same(board):

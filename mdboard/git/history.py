@@ -366,25 +366,41 @@ def _is_ancestor(root: Path, old: str, head: str) -> bool:
 
 # --- reading git ---------------------------------------------------------------------
 
+BATCH = 2000  # commits whose card versions one `git cat-file --batch` reads, while the log streams on
+
+
 def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[list[tuple], int]:
     """Event rows of the commits in `start..head` (all of head's history when start is None).
 
     Returns (rows oldest first, number of commits read), each row's card under its ID as of
-    `head` (see `follow_renumbers`). Two git processes: `git log --raw -z` for each
-    commit's changed paths and object ids (read as it streams), then one
-    `git cat-file --batch` for the contents of the card versions the events need.
+    `head` (see `follow_renumbers`). `git log --raw -z` lists each commit's changed paths and
+    object ids and is read as it streams; every BATCH commits, one `git cat-file --batch`
+    gives the contents of the card versions their events need, and the commits become rows
+    and are dropped: what is held at once is one batch's commits and contents, not the
+    whole history's (a version the next batch needs again is read again).
     """
     with gc_paused():
-        commits = _read_log(root, prefix, start, head)
-        contents = _Contents(root, commits)
         chunks, parents = [], {}
-        for i, commit in enumerate(commits):  # newest first
-            contents.fill(commit.files)
-            chunks.append(commit.rows())
-            parents[commit.sha] = commit.parents
-            commits[i] = None  # with its card versions: dropped as soon as it is rows
+        batch: list[_Commit] = []
+        for commit in _log_commits(root, prefix, start, head):
+            batch.append(commit)
+            if len(batch) >= BATCH:
+                _rows_of(root, batch, chunks, parents)
+        _rows_of(root, batch, chunks, parents)
         rows = [row for chunk in reversed(chunks) for row in chunk]
+        chunks.clear()
         return follow_renumbers(rows, parents), len(parents)
+
+
+def _rows_of(root: Path, batch: list[_Commit], chunks: list, parents: dict) -> None:
+    """Turn a batch of commits (newest first) into rows appended to `chunks`, their parents
+    noted in `parents`; the batch is emptied."""
+    contents = _Contents(root, batch)
+    for commit in batch:
+        contents.fill(commit.files)
+        chunks.append(commit.rows())
+        parents[commit.sha] = commit.parents
+    batch.clear()
 
 
 @contextmanager
@@ -402,7 +418,7 @@ def gc_paused():
 
 
 def log_args(prefix: str, start: str | None, head: str) -> list[str]:
-    """The `git log` arguments `_read_log` parses: changed paths and object ids of `start..head`."""
+    """The `git log` arguments `_log_commits` parses: changed paths and object ids of `start..head`."""
     args = ["log", "-M", "--raw", "-z", "--no-abbrev", "--no-color", "--no-diff-merges", "--no-show-signature",
             f"--format={_FORMAT}"]
     if prefix:
@@ -411,12 +427,13 @@ def log_args(prefix: str, start: str | None, head: str) -> list[str]:
     return args
 
 
-def _read_log(root: Path, prefix: str, start: str | None, head: str) -> list[_Commit]:
-    """The commits of `start..head`, newest first, each with the card files it changed."""
+def _log_commits(root: Path, prefix: str, start: str | None, head: str):
+    """The commits of `start..head`, newest first, each with the card files it changed, as
+    `git log` writes them (GitError, after the last, when git failed)."""
     with tempfile.TemporaryFile() as err:
         proc = stream_git(root, *log_args(prefix, start, head), stderr=err)
         try:
-            commits = list(_raw_commits(proc.stdout))
+            yield from _raw_commits(proc.stdout)
         finally:
             proc.stdout.close()
             code = proc.wait()
@@ -424,13 +441,13 @@ def _read_log(root: Path, prefix: str, start: str | None, head: str) -> list[_Co
             err.seek(0)
             detail = err.read().decode("utf-8", "replace").strip()
             raise GitError(t("git.failed", command="git log", detail=detail[-500:]))
-    return commits
 
 
 def _raw_commits(stream, block: int = 1 << 20):
     """`git log --raw -z --format=_FORMAT` bytes -> _Commit objects, newest first, as they arrive."""
     tail = b""
     cards: dict[bytes, tuple | None] = {}  # path -> card_of(path), shared by every commit that names it
+    shas: dict[str, str] = {}  # parents met whose own commit is still to come (see `_raw_commit`)
     while True:
         data = stream.read(block)
         if not data:
@@ -439,16 +456,19 @@ def _raw_commits(stream, block: int = 1 << 20):
         tail = pieces.pop()
         for piece in pieces:
             if piece:
-                yield _raw_commit(piece, cards)
+                yield _raw_commit(piece, cards, shas)
     if tail:
-        yield _raw_commit(tail, cards)
+        yield _raw_commit(tail, cards, shas)
 
 
-def _raw_commit(piece: bytes, cards: dict) -> _Commit:
+def _raw_commit(piece: bytes, cards: dict, shas: dict | None = None) -> _Commit:
     """One commit: its header (up to the \\x1d) and its raw entries
     (`:mode mode old-id new-id status` NUL path NUL [second path NUL])."""
     header, _, rest = piece.partition(b"\x1d")
     commit = _Commit(header.decode("utf-8", "replace"))
+    if shas is not None:  # newest first, a commit's id is met first as its child's parent: one string for both
+        commit.sha = shas.pop(commit.sha, commit.sha)
+        commit.parents = tuple(shas.setdefault(p, p) for p in commit.parents)
     fields = rest.split(b"\0")
     i, n = 0, len(fields)
     while i < n:
