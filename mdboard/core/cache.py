@@ -29,7 +29,8 @@ every command.
 
 A file: MAGIC, FORMAT (1 byte), the number of parts (1 byte), per part its length
 (8 bytes, little-endian) and MAC (32 bytes), then the parts. A reader that wants one
-part verifies and unpickles only that one.
+part reads, verifies and unpickles only that one (the parse cache's packed part is half
+of a 5 MB file at 10,000 cards).
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ def load(path: Path, kind: str, version, part: int = 0):
         return None
     try:
         with open(_mine(path, key), "rb") as fh:
-            data = fh.read()
-        return _open(data, key, kind, version, part)
+            body, mac, count = _part_of(fh, part)
+        if body is None or not same_mac(_mac(key, kind, version, part, count, body), mac):
+            return None
+        return loads(body)
     except Exception:  # a cache that cannot be read only costs speed
         return None
 
@@ -119,26 +122,25 @@ def _mine(path: Path, key: bytes) -> Path:
     return path.with_name(f"{path.stem}.{key_id}{path.suffix}")
 
 
-def _open(data: bytes, key: bytes, kind: str, version, part: int):
-    """The unpickled part, only if the file's layout holds and the part's MAC verifies."""
-    if data[:len(MAGIC)] != MAGIC or len(data) < _HEAD or data[len(MAGIC)] != FORMAT:
-        return None
-    count = data[len(MAGIC) + 1]
-    if not 0 <= part < count or len(data) < _HEAD + count * _ENTRY:
-        return None
-    start = _HEAD + count * _ENTRY
-    for index in range(count):
-        entry = _HEAD + index * _ENTRY
-        size = int.from_bytes(data[entry:entry + 8], "little")
-        if index == part:
-            body = memoryview(data)[start:start + size]
-            if len(body) != size:
-                return None
-            if not same_mac(_mac(key, kind, version, index, count, body), data[entry + 8:entry + _ENTRY]):
-                return None
-            return loads(body)
-        start += size
-    return None
+def _part_of(fh, part: int) -> tuple[bytes | None, bytes, int]:
+    """(the bytes of part `part`, its MAC as written, the number of parts) read from an open
+    cache file, only the header and that part; None for the bytes when the layout does not
+    hold (not a cache file, another format, a part that is not there or reaches past the end)."""
+    head = fh.read(_HEAD)
+    if len(head) < _HEAD or head[:len(MAGIC)] != MAGIC or head[len(MAGIC)] != FORMAT:
+        return None, b"", 0
+    count = head[len(MAGIC) + 1]
+    table = fh.read(count * _ENTRY)
+    if not 0 <= part < count or len(table) != count * _ENTRY:
+        return None, b"", count
+    sizes = [int.from_bytes(table[i * _ENTRY:i * _ENTRY + 8], "little") for i in range(count)]
+    start = _HEAD + count * _ENTRY + sum(sizes[:part])
+    if start + sizes[part] > os.fstat(fh.fileno()).st_size:
+        return None, b"", count
+    fh.seek(start)
+    body = fh.read(sizes[part])
+    entry = part * _ENTRY + 8
+    return (body if len(body) == sizes[part] else None), table[entry:entry + MAC_BYTES], count
 
 
 def _mac(key: bytes, kind: str, version, index: int, count: int, body) -> bytes:
