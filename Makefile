@@ -63,8 +63,11 @@ system-deps:
 
 ## Install everything the tests need and run the whole suite (one worker per core; a worker that
 ## runs out of tests takes some from another's queue, so one long test does not hold up the end).
+## Python writes its compiled modules even where PYTHONDONTWRITEBYTECODE is set: otherwise each of
+## the suite's hundreds of `mdboard` processes compiles mdboard again, and each worker rewrites
+## every test file (about a quarter of the CPU of the tests that run the command).
 test: venv system-deps
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist worksteal
 
 ## Screenshots of every page of the demo site at a phone's 390 px, for people to look through
 ## (written to tests/output/phone-390/; not part of `make test`).
