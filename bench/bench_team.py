@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -112,7 +113,9 @@ class Server:
         return 0.0
 
     def stop(self) -> None:
-        self.proc.send_signal(2)
+        """Stop the server as Ctrl-C would: with SIGTERM, which serve takes as Ctrl-C, since a
+        shell running the bench in the background starts it with SIGINT ignored."""
+        self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(60)
         except subprocess.TimeoutExpired:

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -30,3 +30,22 @@ def test_the_team_benchmark_measures_every_figure(tmp_path):
     assert report["capacity"]["think"] is None and report["capacity"]["actions_per_second"] > 0
     assert [point[0] for point in report["memory"]["curve"]] == [10, 20]
     assert report["memory"]["after_first"] > 0 and report["memory"]["after_all"] > 0
+
+
+def test_the_bench_stops_its_server_even_where_ctrl_c_is_ignored(board, monkeypatch):
+    """A shell running the bench in the background starts it with SIGINT ignored (and so the
+    server): the bench still stops the server as Ctrl-C would, instead of killing it."""
+    import os
+    import signal
+
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    import bench_team
+
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the server, as from `cmd &`
+    try:
+        server = bench_team.Server(board, dict(os.environ))
+    finally:
+        signal.signal(signal.SIGINT, old)
+    server.stop()
+    assert server.proc.returncode == 0
+    wait_until(lambda: server.lines and server.lines[-1] == "已停止，再见。", "the server's last line")
