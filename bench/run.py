@@ -184,7 +184,8 @@ def _retitle_one_card(s: Session, i: int) -> None:
 
 
 def _cold_history(s: Session, i: int) -> None:
-    s.remove("**/history.*.cache")
+    """No history cache and no report cache (each card's facts): the report reads git again."""
+    s.remove("**/history.*.cache", "**/report.*.cache", "**/report-cards.*.cache")
 
 
 # Targets by board size. Issue 7 (10,000 cards): the first benchmark's, kept where issue 19

@@ -21,15 +21,36 @@ ARCHIVE_DAYS = 7  # so that a board of 60 days has archived cards too
 CORE = {"--help", "ls (cold)", "ls (warm)", "check (cold)", "check (warm)", "mine wangli", "new", "move", "set"}
 
 
-def bench_operations() -> list[str]:
-    """The names of every operation bench/run.py measures, in order (read from the harness itself)."""
+def bench_run():
+    """bench/run.py as a module."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
-    return [op.name for op in module.operations()]
+    return module
+
+
+def bench_operations() -> list[str]:
+    """The names of every operation bench/run.py measures, in order (read from the harness itself)."""
+    return [op.name for op in bench_run().operations()]
+
+
+def test_a_cold_report_finds_neither_the_history_nor_the_reports_cache(tmp_path):
+    """`report (cold)` removes every cache a report reads from before: the history's and the
+    report's own (each card's facts), or a cold run would be a warm one."""
+    from mdboard.core import cache
+    from mdboard.domain import report
+    from mdboard.git import history
+
+    state = tmp_path / ".git" / "mdboard"
+    state.mkdir(parents=True)
+    for name in (history.CACHE_NAME, report.FACTS_NAME, report.CARDS_NAME, "parse.cache"):
+        assert cache.save(state / name, "x", 1, name)
+    session = bench_run().Session(tmp_path, 1, {})
+    bench_run()._cold_history(session, 0)
+    assert [p.name.split(".")[0] for p in state.iterdir()] == ["parse"]
 
 
 def generate(out: Path, seed: int = 7) -> subprocess.CompletedProcess:
