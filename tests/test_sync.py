@@ -6,12 +6,13 @@ history on every clone, and `mdboard check` clean everywhere.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import Cli, git
+from conftest import Cli, copy_board, git, make_template
 from mdboard.core.store import Board
 from mdboard.git import sync as sync_module
 from test_history import at  # noqa: F401  (fixture: the date of the next commits)
@@ -32,6 +33,14 @@ class Team:
         first = self.clones["a"]("sync")
         assert first.exit_code == 0, first.output
         assert "首次推送：发送了 2 个提交；origin/main 现在是团队共享的看板。" in first.output
+
+    @classmethod
+    def copied(cls, tmp_path: Path, clones: dict[str, Path]) -> "Team":
+        """A team copied from another folder (its remote at tmp_path/remote.git), not made again."""
+        team = cls.__new__(cls)
+        team.tmp, team.remote = tmp_path, tmp_path / "remote.git"
+        team.clones = {name: Cli(root) for name, root in clones.items()}
+        return team
 
     def clone(self, name: str) -> Cli:
         root = self.tmp / name
@@ -97,15 +106,40 @@ def team(tmp_path, board) -> Team:
     return Team(tmp_path, board)
 
 
-@pytest.fixture
-def shared(team) -> Team:
+def make_shared(tmp: Path, board: Path) -> Team:
     """Two clones sharing SKU-0001 and SKU-0002 (planning), both owned by 王丽."""
+    team = Team(tmp, board)
     a = team.clones["a"]
     ok(a("new", "sku", "连衣裙", "--owner", "wangli"))
     ok(a("new", "sku", "T恤", "--owner", "wangli"))
     ok(a("sync"))
     team.clone("b")
     return team
+
+
+SHARED = ("board", "remote.git", "b")  # clone a (the `board` fixture's place), the remote, clone b
+
+
+@pytest.fixture(scope="session")
+def shared_template(tmp_path_factory, board_template) -> Path:
+    """`make_shared` once per worker; the folder holding its remote and clones (`shared` copies them)."""
+    def make(root, mp):
+        make_shared(root.parent, copy_board(board_template, root))
+    return make_template(tmp_path_factory, "shared", make).parent
+
+
+@pytest.fixture
+def shared(tmp_path, board, shared_template) -> Team:
+    """`make_shared` in this test's folder: a copy of the worker's, the clones pointing at the copied remote."""
+    shutil.rmtree(board)
+    for name in SHARED:
+        shutil.copytree(shared_template / name, tmp_path / name, symlinks=True)
+    for clone in ("board", "b"):
+        for name in ("config", "FETCH_HEAD"):
+            path = tmp_path / clone / ".git" / name
+            if path.exists():
+                path.write_text(path.read_text("utf-8").replace(str(shared_template), str(tmp_path)), "utf-8")
+    return Team.copied(tmp_path, {"a": board, "b": tmp_path / "b"})
 
 
 # --- ID collisions ----------------------------------------------------------------------------

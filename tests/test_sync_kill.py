@@ -19,7 +19,7 @@ from conftest import git
 from mdboard.git.history import describe, load_history
 from mdboard.core.store import Board
 from mdboard.git.sync import JOURNAL, STOP_VARIABLE
-from test_sync import cards, ok, shared, team  # noqa: F401  (fixtures: a remote and two clones)
+from test_sync import cards, ok, shared, shared_template, team  # noqa: F401  (fixtures: a remote and two clones)
 
 STEPS = ["fetched", "renumbered", "merging", "resolved", "integrated", "pushed"]
 KILLS = [(step, "KILL") for step in STEPS] + [(step, "INT") for step in STEPS] + [
