@@ -118,6 +118,27 @@ def test_only_the_cli_imports_click():
     assert offenders == []
 
 
+GC_POLICY = {"disable", "enable", "freeze", "unfreeze", "set_threshold"}
+
+
+def gc_policy_calls(path: Path) -> list[str]:
+    """`gc.disable()`, `gc.freeze()`... made in a module (the collector's process-wide switches)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    return [f"{path.name}:{node.lineno} gc.{node.func.attr}" for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in GC_POLICY
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "gc"]
+
+
+def test_garbage_collection_policy_is_made_only_by_the_cli():
+    """The collector's switches are process-wide: the program's entry points decide them
+    (`cli.main.run`, `cli.common.collect_garbage`), never a library call that a server makes
+    from several threads at once."""
+    offenders = [call for name, path in modules().items() if not name.startswith("mdboard.cli")
+                 for call in gc_policy_calls(path)]
+    assert offenders == []
+    assert gc_policy_calls(PACKAGE / "cli" / "main.py"), "the finder must see the CLI's own gc.disable()"
+
+
 def test_package_init_files_hold_only_their_docstring():
     for path in PACKAGE.glob("*/__init__.py"):
         body = ast.parse(path.read_text("utf-8")).body

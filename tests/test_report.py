@@ -128,9 +128,10 @@ def test_a_warm_report_reads_only_the_steps_and_says_what_a_cold_one_says(shop):
     assert [e.action for e in warm.for_card("SKU-0002")] == [e.action for e in cold.for_card("SKU-0002")]
 
 
-def test_the_report_pauses_the_garbage_collector_and_puts_it_back(shop, monkeypatch):
-    """A build inside `serve` computes the report with the collector on: it is off while the
-    tracks are made (nothing to collect) and on again afterwards, also after an error."""
+def test_the_report_leaves_the_garbage_collector_as_the_program_set_it(shop, monkeypatch):
+    """The collector's policy is the entry point's (tests/test_layout.py): a build inside
+    `serve` computes the report with it on, a one-shot command with it off, and the report
+    switches it neither way, also not after an error."""
     import gc
 
     board = Board.open(str(shop))
@@ -138,10 +139,11 @@ def test_the_report_pauses_the_garbage_collector_and_puts_it_back(shop, monkeypa
     seen = []
     steps = history.steps
     monkeypatch.setattr(history, "steps", lambda: seen.append(gc.isenabled()) or steps())
-    gc.enable()
+    enabled = gc.isenabled()
     try:
+        gc.enable()
         assert compute_report(board, history)["types"]
-        assert seen == [False] and gc.isenabled()
+        assert seen == [True] and gc.isenabled()
         monkeypatch.setattr(board, "by_id", lambda: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             compute_report(board, history)
@@ -150,10 +152,8 @@ def test_the_report_pauses_the_garbage_collector_and_puts_it_back(shop, monkeypa
         fresh = Board.open(str(shop))
         assert compute_report(fresh, load_history(fresh))["types"] and not gc.isenabled()
     finally:
-        gc.enable()
+        (gc.enable if enabled else gc.disable)()
 
-
-# --- each card's facts, kept per history head -------------------------------------------------
 
 def _fresh_report(root, **window):
     """The report worked out from nothing: no history cache, no facts cache, none in memory."""

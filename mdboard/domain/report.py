@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 
 from mdboard.core import cache, dates
 from mdboard.core.config import CardType
-from mdboard.git.history import CACHE_VERSION as HISTORY_VERSION, History, gc_paused
+from mdboard.git.history import CACHE_VERSION as HISTORY_VERSION, History
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import card_due, people_of
 
@@ -182,11 +182,8 @@ def compute_report(board: Board, history: History, since: datetime | None = None
 
     `charts=False` leaves out the per-day cumulative flow and the per-card cycle points
     (empty lists), which only charts use: the terminal report does not need them.
-    The garbage collector pauses meanwhile (a track per card, a list per stay, nothing to
-    collect): a one-shot command has it off anyway, a build inside `serve` has it on.
     """
-    with gc_paused():
-        return _report(board, history, since, until, type, charts)
+    return _report(board, history, since, until, type, charts)
 
 
 def _report(board: Board, history: History, since: datetime | None, until: datetime | None, type: str | None,
@@ -627,8 +624,7 @@ def _from_cache(state_dir) -> Facts | None:
         return None
 
     def part(path, kind: str, index: int, named: tuple):
-        with gc_paused():
-            found = cache.load(path, kind, FACTS_VERSION, index)
+        found = cache.load(path, kind, FACTS_VERSION, index)
         return found[1] if isinstance(found, tuple) and len(found) == 2 and found[0] == named else None
 
     def load(name: str):

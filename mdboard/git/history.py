@@ -34,13 +34,11 @@ The rows are the same (tests/history_oracle.py keeps the patch reader to compare
 from __future__ import annotations
 
 import functools
-import gc
 import os
 import re
 import subprocess
 import sys
 import tempfile
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -317,8 +315,7 @@ class _CacheParts:
         self.board, self.head, self.prefix = board, head, prefix
 
     def _part(self, index: int):
-        with gc_paused():
-            data = cache.load(cache_path(self.board), "history", CACHE_VERSION, index)
+        data = cache.load(cache_path(self.board), "history", CACHE_VERSION, index)
         if isinstance(data, tuple) and len(data) == 2 and data[0] == self.head and isinstance(data[1], list):
             return data[1]
         return None
@@ -379,17 +376,16 @@ def read_rows(root: Path, prefix: str, start: str | None, head: str) -> tuple[li
     and are dropped: what is held at once is one batch's commits and contents, not the
     whole history's (a version the next batch needs again is read again).
     """
-    with gc_paused():
-        chunks, parents = [], {}
-        batch: list[_Commit] = []
-        for commit in _log_commits(root, prefix, start, head):
-            batch.append(commit)
-            if len(batch) >= BATCH:
-                _rows_of(root, batch, chunks, parents)
-        _rows_of(root, batch, chunks, parents)
-        rows = [row for chunk in reversed(chunks) for row in chunk]
-        chunks.clear()
-        return follow_renumbers(rows, parents), len(parents)
+    chunks, parents = [], {}
+    batch: list[_Commit] = []
+    for commit in _log_commits(root, prefix, start, head):
+        batch.append(commit)
+        if len(batch) >= BATCH:
+            _rows_of(root, batch, chunks, parents)
+    _rows_of(root, batch, chunks, parents)
+    rows = [row for chunk in reversed(chunks) for row in chunk]
+    chunks.clear()
+    return follow_renumbers(rows, parents), len(parents)
 
 
 def _rows_of(root: Path, batch: list[_Commit], chunks: list, parents: dict) -> None:
@@ -401,20 +397,6 @@ def _rows_of(root: Path, batch: list[_Commit], chunks: list, parents: dict) -> N
         chunks.append(commit.rows())
         parents[commit.sha] = commit.parents
     batch.clear()
-
-
-@contextmanager
-def gc_paused():
-    """Python's cyclic garbage collector off for a bulk step that makes hundreds of thousands
-    of tuples and lists, none of them garbage: each collection would only scan them all again
-    (at 100,000 cards it cost ~40 % of building a report's tracks). Restored afterwards."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def log_args(prefix: str, start: str | None, head: str) -> list[str]:
