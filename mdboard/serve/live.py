@@ -255,10 +255,13 @@ class LiveSite:
                 continue
         return out
 
-    def _follow_tops(self, catch_up: bool = True) -> None:
+    def _follow_tops(self, catch_up: bool = True, renew: frozenset = frozenset()) -> None:
         """Watch each folder of `_tops` and stop watching those gone or replaced (a checkout
         may delete a folder and make it again). With `catch_up`, every file of a folder
         whose watch has just begun counts as changed: it may have been saved before.
+        The folders named in `renew` are watched afresh even when their inode is the same:
+        one renamed away and back before its first event was handed over kept its inode,
+        but watchdog had already let go of the watch that followed it away.
 
         Runs in `start` (before the observer runs) and then only in the observer's own
         thread (`top_folder_event`), which holds watchdog's lock while it hands over events:
@@ -266,7 +269,7 @@ class LiveSite:
         with self._watch_lock:
             wanted = self._tops()
             for name, (watch, inode) in list(self._watches.items()):
-                if wanted.get(name) != inode:
+                if wanted.get(name) != inode or name in renew:
                     del self._watches[name]
                     with contextlib.suppress(KeyError, OSError):
                         self._observer.unschedule(watch)
@@ -287,8 +290,9 @@ class LiveSite:
 
     def top_folder_event(self, paths: list[str]) -> None:
         """A folder was made, moved or removed: when it is a top folder, follow it."""
-        if any(os.path.dirname(path) == self._root_path for path in paths):
-            self._follow_tops()
+        tops = frozenset(os.path.basename(path) for path in paths if os.path.dirname(path) == self._root_path)
+        if tops:
+            self._follow_tops(renew=tops)
 
     # --- changes ------------------------------------------------------------------
 
