@@ -128,17 +128,19 @@ def heaps_with_threads(threads=6):
     return text.count("<heap nr=")
 '''
 
-SERVE_AND_COUNT = COUNT_HEAPS + r'''
-import signal, sys
+def in_serve(defs: str, label: str, call: str) -> str:
+    """A script: `defs`, then the real `mdboard serve`, which once it runs prints `label` and
+    what `call` gives (in the server's own process, after its start-up), and stops."""
+    return defs + f'''
+import os, signal, sys
 from mdboard.serve import http
 
 started = http.BoardServer.start
 
 
 def start(self):
-    """Once the server runs: count the arenas six more threads end up in, then stop it."""
     started(self)
-    print("heaps", heaps_with_threads(), flush=True)
+    print({label!r}, {call}, flush=True)
     os.kill(os.getpid(), signal.SIGTERM)
 
 
@@ -148,6 +150,9 @@ from mdboard.cli.main import run
 sys.argv = ["mdboard", "serve", "--port", "0"]
 run()
 '''
+
+
+SERVE_AND_COUNT = in_serve(COUNT_HEAPS, "heaps", "heaps_with_threads()")
 
 
 def python(code: str, cwd) -> str:
@@ -195,25 +200,7 @@ def mapped_after_a_big_free():
     return mapped
 '''
 
-SERVE_AND_MAP = MAPPED_AFTER_A_BIG_FREE + r'''
-import os, signal, sys
-from mdboard.serve import http
-
-started = http.BoardServer.start
-
-
-def start(self):
-    started(self)
-    print("mapped", mapped_after_a_big_free(), flush=True)
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
-http.BoardServer.start = start
-from mdboard.cli.main import run
-
-sys.argv = ["mdboard", "serve", "--port", "0"]
-run()
-'''
+SERVE_AND_MAP = in_serve(MAPPED_AFTER_A_BIG_FREE, "mapped", "mapped_after_a_big_free()")
 
 
 @ON_GLIBC
