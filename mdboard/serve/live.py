@@ -259,9 +259,10 @@ class LiveSite:
         """Watch each folder of `_tops` and stop watching those gone or replaced (a checkout
         may delete a folder and make it again). With `catch_up`, every file of a folder
         whose watch has just begun counts as changed: it may have been saved before.
-        The folders named in `renew` are watched afresh even when their inode is the same:
-        one renamed away and back before its first event was handed over kept its inode,
-        but watchdog had already let go of the watch that followed it away.
+        The folders named in `renew` (those a folder event names) are watched afresh even
+        when their inode is the same: one renamed away and back before its first event was
+        handed over kept its inode, yet in about half of the runs later changes in it went
+        unheard through the watch kept from before (tests/test_serve.py); a new watch holds.
 
         Runs in `start` (before the observer runs) and then only in the observer's own
         thread (`top_folder_event`), which holds watchdog's lock while it hands over events:
