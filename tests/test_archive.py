@@ -140,6 +140,12 @@ def test_the_site_lists_archived_cards_by_type_and_year_and_links_lead_there(sho
     card = (site / "cards/AS-0003.html").read_text("utf-8")
     assert 'href="../archive/sku-2026-1.html#SKU-0002"' in card
     assert 'href="../archive/index.html"' in card  # the navigation leads to the archive
+    # the kanban tile of a card linking to an archived one leads to its row too, not struck out
+    kanban = (site / "types/issue.html").read_text("utf-8")
+    tile = kanban[kanban.index('<span class="card-id">AS-0003</span>'):]
+    tile = tile[:tile.index("</article>")]
+    assert ('<a href="../archive/sku-2026-1.html#SKU-0002" class="archived" title="已归档">SKU-0002</a>') in tile
+    assert 'class="missing"' not in tile
     # a card taken out of the archive has its page again, and leaves the archive's page
     cli.ok("--as", "sunli", "move", "AS-0001", "following")
     cli.ok("build")

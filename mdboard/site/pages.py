@@ -348,6 +348,16 @@ class Tiles:
                                            f"{self.data.backlinks(view.id)}|{live}")
         return key
 
+    def _related(self, card_id, root: str) -> Shown:
+        """A card a tile names: its page when open, its row on the archive's page when archived
+        (the archive's listing is read only for such a card), else struck through as missing.
+        The tile's key knows only whether the card is open: a link to an archived card that
+        is later deleted by hand leads to its old archive page until the tile changes."""
+        if card_id in self.data.cards:
+            return Shown(id=card_id, href=f"{root}cards/{quote(card_id)}.html", archived=False)
+        where = self.data.archive.href(card_id)
+        return Shown(id=str(card_id), href=f"{root}{where}" if where else None, archived=where is not None)
+
     def html(self, view: CardView, root: str):
         from markupsafe import Markup
 
@@ -357,9 +367,8 @@ class Tiles:
         key = self.key(view, root)
         if hit is not None and (hit[0] == key or view.card.error):
             return Markup(hit[1])
-        related = (view.links + self.data.backlinks(view.id))[:TILE_LINKS]
-        html = str(self.data.renderer.macro("tile.html", "tile")(view, root, card_attrs(self.data.cfg, view),
-                                                                  self.data.cards, related))
+        related = [self._related(target, root) for target in (view.links + self.data.backlinks(view.id))[:TILE_LINKS]]
+        html = str(self.data.renderer.macro("tile.html", "tile")(view, root, card_attrs(self.data.cfg, view), related))
         if not view.card.error:
             cache[slot] = (key, html)
             self.dirty = True
