@@ -229,7 +229,7 @@ def test_wrap_measures_each_line_as_width_does():
 
     def measuring_anew(text, columns):
         lines, line = [], ""
-        for token in _TOKEN.findall(text):
+        for token in _TOKEN().findall(text):
             if token.isspace():
                 line += " " if line else ""
                 continue

@@ -26,6 +26,7 @@ from pathlib import Path
 import click
 
 from mdboard.core.i18n import catalogue, get_language, key_of, normalise, t
+from mdboard.core.text import lazy_regex
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 CLICK_DOMAIN = "click"
@@ -33,7 +34,9 @@ _CLICK_MODULES = ("click.core", "click.exceptions", "click.formatting", "click.d
                   "click.parser", "click.termui", "click.utils")
 _LANGUAGE_LINE = re.compile(r"""^language:[ \t]*["']?([A-Za-z_-]+)["']?[ \t]*(?:#.*)?$""", re.M)
 _WORD = re.compile(r"[A-Z][A-Z0-9_]*")
-_TOKEN = re.compile(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+|\s+")
+# A Chinese character, a run of other characters, or spaces: what `wrap` breaks between
+# (compiled when help is laid out: its Unicode ranges cost ~2 ms to compile).
+_TOKEN = lazy_regex(r"[\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff\uff00-\uffef\u3000-\u303f]+|\s+")
 _NO_LINE_START = set("。，、：；！？）」』】》”’")  # Chinese punctuation never begins a line: it stays on the line before
 _TYPE_WORDS = {"text": "TEXT", "integer": "INTEGER", "integer range": "INTEGER", "float": "NUMBER",
                "float range": "NUMBER", "boolean": "BOOLEAN"}
@@ -211,7 +214,7 @@ def wrap(text: str, columns: int) -> list[str]:
     any two Chinese characters (Chinese has no spaces to break at), never before a closing
     punctuation mark (it may stick out by one character instead)."""
     lines, line, used = [], "", 0  # `used`: width(line), kept as the line grows
-    for token in _TOKEN.findall(text):
+    for token in _TOKEN().findall(text):
         if token.isspace():
             if line:
                 line += " "

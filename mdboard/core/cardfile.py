@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 
 from mdboard.core.errors import CardSyntaxError
 from mdboard.core.i18n import t
+from mdboard.core.text import lazy_regex
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 MAX_NODES = 20000  # values in one card's front matter, aliases counted each time they are used
 MAX_CONFIG_NODES = 500_000  # values in mdboard.yaml: a roster takes about ten a person
 BOM = "\ufeff"
 _LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
-_TAG_PROBLEM = re.compile(r"could not determine a constructor for the tag '([^']*)'")
+_TAG_PROBLEM = lazy_regex(r"could not determine a constructor for the tag '([^']*)'")
 
 
 @functools.cache
@@ -102,7 +103,7 @@ def load_yaml(text: str, first_line: int = 1, max_nodes: int = MAX_NODES):
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else first_line
-        tag = _TAG_PROBLEM.search(exc.problem or "")
+        tag = _TAG_PROBLEM().search(exc.problem or "")
         if tag:
             raise CardSyntaxError(t("card.yaml_tag", line=line, tag=tag.group(1).replace("tag:yaml.org,2002:", "!!")))
         from mdboard.core.mistakes import explain_yaml
@@ -253,10 +254,6 @@ def checklist(body: str) -> list[tuple[bool, str]]:
 # --- editing ------------------------------------------------------------------------
 
 _KEY_LINE = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-][^:#]*?|-[^\s:][^:#]*?))[ \t]*:(?:[ \t]|\r?\n|\r|$)""")
-_INLINE_COMMENT = re.compile(
-    r"""^(?P<head>[^:]+:[ \t]*)"""
-    r"""(?P<value>'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|\[[^\]#]*\]|[^'"#\s\[{][^#]*?)"""
-    r"""(?P<comment>[ \t]+#.*)$""")
 
 
 def split_key_line(line: str) -> tuple[str | None, str]:

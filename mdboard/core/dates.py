@@ -16,7 +16,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+from mdboard.core.text import lazy_regex
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _DATETIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$")
@@ -25,6 +30,8 @@ MIN_YEAR, MAX_YEAR = 1900, 2199  # far inside what date arithmetic and timezones
 
 @lru_cache(maxsize=None)
 def zone(tz: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo  # imported when a time zone is first needed (~1.5 ms)
+
     return ZoneInfo(tz)
 
 
@@ -165,15 +172,17 @@ _WEEKDAY_EN = {name: i for i, names in enumerate((("monday", "mon"), ("tuesday",
                for name in names}
 _DAY_WORDS = {"today": 0, "今天": 0, "今日": 0, "tomorrow": 1, "明天": 1, "明日": 1, "后天": 2, "大后天": 3,
               "yesterday": -1, "昨天": -1, "昨日": -1, "前天": -2}
-_TYPED_YMD = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
-_TYPED_MD = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
-_TYPED_OFFSET = re.compile(r"([+-])\s*(\d{1,4})\s*(d|days?|w|weeks?|天|日|周|星期)?")
-_TYPED_LATER = re.compile(r"(\d{1,4})\s*(天|周|个?星期)\s*(后|以后|之后|前|以前|之前)")
-_TYPED_WEEKDAY_ZH = re.compile(r"(本|这|下|下个|上|上个)?\s*(周|星期|礼拜)([一二三四五六日天])")
-_TYPED_WEEKDAY_EN = re.compile(r"(next|this|last)?\s*([a-z]+)")
-_TYPED_TIME = re.compile(r"(.*?)[\sT]*(?:(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?|(\d{1,2})\s*点\s*(?:(\d{1,2})\s*分?|(半))?)$")
-_SHEET_MDY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_SHEET_SERIAL = re.compile(r"(\d{5})(?:\.(\d+))?")
+# What people type for a date (`understand`): compiled on first use, since most commands read
+# only stored ISO dates.
+_TYPED_YMD = lazy_regex(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+_TYPED_MD = lazy_regex(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+_TYPED_OFFSET = lazy_regex(r"([+-])\s*(\d{1,4})\s*(d|days?|w|weeks?|天|日|周|星期)?")
+_TYPED_LATER = lazy_regex(r"(\d{1,4})\s*(天|周|个?星期)\s*(后|以后|之后|前|以前|之前)")
+_TYPED_WEEKDAY_ZH = lazy_regex(r"(本|这|下|下个|上|上个)?\s*(周|星期|礼拜)([一二三四五六日天])")
+_TYPED_WEEKDAY_EN = lazy_regex(r"(next|this|last)?\s*([a-z]+)")
+_TYPED_TIME = lazy_regex(r"(.*?)[\sT]*(?:(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?|(\d{1,2})\s*点\s*(?:(\d{1,2})\s*分?|(半))?)$")
+_SHEET_MDY = lazy_regex(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_SHEET_SERIAL = lazy_regex(r"(\d{5})(?:\.(\d+))?")
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's serial dates (with its 1900 leap-year bug)
 SERIAL_RANGE = (20000, 80000)  # serial numbers taken as dates: 1954 .. 2119
 
@@ -223,7 +232,7 @@ def understand(text: str, tz: str, *, sheet: bool = False) -> Understood | None:
 
 def _split_time(text: str):
     """(the date part, (hour, minute, second) or None), or (text, False) when the time is impossible."""
-    m = _TYPED_TIME.fullmatch(text)
+    m = _TYPED_TIME().fullmatch(text)
     if not m or not m.group(1).strip():
         return text, None
     hour = int(m.group(2) or m.group(5))
@@ -243,7 +252,7 @@ def _typed_day(low: str, tz: str, sheet: bool):
                           (_TYPED_OFFSET, lambda m: _offset(base, m)), (_TYPED_LATER, lambda m: _later(base, m)),
                           (_TYPED_WEEKDAY_ZH, lambda m: _weekday_zh(base, m)),
                           (_TYPED_WEEKDAY_EN, lambda m: _weekday_en(base, m))):
-        m = pattern.fullmatch(low)
+        m = pattern().fullmatch(low)
         if m:
             return make(m)
     if sheet:
@@ -304,10 +313,10 @@ def _weekday_en(base: date, m) -> date | None:
 
 def _sheet_day(low: str):
     """A spreadsheet's `12/1/2026` (a day), or an Excel day number (a day and its time)."""
-    m = _SHEET_MDY.fullmatch(low)
+    m = _SHEET_MDY().fullmatch(low)
     if m:
         return _real(int(m.group(3)), int(m.group(1)), int(m.group(2)))
-    m = _SHEET_SERIAL.fullmatch(low)
+    m = _SHEET_SERIAL().fullmatch(low)
     if m and SERIAL_RANGE[0] <= int(m.group(1)) <= SERIAL_RANGE[1]:
         minutes = round(float("0." + (m.group(2) or "0")) * 1440)
         moment = datetime.combine(EXCEL_EPOCH, datetime.min.time()) + timedelta(days=int(m.group(1)), minutes=minutes)

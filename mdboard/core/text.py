@@ -7,8 +7,24 @@ store can all use them without importing each other.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from mdboard.core.i18n import t
+
+
+def lazy_regex(pattern: str, flags: int = 0) -> Callable[[], re.Pattern]:
+    """A regular expression compiled the first time it is asked for (`NAME()`), not when its
+    module is imported. Every command is a new process: a pattern compiled at import costs
+    each of them 0.1-5 ms (a class of Unicode ranges the most), whether it is used or not.
+    For patterns most commands never use (typed dates, help layout, rare errors)."""
+    compiled: list[re.Pattern] = []
+
+    def get() -> re.Pattern:
+        if not compiled:
+            compiled.append(re.compile(pattern, flags))
+        return compiled[0]
+
+    return get
 
 # A card ID: PREFIX-123, the one pattern everything uses. ASCII digits only; matched whole
 # (ID_RE ends with `\Z`, not `$`: `$` also matches before a final newline, and a file named
@@ -19,7 +35,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Characters that change how the text around them is shown without being seen: bidi
 # overrides and isolates (U+202E turns "gpj.exe" into "exe.jpg"), zero-width spaces and
 # joiners, a BOM. A zero-width joiner between emoji (👩‍💻) is how emoji are written: kept.
-_INVISIBLE = re.compile("[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+_INVISIBLE = lazy_regex("[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
                         "|(?<![\u2600-\u27bf\U0001f000-\U0001faff\ufe0f\U0001f3fb-\U0001f3ff])\u200d"
                         "|\u200d(?![\u2600-\u27bf\U0001f000-\U0001faff])")
 SURROGATE_RE = re.compile("[\ud800-\udfff]")  # a file name byte that is not UTF-8, as Python keeps it
@@ -32,7 +48,7 @@ def has_control_chars(text: str) -> bool:
 
 def has_invisible_chars(text: str) -> bool:
     """Whether text holds bidi overrides or zero-width characters (see `_INVISIBLE`)."""
-    return bool(_INVISIBLE.search(text))
+    return bool(_INVISIBLE().search(text))
 
 
 def printable(text: str) -> str:
@@ -46,7 +62,7 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return SURROGATE_RE.sub("\ufffd", _INVISIBLE.sub("\ufffd", _CONTROL.sub("\ufffd", text)))
+    return SURROGATE_RE.sub("\ufffd", _INVISIBLE().sub("\ufffd", _CONTROL.sub("\ufffd", text)))
 
 
 def next_id(prefix: str, ids) -> str:
