@@ -116,3 +116,33 @@ def test_a_damaged_parse_cache_costs_a_rescan_not_the_command(board, cli):
         result = cli(*args)
         assert result.exit_code == 0, result.output
     assert "耳机" in cli("ls").output
+
+
+def test_a_move_reads_the_card_from_a_current_parse_cache_without_yaml(board, cli, monkeypatch):
+    """A move reads only the card's front matter: from the parse cache when it holds the
+    file as it is (the YAML parser costs a command ~25 ms to import)."""
+    from mdboard.core import cardfile
+
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
+    assert "耳机" in cli("ls").output  # the parse cache now holds the card
+
+    def no_yaml(*args, **kwargs):
+        raise AssertionError("the card did not change since it was cached: no YAML should be read")
+
+    monkeypatch.setattr(cardfile, "load_yaml", no_yaml)
+    cli.ok("move", "SKU-0001", "shooting")
+    assert git(board, "log", "-1", "--format=%s") == "move SKU-0001: 规划中 → 拍摄中"
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_move_after_a_committed_edit_of_the_same_size_judges_the_card_as_it_is_now(board, cli):
+    """The cache's entry is for the file as it was: a file changed since (same size, later
+    mtime) is parsed again, so the move is judged by what the card says now."""
+    cli.ok("new", "sku", "耳机", "--owner", "wangli", "--set", "price=199", "--set", "platforms=tmall")
+    assert "耳机" in cli("ls").output
+    path = board / "sku/planning/SKU-0001.md"
+    _touch_later(path, path.read_text("utf-8").replace("price: 199", "price:    "))
+    cli.ok("--as", "wangli", "save", "SKU-0001")
+    result = cli("move", "SKU-0001", "review")
+    assert result.exit_code == 1 and "价格" in result.output, result.output
+    assert (board / "sku/planning/SKU-0001.md").exists()

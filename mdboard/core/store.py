@@ -357,9 +357,26 @@ class Board:
                     out.append((type_key, "", f"{type_key}/{file_name}"))
         return out
 
-    def read_card(self, type_key: str, state: str, rel: str) -> Card:
-        """The card file at `rel` (a path from `paths_of`), parsed from its own file only."""
-        return self._read(rel.rsplit("/", 1)[-1][:-3], type_key, state, rel)
+    def read_card(self, type_key: str, state: str, rel: str, cached: bool = False) -> Card:
+        """The card file at `rel` (a path from `paths_of`), parsed from its own file only.
+
+        `cached`: from the parse cache when it holds the file as it is now (same size, mtime
+        and kind, the test a listing trusts), else parsed. For a move, which reads only the
+        card's front matter: the YAML parser costs a command ~25 ms to import, the cache's
+        packed part ~1 ms to load."""
+        card_id = rel.rsplit("/", 1)[-1][:-3]
+        if cached:
+            try:
+                st = os.lstat(self.root / rel)
+            except OSError:
+                st = None
+            if st is not None:
+                stamp = (st.st_size, st.st_mtime_ns, stat.S_ISLNK(st.st_mode))
+                card = _ParseCache(self.state_dir / "parse.cache", lazy=True).current(rel, card_id, type_key, state,
+                                                                                    stamp)
+                if card is not None:
+                    return card
+        return self._read(card_id, type_key, state, rel)
 
     def _read(self, card_id: str, type_key: str, state: str, rel: str) -> Card:
         meta, checklist, error = parse_file(self.root / rel)
@@ -860,6 +877,15 @@ class _ParseCache:
         meta = _interned(meta)
         self.entries[rel] = self.parsed[rel] = (stamp, (meta, checklist), error, key)
         return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
+
+    def current(self, rel: str, card_id: str, ctype: str, state: str, stamp: tuple) -> Card | None:
+        """The card at `rel` as the cache holds it, if that was read from a file of this stamp."""
+        hit = self.entries.get(rel)
+        if hit is None or hit[0] != stamp:
+            return None
+        if hit[1].__class__ is bytes:
+            return _CachedCard(card_id, ctype, state, rel, hit[1], hit[2], stamp)
+        return Card(card_id, ctype, state, rel, hit[1][0], hit[1][1], hit[2], stamp)
 
     def save(self) -> None:
         """Write what changed: the small recent file, or the base when enough piled up."""

@@ -197,17 +197,19 @@ def _reparsed(card: Card, text: str) -> Card:
 
 # --- the card an action changes ----------------------------------------------------------
 
-def _card_to_change(board: Board, card_id: str, broken_ok: bool = False) -> Card:
+def _card_to_change(board: Board, card_id: str, broken_ok: bool = False, cached: bool = False) -> Card:
     """The card with this ID as it is on disk now, if an action may change it.
 
     Called under the board lock. Refused: no such card (CardNotFound), two files
     with this ID (which would the action mean?), a file that cannot be read. Hand
     edits git has not recorded are refused when the change is applied
-    (`git_changes.apply_change`: no caller may commit them unchecked).
+    (`git_changes.apply_change`: no caller may commit them unchecked). `cached`: read
+    through the parse cache if it holds the file as it is now (`Board.read_card`), for
+    an action that does not parse a new text of the card (a move).
     """
     board.invalidate()
     found = board.paths_of(check_id(card_id))  # a few stats, not a listing of the whole board
-    card = board.find(card_id) if not found else board.read_card(*found[0])
+    card = board.find(card_id) if not found else board.read_card(*found[0], cached=cached)
     _refuse_duplicate(card, [rel for _, _, rel in found])
     if not broken_ok:  # `edit` is how a broken card is mended
         _refuse_broken(card)
@@ -390,7 +392,7 @@ def move_card(board: Board, card_id: str, state_text: str, actor: Actor | None =
     if force and not reason.strip():
         raise MdboardError(t("ops.force_needs_reason"))
     with git_changes.board_lock(board):
-        card = _card_to_change(board, card_id)
+        card = _card_to_change(board, card_id, cached=True)
         ctype = board.type_of(card)
         _check_move_expect(board, card, expect)
         target = names.state(ctype, state_text)
