@@ -107,3 +107,19 @@ def test_a_value_ending_in_three_dots_keeps_them(board, cli):
     assert result.exit_code == 0, result.output
     text = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
     assert "title: 等待补货...\n" in text and "category: 0...\n" in text
+
+
+def test_keys_are_written_bare_exactly_as_the_key_pattern_allows():
+    """A key is left unquoted without asking YAML exactly when it matches the pattern first
+    written for that (checked for every character of the basic plane, first and later)."""
+    import re
+
+    from mdboard.core.cardfile import _bare_key, render_key
+
+    pattern = re.compile(r"[A-Za-z_\u4e00-\u9fff][\w\-\u4e00-\u9fff]*")
+    for code in [*range(0x10000), 0x1F600, 0x20000, 0x10FFFF]:
+        char = chr(code)
+        for key in (char, "a" + char, char + "价-1"):
+            assert _bare_key(key) == bool(pattern.fullmatch(key)), (hex(code), key)
+    assert [render_key(k) for k in ("price", "价格", "_x-1", "a b", "1st", "")] == \
+        ["price", "价格", "_x-1", "a b", "1st", "''"]
