@@ -46,6 +46,9 @@ TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 @dataclass
 class Person:
+    """One person of the roster (`people:`): the key cards name them by, their name, the
+    emails their commits carry, their roles, and ids for @-mentions in group chats."""
+
     key: str
     name: str
     emails: list[str] = field(default_factory=list)
@@ -55,6 +58,8 @@ class Person:
 
 @dataclass
 class FieldDef:
+    """One field of a card type (`fields:`): its key, kind, label, and what it may hold."""
+
     key: str
     type: str
     label: str
@@ -72,6 +77,9 @@ class FieldDef:
 
 @dataclass
 class StateDef:
+    """One state of a card type (`states:`), which is its folder: label, WIP limit, and the
+    rules a card must meet to enter it."""
+
     key: str
     label: str
     wip: int | None = None
@@ -83,6 +91,8 @@ class StateDef:
 
 @dataclass
 class DateRule:
+    """`due < live_start` in a type's `date_order`: one date field must come before another."""
+
     left: str
     op: str  # "<" or "<="
     right: str
@@ -93,6 +103,8 @@ class DateRule:
 
 @dataclass
 class CardType:
+    """One card type (`types:`): its states in order, fields, ID prefix and new-card template."""
+
     key: str
     label: str
     prefix: str
@@ -152,6 +164,8 @@ class CardType:
 
 @dataclass
 class BoardConfig:
+    """The whole of mdboard.yaml as read and checked (`load_config`)."""
+
     title: str
     language: str
     timezone: str

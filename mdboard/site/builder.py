@@ -223,7 +223,7 @@ class SiteBuilder:
         if dirty.everything:
             history.rows_cache.prune(data.cards)
         clock["flip"] = self._next_flip(data, dirty, now, last.context)
-        self.last = LastBuild(pages, states, clock, history.summary, on_disk=dict(pages))
+        self.last = LastBuild(pages, states, clock, history.kept_summary(data.cards), on_disk=dict(pages))
         self._save_state(final=changed is None)
         return BuildReport(written, data.problems, len(pages), time.perf_counter() - started, removed,
                            self.out_dir)
@@ -837,13 +837,25 @@ class LazyHistory:
 
     def changed_cards(self, cards) -> set[str]:
         """IDs of the cards whose commits differ from the last build's (all of `cards` when
-        the last build did not know them)."""
+        the last build did not know them): of `cards` (the open ones, which have pages) and
+        of those the last build knew."""
         before = self._before.get("cards") if self._before is not None else None
         if before is None:
             return set(cards)
         self.card_key("")
         now = self.summary["cards"]
-        return {cid for cid in now.keys() | before.keys() if now.get(cid) != before.get(cid)}
+        return {cid for cid in (now.keys() & set(cards)) | before.keys() if now.get(cid) != before.get(cid)}
+
+    def kept_summary(self, cards) -> dict:
+        """The summary the manifest keeps for the next build: the hashes of `cards` only (the
+        open cards: only they have pages). At 10,000 cards the archived ones' hashes were
+        nine tenths of the manifest, read by every build. A card back from the archive is
+        then hashed from the commits after it came back: its page's key still changes with
+        each of its commits."""
+        hashes = self.summary["cards"]
+        if hashes is None or hashes.keys() <= cards.keys():
+            return self.summary
+        return {**self.summary, "cards": {cid: hashes[cid] for cid in cards if cid in hashes}}
 
     def rows(self, card_id: str, dates) -> list:
         """The card's history as its page lists it: (ISO time, time as `dates` shows it,
