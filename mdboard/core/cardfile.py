@@ -21,7 +21,7 @@ _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 MAX_NODES = 20000  # values in one card's front matter, aliases counted each time they are used
 MAX_CONFIG_NODES = 500_000  # values in mdboard.yaml: a roster takes about ten a person
 BOM = "\ufeff"
-_LINE_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
+_LINE_BREAKS = lazy_regex("[\n\r\x85\u2028\u2029]")  # when writing values: compiled then
 _TAG_PROBLEM = lazy_regex(r"could not determine a constructor for the tag '([^']*)'")
 
 
@@ -75,7 +75,7 @@ def _yaml():
 
     def represent_str(dumper, value: str):
         """Text with a line break is written double-quoted with escapes, so it stays on one line."""
-        style = '"' if _LINE_BREAKS.search(value) else None
+        style = '"' if _LINE_BREAKS().search(value) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     CardDumper.add_representer(str, represent_str)

@@ -14,14 +14,17 @@ from pathlib import Path
 
 from mdboard.core.errors import CardSyntaxError, ConfigError, Problem, parenthesized
 from mdboard.core.i18n import LANGUAGES, t, t_in
+from mdboard.core.text import lazy_regex
 
 CONFIG_NAME = "mdboard.yaml"
 FIELD_TYPES = ("text", "number", "money", "bool", "date", "datetime", "person", "people",
                "platform", "platforms", "enum", "link", "links", "tags")
 DATE_TYPES = ("date", "datetime")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-STATE_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
-PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]*$")
+# Patterns the declarations below quote (`.pattern`); compiled when a value is checked against
+# one, which only reading a changed mdboard.yaml does (`NAME()`).
+STATE_RE = lazy_regex(r"^[a-z0-9][a-z0-9_\-]*$")
+PREFIX_RE = lazy_regex(r"^[A-Z][A-Z0-9]*$")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Names a card's JSON and spreadsheet rows already use for what mdboard knows about the card
 # (its ID, type, state folder, path, checklist, body ...): a field of that name would be
@@ -38,10 +41,10 @@ NOTIFY_SECTIONS = ("overdue", "due_today", "new_issues", "blocked", "moved")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 CHAT_KEYS = ("mobile", "dingtalk", "feishu", "wecom")
-ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-CHAT_ID_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
-MOBILE_RE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
-TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+ENV_RE = lazy_regex(r"^[A-Z_][A-Z0-9_]*$")
+CHAT_ID_RE = lazy_regex(r"^[A-Za-z0-9_.@+-]{1,64}$")
+MOBILE_RE = lazy_regex(r"^\+?[0-9][0-9-]{5,19}$")
+TIME_RE = lazy_regex(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
 @dataclass
@@ -364,8 +367,8 @@ class Section:
         return any(k.required for k in self.keys)
 
 
-DATE_RULE_RE = re.compile(r"^\s*(\w+)\s*(<=|<)\s*(\w+)\s*$")
-SITE_URL_RE = re.compile(r"^(https?://[^\s/]+(/\S*)?)?$")  # whole: checked with fullmatch
+DATE_RULE_RE = lazy_regex(r"^\s*(\w+)\s*(<=|<)\s*(\w+)\s*$")
+SITE_URL_RE = lazy_regex(r"^(https?://[^\s/]+(/\S*)?)?$")  # whole: checked with fullmatch
 WEEKDAY_NAMES = WEEKDAYS + tuple(day.capitalize() for day in WEEKDAYS) + WEEKDAYS_ZH
 
 
@@ -682,7 +685,7 @@ def _types(r: _Reader, data) -> dict[str, CardType]:
 
 def _card_type(r: _Reader, key: str, spec: dict, where: str) -> CardType | None:
     prefix = spec["prefix"] or key.upper()
-    if not PREFIX_RE.fullmatch(prefix) and not r.reported(f"{where}.prefix"):  # the default: the key in capitals
+    if not PREFIX_RE().fullmatch(prefix) and not r.reported(f"{where}.prefix"):  # the default: the key in capitals
         r.refuse(f"{where}.prefix", CARD_TYPE.key("prefix"), prefix)
     fields = _fields(r, spec["fields"], f"{where}.fields")
     states = _states(r, spec["states"], f"{where}.states", fields)
@@ -722,7 +725,7 @@ def _transitions(r: _Reader, data, where: str, state_keys: list[str]) -> dict[st
 
 
 def _date_rule(text: str) -> DateRule | None:
-    m = DATE_RULE_RE.match(text)
+    m = DATE_RULE_RE().match(text)
     return DateRule(m.group(1), m.group(2), m.group(3)) if m else None
 
 
@@ -764,7 +767,7 @@ def _states(r: _Reader, data, where: str, fields) -> list[StateDef]:
 def _notify(r: _Reader, values: dict) -> NotifyConfig:
     """`notify:` as checked against NOTIFY: the time as HH:MM, the days as numbers (0 = Monday),
     each robot with the names of the variables holding its address and secret."""
-    clock = TIME_RE.fullmatch(values["time"])
+    clock = TIME_RE().fullmatch(values["time"])
     days = sorted({WEEKDAYS.index(day.lower()) if day.lower() in WEEKDAYS else WEEKDAYS_ZH.index(day)
                    for day in values["days"]})
     robots = {}

@@ -601,7 +601,7 @@ def _is_card_file(entry: os.DirEntry, rel: str, problems: list[Problem]) -> bool
 
 def _utf8_name(name: str) -> bool:
     """Whether a file name is valid UTF-8 (Python keeps other bytes as surrogates)."""
-    return not SURROGATE_RE.search(name)
+    return name.isascii() or not SURROGATE_RE().search(name)
 
 
 def shown_path(rel: str) -> str:
@@ -611,7 +611,7 @@ def shown_path(rel: str) -> str:
         return rel
     out = []
     for char in rel:
-        if SURROGATE_RE.match(char):
+        if SURROGATE_RE().match(char):
             out.append(f"\\x{ord(char) - 0xDC00:02x}")
         elif not char.isprintable():
             out.append(char.encode("unicode_escape").decode("ascii"))
@@ -623,7 +623,7 @@ def shown_path(rel: str) -> str:
 def _clean_name(name: str) -> str:
     """What a file that looks like a card should be called: `SKU-0001.MD ` -> `SKU-0001.md`,
     without line breaks, invisible characters or bytes that are not UTF-8."""
-    kept = "".join(c for c in name if c.isprintable() and not SURROGATE_RE.match(c))
+    kept = "".join(c for c in name if c.isprintable() and not SURROGATE_RE().match(c))
     stem = kept.rstrip()
     stem = stem[:-3] if stem.lower().endswith(".md") else stem
     return stem.strip() + ".md"

@@ -24,6 +24,7 @@ def lazy_regex(pattern: str, flags: int = 0) -> Callable[[], re.Pattern]:
             compiled.append(re.compile(pattern, flags))
         return compiled[0]
 
+    get.pattern = pattern  # what declarations quote (config's keys), without compiling
     return get
 
 # A card ID: PREFIX-123, the one pattern everything uses. ASCII digits only; matched whole
@@ -38,7 +39,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INVISIBLE = lazy_regex("[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
                         "|(?<![\u2600-\u27bf\U0001f000-\U0001faff\ufe0f\U0001f3fb-\U0001f3ff])\u200d"
                         "|\u200d(?![\u2600-\u27bf\U0001f000-\U0001faff])")
-SURROGATE_RE = re.compile("[\ud800-\udfff]")  # a file name byte that is not UTF-8, as Python keeps it
+SURROGATE_RE = lazy_regex("[\ud800-\udfff]")  # a file name byte that is not UTF-8, as Python keeps it
 
 
 def has_control_chars(text: str) -> bool:
@@ -62,7 +63,7 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return SURROGATE_RE.sub("\ufffd", _INVISIBLE().sub("\ufffd", _CONTROL.sub("\ufffd", text)))
+    return SURROGATE_RE().sub("\ufffd", _INVISIBLE().sub("\ufffd", _CONTROL.sub("\ufffd", text)))
 
 
 def next_id(prefix: str, ids) -> str:

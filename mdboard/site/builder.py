@@ -38,9 +38,11 @@ if TYPE_CHECKING:
 
 MANIFEST_VERSION = 9  # 9: cards' commit hashes chained (8: kept pages' sentence slots; 7: CardState.untitled_fp)
 SITE_FORMAT = "1"  # bump when page paths or the manifest's meaning change
+# The builder's state holders below are never compared with ==: `eq=False` spares making an
+# __eq__ for each at every import (~0.3 ms each; every command pays for its dataclasses).
 
 
-@dataclass
+@dataclass(eq=False)
 class BaseKey:
     """What every page depends on (templates, config file, language, the playbooks and sale
     calendar), worked out for one renderer and one state of those files."""
@@ -49,7 +51,7 @@ class BaseKey:
     files: str = ""  # domain.boardfiles.data_stamp: the playbooks and sale calendar the key was made with
 
 
-@dataclass
+@dataclass(eq=False)
 class BuildReport:
     """What a build did: files written (relative to the output folder), problems, timing."""
 
@@ -72,7 +74,7 @@ def build_site(board: Board, out_dir: Path | None = None, changed: set[str] | No
     return builder.build_all() if changed is None else builder.rebuild(changed)
 
 
-@dataclass
+@dataclass(eq=False)
 class LastBuild:
     """What the last build made, as the manifest keeps it between builds: what the next
     build compares the board with to find what changed."""
@@ -89,7 +91,7 @@ class LastBuild:
         return cls({}, {}, {}, {}, on_disk if on_disk is not None else {})
 
 
-@dataclass
+@dataclass(eq=False)
 class BoardRead:
     """The cards one build read, kept for the next: a rebuild after an editor saved a few
     card files reads only those again (`SiteBuilder._reread`)."""
@@ -98,7 +100,7 @@ class BoardRead:
     positions: dict[str, int] | None = None  # card path -> its place in `cards` (made when first needed)
 
 
-@dataclass
+@dataclass(eq=False)
 class Rendering:
     """The rendering environment, kept between builds while mdboard.yaml stays the same:
     the renderer, what every page depends on, the card views and tile keys made so far."""
@@ -110,7 +112,7 @@ class Rendering:
     views_for: tuple | None = None  # the (base key, day) those were worked out at
 
 
-@dataclass
+@dataclass(eq=False)
 class HistoryKept:
     """What the pages made from git history keep between builds."""
 
