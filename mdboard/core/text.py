@@ -69,7 +69,10 @@ def printable(text: str) -> str:
 def next_id(prefix: str, ids) -> str:
     """The next free ID of `prefix` among `ids`: one more than the highest number in use."""
     highest = 0
+    head = prefix + "-"
     for card_id in ids:
+        if not card_id.startswith(head):  # another type's ID (most, on a board of after-sales cases)
+            continue
         m = ID_RE.match(card_id)
         if m and m.group(1) == prefix:
             highest = max(highest, int(m.group(2)))
