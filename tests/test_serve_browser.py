@@ -36,6 +36,36 @@ def test_open_tab_follows_a_change_without_reloading(live, board, tab):
     assert "浏览器里自动更新" in tab.title()
 
 
+# every stylesheet element taken out of or put into the page from now on, and the page's own nodes
+WATCH_JS = """() => {
+    window.__sheets = Array.from(document.querySelectorAll('link[rel=stylesheet], style'));
+    window.__tile = document.querySelector('[data-id="SKU-0001"]');
+    window.__sheet_changes = [];
+    const sheet = n => n.nodeType === 1 && (n.matches('link[rel=stylesheet], style') || !!n.querySelector('link[rel=stylesheet], style'));
+    new MutationObserver(records => records.forEach(r => {
+        r.removedNodes.forEach(n => { if (sheet(n)) window.__sheet_changes.push('removed ' + n.tagName); });
+        r.addedNodes.forEach(n => { if (sheet(n)) window.__sheet_changes.push('added ' + n.tagName); });
+    })).observe(document, { childList: true, subtree: true });
+}"""
+
+
+def test_a_change_is_put_in_place_without_taking_the_page_apart(live, board, tab):
+    """The new page's body is morphed into the open one, not put inside it as a second <body>.
+    A nested body re-inserted the stylesheets: for some frames (longer on a busy machine) the
+    page showed without them and every tile jumped ~40 px, so a press in that moment landed on
+    another part of the tile (the team board's intermittent "the drag did not happen")."""
+    tab.goto(live.url + "types/sku.html")
+    tab.evaluate(WATCH_JS)
+    path = card_file(board, "SKU-0001")
+    path.write_text(retitle(path.read_text("utf-8"), "只改了标题"), "utf-8")
+    tab.wait_for_function("() => document.body.innerText.includes('只改了标题')", timeout=WAIT_MS)
+    assert tab.evaluate("document.querySelectorAll('body').length") == 1
+    assert tab.evaluate("window.__sheet_changes") == []
+    assert tab.evaluate("""Array.from(document.querySelectorAll('link[rel=stylesheet], style'))
+                           .every((s, i) => s === window.__sheets[i])""")
+    assert tab.evaluate("""document.querySelector('[data-id="SKU-0001"]') === window.__tile""")
+
+
 def test_the_kanban_keeps_its_scroll_position_and_filter_through_a_change(live, board, cli, tab):
     for i in range(12):
         result = cli("new", "sku", f"王丽的卡片 {i}", "--owner", "wangli")

@@ -44,10 +44,18 @@
     return doc;
   }
 
+  /* The new body's children are morphed into the open body. Given the new <body> element
+     itself, idiomorph takes it as the one child to put inside the open body: a second body
+     that re-inserted the page's stylesheets, so for some frames the page showed without them
+     and every tile jumped under the pointer. */
+  function morphBody(body) {
+    window.Idiomorph.morph(document.body, Array.prototype.slice.call(body.childNodes), OPTIONS);
+  }
+
   function morph(text) {
     var doc = parse(text);
     if (doc.title) document.title = doc.title;
-    window.Idiomorph.morph(document.body, doc.body, OPTIONS);
+    morphBody(doc.body);
   }
 
   /* A big kanban (thousands of finished cards in one column) is put in place column by
@@ -86,7 +94,7 @@
     if (rest.title) document.title = rest.title;
     board.setAttribute("data-keep", "");
     try {
-      window.Idiomorph.morph(document.body, rest.body, OPTIONS);
+      morphBody(rest.body);
     } finally {
       board.removeAttribute("data-keep");
     }
