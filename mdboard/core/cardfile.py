@@ -154,7 +154,7 @@ _TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX])\][ \t]+(.*\S)[ \t]*$")
 _CODE_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 
 
-@dataclass
+@dataclass(eq=False)  # never compared: no __eq__ made at every import
 class Layout:
     """Where the parts of a card's text are: front matter lines and body start."""
 

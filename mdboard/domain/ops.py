@@ -37,8 +37,11 @@ from mdboard.core.text import has_control_chars, suggest, suggest_label
 from mdboard.core.workflow import check_card, link_problems, move_problems
 from mdboard.git import changes as git_changes
 
+# The records below are never compared with ==: `eq=False` spares making an __eq__ for each
+# at every import (~0.3 ms each; each command is a new process and pays for its dataclasses).
 
-@dataclass
+
+@dataclass(eq=False)
 class Actor:
     """Who is acting: a roster person key (if known) and the git author identity."""
 
@@ -51,7 +54,7 @@ class Actor:
         return (self.name, self.email) if self.email else None
 
 
-@dataclass
+@dataclass(eq=False)
 class Result:
     """What an action did, for the CLI (or the web board) to report."""
 
@@ -63,7 +66,7 @@ class Result:
     understood: list[str] = field(default_factory=list)  # "截止日期：2026-12-01（周二）" for dates typed otherwise
 
 
-@dataclass
+@dataclass(eq=False)
 class Expect:
     """What the person saw when their form or drag was made (the web board sends it).
 
@@ -592,7 +595,7 @@ def _with_note(text: str, line: str, heading: str) -> str:
 
 # --- save -----------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Saved:
     """One card a `save` committed, and what had been done to it by hand."""
 
@@ -603,7 +606,7 @@ class Saved:
     old_path: str = ""  # where git had it ("" when new)
 
 
-@dataclass
+@dataclass(eq=False)
 class SaveResult:
     """What `save` committed (nothing: an empty list and a note)."""
 
@@ -684,7 +687,7 @@ def _card_id_of(board: Board, path: str) -> str | None:
     return parts[2]
 
 
-@dataclass
+@dataclass(eq=False)
 class _SavePlan:
     """One card's hand edits: what is saved, the card as git has it, the card now, the
     paths git has that are gone."""
