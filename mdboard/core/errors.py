@@ -94,25 +94,14 @@ class CardNotFound(MdboardError):
     """No card with that ID."""
 
 
-@dataclass(frozen=True)
-class Clash:
-    """One field that changed on the card since a person's form was made, to another value
-    than the one they asked for: its value then, now, and the value asked for."""
-
-    key: str
-    label: str
-    then: object
-    now: object
-    asked: object
-
-
 class CardChanged(MdboardError):
     """The card changed since the person's form or drag was made, in a way that clashes
-    with their change; nothing was written. `clashes` names each clashing field, `state`
-    is the card's state now, `changed_by` who last committed it (when git knows)."""
+    with their change; nothing was written. `clashes` names each clashing field (the
+    `domain.ops.Clash` records of the check that found them), `state` is the card's state
+    now, `changed_by` who last committed it (when git knows)."""
 
     def __init__(self, message: str, problems: list[Problem] | None = None, *, card_id: str = "",
-                 clashes: list[Clash] | None = None, state: str = "", changed_by: str = ""):
+                 clashes: list | None = None, state: str = "", changed_by: str = ""):
         super().__init__(message, problems)
         self.card_id = card_id
         self.clashes = clashes or []
