@@ -157,6 +157,13 @@ def evidence(person: Person, server, tmp_path):
     person.context.tracing.stop()
 
 
+def shown(page, card_id: str, state: str) -> None:
+    """Wait until the page shows the card in `state`. A page opened right after CLI commands may
+    come from a site not yet rebuilt for them: a live update then moves the tile, and a drag
+    aimed at the old place, or sent with the old state, is not the move the test means."""
+    page.locator(f'[data-column="{state}"] .tiles > [data-id="{card_id}"]').wait_for(timeout=WAIT_MS)
+
+
 def drag(page, card_id: str, state: str) -> None:
     page.locator(f'[data-id="{card_id}"]').drag_to(page.locator(f'[data-column="{state}"] .tiles'))
 
@@ -170,6 +177,7 @@ def test_drag_a_sku_through_its_states(team, board, cli, wangli, tmp_path):
         assert cli("tick", card, str(n + 1)).exit_code == 0
     page = wangli.open("types/sku.html")
     states = ["planning", "shooting", "content", "review", "listed"]
+    shown(page, card, "planning")
     with evidence(wangli, team, tmp_path):
         for src, dst in zip(states, states[1:]):
             before = head(board)
@@ -185,6 +193,7 @@ def test_drag_a_sku_through_its_states(team, board, cli, wangli, tmp_path):
 
 def test_a_refused_move_snaps_back_and_names_the_rule(team, board, wangli):
     page = wangli.open("types/sku.html")
+    shown(page, "SKU-0001", "planning")
     before = head(board)
     drag(page, "SKU-0001", "review")
     message = wangli.toast("SKU-0001 没有移动")
@@ -202,6 +211,7 @@ def test_a_role_refusal_cannot_be_forced(team, board, cli, zhaomin):
     for n in range(5):
         assert cli("tick", card, str(n + 1)).exit_code == 0
     page = zhaomin.open("types/sku.html")
+    shown(page, card, "review")
     before = head(board)
     drag(page, card, "listed")
     zhaomin.toast("赵敏 不能把卡片移入「已上架」（需要角色：运营）")
