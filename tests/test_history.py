@@ -318,3 +318,123 @@ def test_every_cards_events_come_from_one_pass_over_the_rows(board, cli, at):
     assert got == {card: [(e.commit, e.action, e.to_state) for e in events] for card, events in expected.items()}
     assert len(expected) == 6 and len(passes) <= 2, passes
     assert history.for_card("SKU-0099") == []
+
+
+def _cache_file(root, name):
+    """This user's copy of a history cache file (`cache._mine` names it after the key)."""
+    from mdboard.core import cache
+
+    return cache._mine(Board.open(str(root)).state_dir / name, cache._key())
+
+
+def _same_as_cold(root, history):
+    """`history` holds the rows (and steps) a read from scratch holds."""
+    board = Board.open(str(root))
+    clear_cache(board)
+    cold = load_history(board)
+    assert history.rows == cold.rows and history.steps() == cold.steps()
+
+
+def test_a_new_commit_rewrites_only_the_tail_of_the_cache(board, cli, at):
+    """The base (every row up to the first read's commit) stays as it was written; a new
+    commit is read alone and only the small tail file is written again."""
+    from mdboard.git.history import CACHE_NAME, TAIL_NAME
+
+    at("2026-11-16T10:00:00+08:00")
+    for n in range(3):
+        run(cli, "--as", "wangli", "new", "sku", f"新品 {n}", "--owner", "wangli")
+    first = load_history(Board.open(str(board)))
+    base = _cache_file(board, CACHE_NAME).read_bytes()
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0002", "shooting")
+    run(cli, "--as", "zhaomin", "set", "SKU-0003", "price=99")
+    history = load_history(Board.open(str(board)))
+    assert (history.read_commits, history.rebuilt, history.lineage) == (2, False, first.lineage)
+    assert _cache_file(board, CACHE_NAME).read_bytes() == base
+    warm = load_history(Board.open(str(board)))
+    assert warm.read_commits == 0 and warm.row_count() == len(history.rows) == 5
+    assert [(e.card, e.action) for e in warm.events[-2:]] == [("SKU-0002", "moved"), ("SKU-0003", "field")]
+    assert [e.subject for e in warm.recent(3)] == [e.subject for e in reversed(history.events[-3:])]
+    _same_as_cold(board, warm)
+    assert _cache_file(board, TAIL_NAME).exists()
+
+
+def test_a_long_tail_is_folded_into_a_new_base(board, cli, at, monkeypatch):
+    """Past TAIL_ROWS rows after the base, the next read writes a new base holding them all
+    (the same lineage: the rows before are still the first rows)."""
+    from mdboard.git import history as history_module
+
+    monkeypatch.setattr(history_module, "TAIL_ROWS", 2)
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "A", "--owner", "wangli")
+    first = load_history(Board.open(str(board)))
+    base = _cache_file(board, history_module.CACHE_NAME).read_bytes()
+    for title in ("B", "C"):
+        run(cli, "--as", "wangli", "new", "sku", title, "--owner", "wangli")
+    grown = load_history(Board.open(str(board)))
+    assert _cache_file(board, history_module.CACHE_NAME).read_bytes() == base  # two rows: still the tail
+    run(cli, "--as", "wangli", "new", "sku", "D", "--owner", "wangli")
+    folded = load_history(Board.open(str(board)))
+    assert (folded.read_commits, folded.rebuilt) == (1, False)
+    assert folded.lineage == grown.lineage == first.lineage
+    assert _cache_file(board, history_module.CACHE_NAME).read_bytes() != base
+    warm = load_history(Board.open(str(board)))
+    assert warm.read_commits == 0 and warm._parts.head == warm.head and warm.row_count() == 4
+    _same_as_cold(board, warm)
+
+
+def test_commits_rewritten_after_the_base_are_read_again_from_the_base(board, cli, at):
+    """A reset or amend of commits made after the base's commit reads only the commits after
+    the base again (a new lineage: those rows changed); one that drops the base's commit
+    reads everything."""
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "A", "--owner", "wangli")
+    first = load_history(Board.open(str(board)))
+    for title in ("B", "C"):
+        run(cli, "--as", "wangli", "new", "sku", title, "--owner", "wangli")
+    load_history(Board.open(str(board)))
+    git(board, "reset", "-q", "--hard", "HEAD~1")
+    git(board, "commit", "-q", "--amend", "-m", "B (amended)")
+    history = load_history(Board.open(str(board)))
+    assert (history.read_commits, history.rebuilt) == (1, False) and history.lineage != first.lineage
+    assert [e.subject for e in history.events][-1] == "B (amended)" and len(history.events) == 2
+    _same_as_cold(board, load_history(Board.open(str(board))))
+    git(board, "reset", "-q", "--hard", "HEAD~2")
+    assert load_history(Board.open(str(board))).rebuilt
+
+
+def test_one_cards_history_reads_its_shard_of_the_base_not_every_row(board, cli, at, monkeypatch):
+    """`history ID` on a warm cache: the base's rows of that card's shard and the tail's."""
+    from mdboard.git import history as history_module
+
+    at("2026-11-16T10:00:00+08:00")
+    for n in range(4):
+        run(cli, "--as", "wangli", "new", "sku", f"新品 {n}", "--owner", "wangli")
+    run(cli, "--as", "zhaomin", "move", "SKU-0002", "shooting")
+    cold = load_history(Board.open(str(board)))
+    at("2026-11-17T10:00:00+08:00")
+    run(cli, "--as", "zhaomin", "move", "SKU-0002", "content")
+    expected = load_history(Board.open(str(board))).by_card()
+    monkeypatch.setattr(history_module._Base, "rows", lambda *a, **k: pytest.fail("read every row"))
+    for card, events in expected.items():
+        warm = load_history(Board.open(str(board)))
+        assert [(e.commit, e.action, e.to_state) for e in warm.for_card(card)] == [
+            (e.commit, e.action, e.to_state) for e in events]
+    assert [e.to_state for e in expected["SKU-0002"]] == ["planning", "shooting", "content"]
+    assert len(cold.by_card()["SKU-0002"]) == 2
+
+
+def test_a_renumbering_of_a_card_in_the_base_reads_everything_again(board, cli, at):
+    """A new commit that renumbers a card whose rows the base holds: those rows are filed
+    under the new ID, so the whole history is read again."""
+    at("2026-11-16T10:00:00+08:00")
+    run(cli, "--as", "wangli", "new", "sku", "耳机", "--owner", "wangli")
+    run(cli, "--as", "wangli", "new", "sku", "充电宝", "--owner", "wangli")
+    load_history(Board.open(str(board)))
+    git(board, "mv", "sku/planning/SKU-0001.md", "sku/planning/SKU-0009.md")
+    hand_commit(board, "重新编号")
+    history = load_history(Board.open(str(board)))
+    assert history.rebuilt
+    assert [(e.action, e.was) for e in history.for_card("SKU-0009")] == [("created", "SKU-0001"), ("renumbered", None)]
+    warm = load_history(Board.open(str(board)))
+    assert [e.action for e in warm.for_card("SKU-0009")] == ["created", "renumbered"] and warm.for_card("SKU-0001") == []

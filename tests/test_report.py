@@ -281,3 +281,24 @@ def _zone():
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("Asia/Shanghai")
+
+
+def test_a_report_after_a_commit_reads_the_tail_of_the_history_only(shop, cli, monkeypatch):
+    """With the facts of the last head at hand, a report after a commit reads the steps of
+    the commits after the history cache's base (its tail), never the base's rows or steps,
+    and says what a report made from nothing says."""
+    from mdboard.git import history as history_module
+
+    board = Board.open(str(shop))
+    compute_report(board, load_history(board))
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-24T16:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-24T16:00:00+08:00")
+    cli.ok("--as", "zhaomin", "move", "SKU-0004", "content")
+    with monkeypatch.context() as patched:
+        for name in ("rows", "steps"):
+            patched.setattr(history_module._Base, name, lambda *a, **k: pytest.fail("read the base"))
+        board = Board.open(str(shop))
+        history = load_history(board)
+        after = compute_report(board, history)
+    assert history.read_commits == 1 and history._rows is None
+    assert after == _fresh_report(shop)

@@ -597,7 +597,8 @@ def report_facts(board: Board, history: History) -> Facts:
     shape = _shape(board.config)
     head, lineage = history.head, getattr(history, "lineage", None)
     if head is None or board.git_dir is None:
-        return _walk(None, history.steps(), shape, head, lineage)
+        steps = history.steps()
+        return _walk(None, steps, len(steps), shape, head, lineage)
     state_dir = board.state_dir
     kept = _KEPT.get(str(state_dir))
     if kept is not None and kept.head == head and kept.shape == shape:
@@ -607,11 +608,12 @@ def report_facts(board: Board, history: History) -> Facts:
         if kept is not None and kept.head == head and kept.shape == shape and kept.whole is not None:
             _KEPT[str(state_dir)] = kept
             return kept
-    steps = history.steps()
-    base = kept if kept is not None and lineage and kept.lineage == lineage and kept.count <= len(steps) else None
+    count = history.step_count()
+    base = kept if kept is not None and lineage and kept.lineage == lineage and kept.count <= count else None
     if base is not None and not base.complete():
         base = None  # the cache changed under us: start afresh
-    facts = _walk(base, steps, shape, head, lineage)
+    new = history.steps_after(base.count) if base is not None else history.steps()
+    facts = _walk(base, new, count, shape, head, lineage)
     facts.save(state_dir)
     _KEPT[str(state_dir)] = facts
     return facts
@@ -644,10 +646,11 @@ def _from_cache(state_dir) -> Facts | None:
     return facts
 
 
-def _walk(base: Facts | None, steps: list[tuple], shape: tuple, head: str | None, lineage: str | None) -> Facts:
-    """The facts after `steps`: from `base` (made from the first base.count of them) walking
-    on only the cards the later steps touch, else from nothing."""
-    new = steps[base.count:] if base is not None else steps
+def _walk(base: Facts | None, new: list[tuple], count: int, shape: tuple, head: str | None,
+          lineage: str | None) -> Facts:
+    """The facts after a history's `count` steps: from `base` (made from the first base.count
+    of them) walking on only the cards the later steps (`new`) touch, else from nothing
+    (`new` then holds all of them)."""
     packed = dict(base.packed) if base is not None else {}
     walking: dict[str, Track] = {}
     for step in new:
@@ -676,7 +679,7 @@ def _walk(base: Facts | None, steps: list[tuple], shape: tuple, head: str | None
             cards[card] = _fact(track, info, day)
             _flow_add(flows, track, day, 1)
     latest = max(base.latest if base is not None else 0, max((step[6] for step in new), default=0))
-    return Facts(head, lineage, len(steps), shape, latest, cards=cards, packed=packed, flows=flows,
+    return Facts(head, lineage, count, shape, latest, cards=cards, packed=packed, flows=flows,
                  whole=_wholes(cards, shape), delta=delta)
 
 

@@ -17,12 +17,16 @@ in the renumbering commit's own past (its ancestors): the other card that kept t
 old ID, created on another line of work, keeps its own events.
 
 A commit becomes compact rows (tuples) and its card versions are dropped; `Event`s are
-made only for the rows a command asks for (`History`). The rows are cached in
-`<state_dir>/history.cache` with the last commit read, in parts read one at a time:
-that commit, the rows, each card's steps through its states (all a report reads), and
-the rows of the last weeks (all a standup reads). The next run asks git only for
-`last..HEAD`; when `last` is no longer an ancestor of HEAD (rebase, reset, force push)
-the cache is rebuilt from scratch.
+made only for the rows a command asks for (`History`). The rows are cached in two files
+of the board's private folder. The base (`history.cache`) holds every row up to one
+commit, in parts read one at a time: the rows, each card's steps through its states
+(all a report reads), the rows of the last weeks (all a standup reads), and the rows
+again by card in shards (all `history ID` reads). It is written once and rewritten
+only when the tail grows past TAIL_ROWS. The tail (`history.tail.cache`) holds the
+rows of the commits after the base, and is all a new commit rewrites: the next run
+asks git only for `last..HEAD`. When `last` is no longer an ancestor of HEAD (rebase,
+reset, force push) the commits after the base are read again; when the base's own
+commit is gone too, everything is.
 
 Measured on the generated boards (2026-11-30): git spends 2.1 CPU s at 10,000 cards /
 20,000 commits (47 s at 100,000 / 200,000) on the whole-file patches this module once
@@ -39,6 +43,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import zlib
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,8 +57,9 @@ from mdboard.core.store import ARCHIVE_YEAR_RE, Board
 from mdboard.core.text import ID_PATTERN
 from mdboard.git.runner import run_git, stream_git
 
-CACHE_VERSION = 5  # 4: parts (head and prefix, rows, steps), read one at a time; 5: recent rows
-CACHE_NAME = "history.cache"
+CACHE_VERSION = 6  # 4: parts (head and prefix, rows, steps), read one at a time; 5: recent rows; 6: base and tail
+CACHE_NAME = "history.cache"  # the base (see load_history)
+TAIL_NAME = "history.tail.cache"  # the rows after the base
 ACTIONS = ("created", "moved", "field", "checklist", "edited", "deleted", "renumbered")
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%at%x1f%s%x1f%(trailers:only,unfold)%x1d"
 _CARD_NAME = re.compile(rf"^({ID_PATTERN})\.md$")
@@ -101,11 +107,17 @@ class History:
     the rows a caller asks for: a standup wants the last day's, `history ID` one card's,
     and the report only each card's way through its states (`steps`), which the cache
     keeps apart so a warm report never unpickles the rest.
+
+    From the cache, the rows are a base's (`parts`, read part by part when first needed)
+    followed by the tail's (`tail`, the rows of the commits after the base, at hand): a
+    caller that needs only the newest rows or steps, or one card's, reads no more.
     """
 
     def __init__(self, rows: list[tuple] | None = None, read_commits: int = 0, rebuilt: bool = False,
-                 head: str | None = None, config=None, parts=None, lineage: str | None = None):
+                 head: str | None = None, config=None, parts: "_Base | None" = None, lineage: str | None = None,
+                 tail: list[tuple] | None = None):
         self._rows = rows if rows is not None or parts is not None else []
+        self._tail = tail if tail is not None else []
         self.read_commits = read_commits  # commits parsed by this run (0 when the cache was current)
         self.rebuilt = rebuilt  # True when this run read the whole history
         self.head = head
@@ -115,7 +127,7 @@ class History:
         # A new one each time the rows are read from scratch; None for a History not from git.
         self.lineage = lineage
         self._config = config
-        self._parts = parts  # a _CacheParts to load rows / steps from on first use, else None
+        self._parts = parts  # the _Base to load rows / steps from on first use (with the tail after it), else None
         self._steps: list[tuple] | None = None
         self._events: list[Event] | None = None
         self._by_card: dict[str, list[Event]] | None = None
@@ -128,7 +140,7 @@ class History:
     def rows(self) -> list[tuple]:
         """The event rows, oldest first (columns: see `_Commit.rows`)."""
         if self._rows is None:
-            self._rows = self._parts.rows()
+            self._rows = self._parts.rows() + self._tail
         return self._rows
 
     @property
@@ -142,8 +154,23 @@ class History:
         to state, title or None, unix time) for the created, moved and deleted events and the
         title changes: all a retrospective report reads."""
         if self._steps is None:
-            self._steps = self._parts.steps() if self._rows is None else steps_of(self._rows)
+            self._steps = self._parts.steps() + steps_of(self._tail) if self._rows is None else steps_of(self._rows)
         return self._steps
+
+    def step_count(self) -> int:
+        """len(self.steps()), without reading the base's steps."""
+        if self._steps is None:
+            if self._rows is None:
+                return self._parts.meta["steps"] + len(steps_of(self._tail))
+            self._steps = steps_of(self._rows)
+        return len(self._steps)
+
+    def steps_after(self, n: int) -> list[tuple]:
+        """self.steps()[n:]: from the tail alone when the first n steps hold the base's (a report
+        that kept what it made of the first n steps reads only what the newer commits added)."""
+        if self._steps is None and self._rows is None and n >= self._parts.meta["steps"]:
+            return steps_of(self._tail)[n - self._parts.meta["steps"]:]
+        return self.steps()[n:]
 
     def moment(self, ts: int) -> datetime:
         """A row's unix time as an aware datetime in the board's time zone (memoised)."""
@@ -164,7 +191,13 @@ class History:
     def commits_after(self, n: int) -> list[tuple[str, str]]:
         """(card ID, commit) of each row after the first n, oldest first: with n the rows an
         older head of the same `lineage` had, what the newer commits added (no `Event` is made)."""
+        if self._rows is None and n >= self._parts.meta["rows"]:
+            return [(row[_CARD], row[_SHA]) for row in self._tail[n - self._parts.meta["rows"]:]]
         return [(row[_CARD], row[_SHA]) for row in self.rows[n:]]
+
+    def row_count(self) -> int:
+        """len(self.rows), without reading the base's rows."""
+        return self._parts.meta["rows"] + len(self._tail) if self._rows is None else len(self._rows)
 
     def card_commits(self) -> dict[str, list[str]]:
         """card ID -> the commits of its events, oldest first (what a card's page depends on),
@@ -187,18 +220,28 @@ class History:
 
     def for_card(self, card_id: str) -> list[Event]:
         """One card's events, oldest first. The first card asked for is found by one pass
-        over the rows (`history ID`); from the second on, the rows are indexed by card once
-        (a build asks for every card's: a pass per card made a 10,000-card build 2.5x slower)."""
+        over the rows (`history ID`; from the cache, in the base's shard of that card and the
+        tail); from the second on, the rows are indexed by card once (a build asks for every
+        card's: a pass per card made a 10,000-card build 2.5x slower)."""
         if self._by_card is not None or self._events is not None:
             return list(self.by_card().get(card_id, []))
         self._card_asks += 1
+        if self._rows is None and self._card_asks == 1:
+            return self._make(self._parts.card_rows(card_id) + [row for row in self._tail if row[_CARD] == card_id])
         if self._card_rows is None and self._card_asks == 1:
             return self._make([row for row in self.rows if row[_CARD] == card_id])
         return self._make(self.rows_by_card().get(card_id, []))
 
     def recent(self, n: int = 20) -> list[Event]:
         """The last n events, newest first."""
-        return list(reversed(self._make(self.rows[-n:]))) if n > 0 else []
+        if n <= 0:
+            return []
+        if self._rows is None:
+            recent = self._parts.recent() if len(self._tail) < n else None
+            rows = self._tail if recent is None else recent[1] + self._tail
+            if len(rows) >= n or (recent is not None and len(recent[1]) == self._parts.meta["rows"]):
+                return list(reversed(self._make(rows[-n:])))
+        return list(reversed(self._make(self.rows[-n:])))
 
     def since(self, moment: datetime) -> list[Event]:
         """Events at or after `moment`, oldest first (a standup's: from the cache's recent
@@ -209,7 +252,7 @@ class History:
         rows = self._rows
         if rows is None:
             recent = self._parts.recent()
-            rows = recent[1] if recent is not None and stamp >= recent[0] else self.rows
+            rows = recent[1] + self._tail if recent is not None and stamp >= recent[0] else self.rows
         return self._make([row for row in rows if row[_TS] >= stamp])
 
     def _make(self, rows: list[tuple]) -> list[Event]:
@@ -250,11 +293,15 @@ _STEP_ACTIONS = frozenset(("created", "moved", "deleted"))
 # --- loading -------------------------------------------------------------------------
 
 def load_history(board: Board) -> History:
-    """The board's history from git, through the incremental cache.
+    """The board's history from git, through the segmented cache.
 
     An empty History (no error) when the board is not in a repository or has no commits.
-    The cache file holds parts: (head, prefix), the rows, the steps, the recent rows (see History);
-    a current cache is read part by part, as the caller needs them.
+    The cache is a base (every row up to some commit, written once: see `_Base`) and a
+    tail (the rows of the commits after it, rewritten at each new head: see `_save_tail`).
+    A new head of the same history reads only its new commits and rewrites only the tail;
+    once the tail holds more than TAIL_ROWS rows it is folded into a new base. A history
+    rewritten below the tail (a reset, amend or rebase of recent commits) reads the
+    commits after the base again; one rewritten below the base is read from scratch.
     """
     if board.git_dir is None:
         return History([], config=board.config)
@@ -262,34 +309,89 @@ def load_history(board: Board) -> History:
     if found is None:
         return History([], config=board.config)
     head, prefix = found
-    meta = cache.load(cache_path(board), "history", CACHE_VERSION, 0)
-    known = isinstance(meta, dict) and meta.get("prefix") == prefix
-    lineage = meta.get("lineage") if known else None
-    if known and meta.get("head") == head:
-        return History(None, 0, False, head, board.config, _CacheParts(board, head, prefix), lineage)
-    rows, start, rebuilt = [], None, True
-    if known and _is_ancestor(board.root, meta["head"], head):
-        old = _CacheParts(board, meta["head"], prefix).rows(fallback=False)
-        if old is not None:
-            rows, start, rebuilt = old, meta["head"], False
-    new_rows, count = read_rows(board.root, prefix, start, head)
-    if start is not None and _renumbers_known_ids(new_rows, rows):
-        rows, rebuilt = [], True  # a renumbering may concern events read before: read everything
-        new_rows, count = read_rows(board.root, prefix, None, head)
-    if rebuilt or not lineage:
-        lineage = os.urandom(8).hex()
-    rows = rows + new_rows
-    history = History(rows, count, rebuilt, head, board.config, lineage=lineage)
-    save_rows(board, head, prefix, rows, lineage, history.steps())
+    base = _Base.load(board, prefix)
+    if base is not None:
+        tail = _load_tail(board, base)
+        if tail is not None and tail["head"] == head:
+            return History(None, 0, False, head, board.config, base, tail["lineage"], tail["rows"])
+        history = _grow(board, base, tail, head, prefix)
+        if history is not None:
+            return history
+    rows, count = read_rows(board.root, prefix, None, head)
+    history = History(rows, count, True, head, board.config, lineage=os.urandom(8).hex())
+    _save_base(board, head, prefix, rows, history.lineage, history.steps())
     return history
 
 
-def save_rows(board: Board, head: str, prefix: str, rows: list[tuple], lineage: str, steps: list[tuple]) -> None:
-    """Cache the rows read up to `head`, the steps made from them, and the recent rows
-    (`lineage`: see `History.lineage`)."""
-    cache.save(cache_path(board), "history", CACHE_VERSION,
-               {"head": head, "prefix": prefix, "lineage": lineage},
-               (head, rows), (head, steps), (head, recent_rows(rows)))
+def _grow(board: Board, base: "_Base", tail: dict | None, head: str, prefix: str) -> History | None:
+    """The history at `head` from the cached base (and tail, when `head` descends from it),
+    reading only the commits after them; None when it must be read from scratch (the base
+    is no ancestor of `head`, or a new renumbering concerns a card the cache holds rows of)."""
+    root = board.root
+    if tail is not None and _is_ancestor(root, tail["head"], head):
+        start, rows, lineage = tail["head"], tail["rows"], tail["lineage"]
+    elif _is_ancestor(root, base.head, head):
+        # the tail's commits were rewritten (or the tail is lost): what a consumer made of
+        # them may not hold, so the rows get a new lineage
+        start, rows, lineage = base.head, [], os.urandom(8).hex()
+    else:
+        return None
+    new_rows, count = read_rows(root, prefix, start, head)
+    if _renumbers_known_ids(new_rows, rows) or base.renumbers(new_rows):
+        return None  # a renumbering may concern events read before: read everything
+    rows = rows + new_rows
+    if len(rows) > TAIL_ROWS:
+        old = base.rows(fallback=False)
+        if old is None:
+            return None
+        history = History(old + rows, count, False, head, board.config, lineage=lineage)
+        _save_base(board, head, prefix, history.rows, lineage, history.steps())
+        return history
+    _save_tail(board, base.head, head, lineage, rows)
+    return History(None, count, False, head, board.config, base, lineage, rows)
+
+
+TAIL_ROWS = 10_000  # rows the tail may hold before it is folded into a new base
+SHARDS = 64  # the base also keeps its rows by card, in this many parts (one card's history reads one)
+_SHARD_PART = 4  # the base's parts: meta, rows, steps, recent rows, then the shards
+
+
+def _save_base(board: Board, head: str, prefix: str, rows: list[tuple], lineage: str, steps: list[tuple]) -> None:
+    """Cache `rows` (read up to `head`) as a new base with an empty tail: the rows, the steps
+    made from them, the recent rows and the rows again by card (`SHARDS` parts), each part
+    naming `head`; its first part says what the base holds (see `_Base`)."""
+    shards: list[list[tuple]] = [[] for _ in range(SHARDS)]
+    where: dict[str, list] = {}
+    for row in rows:
+        shard = where.get(row[_CARD])
+        if shard is None:
+            shard = where[row[_CARD]] = shards[shard_of(row[_CARD])]
+        shard.append(row)
+    meta = {"head": head, "prefix": prefix, "lineage": lineage, "rows": len(rows), "steps": len(steps),
+            "was": frozenset(row[_WAS] for row in rows if row[_WAS])}
+    cache.save(cache_path(board), "history", CACHE_VERSION, meta, (head, rows), (head, steps),
+               (head, recent_rows(rows)), *((head, shard) for shard in shards))
+    _save_tail(board, head, head, lineage, [])
+
+
+def _save_tail(board: Board, base: str, head: str, lineage: str, rows: list[tuple]) -> None:
+    """Cache the rows of the commits after the base `base` up to `head`."""
+    cache.save(tail_path(board), "history-tail", CACHE_VERSION,
+               {"base": base, "head": head, "lineage": lineage, "rows": rows})
+
+
+def _load_tail(board: Board, base: "_Base") -> dict | None:
+    """The cached tail of `base` (base, head, lineage, rows), or None when there is none for it."""
+    tail = cache.load(tail_path(board), "history-tail", CACHE_VERSION)
+    if isinstance(tail, dict) and tail.get("base") == base.head and isinstance(tail.get("rows"), list) \
+            and isinstance(tail.get("head"), str) and tail.get("lineage"):
+        return tail
+    return None
+
+
+def shard_of(card_id: str) -> int:
+    """Which of the base's shards holds a card's rows (the same in every process)."""
+    return zlib.crc32(card_id.encode("utf-8", "surrogatepass")) % SHARDS
 
 
 RECENT_DAYS = 35  # the cache's recent rows reach back this far from the newest commit
@@ -304,15 +406,28 @@ def recent_rows(rows: list[tuple]) -> list:
     return [cutoff, [row for row in rows if row[_TS] >= cutoff]]
 
 
-class _CacheParts:
-    """The rows and steps parts of a history cache made at `head`, read on first use.
+class _Base:
+    """The base of a history cache: every row up to its `head`, its parts read on first use.
 
-    Each part names the commit it was made at: a part that no longer matches (another
-    process rewrote the cache in between) or cannot be read is read again from git.
+    Part 0 (read at once) says what it holds: head, prefix, lineage, how many rows and
+    steps, and the IDs its renumbered rows had (`was`). The others (the rows, the steps,
+    the recent rows, the shards) each name the commit they were made at: a part that no
+    longer matches (another process wrote a new base in between) or cannot be read is
+    read again from git, or from the whole rows.
     """
 
-    def __init__(self, board: Board, head: str, prefix: str):
-        self.board, self.head, self.prefix = board, head, prefix
+    def __init__(self, board: Board, meta: dict):
+        self.board, self.meta = board, meta
+        self.head, self.prefix, self.lineage = meta["head"], meta["prefix"], meta["lineage"]
+        self._rows: list[tuple] | None = None
+
+    @classmethod
+    def load(cls, board: Board, prefix: str) -> "_Base | None":
+        meta = cache.load(cache_path(board), "history", CACHE_VERSION, 0)
+        if isinstance(meta, dict) and meta.get("prefix") == prefix and isinstance(meta.get("head"), str) \
+                and meta.get("lineage") and isinstance(meta.get("rows"), int) and isinstance(meta.get("steps"), int):
+            return cls(board, meta)
+        return None
 
     def _part(self, index: int):
         data = cache.load(cache_path(self.board), "history", CACHE_VERSION, index)
@@ -321,10 +436,11 @@ class _CacheParts:
         return None
 
     def rows(self, fallback: bool = True) -> list[tuple] | None:
-        rows = self._part(1)
-        if rows is None and fallback:
-            rows = read_rows(self.board.root, self.prefix, None, self.head)[0]
-        return rows
+        if self._rows is None:
+            self._rows = self._part(1)
+            if self._rows is None and fallback:
+                self._rows = read_rows(self.board.root, self.prefix, None, self.head)[0]
+        return self._rows
 
     def steps(self) -> list[tuple]:
         steps = self._part(2)
@@ -334,6 +450,17 @@ class _CacheParts:
         """[unix time, the rows at or after it] (see `recent_rows`), or None."""
         found = self._part(3)
         return found if found is not None and len(found) == 2 and isinstance(found[1], list) else None
+
+    def card_rows(self, card_id: str) -> list[tuple]:
+        """The rows filed under `card_id`, oldest first: one shard read, not every row."""
+        shard = self._part(_SHARD_PART + shard_of(card_id)) if self._rows is None else None
+        return [row for row in (shard if shard is not None else self.rows()) if row[_CARD] == card_id]
+
+    def renumbers(self, new_rows: list[tuple]) -> bool:
+        """Whether a renumbering among `new_rows` renames an ID the base holds rows of."""
+        renamed = {row[_OLD] for row in new_rows if row[_ACTION] == "renumbered"}
+        return bool(renamed) and (bool(renamed & self.meta.get("was", frozenset()))
+                                  or any(self.card_rows(card_id) for card_id in renamed))
 
 
 def _renumbers_known_ids(new_rows: list[tuple], old_rows: list[tuple]) -> bool:
@@ -1026,6 +1153,11 @@ def cache_path(board: Board) -> Path:
     return board.state_dir / CACHE_NAME
 
 
+def tail_path(board: Board) -> Path:
+    return board.state_dir / TAIL_NAME
+
+
 def clear_cache(board: Board) -> None:
     """Forget the cached history (the next load reads everything)."""
     cache.remove(cache_path(board))
+    cache.remove(tail_path(board))
