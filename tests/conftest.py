@@ -63,6 +63,18 @@ def isolated_env(tmp_path_factory, monkeypatch):
     i18n.set_language(None)
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """Passwords hashed in this process cost scrypt n=2**10 instead of accounts.SCRYPT's 2**14
+    (~1 ms instead of ~50 ms: the team tests sign in hundreds of times). Tests only: mdboard
+    itself has no switch for it, a stored hash carries its own cost (which `password_matches`
+    reads back), and `test_passwords_are_hashed_at_full_cost_outside_the_tests` checks the real
+    cost in a process of its own. Servers the tests start as processes hash at full cost."""
+    from mdboard.serve import accounts
+
+    monkeypatch.setattr(accounts, "SCRYPT", {**accounts.SCRYPT, "n": 2 ** 10})
+
+
 def make_template(tmp_path_factory, name: str, make) -> Path:
     """`make(root, monkeypatch)` run once (per xdist worker) in an isolated environment of its own; returns `root`.
 
