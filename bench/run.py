@@ -183,6 +183,15 @@ def _retitle_one_card(s: Session, i: int) -> None:
     path.write_text(re.sub(r"(?m)^title: (.*)$", lambda m: f"title: {m.group(1)} 改{i}", text, count=1), "utf-8")
 
 
+def _move_one(s: Session, i: int) -> None:
+    """Move one card (not measured), so the next command finds a history one commit newer
+    than its caches: what `report` or `history ID` costs right after a move."""
+    card, dst = s.picks["move"][-1 - i]
+    proc = subprocess.run([str(MDBOARD), "move", card, dst], cwd=s.board, env=s.env, capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"mdboard move {card} {dst}: {proc.stdout.decode(errors='replace')[-300:]}")
+
+
 def _cold_history(s: Session, i: int) -> None:
     """No history cache and no report cache (each card's facts): the report reads git again."""
     s.remove("**/history.*.cache", "**/report.*.cache", "**/report-cards.*.cache")
@@ -236,6 +245,9 @@ def operations(cards: int = 10_000) -> list[Op]:
         Op("report (cold)", "report", lambda s, i: ["report"], _cold_history, aim.get("report (cold)")),
         Op("report (warm)", "report", lambda s, i: ["report"], target=aim.get("report (warm)")),
         Op("history ID", "history", lambda s, i: ["history", s.info.get("busiest") or _first_card(s)]),
+        Op("report (after a move)", "report", lambda s, i: ["report"], _move_one, prepare=_pick_moves),
+        Op("history ID (after a move)", "history", lambda s, i: ["history", s.info.get("busiest") or _first_card(s)],
+           _move_one, prepare=_pick_moves),
         Op("standup", "standup", lambda s, i: ["standup"]),
     ]
 

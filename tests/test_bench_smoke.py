@@ -161,7 +161,7 @@ def test_one_pass_of_the_harness_measures_every_operation(big, tmp_path):
     ops = {op["name"]: op for op in report["operations"]}
     assert list(ops) == ["floor (read open card bytes)"] + bench_operations()
     assert CORE | {"build (full)", "build (one card changed)", "report (cold)", "report (warm)", "history ID",
-                   "standup"} <= set(ops)
+                   "report (after a move)", "history ID (after a move)", "standup"} <= set(ops)
     for name, op in ops.items():  # a command that fails to import shows as "missing": that is a failure here
         assert op["status"] == "ok", (name, op.get("detail"))
         assert op["median"] > 0 and op["rss_mb"] > 0 and op["runs"] == 1, name
