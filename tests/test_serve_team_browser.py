@@ -191,6 +191,25 @@ def test_drag_a_sku_through_its_states(team, board, cli, wangli, tmp_path):
     assert git(board, "status", "--porcelain") == ""
 
 
+def test_a_press_beside_the_move_button_starts_a_drag(team, board, wangli):
+    """The move button's row spans the tile: only the button (and its menu) is kept from
+    dragging, so a press on the rest of the row, as anywhere else on the tile, drags it."""
+    page = wangli.open("types/sku.html")
+    shown(page, "SKU-0001", "planning")
+    tile = page.locator('[data-id="SKU-0001"]')
+    box = tile.bounding_box()
+    row = tile.locator(".mdb-tile-actions").bounding_box()
+    button = tile.locator(".mdb-move-button").bounding_box()
+    assert button["x"] + button["width"] < row["x"] + row["width"] - 10  # room beside the button
+    before = head(board)
+    tile.drag_to(page.locator('[data-column="shooting"] .tiles'),
+                 source_position={"x": row["x"] + row["width"] - 5 - box["x"], "y": row["y"] + row["height"] / 2 - box["y"]})
+    wait_commits(board, before, 1)
+    assert last_commit(board)[1] == "move SKU-0001: 规划中 → 拍摄中"
+    page.locator('[data-column="shooting"] [data-id="SKU-0001"]:not(.mdb-pending)').wait_for(timeout=WAIT_MS)
+    assert git(board, "status", "--porcelain") == ""
+
+
 def test_a_refused_move_snaps_back_and_names_the_rule(team, board, wangli):
     page = wangli.open("types/sku.html")
     shown(page, "SKU-0001", "planning")

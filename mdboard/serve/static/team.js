@@ -267,7 +267,9 @@
         if (list.mdbSortable || !window.Sortable) return;
         list.mdbSortable = window.Sortable.create(list, {
           group: "mdb-" + typeKey, animation: 120, draggable: "[data-card]",
-          filter: ".mdb-tile-actions", preventOnFilter: false,
+          /* the move button and its menu are pressed, not dragged; the rest of their row,
+             like the rest of the tile, drags it */
+          filter: ".mdb-move-button, .mdb-menu", preventOnFilter: false,
           delayOnTouchOnly: true, delay: 300, onEnd: onDrop
         });
       });
