@@ -261,7 +261,7 @@ elif point == "mid-write":
 else:
     # the git steps of a commit (mdboard.git.commit): index entries, the commit's objects,
     # the branch moved; "after-commit" dies once update-ref has run
-    step = {"after-files": "update-index", "after-add": "cat-file", "before-ref": "update-ref",
+    step = {"after-files": "update-index", "after-add": "commit-tree", "before-ref": "update-ref",
             "after-commit": "update-ref"}[point]
     real_run, real_bytes = git_changes.GitRepo.run, git_changes.GitRepo.run_bytes
     def run(self, *args, **kw):

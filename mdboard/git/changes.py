@@ -209,13 +209,14 @@ class GitRepo:
         check_safe(self.root, "status", "update-index", "commit")  # no command of the repository's own runs
         return self._identity_env(change.author)
 
-    def commit(self, change: Change, env: dict | None = None) -> str:
+    def commit(self, change: Change, env: dict | None = None, snapshot=None) -> str:
         """Commit only the change's paths; a user's other staged work stays staged.
 
         The index entries of the paths are updated first (so a crash before the commit
         leaves them staged, and `recover` commits them), then the commit is built from the
-        trees that hold the paths (`mdboard.git.commit`), or, where that cannot stand for
-        `git commit` (the first commit, signed commits ...), by `git commit --only`.
+        trees that hold the paths (`mdboard.git.commit`; `snapshot`: those trees as read
+        before the files were written), or, where that cannot stand for `git commit` (the
+        first commit, signed commits ...), by `git commit --only`.
         """
         paths = change_paths(change)
         env = self._identity_env(change.author) if env is None else env
@@ -223,19 +224,28 @@ class GitRepo:
         # from both the work tree and the index, which `git add` refuses as a pathspec.
         self.run("update-index", "--add", "--remove", "--", *paths)
         message = change.message()
-        found = find_repo(self.root) if self.git_dir is not None else None
-        if found is not None:
-            from mdboard.git.commit import PathCommit, stripspace
+        path_commit = self.path_commit()
+        if path_commit is not None:
+            from mdboard.git.commit import stripspace
 
-            rel = os.path.relpath(self.root, found[0]).replace(os.sep, "/")
-            at_top = GitRepo(found[0], self.git_dir)  # `hash-object --stdin-paths` reads paths from the top
-            sha = PathCommit(at_top, "" if rel == "." else rel + "/").build(paths, stripspace(message),
-                                                                           _one_line(change.subject), env)
+            sha = path_commit.build(paths, stripspace(message), _one_line(change.subject), env, snapshot)
             if sha is not None:
                 return sha
         args = ["commit", "--no-verify", "--quiet", "--allow-empty", "-F", "-"]
         self.run(*args, "--only", "--", *paths, env=env, input=message)
         return self.run("rev-parse", "HEAD")
+
+    def path_commit(self):
+        """The `mdboard.git.commit.PathCommit` of this board (paths under its folder in the
+        repository's trees), or None outside a repository."""
+        found = find_repo(self.root) if self.git_dir is not None else None
+        if found is None:
+            return None
+        from mdboard.git.commit import PathCommit
+
+        rel = os.path.relpath(self.root, found[0]).replace(os.sep, "/")
+        at_top = GitRepo(found[0], self.git_dir)  # `hash-object --stdin-paths` reads paths from the top
+        return PathCommit(at_top, "" if rel == "." else rel + "/")
 
     def unstage(self, paths: list[str]) -> None:
         """Put the index entries of `paths` back as they are in HEAD (after a failed commit)."""
@@ -336,8 +346,13 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
             raise MdboardError(parenthesized(t("git.path_taken", path=rel), t("git.hint_path_taken")))
     repo = GitRepo.of(board) if commit else None
     env = repo.ready(change) if repo else None
-    if repo and not change.hand_edits:
-        refuse_unsaved(board, [rel for rel in change_paths(change) if rel not in change.new_paths()])
+    snapshot = None
+    if repo:
+        path_commit = repo.path_commit()
+        snapshot = path_commit.read(change_paths(change)) if path_commit else None
+        old_paths = [rel for rel in change_paths(change) if rel not in change.new_paths()]
+        if not change.hand_edits and not (snapshot and path_commit.clean(snapshot, old_paths)):
+            refuse_unsaved(board, old_paths)
     before = _current_bytes(board, change)
     journal = board.state_dir / "journal.json"
     with naming_failures(journal):
@@ -347,7 +362,7 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
     sha = None
     if repo:
         try:
-            sha = repo.commit(change, env)
+            sha = repo.commit(change, env, snapshot)
         except GitError:
             _restore(board, before)
             repo.unstage(change_paths(change))

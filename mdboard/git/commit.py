@@ -34,6 +34,7 @@ import contextlib
 import hashlib
 import os
 import re
+import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ from pathlib import Path
 
 _TREE = "40000"
 _TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0", "")
 # Settings under which `git commit` writes a commit this path would not write the same way.
 _PORCELAIN_ONLY = ("commit.cleanup", "i18n.commitencoding", "core.commentchar")
 
@@ -117,6 +119,20 @@ def read_batch(output: bytes, names: list[str]) -> dict[str, tuple[str, str, byt
     return out
 
 
+@dataclass
+class Snapshot:
+    """What a change is committed on top of, read before its files are written: the
+    commit (`head`), the trees of the folders above its paths (folder -> entries, "" the
+    root), and whether the files' blobs are their bytes (`plain`: no filters or line
+    endings can apply, objects are written here)."""
+
+    head: str
+    hex_len: int
+    trees: dict[str, dict[str, Entry]]
+    folders: list[str]
+    plain: bool
+
+
 class PathCommit:
     """Builds and records one commit of `paths` (repository-relative) on top of HEAD."""
 
@@ -124,18 +140,18 @@ class PathCommit:
         self.repo = repo  # a changes.GitRepo at the repository's top folder (paths are relative to it)
         self.prefix = prefix  # the board folder inside the repository ("" at its top), with a "/"
 
-    def build(self, board_paths: list[str], message: str, subject: str, env: dict) -> str | None:
-        """Commit the work tree's bytes of `board_paths` (absent: removed); the new commit's
-        id, or None where `git commit` must do it (nothing has been recorded then)."""
+    def read(self, board_paths: list[str]) -> "Snapshot | None":
+        """HEAD and the trees of the folders above `board_paths`, read with one
+        `git cat-file --batch` before anything is written; None where this path cannot
+        stand for `git commit` (then nothing is kept from it)."""
         if not self._plain_config() or not _utf8(self.prefix):
             return None
         paths = [self.prefix + p for p in board_paths]
         if any("\n" in p or p.startswith('"') for p in paths):
             return None  # names `cat-file --batch` would read otherwise
         folders = sorted({"/".join(p.split("/")[:depth]) for p in paths for depth in range(1, p.count("/") + 1)})
-        names = ["HEAD", "HEAD^{tree}"] + [f"HEAD:{folder}" for folder in folders] + [f":0:{p}" for p in paths]
-        found = read_batch(self.repo.run_bytes("cat-file", "--batch", input="".join(n + "\n" for n in names).encode(
-            "utf-8", "surrogateescape")), names)
+        names = ["HEAD", "HEAD^{tree}"] + [f"HEAD:{folder}" for folder in folders]
+        found = self._cat(names)
         head, root = found["HEAD"], found["HEAD^{tree}"]
         if head is None or head[1] != "commit" or root is None:
             return None  # no commit yet: `git commit` makes the first one
@@ -146,16 +162,101 @@ class PathCommit:
             if got is not None and got[1] != "tree":
                 return None  # a file where the change needs a folder: let git say what it thinks
             trees[folder] = parse_tree(got[2], hex_len // 2) if got else {}
-        if not self._place_blobs(paths, trees, {p: found[f":0:{p}"] for p in paths}):
+        return Snapshot(head[0], hex_len, trees, folders, self._plain_blobs(folders, trees))
+
+    def _cat(self, names: list[str]) -> dict:
+        """`git cat-file --batch` of `names`: name -> (id, type, content), None if missing."""
+        query = "".join(n + "\n" for n in names).encode("utf-8", "surrogateescape")
+        return read_batch(self.repo.run_bytes("cat-file", "--batch", input=query), names)
+
+    def clean(self, snapshot: "Snapshot", board_paths: list[str]) -> bool:
+        """True when each of `board_paths` holds exactly what HEAD holds (bytes and mode), or
+        is gone: `git status` would list none of them as changed (a path that is gone shows
+        as deleted, which no action minds). Told from the bytes themselves where a file's
+        blob is its bytes (`Snapshot.plain`); False where only git can tell (filters, line
+        endings, a link, a file HEAD does not hold, a hand edit: git then says what it is)."""
+        if not snapshot.plain:
+            return False
+        for rel in board_paths:
+            path = self.prefix + rel
+            folder, _, name = path.rpartition("/")
+            full = self.repo.root / path
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                continue
+            old = snapshot.trees.get(folder, {}).get(name)
+            if not stat.S_ISREG(st.st_mode) or old is None or old.mode not in ("100644", "100755"):
+                return False
+            if old.mode != self._file_mode(st, old) or object_id("blob", full.read_bytes(),
+                                                                  snapshot.hex_len) != old.oid:
+                return False
+        return True
+
+    def build(self, board_paths: list[str], message: str, subject: str, env: dict,
+              snapshot: "Snapshot | None" = None) -> str | None:
+        """Commit the work tree's bytes of `board_paths` (absent: removed); the new commit's
+        id, or None where `git commit` must do it (nothing has been recorded then).
+        `snapshot` (`read`, taken before the files were written) saves reading the trees
+        again; where it is `plain`, each file's blob is made from its bytes here."""
+        snapshot = snapshot or self.read(board_paths)
+        if snapshot is None:
             return None
-        new_trees = self._new_trees(trees, folders, hex_len)
+        paths = [self.prefix + p for p in board_paths]
+        trees = {folder: dict(entries) for folder, entries in snapshot.trees.items()}
+        if snapshot.plain:
+            placed = self._place_own_blobs(paths, trees, snapshot.hex_len)
+        else:
+            staged = self._cat([f":0:{p}" for p in paths])
+            placed = self._place_blobs(paths, trees, {p: staged[f":0:{p}"] for p in paths})
+        if not placed:
+            return None
+        new_trees = self._new_trees(trees, snapshot.folders, snapshot.hex_len)
         if not self._write_trees(new_trees):
             return None
         root_oid = new_trees[-1][0]
-        sha = self.repo.run("commit-tree", root_oid, "-p", head[0], "-F", "-", env=env, input=message)
-        self.repo.run("update-ref", "-m", "commit: " + subject, "HEAD", sha, head[0])
+        sha = self.repo.run("commit-tree", root_oid, "-p", snapshot.head, "-F", "-", env=env, input=message)
+        self.repo.run("update-ref", "-m", "commit: " + subject, "HEAD", sha, snapshot.head)
         self._maintain()
         return sha
+
+    def _plain_blobs(self, folders: list[str], trees: dict) -> bool:
+        """Whether `git add` stores each of these files as its bytes: no attributes anywhere
+        they could come from (a `.gitattributes` above the files, in HEAD or on disk, the
+        repository's info/attributes, the user's or the system's attributes file), no
+        `core.autocrlf`, and objects written plainly (`_objects_folder`). Otherwise filters
+        or line-ending rules may apply, and git makes the blobs."""
+        config = self.repo.repo_config()
+        if (config.last("core.autocrlf") or "false").lower() not in _FALSE or config.last("attr.tree") is not None:
+            return False
+        if self._objects_folder() is None:
+            return False
+        if any(".gitattributes" in trees.get(folder, {}) for folder in [""] + folders):
+            return False
+        places = [self.repo.root / folder / ".gitattributes" for folder in [""] + folders]
+        places += [self.repo.common_dir() / "info" / "attributes", *_attribute_files(config)]
+        return not any(os.path.lexists(place) for place in places)
+
+    def _place_own_blobs(self, paths: list[str], trees: dict, hex_len: int) -> bool:
+        """Store each file's bytes as its blob (plain repositories) and put it, or its
+        absence, into the tree of its folder; False when a path is not a plain file."""
+        folder_of_objects = self._objects_folder()
+        for path in paths:
+            folder, _, name = path.rpartition("/")
+            full = self.repo.root / path
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                trees[folder].pop(name, None)
+                continue
+            old = trees[folder].get(name)
+            if not stat.S_ISREG(st.st_mode) or (old is not None and old.mode not in ("100644", "100755")):
+                return False
+            data = full.read_bytes()
+            oid = object_id("blob", data, hex_len)
+            store_loose(folder_of_objects, oid, "blob", data)
+            trees[folder][name] = Entry(self._file_mode(st, old), oid)
+        return True
 
     def _plain_config(self) -> bool:
         """Whether `git commit` would write the commit as this path does (no signing, no
@@ -325,6 +426,20 @@ def store_loose(objects: Path, oid: str, kind: str, data: bytes) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def _attribute_files(config) -> list[Path]:
+    """The user's and the system's attributes files git reads (core.attributesFile, else
+    the XDG one; the system's unless GIT_ATTR_NOSYSTEM)."""
+    own = config.last("core.attributesfile")
+    if own:
+        files = [Path(os.path.expanduser(own))]
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+        files = [Path(xdg) / "git" / "attributes"]
+    if (os.environ.get("GIT_ATTR_NOSYSTEM") or "false").lower() in _FALSE:
+        files += [Path("/etc/gitattributes"), Path("/usr/etc/gitattributes"), Path("/usr/local/etc/gitattributes")]
+    return files
 
 
 def _plain_name(name: str) -> bool:
