@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -114,7 +115,8 @@ class Session:
         self.board = board
         self.runs = runs
         self.info = info
-        self.env = {**os.environ, "MDBOARD_NOW": info.get("today", generate.TODAY), "MDBOARD_BOARD": str(board)}
+        now = info.get("today", generate.TODAY)
+        self.env = {**os.environ, "MDBOARD_NOW": now, "MDBOARD_BOARD": str(board), **commit_dates(now)}
         self.env.pop("MDBOARD_AS", None)
         # measure what users run: Python keeps compiled modules (a sandbox may turn that off,
         # and then every run compiles mdboard again, ~40 ms)
@@ -131,6 +133,19 @@ class Session:
     def cards_in(self, type_key: str, state: str) -> list[str]:
         folder = self.board / type_key / state
         return sorted(p.stem for p in folder.glob("*.md")) if folder.is_dir() else []
+
+
+COMMIT_LEAD = 60  # seconds between the commits the bench makes and the `now` its commands see
+
+
+def commit_dates(now: str) -> dict[str, str]:
+    """GIT_AUTHOR_DATE / GIT_COMMITTER_DATE for the commits the bench makes (new, move, set):
+    a minute before MDBOARD_NOW, as a shop's commits are a little before the report that
+    follows them. With the real clock (later than MDBOARD_NOW) they would lie after the
+    report's window [start, now), and every later `report` would take the window path no
+    shop takes; at exactly `now` they would too (the window ends before `now`)."""
+    moment = datetime.fromisoformat(now) - timedelta(seconds=COMMIT_LEAD)
+    return {"GIT_AUTHOR_DATE": moment.isoformat(), "GIT_COMMITTER_DATE": moment.isoformat()}
 
 
 def _cold_core(s: Session, i: int) -> None:

@@ -181,3 +181,19 @@ def test_one_pass_of_the_harness_measures_every_operation(big, tmp_path):
     assert "| operation | median s | min s | max s | CPU s | × floor | peak RSS MB | target | result |" in lines
     assert any(line.startswith("| --help | ") and line.endswith((" PASS |", " MISS (time) |")) for line in lines)
     assert sum(line.startswith("| ") for line in lines) == 1 + 1 + len(ops)  # header, floor, operations
+
+
+def test_the_commits_the_harness_makes_are_dated_just_before_its_now(big, tmp_path):
+    """A move the harness makes (before `report (after a move)`) is dated a minute before the
+    MDBOARD_NOW its commands see, not at the real clock: a report after it then finds every
+    step inside its window, as a shop's report after a move does."""
+    board = tmp_path / "board"
+    subprocess.run(["git", "clone", "-q", str(big), str(board)], check=True)
+    for key, value in (("user.name", "bench"), ("user.email", "bench@example.com")):
+        git(board, "config", key, value)
+    run = bench_run()
+    session = run.Session(board, 1, {"today": "2026-11-25T09:00:00+08:00"})
+    run._pick_moves(session)
+    run._move_one(session, 0)
+    assert git(board, "log", "-1", "--format=%aI %cI %s").startswith(
+        "2026-11-25T08:59:00+08:00 2026-11-25T08:59:00+08:00 move ")
