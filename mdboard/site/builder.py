@@ -828,7 +828,7 @@ class LazyHistory:
             self.summary.update(cards={}, lineage=None, rows=None)
             return
         before = self._before or {}
-        rows = len(history.rows)
+        rows = history.row_count()
         grown = before.get("cards") is not None and history.lineage is not None \
             and before.get("lineage") == history.lineage and isinstance(before.get("rows"), int) \
             and before["rows"] <= rows
@@ -897,7 +897,7 @@ class LazyHistory:
         """How many events the history holds (one row each: no `Event` is made, which for
         20,000 commits cost ~0.25 s of each report after a commit)."""
         history = self._get()
-        return len(history.rows) if history is not None else 0
+        return history.row_count() if history is not None else 0
 
     def real(self):
         """The History object itself (for compute_report / compute_standup); empty if unreadable."""

@@ -57,11 +57,16 @@ def history_page(name: str, context: Callable, facts: Callable, history: Callabl
 def report_history(data) -> str:
     """What the report reads of the history: each card's way through its states (a commit
     that only edits, notes or ticks leaves them as they were). A hash of them, worked out
-    once per commit (kept with the pages)."""
+    once per commit (kept with the pages). A history from git names its steps by its lineage
+    and how many there are (the same lineage: the first n steps are the same), which reads
+    none of them; any other is hashed."""
     def steps_hash() -> str:
         import marshal
 
-        return digest(marshal.dumps(data.history.real().steps(), 2))  # version 2: the bytes depend on the values only
+        history = data.history.real()
+        if history.lineage is not None:
+            return f"{history.lineage}:{history.step_count()}"
+        return digest(marshal.dumps(history.steps(), 2))  # version 2: the bytes depend on the values only
 
     return data.kept.rows("report-steps", data.history_key(), steps_hash)
 
