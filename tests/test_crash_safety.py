@@ -258,10 +258,13 @@ elif point == "mid-write":
             die()
         return real_rename(src, dst, *a, **k)
     os.rename = rename
+elif point == "after-add":  # the commit object is being written, the index entries are made
+    from mdboard.git import commit as git_commit
+    git_commit.PathCommit.write_commit = lambda self, *a, **k: die()
 else:
-    # the git steps of a commit (mdboard.git.commit): index entries, the commit's objects,
-    # the branch moved; "after-commit" dies once update-ref has run
-    step = {"after-files": "update-index", "after-add": "commit-tree", "before-ref": "update-ref",
+    # the git steps of a commit (mdboard.git.commit): index entries, the branch moved;
+    # "after-commit" dies once update-ref has run
+    step = {"after-files": "update-index", "before-ref": "update-ref",
             "after-commit": "update-ref"}[point]
     real_run, real_bytes = git_changes.GitRepo.run, git_changes.GitRepo.run_bytes
     def run(self, *args, **kw):

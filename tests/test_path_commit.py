@@ -291,7 +291,7 @@ def test_a_change_reads_its_trees_before_writing_and_asks_git_no_status(board, m
     cli.ok("new", "sku", "数据线", "--owner", "liuyang")
     seen = git_commands(monkeypatch)
     cli.ok("move", "SKU-0001", "shooting")
-    assert seen == ["cat-file", "update-index", "commit-tree", "update-ref"]
+    assert seen == ["cat-file", "update-index", "update-ref"]
     blob = git(board, "rev-parse", "HEAD:sku/shooting/SKU-0001.md")
     assert git(board, "hash-object", "sku/shooting/SKU-0001.md") == blob
     assert git(board, "status", "--porcelain") == ""
@@ -334,3 +334,49 @@ def test_where_attributes_or_line_endings_may_apply_git_makes_the_blobs(board, t
     assert b"\r" not in subprocess.run(["git", "show", "HEAD:sku/shooting/SKU-0001.md"], cwd=fast.root,
                                        capture_output=True, check=True).stdout
     assert b"\r\n" in (fast.root / "sku/shooting/SKU-0001.md").read_bytes()
+
+
+def test_the_commit_object_written_here_is_the_one_git_writes_now_in_the_local_zone(board, monkeypatch):
+    """No dates in the environment: the commit is dated now in the local time zone, written
+    here (no `git commit-tree`), and git writing a commit of the same tree, parent, people
+    and dates names the very same object."""
+    import time
+
+    monkeypatch.delenv("GIT_AUTHOR_DATE", raising=False)
+    monkeypatch.delenv("GIT_COMMITTER_DATE", raising=False)
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        cli = Cli(board)
+        cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+        seen = git_commands(monkeypatch)
+        began = int(time.time())
+        cli.ok("--as", "zhaomin", "move", "SKU-0001", "shooting")
+        ended = int(time.time())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert "commit-tree" not in seen
+    fields = git(board, "log", "-1", "--format=%T|%P|%an|%ae|%ad|%cn|%ce|%cd", "--date=raw").split("|")
+    tree, parent, aname, aemail, adate, cname, cemail, cdate = fields
+    assert adate.endswith(" +0530") and cdate == adate and began <= int(adate.split()[0]) <= ended
+    env = {"GIT_AUTHOR_NAME": aname, "GIT_AUTHOR_EMAIL": aemail, "GIT_AUTHOR_DATE": adate,
+           "GIT_COMMITTER_NAME": cname, "GIT_COMMITTER_EMAIL": cemail, "GIT_COMMITTER_DATE": cdate}
+    message = subprocess.run(["git", "log", "-1", "--format=%B"], cwd=board, capture_output=True, text=True).stdout
+    again = subprocess.run(["git", "commit-tree", tree, "-p", parent], cwd=board, input=message[:-1],
+                           capture_output=True, text=True, env={**__import__("os").environ, **env}, check=True)
+    assert again.stdout.strip() == git(board, "rev-parse", "HEAD")
+    assert (aname, cname) == ("赵敏", "王丽")
+
+
+def test_a_name_git_would_clean_is_left_to_git(board, monkeypatch):
+    """git strips `.` and the like from either end of a name: where the configured name has
+    them, `git commit-tree` writes the commit, as git would have it."""
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    git(board, "config", "user.name", "王丽.")
+    seen = git_commands(monkeypatch)
+    cli.ok("move", "SKU-0001", "shooting")
+    assert "commit-tree" in seen
+    assert git(board, "log", "-1", "--format=%cn") == "王丽"
+    assert git(board, "status", "--porcelain") == ""
