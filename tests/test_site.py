@@ -419,6 +419,59 @@ def test_many_small_rebuilds_keep_the_manifest_right(demo_board, monkeypatch):
     assert build_site(Board.open(str(demo_board))).written == []
 
 
+def _render_cache_files(board: Board) -> tuple[Path, Path]:
+    """(the render cache's base file, its file of recent changes) as the builder names them."""
+    name = SiteBuilder(board)._state_file("render")  # <the output folder's key>.render.cache
+    base = list(name.parent.glob(name.name.replace(".cache", ".*cache")))
+    assert len(base) == 1, base
+    return base[0], base[0].with_name(base[0].name.replace(".render.", ".render-recent."))
+
+
+def _retitle(card: Path, title: str) -> None:
+    text = card.read_text("utf-8")
+    head, _, rest = text.partition("\ntitle: ")
+    card.write_text(head + f"\ntitle: {title}\n" + rest.partition("\n")[2], "utf-8")
+
+
+def test_a_title_change_writes_the_render_cache_changes_not_its_base(demo_board):
+    """`mdboard build` after one title changed saves the tiles and calendar parts that
+    changed in a small file beside the render cache's base, which it leaves as it was
+    (rewriting the base cost ~0.12 s at 10,000 cards); the next build reads both."""
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    build_site(Board.open(str(demo_board)))
+    base, recent = _render_cache_files(Board.open(str(demo_board)))
+    before = base.read_bytes()
+    for title in ("改过的标题", "又改了一次"):
+        _retitle(card, title)
+        build_site(Board.open(str(demo_board)))  # a new builder each time, as `mdboard build`
+        assert base.read_bytes() == before and recent.exists()
+        assert title in (demo_board / "_site/types/sku.html").read_text("utf-8")
+        assert title in (demo_board / "_site/calendar.ics").read_text("utf-8")
+    assert build_site(Board.open(str(demo_board))).written == []
+
+
+def test_many_title_changes_keep_the_render_cache_right(demo_board, tmp_path, monkeypatch):
+    """Past RECENT_MAX changed entries the base is written anew; in every build the site
+    is the one a full build makes in another folder."""
+    from mdboard.site import builder
+
+    monkeypatch.setattr(builder.RenderCache, "RECENT_MAX", 3)  # the base is rewritten every few builds
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    other = next(demo_board.glob("sku/*/SKU-0009.md"))
+    build_site(Board.open(str(demo_board)))
+    bases = set()
+    for i in range(5):
+        _retitle(card, f"第 {i} 个标题")
+        _retitle(other, f"另一个 {i}")
+        build_site(Board.open(str(demo_board)))
+        bases.add(_render_cache_files(Board.open(str(demo_board)))[0].read_bytes())
+        fresh = tmp_path / f"full{i}"
+        SiteBuilder(Board.open(str(demo_board)), fresh).build_all(force=True)
+        for rel in ("types/sku.html", "people/wangli.html", "calendar.ics", "index.html"):
+            assert (demo_board / "_site" / rel).read_bytes() == (fresh / rel).read_bytes(), (i, rel)
+    assert len(bases) > 1  # written anew at least once
+
+
 def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
     cli.ok("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
     assert cli("build").exit_code == 0

@@ -123,17 +123,48 @@ class HistoryKept:
 
 class RenderCache:
     """Rendered tiles and calendar parts, kept on disk between builds: read when first
-    needed, written after full builds when something in it changed."""
+    needed, written after full builds when something in it changed.
+
+    On disk it is a base file plus a small file of what changed since the base was
+    written, as the manifest is: at 10,000 cards the base holds ~20,000 tiles (15 MB), and
+    rewriting it after one title changed cost ~0.12 s; the few entries that changed, ~1 ms.
+    The base is rewritten once more than RECENT_MAX entries differ from it."""
+
+    RECENT_MAX = 512
 
     def __init__(self, path: Path):
         self.path = path
+        self.recent_path = path.with_name(path.name.replace(".render.", ".render-recent."))
         self._data: dict | None = None
+        self._base: dict | None = None  # the base file's token and entries, to tell what changed since
         self.dirty = False
 
     def _loaded(self) -> dict:
         if self._data is None:
-            self._data = _read_state(self.path, "site-render")
+            self._data = self._load()
         return self._data
+
+    def _load(self) -> dict:
+        """The base's entries with the recent file's changes put in (when it was written
+        against this base)."""
+        base = _read_state(self.path, "site-render")
+        tiles, parts = base.get("tiles", {}), base.get("parts", {})
+        if not isinstance(tiles, dict) or not isinstance(parts, dict):
+            return {}
+        data = {"tiles": dict(tiles), "parts": dict(parts), "parts_base": base.get("parts_base")}
+        if base.get("token") is None:
+            return data  # saved whole next time, with a token
+        self._base = {"token": base["token"], "tiles": tiles, "parts": parts, "parts_base": base.get("parts_base")}
+        recent = _read_state(self.recent_path, "site-render-recent")
+        if recent.get("token") == base["token"]:
+            for key in ("tiles", "parts"):
+                for slot, value in recent[key].items():
+                    if value is None:
+                        data[key].pop(slot, None)
+                    else:
+                        data[key][slot] = value
+            data["parts_base"] = recent["parts_base"]
+        return data
 
     def tiles(self) -> dict:
         """(card ID, root) -> (key, html) of rendered tiles."""
@@ -163,9 +194,28 @@ class RenderCache:
         self.dirty = self.dirty or tiles.dirty or bool(stale)
 
     def save(self) -> None:
-        if self.dirty and self._data is not None:
-            _write_state(self.path, "site-render", self._data)
-            self.dirty = False
+        """Write what changed since the base, or a new base when much did."""
+        if not self.dirty or self._data is None:
+            return
+        data, base = self._data, self._base
+        tiles, parts = data.get("tiles", {}), data.get("parts", {})
+        if base is not None:
+            changes = {"tiles": _changes(base["tiles"], tiles), "parts": _changes(base["parts"], parts)}
+            if len(changes["tiles"]) + len(changes["parts"]) <= self.RECENT_MAX:
+                _write_state(self.recent_path, "site-render-recent",
+                             {"token": base["token"], **changes, "parts_base": data.get("parts_base")})
+                self.dirty = False
+                return
+        import secrets
+
+        from mdboard.core import cache
+
+        token = secrets.token_hex(8)
+        _write_state(self.path, "site-render", {"token": token, "tiles": tiles, "parts": parts,
+                                                "parts_base": data.get("parts_base")})
+        self._base = {"token": token, "tiles": dict(tiles), "parts": dict(parts), "parts_base": data.get("parts_base")}
+        cache.remove(self.recent_path)
+        self.dirty = False
 
 
 class SiteBuilder:
