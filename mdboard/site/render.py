@@ -45,7 +45,7 @@ def digest(*parts) -> str:
     """A short stable hash of the given parts (what a page or tile was made from): each
     part as UTF-8 (bytes as they are), each followed by a NUL byte."""
     h = hashlib.blake2b(digest_size=12)
-    if not any(isinstance(part, bytes) for part in parts):
+    if not any(issubclass(kind, bytes) for kind in set(map(type, parts))):  # a few kinds, not every part
         # one buffer for thousands of parts (a board's key hashes one line per card)
         h.update("\x00".join([*map(str, parts), ""]).encode("utf-8", "surrogatepass"))
         return h.hexdigest()
