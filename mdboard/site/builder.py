@@ -158,11 +158,7 @@ class RenderCache:
         recent = _read_state(self.recent_path, "site-render-recent")
         if recent.get("token") == base["token"]:
             for key in ("tiles", "parts"):
-                for slot, value in recent[key].items():
-                    if value is None:
-                        data[key].pop(slot, None)
-                    else:
-                        data[key][slot] = value
+                _put_changes(data[key], recent[key])
             data["parts_base"] = recent["parts_base"]
         return data
 
@@ -664,12 +660,8 @@ class Manifest:
                  "history": base["history"]}
         recent = _read_state(self.recent_path, "site-manifest-recent")
         if recent.get("token") == base["token"]:
-            for key in ("pages", "cards"):
-                for path, value in recent[key].items():
-                    if value is None:
-                        state[key].pop(path, None)
-                    else:
-                        state[key][path] = make(value) if key == "cards" else value
+            _put_changes(state["pages"], recent["pages"])
+            _put_changes(state["cards"], recent["cards"], make)
             state["context"] = recent["context"]
         return state
 
@@ -696,6 +688,16 @@ class Manifest:
         from mdboard.core import cache
 
         cache.remove(self.recent_path)
+
+
+def _put_changes(entries: dict, changes: dict, make=None) -> None:
+    """Put what `_changes` found into `entries` (None: the entry is gone), each value
+    through `make` when given."""
+    for key, value in changes.items():
+        if value is None:
+            entries.pop(key, None)
+        else:
+            entries[key] = make(value) if make is not None else value
 
 
 def _changes(before: dict, after: dict) -> dict:
