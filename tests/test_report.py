@@ -227,12 +227,12 @@ def test_facts_are_worked_out_again_when_history_is_rewritten_or_the_states_chan
 
 
 def test_time_in_state_from_the_facts_is_the_time_in_state_of_the_tracks(shop):
-    """Without --since, the time in each state comes from the sums kept with the facts: the
-    very figures the stays of the tracks give."""
+    """Without --since, the time in each state comes from the tallies kept with the facts:
+    the very figures the stays of the tracks give."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from mdboard.domain.report import W_STATES, Days, Window, _time_in_state, _time_in_state_whole, report_facts
+    from mdboard.domain.report import Days, Window, _time_in_state, _time_in_state_whole, report_facts
 
     board = Board.open(str(shop))
     facts = report_facts(board, load_history(board))
@@ -241,7 +241,7 @@ def test_time_in_state_from_the_facts_is_the_time_in_state_of_the_tracks(shop):
         for key, ctype in board.config.types.items():
             mine = facts.by_type().get(key, [])
             window = Window(None, end, Days(board.config.timezone))
-            assert _time_in_state_whole(ctype, facts.whole[key][W_STATES], end.timestamp()) == _time_in_state(
+            assert _time_in_state_whole(ctype, facts.whole[key], end.timestamp()) == _time_in_state(
                 ctype, facts.tracks_of(mine), window)
 
 

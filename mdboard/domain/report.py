@@ -19,6 +19,7 @@ throughput, late) and clips time in state and the cumulative flow.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left, insort
 from functools import lru_cache
 
 import math
@@ -26,7 +27,7 @@ from datetime import date, datetime, timedelta
 
 from mdboard.core import cache, dates
 from mdboard.core.config import CardType
-from mdboard.git.history import CACHE_VERSION as HISTORY_VERSION, History
+from mdboard.git.history import CACHE_VERSION as HISTORY_VERSION, SHARDS, History, shard_of
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import card_due, people_of
 
@@ -261,10 +262,10 @@ def _type_report(board: Board, ctype: CardType, facts: "Facts", mine: list[tuple
 def _type_whole(board: Board, ctype: CardType, facts: "Facts", cards: dict[str, Card], window: Window,
                 charts: bool) -> dict:
     """One type's figures over the whole history (no --since, the window ending after the last
-    step): the figures kept with the facts, with what changes without a commit worked out
-    now: how late the finished cards still on the board are by their due field, and the time
-    in the states the cards are still in."""
-    whole = facts.whole.get(ctype.key) or _EMPTY_WHOLE
+    step): the tally kept with the facts (see `_tally`), with what changes without a commit
+    worked out now: how late the finished cards still on the board are by their due field,
+    and the time in the states the cards are still in."""
+    whole = facts.whole.get(ctype.key) or _empty_tally(())
     tz = board.config.timezone
     late = with_due = 0
     done_by = whole[W_DONE]
@@ -278,9 +279,15 @@ def _type_whole(board: Board, ctype: CardType, facts: "Facts", cards: dict[str, 
     points = []
     if charts:
         points = [_point(cards, *point) for point in facts.points(ctype.key)]
-    return _figures(ctype, dict(whole[W_LEAD]), dict(whole[W_CYCLE]), _time_in_state_whole(ctype, whole[W_STATES], window.end_ts),
+    return _figures(ctype, _summary_of(whole[W_LEAD]), _summary_of(whole[W_CYCLE]),
+                    _time_in_state_whole(ctype, whole, window.end_ts),
                     _throughput(whole[W_DAYS], window.since, window.end), len(done_by), late, with_due,
                     cumulative_flow(ctype, facts.flows.get(ctype.key), window) if charts else [], points)
+
+
+def _summary_of(xs) -> dict:
+    """`summary` of values kept sorted."""
+    return {"median": _round(_ranked(xs, 0.5)), "p85": _round(_ranked(xs, 0.85)), "count": len(xs)}
 
 
 def _point(cards: dict[str, Card], card_id: str, title: str, finished: str, days: float) -> dict:
@@ -329,29 +336,31 @@ def _time_in_state(ctype: CardType, mine: list[Track], window: Window) -> dict:
 
 
 def _in_state(label: str, vals: list[float]) -> dict:
-    median, p85 = _spread(vals)
-    return {"label": label, "median": median, "p85": p85, "total": round(sum(vals), 2)}
+    """Median, 85th percentile and total of the days the cards spent in a state. The total is
+    the exactly rounded sum (`math.fsum`), the same whatever order the cards come in: the
+    figures kept card by card (`_tally`) hold them in another order than the history's."""
+    xs = sorted(vals)
+    return {"label": label, "median": _round(_ranked(xs, 0.5)), "p85": _round(_ranked(xs, 0.85)),
+            "total": round(math.fsum(xs), 2)}
 
 
-def _time_in_state_whole(ctype: CardType, states: dict, hi: float) -> dict:
-    """`_time_in_state` for a window from the history's start to `hi`, after its last step:
-    per state, the days each card spent there in its ended stays (kept with the facts, in card
-    order, NaN for a card whose only stay there has not ended) and the cards still in it
-    (their place in that list, since when), which grow to `hi`. The same sums, in the same
-    order, as the stays give."""
+def _time_in_state_whole(ctype: CardType, whole: list, hi: float) -> dict:
+    """`_time_in_state` for a window from the history's start to `hi`, after its last step,
+    from a type's tally (`_tally`): per state, the days of the cards no longer in it (kept
+    sorted), and those of the cards still in it, which grow to `hi`. The same values as the
+    stays give."""
     out = {}
     done = ctype.done_states()
     for state in ctype.states:
         if state.key in done:
             continue
-        base, opens = states.get(state.key, _NO_STAYS)
-        vals = base.tolist()
-        for i, since in opens:
+        vals = list(whole[W_ENDED].get(state.key, ()))
+        for before, since in whole[W_OPEN].get(state.key, {}).values():
             if hi > since:
                 extra = (hi - since) / DAY
-                vals[i] = extra if vals[i] != vals[i] else vals[i] + extra
-        if opens:
-            vals = [v for v in vals if v == v]  # a stay begun at or after `hi`
+                vals.append(extra if before is None else before + extra)
+            elif before is not None:
+                vals.append(before)
         out[state.key] = _in_state(state.label, vals)
     return out
 
@@ -428,7 +437,7 @@ def _after_sales(board: Board, by_type: dict[str, list[tuple]], cards: dict[str,
 def _after_sales_whole(board: Board, facts: "Facts", cards: dict[str, Card]) -> dict:
     """`_after_sales` over the whole history: the hours kept with the facts; within due time
     worked out now, for the cases still on the board (their due field may change)."""
-    resolved, median, p85, by_card = facts.whole.get(AFTER_SALES) or (0, None, None, {})
+    hours, by_card = facts.whole.get(AFTER_SALES) or (array("d"), {})
     within = with_due = 0
     for card_id, card in cards.items():
         found = by_card.get(card_id)
@@ -437,7 +446,8 @@ def _after_sales_whole(board: Board, facts: "Facts", cards: dict[str, Card]) -> 
             if due is not None:
                 with_due += 1
                 within += found[1] <= due.timestamp()
-    return {"resolved": resolved, "median_hours": median, "p85_hours": p85, "within_due": within,
+    return {"resolved": len(hours), "median_hours": _round(_ranked(hours, 0.5)),
+            "p85_hours": _round(_ranked(hours, 0.85)), "within_due": within,
             "with_due": with_due, "within_due_share": _share(within, with_due)}
 
 
@@ -473,8 +483,8 @@ def load(board: Board, type: str | None = None) -> list[dict]:
 # --- each card's facts, kept per history head ---------------------------------------------------
 
 FACTS_NAME = "report.cache"  # the figures over the whole history, the flows, the cards changed lately
-CARDS_NAME = "report-cards.cache"  # each card's facts and track at one head: the snapshot the changes go on
-FACTS_VERSION = (3, HISTORY_VERSION)  # what the facts hold, and the history rows they come from
+CARDS_NAME = "report-cards.cache"  # each card's facts and track at one head, in shards: the snapshot the changes go on
+FACTS_VERSION = (4, HISTORY_VERSION)  # what the facts hold, and the history rows they come from
 SNAPSHOT_AFTER = 2000  # cards changed since the snapshot before a new one is written
 
 # A card's facts: one flat tuple (100,000 of them unpickle in a blink, objects would not).
@@ -485,14 +495,13 @@ SNAPSHOT_AFTER = 2000  # cards changed since the snapshot before a new one is wr
 #   is still in and open_since its start, if that state is not done.
 (F_CARD, F_TYPE, F_CREATED, F_DONE, F_DAY, F_LEAD, F_CYCLE, F_TITLE, F_RESOLVED, F_CLOSED, F_OPEN,
  F_OPEN_SINCE) = range(12)
-# A type's figures over the whole history (see `_wholes`): lead and cycle time summaries, cards
-# finished per day (ordinal -> n), when each finished card finished, and per state that is not
-# done (array of days in card order, NaN where a card's only stay there goes on; (index, since)
-# of each card still in it).
-W_LEAD, W_CYCLE, W_DAYS, W_DONE, W_STATES = range(5)
-AFTER_SALES = ""  # the whole history's after-sales figures, beside the types' (no type has this key)
-_NO_STAYS = (array("d"), ())
-_EMPTY_WHOLE = (summary([]), summary([]), {}, {}, {})
+# A type's tally: its figures over the whole history, kept up to date card by card (see `_tally`):
+# the lead and cycle times of its finished cards (sorted arrays), cards finished per day (ordinal
+# -> n), when each finished card finished, and per state that is not done the days spent there by
+# each card no longer in it (a sorted array) and, for each card still in it, (days of its ended
+# stays there or None, since when it is in it again).
+W_LEAD, W_CYCLE, W_DAYS, W_DONE, W_ENDED, W_OPEN = range(6)
+AFTER_SALES = ""  # the after-sales tally, beside the types': hours to resolve (sorted), card -> (type, when)
 
 _KEPT: dict[str, "Facts"] = {}  # state folder -> the facts this process made or read last (serve's rebuilds)
 
@@ -501,25 +510,28 @@ class Facts:
     """What the report reads of the history, made at one history head for one board
     configuration (`shape`), kept in two cache files and in this process:
 
-    - `whole`: each type's figures over the whole history (and the after-sales figures), all a
-      report without --since reads but for what may change without a commit (the due fields of
-      the cards on the board, the time the cards are still in their states); `flows`, each
-      type's cumulative flow as what each day adds to and takes from each state;
-    - `cards`: card ID -> facts (see F_CARD …), in the order the history met the cards, and
-      `packed`: card ID -> track (see `_pack`), read only for a window, the cycle time chart or
-      a newer head. On disk they are a snapshot made at some head (CARDS_NAME) and the cards
-      changed since (`delta`, beside `whole`): a commit rewrites the small file only.
+    - `whole`: each type's tally (see W_LEAD …) and the after-sales one, all a report without
+      --since reads but for what may change without a commit (the due fields of the cards on
+      the board, the time the cards are still in their states); `flows`, each type's
+      cumulative flow as what each day adds to and takes from each state;
+    - each card's (facts, track) (see F_CARD …, `_pack`): on disk a snapshot made at some head
+      (CARDS_NAME, in shards by card ID) and the cards changed since (`delta`, beside `whole`).
+      A newer head reads the entries of the cards its steps touch (the delta, a shard or two);
+      a report with a window or the cycle time chart reads them all (`entries`).
 
     `count` is how many of the history's steps they were made from, `lineage` the history
     cache's (`History.lineage`): a newer head of the same lineage walks on only the tracks of
-    the cards its new steps touch. `latest` is the last moment any step happened.
+    the cards its new steps touch, and takes their old facts out of the tallies and puts the
+    new ones in. `latest` is the last moment any step happened.
     """
 
     def __init__(self, head: str | None, lineage: str | None, count: int, shape: tuple, latest: float,
-                 loader=None, **parts):
+                 loader=None, entries: dict | None = None, **parts):
         self.head, self.lineage, self.count, self.shape, self.latest = head, lineage, count, shape, latest
-        self._loader = loader
+        self._loader = loader  # part name or shard number -> what the cache holds of it, or None
         self._parts = parts
+        self._entries = entries
+        self._shards: dict[int, dict | None] = {}
         self._by_type: dict[str, list[tuple]] | None = None
         self._points: dict[str, list[tuple]] = {}
 
@@ -528,8 +540,8 @@ class Facts:
         return (self.head, self.lineage, self.count, self.shape, self.latest)
 
     def part(self, name: str):
-        """whole, flows, delta (snapshot key, cards, packed), cards or packed: read from the
-        cache on first use (None when the cache no longer holds it)."""
+        """whole, flows or delta (snapshot key, card -> (facts, track)): read from the cache on
+        first use (None when the cache no longer holds it)."""
         if self._parts.get(name) is None and self._loader is not None:
             self._parts[name] = self._loader(name)
         return self._parts.get(name)
@@ -537,17 +549,47 @@ class Facts:
     whole = property(lambda self: self.part("whole"))
     flows = property(lambda self: self.part("flows"))
     delta = property(lambda self: self.part("delta"))
-    cards = property(lambda self: self.part("cards"))
-    packed = property(lambda self: self.part("packed"))
 
-    def complete(self) -> bool:
-        """Whether every part can be had (a cache another process rewrote meanwhile cannot)."""
-        return all(self.part(name) is not None for name in ("whole", "flows", "delta", "cards", "packed"))
+    def entry(self, card_id: str):
+        """The card's (facts, track), None for a card these facts do not know, or False when
+        the cache no longer holds what it needs (another process rewrote it meanwhile)."""
+        if self._entries is not None:
+            return self._entries.get(card_id)
+        delta = self.delta
+        if delta is None:
+            return False
+        found = delta[1].get(card_id)
+        if found is not None:
+            return found
+        shard = self._shard(shard_of(card_id))
+        return False if shard is None else shard.get(card_id)
+
+    def _shard(self, index: int) -> dict | None:
+        if index not in self._shards:
+            self._shards[index] = self._loader(index) if self._loader is not None else None
+        return self._shards[index]
+
+    def entries(self) -> dict | None:
+        """card ID -> (facts, track) of every card (None when the cache no longer holds them)."""
+        if self._entries is None:
+            delta = self.delta
+            shards = [self._shard(i) for i in range(SHARDS)] if delta is not None else [None]
+            if any(shard is None for shard in shards):
+                return None
+            found: dict = {}
+            for shard in shards:
+                found.update(shard)
+            found.update(delta[1])
+            self._entries = found
+        return self._entries
 
     def by_type(self) -> dict[str, list[tuple]]:
-        """type key -> the facts of its cards, in card order."""
+        """type key -> the facts of its cards."""
         if self._by_type is None:
-            self._by_type = _group(self.cards)
+            out: dict[str, list[tuple]] = {}
+            for fact, _ in self.entries().values():
+                out.setdefault(fact[F_TYPE], []).append(fact)
+            self._by_type = out
         return self._by_type
 
     def points(self, key: str) -> list[tuple]:
@@ -563,27 +605,23 @@ class Facts:
 
     def tracks_of(self, facts: list[tuple]) -> list[Track]:
         """The tracks of these cards (unpacked afresh: the caller may keep them)."""
-        packed = self.packed
-        return [_unpack(fact[F_CARD], packed[fact[F_CARD]]) for fact in facts]
+        entries = self.entries()
+        return [_unpack(fact[F_CARD], entries[fact[F_CARD]][1]) for fact in facts]
 
     def save(self, state_dir) -> None:
         """Write the small file, and the snapshot too when there is none yet or too many
         cards changed since it was made."""
         key = self.key()
-        snapshot, cards, packed = self.delta
-        if snapshot is None or len(cards) > SNAPSHOT_AFTER:
-            cache.save(state_dir / CARDS_NAME, "report-cards", FACTS_VERSION, key, (key, self.cards),
-                       (key, self.packed))
-            snapshot, cards, packed = self._parts["delta"] = (key, {}, {})
+        snapshot, changed = self.delta
+        if snapshot is None or len(changed) > SNAPSHOT_AFTER:
+            shards: list[dict] = [{} for _ in range(SHARDS)]
+            for card, entry in self.entries().items():
+                shards[shard_of(card)][card] = entry
+            cache.save(state_dir / CARDS_NAME, "report-cards", FACTS_VERSION, key,
+                       *((key, shard) for shard in shards))
+            self._parts["delta"] = (key, {})
         cache.save(state_dir / FACTS_NAME, "report", FACTS_VERSION, key, (key, self.whole), (key, self.flows),
-                   (key, (snapshot, cards, packed)))
-
-
-def _group(cards: dict[str, tuple]) -> dict[str, list[tuple]]:
-    out: dict[str, list[tuple]] = {}
-    for fact in cards.values():
-        out.setdefault(fact[F_TYPE], []).append(fact)
-    return out
+                   (key, self.delta))
 
 
 def report_facts(board: Board, history: History) -> Facts:
@@ -609,11 +647,11 @@ def report_facts(board: Board, history: History) -> Facts:
             _KEPT[str(state_dir)] = kept
             return kept
     count = history.step_count()
-    base = kept if kept is not None and lineage and kept.lineage == lineage and kept.count <= count else None
-    if base is not None and not base.complete():
-        base = None  # the cache changed under us: start afresh
-    new = history.steps_after(base.count) if base is not None else history.steps()
-    facts = _walk(base, new, count, shape, head, lineage)
+    facts = None
+    if kept is not None and lineage and kept.lineage == lineage and kept.count <= count:
+        facts = _walk(kept, history.steps_after(kept.count), count, shape, head, lineage)
+    if facts is None:  # no facts of an older head of this history (or the cache changed under us)
+        facts = _walk(None, history.steps(), count, shape, head, lineage)
     facts.save(state_dir)
     _KEPT[str(state_dir)] = facts
     return facts
@@ -629,58 +667,180 @@ def _from_cache(state_dir) -> Facts | None:
         found = cache.load(path, kind, FACTS_VERSION, index)
         return found[1] if isinstance(found, tuple) and len(found) == 2 and found[0] == named else None
 
-    def load(name: str):
-        if name in ("whole", "flows", "delta"):
-            found = part(state_dir / FACTS_NAME, "report", ("whole", "flows", "delta").index(name) + 1, key)
-            return found if isinstance(found, dict) or (isinstance(found, tuple) and len(found) == 3) else None
-        delta = facts.delta
-        if delta is None:
-            return None
-        found = part(state_dir / CARDS_NAME, "report-cards", 1 if name == "cards" else 2, delta[0])
-        if isinstance(found, dict):
-            found.update(delta[1] if name == "cards" else delta[2])  # a new card goes last, a known one keeps its place
-            return found
-        return None
+    def load(name):
+        if isinstance(name, int):  # a shard of the snapshot the delta goes on
+            delta = facts.delta
+            found = part(state_dir / CARDS_NAME, "report-cards", 1 + name, delta[0]) if delta is not None else None
+            return found if isinstance(found, dict) else None
+        found = part(state_dir / FACTS_NAME, "report", ("whole", "flows", "delta").index(name) + 1, key)
+        if name == "delta":
+            return found if isinstance(found, tuple) and len(found) == 2 and isinstance(found[1], dict) else None
+        return found if isinstance(found, dict) else None
 
     facts = Facts(*key, loader=load)
     return facts
 
 
 def _walk(base: Facts | None, new: list[tuple], count: int, shape: tuple, head: str | None,
-          lineage: str | None) -> Facts:
+          lineage: str | None) -> Facts | None:
     """The facts after a history's `count` steps: from `base` (made from the first base.count
     of them) walking on only the cards the later steps (`new`) touch, else from nothing
-    (`new` then holds all of them)."""
-    packed = dict(base.packed) if base is not None else {}
-    walking: dict[str, Track] = {}
+    (`new` then holds all of them). None when `base`'s cache no longer holds what it needs."""
+    if base is None:
+        walking: dict[str, Track] = {}
+        follow(walking, new)
+        return _made(walking, count, shape, head, lineage, _latest(0, new))
+    old: dict[str, tuple] = {}
     for step in new:
         card = step[0]
-        if card not in walking and card in packed:
-            walking[card] = _unpack(card, packed[card])
-    follow(walking, new)  # the cards new here are added in the order the history meets them
+        if card not in old:
+            found = base.entry(card)
+            if found is False:
+                return None
+            old[card] = found
+    if base.shape != shape:  # the configuration changed: every card's facts again, from its track
+        entries = base.entries()
+        if entries is None:
+            return None
+        walking = {card: _unpack(card, packed) for card, (_, packed) in entries.items()}
+        follow(walking, new)
+        return _made(walking, count, shape, head, lineage, _latest(base.latest, new))
+    whole, flows, delta = base.whole, base.flows, base.delta
+    if whole is None or flows is None or delta is None:
+        return None
+    walking = {card: _unpack(card, entry[1]) for card, entry in old.items() if entry is not None}
+    follow(walking, new)
     info, day = _type_info(shape), Days(shape[0])
+    whole, flows, changed = _copy_whole(whole), _copy_flows(flows), dict(delta[1])
     for card, track in walking.items():
-        packed[card] = _pack(track)  # a new card goes last, as in the history; a known one keeps its place
-    if base is not None and base.shape == shape:
-        cards, flows = dict(base.cards), _copy_flows(base.flows)
-        snapshot, changed, changed_packed = base.delta
-        changed, changed_packed = dict(changed), dict(changed_packed)
-        for card, track in walking.items():
-            cards[card] = changed[card] = _fact(track, info, day)
-            changed_packed[card] = packed[card]
-            if card in base.packed:
-                _flow_add(flows, _unpack(card, base.packed[card]), day, -1)
-            _flow_add(flows, track, day, 1)
-        delta = (snapshot, changed, changed_packed)
-    else:  # every card's facts (again: the configuration changed)
-        cards, flows, delta = {}, {}, (None, {}, {})
-        for card, track in packed.items():
-            track = walking.get(card) or _unpack(card, track)
-            cards[card] = _fact(track, info, day)
-            _flow_add(flows, track, day, 1)
-    latest = max(base.latest if base is not None else 0, max((step[6] for step in new), default=0))
-    return Facts(head, lineage, count, shape, latest, cards=cards, packed=packed, flows=flows,
-                 whole=_wholes(cards, shape), delta=delta)
+        before = old.get(card)
+        if before is not None:
+            _tally(whole, before[0], -1, _place)
+            _flow_add(flows, _unpack(card, before[1]), day, -1)
+        fact = _fact(track, info, day)
+        _tally(whole, fact, 1, _place)
+        _flow_add(flows, track, day, 1)
+        changed[card] = (fact, _pack(track))
+    facts = Facts(head, lineage, count, shape, _latest(base.latest, new),
+                  loader=base._loader if base._entries is None else None,
+                  entries=None if base._entries is None else {**base._entries, **changed},
+                  whole=whole, flows=flows, delta=(delta[0], changed))
+    facts._shards = base._shards  # the same snapshot
+    return facts
+
+
+def _latest(before: float, steps: list[tuple]) -> float:
+    return max(before, max((step[6] for step in steps), default=0))
+
+
+def _made(tracks: dict[str, Track], count: int, shape: tuple, head: str | None, lineage: str | None,
+          latest: float) -> Facts:
+    """Facts made from every card's track (nothing cached to start from)."""
+    info, day = _type_info(shape), Days(shape[0])
+    entries, flows = {}, {}
+    whole = _empty_whole(shape, list)
+    for card, track in tracks.items():
+        fact = _fact(track, info, day)
+        entries[card] = (fact, _pack(track))
+        _tally(whole, fact, 1, _append)
+        _flow_add(flows, track, day, 1)
+    for tally in whole.values():  # what `_place` keeps sorted one by one, sorted at once
+        for index, values in enumerate(tally):
+            if isinstance(values, list):
+                tally[index] = array("d", sorted(values))
+        if len(tally) > W_OPEN:
+            ended = tally[W_ENDED]
+            for state, values in ended.items():
+                ended[state] = array("d", sorted(values))
+    return Facts(head, lineage, count, shape, latest, entries=entries, whole=whole, flows=flows, delta=(None, {}))
+
+
+def _tally(whole: dict, fact: tuple, sign: int, put) -> None:
+    """Put a card's facts into its type's tally and the after-sales one (sign 1), or take them
+    out (-1); `put(values, value, sign)` adds a value to a list of values or takes it away."""
+    tally = whole.get(fact[F_TYPE])
+    if tally is None:  # a type the configuration no longer has: no figure reads it
+        return
+    card, finished = fact[F_CARD], fact[F_DONE]
+    if finished is not None:
+        _count(tally[W_DAYS], fact[F_DAY], sign)
+        if sign > 0:
+            tally[W_DONE][card] = finished
+        else:
+            tally[W_DONE].pop(card, None)
+        if fact[F_LEAD] is not None:
+            put(tally[W_LEAD], fact[F_LEAD], sign)
+        if fact[F_CYCLE] is not None:
+            put(tally[W_CYCLE], fact[F_CYCLE], sign)
+    current, opens = fact[F_OPEN], tally[W_OPEN]
+    placed = False
+    for state, spent in fact[F_CLOSED]:
+        if state == current:
+            placed = True
+            _mark(opens[state], card, (spent, fact[F_OPEN_SINCE]), sign)
+        else:
+            put(tally[W_ENDED][state], spent, sign)
+    if current is not None and not placed:
+        _mark(opens[current], card, (None, fact[F_OPEN_SINCE]), sign)
+    if fact[F_RESOLVED] is not None:
+        hours, resolved_by = whole[AFTER_SALES]
+        put(hours, max(0.0, (fact[F_RESOLVED] - fact[F_CREATED]) / 3600), sign)
+        _mark(resolved_by, card, (fact[F_TYPE], fact[F_RESOLVED]), sign)
+
+
+def _count(counts: dict, key, sign: int) -> None:
+    n = counts.get(key, 0) + sign
+    if n:
+        counts[key] = n
+    else:
+        del counts[key]
+
+
+def _mark(found: dict, card: str, value, sign: int) -> None:
+    if sign > 0:
+        found[card] = value
+    else:
+        found.pop(card, None)
+
+
+def _append(values: list, value: float, sign: int) -> None:
+    values.append(value)
+
+
+def _place(values: array, value: float, sign: int) -> None:
+    """Insert a value into sorted values (sign 1) or take one equal to it out (-1)."""
+    if sign > 0:
+        insort(values, value)
+        return
+    index = bisect_left(values, value)
+    if index < len(values) and values[index] == value:
+        del values[index]
+
+
+def _empty_tally(states, kind=array) -> list:
+    """A type's tally holding nothing, for these states (not done): its values in lists, to be
+    sorted at the end, or in sorted arrays."""
+    return [kind(), kind(), {}, {}, {state: kind() for state in states}, {state: {} for state in states}]
+
+
+def _empty_whole(shape: tuple, kind=array) -> dict:
+    """An empty tally for each type (see W_LEAD …) and the after-sales one."""
+    out = {key: _empty_tally([state for state in states if state not in done], kind)
+           for key, states, done, _ in shape[1]}
+    out[AFTER_SALES] = [kind(), {}]
+    return out
+
+
+def _copy_whole(whole: dict) -> dict:
+    out = {}
+    for key, tally in whole.items():
+        if key == AFTER_SALES:
+            out[key] = [array("d", tally[0]), dict(tally[1])]
+        else:
+            out[key] = [array("d", tally[W_LEAD]), array("d", tally[W_CYCLE]), dict(tally[W_DAYS]),
+                        dict(tally[W_DONE]), {state: array("d", values) for state, values in tally[W_ENDED].items()},
+                        {state: dict(cards) for state, cards in tally[W_OPEN].items()}]
+    return out
 
 
 def _flow_add(flows: dict, track: Track, day: Days, sign: int) -> None:
@@ -702,45 +862,6 @@ def _flow_add(flows: dict, track: Track, day: Days, sign: int) -> None:
 def _copy_flows(flows: dict) -> dict:
     return {key: ({day: dict(row) for day, row in deltas.items()}, dict(starts))
             for key, (deltas, starts) in flows.items()}
-
-
-def _wholes(cards: dict[str, tuple], shape: tuple) -> dict:
-    """type key -> its figures over the whole history (see W_LEAD …), and AFTER_SALES ->
-    (cases resolved, median and 85th percentile of hours to resolve, card -> (type, when
-    resolved))."""
-    by_type = _group(cards)
-    out = {}
-    hours, resolved_by = [], {}
-    for key, states, done, resolved in shape[1]:
-        lead, cycle, days, done_by = [], [], {}, {}
-        per_state = {state: ([], []) for state in states if state not in done}
-        for fact in by_type.get(key, ()):
-            finished = fact[F_DONE]
-            if finished is not None:
-                done_by[fact[F_CARD]] = finished
-                days[fact[F_DAY]] = days.get(fact[F_DAY], 0) + 1
-                if fact[F_LEAD] is not None:
-                    lead.append(fact[F_LEAD])
-                if fact[F_CYCLE] is not None:
-                    cycle.append(fact[F_CYCLE])
-            current, placed = fact[F_OPEN], False
-            for state, spent in fact[F_CLOSED]:
-                vals, opens = per_state[state]
-                if state == current:
-                    opens.append((len(vals), fact[F_OPEN_SINCE]))
-                    placed = True
-                vals.append(spent)
-            if current is not None and not placed:
-                vals, opens = per_state[current]
-                opens.append((len(vals), fact[F_OPEN_SINCE]))
-                vals.append(math.nan)
-            if resolved is not None and fact[F_RESOLVED] is not None:
-                hours.append(max(0.0, (fact[F_RESOLVED] - fact[F_CREATED]) / 3600))
-                resolved_by[fact[F_CARD]] = (key, fact[F_RESOLVED])
-        out[key] = (summary(lead), summary(cycle), days, done_by,
-                    {state: (array("d", vals), tuple(opens)) for state, (vals, opens) in per_state.items()})
-    out[AFTER_SALES] = (len(hours), *_spread(hours), resolved_by)
-    return out
 
 
 def _shape(cfg) -> tuple:
