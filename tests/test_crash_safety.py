@@ -355,3 +355,65 @@ def test_a_stale_lock_file_does_not_block(board, cli):
     assert (Board(board).state_dir / "lock").exists()
     result = cli.proc("set", "SKU-0001", "price=1", env={"MDBOARD_LOCK_TIMEOUT": "2"})
     assert result.returncode == 0, result.stderr
+
+
+# --- a batch of changes (the team board's writer) killed at each step -----------------------
+
+BATCH_KILLER = r"""
+import os, signal, sys
+from mdboard.core.store import Board
+from mdboard.domain import ops
+from mdboard.git import changes
+
+point = sys.argv[1]
+die = lambda: os.kill(os.getpid(), signal.SIGKILL)
+if point == "second-files":  # the second change's journal is written, its files are not
+    real_apply, applied = changes._apply_files, []
+    def apply(board, change):
+        applied.append(change)
+        if len(applied) == 2:
+            die()
+        return real_apply(board, change)
+    changes._apply_files = apply
+else:  # "before-ref": the index entries are made; "after-ref": the branch has moved too
+    real_run = changes.GitRepo.run
+    def run(self, *args, **kw):
+        if args[0] == "update-ref" and point == "before-ref":
+            die()
+        out = real_run(self, *args, **kw)
+        if args[0] == "update-ref":
+            die()
+        return out
+    changes.GitRepo.run = run
+board = Board.open(".")
+with changes.batched(board):
+    ops.set_fields(board, "SKU-0001", ["price=66"])
+    ops.move_card(board, "SKU-0001", "shooting")
+"""
+
+
+@pytest.mark.parametrize("point", ["second-files", "before-ref", "after-ref"])
+def test_a_batch_killed_at_each_step_is_replayed_whole(board, cli, point):
+    """Two changes of one batch, killed while the second is written, before the branch
+    moves, or after it: the next command finishes both, each its own commit, in order."""
+    assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
+    proc = subprocess.run([sys.executable, "-c", BATCH_KILLER, point], cwd=board, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert board_errors(board) == []
+    assert (Board(board).state_dir / "journal.json").exists()
+    subjects = git(board, "log", "-2", "--format=%s")
+    if point == "after-ref":
+        assert subjects == "move SKU-0001: 规划中 → 拍摄中\nset SKU-0001: price=66"
+    else:
+        assert subjects.startswith("new SKU-0001")
+    assert cli("assign", "SKU-0001", "chenjing").exit_code == 0  # takes the lock: replays first
+    assert git(board, "log", "-4", "--format=%s").split("\n") == [
+        "assign SKU-0001: owner=chenjing", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66",
+        "new SKU-0001: 第一件"]
+    text = (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
+    assert "price: 66" in text and "owner: chenjing" in text
+    assert not (board / "sku/planning/SKU-0001.md").exists()
+    assert git(board, "status", "--porcelain") == ""
+    assert stray_files(board) == []
+    fsck = subprocess.run(["git", "fsck", "--no-progress", "--strict"], cwd=board, capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr

@@ -117,23 +117,28 @@ def test_the_commit_keeps_git_identity_and_the_environment_dates(board, monkeypa
     assert git(board, "status", "--porcelain") == ""
 
 
-def test_a_branch_moved_meanwhile_is_never_overwritten(board, monkeypatch):
-    """update-ref names the commit the change was built on: a HEAD that moved in between
-    refuses the change, and the files and index are put back."""
+def somebody_commits_first(board, monkeypatch) -> None:
+    """From now on somebody commits (with git) right before mdboard moves the branch."""
     from mdboard.git import changes
 
-    cli = Cli(board)
-    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
     real = changes.GitRepo.run
 
     def run(self, *args, **kw):
-        if args and args[0] == "update-ref":  # somebody commits right before mdboard moves the branch
+        if args and args[0] == "update-ref":
             (board / "别人.txt").write_text("x\n", "utf-8")
             subprocess.run(["git", "add", "别人.txt"], cwd=board, check=True)
             subprocess.run(["git", "commit", "-qm", "别人的提交", "--", "别人.txt"], cwd=board, check=True)
         return real(self, *args, **kw)
 
     monkeypatch.setattr(changes.GitRepo, "run", run)
+
+
+def test_a_branch_moved_meanwhile_is_never_overwritten(board, monkeypatch):
+    """update-ref names the commit the change was built on: a HEAD that moved in between
+    refuses the change, and the files and index are put back."""
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    somebody_commits_first(board, monkeypatch)
     before = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
     result = cli("set", "SKU-0001", "price=39")
     assert result.exit_code == 1, result.output
@@ -379,4 +384,100 @@ def test_a_name_git_would_clean_is_left_to_git(board, monkeypatch):
     cli.ok("move", "SKU-0001", "shooting")
     assert "commit-tree" in seen
     assert git(board, "log", "-1", "--format=%cn") == "王丽"
+    assert git(board, "status", "--porcelain") == ""
+
+
+def batch_of(root):
+    """`changes.batched` on the board at `root` (the CLI run meanwhile on this thread joins it)."""
+    from mdboard.core.store import Board
+    from mdboard.git import changes
+
+    return changes.batched(Board.open(str(root)))
+
+
+def test_a_batch_records_each_change_as_the_commit_git_commit_makes(board, tmp_path, monkeypatch, built):
+    """Changes made in one batch (the team board's writer, with several actions waiting) are
+    each their own commit, chained, each the very commit `git commit --only` makes of it one
+    by one; the index and the branch are moved once, with git's status clean after; the
+    user's staged work stays staged and out of the commits."""
+    monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-25T09:00:00+08:00")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-25T09:00:00+08:00")
+    fast, porcelain = twins(board, tmp_path)
+    for cli in (fast, porcelain):
+        (cli.root / "备忘.txt").write_text("周五盘点\n", "utf-8")
+        git(cli.root, "add", "备忘.txt")
+    for step in STEPS:
+        porcelain.ok("--as", "wangli", *step)
+    seen = git_commands(monkeypatch)
+    with batch_of(fast.root) as batch:
+        for step in STEPS:
+            fast.ok("--as", "wangli", *step)
+        assert "update-ref" not in seen and (fast.root / ".git/mdboard/journal.json").exists()
+    assert seen.count("update-ref") == 1 and seen.count("update-index") == 1 and "commit-tree" not in seen
+    assert batch.lost == {}
+    log = ["log", "--format=%H %an %s"]
+    assert git(fast.root, *log) == git(porcelain.root, *log)
+    assert snapshot(fast.root) == snapshot(porcelain.root)
+    assert git(fast.root, "diff", "--cached", "--name-only") != ""  # 备忘.txt still staged
+    fsck = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=fast.root, capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+    assert not (fast.root / ".git/mdboard/journal.json").exists()
+
+
+def actor(key: str, name: str):
+    from mdboard.domain.ops import Actor
+
+    return Actor(key, name, f"{key}@example.com")
+
+
+def test_in_a_batch_a_refused_action_leaves_the_others_and_a_clash_sees_the_pending_tip(board):
+    """A refused action (a rule, a stale version) writes nothing and the batch's other
+    changes are committed as they are; a version check sees what an earlier action of the
+    same batch did, and the refusal names its author, though its commit is not on the
+    branch yet."""
+    from mdboard.core.errors import CardChanged, ValidationFailed
+    from mdboard.core.store import Board
+    from mdboard.domain import ops
+    from mdboard.git import changes
+
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    cli.ok("new", "sku", "充电宝", "--owner", "liuyang")
+    board_ = Board.open(str(board))
+    seen = ops.version_of(board_, board_.find("SKU-0001"))
+    with changes.batched(board_) as batch:
+        ops.set_fields(board_, "SKU-0001", ["price=29"], actor("zhaomin", "赵敏"), expect=ops.Expect(version=seen))
+        with pytest.raises(ValidationFailed):
+            ops.move_card(board_, "SKU-0002", "review", actor("wangli", "王丽"))  # no price, no platforms
+        with pytest.raises(CardChanged) as clash:
+            ops.set_fields(board_, "SKU-0001", ["price=39"], actor("chenjing", "陈静"), expect=ops.Expect(version=seen))
+        ops.move_card(board_, "SKU-0002", "shooting", actor("wangli", "王丽"))
+    assert clash.value.changed_by == "赵敏"
+    assert batch.lost == {}
+    assert git(board, "log", "-3", "--format=%an|%s").split("\n") == [
+        "王丽|move SKU-0002: 规划中 → 拍摄中", "赵敏|set SKU-0001: price=29", "王丽|new SKU-0002: 充电宝"]
+    assert "price: 29" in (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_batch_whose_branch_moved_meanwhile_puts_every_change_back(board, monkeypatch):
+    """update-ref names the commit the batch was built on: a HEAD that moved in between
+    refuses the batch; each change's files and index entries are put back and its commit
+    is `lost`, with git's words."""
+    from mdboard.core.store import Board
+    from mdboard.domain import ops
+    from mdboard.git import changes
+
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    before = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    somebody_commits_first(board, monkeypatch)
+    board_ = Board.open(str(board))
+    with changes.batched(board_) as batch:
+        one = ops.set_fields(board_, "SKU-0001", ["price=29"], actor("zhaomin", "赵敏"))
+        two = ops.move_card(board_, "SKU-0001", "shooting", actor("wangli", "王丽"))
+    assert set(batch.lost) == {one.commit, two.commit}
+    assert git(board, "log", "-1", "--format=%s") == "别人的提交"
+    assert (board / "sku/planning/SKU-0001.md").read_text("utf-8") == before
+    assert not (board / "sku/shooting/SKU-0001.md").exists()
     assert git(board, "status", "--porcelain") == ""

@@ -266,8 +266,9 @@ def _changed_by(board: Board, card: Card) -> str:
     """Who last committed the card's file, or "" (no repository, nothing committed)."""
     if board.git_dir is None:
         return ""
-    return git_changes.GitRepo.of(board).run("--literal-pathspecs", "log", "-1", "--format=%an", "--", card.path,
-                                        check=False)
+    start = git_changes.pending_tip(board) or "HEAD"  # a batch's commits are not on the branch yet
+    return git_changes.GitRepo.of(board).run("--literal-pathspecs", "log", "-1", "--format=%an", start, "--",
+                                             card.path, check=False)
 
 
 def _changed(card: Card, board: Board, problems: list[Problem] | None = None, **details) -> CardChanged:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,12 @@ def _one_line(value) -> str:
 
 @contextlib.contextmanager
 def board_lock(board: Board, timeout: float | None = None):
-    """Hold the board's lock; wait up to `timeout` seconds, then LockBusy."""
+    """Hold the board's lock; wait up to `timeout` seconds, then LockBusy. Inside a batch of
+    this board on this thread (`batched`), the batch already holds it (and its journal is
+    the batch's own: nothing to recover)."""
+    if _batch_of(board) is not None:
+        yield
+        return
     path = board.state_dir / "lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask, like every file mdboard makes
@@ -344,6 +350,11 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
     for rel in change.new_paths():
         if os.path.lexists(board.root / rel):
             raise MdboardError(parenthesized(t("git.path_taken", path=rel), t("git.hint_path_taken")))
+    batch = _batch_of(board) if commit else None
+    if batch is not None:
+        sha = batch.add(change)
+        if sha is not None:
+            return sha
     repo = GitRepo.of(board) if commit else None
     env = repo.ready(change) if repo else None
     snapshot = None
@@ -470,6 +481,160 @@ def _digest_file(path: Path) -> str | None:
         return None
 
 
+# --- several changes, one branch move -------------------------------------------------------
+
+_ACTIVE = threading.local()  # the batch this thread is filling, if any
+
+
+def _batch_of(board: Board) -> "Batch | None":
+    """The batch this thread is filling for this board's folder, or None."""
+    batch = getattr(_ACTIVE, "batch", None)
+    return batch if batch is not None and batch.board.root == board.root else None
+
+
+def pending_tip(board: Board) -> str | None:
+    """The last commit of the batch this thread is filling for the board (its changes are in
+    the work tree, its commits not yet on the branch), or None: what `git log` should start
+    from to see them."""
+    batch = _batch_of(board)
+    return batch.tip if batch is not None else None
+
+
+@contextlib.contextmanager
+def batched(board: Board):
+    """Let the changes applied on this thread meanwhile share one branch move: each is still
+    its own commit (its author, its message), chained on the one before; the index and the
+    branch are updated once, at the end (`Batch.flush`). Holds the board's lock throughout.
+    Yields the Batch (`lost`: the commits that could not be recorded, and why), or None
+    when the lock cannot be had or the board cannot commit - the changes then go one by one."""
+    if board.git_dir is None or not board.config.commit:
+        yield None
+        return
+    try:
+        lock = board_lock(board)
+        lock.__enter__()
+    except MdboardError:
+        yield None
+        return
+    batch = Batch(board)
+    _ACTIVE.batch = batch
+    try:
+        yield batch
+    finally:
+        _ACTIVE.batch = None
+        try:
+            batch.flush()
+        finally:
+            lock.__exit__(None, None, None)
+
+
+class Batch:
+    """Changes committed one after another on a pending tip (loose objects, as a single
+    change's are), the work tree written as each goes, recorded by one `update-index` and
+    one `update-ref HEAD TIP BASE` (refused if HEAD moved meanwhile). The journal holds the
+    batch's changes in order, so a process killed anywhere leaves them to be replayed (and,
+    once the branch has moved, only the index to be brought up to date)."""
+
+    def __init__(self, board: Board):
+        self.board = board
+        self.repo = GitRepo.of(board)
+        self.path_commit = self.repo.path_commit()
+        self.base: str | None = None  # HEAD the pending commits are built on
+        self.tip: str | None = None  # the last pending commit
+        self.changes: list[Change] = []
+        self.befores: list[dict[str, bytes | None]] = []
+        self.shas: list[str] = []
+        self.lost: dict[str, GitError] = {}  # commit id -> why it is not on the branch
+
+    @property
+    def journal(self) -> Path:
+        return self.board.state_dir / "journal.json"
+
+    def add(self, change: Change) -> str | None:
+        """Apply and commit `change` on the pending tip; its commit id, or None where it must
+        go the single way (`apply_change` goes on: what is pending is recorded first)."""
+        if self.path_commit is None or change.hand_edits:
+            self.flush()
+            return None
+        env = self.repo.ready(change)
+        paths = change_paths(change)
+        snapshot = self.path_commit.read(paths, at=self.tip or "HEAD")
+        old_paths = [rel for rel in paths if rel not in change.new_paths()]
+        if snapshot is None or not snapshot.plain or not self.path_commit.clean(snapshot, old_paths):
+            self.flush()  # git says what the hand edit (or the attribute) makes of it, against HEAD
+            return None
+        self.base = self.base or snapshot.head
+        before = _current_bytes(self.board, change)
+        self._write_journal(self.changes + [change])
+        _apply_files(self.board, change)
+        try:
+            sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
+        except (GitError, OSError):
+            self._undo(before)
+            raise
+        if sha is None:  # a path git must store itself: the change goes the single way
+            self._undo(before)
+            self.flush()
+            return None
+        self.changes.append(change)
+        self.befores.append(before)
+        self.shas.append(sha)
+        self.tip = sha
+        self.board.invalidate()
+        return sha
+
+    def _undo(self, before: dict[str, bytes | None]) -> None:
+        """Put back the files of the change being added (not yet pending) and its journal."""
+        _restore(self.board, before)
+        self._write_journal(self.changes)
+        self.board.invalidate()
+        if not self.changes:
+            self.base = None
+
+    def flush(self) -> None:
+        """Record the pending commits: the index entries of their paths, then HEAD moved
+        from the base to the tip. Failing that, every pending change is undone (its files
+        put back, its index entries unstaged) and its commit is `lost`, with git's words."""
+        if not self.changes:
+            return
+        paths = sorted({rel for change in self.changes for rel in change_paths(change)})
+        try:
+            self._write_journal(self.changes, tip=self.tip)
+            self.repo.run("update-index", "--add", "--remove", "--", *paths)
+            self.repo.run("update-ref", "-m", "commit: " + _one_line(self.changes[-1].subject), "HEAD",
+                          self.tip, self.base)
+        except GitError as exc:
+            for before in reversed(self.befores):
+                _restore(self.board, before)
+            self.repo.unstage(paths)
+            self.lost.update({sha: exc for sha in self.shas})
+        else:
+            self.path_commit.maintain()
+        self.journal.unlink()
+        self.board.invalidate()
+        self.base = self.tip = None
+        self.changes, self.befores, self.shas = [], [], []
+
+    def _write_journal(self, changes: list[Change], tip: str | None = None) -> None:
+        """The batch's changes in order (and, once the branch is about to move, its tip)."""
+        if not changes:
+            with contextlib.suppress(FileNotFoundError):
+                self.journal.unlink()
+            return
+        data = {"batch": [c.to_json() for c in changes], "base": self.base, "commit": True}
+        if tip:
+            data["tip"] = tip
+        with naming_failures(self.journal):
+            atomic_write(self.journal, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+def stripspace_message(change: Change) -> str:
+    """The change's commit message as `git commit` keeps it."""
+    from mdboard.git.commit import stripspace
+
+    return stripspace(change.message())
+
+
 def recover(board: Board) -> bool:
     """Finish a change that a killed process left half done; True if there was one."""
     journal = board.state_dir / "journal.json"
@@ -477,21 +642,29 @@ def recover(board: Board) -> bool:
         return False
     try:
         data = json.loads(journal.read_text("utf-8"))
-        change = Change.from_json(data["change"])
+        changes = [Change.from_json(c) for c in data["batch"]] if "batch" in data else [Change.from_json(data["change"])]
     except (ValueError, KeyError, TypeError):
         journal.unlink()  # written atomically, so a broken one never started its change
         return False
-    for rel in change_paths(change):
-        board.check_inside(rel)
+    for change in changes:
+        for rel in change_paths(change):
+            board.check_inside(rel)
     repo = GitRepo.of(board) if data.get("commit") and board.git_dir is not None else None
     if repo:
         trouble = repo.trouble()
         if trouble:
-            raise GitError(t("git.pending", subject=change.subject, trouble=trouble))
-    _apply_files(board, change)
-    _sweep_card_temps(board, change)
-    if repo and repo.run("status", "--porcelain", "--", *change_paths(change)):
-        repo.commit(change)
+            raise GitError(t("git.pending", subject=changes[-1].subject, trouble=trouble))
+    if repo and data.get("tip") and repo.run("rev-parse", "-q", "--verify", "HEAD", check=False) == data["tip"]:
+        # the batch's branch move was done: its commits hold every change; the index may lag
+        repo.run("update-index", "--add", "--remove", "--", *sorted({p for c in changes for p in change_paths(c)}))
+        for change in changes:
+            _sweep_card_temps(board, change)
+    else:
+        for change in changes:  # in order: a later change of the same card ends up on top
+            _apply_files(board, change)
+            _sweep_card_temps(board, change)
+            if repo and repo.run("status", "--porcelain", "--", *change_paths(change)):
+                repo.commit(change)
     journal.unlink()
     board.invalidate()
     return True

@@ -141,25 +141,25 @@ class PathCommit:
         self.repo = repo  # a changes.GitRepo at the repository's top folder (paths are relative to it)
         self.prefix = prefix  # the board folder inside the repository ("" at its top), with a "/"
 
-    def read(self, board_paths: list[str]) -> "Snapshot | None":
-        """HEAD and the trees of the folders above `board_paths`, read with one
-        `git cat-file --batch` before anything is written; None where this path cannot
-        stand for `git commit` (then nothing is kept from it)."""
+    def read(self, board_paths: list[str], at: str = "HEAD") -> "Snapshot | None":
+        """HEAD (or the commit `at`: a batch's pending tip) and the trees of the folders above
+        `board_paths`, read with one `git cat-file --batch` before anything is written; None
+        where this path cannot stand for `git commit` (then nothing is kept from it)."""
         if not self._plain_config() or not _utf8(self.prefix):
             return None
         paths = [self.prefix + p for p in board_paths]
         if any("\n" in p or p.startswith('"') for p in paths):
             return None  # names `cat-file --batch` would read otherwise
         folders = sorted({"/".join(p.split("/")[:depth]) for p in paths for depth in range(1, p.count("/") + 1)})
-        names = ["HEAD", "HEAD^{tree}"] + [f"HEAD:{folder}" for folder in folders]
+        names = [at, f"{at}^{{tree}}"] + [f"{at}:{folder}" for folder in folders]
         found = self._cat(names)
-        head, root = found["HEAD"], found["HEAD^{tree}"]
+        head, root = found[at], found[f"{at}^{{tree}}"]
         if head is None or head[1] != "commit" or root is None:
             return None  # no commit yet: `git commit` makes the first one
         hex_len = len(head[0])
         trees = {"": parse_tree(root[2], hex_len // 2)}
         for folder in folders:
-            got = found[f"HEAD:{folder}"]
+            got = found[f"{at}:{folder}"]
             if got is not None and got[1] != "tree":
                 return None  # a file where the change needs a folder: let git say what it thinks
             trees[folder] = parse_tree(got[2], hex_len // 2) if got else {}
@@ -201,8 +201,18 @@ class PathCommit:
         `snapshot` (`read`, taken before the files were written) saves reading the trees
         again; where it is `plain`, each file's blob is made from its bytes here."""
         snapshot = snapshot or self.read(board_paths)
-        if snapshot is None:
+        sha = self.make(board_paths, message, env, snapshot) if snapshot is not None else None
+        if sha is None:
             return None
+        self.repo.run("update-ref", "-m", "commit: " + subject, "HEAD", sha, snapshot.head)
+        self.maintain()
+        return sha
+
+    def make(self, board_paths: list[str], message: str, env: dict, snapshot: "Snapshot") -> str | None:
+        """Store the blobs (where `plain`), trees and commit object of `board_paths` on top
+        of `snapshot.head`, and return the commit's id - without moving any branch (`build`
+        moves HEAD; a batch moves it once for several commits); None where `git commit`
+        must do it."""
         paths = [self.prefix + p for p in board_paths]
         trees = {folder: dict(entries) for folder, entries in snapshot.trees.items()}
         if snapshot.plain:
@@ -215,11 +225,7 @@ class PathCommit:
         new_trees = self._new_trees(trees, snapshot.folders, snapshot.hex_len)
         if not self._write_trees(new_trees):
             return None
-        root_oid = new_trees[-1][0]
-        sha = self.write_commit(root_oid, snapshot.head, message, env, snapshot.hex_len)
-        self.repo.run("update-ref", "-m", "commit: " + subject, "HEAD", sha, snapshot.head)
-        self._maintain()
-        return sha
+        return self.write_commit(new_trees[-1][0], snapshot.head, message, env, snapshot.hex_len)
 
     def write_commit(self, tree: str, parent: str, message: str, env: dict, hex_len: int) -> str:
         """Store the commit object of `tree` on `parent` and return its id: written here as a
@@ -371,7 +377,7 @@ class PathCommit:
         made = self.repo.run("mktree", "--missing", "--batch", input="\n\n".join(batches) + "\n").split("\n")
         return made == [oid for oid, _, _ in new_trees]
 
-    def _maintain(self) -> None:
+    def maintain(self) -> None:
         """`git maintenance run --auto`, as `git commit` runs it, when git's own limits are
         passed (loose objects past gc.auto, packs past gc.autoPackLimit) or when
         maintenance is configured; otherwise it would find nothing to do."""
