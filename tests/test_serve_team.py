@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import git
+from conftest import Cli, git
 from mdboard.core.errors import MdboardError
 from mdboard.core.store import Board
 from mdboard.serve.accounts import Accounts
@@ -712,3 +712,44 @@ def test_a_card_page_read_while_its_card_moves_still_shows_the_panel(local, monk
         page = client.get("/cards/SKU-0001.html")
     assert page.status_code == 200 and 'id="mdb-panel"' in page.text
     assert calls == ["SKU-0001", "SKU-0001"]
+
+
+# --- the writer: actions waiting together share one batch ------------------------------------
+
+
+def test_actions_waiting_while_the_writer_works_share_one_branch_move(board, monkeypatch):
+    """While one job runs, three actions queue up: they run next in one batch (one
+    update-index, one update-ref), each its own commit by its own person, each answered
+    with its commit; a job that raises hands its error to whoever waits for it."""
+    from mdboard.domain import ops
+    from mdboard.git import changes
+    from mdboard.serve.writer import Writer
+
+    Cli(board).ok("new", "sku", "数据线", "--owner", "liuyang")
+    Cli(board).ok("new", "sku", "充电宝", "--owner", "liuyang")
+    moved, real = [], changes.GitRepo.run
+
+    def run(self, *args, **kw):
+        moved.extend(a for a in args[:1] if a in ("update-ref", "update-index"))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(changes.GitRepo, "run", run)
+    own = Board.open(str(board))
+    writer = Writer(lambda: own, lambda value, error: ("lost", error))
+    busy, go = threading.Event(), threading.Event()
+    first = writer.submit(lambda: (busy.set(), go.wait(10)))
+    busy.wait(10)
+    who = [ops.Actor("zhaomin", "赵敏", "zhaomin@example.com"), ops.Actor("wangli", "王丽", "wangli@example.com")]
+    jobs = [writer.submit(ops.set_fields, own, "SKU-0001", ["price=29"], who[0]),
+            writer.submit(ops.move_card, own, "SKU-0002", "shooting", who[1]),
+            writer.submit(ops.move_card, own, "SKU-0404", "shooting", who[1])]
+    go.set()
+    first.result(10)
+    one, two = jobs[0].result(10), jobs[1].result(10)
+    with pytest.raises(MdboardError):
+        jobs[2].result(10)
+    writer.shutdown()
+    assert moved == ["update-index", "update-ref"]
+    assert git(board, "log", "-2", "--format=%H|%an|%s").split("\n") == [
+        f"{two.commit}|王丽|move SKU-0002: 规划中 → 拍摄中", f"{one.commit}|赵敏|set SKU-0001: price=29"]
+    assert git(board, "status", "--porcelain") == ""

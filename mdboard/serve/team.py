@@ -35,6 +35,7 @@ from mdboard.serve.accounts import Accounts, remember_url, secret_key
 from mdboard.serve.guard import Sessions, Throttle, csrf_ok, same_origin, session_of
 from mdboard.serve.hosts import is_loopback
 from mdboard.serve.pages import LIVE_PREFIX, STATIC_PREFIX, Extras, error_page
+from mdboard.serve.writer import Writer
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_BODY = 256 * 1024  # a form post is a few KB; anything larger is refused (413)
@@ -85,7 +86,7 @@ class TeamBoard:
         self.log = log
         self.accounts = accounts or Accounts(self.root)
         self.local_allowed = is_loopback(bound)
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdboard-writer")
+        self.writer = Writer(lambda: self.board, self._lost)  # actions waiting together share one batch
         # pages (a card's panel, the forms) are read on a thread of their own, so a page never
         # waits in the queue of writes; each thread has its own Board (never shared)
         self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mdboard-reader")
@@ -322,7 +323,12 @@ class TeamBoard:
     # --- actions --------------------------------------------------------------------------
 
     async def _run(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+        return await asyncio.wrap_future(self.writer.submit(fn, *args))
+
+    def _lost(self, outcome: "Outcome", error) -> "Outcome":
+        """The answer to an action whose commit its batch could not record (git refused to
+        move the branch: its files were put back): git's words, as a single change gets them."""
+        return self._refusal(error, 400)
 
     async def _checked(self, request):
         """(form, wants JSON, visitor, refusal) of a write: refused before anything runs when it
@@ -777,7 +783,7 @@ class TeamBoard:
         return HTMLResponse(error_page(404, t("serve.not_found")), status_code=404)
 
     def close(self) -> None:
-        self.writer.shutdown(wait=True, cancel_futures=False)
+        self.writer.shutdown()
         self.reader.shutdown(wait=True, cancel_futures=False)
 
 
