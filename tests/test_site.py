@@ -472,6 +472,34 @@ def test_many_title_changes_keep_the_render_cache_right(demo_board, tmp_path, mo
     assert len(bases) > 1  # written anew at least once
 
 
+def test_a_front_matter_change_takes_the_body_from_the_page_the_last_build_wrote(demo_board, tmp_path, monkeypatch):
+    """A card page whose body did not change (its title, owner or state did) keeps the
+    body HTML the last build wrote beside the same body key: no Markdown is rendered (or
+    imported), and the page is the one a full build makes. A changed body is rendered."""
+    from mdboard.site.render import Renderer
+
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    build_site(Board.open(str(demo_board)))
+    rendered = []
+    real = Renderer.markdown
+    monkeypatch.setattr(Renderer, "markdown", lambda self, body: rendered.append(body) or real(self, body))
+    _retitle(card, "只改了标题")
+    assert "cards/SKU-0006.html" in build_site(Board.open(str(demo_board))).written
+    assert rendered == []
+    moved = card.parent.parent / "review" / card.name
+    card.rename(moved)
+    build_site(Board.open(str(demo_board)))
+    assert rendered == []
+    moved.write_text(moved.read_text("utf-8") + "\n新的一段 **加粗**\n", "utf-8")
+    build_site(Board.open(str(demo_board)))
+    assert len(rendered) == 1 and "新的一段" in rendered[0]
+    fresh = tmp_path / "full"
+    SiteBuilder(Board.open(str(demo_board)), fresh).build_all(force=True)
+    page = (demo_board / "_site/cards/SKU-0006.html").read_bytes()
+    assert page == (fresh / "cards/SKU-0006.html").read_bytes()
+    assert "只改了标题" in page.decode("utf-8") and "<strong>加粗</strong>" in page.decode("utf-8")
+
+
 def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
     cli.ok("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
     assert cli("build").exit_code == 0

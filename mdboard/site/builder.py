@@ -317,7 +317,7 @@ class SiteBuilder:
         if everything or rendering.views_for != (base, clock["day"]):
             rendering.views, rendering.tile_keys, rendering.views_for = {}, {}, (base, clock["day"])
         data = SiteData(BoardAsRead(self.board, cards), rendering.renderer, states, history, rendering.views, cards,
-                        texts, self._kept_pages(), base=base)
+                        texts, self._kept_pages(), base=base, out_dir=str(self.out_dir))
         return data, Dirty() if everything else _dirty(data, clock, last), clock, now
 
     def _new_renderer(self):
