@@ -4,7 +4,12 @@ Parsing keeps dates as the strings the user typed (validation judges them, so a
 `2026-02-30` is a message, not a crash), refuses duplicate keys, and bounds alias
 expansion. Editing an existing card changes only the lines of the key it sets: other
 keys, their order, comments, quoting, line endings and the body stay byte for byte.
-New cards are written through python-frontmatter with keys in the order given.
+New cards are written one `key: value` line per key, in the order given.
+
+PyYAML costs a command ~20 ms to import. The values cards mostly hold (plain text, whole
+numbers, true/false, dates, lists of those) are written without it (`quick_value`, the
+same text PyYAML writes), so a `new` or `set` of such values on a card whose front matter
+is plain lines (`_plain_keys`) never loads it.
 """
 
 from __future__ import annotations
@@ -138,6 +143,12 @@ def _count_nodes(data, limit: int, aliased: bool) -> None:
 
 def render_value(value) -> str:
     """One YAML flow value on one line, quoted only where YAML needs it."""
+    quick = quick_value(value)
+    return quick if quick is not None else _yaml_value(value)
+
+
+def _yaml_value(value) -> str:
+    """`render_value` by PyYAML's dumper."""
     yaml, _, card_dumper = _yaml()
     text = yaml.dump(value, Dumper=card_dumper, allow_unicode=True, default_flow_style=True,
                      width=1_000_000, sort_keys=False)
@@ -145,6 +156,52 @@ def render_value(value) -> str:
     if text.endswith("\n..."):  # the document end marker after a plain scalar; a value's own "..." stays
         text = text[: -len("\n...")]
     return text
+
+
+_DATE_TEXT = lazy_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_TEXT = lazy_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+_PLAIN_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_./()")
+_YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})  # YAML 1.1 reads them as true/false/null
+QUICK_LIMIT = 2000  # characters: longer text (which PyYAML might fold) is left to PyYAML
+
+
+def quick_value(value, in_list: bool = False) -> str | None:
+    """`value` written as `render_value` writes it, worked out without PyYAML, for the values
+    cards mostly hold: true/false, whole numbers, decimals Python writes with a point and
+    no exponent, dates, text that YAML reads back as that same text without quotes, and
+    one-level lists of those; None for any other value (PyYAML writes it then)."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    kind = value.__class__
+    if kind is int:
+        return str(value)
+    if kind is float:
+        text = repr(value)
+        return text if "." in text and "e" not in text and "n" not in text else None
+    if kind is str:
+        return value if _plain_text(value, in_list) else None
+    if kind is list and not in_list:
+        items = [quick_value(item, True) for item in value]
+        return None if any(item is None for item in items) else "[" + ", ".join(items) + "]"
+    return None
+
+
+def _plain_text(text: str, in_list: bool) -> bool:
+    """Whether YAML writes `text` as it is (no quotes) and reads it back as that text.
+
+    Letters, digits, spaces inside, `-_./()` and printable characters beyond ASCII up
+    to U+FFFF (libyaml writes the others as escapes);
+    text made of ASCII alone must start with a letter and not be one of YAML's words
+    for true, false and null (`yes`, `off` ...), or be a date (or a date and time, not
+    inside a list, where `:` would need quotes). Nothing here can start a YAML
+    indicator, a comment or a number: the first character is no space, `-` or `.`."""
+    if not text or len(text) > QUICK_LIMIT or text[0] in " -." or text[-1] == " ":
+        return False
+    if text.isascii():
+        if _DATE_TEXT().fullmatch(text) or (not in_list and _DATETIME_TEXT().fullmatch(text)):
+            return True
+        return text[0].isalpha() and text.lower() not in _YAML_WORDS and all(c in _PLAIN_ASCII for c in text)
+    return all(c in _PLAIN_ASCII or ("\xa0" <= c <= "\uffff" and c.isprintable() and c != "\ufeff") for c in text)
 
 
 # --- splitting ----------------------------------------------------------------------
@@ -320,28 +377,33 @@ def _trailing_comment(line: str, key: str, value, whole: bool) -> str:
     return ""
 
 
-def set_field(text: str, key: str, value) -> str:
+def set_field(text: str, key: str, value, known: dict | None = None) -> str:
     """Return `text` with front matter `key` set to `value` (None removes it).
 
     Only the key's own lines change; a comment at the end of its first line is
     kept. The result is parsed again and compared with the intended mapping; if
     YAML would read it differently, CardSyntaxError and nothing changes.
+
+    `known`: the mapping `text`'s front matter holds, when the caller has it (from the
+    parse cache). If the front matter is plain lines whose keys are those of `known`
+    (`_plain_keys`) and the value is written without PyYAML (`quick_value`), each key's
+    value is its own lines, so the edit changes `key` alone: it is made without reading
+    YAML (the same text as the checked way).
     """
-    before = parse(text).meta
     lay = layout(text)
     span = _key_span(lay, key)
-    lines = list(lay.lines)
+    line = None if value is None else quick_value(value)
+    if known is not None and (value is None or line is not None) and _plain_key(key) \
+            and _plain_keys(lay) == set(known):
+        return _with_lines(lay, span, [] if line is None else [f"{key}: {line}{lay.newline}"])
+    before = parse(text).meta
     new_lines = []
     if value is not None:
         new_line = f"{render_key(key)}: {render_value(value)}"
         if span:
-            new_line += _trailing_comment(lines[span[0]], key, before.get(key), span[1] - span[0] == 1)
+            new_line += _trailing_comment(lay.lines[span[0]], key, before.get(key), span[1] - span[0] == 1)
         new_lines = [new_line + lay.newline]
-    if span:
-        lines[span[0]:span[1]] = new_lines
-    else:
-        lines[lay.fm_end:lay.fm_end] = new_lines
-    result = lay.bom + "".join(lines)
+    result = _with_lines(lay, span, new_lines)
     expected = dict(before)
     if value is None:
         expected.pop(key, None)
@@ -354,6 +416,63 @@ def set_field(text: str, key: str, value) -> str:
     if not same:
         raise CardSyntaxError(t("card.cannot_edit", key=key))
     return result
+
+
+def _with_lines(lay: Layout, span: tuple[int, int] | None, new_lines: list[str]) -> str:
+    """The card's text with the lines of `span` (else, at the end of the front matter) replaced by `new_lines`."""
+    lines = list(lay.lines)
+    if span:
+        lines[span[0]:span[1]] = new_lines
+    else:
+        lines[lay.fm_end:lay.fm_end] = new_lines
+    return lay.bom + "".join(lines)
+
+
+_PLAIN_KEY = r"[A-Za-z_][A-Za-z0-9_]*"
+_PLAIN_KEY_LINE = lazy_regex(rf"({_PLAIN_KEY}):(?: +(.*))?")
+_PLAIN_KEY_RE = lazy_regex(_PLAIN_KEY)
+
+
+def _plain_key(key: str) -> bool:
+    """A key written as it is that YAML reads back as that text (not `yes`, `null` ...)."""
+    return bool(_PLAIN_KEY_RE().fullmatch(key)) and key.lower() not in _YAML_WORDS
+_SINGLE_QUOTED = lazy_regex(r"'(?:[^']|'')*' *")
+_NOT_PLAIN = lazy_regex("[#&*!{}\"'|>%@`\t\r\x85\u2028\u2029]")  # the last four: line breaks to YAML
+
+
+def _plain_keys(lay: Layout) -> set[str] | None:
+    """The keys of a front matter made of plain lines, else None.
+
+    Plain: every line is blank, a `key: value` line at the start of the line (a plain
+    key), or a line of the value above it (indented, or a `- item`); no comment, anchor,
+    alias, tag, block or flow mapping, double quotes, tab, line break YAML sees inside a
+    line (CR, NEL, U+2028/9), or `[` left open at the end of its line; single quotes only
+    around a key's whole value; no key twice. Such a front matter is a mapping whose keys
+    are those lines' keys, each holding exactly its own lines (`_key_span`), so replacing
+    one key's lines changes that key alone. A short front matter only: a long one is
+    counted by `load_yaml`."""
+    keys: set[str] = set()
+    if sum(len(line) for line in lay.lines[lay.fm_start:lay.fm_end]) > MAX_NODES // 2:
+        return None
+    for raw in lay.lines[lay.fm_start:lay.fm_end]:
+        line = raw.rstrip("\r\n")
+        if not line.strip(" "):
+            continue
+        m = _PLAIN_KEY_LINE().fullmatch(line)
+        if m:
+            if m.group(1) in keys:
+                return None
+            keys.add(m.group(1))
+            rest = m.group(2) or ""
+            if rest.startswith("'") and _SINGLE_QUOTED().fullmatch(rest):
+                continue
+        elif keys and _is_continuation(line):
+            rest = line
+        else:
+            return None
+        if _NOT_PLAIN().search(rest) or rest.count("[") != rest.count("]"):
+            return None
+    return keys
 
 
 def render_key(key: str) -> str:
@@ -406,27 +525,22 @@ def set_checklist_item(text: str, index: int, done: bool) -> str:
 
 
 def new_card_text(meta: dict, body: str) -> str:
-    """Text of a new card: one `key: value` line per key in the given order, then the body.
+    """Text of a new card: one `key: value` line per key in the given order, a blank line,
+    then the body without blank lines or spaces at its ends.
 
-    python-frontmatter frames the card (delimiters, body); the values are rendered
-    exactly as `set_field` renders them, so a new card and an edited one look alike.
+    The values are rendered exactly as `set_field` renders them, so a new card and an
+    edited one look alike.
     """
-    import frontmatter
-
-    post = frontmatter.Post(body.strip("\n"))
-    post.metadata = dict(meta)
-    return frontmatter.dumps(post, handler=_LineHandler()) + "\n"
+    lines = "\n".join(f"{render_key(k)}: {render_value(v)}" for k, v in meta.items())
+    body = body.strip("\n")
+    return f"---\n{lines}\n---\n\n{body}".rstrip() + "\n"
 
 
-def _line_handler_class():
-    from frontmatter.default_handlers import YAMLHandler
-
-    class LineHandler(YAMLHandler):
-        def export(self, metadata, **kwargs):
-            return "\n".join(f"{render_key(k)}: {render_value(v)}" for k, v in metadata.items())
-
-    return LineHandler
-
-
-def _LineHandler():
-    return _line_handler_class()()
+def parse_new(text: str, meta: dict) -> Parsed:
+    """`parse(text)` of a text `new_card_text(meta, ...)` wrote: `meta` itself, without
+    reading YAML, when every key and value was written without PyYAML (YAML reads each
+    such line back as that key and value); else the text is parsed."""
+    front, _, body = split(text)
+    if len(front) <= MAX_NODES // 2 and all(_plain_key(k) and quick_value(v) is not None for k, v in meta.items()):
+        return Parsed(dict(meta), body, checklist(body))
+    return parse(text)

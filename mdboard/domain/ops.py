@@ -208,7 +208,9 @@ def _card_to_change(board: Board, card_id: str, broken_ok: bool = False, cached:
     edits git has not recorded are refused when the change is applied
     (`git_changes.apply_change`: no caller may commit them unchecked). `cached`: read
     through the parse cache if it holds the file as it is now (`Board.read_card`), for
-    an action that does not parse a new text of the card (a move).
+    an action that does not parse a new text of the card (a move) or that hands the
+    cached mapping to `cardfile.set_field`, which trusts it only where the text's own
+    lines carry the same keys (a set).
     """
     board.invalidate()
     found = board.paths_of(check_id(card_id))  # a few stats, not a listing of the whole board
@@ -296,7 +298,7 @@ def new_card(board: Board, type_text: str, title: str, owner: str | None = None,
         values["title"] = str(title).strip()
         meta = {k: values[k] for k in ctype.fields if values.get(k) is not None}
         text = cardfile.new_card_text(meta, body if body is not None else ctype.template)
-        parsed = cardfile.parse(text)
+        parsed = cardfile.parse_new(text, meta)
         card = Card(card_id, ctype.key, state, rel, parsed.meta, parsed.checklist)
         _refuse_if_invalid(board, None, card)
         change = git_changes.Change({rel: text}, f"new {card_id}: {card.title}",
@@ -319,15 +321,19 @@ def set_fields(board: Board, card_id: str, pairs: list[str], actor: Actor | None
     """
     actor = actor or resolve_actor(board)
     with git_changes.board_lock(board):
-        card = _card_to_change(board, card_id)
+        card = _card_to_change(board, card_id, cached=True)
         ctype = board.type_of(card)
         values = parse_assignments(board, ctype, pairs, card.path)
         text = board.read_text(card)
         _check_fields_expect(board, card, text, values, expect)
-        new_text = text
-        for key, value in values.items():
-            new_text = cardfile.set_field(new_text, key, value)
-        after = _reparsed(card, new_text)
+        new_text, meta = text, dict(card.meta)
+        for key, value in values.items():  # `meta`: what `new_text`'s front matter holds (set_field checks it)
+            new_text = cardfile.set_field(new_text, key, value, known=meta)
+            if value is None:
+                meta.pop(key, None)
+            else:
+                meta[key] = value
+        after = Card(card.id, card.type, card.state, card.path, meta, list(card.checklist))
         _refuse_if_invalid(board, card, after)
         if new_text == text:
             return Result(card, None, t("ops.unchanged"), changed=False)

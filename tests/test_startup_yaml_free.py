@@ -1,0 +1,167 @@
+"""`new` and `set` without PyYAML (~20 ms of each command to import).
+
+`cardfile.quick_value` writes the values cards mostly hold as PyYAML writes them;
+`set_field(..., known=...)` trusts the parse cache's mapping where the front matter is
+plain lines; `parse_new` knows a new card's mapping. Each is held against PyYAML here:
+the same text, read back as the same values, or the checked way is taken.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import card_file, git
+from mdboard.core.cardfile import (_yaml_value, load_yaml, new_card_text, parse, parse_new, quick_value,
+                                   set_field)
+from mdboard.core.errors import CardSyntaxError
+from test_property_edit import KEY, NEW_VALUE, card, render
+
+TEXT = st.text(st.one_of(st.characters(blacklist_categories=("Cs",)),
+                         st.sampled_from(list(" -_./():#,[]{}'\"!&*?|>%@`~=+\t\u3000\u2028\x85\ufeff中文测试号"))),
+               max_size=12)
+VALUE = st.one_of(
+    TEXT, st.integers(-10**12, 10**12), st.floats(), st.booleans(), st.none(),
+    st.sampled_from(["yes", "No", "ON", "null", "Null", "~", "=", "<<", "2026-03-10", "2026-03-10 18:00",
+                     "2026-03-10T18:00", "12:30", "0x1F", "1_000", ".5", ".inf", "1e3", "0o17", "3号仓", "a  b",
+                     "机械键盘 Plus 落日橙", "wangli", "y", "n", "-abc", "a-b", "(赠品)", "/tmp/x"]),
+    st.lists(st.one_of(TEXT, st.integers(), st.sampled_from(["2026-03-10", "2026-03-10 18:00", "douyin"])),
+             max_size=4),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALUE)
+def test_quick_value_is_what_pyyaml_writes_and_reads_back(value):
+    quick = quick_value(value)
+    if quick is not None:
+        assert quick == _yaml_value(value)
+        assert load_yaml(f"k: {quick}\n") == {"k": value}
+
+
+@pytest.mark.parametrize("value, written", [
+    ("机械键盘 Plus 落日橙", "机械键盘 Plus 落日橙"), ("wangli", "wangli"), (1234, "1234"), (148.9, "148.9"),
+    (True, "true"), ("2026-12-01", "2026-12-01"), ("2026-11-26 18:00", "2026-11-26 18:00"),
+    (["douyin", "tmall"], "[douyin, tmall]"), (["清仓", "季节款"], "[清仓, 季节款]"), ([], "[]")])
+def test_the_values_cards_mostly_hold_are_written_without_pyyaml(value, written):
+    assert quick_value(value) == written
+
+
+@pytest.mark.parametrize("value", ["yes", "off", "null", "", " a", "a ", "- a", "-a", ".5", "1234", "a: b", "a #b",
+                                   "[a]", "'q'", "x\u2028y", "\u3000", ["2026-11-26 18:00"], [None], {"a": 1},
+                                   None, 1e20, float("inf")])
+def test_other_values_are_left_to_pyyaml(value):
+    assert quick_value(value) is None
+
+
+# --- set: the parse cache's mapping trusted only where the lines are the keys --------------
+
+def _both_ways(text: str, key: str, value, known: dict):
+    """(result or error) of set_field with `known`, and of the checked way."""
+    out = []
+    for extra in ({"known": known}, {}):
+        try:
+            out.append(set_field(text, key, value, **extra))
+        except CardSyntaxError as exc:
+            out.append(("refused", str(exc)))
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(doc=card(), data=st.data())
+def test_an_edit_trusting_the_known_mapping_writes_what_the_checked_way_writes(doc, data):
+    """Hand-written front matter of every kind: taking the mapping as known (even a stale
+    one, with other values) never writes a text the checked way would refuse or write
+    otherwise."""
+    text, _ = render(*doc)
+    try:
+        meta = parse(text).meta
+    except CardSyntaxError:
+        return
+    key = data.draw(st.one_of(KEY, st.sampled_from(sorted(meta) or ["title"])))
+    known = data.draw(st.sampled_from([meta, {k: "旧" for k in meta}]))
+    fast, checked = _both_ways(text, key, data.draw(NEW_VALUE), known)
+    assert fast == checked
+
+
+TRICKY = [
+    # a quoted title that runs over two lines, the second looking like a key
+    "---\ntitle: 'abc\nowner: x'\nowner: me\n---\n",
+    "---\ntitle: \"abc\nowner: x\"\n---\n",
+    # a flow list over two lines
+    "---\ntags: [a,\nowner: b]\n---\n",
+    # line breaks YAML sees inside a line
+    "---\ntitle: a\u2028owner: x\n---\n", "---\ntitle: a\x85owner: x\n---\n", "---\ntitle: a\rowner: x\n---\n",
+    # anchors and aliases, block scalars, comments, tags
+    "---\na: &x 1\nowner: *x\n---\n", "---\nowner: |\n  a\n  b\n---\n", "---\nowner: me # 负责人\n---\n",
+    "---\nowner: !!str 12\n---\n", "---\nowner: {name: me}\n---\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("key", ["owner", "title", "tags", "due"])
+def test_front_matter_that_is_not_plain_lines_is_edited_the_checked_way(text, key):
+    try:
+        meta = parse(text).meta
+    except CardSyntaxError:
+        meta = {"title": "x", "owner": "x"}  # a stale cache of a file since broken by hand
+    fast, checked = _both_ways(text, key, "新值", meta)
+    assert fast == checked
+
+
+def test_an_edit_of_plain_lines_changes_only_the_key_and_keeps_line_endings():
+    text = "\ufeff---\r\ntitle: 旧\r\nplatforms:\r\n- douyin\r\n- jd\r\norder_no: '0012'\r\n---\r\n正文\r\n"
+    meta = parse(text).meta
+    assert set_field(text, "platforms", ["tmall"], known=meta) == \
+        "\ufeff---\r\ntitle: 旧\r\nplatforms: [tmall]\r\norder_no: '0012'\r\n---\r\n正文\r\n"
+    assert set_field(text, "title", None, known=meta) == \
+        "\ufeff---\r\nplatforms:\r\n- douyin\r\n- jd\r\norder_no: '0012'\r\n---\r\n正文\r\n"
+
+
+# --- new --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, text", [
+    ("\n## 清单\n\n- [ ] 主图  \n\n", "---\ntitle: 新品\nprice: 199\n---\n\n## 清单\n\n- [ ] 主图\n"),
+    ("", "---\ntitle: 新品\nprice: 199\n---\n"),
+])
+def test_a_new_card_is_its_lines_a_blank_line_and_the_body(body, text):
+    assert new_card_text({"title": "新品", "price": 199}, body) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(KEY, VALUE.filter(lambda v: v is not None), max_size=5), st.text(max_size=40))
+def test_a_new_card_is_read_as_the_mapping_it_was_written_from(meta, body):
+    text = new_card_text(meta, body)
+    assert parse_new(text, meta) == parse(text)
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+LOADED = ("import sys\nfrom mdboard.cli.main import main\n"
+          "try:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+          "print('LOADED=' + ','.join(m for m in ('yaml', 'frontmatter') if m in sys.modules))")
+
+
+def _run(board, *args) -> str:
+    proc = subprocess.run([sys.executable, "-c", LOADED, *args], cwd=board, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_new_and_set_of_plain_values_do_not_load_pyyaml(board, cli):
+    cli.ok("ls")  # the parse cache holds every card as it is
+    out = _run(board, "new", "sku", "蓝牙耳机 Pro", "--owner", "wangli", "--set", "price=199")
+    assert out.splitlines()[-1] == "LOADED="
+    card_id = re.search(r"SKU-\d+", out).group(0)
+    assert card_file(board, card_id).read_text("utf-8").startswith("---\ntitle: 蓝牙耳机 Pro\nowner: wangli\nprice: 199\n---\n")
+    cli.ok("ls")
+    out = _run(board, "set", card_id, "price=299", "tags=新品,耳机")
+    assert out.splitlines()[-1] == "LOADED="
+    text = card_file(board, card_id).read_text("utf-8")
+    assert "\nprice: 299\n" in text and "\ntags: [新品, 耳机]\n" in text
+    assert git(board, "status", "--porcelain") == ""
