@@ -234,9 +234,11 @@ def stop_b_in_git(shared, sub: str, nth: int, sig: str) -> subprocess.CompletedP
 
 
 # (git command, which time it runs) in a colliding sync: the renumbering's staging and commit
-# (its objects, then the branch moved: mdboard.git.commit), the merge that stops on SKU-0001,
-# sync's staging of the merged card, the merge commit, the push
-GIT_STEPS = [("fetch", 1), ("update-index", 1), ("commit-tree", 1), ("update-ref", 1), ("merge", 1),
+# (its index, then the branch moved: mdboard.git.commit writes the trees and the commit object
+# itself, between the two, so a stop there leaves what a stop after update-index leaves: objects
+# nothing points to), the merge that stops on SKU-0001, sync's staging of the merged card, the
+# merge commit, the push
+GIT_STEPS = [("fetch", 1), ("update-index", 1), ("update-ref", 1), ("merge", 1),
              ("update-index", 2), ("commit", 1), ("push", 1)]
 GIT_KILLS = [(s, n, "KILL") for s, n in GIT_STEPS] + [(s, n, "INT") for s, n in GIT_STEPS]
 
