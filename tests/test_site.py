@@ -500,6 +500,22 @@ def test_a_front_matter_change_takes_the_body_from_the_page_the_last_build_wrote
     assert "只改了标题" in page.decode("utf-8") and "<strong>加粗</strong>" in page.decode("utf-8")
 
 
+def test_cards_the_board_cannot_place_are_listed_among_the_overview_problems(demo_board):
+    """The site's quick placement test lets through only an ID of the type's prefix with
+    ASCII digits, in a folder of the type's states; anything else gets its problem."""
+    good = next(demo_board.glob("sku/*/SKU-0006.md")).read_text("utf-8")
+    for rel in ("sku/listed/AS-0099.md", "sku/shelved/SKU-0998.md", "sku/listed/SKU-0997x.md"):
+        (demo_board / rel).parent.mkdir(exist_ok=True)
+        (demo_board / rel).write_text(good, "utf-8")
+    build_site(Board.open(str(demo_board)))
+    page = (demo_board / "_site/index.html").read_text("utf-8")
+    problems = page[page.index('<section class="problems"'):]
+    problems = problems[:problems.index("</section>")]
+    for rel in ("sku/listed/AS-0099.md", "sku/shelved/SKU-0998.md", "sku/listed/SKU-0997x.md"):
+        assert rel in problems, rel
+    assert "SKU-0006" not in problems
+
+
 def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
     cli.ok("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
     assert cli("build").exit_code == 0

@@ -175,7 +175,7 @@ class SiteData:
 
         cards, states, linked_from, by_type = self.cards, self.states, self.linked_from, self.ids_by_type
         cfg = self.cfg
-        placed = _placed(cfg)
+        places = _placed(cfg)
         self.problems += self.board.scan_problems()
         for card in self.card_list:
             first = cards.get(card.id)
@@ -191,7 +191,7 @@ class SiteData:
             ids.append(card.id)
             if card.error:
                 self.problems.append(Problem(card.path, "", card.error, self.text("hint_broken")))
-            elif not placed(card):
+            elif (match := places.get((card.type, card.state))) is None or match(card.id) is None:
                 self.problems += placement_problems(cfg, card)
             links = states[card.path].links
             if links:
@@ -279,23 +279,20 @@ class SiteData:
         return out
 
 
-def _placed(cfg: BoardConfig) -> Callable[[Card], bool]:
+def _placed(cfg: BoardConfig) -> dict[tuple[str, str], Callable]:
     """A quick test that a card sits where the board can place it (an ID of its type's
-    prefix, a folder of its type's states): true for nearly every card, which then needs
-    no `placement_problems` (it costs ~5 µs a card, 50 ms at 10,000)."""
-    states = {key: {s.key for s in ctype.states} for key, ctype in cfg.types.items()}
-    # a prefix that is no ID's prefix places no card: placement_problems says why
-    prefixes = {key: ctype.prefix + "-" if ID_RE.match(ctype.prefix + "-0") else None
-                for key, ctype in cfg.types.items()}
+    prefix, a folder of its type's states): (type, state) -> a match of the type's IDs,
+    for the folders that can hold cards. True for nearly every card, which then needs
+    no `placement_problems` (it costs ~5 µs a card, 50 ms at 10,000); one lookup and one
+    match a card, no call of our own (10,000 calls cost ~10 ms)."""
+    import re
 
-    def placed(card: Card) -> bool:
-        prefix = prefixes[card.type]
-        if prefix is None or card.state not in states[card.type] or not card.id.startswith(prefix):
-            return False
-        number = card.id[len(prefix):]
-        return number.isdigit() and number.isascii()
-
-    return placed
+    places = {}
+    for key, ctype in cfg.types.items():
+        if ID_RE.match(ctype.prefix + "-0"):  # a prefix that is no ID's prefix places no card: placement_problems says why
+            match = re.compile(re.escape(ctype.prefix + "-") + r"[0-9]+\Z").match
+            places.update(((key, state.key), match) for state in ctype.states)
+    return places
 
 
 class _TypeViews(dict):
