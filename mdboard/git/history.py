@@ -570,35 +570,31 @@ def _raw_commits(stream, block: int = 1 << 20):
         yield _raw_commit(tail, cards, shas)
 
 
+_RAW_ENTRY = re.compile(rb":[0-7]+ [0-7]+ ([0-9a-f]+) ([0-9a-f]+) "
+                        rb"(?:([RC])[0-9]*\0([^\0]*)\0([^\0]*)|([A-Z])[0-9]*\0([^\0]*))\0")
+
+
 def _raw_commit(piece: bytes, cards: dict, shas: dict | None = None) -> _Commit:
     """One commit: its header (up to the \\x1d) and its raw entries
-    (`:mode mode old-id new-id status` NUL path NUL [second path NUL])."""
+    (`:mode mode old-id new-id status` NUL path NUL [second path NUL], one match of
+    _RAW_ENTRY each: a path is never searched for an entry)."""
     header, _, rest = piece.partition(b"\x1d")
     commit = _Commit(header.decode("utf-8", "replace"))
     if shas is not None:  # newest first, a commit's id is met first as its child's parent: one string for both
         commit.sha = shas.pop(commit.sha, commit.sha)
         commit.parents = tuple(shas.setdefault(p, p) for p in commit.parents)
-    fields = rest.split(b"\0")
-    i, n = 0, len(fields)
-    while i < n:
-        meta = fields[i].lstrip(b"\n")
-        i += 1
-        if meta[:1] != b":":
-            continue
-        parts = meta.split(b" ")
-        status = parts[4][:1]
-        if status in b"RC":
-            old_path, new_path, kind = fields[i], fields[i + 1], "M"
-            i += 2
+    files = commit.files
+    for old_id, new_id, renamed, old_path, new_path, status, path in _RAW_ENTRY.findall(rest):
+        if renamed:
+            kind = "M"
         else:
-            old_path = new_path = fields[i]
-            i += 1
+            old_path = new_path = path
             kind = "A" if status == b"A" else "D" if status == b"D" else "M"
         old_card = None if kind == "A" else _card_of_bytes(old_path, cards)
         new_card = None if kind == "D" else _card_of_bytes(new_path, cards)
         if old_card is None and new_card is None:
             continue
-        commit.files.append(_File(kind, old_card, new_card, parts[2].decode("ascii"), parts[3].decode("ascii")))
+        files.append(_File(kind, old_card, new_card, old_id.decode("ascii"), new_id.decode("ascii")))
     return commit
 
 
@@ -868,7 +864,7 @@ class _Commit:
         head = (self.sha, self.ts, self.name, self.email, self.subject)
         out = []
         for card, ctype, action, src, dst, fld, old, new in _card_events(self.files):
-            reason = forced if action == "moved" and (forced_card in (None, card)) else None
+            reason = forced if forced is not None and action == "moved" and forced_card in (None, card) else None
             out.append(head + (reason, card, ctype, action, src, dst, fld, old, new, None))
         return out
 
@@ -895,45 +891,61 @@ def card_of(path: str | None) -> tuple[str, str, str] | None:
     return (m.group(1), parts[0], parts[1]) if m else None
 
 
-def _card_events(files: list[_File]):
+def _card_events(files: list[_File]) -> list[tuple]:
     """(card, type, action, from, to, field, old, new) for the card files of one commit."""
-    by_id: dict[str, dict] = {}
+    out: list[tuple] = []
+    if len(files) == 1:  # most commits: one card file
+        f = files[0]
+        old, new = f.old_card, f.new_card
+        if new is None:
+            if old is not None:
+                _one_card(out, old[0], None, None, f, old)
+        elif old is not None and old[0] != new[0]:
+            _one_card(out, new[0], f, new, None, None)
+            _one_card(out, old[0], None, None, f, old)
+        else:
+            _one_card(out, new[0], f, new, None, None)
+        return out
+    by_id: dict[str, list] = {}
     for f in files:
         old, new = f.old_card, f.new_card
         if old is None and new is None:
             continue
         if new is not None:
-            by_id.setdefault(new[0], {})["new"] = (f, new)
+            found = by_id.setdefault(new[0], [None, None, None, None])
+            found[0], found[1] = f, new
         if old is not None and (new is None or old[0] != new[0]):
-            by_id.setdefault(old[0], {})["old"] = (f, old)
-    for card_id, parts in by_id.items():
-        yield from _one_card(card_id, parts)
+            found = by_id.setdefault(old[0], [None, None, None, None])
+            found[2], found[3] = f, old
+    for card_id, (new_file, new, old_file, old) in by_id.items():
+        _one_card(out, card_id, new_file, new, old_file, old)
+    return out
 
 
-def _one_card(card_id: str, parts: dict):
-    new_file, new = parts.get("new", (None, None))
-    old_file, old = parts.get("old", (None, None))
+def _one_card(out: list, card_id: str, new_file, new, old_file, old) -> None:
+    """Append the events of one card in one commit: the file it is in now (`new_file`, its
+    `new` (ID, type, state)) and the file it left (`old_file`, `old`), either None."""
     if new_file is not None and new_file.old_card is not None:
         old_info = new_file.old_card
         if old_info[0] != card_id:
-            yield card_id, new[1], "renumbered", old_info[2], new[2], None, old_info[0], card_id
+            out.append((card_id, new[1], "renumbered", old_info[2], new[2], None, old_info[0], card_id))
         if (old_info[1], old_info[2]) != (new[1], new[2]):
-            yield card_id, new[1], "moved", old_info[2], new[2], None, None, None
-        yield from _content_events(card_id, new[1], new_file.old, new_file.new)
+            out.append((card_id, new[1], "moved", old_info[2], new[2], None, None, None))
+        _content_events(out, card_id, new[1], new_file.old, new_file.new)
         return
     if new_file is not None and old_file is not None:
         # deleted and added again: a move git did not pair (only the titles of both are known)
         if (old[1], old[2]) != (new[1], new[2]):
-            yield card_id, new[1], "moved", old[2], new[2], None, None, None
-        yield from _content_events(card_id, new[1], old_file.old, new_file.new)
+            out.append((card_id, new[1], "moved", old[2], new[2], None, None, None))
+        _content_events(out, card_id, new[1], old_file.old, new_file.new)
         return
     if new_file is not None:
-        yield card_id, new[1], "created", None, new[2], None, None, _title(new_file.new)
+        out.append((card_id, new[1], "created", None, new[2], None, None, _title(new_file.new)))
         return
     after = old_file.new_card
     if after is not None and after[0] != card_id:
         return  # renumbered: reported on the new ID
-    yield card_id, old[1], "deleted", old[2], None, None, _title(old_file.old), None
+    out.append((card_id, old[1], "deleted", old[2], None, None, _title(old_file.old), None))
 
 
 def _title(side: _Side | None) -> str | None:
@@ -942,29 +954,29 @@ def _title(side: _Side | None) -> str | None:
     return value_text(side.fm["title"])
 
 
-def _content_events(card_id: str, ctype: str, old: _Side | None, new: _Side | None):
-    """Field, checklist and edited events between two versions of a card."""
+def _content_events(out: list, card_id: str, ctype: str, old: _Side | None, new: _Side | None) -> None:
+    """Append the field, checklist and edited events between two versions of a card."""
     if old is None or new is None:
         return
     edited = False
-    same = old.head is not None and old.head == new.head  # the same front matter text: no field changed
-    before, after = ({}, {}) if same else (old.fm, new.fm)
-    for key in list(after) + [k for k in before if k not in after]:
-        a, b = before.get(key), after.get(key)
-        if a == b:
-            continue
-        va, vb = value_text(a), value_text(b)
-        if va != vb:
-            yield card_id, ctype, "field", None, None, key, va, vb
-        else:
-            edited = True
+    if old.head is None or old.head != new.head:  # the same front matter text: no field changed
+        before, after = old.fm, new.fm
+        for key in list(after) + [k for k in before if k not in after]:
+            a, b = before.get(key), after.get(key)
+            if a == b:
+                continue
+            va, vb = value_text(a), value_text(b)
+            if va != vb:
+                out.append((card_id, ctype, "field", None, None, key, va, vb))
+            else:
+                edited = True
     if old.body != new.body:
         ticks, other = _checklist_changes(old.body, new.body)
         for text, was, now in ticks:
-            yield card_id, ctype, "checklist", None, None, text, was, now
+            out.append((card_id, ctype, "checklist", None, None, text, was, now))
         edited = edited or other
     if edited:
-        yield card_id, ctype, "edited", None, None, None, None, None
+        out.append((card_id, ctype, "edited", None, None, None, None, None))
 
 
 def _checklist_changes(old_body: str, new_body: str) -> tuple[list[tuple[str, str, str]], bool]:
@@ -997,10 +1009,17 @@ def value_text(lines: list[str] | None) -> str | None:
     first = lines[0].strip()
     if len(lines) == 1 and (not first or _PLAIN_SCALAR.match(first)):
         return first or None
+    return _yaml_text(first, tuple(lines[1:]))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _yaml_text(first: str, rest: tuple[str, ...]) -> str | None:
+    """`value_text` of a value YAML must read (a list, a quoted text …), memoised: the same
+    values (`platforms: [douyin, tmall]`) come back in version after version of a card."""
     try:
-        data = load_yaml("v: " + "\n".join([lines[0].strip()] + lines[1:]))
+        data = load_yaml("v: " + "\n".join((first,) + rest))
     except MdboardError:
-        return " ".join(x.strip() for x in lines).strip() or None
+        return " ".join(x.strip() for x in (first,) + rest).strip() or None
     value = data.get("v") if isinstance(data, dict) else None
     if value is None or value == "" or value == []:
         return None
