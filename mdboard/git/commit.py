@@ -140,6 +140,18 @@ class PathCommit:
     def __init__(self, repo, prefix: str):
         self.repo = repo  # a changes.GitRepo at the repository's top folder (paths are relative to it)
         self.prefix = prefix  # the board folder inside the repository ("" at its top), with a "/"
+        self._config = None
+        # what this object has read or made: commit id -> (its root tree's id, hex_len), tree id
+        # -> entries (never changed in place: a tree's id names its content)
+        self._roots: dict[str, tuple[str, int]] = {}
+        self._trees: dict[str, dict[str, Entry]] = {}
+
+    def config(self):
+        """The repository's configuration, read once for this commit (or batch of commits):
+        each check asks it several things, and each read looks at git's config files again."""
+        if self._config is None:
+            self._config = self.repo.repo_config()
+        return self._config
 
     def read(self, board_paths: list[str], at: str = "HEAD") -> "Snapshot | None":
         """HEAD (or the commit `at`: a batch's pending tip) and the trees of the folders above
@@ -151,6 +163,9 @@ class PathCommit:
         if any("\n" in p or p.startswith('"') for p in paths):
             return None  # names `cat-file --batch` would read otherwise
         folders = sorted({"/".join(p.split("/")[:depth]) for p in paths for depth in range(1, p.count("/") + 1)})
+        known = self._known(at, folders)
+        if known is not None:
+            return known
         names = [at, f"{at}^{{tree}}"] + [f"{at}:{folder}" for folder in folders]
         found = self._cat(names)
         head, root = found[at], found[f"{at}^{{tree}}"]
@@ -163,7 +178,32 @@ class PathCommit:
             if got is not None and got[1] != "tree":
                 return None  # a file where the change needs a folder: let git say what it thinks
             trees[folder] = parse_tree(got[2], hex_len // 2) if got else {}
+            if got:
+                self._trees[got[0]] = trees[folder]
+        self._roots[head[0]] = (root[0], hex_len)
+        self._trees[root[0]] = trees[""]
         return Snapshot(head[0], hex_len, trees, folders, self._plain_blobs(folders, trees))
+
+    def _known(self, commit: str, folders: list[str]) -> "Snapshot | None":
+        """The snapshot of `commit` from the trees this object has read or made already (a
+        batch's pending tip: no `cat-file` for the second action on), or None."""
+        if commit not in self._roots:
+            return None
+        root, hex_len = self._roots[commit]
+        trees = {"": self._trees.get(root)}
+        for folder in folders:  # parents first: sorted
+            parent, _, name = folder.rpartition("/")
+            above = trees.get(parent)
+            entry = above.get(name) if above is not None else None
+            if entry is None:
+                trees[folder] = {} if above is not None else None
+            elif not entry.is_tree:
+                return None  # a file where the change needs a folder: `read` lets git say
+            else:
+                trees[folder] = self._trees.get(entry.oid)
+        if any(entries is None for entries in trees.values()):
+            return None
+        return Snapshot(commit, hex_len, trees, folders, self._plain_blobs(folders, trees))
 
     def _cat(self, names: list[str]) -> dict:
         """`git cat-file --batch` of `names`: name -> (id, type, content), None if missing."""
@@ -225,7 +265,10 @@ class PathCommit:
         new_trees = self._new_trees(trees, snapshot.folders, snapshot.hex_len)
         if not self._write_trees(new_trees):
             return None
-        return self.write_commit(new_trees[-1][0], snapshot.head, message, env, snapshot.hex_len)
+        sha = self.write_commit(new_trees[-1][0], snapshot.head, message, env, snapshot.hex_len)
+        self._trees.update((oid, entries) for oid, _, entries in new_trees)
+        self._roots[sha] = (new_trees[-1][0], snapshot.hex_len)
+        return sha
 
     def write_commit(self, tree: str, parent: str, message: str, env: dict, hex_len: int) -> str:
         """Store the commit object of `tree` on `parent` and return its id: written here as a
@@ -233,8 +276,8 @@ class PathCommit:
         `git commit-tree` cost ~4 ms of CPU a team action, most of it starting git), else
         by `git commit-tree`, as `git commit` writes it."""
         folder = self._objects_folder()
-        author = _signature("AUTHOR", env, self.repo.repo_config()) if folder is not None else None
-        committer = _signature("COMMITTER", env, self.repo.repo_config()) if author else None
+        author = _signature("AUTHOR", env, self.config()) if folder is not None else None
+        committer = _signature("COMMITTER", env, self.config()) if author else None
         if author is None or committer is None:
             return self.repo.run("commit-tree", tree, "-p", parent, "-F", "-", env=env, input=message)
         data = (f"tree {tree}\nparent {parent}\nauthor {author}\ncommitter {committer}\n\n{message}"
@@ -249,7 +292,7 @@ class PathCommit:
         repository's info/attributes, the user's or the system's attributes file), no
         `core.autocrlf`, and objects written plainly (`_objects_folder`). Otherwise filters
         or line-ending rules may apply, and git makes the blobs."""
-        config = self.repo.repo_config()
+        config = self.config()
         if (config.last("core.autocrlf") or "false").lower() not in _FALSE or config.last("attr.tree") is not None:
             return False
         if self._objects_folder() is None:
@@ -284,7 +327,7 @@ class PathCommit:
     def _plain_config(self) -> bool:
         """Whether `git commit` would write the commit as this path does (no signing, no
         message clean-up or encoding of the repository's or the user's choosing)."""
-        config = self.repo.repo_config()
+        config = self.config()
         if (config.last("commit.gpgsign") or "").lower() in _TRUE:
             return False
         return all(config.last(key) is None for key in _PORCELAIN_ONLY)
@@ -316,7 +359,7 @@ class PathCommit:
         """The mode git records for the file: 100755 when it is executable, else 100644;
         with core.fileMode off, the mode git had for it (`old`, HEAD's entry: what
         `git commit --only` starts from), and 100644 for a file new to its folder."""
-        if (self.repo.repo_config().last("core.filemode") or "true").lower() not in _TRUE:
+        if (self.config().last("core.filemode") or "true").lower() not in _TRUE:
             return old.mode if old is not None else "100644"
         return "100755" if st.st_mode & 0o100 else "100644"
 
@@ -355,7 +398,7 @@ class PathCommit:
     def _objects_folder(self) -> Path | None:
         """Where loose objects go, when git would write them as `store_loose` does: no shared
         repository permissions, no fsync asked for, no second object format kept alongside."""
-        config = self.repo.repo_config()
+        config = self.config()
         if any(config.last(key) is not None for key in _OBJECT_SETTINGS):
             return None
         folder = self._objects()
@@ -381,7 +424,7 @@ class PathCommit:
         """`git maintenance run --auto`, as `git commit` runs it, when git's own limits are
         passed (loose objects past gc.auto, packs past gc.autoPackLimit) or when
         maintenance is configured; otherwise it would find nothing to do."""
-        config = self.repo.repo_config()
+        config = self.config()
         if (config.last("maintenance.auto") or "true").lower() not in _TRUE:
             return
         if any(e.key.startswith("maintenance.") and e.key != "maintenance.auto" for e in config.entries) \
