@@ -375,6 +375,14 @@ if point == "second-files":  # the second change's journal is written, its files
             die()
         return real_apply(board, change)
     changes._apply_files = apply
+elif point == "torn-line":  # killed halfway through appending the second change's line
+    real_write = os.write
+    def write(fd, data):  # the first line made the journal; the second is appended
+        if bytes(data[:9]) == b'{"change"':
+            real_write(fd, data[:len(data) // 2])
+            die()
+        return real_write(fd, data)
+    os.write = write
 else:  # "before-ref": the index entries are made; "after-ref": the branch has moved too
     real_run = changes.GitRepo.run
     def run(self, *args, **kw):
@@ -392,27 +400,30 @@ with changes.batched(board):
 """
 
 
-@pytest.mark.parametrize("point", ["second-files", "before-ref", "after-ref"])
+@pytest.mark.parametrize("point", ["second-files", "before-ref", "after-ref", "torn-line"])
 def test_a_batch_killed_at_each_step_is_replayed_whole(board, cli, point):
     """Two changes of one batch, killed while the second is written, before the branch
-    moves, or after it: the next command finishes both, each its own commit, in order."""
+    moves, or after it: the next command finishes both, each its own commit, in order.
+    Killed while the second change's journal line is written: that change never began,
+    and only the first is finished."""
     assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
     proc = subprocess.run([sys.executable, "-c", BATCH_KILLER, point], cwd=board, capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert board_errors(board) == []
-    assert (Board(board).state_dir / "journal.json").exists()
+    assert (Board(board).state_dir / "batch-journal.jsonl").exists()
     subjects = git(board, "log", "-2", "--format=%s")
     if point == "after-ref":
         assert subjects == "move SKU-0001: 规划中 → 拍摄中\nset SKU-0001: price=66"
     else:
         assert subjects.startswith("new SKU-0001")
     assert cli("assign", "SKU-0001", "chenjing").exit_code == 0  # takes the lock: replays first
-    assert git(board, "log", "-4", "--format=%s").split("\n") == [
-        "assign SKU-0001: owner=chenjing", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66",
-        "new SKU-0001: 第一件"]
-    text = (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
+    done = ["move SKU-0001: 规划中 → 拍摄中"] if point != "torn-line" else []
+    assert git(board, "log", "-4", "--format=%s").split("\n")[:3 + len(done)] == [
+        "assign SKU-0001: owner=chenjing", *done, "set SKU-0001: price=66", "new SKU-0001: 第一件"]
+    state, gone = ("shooting", "planning") if done else ("planning", "shooting")
+    text = (board / f"sku/{state}/SKU-0001.md").read_text("utf-8")
     assert "price: 66" in text and "owner: chenjing" in text
-    assert not (board / "sku/planning/SKU-0001.md").exists()
+    assert not (board / f"sku/{gone}/SKU-0001.md").exists()
     assert git(board, "status", "--porcelain") == ""
     assert stray_files(board) == []
     fsck = subprocess.run(["git", "fsck", "--no-progress", "--strict"], cwd=board, capture_output=True, text=True)

@@ -545,10 +545,11 @@ class Batch:
         self.befores: list[dict[str, bytes | None]] = []
         self.shas: list[str] = []
         self.lost: dict[str, GitError] = {}  # commit id -> why it is not on the branch
+        self._journal_fd: int | None = None
 
     @property
     def journal(self) -> Path:
-        return self.board.state_dir / "journal.json"
+        return batch_journal(self.board)
 
     def add(self, change: Change) -> str | None:
         """Apply and commit `change` on the pending tip; its commit id, or None where it must
@@ -565,7 +566,7 @@ class Batch:
             return None
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
-        self._write_journal(self.changes + [change])
+        self._note({"change": change.to_json()})
         _apply_files(self.board, change)
         try:
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
@@ -586,7 +587,7 @@ class Batch:
     def _undo(self, before: dict[str, bytes | None]) -> None:
         """Put back the files of the change being added (not yet pending) and its journal."""
         _restore(self.board, before)
-        self._write_journal(self.changes)
+        self._note({"undo": True})
         self.board.invalidate()
         if not self.changes:
             self.base = None
@@ -599,7 +600,7 @@ class Batch:
             return
         paths = sorted({rel for change in self.changes for rel in change_paths(change)})
         try:
-            self._write_journal(self.changes, tip=self.tip)
+            self._note({"tip": self.tip})
             self.repo.run("update-index", "--add", "--remove", "--", *paths)
             self.repo.run("update-ref", "-m", "commit: " + _one_line(self.changes[-1].subject), "HEAD",
                           self.tip, self.base)
@@ -610,22 +611,55 @@ class Batch:
             self.lost.update({sha: exc for sha in self.shas})
         else:
             self.path_commit.maintain()
-        self.journal.unlink()
+        self._close_journal()
         self.board.invalidate()
         self.base = self.tip = None
         self.changes, self.befores, self.shas = [], [], []
 
-    def _write_journal(self, changes: list[Change], tip: str | None = None) -> None:
-        """The batch's changes in order (and, once the branch is about to move, its tip)."""
-        if not changes:
-            with contextlib.suppress(FileNotFoundError):
-                self.journal.unlink()
-            return
-        data = {"batch": [c.to_json() for c in changes], "base": self.base, "commit": True}
-        if tip:
-            data["tip"] = tip
+    def _note(self, record: dict) -> None:
+        """Append one line to the batch's journal and make it durable before going on: a
+        change (before its files are written), the undoing of the last one, the tip (before
+        the branch moves). Appending costs one fsync; the folder is synced once, when the
+        journal is made. A line cut short by a crash never had its change begun."""
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with naming_failures(self.journal):
-            atomic_write(self.journal, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            if self._journal_fd is None:  # made whole (file and folder synced), then appended to
+                atomic_write(self.journal, line)
+                self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND)
+                return
+            os.write(self._journal_fd, line)
+            os.fsync(self._journal_fd)
+
+    def _close_journal(self) -> None:
+        """The batch is recorded (or put back): its journal goes."""
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
+        with contextlib.suppress(FileNotFoundError):
+            self.journal.unlink()
+
+
+def batch_journal(board: Board) -> Path:
+    """Where a batch keeps its journal (one JSON record a line, appended as it goes)."""
+    return board.state_dir / "batch-journal.jsonl"
+
+
+def _read_batch_journal(path: Path) -> tuple[list[Change], str | None]:
+    """The changes a batch's journal holds, in order, and its tip (None: the branch was not
+    about to move); reading stops at a line cut short."""
+    changes, tip = [], None
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            break
+        if "change" in record:
+            changes.append(Change.from_json(record["change"]))
+        elif record.get("undo") and changes:
+            changes.pop()
+        elif "tip" in record:
+            tip = record["tip"]
+    return changes, tip
 
 
 def stripspace_message(change: Change) -> str:
@@ -636,16 +670,28 @@ def stripspace_message(change: Change) -> str:
 
 
 def recover(board: Board) -> bool:
-    """Finish a change that a killed process left half done; True if there was one."""
+    """Finish a change (or a batch of them) that a killed process left half done; True if
+    there was one."""
     journal = board.state_dir / "journal.json"
-    if not journal.exists():
+    if batch_journal(board).exists():
+        journal = batch_journal(board)
+        try:
+            changes, tip = _read_batch_journal(journal)
+        except (KeyError, TypeError, AttributeError):
+            changes, tip = [], None
+        data = {"commit": True, "tip": tip}
+        if not changes:
+            journal.unlink()  # no change of it was begun
+            return False
+    elif not journal.exists():
         return False
-    try:
-        data = json.loads(journal.read_text("utf-8"))
-        changes = [Change.from_json(c) for c in data["batch"]] if "batch" in data else [Change.from_json(data["change"])]
-    except (ValueError, KeyError, TypeError):
-        journal.unlink()  # written atomically, so a broken one never started its change
-        return False
+    else:
+        try:
+            data = json.loads(journal.read_text("utf-8"))
+            changes = [Change.from_json(data["change"])]
+        except (ValueError, KeyError, TypeError):
+            journal.unlink()  # written atomically, so a broken one never started its change
+            return False
     for change in changes:
         for rel in change_paths(change):
             board.check_inside(rel)

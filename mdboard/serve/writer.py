@@ -54,25 +54,33 @@ class Writer:
         answer each; False once the writer is told to stop."""
         from mdboard.git.changes import batched
 
-        jobs, done, going = [first], [], True
-        with batched(self._board()) as batch:
-            while jobs:
-                future, fn, args = jobs.pop(0)
-                if not future.set_running_or_notify_cancel():
-                    continue
-                try:
-                    done.append((future, True, fn(*args)))
-                except BaseException as exc:  # handed to whoever waits, as an executor does
-                    done.append((future, False, exc))
-                if not jobs and going and len(done) < BATCH_LIMIT:
-                    going = self._take_waiting(jobs, BATCH_LIMIT - len(done))
+        jobs, done, going, broken, batch = [first], [], True, None, None
+        try:
+            with batched(self._board()) as batch:
+                while jobs:
+                    future, fn, args = jobs.pop(0)
+                    if not future.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        done.append((future, True, fn(*args)))
+                    except BaseException as exc:  # handed to whoever waits, as an executor does
+                        done.append((future, False, exc))
+                    if not jobs and going and len(done) < BATCH_LIMIT:
+                        going = self._take_waiting(jobs, BATCH_LIMIT - len(done))
+        except Exception as exc:  # the batch could not be begun or recorded (a full disk ...)
+            broken = exc
         lost = batch.lost if batch is not None else {}
+        for future, fn, args in jobs:  # not begun
+            if future.set_running_or_notify_cancel():
+                future.set_exception(broken)
         for future, ok, value in done:
-            if not ok:
-                future.set_exception(value)
-                continue
-            error = lost.get(getattr(value, "commit", None) or "")
-            future.set_result(self._lost(value, error) if error is not None else value)
+            commit = getattr(value, "commit", None) if ok else None
+            if not ok or (broken is not None and commit):
+                future.set_exception(value if not ok else broken)
+            elif commit in lost:
+                future.set_result(self._lost(value, lost[commit]))
+            else:
+                future.set_result(value)
         return going
 
     def _take_waiting(self, jobs: list, room: int) -> bool:
