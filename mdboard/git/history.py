@@ -54,7 +54,7 @@ from mdboard.core.cardfile import checklist, load_yaml, render_value, split_key_
 from mdboard.core.errors import GitError, MdboardError, UsageMistake
 from mdboard.core.i18n import t
 from mdboard.core.store import ARCHIVE_YEAR_RE, Board
-from mdboard.core.text import ID_PATTERN
+from mdboard.core.text import ID_PATTERN, lazy_regex
 from mdboard.git.runner import run_git, stream_git
 
 CACHE_VERSION = 6  # 4: parts (head and prefix, rows, steps), read one at a time; 5: recent rows; 6: base and tail
@@ -570,7 +570,8 @@ def _raw_commits(stream, block: int = 1 << 20):
         yield _raw_commit(tail, cards, shas)
 
 
-_RAW_ENTRY = re.compile(rb":[0-7]+ [0-7]+ ([0-9a-f]+) ([0-9a-f]+) "
+# compiled when a log is first read: a warm report or standup reads none
+_RAW_ENTRY = lazy_regex(rb":[0-7]+ [0-7]+ ([0-9a-f]+) ([0-9a-f]+) "
                         rb"(?:([RC])[0-9]*\0([^\0]*)\0([^\0]*)|([A-Z])[0-9]*\0([^\0]*))\0")
 
 
@@ -584,7 +585,7 @@ def _raw_commit(piece: bytes, cards: dict, shas: dict | None = None) -> _Commit:
         commit.sha = shas.pop(commit.sha, commit.sha)
         commit.parents = tuple(shas.setdefault(p, p) for p in commit.parents)
     files = commit.files
-    for old_id, new_id, renamed, old_path, new_path, status, path in _RAW_ENTRY.findall(rest):
+    for old_id, new_id, renamed, old_path, new_path, status, path in _RAW_ENTRY().findall(rest):
         if renamed:
             kind = "M"
         else:
