@@ -126,3 +126,21 @@ def test_a_report_from_kept_facts_says_what_one_from_nothing_says(shop, seed, mo
             assert made == [] or action == "rewrite", action
             assert got == fresh(shop, tmp_path, **asked), (asked, done)
     assert done == {"move", "title", "new", "delete", "rewrite"}
+
+
+def test_a_report_whose_card_snapshot_is_gone_works_the_cards_out_again(shop, tmp_path):
+    """Another process may replace or lose the cards' snapshot between two reads: a report
+    with a window, or with its charts, that then finds no snapshot for its facts works every
+    card out again from the history instead of failing, and says what a report from nothing says."""
+    kept(shop, True)
+    board = Board.open(str(shop))
+    window = {"since": datetime(2026, 11, 18, tzinfo=ZONE)}
+    for asked, charts in (({}, True), (window, False)):
+        cache.remove(board.state_dir / report.CARDS_NAME)
+        report._KEPT.clear()
+        board = Board.open(str(shop))
+        got = compute_report(board, load_history(board), charts=charts, **asked)
+        clone = tmp_path / f"clone-{charts}"
+        git(shop, "clone", "-q", str(shop), str(clone))
+        other = Board.open(str(clone))
+        assert got == compute_report(other, load_history(other), charts=charts, **asked)

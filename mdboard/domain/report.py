@@ -196,6 +196,8 @@ def _report(board: Board, history: History, since: datetime | None, until: datet
     cards = board.by_id()
     facts = report_facts(board, history)
     whole = since is None and window.end_ts > facts.latest  # every step of the history inside the window
+    if (charts or not whole) and facts.entries() is None:  # the cards' snapshot is gone (another process)
+        facts = report_facts(board, history, afresh=True)
     out = {"since": since.date().isoformat() if since else None,
            "until": (end - timedelta(microseconds=1)).date().isoformat() if until else None,
            "types": {}}
@@ -614,8 +616,11 @@ class Facts:
         key = self.key()
         snapshot, changed = self.delta
         if snapshot is None or len(changed) > SNAPSHOT_AFTER:
+            entries = self.entries()
+            if entries is None:  # the snapshot the changes go on is gone: the next report starts afresh
+                return
             shards: list[dict] = [{} for _ in range(SHARDS)]
-            for card, entry in self.entries().items():
+            for card, entry in entries.items():
                 shards[shard_of(card)][card] = entry
             cache.save(state_dir / CARDS_NAME, "report-cards", FACTS_VERSION, key,
                        *((key, shard) for shard in shards))
@@ -624,24 +629,24 @@ class Facts:
                    (key, self.delta))
 
 
-def report_facts(board: Board, history: History) -> Facts:
+def report_facts(board: Board, history: History, afresh: bool = False) -> Facts:
     """The history's facts at its head (see `Facts`), through the board's report caches.
 
     At the cached head (and the same configuration) they are read as they are; at a newer
     head of the same history lineage only the cards the new steps touch are worked out
-    again; otherwise every card is, from the history's steps. A History not read from git
-    (no head) is never cached. The last facts are also kept in this process (a team
-    server's rebuilds ask at every change)."""
+    again; otherwise (or `afresh`) every card is, from the history's steps. A History not
+    read from git (no head) is never cached. The last facts are also kept in this process
+    (a team server's rebuilds ask at every change)."""
     shape = _shape(board.config)
     head, lineage = history.head, getattr(history, "lineage", None)
     if head is None or board.git_dir is None:
         steps = history.steps()
         return _walk(None, steps, len(steps), shape, head, lineage)
     state_dir = board.state_dir
-    kept = _KEPT.get(str(state_dir))
+    kept = None if afresh else _KEPT.get(str(state_dir))
     if kept is not None and kept.head == head and kept.shape == shape:
         return kept
-    if kept is None or kept.lineage != lineage:
+    if not afresh and (kept is None or kept.lineage != lineage):
         kept = _from_cache(state_dir)
         if kept is not None and kept.head == head and kept.shape == shape and kept.whole is not None:
             _KEPT[str(state_dir)] = kept
