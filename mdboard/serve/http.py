@@ -395,9 +395,11 @@ def bind(host: str, port: int) -> socket.socket:
 class BoardServer:
     """uvicorn serving an ASGI app on its own event-loop thread; binds at once."""
 
-    def __init__(self, site, host: str = "127.0.0.1", port: int = 8000, app=None, names: Iterable[str] = ()):
+    def __init__(self, site, host: str = "127.0.0.1", port: int = 8000, app=None, names: Iterable[str] = (),
+                 idle_seconds: float = IDLE_SECONDS):
         self.site = site
         self.host = host
+        self.idle_seconds = idle_seconds  # a connection that sends no request for this long is closed
         self.sock = bind(host, port)
         self.port = self.sock.getsockname()[1]
         names = list(names)
@@ -434,7 +436,7 @@ class BoardServer:
         import uvicorn
 
         config = uvicorn.Config(self.app, http=_protocol_class(), ws="none", lifespan="on", log_config=None,
-                                log_level="warning", access_log=False, timeout_keep_alive=int(IDLE_SECONDS),
+                                log_level="warning", access_log=False, timeout_keep_alive=self.idle_seconds,
                                 limit_concurrency=MAX_CONNECTIONS, timeout_graceful_shutdown=3,
                                 proxy_headers=True, forwarded_allow_ips="127.0.0.1", server_header=False)
         self._server = uvicorn.Server(config)
