@@ -516,6 +516,71 @@ def test_cards_the_board_cannot_place_are_listed_among_the_overview_problems(dem
     assert "SKU-0006" not in problems
 
 
+def _whole_site_as_a_full_build(board_root: Path, fresh: Path) -> None:
+    SiteBuilder(Board.open(str(board_root)), fresh).build_all(force=True)
+    got, want = site_files(board_root / "_site"), site_files(fresh)
+    assert got == want
+    different = [rel for rel in sorted(want) if (board_root / "_site" / rel).read_bytes() != (fresh / rel).read_bytes()]
+    assert different == []
+
+
+def test_a_title_change_makes_only_the_views_the_pages_showing_it_need(demo_board, tmp_path, monkeypatch):
+    """After a title alone changed, the board-wide figures that do not show titles (the
+    report's facts, the due lists, the team's load, the next sales) are read as the last
+    build kept them, and the lists that cannot show the card (the queue, the timeline,
+    the asset pool for a SKU no asset is grouped under) are not looked at: far fewer card
+    views than cards are made. Every page is still the one a full build makes."""
+    from mdboard.site import pages
+
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    build_site(Board.open(str(demo_board)))
+    made = []
+    real = pages.card_view
+    monkeypatch.setattr(pages, "card_view", lambda cfg, card, *a: made.append(card.id) or real(cfg, card, *a))
+    _retitle(card, "标题改了")
+    build_site(Board.open(str(demo_board)))
+    # a case, an asset and a campaign that neither the SKU's pages, its owner's, nor the
+    # overview's lists show: no view of theirs is made (every card's was, to key the queue,
+    # the pool, the timeline, the report and the team's load)
+    assert "SKU-0006" in made and not {"AS-0010", "MAT-0011", "CMP-0007"} & set(made), made
+    _whole_site_as_a_full_build(demo_board, tmp_path / "full")
+
+
+@pytest.mark.parametrize("rel", ["campaign/finished/CMP-0001.md", "issue/new/AS-0001.md", "asset/live/MAT-0001.md"])
+def test_a_title_change_reaches_the_lists_that_show_the_card(demo_board, tmp_path, rel):
+    """A campaign's title is on the timeline and above its assets in the pool, an
+    after-sales case's in the queue, an asset's in the pool: each is made again."""
+    build_site(Board.open(str(demo_board)))
+    _retitle(demo_board / rel, "新的标题 <b>粗</b>")
+    build_site(Board.open(str(demo_board)))
+    page = {"campaign": "timeline.html", "issue": "queue.html", "asset": "assets.html"}[rel.split("/")[0]]
+    assert "新的标题 &lt;b&gt;粗&lt;/b&gt;" in (demo_board / "_site" / page).read_text("utf-8")
+    if rel.startswith("campaign"):
+        assert "新的标题 &lt;b&gt;粗&lt;/b&gt;" in (demo_board / "_site/assets.html").read_text("utf-8")
+    _whole_site_as_a_full_build(demo_board, tmp_path / "full")
+
+
+def test_kept_figures_are_made_again_when_a_due_time_passes(demo_board, tmp_path, monkeypatch):
+    """What a title change reads as kept is made again by the build that finds a due time
+    passed (the case due at 18:00 is overdue at 19:00, though no card changed)."""
+    monkeypatch.setenv("MDBOARD_NOW", "2026-11-26T17:00:00+08:00")
+    build_site(Board.open(str(demo_board)))
+    assert "AS-0001" not in _overdue_list(demo_board)
+    monkeypatch.setenv("MDBOARD_NOW", "2026-11-26T19:00:00+08:00")
+    _retitle(next(demo_board.glob("sku/*/SKU-0006.md")), "到期以后改的标题")
+    build_site(Board.open(str(demo_board)))
+    assert "AS-0001" in _overdue_list(demo_board)
+    _retitle(next(demo_board.glob("sku/*/SKU-0006.md")), "再改一次")
+    build_site(Board.open(str(demo_board)))
+    assert "AS-0001" in _overdue_list(demo_board)
+    _whole_site_as_a_full_build(demo_board, tmp_path / "full")
+
+
+def _overdue_list(board_root: Path) -> str:
+    page = (board_root / "_site/index.html").read_text("utf-8")
+    return page[page.index('id="list-overdue"'):page.index('id="list-week"')]
+
+
 def test_dates_remembered_between_builds_follow_the_board_language(cli, board):
     cli.ok("new", "sku", "手机壳", "--owner", "wangli", "--due", "2026-11-27")
     assert cli("build").exit_code == 0

@@ -318,7 +318,7 @@ class SiteBuilder:
         if everything or rendering.views_for != (base, clock["day"]):
             rendering.views, rendering.tile_keys, rendering.views_for = {}, {}, (base, clock["day"])
         data = SiteData(BoardAsRead(self.board, cards), rendering.renderer, states, history, rendering.views, cards,
-                        texts, self._kept_pages(), base=base, out_dir=str(self.out_dir))
+                        texts, self._kept_pages(), base=base, out_dir=str(self.out_dir), settled=not everything)
         return data, Dirty() if everything else _dirty(data, clock, last), clock, now
 
     def _new_renderer(self):
@@ -588,7 +588,7 @@ def _dirty(data, clock: dict, last: LastBuild):
     from mdboard.site.pages import Dirty
     from mdboard.site.plans import main_cards_of
 
-    dirty = Dirty(everything=False)
+    dirty = Dirty(everything=False, titled=set())
     dirty.hour = last.context.get("hour") != clock["hour"]
     old, new = last.cards, data.states
     changes = [(old.get(path), state) for path, state in new.items() if old.get(path) is not state]
@@ -601,6 +601,13 @@ def _dirty(data, clock: dict, last: LastBuild):
         if before is not None and after is not None and before.meta_fp == after.meta_fp:
             continue  # only the body changed: its own page
         dirty.board = True
+        # only the title changed: board-wide lists that do not show the card keep, and so do
+        # the boards and people of the cards it links with (their tiles show its ID, not its title)
+        title_only = before is not None and after is not None and before.untitled_fp == after.untitled_fp
+        if title_only and dirty.titled is not None:
+            dirty.titled.add(after.id)
+        elif not title_only:
+            dirty.titled = None
         touched = set()
         for state in (before, after):
             if state is not None:
@@ -609,7 +616,7 @@ def _dirty(data, clock: dict, last: LastBuild):
                 dirty.people.update(state.people)
         for card_id in touched:
             dirty.cards.add(card_id)
-            card = data.cards.get(card_id)
+            card = None if title_only else data.cards.get(card_id)
             if card is not None:
                 state = new[card.path]
                 dirty.types.add(state.type)

@@ -98,7 +98,7 @@ def report_facts(data) -> str:
     """What the report shows of the cards but their titles: each card's type, state,
     people and dates."""
     cfg = data.cfg
-    return digest(*(v.report_key(cfg) for v in data.views.values()))
+    return data.settled("report_facts", lambda: digest(*(v.report_key(cfg) for v in data.views.values())))
 
 
 class Feeds:

@@ -23,11 +23,21 @@ AHEAD_DAYS = 200  # how far ahead the overview looks for sales
 def sales_context(data) -> list[dict]:
     """The next sales (not over, starting within AHEAD_DAYS), each with its countdown, dates,
     platforms, whether the dates are confirmed, and its plans or how to make one."""
-    return data.once("sales_rows", lambda: _sales_rows(data))
+    return data.once("sales_rows", lambda: _titled(data, data.settled("sales_rows", lambda: _sales_rows(data))))
+
+
+def _titled(data, rows: list[dict]) -> list[dict]:
+    """The rows with each plan's campaign card's title of the moment (the kept rows name the card's file)."""
+    paths = {plan["main_path"] for row in rows for plan in row["plans"] if plan["main_path"]}
+    cards = {card.path: card for card in data.card_list if card.path in paths} if paths else {}
+    return [{**row, "plans": [{**plan, "title": cards[plan["main_path"]].title if plan["main_path"] else ""}
+                              for plan in row["plans"]]} for row in rows]
 
 
 def _sales_rows(data) -> list[dict]:
-    """The overview's rows of next sales (see `sales_context`)."""
+    """The overview's rows of next sales (see `sales_context`), without the plans' titles
+    (`_titled` puts them in): every card is read for its plan, so the rows are kept while
+    nothing but titles changed."""
     from mdboard.domain.plans import coming_sales
     from mdboard.domain.sales import date_label
 
@@ -42,7 +52,7 @@ def _sales_rows(data) -> list[dict]:
             "dates": [(date_label(k, cfg.language), data.renderer.dates.short(d), d.isoformat())
                       for k, d in sale.dates.items()],
             "platforms": [cfg.platforms.get(p, p) for p in sale.platforms],
-            "plans": [{"name": p.name, "id": p.main.id if p.main else "", "title": p.main.title if p.main else "",
+            "plans": [{"name": p.name, "id": p.main.id if p.main else "", "main_path": p.main.path if p.main else "",
                        "cards": p.cards} for p in row.plans],
             "command": f"mdboard plan {row.playbooks[0].key}" if row.playbooks else "",
         })

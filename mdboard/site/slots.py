@@ -111,11 +111,11 @@ class KeptPages:
         pattern = re.compile(f"{_OPEN}{nonce}([^{_CLOSE}]*){_CLOSE}")
         return pattern.sub(lambda m: filled[m.group(1)], html).encode("utf-8")
 
-    def rows(self, name: str, key: str, make: Callable[[], object]):
+    def rows(self, name: str, key: str, make: Callable[[], object], fresh: bool = False):
         """What is kept under `key` (the overview's recent changes; the report's hash of the
-        steps and count of events at a commit), else `make()` kept."""
+        steps and count of events at a commit), else (or when `fresh`) `make()` kept."""
         hit = self.entries.get(name)
-        if hit is None or hit[0] != key:
+        if fresh or hit is None or hit[0] != key:
             hit = self.entries[name] = (key, make())
             self.changed = True
         return hit[1]
