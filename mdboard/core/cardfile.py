@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
-
 from mdboard.core.errors import CardSyntaxError
 from mdboard.core.i18n import t
+from mdboard.core.records import Record, ValueRecord
 from mdboard.core.text import lazy_regex
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -211,15 +210,15 @@ _TASK = re.compile(r"^[ \t]*[-*+][ \t]+\[([ xX])\][ \t]+(.*\S)[ \t]*$")
 _CODE_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 
 
-@dataclass(eq=False)  # never compared: no __eq__ made at every import
-class Layout:
-    """Where the parts of a card's text are: front matter lines and body start."""
+class Layout(Record):
+    """Where the parts of a card's text are: front matter lines and body start. `lines`:
+    all lines, each with its own line ending, BOM removed; `fm_start`: the index of the
+    first front matter line (after the opening ---); `fm_end`: of the closing --- line."""
 
-    bom: str
-    newline: str
-    lines: list[str]  # all lines, each with its own line ending, BOM removed
-    fm_start: int  # index of the first front matter line (after the opening ---)
-    fm_end: int  # index of the closing --- line
+    FIELDS = ("bom", "newline", "lines", "fm_start", "fm_end")
+
+    def __init__(self, bom: str, newline: str, lines: list[str], fm_start: int, fm_end: int):
+        self.bom, self.newline, self.lines, self.fm_start, self.fm_end = bom, newline, lines, fm_start, fm_end
 
 
 def split_lines(text: str) -> list[str]:
@@ -255,13 +254,14 @@ def layout(text: str) -> Layout:
     raise CardSyntaxError(unclosed_message(lines))
 
 
-@dataclass
-class Parsed:
+class Parsed(ValueRecord):
     """A card file's content: front matter mapping, body and checklist."""
 
-    meta: dict
-    body: str
-    checklist: list[tuple[bool, str]] = field(default_factory=list)
+    FIELDS = ("meta", "body", "checklist")
+
+    def __init__(self, meta: dict, body: str, checklist: list[tuple[bool, str]] | None = None):
+        self.meta, self.body = meta, body
+        self.checklist = [] if checklist is None else checklist
 
 
 def parse(text: str) -> Parsed:

@@ -23,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 from mdboard.core import cardfile
 from mdboard.core.config import CardType
 from mdboard.core import names
@@ -32,42 +30,45 @@ from mdboard.core.errors import (CardChanged, MdboardError, Problem, UnknownName
                                  parenthesized)
 from mdboard.core.fields import BadValue, display, parse_input
 from mdboard.core.i18n import join_list, t
+from mdboard.core.records import Record, ValueRecord
 from mdboard.core.store import Board, Card, card_path_parts, check_id
 from mdboard.core.text import has_control_chars, suggest, suggest_label
 from mdboard.core.workflow import check_card, link_problems, move_problems
 from mdboard.git import changes as git_changes
 
-# The records below are never compared with ==: `eq=False` spares making an __eq__ for each
-# at every import (~0.3 ms each; each command is a new process and pays for its dataclasses).
+# The records below are plain classes (`core.records`): each command is a new process, and a
+# dataclass costs it ~0.5 ms to make at import.
 
 
-@dataclass(eq=False)
-class Actor:
+class Actor(Record):
     """Who is acting: a roster person key (if known) and the git author identity."""
 
-    person: str | None
-    name: str
-    email: str
+    FIELDS = ("person", "name", "email")
+
+    def __init__(self, person: str | None, name: str, email: str):
+        self.person, self.name, self.email = person, name, email
 
     @property
     def author(self) -> tuple[str, str] | None:
         return (self.name, self.email) if self.email else None
 
 
-@dataclass(eq=False)
-class Result:
-    """What an action did, for the CLI (or the web board) to report."""
+class Result(Record):
+    """What an action did, for the CLI (or the web board) to report.
 
-    card: Card
-    commit: str | None
-    note: str = ""
-    item: str = ""  # the checklist item a tick changed (or found already in the asked state)
-    changed: bool = True  # False: the card already was as asked; nothing written (`note` says so)
-    understood: list[str] = field(default_factory=list)  # "截止日期：2026-12-01（周二）" for dates typed otherwise
+    `item`: the checklist item a tick changed (or found already in the asked state);
+    `changed` False: the card already was as asked, nothing written (`note` says so);
+    `understood`: "截止日期：2026-12-01（周二）" for each date typed in another form."""
+
+    FIELDS = ("card", "commit", "note", "item", "changed", "understood")
+
+    def __init__(self, card: Card, commit: str | None, note: str = "", item: str = "", changed: bool = True,
+                 understood: list[str] | None = None):
+        self.card, self.commit, self.note, self.item, self.changed = card, commit, note, item, changed
+        self.understood = [] if understood is None else understood
 
 
-@dataclass(eq=False)
-class Expect:
+class Expect(Record):
     """What the person saw when their form or drag was made (the web board sends it).
 
     `version`: the card's `version_of` then; the same version now means nothing
@@ -77,9 +78,10 @@ class Expect:
     dragged from. Checked under the board lock, against the card on disk right then.
     """
 
-    version: str | None = None
-    fields: dict | None = None
-    state: str | None = None
+    FIELDS = ("version", "fields", "state")
+
+    def __init__(self, version: str | None = None, fields: dict | None = None, state: str | None = None):
+        self.version, self.fields, self.state = version, fields, state
 
 
 def card_version(data: bytes | str) -> str:
@@ -368,18 +370,15 @@ def _check_fields_expect(board: Board, card: Card, text: str, values: dict, expe
         raise _changed(card, board, problems, clashes=clashes, state=card.state)
 
 
-@dataclass(frozen=True)
-class Clash:
+class Clash(ValueRecord):
     """One field that changed on the card since a person's form was made, to another value
     than the one they asked for: its value then, now, and the value asked for (carried by
-    `CardChanged.clashes`). Made here, where clashes are found, so that the commands that
-    never change a card do not make the class (~1.5 ms a frozen dataclass) at start-up."""
+    `CardChanged.clashes`)."""
 
-    key: str
-    label: str
-    then: object
-    now: object
-    asked: object
+    FIELDS = ("key", "label", "then", "now", "asked")
+
+    def __init__(self, key: str, label: str, then: object, now: object, asked: object):
+        self.key, self.label, self.then, self.now, self.asked = key, label, then, now, asked
 
 
 def _same(a, b) -> bool:
@@ -616,24 +615,25 @@ def _with_note(text: str, line: str, heading: str) -> str:
 
 # --- save -----------------------------------------------------------------------------------
 
-@dataclass(eq=False)
-class Saved:
+class Saved(Record):
     """One card a `save` committed, and what had been done to it by hand."""
 
-    card_id: str
-    title: str
-    kind: str  # "edited", "new", "moved" or "deleted"
-    path: str  # where the card is now ("" when deleted)
-    old_path: str = ""  # where git had it ("" when new)
+    FIELDS = ("card_id", "title", "kind", "path", "old_path")
+
+    def __init__(self, card_id: str, title: str, kind: str, path: str, old_path: str = ""):
+        """`kind`: "edited", "new", "moved" or "deleted"; `path`: where the card is now ("" when
+        deleted); `old_path`: where git had it ("" when new)."""
+        self.card_id, self.title, self.kind, self.path, self.old_path = card_id, title, kind, path, old_path
 
 
-@dataclass(eq=False)
-class SaveResult:
+class SaveResult(Record):
     """What `save` committed (nothing: an empty list and a note)."""
 
-    saved: list[Saved] = field(default_factory=list)
-    commit: str | None = None
-    note: str = ""
+    FIELDS = ("saved", "commit", "note")
+
+    def __init__(self, saved: list[Saved] | None = None, commit: str | None = None, note: str = ""):
+        self.saved = [] if saved is None else saved
+        self.commit, self.note = commit, note
 
 
 def save(board: Board, card_ids: list[str] | tuple[str, ...] = (), actor: Actor | None = None,
@@ -708,15 +708,14 @@ def _card_id_of(board: Board, path: str) -> str | None:
     return parts[2]
 
 
-@dataclass(eq=False)
-class _SavePlan:
+class _SavePlan(Record):
     """One card's hand edits: what is saved, the card as git has it, the card now, the
     paths git has that are gone."""
 
-    saved: Saved
-    before: Card | None
-    after: Card | None
-    gone: list[str]
+    FIELDS = ("saved", "before", "after", "gone")
+
+    def __init__(self, saved: Saved, before: Card | None, after: Card | None, gone: list[str]):
+        self.saved, self.before, self.after, self.gone = saved, before, after, gone
 
 
 def _plan_save(board: Board, card_id: str, now: list[str], gone: list[str]) -> _SavePlan:
