@@ -484,3 +484,101 @@ def test_a_batch_whose_branch_moved_meanwhile_puts_every_change_back(board, monk
     assert (board / "sku/planning/SKU-0001.md").read_text("utf-8") == before
     assert not (board / "sku/shooting/SKU-0001.md").exists()
     assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_committer_name_git_keeps_in_other_bytes_than_utf8_is_written_by_git(board, monkeypatch):
+    """A name configured in other bytes than UTF-8 (GBK, Latin-1) cannot be written into a
+    commit object here: `git commit-tree` writes it, as `git commit` would, and the action
+    is committed - not stopped half done with the board locked by its journal."""
+    from mdboard.core.store import Board
+    from mdboard.domain import ops
+    from mdboard.git import changes
+
+    for key in ("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key, raising=False)
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    with open(board / ".git" / "config", "ab") as fh:
+        fh.write(b"[user]\n\tname = Jos\xe9\n\temail = jose@example.com\n")
+    seen = git_commands(monkeypatch)
+    board_ = Board.open(str(board))
+    with changes.batched(board_) as batch:
+        done = ops.set_fields(board_, "SKU-0001", ["price=29"], actor("zhaomin", "赵敏"))
+    assert batch.lost == {} and done.commit
+    assert "commit-tree" in seen
+    assert git(board, "log", "-1", "--format=%an|%s") == "赵敏|set SKU-0001: price=29"
+    raw = subprocess.run(["git", "cat-file", "commit", "HEAD"], cwd=board, capture_output=True).stdout
+    assert "committer José <jose@example.com>" in raw.decode("utf-8")  # as git writes it
+    assert git(board, "status", "--porcelain") == ""
+    assert not changes.batch_journal(board_).exists()
+
+
+def test_an_action_stopped_by_any_error_in_a_batch_is_put_back_and_the_next_goes_on(board, monkeypatch):
+    """Whatever stops an action while its commit is made (here an error no git or disk
+    failure names), its files are put back and the journal notes it undone: the batch's
+    next action is committed, the journal goes, and the next command finds nothing to
+    recover."""
+    from mdboard.core.store import Board
+    from mdboard.domain import ops
+    from mdboard.git import changes, commit
+
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+    before = (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    make, calls = commit.PathCommit.make, []
+
+    def once_broken(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("stopped")
+        return make(self, *args, **kwargs)
+
+    monkeypatch.setattr(commit.PathCommit, "make", once_broken)
+    board_ = Board.open(str(board))
+    with changes.batched(board_) as batch:
+        with pytest.raises(RuntimeError):
+            ops.set_fields(board_, "SKU-0001", ["price=29"], actor("zhaomin", "赵敏"))
+        assert (board / "sku/planning/SKU-0001.md").read_text("utf-8") == before
+        ops.move_card(board_, "SKU-0001", "shooting", actor("wangli", "王丽"))
+    monkeypatch.undo()
+    assert batch.lost == {}
+    assert git(board, "log", "-2", "--format=%an|%s").split("\n") == [
+        "王丽|move SKU-0001: 规划中 → 拍摄中", "王丽|new SKU-0001: 数据线"]
+    assert "price: 29" not in (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
+    assert git(board, "status", "--porcelain") == ""
+    assert not changes.batch_journal(board_).exists()
+    cli.ok("set", "SKU-0001", "price=39")
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_an_undone_action_alone_leaves_no_journal(board, monkeypatch):
+    """A batch whose only action was stopped and put back ends with no journal left behind."""
+    from mdboard.core.store import Board
+    from mdboard.domain import ops
+    from mdboard.git import changes, commit
+
+    cli = Cli(board)
+    cli.ok("new", "sku", "数据线", "--owner", "liuyang")
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("stopped")
+
+    monkeypatch.setattr(commit.PathCommit, "make", broken)
+    board_ = Board.open(str(board))
+    with changes.batched(board_):
+        with pytest.raises(RuntimeError):
+            ops.set_fields(board_, "SKU-0001", ["price=29"], actor("zhaomin", "赵敏"))
+    monkeypatch.undo()
+    assert not changes.batch_journal(board_).exists()
+    assert git(board, "status", "--porcelain") == ""
+    cli.ok("set", "SKU-0001", "price=39")
+
+
+@pytest.mark.parametrize("raw,kept", [("1700000000 +0800", True), ("1700000000 -0000", False),
+                                      ("1700000000 +0060", False), ("99 +0100", False)])
+def test_a_raw_date_git_would_read_or_write_otherwise_is_left_to_git(raw, kept):
+    """git writes -0000 as +0000, folds minutes past 59 and reads a small number as another
+    form of date: such a GIT_*_DATE is git's to write (None), the plain ones are read here."""
+    from mdboard.git.commit import _date
+
+    assert (_date(raw) == raw) if kept else (_date(raw) is None)

@@ -567,10 +567,10 @@ class Batch:
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
         self._note({"change": change.to_json()})
-        _apply_files(self.board, change)
-        try:
+        try:  # whatever stops it (git, the disk, an identity it cannot write), nothing stays half done
+            _apply_files(self.board, change)
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
-        except (GitError, OSError):
+        except BaseException:
             self._undo(before)
             raise
         if sha is None:  # a path git must store itself: the change goes the single way
@@ -597,6 +597,7 @@ class Batch:
         from the base to the tip. Failing that, every pending change is undone (its files
         put back, its index entries unstaged) and its commit is `lost`, with git's words."""
         if not self.changes:
+            self._close_journal()  # it may hold a change that was undone
             return
         paths = sorted({rel for change in self.changes for rel in change_paths(change)})
         try:

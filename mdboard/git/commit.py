@@ -275,13 +275,21 @@ class PathCommit:
         loose object where git's identity and dates can be told without git (`_signature`;
         `git commit-tree` cost ~4 ms of CPU a team action, most of it starting git), else
         by `git commit-tree`, as `git commit` writes it."""
+        import time
+
         folder = self._objects_folder()
-        author = _signature("AUTHOR", env, self.config()) if folder is not None else None
-        committer = _signature("COMMITTER", env, self.config()) if author else None
-        if author is None or committer is None:
+        now = int(time.time())  # one moment for both, as git takes it
+        author = _signature("AUTHOR", env, self.config(), now) if folder is not None else None
+        committer = _signature("COMMITTER", env, self.config(), now) if author else None
+        data = None
+        if author is not None and committer is not None:
+            try:  # a name configured in other bytes than UTF-8 is git's to write
+                data = (f"tree {tree}\nparent {parent}\nauthor {author}\ncommitter {committer}\n\n{message}"
+                        ).encode("utf-8")
+            except UnicodeEncodeError:
+                data = None
+        if data is None:
             return self.repo.run("commit-tree", tree, "-p", parent, "-F", "-", env=env, input=message)
-        data = (f"tree {tree}\nparent {parent}\nauthor {author}\ncommitter {committer}\n\n{message}"
-                ).encode("utf-8")
         oid = object_id("commit", data, hex_len)
         store_loose(folder, oid, "commit", data)
         return oid
@@ -501,7 +509,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 _RAW_DATE = re.compile(r"@?(\d+) ([+-]\d{4})")
 
 
-def _signature(role: str, env: dict, config) -> str | None:
+def _signature(role: str, env: dict, config, now: int | None = None) -> str | None:
     """`NAME <EMAIL> SECONDS +ZZZZ` of the author or committer (`role`) as `git commit-tree`
     writes it: the name and address from the environment given, else the process's, else
     `author.*` / `committer.*`, else `user.*`; the date from GIT_<ROLE>_DATE (its ISO 8601
@@ -516,7 +524,7 @@ def _signature(role: str, env: dict, config) -> str | None:
     name, email = value("NAME", "name"), value("EMAIL", "email")
     if not name or not email or not all(_clean_ident(v) for v in (name, email)):
         return None
-    date = _date(env.get(f"GIT_{role}_DATE", os.environ.get(f"GIT_{role}_DATE")))
+    date = _date(env.get(f"GIT_{role}_DATE", os.environ.get(f"GIT_{role}_DATE")), now)
     return f"{name} <{email}> {date}" if date else None
 
 
@@ -526,17 +534,21 @@ def _clean_ident(value: str) -> bool:
             and not any(c in value for c in "<>\n") and all(ord(c) > 32 or c == " " for c in value))
 
 
-def _date(text: str | None) -> str | None:
-    """`SECONDS +ZZZZ` of a GIT_*_DATE (None: now, in the local time zone); None for a form
-    not read here."""
+def _date(text: str | None, now: int | None = None) -> str | None:
+    """`SECONDS +ZZZZ` of a GIT_*_DATE (None: `now`, else this moment, in the local time
+    zone); None for a form not read here."""
     import time
 
     if text is None:
-        now = int(time.time())
+        now = int(time.time()) if now is None else now
         return f"{now} {_zone(time.localtime(now).tm_gmtoff)}"
     text = text.strip()
     if _RAW_DATE.fullmatch(text):
         seconds, zone = _RAW_DATE.fullmatch(text).groups()
+        # git reads a small number as another form, writes -0000 as +0000, and normalises
+        # minutes past 59: those are left to it
+        if int(seconds) < 100_000_000 or zone == "-0000" or int(zone[3:]) > 59:
+            return None
         return f"{int(seconds)} {zone}"
     if _ISO_DATE.fullmatch(text):
         from datetime import datetime
