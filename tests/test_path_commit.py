@@ -55,6 +55,19 @@ def twins(board, tmp_path) -> tuple[Cli, Cli]:
     return Cli(board), Cli(other)
 
 
+def set_note_move_as_twins(board, tmp_path, built) -> Cli:
+    """set, note and move SKU-0001 on both twins: the same files and commits, each written
+    by this path (`built`: its commit ids, None where git commit made it); the fast twin."""
+    fast, porcelain = twins(board, tmp_path)
+    built.clear()
+    for step in [("set", "SKU-0001", "price=29"), ("note", "SKU-0001", "主图已拍"), ("move", "SKU-0001", "shooting")]:
+        for cli in (fast, porcelain):
+            cli.ok("--as", "wangli", *step)
+        assert snapshot(fast.root) == snapshot(porcelain.root), step
+        assert built[-2] == git(fast.root, "rev-parse", "HEAD") and built[-1] is None
+    return fast
+
+
 def test_each_change_commits_what_git_commit_only_commits(board, tmp_path, monkeypatch, built):
     monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-11-25T09:00:00+08:00")
     monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-11-25T09:00:00+08:00")
@@ -276,13 +289,7 @@ def test_a_card_git_records_as_executable_keeps_its_mode_where_file_modes_are_no
     git(board, "update-index", "--chmod=+x", "sku/planning/SKU-0001.md")
     git(board, "commit", "-qm", "recorded as executable elsewhere")
     git(board, "config", "core.fileMode", "false")
-    fast, porcelain = twins(board, tmp_path)
-    built.clear()
-    for step in [("set", "SKU-0001", "price=29"), ("note", "SKU-0001", "主图已拍"), ("move", "SKU-0001", "shooting")]:
-        for cli in (fast, porcelain):
-            cli.ok("--as", "wangli", *step)
-        assert snapshot(fast.root) == snapshot(porcelain.root), step
-        assert built[-2] == git(fast.root, "rev-parse", "HEAD") and built[-1] is None
+    fast = set_note_move_as_twins(board, tmp_path, built)
     assert git(fast.root, "ls-tree", "HEAD~1", "sku/planning/SKU-0001.md").startswith("100755 ")
     assert git(fast.root, "status", "--porcelain") == ""
 
@@ -329,13 +336,7 @@ def test_where_attributes_or_line_endings_may_apply_git_makes_the_blobs(board, t
     card.write_bytes(card.read_bytes().replace(b"\n", b"\r\n"))  # a card written on Windows
     git(board, "add", "-A")
     git(board, "commit", "-q", "--allow-empty", "-m", "CRLF")
-    fast, porcelain = twins(board, tmp_path)
-    built.clear()
-    for step in [("set", "SKU-0001", "price=29"), ("note", "SKU-0001", "主图已拍"), ("move", "SKU-0001", "shooting")]:
-        for cli in (fast, porcelain):
-            cli.ok("--as", "wangli", *step)
-        assert snapshot(fast.root) == snapshot(porcelain.root), step
-        assert built[-2] == git(fast.root, "rev-parse", "HEAD") and built[-1] is None
+    fast = set_note_move_as_twins(board, tmp_path, built)
     assert b"\r" not in subprocess.run(["git", "show", "HEAD:sku/shooting/SKU-0001.md"], cwd=fast.root,
                                        capture_output=True, check=True).stdout
     assert b"\r\n" in (fast.root / "sku/shooting/SKU-0001.md").read_bytes()

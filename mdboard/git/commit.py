@@ -315,14 +315,7 @@ class PathCommit:
         """Store each file's bytes as its blob (plain repositories) and put it, or its
         absence, into the tree of its folder; False when a path is not a plain file."""
         folder_of_objects = self._objects_folder()
-        for path in paths:
-            folder, _, name = path.rpartition("/")
-            full = self.repo.root / path
-            try:
-                st = os.lstat(full)
-            except FileNotFoundError:
-                trees[folder].pop(name, None)
-                continue
+        for path, folder, name, full, st in self._present(paths, trees):
             old = trees[folder].get(name)
             if not stat.S_ISREG(st.st_mode) or (old is not None and old.mode not in ("100644", "100755")):
                 return False
@@ -331,6 +324,19 @@ class PathCommit:
             store_loose(folder_of_objects, oid, "blob", data)
             trees[folder][name] = Entry(self._file_mode(st, old), oid)
         return True
+
+    def _present(self, paths: list[str], trees: dict):
+        """(path, folder, name, full path, lstat) of each path on disk; a path that is gone
+        is taken out of its folder's tree (the change deletes or moves it away)."""
+        for path in paths:
+            folder, _, name = path.rpartition("/")
+            full = self.repo.root / path
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                trees[folder].pop(name, None)
+                continue
+            yield path, folder, name, full, st
 
     def _plain_config(self) -> bool:
         """Whether `git commit` would write the commit as this path does (no signing, no
@@ -344,14 +350,7 @@ class PathCommit:
         """Put each path's blob as the index holds it (`staged`: `cat-file` of `:0:PATH`),
         or its absence, into the tree of its folder; False when a path is something git
         would not store as a plain file, or the index does not hold it as one."""
-        for path in paths:
-            folder, _, name = path.rpartition("/")
-            full = self.repo.root / path
-            try:
-                st = os.lstat(full)
-            except FileNotFoundError:
-                trees[folder].pop(name, None)
-                continue
+        for path, folder, name, full, st in self._present(paths, trees):
             if not os.path.isfile(full) or os.path.islink(full):
                 return False
             old = trees[folder].get(name)
