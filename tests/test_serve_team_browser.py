@@ -270,6 +270,23 @@ def test_create_each_type_from_its_form(team, board, zhaomin, type_key, label, f
     assert git(board, "status", "--porcelain") == ""
 
 
+def test_a_note_being_written_survives_the_panel_reloaded_by_a_tick(team, board, zhaomin):
+    """Typing a note, then ticking an item: the panel reloaded after the tick keeps the note
+    form as it was (the words typed stay), and the note is then added. Before, the reload put
+    in an empty form and the words were gone."""
+    page = zhaomin.open("cards/SKU-0001.html")
+    page.fill("#mdb-note", "详情页的尺寸表还要核对")
+    zhaomin.press(page.locator(".mdb-tick", has_text="详情页"))
+    assert "已勾选「详情页」" in zhaomin.toast("已勾选「详情页」")
+    page.locator('.mdb-tick[aria-checked="true"]', has_text="详情页").wait_for(timeout=WAIT_MS)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#mdb-note").input_value() == "详情页的尺寸表还要核对"
+    zhaomin.press(page.get_by_role("button", name="添加备注"))
+    assert "已给 SKU-0001 添加备注" in zhaomin.toast("已给 SKU-0001 添加备注")
+    assert last_commit(board)[1] == "note SKU-0001: 详情页的尺寸表还要核对"
+    assert "详情页的尺寸表还要核对" in (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+
+
 def test_tick_and_note_on_the_card_page(team, board, zhaomin):
     page = zhaomin.open("cards/SKU-0001.html")
     zhaomin.press(page.locator(".mdb-tick", has_text="主图"))

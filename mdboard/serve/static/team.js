@@ -291,8 +291,36 @@
         if (text === null) return;
         var doc = new DOMParser().parseFromString(text, "text/html");
         var fresh = doc.getElementById("mdb-panel");
-        if (fresh) panel.replaceWith(document.adoptNode(fresh));
+        if (!fresh) return;
+        fresh = document.adoptNode(fresh);
+        keepTyping(panel, fresh);
+        panel.replaceWith(fresh);
+        if (kept.focus && document.contains(kept.focus)) {
+          kept.focus.focus();
+          if (kept.range) kept.focus.setSelectionRange(kept.range[0], kept.range[1]);
+        }
       });
+  }
+
+  /* A form the person has typed in (data-dirty) goes into the fresh panel as it is - its
+     words, and the caret where it was - in place of the fresh copy: a panel reloaded after
+     an earlier action (a tick) must not empty a note being written. */
+  var kept = {};
+  function keepTyping(panel, fresh) {
+    var active = document.activeElement;
+    kept = { focus: null, range: null };
+    Array.prototype.forEach.call(panel.querySelectorAll("form[data-dirty]"), function (form) {
+      var action = form.getAttribute("action");
+      var twin = Array.prototype.filter.call(fresh.querySelectorAll("form"), function (f) {
+        return f.getAttribute("action") === action;
+      })[0];
+      if (!twin) return;
+      if (active && form.contains(active)) {
+        kept.focus = active;
+        if (typeof active.selectionStart === "number") kept.range = [active.selectionStart, active.selectionEnd];
+      }
+      twin.replaceWith(form);
+    });
   }
 
   function submitPanel(form, reason) {
