@@ -353,6 +353,20 @@ def new_card(cli, title: str) -> str:
     return re.search(r"SKU-\d+", result.output).group(0)
 
 
+MODULES_AFTER = ("import sys\nfrom mdboard.cli.main import main\n"
+                 "try:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+                 "print('\\nMODULES=' + ' '.join(sorted(sys.modules)))")
+
+
+def modules_after(root: Path, *args: str) -> tuple[str, set[str]]:
+    """`mdboard ARGS` run in `root` by a fresh interpreter, failing the test unless it
+    succeeds: (its output, the modules it imported)."""
+    proc = subprocess.run([sys.executable, "-c", MODULES_AFTER, *args], cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out, _, modules = proc.stdout.rpartition("\nMODULES=")
+    return out, set(modules.split())
+
+
 def card_file(board: Path, card_id: str) -> Path:
     return next(board.glob(f"sku/*/{card_id}.md"))
 

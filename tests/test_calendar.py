@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo, available_timezones
 
 import icalendar
 import pytest
@@ -12,11 +13,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from icalendar.parser import Contentline
 
-from mdboard.domain.calendar import _fold, assemble, board_calendar, board_host, calendar_cards, card_events
+from mdboard.domain.calendar import (END_CALENDAR, PRODID, Zone, _fold, _header, _timed_form, _when_value, assemble,
+                                     board_calendar, board_host, calendar_cards, card_events, zone_of)
 from mdboard.core.errors import MdboardError
 from mdboard.core.store import Board
 
-from conftest import git
+from conftest import git, modules_after
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -293,3 +295,67 @@ def test_export_ics_writes_the_same_bytes_from_every_process(dated, cli):
     result = cli("export", "ics", "--person", "王丽", "-o", str(dated.parent / "wangli.ics"))
     assert result.exit_code == 0, result.output
     assert (dated.parent / "wangli.ics").read_bytes() == board_calendar(Board.open(str(dated)), "wangli")
+
+
+# --- written without icalendar (a one-card rebuild does not import it) -------------------------
+
+@pytest.mark.parametrize("name, tz", [("我的店铺 运营看板", "Asia/Shanghai"), ("Shop, Ops; \\N back\\slash^ " * 4, "UTC"),
+                                      ("双11预热😀,第二波" * 9, "America/Argentina/Buenos_Aires")])
+def test_the_calendar_header_is_what_icalendar_writes(name, tz):
+    cal = icalendar.Calendar()
+    for prop, value in (("prodid", PRODID), ("version", "2.0"), ("calscale", "GREGORIAN"), ("method", "PUBLISH"),
+                        ("name", name), ("x-wr-calname", name), ("x-wr-timezone", tz),
+                        ("refresh-interval", timedelta(hours=1)), ("x-published-ttl", "PT1H")):
+        cal.add(prop, value)
+    cal["refresh-interval"].params["VALUE"] = "DURATION"
+    assert _header(SimpleNamespace(timezone=tz), name) == cal.to_ical()[: -len(END_CALENDAR)]
+
+
+def test_dates_and_times_are_written_as_icalendar_writes_them_in_every_zone():
+    moments = [datetime(2026, 11, 30, 18, 0, 5), datetime(1999, 7, 1), datetime(2026, 3, 29, 2, 30)]
+    for tz in sorted(available_timezones()):
+        before, after, _ = _timed_form(tz)
+        zone = lambda: Zone(before, after, b"")  # noqa: E731
+        for value in [m.replace(tzinfo=ZoneInfo(tz)) for m in moments] + [datetime(2026, 1, 2, 3, tzinfo=timezone.utc),
+                                                                           date(2026, 12, 1)]:
+            typed = icalendar.vDDDTypes(value)
+            params = typed.params.to_ical()
+            assert _when_value(value, zone) == (b";" + params if params else b"") + b":" + typed.to_ical(), (tz, value)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC", "Africa/Abidjan", "Europe/Berlin"])
+def test_the_zone_block_is_icalendars(tz):
+    zone = zone_of(tz)
+    tzid = icalendar.vDDDTypes(datetime(2000, 1, 1, tzinfo=ZoneInfo(tz))).params.get("TZID")
+    assert zone.block == (icalendar.Timezone.from_tzid(tzid).to_ical() if tzid else b"")
+
+
+def card_path(board, card_id: str):
+    return next(board.glob(f"*/*/{card_id}.md"))
+
+
+def test_a_rebuild_after_a_title_change_writes_the_feeds_without_icalendar(dated, cli):
+    cli.proc_ok("build")  # the first build works the time zone out once and keeps it
+    path = card_path(dated, "AS-0001")  # a timed due: its feed has the VTIMEZONE
+    path.write_text(path.read_text("utf-8").replace("title: 退货未到", "title: 退货未到,改"), "utf-8")
+    _, loaded = modules_after(dated, "build")
+    assert "icalendar" not in loaded
+    site = dated / "_site"
+    board = Board.open(str(dated))
+    assert (site / "calendar.ics").read_bytes() == board_calendar(board)
+    assert (site / "people" / "sunli.ics").read_bytes() == board_calendar(board, "sunli")
+    assert "【售后】退货未到,改" in str(events(board_calendar(board))[f"AS-0001-due@{board_host(board.config.title)}"]["summary"])
+
+
+def test_a_kept_zone_from_other_tz_data_or_icalendar_is_worked_out_again(dated, cli):
+    from mdboard.site.builder import _write_state
+
+    cli.proc_ok("build")
+    kept = Board.open(str(dated)).state_dir / "site" / "zone.cache"  # named with the user's key on disk
+    assert len(list(kept.parent.glob("zone.*.cache"))) == 1
+    _write_state(kept, "site-zone", {"for": ("Asia/Shanghai", ("/old/icalendar/__init__.py", 1, 1)),
+                                     "zone": (b";TZID=Old/Zone:", b"", b"BEGIN:VTIMEZONE\r\nTZID:Old/Zone\r\n")})
+    path = card_path(dated, "AS-0001")
+    path.write_text(path.read_text("utf-8").replace("title: 退货未到", "title: 退货未到(二)"), "utf-8")
+    cli.proc_ok("build")
+    assert (dated / "_site" / "calendar.ics").read_bytes() == board_calendar(Board.open(str(dated)))

@@ -9,14 +9,12 @@ the same text, read back as the same values, or the checked way is taken.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import card_file, git
+from conftest import card_file, git, modules_after
 from mdboard.core.cardfile import (_yaml_value, load_yaml, new_card_text, parse, parse_new, quick_value,
                                    set_field)
 from mdboard.core.errors import CardSyntaxError
@@ -142,15 +140,9 @@ def test_a_new_card_is_read_as_the_mapping_it_was_written_from(meta, body):
 
 # --- the commands ------------------------------------------------------------------------------
 
-LOADED = ("import sys\nfrom mdboard.cli.main import main\n"
-          "try:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-          "print('LOADED=' + ','.join(m for m in ('yaml', 'frontmatter') if m in sys.modules))")
-
-
 def _run(board, *args) -> str:
-    proc = subprocess.run([sys.executable, "-c", LOADED, *args], cwd=board, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    out, loaded = modules_after(board, *args)
+    return out + "\nLOADED=" + ",".join(m for m in ("yaml", "frontmatter") if m in loaded)
 
 
 def test_new_and_set_of_plain_values_do_not_load_pyyaml(board, cli):

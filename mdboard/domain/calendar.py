@@ -12,11 +12,14 @@ date, never from the clock.
 A feed is made of parts: `card_events` renders one card's VEVENTs (bytes that depend
 only on the card and the board config), `assemble` wraps any parts in the calendar
 header and one VTIMEZONE. A site can therefore keep each card's part, keyed by the
-card's content, and re-render only the cards that changed. Events are written with
-icalendar's value types (escaping, dates, parameters) and folded as icalendar folds
-them; the tests check the bytes against icalendar's own `Event.to_ical`. Going
-through a full `Event` component per event costs ~100 µs, which a 10,000-card
-board cannot afford on every build.
+card's content, and re-render only the cards that changed. Events and the calendar's
+header are written here, escaped (RFC 5545 TEXT) and folded as icalendar writes them;
+the tests check the bytes against icalendar's own `Event.to_ical` and `Calendar.to_ical`.
+Going through a full `Event` component per event costs ~100 µs, which a 10,000-card
+board cannot afford on every build, and importing icalendar ~0.1 s, which a one-card
+rebuild cannot. icalendar works out only what depends on the time zone database: the
+TZID timed values carry and the VTIMEZONE block (`zone_of`), once per zone; a site keeps
+them on disk (`zone_stamp` says when they must be worked out again).
 """
 
 from __future__ import annotations
@@ -64,19 +67,28 @@ class _Context:
 _last_context: list[_Context] = []
 
 
+@dataclass(frozen=True)
+class Zone:
+    """How the board's time zone is written, as icalendar writes it: what goes before and
+    after a timed value's digits (`;TZID=Asia/Shanghai:` and nothing, or `:` and `Z` for
+    a zone icalendar takes for UTC) and the zone's VTIMEZONE block (b"" for UTC)."""
+
+    before: bytes
+    after: bytes
+    block: bytes
+
+
 def _context(board: Board) -> _Context:
     """The board's rendering context, rebuilt only when its config or the language changes."""
     cfg = board.config
     lang = get_language()
     if _last_context and _last_context[0].config is cfg and _last_context[0].language == lang:
         return _last_context[0]
-    from icalendar import vCategory
-
     spans = {type_key: s for type_key, ctype in cfg.types.items() if (s := calendar_spans(ctype))}
     ctx = _Context(cfg, lang, board_host(cfg.title), spans,
                    {type_key: tuple(k for sp in s for k in (sp.start, sp.end) if k) for type_key, s in spans.items()},
                    {type_key: i for i, type_key in enumerate(cfg.types)},
-                   {type_key: _line(b"CATEGORIES", vCategory([cfg.types[type_key].label])) for type_key in spans})
+                   {type_key: _fold(b"CATEGORIES:" + _text(cfg.types[type_key].label)) for type_key in spans})
     _last_context[:] = [ctx]
     return ctx
 
@@ -89,7 +101,8 @@ def board_calendar(board: Board, person: str | None = None,
     `card_url`, when given, links each event to the card's page.
     """
     cards = calendar_cards(board, person)
-    return assemble(board, (card_events(board, card, card_url) for card in cards), person)
+    zone = zone_of(board.config.timezone)
+    return assemble(board, (card_events(board, card, card_url, zone) for card in cards), person, zone)
 
 
 def calendar_cards(board: Board, person: str | None = None) -> list[Card]:
@@ -108,12 +121,14 @@ def _has_dates(ctx: _Context, card: Card) -> bool:
     return bool(fields) and not card.error and any(card.meta.get(k) not in (None, "") for k in fields)
 
 
-def card_events(board: Board, card: Card, card_url: Callable[[Card], str] | None = None) -> bytes:
+def card_events(board: Board, card: Card, card_url: Callable[[Card], str] | None = None,
+                zone: Zone | None = None) -> bytes:
     """The VEVENT blocks of one card (due, milestones, start/end windows), exactly as they
     appear inside the feed, in the order of the type's fields; b"" if it has none.
 
     The bytes depend only on the card and the board config (and language), so a site
-    may cache them by the card's content.
+    may cache them by the card's content. `zone`: the board time zone's `zone_of`, when
+    the caller keeps it (else worked out here when a timed value needs it).
     """
     ctx = _context(board)
     if card.error or card.type not in ctx.spans:
@@ -122,26 +137,25 @@ def card_events(board: Board, card: Card, card_url: Callable[[Card], str] | None
     moments = [(span, when) for span in ctx.spans[card.type] if (when := _span_moments(ctx, ctype, card, span))]
     if not moments:
         return b""
-    from icalendar import vText, vUri
-
-    tail = [ctx.categories[card.type], _line(b"DESCRIPTION", vText(_description(ctx.config, card))),
+    tail = [ctx.categories[card.type], _fold(b"DESCRIPTION:" + _text(_description(ctx.config, card))),
             b"TRANSP:TRANSPARENT"]
     if card_url is not None:
-        tail.append(_line(b"URL", vUri(card_url(card))))
+        tail.append(_fold(b"URL:" + card_url(card).encode("utf-8")))
     tail_bytes = b"\r\n".join(tail) + b"\r\nEND:VEVENT\r\n"
-    return b"".join(_vevent(ctx, ctype, card, span, when) + tail_bytes for span, when in moments)
+    zoned = (lambda: zone) if zone is not None else (lambda: zone_of(ctx.config.timezone))
+    return b"".join(_vevent(ctx, ctype, card, span, when, zoned) + tail_bytes for span, when in moments)
 
 
-def assemble(board: Board, parts: Iterable[bytes], person: str | None = None) -> bytes:
+def assemble(board: Board, parts: Iterable[bytes], person: str | None = None, zone: Zone | None = None) -> bytes:
     """The VCALENDAR around already-rendered VEVENT parts, in the order given: the header,
     the calendar's name (the board's, or `person`'s feed of it), and one VTIMEZONE for the
-    board's timezone when any event is timed."""
+    board's timezone when any event is timed (`zone`: its `zone_of`, when the caller keeps it)."""
     body = b"".join(parts)
     cfg = board.config
-    zone = b""
+    block = b""
     if b"\r\nDTSTART;TZID=" in body:
-        zone = _vtimezone(_tzid(cfg.timezone))
-    return _header(cfg, _calendar_name(board, person)) + zone + body + END_CALENDAR
+        block = (zone or zone_of(cfg.timezone)).block
+    return _header(cfg, _calendar_name(board, person)) + block + body + END_CALENDAR
 
 
 def _calendar_name(board: Board, person: str | None) -> str:
@@ -153,39 +167,62 @@ def _calendar_name(board: Board, person: str | None) -> str:
 
 
 def _header(cfg: BoardConfig, name: str) -> bytes:
-    """The calendar's opening lines and properties (everything before its components)."""
-    from icalendar import Calendar
-
-    cal = Calendar()
-    for prop, value in (("prodid", PRODID), ("version", "2.0"), ("calscale", "GREGORIAN"),
-                        ("method", "PUBLISH"), ("name", name), ("x-wr-calname", name),
-                        ("x-wr-timezone", cfg.timezone), ("refresh-interval", timedelta(hours=1)),
-                        ("x-published-ttl", "PT1H")):
-        cal.add(prop, value)
-    cal["refresh-interval"].params["VALUE"] = "DURATION"
-    data = cal.to_ical()
-    return data[: -len(END_CALENDAR)]
+    """The calendar's opening lines and properties (everything before its components), in
+    icalendar's order; the name and zone are written as given (icalendar takes NAME and
+    X-WR-* for values of an unknown type, which it does not escape)."""
+    lines = [b"BEGIN:VCALENDAR", b"VERSION:2.0", b"PRODID:" + _text(PRODID), b"CALSCALE:GREGORIAN",
+             b"METHOD:PUBLISH", _fold(b"NAME:" + name.encode("utf-8")), _fold(b"X-WR-CALNAME:" + name.encode("utf-8")),
+             b"REFRESH-INTERVAL;VALUE=DURATION:PT1H", b"X-PUBLISHED-TTL:PT1H",
+             _fold(b"X-WR-TIMEZONE:" + cfg.timezone.encode("utf-8"))]
+    return b"\r\n".join(lines) + b"\r\n"
 
 
 @lru_cache(maxsize=None)
-def _tzid(tz: str) -> str | None:
-    """The TZID icalendar writes for the board's timezone (None for UTC, written as `Z`)."""
-    from icalendar import vDDDTypes
-
-    return vDDDTypes(datetime(2000, 1, 1, tzinfo=dates.zone(tz))).params.get("TZID")
-
-
-@lru_cache(maxsize=None)
-def _vtimezone(tzid: str | None) -> bytes:
-    """The VTIMEZONE block of one TZID, made once per process (it takes milliseconds)."""
+def zone_of(tz: str) -> Zone:
+    """How icalendar writes the board's time zone (`Zone`): worked out with icalendar,
+    once per process (its import ~0.1 s, the VTIMEZONE ~0.04 s); a site keeps it on disk."""
     from icalendar import Timezone
 
-    if tzid is None:
-        return b""
-    try:
-        return Timezone.from_tzid(tzid).to_ical()
-    except ValueError:  # a zone icalendar cannot describe: calendar apps fall back to X-WR-TIMEZONE
-        return b""
+    before, after, tzid = _timed_form(tz)
+    block = b""
+    if tzid is not None:
+        try:
+            block = Timezone.from_tzid(tzid).to_ical()
+        except ValueError:  # a zone icalendar cannot describe: calendar apps fall back to X-WR-TIMEZONE
+            pass
+    return Zone(before, after, block)
+
+
+def _timed_form(tz: str) -> tuple[bytes, bytes, str | None]:
+    """What icalendar writes before and after the digits of a time in zone `tz`, and its
+    TZID (None: icalendar takes the zone for UTC and writes `Z`; several zones are)."""
+    from icalendar import vDDDTypes
+
+    typed = vDDDTypes(datetime(2000, 1, 1, tzinfo=dates.zone(tz)))
+    params = typed.params.to_ical() if typed.params else b""
+    after = b"Z" if typed.to_ical().endswith(b"Z") else b""
+    return (b";" + params if params else b"") + b":", after, typed.params.get("TZID")
+
+
+def zone_stamp(tz: str) -> tuple:
+    """What `zone_of(tz)` is worked out from: icalendar's code and the zone's tz database
+    file (each file's path, size and time), so a kept Zone is worked out again after an
+    upgrade of either. Costs a few stat calls, no import of icalendar."""
+    import os
+    import zoneinfo
+    from importlib.util import find_spec
+
+    files = [spec.origin for spec in (find_spec("icalendar"),) if spec is not None and spec.origin]
+    found = [os.path.join(root, tz) for root in zoneinfo.TZPATH if os.path.isfile(os.path.join(root, tz))]
+    if not found:
+        spec = find_spec("tzdata")
+        found = [spec.origin] if spec is not None and spec.origin else []
+    files += found[:1]
+    stamps = []
+    for path in files:
+        st = os.stat(path)
+        stamps.append((path, st.st_size, st.st_mtime_ns))
+    return (tz, *stamps)
 
 
 def _person_key(board: Board, text: str) -> str:
@@ -237,43 +274,38 @@ def _span_moments(ctx: _Context, ctype: CardType, card: Card, span: Span):
     return ctype.fields[field].label, moment, (moment + timedelta(days=1) if not isinstance(moment, datetime) else None)
 
 
-def _vevent(ctx: _Context, ctype: CardType, card: Card, span: Span, when) -> bytes:
+def _vevent(ctx: _Context, ctype: CardType, card: Card, span: Span, when, zone: Callable[[], Zone]) -> bytes:
     """The opening lines of one event, up to its UID (the card's shared lines follow)."""
-    from icalendar import vText
-
     what, start, end = when
     lines = [b"BEGIN:VEVENT",
-             _line(b"SUMMARY", vText(t("spreadsheet.cal_summary", type=ctype.label, title=card.title, what=what))),
-             b"DTSTART" + _when_value(start, _zone_key(start))]
+             _fold(b"SUMMARY:" + _text(t("spreadsheet.cal_summary", type=ctype.label, title=card.title, what=what))),
+             b"DTSTART" + _when_value(start, zone)]
     if end is not None:
-        lines.append(b"DTEND" + _when_value(end, _zone_key(end)))
-    stamp = _stamp(start)
-    lines += [b"DTSTAMP" + _when_value(stamp, _zone_key(stamp)),
-              _line(b"UID", vText(f"{card.id}-{span.key}@{ctx.host}"))]
+        lines.append(b"DTEND" + _when_value(end, zone))
+    lines += [b"DTSTAMP" + _when_value(_stamp(start), zone),
+              _fold(b"UID:" + _text(f"{card.id}-{span.key}@{ctx.host}"))]
     return b"\r\n".join(lines) + b"\r\n"
 
 
-def _zone_key(value) -> str:
-    """What besides the instant decides how a moment is written: its kind and its zone."""
-    return str(value.tzinfo) if isinstance(value, datetime) else "date"
-
-
-@lru_cache(maxsize=8192)
-def _when_value(value: date | datetime, zone_key: str) -> bytes:
+def _when_value(value: date | datetime, zone: Callable[[], Zone]) -> bytes:
     """`[;PARAMS]:VALUE` of a date or datetime as icalendar writes it (`;VALUE=DATE:20261201`,
-    `;TZID=Asia/Shanghai:20261130T180000`, `:20261130T100000Z`). Boards reuse few dates, so
-    each is worked out once; `zone_key` keeps equal instants in different zones apart."""
-    from icalendar import vDDDTypes
+    `;TZID=Asia/Shanghai:20261130T180000`, `:20261130T100000Z`). A timed value is in UTC
+    (DTSTAMP) or in the board's zone (`zone()` says how that is written)."""
+    if not isinstance(value, datetime):
+        return b";VALUE=DATE:%04d%02d%02d" % (value.year, value.month, value.day)
+    digits = b"%04d%02d%02dT%02d%02d%02d" % (value.year, value.month, value.day, value.hour, value.minute,
+                                             value.second)
+    if value.tzinfo is timezone.utc:
+        return b":" + digits + b"Z"
+    written = zone()
+    return written.before + digits + written.after
 
-    typed = vDDDTypes(value)
-    params = typed.params.to_ical() if typed.params else b""
-    return (b";" + params if params else b"") + b":" + typed.to_ical()
 
-
-def _line(name: bytes, value) -> bytes:
-    """One content line `NAME[;PARAMS]:VALUE` of an icalendar value, folded as icalendar folds it."""
-    params = value.params.to_ical() if value.params else b""
-    return _fold(name + (b";" + params if params else b"") + b":" + value.to_ical())
+def _text(value: str) -> bytes:
+    """A TEXT value escaped as RFC 5545 §3.3.11 says and icalendar does (`\\N` read as a line
+    break, then backslash, semicolon, comma, and every kind of line break)."""
+    return (value.replace("\\N", "\n").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n").encode("utf-8"))
 
 
 def _fold(line: bytes) -> bytes:

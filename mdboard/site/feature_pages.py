@@ -9,12 +9,14 @@ from mdboard.site.render import digest
 from mdboard.core.store import Board
 
 
-def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None) -> dict[str, Callable]:
+def extras(data, board: Board, feed_parts: Callable[[], dict] | None = None,
+           zone: Callable | None = None) -> dict[str, Callable]:
     """Optional pages by name: `calendar` (person key or None -> .ics bytes), and with
     history `report.html` / `standup.html` ((data, base, nav, dirty) -> Page).
 
-    `feed_parts` gives the cache of each card's calendar events."""
-    out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict)}
+    `feed_parts` gives the cache of each card's calendar events, `zone` the board time
+    zone's `calendar.Zone` as kept (both called when first needed)."""
+    out: dict[str, Callable] = {"calendar": Feeds(data, feed_parts or dict, zone)}
     if data.history is not None:
         out["report.html"] = history_page("report", report_context, report_facts, report_history, report_texts)
         out["standup.html"] = history_page("standup", standup_context, lambda d: d.untitled_key(), standup_history)
@@ -106,9 +108,11 @@ class Feeds:
     are kept in `parts` by card path and front matter: after one card changes, only its
     events are made again."""
 
-    def __init__(self, data, parts: Callable[[], dict]):
+    def __init__(self, data, parts: Callable[[], dict], zone: Callable | None = None):
         self.data = data
         self._parts = parts  # gives card path -> (meta_fp, event bytes), read when first needed
+        self._zone_of = zone  # gives the calendar.Zone (None: worked out by the calendar)
+        self._zone = None
         self.parts: dict = {}
         self.made = False  # whether any part was made (the cache needs saving)
         self._by_person: dict | None = None
@@ -120,10 +124,16 @@ class Feeds:
         hit = self.parts.get(card.path)
         if hit is not None and hit[0] == meta_fp:
             return hit[1]
-        events = card_events(self.data.board, card)
+        events = card_events(self.data.board, card, zone=self.zone())
         self.parts[card.path] = (meta_fp, events)
         self.made = True
         return events
+
+    def zone(self):
+        """The board time zone's calendar.Zone, asked for once per build (None: not kept)."""
+        if self._zone is None and self._zone_of is not None:
+            self._zone = self._zone_of()
+        return self._zone
 
     def _feeds(self) -> dict:
         """person key (None: the board) -> the events of their cards, in feed order (type as
@@ -146,7 +156,7 @@ class Feeds:
         """The board's feed, or one person's (the cards they own or help with)."""
         from mdboard.domain.calendar import assemble
 
-        return assemble(self.data.board, self._feeds().get(person, []), person)
+        return assemble(self.data.board, self._feeds().get(person, []), person, self.zone())
 
     def prune(self) -> None:
         """Forget the parts of cards that are gone."""
