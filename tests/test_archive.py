@@ -5,6 +5,8 @@ reads on, and the move is one commit by the acting person (real git repositories
 from __future__ import annotations
 
 import json
+import os
+import time
 
 from conftest import git
 from mdboard.core.store import Board
@@ -250,3 +252,24 @@ def test_the_config_schema_declares_the_archive_age(shop):
     assert found() == ["archive.days: minimum"]
     data["archive"] = {"dayz": 3}
     assert found() == ["archive: additionalProperties"]
+
+
+def test_a_card_archived_in_the_tick_the_archive_was_listed_in_keeps_its_id_to_itself(shop, cli):
+    """The archive's IDs are cached by each year folder's mtime; a card put there in the
+    tick the folder was listed in (the mtime unchanged) is still seen: a new card never
+    takes its ID."""
+    year = shop / "issue/archived/2026"
+    year.mkdir()
+    (shop / "issue/archived/AS-0001.md").rename(year / "AS-0001.md")
+    cli.ok("--as", "sunli", "save", "AS-0001")
+    moment = time.time_ns() + 3_000_000_000  # a time the clock has not passed: this very tick
+    os.utime(year, ns=(moment, moment))
+    issue = ["--set", "platform=tmall", "--set", "problem=物流", "--set", "order_no=A9", "--owner", "sunli",
+             "--due", "2026-12-26 10:00"]
+    cli.ok("--as", "sunli", "new", "issue", "漏发", *issue)  # AS-0004; the archive's IDs are cached
+    (year / "AS-0005.md").write_text((year / "AS-0001.md").read_text("utf-8"), "utf-8")
+    os.utime(year, ns=(moment, moment))  # the same tick
+    git(shop, "add", "-A")
+    git(shop, "commit", "-q", "-m", "归档 AS-0005")
+    assert "AS-0006" in cli.ok("--as", "sunli", "new", "issue", "错发", *issue).output
+    assert sorted(p.name for p in shop.glob("issue/**/AS-0005.md")) == ["AS-0005.md"]

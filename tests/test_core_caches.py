@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
+
+import pytest
 
 from conftest import git
+from mdboard.core.errors import CardChanged
+from mdboard.core.store import Board
+from mdboard.domain import ops
 
 
 def test_check_sees_a_card_edited_after_a_clean_check(board, cli):
@@ -95,6 +101,9 @@ def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
     cli.ok("new", "sku", "耳机", "--owner", "wangli", "--set", "tags=[礼盒, 新品]")
     cli.ok("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
     cli.ok("new", "sku", "充电器", "--owner", "zhaomin")
+    for path in board.glob("*/*/*.md"):  # written a while ago: a card read in its own tick is read again
+        moment = path.stat().st_mtime_ns - 60_000_000_000
+        os.utime(path, ns=(moment, moment))
     # enough cards parsed for the base file (with its packed part) to be written
     assert cli("ls").exit_code == 0
     eager = Board.open(str(board)).cards()
@@ -146,3 +155,44 @@ def test_a_move_after_a_committed_edit_of_the_same_size_judges_the_card_as_it_is
     result = cli("move", "SKU-0001", "review")
     assert result.exit_code == 1 and "价格" in result.output, result.output
     assert (board / "sku/planning/SKU-0001.md").exists()
+
+
+def _not_yet_passed(path):
+    """Give `path` a time the clock has not passed yet, as a file written in the very tick it
+    is read in has (file times move in ticks of a few ms, or whole seconds); the mtime_ns."""
+    moment = time.time_ns() + 3_000_000_000
+    os.utime(path, ns=(moment, moment))
+    return moment
+
+
+def test_a_same_size_edit_in_the_tick_the_card_was_cached_in_is_never_taken_for_the_cached_one(board, cli):
+    """A hand edit (saved) that kept the size and landed in the same file time as the parse
+    the cache holds: a form made before it is judged by the card as it is now - its clash
+    is named, not written over - and listings show the edit too."""
+    cli.ok("new", "sku", "耳机", "--owner", "wangli", "--set", "price=99")
+    path = board / "sku/planning/SKU-0001.md"
+    seen = ops.card_version(path.read_bytes())
+    moment = _not_yet_passed(path)
+    assert "耳机" in cli("ls").output  # the parse cache now holds the card (price 99)
+    path.write_text(path.read_text("utf-8").replace("price: 99", "price: 98"), "utf-8")  # same size
+    os.utime(path, ns=(moment, moment))  # the same tick
+    git(board, "commit", "-q", "-am", "价格改为98")
+    assert Board.open(str(board)).get("SKU-0001").meta["price"] == 98
+    with pytest.raises(CardChanged) as caught:
+        ops.set_fields(Board.open(str(board)), "SKU-0001", ["price=120"], expect=ops.Expect(seen, {"price": 99}))
+    assert [(c.key, c.then, c.now, c.asked) for c in caught.value.clashes] == [("price", 99, 98, 120)]
+    assert "price: 98" in path.read_text("utf-8")
+
+
+def test_a_roster_edit_of_the_same_size_in_the_tick_the_config_was_cached_in_names_the_right_person(board, cli):
+    """The checked config is cached by mdboard.yaml's size and mtime; an edit that kept both
+    (a name of as many bytes, in the same tick) is read again: the commit names the person
+    as the roster says now."""
+    cfg = board / "mdboard.yaml"
+    moment = _not_yet_passed(cfg)
+    cli.ok("--as", "zhaomin", "new", "sku", "耳机", "--owner", "zhaomin")  # the config cache now holds 赵敏
+    cfg.write_text(cfg.read_text("utf-8").replace("{name: 赵敏,", "{name: 赵明,"), "utf-8")  # same size
+    os.utime(cfg, ns=(moment, moment))  # the same tick
+    git(board, "commit", "-q", "-am", "改名")
+    cli.ok("--as", "zhaomin", "new", "sku", "充电器", "--owner", "zhaomin")
+    assert git(board, "log", "-1", "--format=%an <%ae>") == "赵明 <zhaomin@example.com>"

@@ -251,7 +251,9 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     """Read `<root>/mdboard.yaml`; raise ConfigError listing every mistake.
 
     With `cache_dir`, a checked config is kept in a private cache keyed by the file's
-    size and mtime, so a warm command does not even import the YAML parser.
+    size and mtime, so a warm command does not even import the YAML parser. A file read in
+    the tick it was written in is cached unstamped (`fsutil.settled`): an edit of the same
+    size in that tick (a roster name) would keep both.
     """
     path = Path(root) / CONFIG_NAME
     if path.is_symlink():  # refused like a symlinked card: it may lead anywhere
@@ -259,8 +261,12 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
                           [Problem(CONFIG_NAME, "", t("config.symlink"), t("config.hint_symlink"))])
     if cache_dir is None:
         return _read_config(path)
-    from mdboard.core import cache
+    import time
 
+    from mdboard.core import cache
+    from mdboard.core.fsutil import settled
+
+    read_ns = time.time_ns()
     try:
         st = path.stat()
         stamp = (st.st_size, st.st_mtime_ns)
@@ -271,7 +277,7 @@ def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:
     if isinstance(found, tuple) and len(found) == 2 and found[0] == stamp:
         return found[1]
     cfg = _read_config(path)
-    cache.save(cache_file, "config", CONFIG_CACHE_VERSION, (stamp, cfg))
+    cache.save(cache_file, "config", CONFIG_CACHE_VERSION, (stamp if settled(st.st_mtime_ns, read_ns) else None, cfg))
     return cfg
 
 

@@ -29,6 +29,17 @@ def atomic_write(path: Path, data: bytes, sync: bool = True) -> None:
         _fsync_dir(path.parent)
 
 
+def settled(mtime_ns: int, read_ns: int) -> bool:
+    """Whether a file that had `mtime_ns` when it was read (`read_ns`: `time.time_ns()` taken
+    before the stat and the read) cannot change again without its mtime changing: git's
+    racy-git rule, for every cache keyed by a file's (size, mtime). File times move in
+    ticks (a few ms on Linux, whole seconds or two on some file systems), so a file written
+    again in the tick it was read in keeps its time (and maybe its size); only an mtime
+    older than the read by more than a tick is one the clock has left behind."""
+    tick = 2_100_000_000 if mtime_ns % 1_000_000_000 == 0 else 50_000_000
+    return mtime_ns < read_ns - tick
+
+
 def _new_temporary(path: Path) -> tuple[int, str]:
     """(descriptor, name) of a new, empty, private file `.<name>.<random>.tmp` beside `path`,
     made as `tempfile.mkstemp` makes one (never an existing file or a link), without

@@ -15,16 +15,18 @@ import os
 import re
 import stat
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mdboard.core import cache
 from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, load_config
 from mdboard.core.errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem, parenthesized
+from mdboard.core.fsutil import settled
 from mdboard.core.i18n import get_language, set_language, t
 from mdboard.core.text import ID_RE, SURROGATE_RE, next_id, printable
 
-CACHE_VERSION = 8  # 8: Card moved to mdboard.core.store (pickles name the class by module)
+CACHE_VERSION = 9  # 8: Card moved to mdboard.core.store (pickles name the class by module); 9: racy entries kept unstamped
 _CARD_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9]*-[0-9]+")  # what a card file's name looks like, any case
 MAX_CARD_BYTES = 2 * 1024 * 1024
 SAVE_AFTER_MISSES = 64  # cards in the recent parse cache before the base file is rewritten
@@ -226,8 +228,11 @@ class Board:
         (its mtime_ns, the IDs of the card files in it, sorted by file name). A folder is
         listed again only when its mtime changed (adding or removing a file changes it): a
         year of 30,000 cards costs a `stat` instead of a listing. The cache keeps a folder's
-        IDs as one text (loading 90,000 strings one by one cost 4 times as much)."""
+        IDs as one text (loading 90,000 strings one by one cost 4 times as much). A listing
+        made in the tick its folder last changed in is kept without its mtime (`settled`):
+        a file added in that same tick would not change it, and `next_id` must see it."""
         if self._archive_folders is None:
+            read_ns = time.time_ns()
             path = self.state_dir / "archive-names.cache"
             known = cache.load(path, "archive-names", 2)
             known = known if isinstance(known, dict) else {}
@@ -238,9 +243,9 @@ class Board:
                         hit = known.get(year)
                         text = hit[1] if hit is not None and hit[0] == mtime else "\n".join(
                             name[:-3] for name in _archived_card_names(self.root / year))
-                        texts[year] = (mtime, text)
+                        texts[year] = (mtime if settled(mtime, read_ns) else None, text)
                         listed[year] = (mtime, text.split("\n") if text else [])
-            if texts.keys() != known.keys() or any(texts[k][0] != known[k][0] for k in texts):
+            if texts != known:
                 cache.save(path, "archive-names", 2, texts)
             self._archive_folders = listed
         return self._archive_folders
@@ -361,9 +366,10 @@ class Board:
         """The card file at `rel` (a path from `paths_of`), parsed from its own file only.
 
         `cached`: from the parse cache when it holds the file as it is now (same size, mtime
-        and kind, the test a listing trusts), else parsed. For a move, which reads only the
-        card's front matter: the YAML parser costs a command ~25 ms to import, the cache's
-        packed part ~1 ms to load."""
+        and kind, the test a listing trusts; or, for a card the cache keeps unstamped or
+        that changed since, the same front matter text), else parsed. For a move, which
+        reads only the card's front matter: the YAML parser costs a command ~25 ms to
+        import, the cache's packed part ~1 ms to load."""
         card_id = rel.rsplit("/", 1)[-1][:-3]
         if cached:
             try:
@@ -372,8 +378,8 @@ class Board:
                 st = None
             if st is not None:
                 stamp = (st.st_size, st.st_mtime_ns, stat.S_ISLNK(st.st_mode))
-                card = _ParseCache(self.state_dir / "parse.cache", lazy=True).current(rel, card_id, type_key, state,
-                                                                                    stamp)
+                card = _ParseCache(self.state_dir / "parse.cache", lazy=True).current(
+                    self.root / rel, rel, card_id, type_key, state, stamp)
                 if card is not None:
                     return card
         return self._read(card_id, type_key, state, rel)
@@ -826,6 +832,12 @@ _COMPARED = ("id", "type", "state", "path", "meta", "checklist", "error")  # Car
 class _ParseCache:
     """Parsed cards keyed by relative path, valid while size and mtime are unchanged.
 
+    Only a card whose mtime was safely older than its read (`fsutil.settled`) is kept with
+    its stamp; one read in the tick it was written in is kept without (its front matter key
+    still spares the YAML), so a same-size edit in that tick is never taken for the cached
+    card - not by a listing, and not by a write that reads the card through the cache
+    (`Board.read_card(cached=True)`: set, move).
+
     An entry is (stamp, parsed, error, front matter key), `parsed` being (meta,
     checklist), or the same packed with `marshal` (bytes) when the cache was read for
     `lazy` cards. A file whose stamp changed but whose front matter did not (the body
@@ -851,6 +863,7 @@ class _ParseCache:
         self.entries.update(self.recent)
         self.parsed: dict = {}
         self.seen: set = set()
+        self.read_ns = time.time_ns()  # before any card is looked at: see `settled`
 
     @staticmethod
     def _load(path: Path, packed: bool = False) -> dict:
@@ -875,14 +888,23 @@ class _ParseCache:
         known = (hit[3], _unpacked(hit[1])[0]) if hit is not None and hit[3] is not None else None
         (meta, checklist, error), key = read_card(Path(entry.path), known)
         meta = _interned(meta)
-        self.entries[rel] = self.parsed[rel] = (stamp, (meta, checklist), error, key)
+        # a card read in the tick it was written in is kept unstamped: read again next time
+        kept = stamp if stamp is not None and settled(stamp[1], self.read_ns) else None
+        self.entries[rel] = self.parsed[rel] = (kept, (meta, checklist), error, key)
         return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
 
-    def current(self, rel: str, card_id: str, ctype: str, state: str, stamp: tuple) -> Card | None:
-        """The card at `rel` as the cache holds it, if that was read from a file of this stamp."""
+    def current(self, path: Path, rel: str, card_id: str, ctype: str, state: str, stamp: tuple) -> Card | None:
+        """The card at `rel` as the cache holds it, if that was read from a file of this stamp;
+        else, when the cache knows the card's front matter, the file read again with that
+        meta kept if its front matter text is the same (no YAML); else None."""
         hit = self.entries.get(rel)
-        if hit is None or hit[0] != stamp:
+        if hit is None:
             return None
+        if hit[0] != stamp:
+            if hit[3] is None:
+                return None
+            (meta, checklist, error), _ = read_card(path, (hit[3], _unpacked(hit[1])[0]))
+            return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
         if hit[1].__class__ is bytes:
             return _CachedCard(card_id, ctype, state, rel, hit[1], hit[2], stamp)
         return Card(card_id, ctype, state, rel, hit[1][0], hit[1][1], hit[2], stamp)
