@@ -428,3 +428,53 @@ def test_a_batch_killed_at_each_step_is_replayed_whole(board, cli, point):
     assert stray_files(board) == []
     fsck = subprocess.run(["git", "fsck", "--no-progress", "--strict"], cwd=board, capture_output=True, text=True)
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
+TORN_THEN_WHOLE = r"""
+import errno, os, signal
+from mdboard.core.store import Board
+from mdboard.domain import ops
+from mdboard.git import changes
+
+real_write, appended = os.write, []
+def write(fd, data):  # the disk fills up halfway through the second change's line
+    if bytes(data[:9]) == b'{"change"':
+        appended.append(data)
+        if len(appended) == 1:
+            real_write(fd, bytes(data[:len(data) // 2]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+    return real_write(fd, data)
+os.write = write
+real_run = changes.GitRepo.run
+def run(self, *args, **kw):
+    if args[0] == "update-ref":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_run(self, *args, **kw)
+changes.GitRepo.run = run
+board = Board.open(".")
+with changes.batched(board):
+    ops.set_fields(board, "SKU-0001", ["price=66"])
+    try:
+        ops.set_fields(board, "SKU-0001", ["category=耳机"])
+    except OSError as exc:
+        print("refused:", exc.strerror)
+    ops.move_card(board, "SKU-0001", "shooting")
+"""
+
+
+def test_a_journal_line_cut_short_by_a_full_disk_hides_no_change_after_it(board, cli):
+    """The disk fills up halfway through a batch's journal line: that action is refused
+    (and never begun), the room comes back, the next action's line is whole - and after a
+    kill both whole changes are replayed, the refused one is not."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    proc = subprocess.run([sys.executable, "-c", TORN_THEN_WHOLE], cwd=board, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert proc.stdout == "refused: No space left on device\n"
+    cli.ok("assign", "SKU-0001", "chenjing")  # takes the lock: replays first
+    assert git(board, "log", "-4", "--format=%s").split("\n") == [
+        "assign SKU-0001: owner=chenjing", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66",
+        "new SKU-0001: 第一件"]
+    text = (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
+    assert "price: 66" in text and "category" not in text
+    assert not (board / "sku/planning/SKU-0001.md").exists()
+    assert git(board, "status", "--porcelain") == ""

@@ -546,6 +546,8 @@ class Batch:
         self.shas: list[str] = []
         self.lost: dict[str, GitError] = {}  # commit id -> why it is not on the branch
         self._journal_fd: int | None = None
+        self._journal_size = 0  # the bytes of whole lines in the journal
+        self._noted = 0  # changes noted in the journal so far (each line names its number)
 
     @property
     def journal(self) -> Path:
@@ -566,7 +568,8 @@ class Batch:
             return None
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
-        self._note({"change": change.to_json()})
+        self._noted += 1
+        self._note({"change": change.to_json(), "n": self._noted})
         try:  # whatever stops it (git, the disk, an identity it cannot write), nothing stays half done
             _apply_files(self.board, change)
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
@@ -587,7 +590,7 @@ class Batch:
     def _undo(self, before: dict[str, bytes | None]) -> None:
         """Put back the files of the change being added (not yet pending) and its journal."""
         _restore(self.board, before)
-        self._note({"undo": True})
+        self._note({"undo": self._noted})
         self.board.invalidate()
         if not self.changes:
             self.base = None
@@ -621,15 +624,29 @@ class Batch:
         """Append one line to the batch's journal and make it durable before going on: a
         change (before its files are written), the undoing of the last one, the tip (before
         the branch moves). Appending costs one fsync; the folder is synced once, when the
-        journal is made. A line cut short by a crash never had its change begun."""
+        journal is made. A line cut short by a crash never had its change begun; one cut
+        short by a failed write (a full disk) is cut off again at once, so the next line
+        starts on a line of its own and no whole line ever follows a broken one."""
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         with naming_failures(self.journal):
             if self._journal_fd is None:  # made whole (file and folder synced), then appended to
                 atomic_write(self.journal, line)
                 self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND)
+                self._journal_size = len(line)
                 return
-            os.write(self._journal_fd, line)
-            os.fsync(self._journal_fd)
+            fd = self._journal_fd
+            try:
+                if os.fstat(fd).st_size != self._journal_size:  # a torn tail the last cut could not drop
+                    os.ftruncate(fd, self._journal_size)
+                view = memoryview(line)
+                while view:  # a short write (a disk filling up) writes the rest or fails
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, self._journal_size)
+                raise
+            self._journal_size += len(line)
 
     def _close_journal(self) -> None:
         """The batch is recorded (or put back): its journal goes."""
@@ -647,20 +664,26 @@ def batch_journal(board: Board) -> Path:
 
 def _read_batch_journal(path: Path) -> tuple[list[Change], str | None]:
     """The changes a batch's journal holds, in order, and its tip (None: the branch was not
-    about to move); reading stops at a line cut short."""
-    changes, tip = [], None
+    about to move). Every whole line counts: one cut short (a kill while it was written)
+    never had its change begun and is passed over, and an undo names the change it undoes."""
+    changes: dict = {}
+    tip = None
     for line in path.read_bytes().split(b"\n"):
         try:
             record = json.loads(line)
         except ValueError:
-            break
+            continue
+        if not isinstance(record, dict):
+            continue
         if "change" in record:
-            changes.append(Change.from_json(record["change"]))
-        elif record.get("undo") and changes:
-            changes.pop()
+            changes[record.get("n", len(changes) + 1)] = Change.from_json(record["change"])
+        elif record.get("undo") is True and changes:  # a journal written before undos named their change
+            changes.popitem()
+        elif "undo" in record:
+            changes.pop(record["undo"], None)
         elif "tip" in record:
             tip = record["tip"]
-    return changes, tip
+    return list(changes.values()), tip
 
 
 def stripspace_message(change: Change) -> str:
