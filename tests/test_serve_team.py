@@ -117,6 +117,10 @@ def team(board, cli, accounts):
     running.stop()
 
 
+
+STOPPING = "服务器正在停止，这次操作没有执行，卡片没有任何改动：等服务器重新启动后刷新页面再提交一次"
+
+
 # --- the local mode ---------------------------------------------------------------------------
 
 
@@ -753,3 +757,44 @@ def test_actions_waiting_while_the_writer_works_share_one_branch_move(board, mon
     assert git(board, "log", "-2", "--format=%H|%an|%s").split("\n") == [
         f"{two.commit}|王丽|move SKU-0002: 规划中 → 拍摄中", f"{one.commit}|赵敏|set SKU-0001: price=29"]
     assert git(board, "status", "--porcelain") == ""
+
+
+def test_an_action_submitted_as_the_writer_stops_is_answered_never_left_waiting(board):
+    """The stop sign lands between the writer's look at whether it is stopping and the job's
+    queueing: the job still runs (it was taken before the stop), and one submitted after
+    the stop is refused at once with a message - neither waits for ever."""
+    from mdboard.serve.writer import Writer
+
+    own = Board.open(str(board))
+    writer = Writer(lambda: own, lambda value, error: ("lost", error))
+    real, stopper = writer._queue, threading.Thread(target=writer.shutdown)
+
+    class StopLandsFirst:
+        def put(self, item):
+            if item is not None and stopper.ident is None:
+                stopper.start()
+                stopper.join(0.5)  # the stop goes as far as it can meanwhile
+            real.put(item)
+
+        def get_nowait(self):
+            return real.get_nowait()
+
+    writer._queue = StopLandsFirst()
+    late = writer.submit(lambda: "done")
+    stopper.join(10)
+    assert late.result(10) == "done"
+    after = writer.submit(lambda: "never")
+    with pytest.raises(MdboardError) as caught:
+        after.result(1)
+    assert str(caught.value) == STOPPING
+
+
+def test_an_action_posted_while_the_server_stops_gets_a_message_and_changes_nothing(local, board):
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        local.team.writer.shutdown()  # the writer is told to stop first, the web side last
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting"},
+                             headers={"Accept": "application/json"})
+    assert answer.status_code == 503 and answer.json()["message"] == STOPPING
+    assert_untouched(board, before)

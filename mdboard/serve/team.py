@@ -35,7 +35,7 @@ from mdboard.serve.accounts import Accounts, remember_url, secret_key
 from mdboard.serve.guard import Sessions, Throttle, csrf_ok, same_origin, session_of
 from mdboard.serve.hosts import is_loopback
 from mdboard.serve.pages import LIVE_PREFIX, STATIC_PREFIX, Extras, error_page
-from mdboard.serve.writer import Writer
+from mdboard.serve.writer import Writer, WriterStopped
 
 TEMPLATES = Path(__file__).with_name("templates")
 MAX_BODY = 256 * 1024  # a form post is a few KB; anything larger is refused (413)
@@ -344,8 +344,12 @@ class TeamBoard:
         return form, wants_json, visitor, None
 
     async def _act(self, do, visitor, form, wants_json: bool) -> Outcome:
-        """`do(visitor, form)` on the writer thread; a plain form waits until the pages show it."""
-        outcome = await self._run(self._guarded, do, visitor, form)
+        """`do(visitor, form)` on the writer thread; a plain form waits until the pages show it.
+        A server that is stopping refuses it (503), never leaves it waiting."""
+        try:
+            outcome = await self._run(self._guarded, do, visitor, form)
+        except WriterStopped as exc:
+            return Outcome(False, exc.message, status=503)
         if outcome.ok:
             self._tell_pages(outcome)
             self.log(t("web.logged", who=visitor.actor.name, what=outcome.message))
@@ -576,7 +580,10 @@ class TeamBoard:
         if outcome.ok or wants_json:
             return self._answer(request, outcome, wants_json, outcome.url)
         sent = forms.submitted(form, ctype)
-        data = await self._run(self._form_data, ctype, sent, _by_field(outcome.problems))
+        try:
+            data = await self._run(self._form_data, ctype, sent, _by_field(outcome.problems))
+        except WriterStopped as exc:
+            return self._refused(request, 503, exc.message, wants_json)
         return self._page(request, "new.html", status=outcome.status, ctype=ctype, outcome=outcome,
                           title=str(form.get("title", "")), **data)
 
@@ -631,7 +638,10 @@ class TeamBoard:
         if outcome.ok or wants_json:
             return self._answer(request, outcome, wants_json, card_page(card_id))
         typed = {"title": str(form.get("title", ""))}
-        data = await self._run(self._edit_typed, card_id, form, typed, outcome)
+        try:
+            data = await self._run(self._edit_typed, card_id, form, typed, outcome)
+        except WriterStopped as exc:
+            return self._refused(request, 503, exc.message, wants_json)
         if data is None:
             return self._not_found()
         return self._page(request, "edit.html", status=outcome.status, outcome=outcome, **data)

@@ -15,7 +15,14 @@ import threading
 from concurrent.futures import Future
 from typing import Callable
 
+from mdboard.core.errors import MdboardError
+from mdboard.core.i18n import t
+
 BATCH_LIMIT = 16  # actions recorded together at most: the first of them waits for the rest
+
+
+class WriterStopped(MdboardError):
+    """The server is stopping: an action submitted now is refused, never run."""
 
 
 class Writer:
@@ -30,15 +37,20 @@ class Writer:
         self._lost = lost
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = False
+        self._gate = threading.Lock()  # a job is queued before the stop sign or refused, never after it
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, fn: Callable, *args) -> Future:
-        """Run `fn(*args)` on the writing thread; the future holds its result once recorded."""
-        if self._closed:
-            raise RuntimeError("the writer is closed")
+        """Run `fn(*args)` on the writing thread; the future holds its result once recorded.
+        Once the writer is told to stop (or its thread is gone) the future holds WriterStopped
+        at once: a job queued after the stop sign would wait forever."""
         future: Future = Future()
-        self._queue.put((future, fn, args))
+        with self._gate:
+            if not self._closed and self._thread.is_alive():
+                self._queue.put((future, fn, args))
+                return future
+        future.set_exception(WriterStopped(t("serve.stopping")))
         return future
 
     def _loop(self) -> None:
@@ -98,6 +110,8 @@ class Writer:
 
     def shutdown(self) -> None:
         """Finish what is queued, then stop the thread."""
-        self._closed = True
-        self._queue.put(None)
+        with self._gate:
+            if not self._closed:
+                self._closed = True
+                self._queue.put(None)
         self._thread.join()
