@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import card_file, git, modules_after
-from mdboard.core.cardfile import (_yaml_value, load_yaml, new_card_text, parse, parse_new, quick_value,
+from conftest import card_file, git, modules_after, new_card
+from mdboard.core.cardfile import (_yaml_value, load_yaml, new_card_text, parse, parse_new, quick_mapping, quick_value,
                                    set_field)
 from mdboard.core.errors import CardSyntaxError
 from test_property_edit import KEY, NEW_VALUE, card, render
@@ -55,6 +55,57 @@ def test_the_values_cards_mostly_hold_are_written_without_pyyaml(value, written)
                                    None, 1e20, float("inf")])
 def test_other_values_are_left_to_pyyaml(value):
     assert quick_value(value) is None
+
+
+# --- reading a front matter of plain lines without PyYAML ---------------------------------------
+
+def _yaml_or_error(front: str):
+    try:
+        return load_yaml(front)
+    except CardSyntaxError as exc:
+        return exc
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(KEY, VALUE, max_size=5), st.sampled_from(["\n", "\r\n"]))
+def test_a_front_matter_of_plain_lines_is_read_as_pyyaml_reads_it(meta, newline):
+    lines = [f"{key}: {quick_value(value) or _yaml_value(value)}" for key, value in meta.items()]
+    front = "".join(line + newline for line in lines)
+    quick = quick_mapping(front)
+    if quick is not None:
+        assert quick == load_yaml(front)
+    if meta and all(quick_value(value) is not None for value in meta.values()):
+        assert quick == meta  # the lines `new`, `set` and the bench write: never PyYAML
+
+
+LINE_TEXT = st.text(st.one_of(st.sampled_from(list(" -_.:#,[]{}'\"!&*?|>%@`~=+\t\r中文0123456789eE")),
+                              st.characters(blacklist_categories=("Cs",))), max_size=14)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(st.one_of(KEY, st.sampled_from(["yes", "a b", " k", "k:", "-", "#c"])), LINE_TEXT),
+                max_size=4))
+def test_any_other_front_matter_is_left_to_pyyaml(pairs):
+    front = "".join(f"{key}: {text}\n" for key, text in pairs)
+    quick = quick_mapping(front)
+    assert quick is None or quick == _yaml_or_error(front)
+
+
+@pytest.mark.parametrize("front", ["a: 0012\n", "a: yes\n", "a: 12:30\n", "a: 1_000\n", "a: .5\n", "a: ~\n",
+                                   "a:\n", "a: b # c\n", "a: b\na: c\n", "a: [x, y\n", "a: [x,y]\n", "  a: b\n",
+                                   "a: b\n- c\n", "a: 'b'\n", "a: 2026-03-10T18:00\n", "a:\tb\n"])
+def test_what_yaml_reads_otherwise_is_left_to_pyyaml(front):
+    assert quick_mapping(front) is None
+
+
+def test_a_rebuild_after_a_title_edit_does_not_load_pyyaml(board, cli):
+    cli.proc_ok("build")
+    path = card_file(board, new_card(cli, "蓝牙耳机"))
+    cli.proc_ok("build")
+    path.write_text(path.read_text("utf-8").replace("title: 蓝牙耳机", "title: 蓝牙耳机 Pro 改"), "utf-8")
+    out, loaded = modules_after(board, "build")
+    assert "yaml" not in loaded, out
+    assert "蓝牙耳机 Pro 改" in (board / "_site" / "cards" / f"{path.stem}.html").read_text("utf-8")
 
 
 # --- set: the parse cache's mapping trusted only where the lines are the keys --------------
