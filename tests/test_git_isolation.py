@@ -18,6 +18,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import Cli, card_file, git, tree
 from mdboard.git.runner import git_out
@@ -291,3 +293,34 @@ def test_init_in_a_repository_whose_commit_would_be_refused_writes_nothing(tmp_p
     _refused(Cli(shop)("init"), "filter.crypt.clean")
     _refused(Cli(shop)("init", str(shop / "ops" / "board")), "filter.crypt.clean")  # a folder not made yet
     assert tree(shop, skip=shop / ".git") == before
+
+
+# The runner tells a key's kind without compiling a pattern per key kind at import (every
+# git-using command paid ~14 patterns): each test below is the pattern it replaced.
+KEY_PART = st.sampled_from(["remote", "url", "credential", "include", "includeif", "core", "filter", "merge", "diff",
+                            "gpg", "pager", "trailer", "sequence", "x509", "ssh", "a", "", "origin", "ext::sh",
+                            "url", "pushurl", "vcs", "uploadpack", "receivepack", "insteadof", "pushinsteadof",
+                            "helper", "path", "clean", "smudge", "process", "driver", "textconv", "command", "cmd",
+                            "external", "editor", "askpass", "sshcommand", "alternaterefscommand", "program",
+                            "openpgp", "defaultkeycommand", "gitdir:~/a"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(KEY_PART, min_size=1, max_size=5).map(".".join))
+def test_config_keys_are_told_apart_as_the_patterns_did(key):
+    import re
+
+    from mdboard.git import runner
+
+    named = {(r"remote\.(.+)\.(url|pushurl)", "remote.", ("url", "pushurl")),
+             (r"remote\.(.+)\.(uploadpack|receivepack)", "remote.", ("uploadpack", "receivepack")),
+             (r"remote\.(.+)\.(vcs)", "remote.", ("vcs",)), (r"remote\.(.+)\.(url)", "remote.", ("url",)),
+             (r"url\.(.+)\.(insteadof|pushinsteadof)", "url.", ("insteadof", "pushinsteadof"))}
+    for pattern, prefix, lasts in named:
+        m = re.fullmatch(pattern, key)
+        assert runner._named(key, prefix, *lasts) == (m.group(1) if m else None)
+    assert runner._is_helper(key) == bool(re.fullmatch(r"credential\.(.+\.)?helper", key))
+    assert (key == "include.path" or runner._named(key, "includeif.", "path") is not None) == \
+        bool(re.fullmatch(r"include(if\..*)?\.path", key))
+    rule = next(((kind, value) for pattern, kind, value in runner._RULES if re.fullmatch(pattern, key)), None)
+    assert runner._rule(key) == rule

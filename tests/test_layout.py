@@ -154,6 +154,7 @@ def test_help_imports_no_command_module_and_no_heavy_library():
     loaded = set(proc.stdout.rpartition("MODULES ")[2].split())
     ours = {m for m in loaded if m == "mdboard" or m.startswith("mdboard.")}
     assert ours == {"mdboard", "mdboard.cli", "mdboard.cli.main", "mdboard.cli.common", "mdboard.cli.lang",
-                    "mdboard.core", "mdboard.core.errors", "mdboard.core.i18n", "mdboard.core.text"}
+                    "mdboard.core", "mdboard.core.errors", "mdboard.core.i18n", "mdboard.core.records",
+                    "mdboard.core.text"}
     assert not loaded & {"yaml", "jinja2", "markdown_it", "watchdog", "git", "frontmatter", "rich", "babel",
                          "icalendar"}

@@ -8,12 +8,12 @@ user fixes the file in one go.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from mdboard.core.errors import CardSyntaxError, ConfigError, Problem, parenthesized
 from mdboard.core.i18n import LANGUAGES, t, t_in
+from mdboard.core.records import ValueRecord
 from mdboard.core.text import lazy_regex
 
 CONFIG_NAME = "mdboard.yaml"
@@ -47,29 +47,37 @@ MOBILE_RE = lazy_regex(r"^\+?[0-9][0-9-]{5,19}$")
 TIME_RE = lazy_regex(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
 
-@dataclass
-class Person:
+# The classes below are plain records (`core.records`), equal when their fields are, as the
+# dataclasses they were: every command reads the config, and making 8 dataclasses at import
+# cost each command ~5 ms.
+
+
+class Person(ValueRecord):
     """One person of the roster (`people:`): the key cards name them by, their name, the
-    emails their commits carry, their roles, and ids for @-mentions in group chats."""
+    emails their commits carry, their roles, and ids for @-mentions in group chats
+    (`chat`: mobile, dingtalk, feishu, wecom)."""
 
-    key: str
-    name: str
-    emails: list[str] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)
-    chat: dict[str, str] = field(default_factory=dict)  # ids for @-mentions: mobile, dingtalk, feishu, wecom
+    FIELDS = ("key", "name", "emails", "roles", "chat")
+
+    def __init__(self, key: str, name: str, emails: list[str] | None = None, roles: list[str] | None = None,
+                 chat: dict[str, str] | None = None):
+        self.key, self.name = key, name
+        self.emails = [] if emails is None else emails
+        self.roles = [] if roles is None else roles
+        self.chat = {} if chat is None else chat
 
 
-@dataclass
-class FieldDef:
-    """One field of a card type (`fields:`): its key, kind, label, and what it may hold."""
+class FieldDef(ValueRecord):
+    """One field of a card type (`fields:`): its key, kind, label, and what it may hold
+    (`options`: an enum's; `to`: a link's target card type)."""
 
-    key: str
-    type: str
-    label: str
-    required: bool = False
-    options: list[str] = field(default_factory=list)  # enum
-    to: str = ""  # link / links: the target card type
-    help: str = ""
+    FIELDS = ("key", "type", "label", "required", "options", "to", "help")
+
+    def __init__(self, key: str, type: str, label: str, required: bool = False, options: list[str] | None = None,
+                 to: str = "", help: str = ""):
+        self.key, self.type, self.label, self.required = key, type, label, required
+        self.options = [] if options is None else options
+        self.to, self.help = to, help
 
     @cached_property
     def item(self) -> "FieldDef":
@@ -78,45 +86,49 @@ class FieldDef:
         return FieldDef(self.key, kind, self.label, options=self.options, to=self.to)
 
 
-@dataclass
-class StateDef:
+class StateDef(ValueRecord):
     """One state of a card type (`states:`), which is its folder: label, WIP limit, and the
-    rules a card must meet to enter it."""
+    rules a card must meet to enter it: fields that must be set (`requires`), a complete
+    checklist, the roles allowed to move a card in; `done`: work in it is finished."""
 
-    key: str
-    label: str
-    wip: int | None = None
-    requires: list[str] = field(default_factory=list)  # fields that must be set
-    checklist: bool = False  # checklist must be complete to enter
-    roles: list[str] = field(default_factory=list)  # roles allowed to move a card in
-    done: bool = False  # work in this state is finished
+    FIELDS = ("key", "label", "wip", "requires", "checklist", "roles", "done")
+
+    def __init__(self, key: str, label: str, wip: int | None = None, requires: list[str] | None = None,
+                 checklist: bool = False, roles: list[str] | None = None, done: bool = False):
+        self.key, self.label, self.wip = key, label, wip
+        self.requires = [] if requires is None else requires
+        self.checklist = checklist
+        self.roles = [] if roles is None else roles
+        self.done = done
 
 
-@dataclass
-class DateRule:
-    """`due < live_start` in a type's `date_order`: one date field must come before another."""
+class DateRule(ValueRecord):
+    """`due < live_start` in a type's `date_order`: one date field must come before another
+    (`op`: "<" or "<=")."""
 
-    left: str
-    op: str  # "<" or "<="
-    right: str
+    FIELDS = ("left", "op", "right")
+
+    def __init__(self, left: str, op: str, right: str):
+        self.left, self.op, self.right = left, op, right
 
     def text(self) -> str:
         return f"{self.left} {self.op} {self.right}"
 
 
-@dataclass
-class CardType:
-    """One card type (`types:`): its states in order, fields, ID prefix and new-card template."""
+class CardType(ValueRecord):
+    """One card type (`types:`): its states in order, fields, ID prefix and new-card template
+    (the body a new card starts with, its checklist)."""
 
-    key: str
-    label: str
-    prefix: str
-    states: list[StateDef]
-    fields: dict[str, FieldDef]
-    transitions: dict[str, list[str]] | None = None
-    date_order: list[DateRule] = field(default_factory=list)
-    milestones: list[str] = field(default_factory=list)
-    template: str = ""  # the body a new card starts with (its checklist)
+    FIELDS = ("key", "label", "prefix", "states", "fields", "transitions", "date_order", "milestones", "template")
+
+    def __init__(self, key: str, label: str, prefix: str, states: list[StateDef], fields: dict[str, FieldDef],
+                 transitions: dict[str, list[str]] | None = None, date_order: list[DateRule] | None = None,
+                 milestones: list[str] | None = None, template: str = ""):
+        self.key, self.label, self.prefix, self.states, self.fields = key, label, prefix, states, fields
+        self.transitions = transitions
+        self.date_order = [] if date_order is None else date_order
+        self.milestones = [] if milestones is None else milestones
+        self.template = template
 
     @property
     def is_queue(self) -> bool:
@@ -165,21 +177,24 @@ class CardType:
         return done
 
 
-@dataclass
-class BoardConfig:
-    """The whole of mdboard.yaml as read and checked (`load_config`)."""
+class BoardConfig(ValueRecord):
+    """The whole of mdboard.yaml as read and checked (`load_config`). `site_url`: the published
+    site, for links from chat messages; `archive_days` (`archive: {days: N}`): `mdboard archive`
+    files away cards finished N days ago."""
 
-    title: str
-    language: str
-    timezone: str
-    platforms: dict[str, str]
-    people: dict[str, Person]
-    types: dict[str, CardType]
-    commit: bool = True
-    raw: dict = field(default_factory=dict)
-    site_url: str = ""  # the published site, for links from chat messages
-    notify: "NotifyConfig" = field(default_factory=lambda: NotifyConfig())
-    archive_days: int = 30  # `archive: {days: N}`: `mdboard archive` files away cards finished N days ago
+    FIELDS = ("title", "language", "timezone", "platforms", "people", "types", "commit", "raw", "site_url", "notify",
+              "archive_days")
+    archive_days = 30  # the default (`mdboard archive` without `archive: {days: N}`)
+
+    def __init__(self, title: str, language: str, timezone: str, platforms: dict[str, str], people: dict[str, Person],
+                 types: dict[str, CardType], commit: bool = True, raw: dict | None = None, site_url: str = "",
+                 notify: "NotifyConfig | None" = None, archive_days: int | None = None):
+        self.title, self.language, self.timezone = title, language, timezone
+        self.platforms, self.people, self.types, self.commit = platforms, people, types, commit
+        self.raw = {} if raw is None else raw
+        self.site_url = site_url
+        self.notify = NotifyConfig() if notify is None else notify
+        self.archive_days = BoardConfig.archive_days if archive_days is None else archive_days
 
     def find_type(self, text: str) -> CardType:
         """A card type by key, label or ID prefix (case aside); UnknownName naming the nearest
@@ -226,25 +241,30 @@ class BoardConfig:
         return person.name if person else str(key)
 
 
-@dataclass(frozen=True)
-class RobotConfig:
-    """One group chat's robot: its platform and the environment variables holding its address and secret."""
+class RobotConfig(ValueRecord):
+    """One group chat's robot: its platform (dingtalk | feishu | wecom) and the environment
+    variables holding its address and secret."""
 
-    key: str
-    platform: str  # dingtalk | feishu | wecom
-    webhook_env: str
-    secret_env: str
-    keyword: str = ""
-    sections: tuple[str, ...] = NOTIFY_SECTIONS
+    FIELDS = ("key", "platform", "webhook_env", "secret_env", "keyword", "sections")
+
+    def __init__(self, key: str, platform: str, webhook_env: str, secret_env: str, keyword: str = "",
+                 sections: tuple[str, ...] = NOTIFY_SECTIONS):
+        self.key, self.platform, self.webhook_env, self.secret_env = key, platform, webhook_env, secret_env
+        self.keyword, self.sections = keyword, sections
+
+    def __hash__(self):  # all its fields are text and tuples, as when it was a frozen dataclass
+        return hash(tuple(getattr(self, name) for name in self.FIELDS))
 
 
-@dataclass(frozen=True)
-class NotifyConfig:
-    """`notify:` in mdboard.yaml: when the scheduled digest goes out, and to which robots."""
+class NotifyConfig(ValueRecord):
+    """`notify:` in mdboard.yaml: when the scheduled digest goes out, on which days (0 =
+    Monday), and to which robots (name -> RobotConfig)."""
 
-    time: str = "08:50"
-    days: tuple[int, ...] = (0, 1, 2, 3, 4)  # 0 = Monday
-    robots: dict = field(default_factory=dict)  # name -> RobotConfig
+    FIELDS = ("time", "days", "robots")
+
+    def __init__(self, time: str = "08:50", days: tuple[int, ...] = (0, 1, 2, 3, 4), robots: dict | None = None):
+        self.time, self.days = time, days
+        self.robots = {} if robots is None else robots
 
 
 def load_config(root: Path, cache_dir: Path | None = None) -> BoardConfig:

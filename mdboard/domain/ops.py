@@ -20,11 +20,11 @@ is refused with `UnsavedEdits` and `save` checks and commits such edits.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from mdboard.core import cardfile
 from mdboard.core.config import CardType
+from mdboard.core.digest import sha256
 from mdboard.core import names
 from mdboard.core.errors import (CardChanged, MdboardError, Problem, UnknownName, ValidationFailed,
                                  parenthesized)
@@ -88,7 +88,7 @@ def card_version(data: bytes | str) -> str:
     """A short, stable fingerprint of a card file's bytes: equal bytes, equal version."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()[:16]
+    return sha256(data).hexdigest()[:16]
 
 
 def version_of(board: Board, card: Card) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
-import hashlib
 import json
 import os
 import re
@@ -24,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mdboard.core.digest import sha256
 from mdboard.core.errors import GitError, LockBusy, MdboardError, Problem, UnsavedEdits, parenthesized
 from mdboard.core.i18n import t
 from mdboard.core.store import SYNC_JOURNAL, Board, find_repo
@@ -433,7 +433,7 @@ def _restore(board: Board, before: dict[str, bytes | None]) -> None:
         if data is None:
             if path.exists():
                 path.unlink()
-        elif _digest_file(path) != hashlib.sha256(data).hexdigest():
+        elif _digest_file(path) != sha256(data).hexdigest():
             atomic_write(path, data)
 
 
@@ -471,12 +471,12 @@ def naming_failures(path: Path):
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256(text.encode("utf-8")).hexdigest()
 
 
 def _digest_file(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
 

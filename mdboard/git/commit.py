@@ -32,13 +32,14 @@ the caller runs `git commit` as before.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import stat
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
+
+from mdboard.core.digest import sha1, sha256
+from mdboard.core.records import ValueRecord
 
 
 _TREE = "40000"
@@ -48,12 +49,17 @@ _FALSE = ("false", "no", "off", "0", "")
 _PORCELAIN_ONLY = ("commit.cleanup", "i18n.commitencoding", "core.commentchar")
 
 
-@dataclass
-class Entry:
+# Entry and Snapshot are plain records (`core.records`), not dataclasses: every action
+# imports this module, and a dataclass costs it ~0.5 ms to make at import.
+
+
+class Entry(ValueRecord):
     """One entry of a tree: mode as git writes it (`100644`, `40000` ...), object id (hex)."""
 
-    mode: str
-    oid: str
+    __slots__ = FIELDS = ("mode", "oid")
+
+    def __init__(self, mode: str, oid: str):
+        self.mode, self.oid = mode, oid
 
     @property
     def is_tree(self) -> bool:
@@ -99,7 +105,7 @@ def tree_bytes(entries: dict[str, Entry]) -> bytes:
 
 def object_id(kind: str, data: bytes, hex_len: int) -> str:
     """The id git gives an object of `kind` with `data` (SHA-1, or SHA-256 in such a repository)."""
-    digest = hashlib.sha1 if hex_len == 40 else hashlib.sha256
+    digest = sha1 if hex_len == 40 else sha256
     return digest(f"{kind} {len(data)}\0".encode("ascii") + data).hexdigest()
 
 
@@ -120,18 +126,16 @@ def read_batch(output: bytes, names: list[str]) -> dict[str, tuple[str, str, byt
     return out
 
 
-@dataclass
-class Snapshot:
+class Snapshot(ValueRecord):
     """What a change is committed on top of, read before its files are written: the
     commit (`head`), the trees of the folders above its paths (folder -> entries, "" the
     root), and whether the files' blobs are their bytes (`plain`: no filters or line
     endings can apply, objects are written here)."""
 
-    head: str
-    hex_len: int
-    trees: dict[str, dict[str, Entry]]
-    folders: list[str]
-    plain: bool
+    FIELDS = ("head", "hex_len", "trees", "folders", "plain")
+
+    def __init__(self, head: str, hex_len: int, trees: dict[str, dict[str, Entry]], folders: list[str], plain: bool):
+        self.head, self.hex_len, self.trees, self.folders, self.plain = head, hex_len, trees, folders, plain
 
 
 class PathCommit:

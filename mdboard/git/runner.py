@@ -41,15 +41,16 @@ would use it (`hooks install` asks where core.hooksPath points).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
 import subprocess
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mdboard.core.errors import GitError
 from mdboard.core.i18n import t
+from mdboard.core.records import Record
 from mdboard.core.store import find_repo
 from mdboard.core.text import printable
 
@@ -78,15 +79,25 @@ _USES = {
 _REMOTE_CONNECTS = frozenset({"update", "prune", "show", "set-head"})  # `git remote <these>` contact the remote
 _MERGE_FILE = "git merge-file --marker-size=%L %A %O %B"  # git's own line merge, as a driver command
 
+# The records below are plain classes (`core.records`), not dataclasses: every git-using
+# command imports this module, and a dataclass costs it ~0.5 ms to make at import.
 
-@dataclass(frozen=True)
-class Entry:
+
+class Entry(Record):
     """One configuration value as git lists it: scope (local, global, ...), file, key, value."""
 
-    scope: str
-    origin: str
-    key: str
-    value: str | None
+    __slots__ = FIELDS = ("scope", "origin", "key", "value")
+
+    def __init__(self, scope: str, origin: str, key: str, value: str | None):
+        self.scope, self.origin, self.key, self.value = scope, origin, key, value
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.scope, self.origin, self.key, self.value) == (other.scope, other.origin, other.key, other.value)
+
+    def __hash__(self):
+        return hash((self.scope, self.origin, self.key, self.value))
 
     @property
     def own(self) -> bool:
@@ -94,19 +105,29 @@ class Entry:
         return self.scope in ("local", "worktree")
 
 
-@dataclass(frozen=True)
-class Danger:
+class Danger(Record):
     """A command named by the repository's own configuration that git would run for the
     git commands of `kind` (`_USES`), and that cannot be switched off without changing
-    what the repository's owner set up. `move` and `unset` are the commands that fix it."""
+    what the repository's owner set up. `move` and `unset` are the commands that fix it;
+    `fix` is set for a remote's setting: its fix (another address, or removing it), not moving it."""
 
-    key: str
-    value: str
-    origin: str
-    kind: str
-    move: str = ""
-    unset: str = ""
-    fix: str = ""  # set for a remote's setting: its fix (another address, or removing it), not moving it
+    FIELDS = ("key", "value", "origin", "kind", "move", "unset", "fix")
+
+    def __init__(self, key: str, value: str, origin: str, kind: str, move: str = "", unset: str = "", fix: str = ""):
+        self.key, self.value, self.origin, self.kind = key, value, origin, kind
+        self.move, self.unset, self.fix = move, unset, fix
+
+    def but(self, **changes) -> "Danger":
+        """The same refusal with some fields changed (a danger is never changed in place)."""
+        return Danger(**{**{name: getattr(self, name) for name in self.FIELDS}, **changes})
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.FIELDS)
+
+    def __hash__(self):
+        return hash(tuple(getattr(self, name) for name in self.FIELDS))
 
     def applies(self, command: str, rest: list[str]) -> bool:
         """Whether running `git COMMAND REST` would make git run it."""
@@ -133,17 +154,18 @@ def _shown(value: str) -> str:
     return value if len(value) <= 80 else value[:77] + "..."
 
 
-@dataclass
-class RepoConfig:
+class RepoConfig(Record):
     """The configuration git sees in one repository, and what mdboard overrides in it."""
 
-    entries: list[Entry]
-    top: Path | None
-    overrides: list[tuple[str, str]] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    dangers: list[Danger] = field(default_factory=list)
-    watched: list[Path] = field(default_factory=list)
-    stamp: tuple = ()
+    FIELDS = ("entries", "top", "overrides", "env", "dangers", "watched", "stamp")
+
+    def __init__(self, entries: list[Entry], top: Path | None):
+        self.entries, self.top = entries, top
+        self.overrides: list[tuple[str, str]] = []
+        self.env: dict[str, str] = {}
+        self.dangers: list[Danger] = []
+        self.watched: list[Path] = []
+        self.stamp: tuple = ()
 
     def last(self, key: str, own: bool | None = None) -> str | None:
         """The value git uses for `key` (the last one listed); `own` limits to the repository's
@@ -250,7 +272,7 @@ def _watched(config: RepoConfig, found: tuple[Path, Path] | None) -> list[Path]:
             common = (git_dir / (git_dir / "commondir").read_text("utf-8", "replace").strip()).resolve()
         paths |= {common / "config", git_dir / "config.worktree", git_dir / "HEAD"}
     for e in config.entries:
-        if e.value and re.fullmatch(r"include(if\..*)?\.path", e.key):
+        if e.value and (e.key == "include.path" or _named(e.key, "includeif.", "path") is not None):
             target = Path(os.path.expanduser(e.value))
             paths.add(target if target.is_absolute() else (base / e.origin).parent / target)
     home = Path(os.path.expanduser("~"))
@@ -276,7 +298,7 @@ def _stamp(paths: list[Path]) -> tuple:
 
 # key pattern -> (kind of Danger or None when overriding changes nothing mdboard relies on,
 #                 harmless value when the user's own configuration gives none)
-_RULES: list[tuple[re.Pattern, str | None, str]] = [(re.compile(p), kind, value) for p, kind, value in (
+_RULES: tuple[tuple[str, str | None, str], ...] = (
     (r"filter\..+\.(clean|smudge|process)", "files", ""),      # "" = no filter (git's own rule)
     (r"merge\..+\.driver", None, _MERGE_FILE),
     (r"diff\..+\.textconv", None, "cat"),                       # patches only; mdboard never asks for one
@@ -291,10 +313,39 @@ _RULES: list[tuple[re.Pattern, str | None, str]] = [(re.compile(p), kind, value)
     (r"gpg\.ssh\.defaultkeycommand", "sign", "true"),
     (r"core\.askpass", "connect", ""),
     (r"core\.sshcommand", "connect", "ssh"),
-)]
-_HELPER = re.compile(r"credential\.(.+\.)?helper")
-_PACK = re.compile(r"remote\.(.+)\.(uploadpack|receivepack)")
+)
+# What a key must start with to match one of _RULES: most repositories' own keys (core.bare,
+# remote.origin.url, branch.main.merge ...) are passed over without compiling the patterns.
+_RULED_SECTIONS = frozenset({"filter", "merge", "diff", "sequence", "pager", "trailer", "gpg"})
+_RULED_CORE = frozenset({"core.alternaterefscommand", "core.editor", "core.pager", "core.askpass", "core.sshcommand"})
 _TRUE = ("true", "yes", "on", "1")
+
+
+@functools.cache
+def _rules() -> list[tuple[re.Pattern, str | None, str]]:
+    return [(re.compile(p), kind, value) for p, kind, value in _RULES]
+
+
+def _rule(key: str) -> tuple[str | None, str] | None:
+    """(kind, harmless value) of the rule of _RULES `key` falls under, else None."""
+    section = key.partition(".")[0]
+    if not (key in _RULED_CORE if section == "core" else section in _RULED_SECTIONS):
+        return None
+    return next(((kind, harmless) for pattern, kind, harmless in _rules() if pattern.fullmatch(key)), None)
+
+
+def _named(key: str, prefix: str, *lasts: str) -> str | None:
+    """NAME when `key` is PREFIX + NAME + "." + one of `lasts` (NAME not empty, dots allowed:
+    `remote.a.b.url`), else None; what the pattern `prefix[.](.+)[.](last|...)` matches, without compiling it."""
+    if not key.startswith(prefix):
+        return None
+    name, _, last = key[len(prefix):].rpartition(".")
+    return name if name and last in lasts else None
+
+
+def _is_helper(key: str) -> bool:
+    """`credential.helper` or `credential.<url>.helper`."""
+    return key == "credential.helper" or _named(key, "credential.", "helper") is not None
 
 
 def _neutralise(config: RepoConfig) -> tuple[list[tuple[str, str]], dict[str, str], list[Danger]]:
@@ -304,20 +355,20 @@ def _neutralise(config: RepoConfig) -> tuple[list[tuple[str, str]], dict[str, st
     dangers: list[Danger] = []
     own = [e for e in config.entries if e.own]
     for entry in own:
-        for pattern, kind, harmless in _RULES:
-            if pattern.fullmatch(entry.key):
-                overrides[entry.key] = _trusted(config, entry.key, harmless)
-                if entry.key.startswith("filter."):
-                    required = entry.key.rsplit(".", 1)[0] + ".required"
-                    overrides[required] = config.last(required, own=False) or "false"
-                if kind and entry.value:
-                    dangers += _dangers(config, _danger(config, entry, kind))
-                break
-    helpers = [e for e in own if _HELPER.fullmatch(e.key) and _runs_command(e.value)]
+        rule = _rule(entry.key)
+        if rule is not None:
+            kind, harmless = rule
+            overrides[entry.key] = _trusted(config, entry.key, harmless)
+            if entry.key.startswith("filter."):
+                required = entry.key.rsplit(".", 1)[0] + ".required"
+                overrides[required] = config.last(required, own=False) or "false"
+            if kind and entry.value:
+                dangers += _dangers(config, _danger(config, entry, kind))
+    helpers = [e for e in own if _is_helper(e.key) and _runs_command(e.value)]
     extra: list[tuple[str, str]] = []
     if helpers:  # "" empties git's list of helpers; then every other one comes back in order
         extra = [("credential.helper", "")] + [(e.key, e.value or "") for e in config.entries
-                                                if _HELPER.fullmatch(e.key) and e not in helpers]
+                                                if _is_helper(e.key) and e not in helpers]
         dangers += [_danger(config, e, "connect") for e in helpers]
     proxy = [e for e in own if e.key == "core.gitproxy" and e.value]
     if proxy:
@@ -354,7 +405,7 @@ def _danger(config: RepoConfig, entry: Entry, kind: str) -> Danger:
     section = f"{driver.group(1)}.{driver.group(2)}" if driver else None
     keys = [e for e in config.entries if e.own and e.origin == entry.origin and e.value is not None
             and (e.key.startswith(section + ".") if section else e.key == entry.key)]
-    add = "--add " if _HELPER.fullmatch(entry.key) else ""
+    add = "--add " if _is_helper(entry.key) else ""
     move = " && ".join(f"git config --global {add}{shlex.quote(e.key)} {shlex.quote(_shown(e.value))}" for e in keys)
     where = shlex.quote(entry.origin)
     unset = f"git config --file {where} --remove-section {shlex.quote(section)}" if section else \
@@ -374,7 +425,7 @@ def _dangers(config: RepoConfig, danger: Danger) -> list[Danger]:
     if (config.last("commit.gpgsign") or "").lower() in _TRUE:
         out.append(danger)
     if (config.last("push.gpgsign") or "").lower() in _TRUE + ("if-asked",):
-        out.append(replace(danger, kind="push_sign"))
+        out.append(danger.but(kind="push_sign"))
     return out
 
 
@@ -386,21 +437,21 @@ def _remote_dangers(config: RepoConfig) -> list[Danger]:
     is a folder here (for a remote on a server, that program runs on the server)."""
     dangers = []
     for e in (e for e in config.entries if e.own and e.value):
-        ext = (re.fullmatch(r"remote\..+\.(url|pushurl)", e.key) and e.value.lower().startswith("ext::")) or \
-            (re.fullmatch(r"url\..+\.(insteadof|pushinsteadof)", e.key) and e.key[4:].lower().startswith("ext::")) or \
-            (re.fullmatch(r"remote\..+\.vcs", e.key) and e.value.lower() == "ext")
-        pack = _PACK.fullmatch(e.key)
-        if ext or (pack and _local_remote(config, pack.group(1))):
+        ext = (_named(e.key, "remote.", "url", "pushurl") and e.value.lower().startswith("ext::")) or \
+            (_named(e.key, "url.", "insteadof", "pushinsteadof") and e.key[4:].lower().startswith("ext::")) or \
+            (_named(e.key, "remote.", "vcs") and e.value.lower() == "ext")
+        pack = _named(e.key, "remote.", "uploadpack", "receivepack")
+        if ext or (pack and _local_remote(config, pack)):
             danger = _danger(config, e, "connect")
-            url = re.fullmatch(r"remote\.(.+)\.url", e.key)
-            fix = f"git remote set-url {shlex.quote(url.group(1))} " + t("git.an_address") if url else danger.unset
-            dangers.append(replace(danger, fix=fix))
+            url = _named(e.key, "remote.", "url")
+            fix = f"git remote set-url {shlex.quote(url)} " + t("git.an_address") if url else danger.unset
+            dangers.append(danger.but(fix=fix))
     return dangers
 
 
 def _transports(config: RepoConfig) -> set[str]:
     """How git reaches this repository's remotes: "ssh", "http", "git", "local" or "other"."""
-    names = {e.key[7:].rsplit(".", 1)[0] for e in config.entries if re.fullmatch(r"remote\..+\.(url|pushurl)", e.key)}
+    names = {name for e in config.entries if (name := _named(e.key, "remote.", "url", "pushurl"))}
     return {_transport(url) for name in names for url in _urls(config, name)}
 
 
@@ -423,14 +474,14 @@ def _needed(danger: Danger, transports: set[str]) -> bool:
     if danger.kind != "connect":
         return True
     wanted = {"core.sshcommand": {"ssh"}, "core.gitproxy": {"git"}, "core.askpass": {"ssh", "http"}}.get(
-        danger.key, {"http"} if _HELPER.fullmatch(danger.key) else None)
+        danger.key, {"http"} if _is_helper(danger.key) else None)
     return wanted is None or bool(transports & (wanted | {"other"}))
 
 
 def _urls(config: RepoConfig, remote: str) -> list[str]:
     """The addresses git may use for `remote`, after `url.<base>.insteadOf` rewriting."""
     rules = [(e.value, e.key[4:].rsplit(".", 1)[0]) for e in config.entries
-             if e.value and re.fullmatch(r"url\..+\.(insteadof|pushinsteadof)", e.key)]
+             if e.value and _named(e.key, "url.", "insteadof", "pushinsteadof")]
     out = []
     for e in config.entries:
         if e.value and e.key in (f"remote.{remote}.url", f"remote.{remote}.pushurl"):
@@ -462,7 +513,7 @@ def _local_remote(config: RepoConfig, remote: str) -> Path | None:
 def _remote_services(config: RepoConfig, rest: list[str]) -> list[tuple[str, str]]:
     """upload-pack and receive-pack of every remote that is a folder on this computer (and
     of a folder named on the command line), run with that repository's hooks and commands off."""
-    names = {e.key[7:].rsplit(".", 1)[0] for e in config.entries if re.fullmatch(r"remote\..+\.(url|pushurl)", e.key)}
+    names = {name for e in config.entries if (name := _named(e.key, "remote.", "url", "pushurl"))}
     folders = {name: _local_remote(config, name) for name in names}
     target = next((a for a in rest if not a.startswith("-")), None)
     if target and target not in names:
