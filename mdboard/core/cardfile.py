@@ -324,9 +324,11 @@ _NOT_QUICK = object()
 
 
 def _quick_read(text: str, in_list: bool = False):
-    """The value `quick_value` writes as `text`, else _NOT_QUICK."""
+    """The value `quick_value` writes as `text` (or a text in single quotes), else _NOT_QUICK."""
     if text == "true" or text == "false":
         return text == "true"
+    if text[:1] == "'" and not in_list:
+        return _single_quoted(text)
     if text[:1] == "[" and not in_list:
         items = [_quick_read(item, True) for item in text[1:-1].split(", ")] if text != "[]" else []
         if any(item is _NOT_QUICK for item in items) or quick_value(items) != text:
@@ -342,6 +344,19 @@ def _quick_read(text: str, in_list: bool = False):
             if quick_value(number) == text:
                 return number
     return text if quick_value(text, in_list) == text else _NOT_QUICK
+
+
+def _single_quoted(text: str):
+    """`'it''s'` -> `it's`: a text in single quotes, as YAML reads it on one line (spaces may
+    follow), of printable characters up to U+FFFF (what a spreadsheet's order number or a
+    hand-quoted value holds: `order_no: '0012'`); else _NOT_QUICK (PyYAML reads it)."""
+    body = text.rstrip(" ")
+    inner = body[1:-1]
+    if len(body) < 2 or body[-1] != "'" or "'" in inner.replace("''", ""):
+        return _NOT_QUICK
+    if not all(" " <= c <= "~" or ("\x7f" < c <= "\uffff" and c.isprintable() and c != "\ufeff") for c in inner):
+        return _NOT_QUICK
+    return inner.replace("''", "'")
 
 
 def checklist(body: str) -> list[tuple[bool, str]]:
