@@ -798,3 +798,83 @@ def test_an_action_posted_while_the_server_stops_gets_a_message_and_changes_noth
                              headers={"Accept": "application/json"})
     assert answer.status_code == 503 and answer.json()["message"] == STOPPING
     assert_untouched(board, before)
+
+
+
+NOT_SAVED = "没有保存：No space left on device（卡片保持原样；检查磁盘空间和文件夹权限后再做一次）"
+
+
+def full_disk(monkeypatch, where: str) -> None:
+    """ENOSPC from the moment named on: "tip" (the batch's journal line before its branch
+    moves), "card" (writing SKU-0001's file), "tip-on" (that line and every write after)."""
+    import errno
+    import os
+
+    from mdboard.git import changes
+
+    real_write, real_atomic_write, filled = os.write, changes.atomic_write, []
+
+    def write(fd, data):
+        if bytes(data[:7]) == b'{"tip":':
+            filled.append(True)
+        if filled and (where != "tip" or bytes(data[:7]) == b'{"tip":'):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    def atomic_write(path, data, sync=True):
+        if (where == "card" and path.name == "SKU-0001.md") or (where == "tip-on" and filled):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_atomic_write(path, data, sync)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(changes, "atomic_write", atomic_write)
+
+
+def post_note(client, token: str, text: str = "客户已回复") -> dict:
+    answer = client.post("/__mdboard/cards/SKU-0001/note", data={"csrf": token, "text": text},
+                         headers={"Accept": "application/json"})
+    return answer.json()
+
+
+@pytest.mark.parametrize("where", ["tip", "card"])
+def test_a_note_the_full_disk_stops_is_put_back_and_told_not_saved(local, board, monkeypatch, where):
+    """The disk fills up as the batch is recorded (its journal's last line), or as the card
+    itself is written: the person is told the note was not saved, and it is not - not now,
+    and not after the next action (which would finish what a journal holds); the note sent
+    again is there once."""
+    from mdboard.git import changes
+
+    card = board / "sku/planning/SKU-0001.md"
+    before, text = head(board), card.read_text("utf-8")
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        full_disk(monkeypatch, where)
+        noted = post_note(client, token)
+        monkeypatch.undo()
+        assert (noted["ok"], noted["message"]) == (False, NOT_SAVED)
+        assert_untouched(board, before)
+        assert card.read_text("utf-8") == text and not changes.batch_journal(Board(board)).exists()
+        assert post_note(client, token)["ok"] is True
+    assert card.read_text("utf-8").count("客户已回复") == 1
+    assert git(board, "log", "--format=%s", f"{before}..HEAD").split("\n") == ["note SKU-0001: 客户已回复"]
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_note_that_cannot_be_put_back_either_is_told_written_and_recorded_by_the_next_action(
+        local, board, monkeypatch):
+    """The disk stays full while the batch's files are put back: the person is told the note
+    is written and will be recorded, and the next action records it, once."""
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        full_disk(monkeypatch, "tip-on")
+        noted = post_note(client, token)
+        monkeypatch.undo()
+        assert noted["message"] == "卡片已改好，但还没记入 git 历史：No space left on device（下一个操作会自动补记，不要再做一次）"
+        ticked = client.post("/__mdboard/cards/SKU-0001/tick", data={"csrf": token, "item": "主图", "n": "1", "done": "1"},
+                             headers={"Accept": "application/json"})
+        assert ticked.json()["ok"] is True
+    assert (board / "sku/planning/SKU-0001.md").read_text("utf-8").count("客户已回复") == 1
+    assert git(board, "log", "--format=%an|%s", f"{before}..HEAD").split("\n") == [
+        "王丽|tick SKU-0001: 主图", "王丽|note SKU-0001: 客户已回复"]
+    assert git(board, "status", "--porcelain") == ""

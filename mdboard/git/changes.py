@@ -544,10 +544,9 @@ class Batch:
         self.changes: list[Change] = []
         self.befores: list[dict[str, bytes | None]] = []
         self.shas: list[str] = []
-        self.lost: dict[str, GitError] = {}  # commit id -> why it is not on the branch
+        self.lost: dict[str, MdboardError] = {}  # commit id -> why it is not on the branch (put back)
         self._journal_fd: int | None = None
         self._journal_size = 0  # the bytes of whole lines in the journal
-        self._noted = 0  # changes noted in the journal so far (each line names its number)
 
     @property
     def journal(self) -> Path:
@@ -568,16 +567,19 @@ class Batch:
             return None
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
-        self._noted += 1
-        self._note({"change": change.to_json(), "n": self._noted})
+        mark = self._journal_size  # the journal without this change
+        self._note({"change": change.to_json()})
         try:  # whatever stops it (git, the disk, an identity it cannot write), nothing stays half done
             _apply_files(self.board, change)
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
+        except OSError as exc:  # a full disk: put back, so "not saved" is what happened
+            self._undo(before, mark)
+            raise MdboardError(t("git.not_saved", error=_reason(exc))) from exc
         except BaseException:
-            self._undo(before)
+            self._undo(before, mark)
             raise
         if sha is None:  # a path git must store itself: the change goes the single way
-            self._undo(before)
+            self._undo(before, mark)
             self.flush()
             return None
         self.changes.append(change)
@@ -587,20 +589,22 @@ class Batch:
         self.board.invalidate()
         return sha
 
-    def _undo(self, before: dict[str, bytes | None]) -> None:
-        """Put back the files of the change being added (not yet pending) and its journal."""
+    def _undo(self, before: dict[str, bytes | None], mark: int) -> None:
+        """Put back the files of the change being added (not yet pending), then cut its line
+        off the journal (`mark`: the journal's length before it), which needs no room on a
+        full disk, as a line saying "undone" would."""
         _restore(self.board, before)
-        self._note({"undo": self._noted})
+        self._cut_journal(mark)
         self.board.invalidate()
         if not self.changes:
             self.base = None
 
     def flush(self) -> None:
         """Record the pending commits: the index entries of their paths, then HEAD moved
-        from the base to the tip. Failing that, every pending change is undone (its files
-        put back, its index entries unstaged) and its commit is `lost`, with git's words."""
+        from the base to the tip. Failing that (git, a full disk), every pending change is
+        undone and its commit is `lost` (`_put_back`); MdboardError where even that fails."""
         if not self.changes:
-            self._close_journal()  # it may hold a change that was undone
+            self._close_journal()
             return
         paths = sorted({rel for change in self.changes for rel in change_paths(change)})
         try:
@@ -608,17 +612,42 @@ class Batch:
             self.repo.run("update-index", "--add", "--remove", "--", *paths)
             self.repo.run("update-ref", "-m", "commit: " + _one_line(self.changes[-1].subject), "HEAD",
                           self.tip, self.base)
-        except GitError as exc:
+        except Exception as exc:  # git refused, the disk is full, git could not be started
+            if not self._recorded():
+                self._put_back(paths, exc)
+        else:
+            with contextlib.suppress(OSError):  # recorded: tidying up is no part of the answer
+                self.path_commit.maintain()
+        finally:
+            self.board.invalidate()
+            self.base = self.tip = None
+            self.changes, self.befores, self.shas = [], [], []
+        self._close_journal()
+
+    def _recorded(self) -> bool:
+        """Whether HEAD is the tip after all (git said it failed once the branch had moved)."""
+        try:
+            return self.repo.run("rev-parse", "-q", "--verify", "HEAD", check=False) == self.tip
+        except OSError:
+            return False
+
+    def _put_back(self, paths: list[str], exc: Exception) -> None:
+        """Undo every pending change after the batch could not be recorded: its files put back,
+        its index entries unstaged, its journal gone, its commit `lost` (why: git's words, or
+        `git.not_saved`). Where the files cannot be put back (the disk is full), the journal
+        stays for the next command to finish the changes, and MdboardError says they are
+        written and will be recorded - what the person is told is what happens."""
+        try:
             for before in reversed(self.befores):
                 _restore(self.board, before)
-            self.repo.unstage(paths)
-            self.lost.update({sha: exc for sha in self.shas})
-        else:
-            self.path_commit.maintain()
-        self._close_journal()
-        self.board.invalidate()
-        self.base = self.tip = None
-        self.changes, self.befores, self.shas = [], [], []
+        except OSError as cannot:
+            if self._journal_fd is not None:
+                os.close(self._journal_fd)
+                self._journal_fd = None
+            raise MdboardError(t("git.saved_not_recorded", error=_reason(cannot))) from exc
+        self.repo.unstage(paths)
+        why = exc if isinstance(exc, MdboardError) else MdboardError(t("git.not_saved", error=_reason(exc)))
+        self.lost.update({sha: why for sha in self.shas})
 
     def _note(self, record: dict) -> None:
         """Append one line to the batch's journal and make it durable before going on: a
@@ -648,6 +677,16 @@ class Batch:
                 raise
             self._journal_size += len(line)
 
+    def _cut_journal(self, size: int) -> None:
+        """Cut the journal back to its first `size` bytes (0: it goes)."""
+        if not size:
+            self._close_journal()
+            return
+        with naming_failures(self.journal):
+            os.ftruncate(self._journal_fd, size)
+            os.fsync(self._journal_fd)
+        self._journal_size = size
+
     def _close_journal(self) -> None:
         """The batch is recorded (or put back): its journal goes."""
         if self._journal_fd is not None:
@@ -655,6 +694,11 @@ class Batch:
             self._journal_fd = None
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, in the words a person can act on (the system's for a disk error)."""
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
 
 
 def batch_journal(board: Board) -> Path:
@@ -665,8 +709,9 @@ def batch_journal(board: Board) -> Path:
 def _read_batch_journal(path: Path) -> tuple[list[Change], str | None]:
     """The changes a batch's journal holds, in order, and its tip (None: the branch was not
     about to move). Every whole line counts: one cut short (a kill while it was written)
-    never had its change begun and is passed over, and an undo names the change it undoes."""
-    changes: dict = {}
+    never had its change begun and is passed over. (An undone change is cut off the journal;
+    journals written before that say `undo` instead.)"""
+    changes: list[Change] = []
     tip = None
     for line in path.read_bytes().split(b"\n"):
         try:
@@ -676,14 +721,12 @@ def _read_batch_journal(path: Path) -> tuple[list[Change], str | None]:
         if not isinstance(record, dict):
             continue
         if "change" in record:
-            changes[record.get("n", len(changes) + 1)] = Change.from_json(record["change"])
-        elif record.get("undo") is True and changes:  # a journal written before undos named their change
-            changes.popitem()
-        elif "undo" in record:
-            changes.pop(record["undo"], None)
+            changes.append(Change.from_json(record["change"]))
+        elif record.get("undo") and changes:
+            changes.pop()
         elif "tip" in record:
             tip = record["tip"]
-    return list(changes.values()), tip
+    return changes, tip
 
 
 def stripspace_message(change: Change) -> str:

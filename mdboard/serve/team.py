@@ -326,8 +326,9 @@ class TeamBoard:
         return await asyncio.wrap_future(self.writer.submit(fn, *args))
 
     def _lost(self, outcome: "Outcome", error) -> "Outcome":
-        """The answer to an action whose commit its batch could not record (git refused to
-        move the branch: its files were put back): git's words, as a single change gets them."""
+        """The answer to an action whose commit its batch could not record: its files put back
+        (git's words, as a single change gets them, or `git.not_saved`), or, where they could
+        not be, written and left for the next action to record (`git.saved_not_recorded`)."""
         return self._refusal(error, 400)
 
     async def _checked(self, request):

@@ -30,7 +30,9 @@ class Writer:
 
     `board()` gives the Board the batch is taken on (the writer's own); `lost(result,
     error)` turns the result of an action whose commit could not be recorded into the
-    answer it gets instead (the results of reads are never touched)."""
+    answer it gets instead - its change put back, or (an error from recording the batch)
+    written and left for the next command to record (the results of reads are never
+    touched)."""
 
     def __init__(self, board: Callable, lost: Callable, name: str = "mdboard-writer"):
         self._board = board
@@ -87,8 +89,13 @@ class Writer:
                 future.set_exception(broken)
         for future, ok, value in done:
             commit = getattr(value, "commit", None) if ok else None
-            if not ok or (broken is not None and commit):
-                future.set_exception(value if not ok else broken)
+            if not ok:
+                future.set_exception(value)
+            elif broken is not None and commit:  # the batch says what became of it (written, to be recorded)
+                if isinstance(broken, MdboardError):
+                    future.set_result(self._lost(value, broken))
+                else:
+                    future.set_exception(broken)
             elif commit in lost:
                 future.set_result(self._lost(value, lost[commit]))
             else:
