@@ -878,3 +878,21 @@ def test_a_note_that_cannot_be_put_back_either_is_told_written_and_recorded_by_t
     assert git(board, "log", "--format=%an|%s", f"{before}..HEAD").split("\n") == [
         "王丽|tick SKU-0001: 主图", "王丽|note SKU-0001: 客户已回复"]
     assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_disk_error_an_action_meets_is_told_in_words_on_the_web(local, board, monkeypatch):
+    """An OSError an action meets (here: with no file name) reads on the web as on the
+    command line - what failed and what to do - not as a message key."""
+    import errno
+
+    from mdboard.git import changes
+
+    def no_room(self, change):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        monkeypatch.setattr(changes.Batch, "add", no_room)
+        noted = post_note(client, token)
+    assert noted["message"] == ("无法写入文件：No space left on device"
+                                "（检查磁盘空间和文件夹权限；已写入的修改会在下一条命令时补完）")

@@ -15,7 +15,7 @@ import click
 
 from mdboard.cli import lang
 from mdboard.cli.common import Context, MdboardCommandError, MdboardUsageError
-from mdboard.core.errors import MdboardError, UsageMistake
+from mdboard.core.errors import MdboardError, UsageMistake, os_error_message
 from mdboard.core.i18n import set_language, t
 
 lang.install()  # before any option is declared: click's words in the board's language
@@ -117,10 +117,7 @@ class LazyGroup(click.Group):
         except OSError as exc:  # disk full, read-only folder, a file where a folder belongs ...
             if isinstance(exc, BrokenPipeError):
                 raise
-            error = exc.strerror or exc
-            if not exc.filename:
-                raise MdboardCommandError(t("cli.os_error_nopath", error=error))
-            raise MdboardCommandError(t("cli.os_error", path=exc.filename, error=error))
+            raise MdboardCommandError(os_error_message(exc))
 
 
 def _localize_tree(command) -> None:

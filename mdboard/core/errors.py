@@ -46,6 +46,18 @@ def parenthesized(text: str, note: str) -> str:
     return f"{text} ({note})"
 
 
+def os_error_message(exc: OSError) -> str:
+    """What a failed read or write says to a person, on the command line and the web alike:
+    the file, the system's words, what to do (and that a change cut short is finished by
+    the next command, which its journal makes true)."""
+    from mdboard.core.i18n import t
+
+    error = exc.strerror or exc
+    if not exc.filename:
+        return t("cli.os_error_nopath", error=error)
+    return t("cli.os_error", path=exc.filename, error=error)
+
+
 def _is_wide(char: str) -> bool:
     """A CJK character or full-width punctuation mark (「」，：…)."""
     return bool(char) and ("\u4e00" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f"

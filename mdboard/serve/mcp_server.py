@@ -16,7 +16,7 @@ language. The `mcp` SDK is imported only when `mdboard mcp` runs.
 import json  # no `from __future__ import annotations`: the SDK reads the tools' annotations at runtime
 from typing import Annotated, Callable
 
-from mdboard.core.errors import MdboardError
+from mdboard.core.errors import MdboardError, os_error_message
 from mdboard.core.i18n import t
 from mdboard.core.store import Board
 
@@ -134,7 +134,7 @@ def _result(call: Callable[[], dict]):
         return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True,
                               structured_content={"error": exc.message, "problems": problems})
     except OSError as exc:
-        text = t("hardening.os_error", path=exc.filename or "", error=exc.strerror or exc)
+        text = os_error_message(exc)
         return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
     text = json.dumps(data, ensure_ascii=False, indent=1, default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)],

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from mdboard.core.errors import MdboardError
+from mdboard.core.errors import MdboardError, os_error_message
 from mdboard.core.i18n import t
 
 
@@ -61,7 +61,7 @@ class SyncLoop:
             self._show([t("web.sync_banner")] + str(exc).splitlines())
             return
         except OSError as exc:
-            self._show([t("web.sync_banner"), t("hardening.os_error", path=exc.filename or "", error=exc.strerror or exc)])
+            self._show([t("web.sync_banner"), os_error_message(exc)])
             return
         if result.blocked:
             self._show([t("web.sync_banner"), t("teams.blocked")] + [p.line() for p in result.blocked])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from mdboard.core.errors import CardNotFound, MdboardError, Problem, ValidationFailed, parenthesized
+from mdboard.core.errors import CardNotFound, MdboardError, Problem, ValidationFailed, os_error_message, parenthesized
 from mdboard.core.i18n import t
 
 from mdboard.serve import forms
@@ -393,7 +393,7 @@ class TeamBoard:
         except MdboardError as exc:
             return self._refusal(exc, 400)
         except OSError as exc:
-            return Outcome(False, t("hardening.os_error", path=exc.filename or "", error=exc.strerror or exc), status=500)
+            return Outcome(False, os_error_message(exc), status=500)
 
     def _refusal(self, exc, status: int, state: str = "") -> Outcome:
         problems = [{"field": p.field, "message": p.message, "hint": web_hint(p)} for p in exc.problems]
