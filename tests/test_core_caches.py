@@ -196,3 +196,18 @@ def test_a_roster_edit_of_the_same_size_in_the_tick_the_config_was_cached_in_nam
     git(board, "commit", "-q", "-am", "改名")
     cli.ok("--as", "zhaomin", "new", "sku", "充电器", "--owner", "zhaomin")
     assert git(board, "log", "-1", "--format=%an <%ae>") == "赵明 <zhaomin@example.com>"
+
+
+def test_a_git_identity_changed_in_the_tick_it_was_read_in_commits_as_the_new_one(board, cli):
+    """git's configuration is read once and kept while its files' stamps stay the same (a
+    long-running server keeps it for days): a user.name rewritten with as many bytes in the
+    tick it was read in is read again, and the next commit names the new committer."""
+    config = board / ".git" / "config"
+    config.write_text(config.read_text("utf-8") + "[user]\n\tname = 甲乙\n", "utf-8")
+    moment = _not_yet_passed(config)
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
+    assert git(board, "log", "-1", "--format=%cn") == "甲乙"  # the author is the roster's 王丽
+    config.write_text(config.read_text("utf-8").replace("甲乙", "丙丁"), "utf-8")  # same size
+    os.utime(config, ns=(moment, moment))  # the same tick
+    cli.ok("new", "sku", "充电器", "--owner", "wangli")
+    assert git(board, "log", "-1", "--format=%cn") == "丙丁"

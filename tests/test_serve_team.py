@@ -896,3 +896,25 @@ def test_a_disk_error_an_action_meets_is_told_in_words_on_the_web(local, board, 
         noted = post_note(client, token)
     assert noted["message"] == ("无法写入文件：No space left on device"
                                 "（检查磁盘空间和文件夹权限；已写入的修改会在下一条命令时补完）")
+
+
+def test_a_roster_name_changed_in_the_tick_the_server_read_it_names_the_author_as_it_is_now(team, board):
+    """The server reads mdboard.yaml again when its stamp changes; a name rewritten with as
+    many bytes in the tick the server read it in is read again too: the commit names the
+    person as the roster says now."""
+    import os
+    import time
+
+    cfg = board / "mdboard.yaml"
+    moment = time.time_ns() + 3_000_000_000  # a time the clock has not passed: this very tick
+    os.utime(cfg, ns=(moment, moment))
+    with team.client() as client:
+        sign_in(client, "zhaomin")
+        token = csrf_of(client, "/cards/SKU-0001.html")  # the server reads the roster: 赵敏
+        cfg.write_text(cfg.read_text("utf-8").replace("{name: 赵敏,", "{name: 赵明,"), "utf-8")  # same size
+        os.utime(cfg, ns=(moment, moment))  # the same tick
+        git(board, "commit", "-q", "-am", "改名")
+        answer = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting"},
+                             headers={"Accept": "application/json"})
+    assert answer.json()["ok"] is True, answer.text
+    assert last_commit(board)[0] == "赵明 <zhaomin@example.com>"

@@ -46,9 +46,11 @@ import os
 import re
 import shlex
 import subprocess
+import time
 from pathlib import Path
 
 from mdboard.core.errors import GitError
+from mdboard.core.fsutil import settled
 from mdboard.core.i18n import t
 from mdboard.core.records import Record
 from mdboard.core.store import find_repo
@@ -165,7 +167,7 @@ class RepoConfig(Record):
         self.env: dict[str, str] = {}
         self.dangers: list[Danger] = []
         self.watched: list[Path] = []
-        self.stamp: tuple = ()
+        self.stamp: tuple | None = ()  # None: a watched file is too new to trust its stamp
 
     def last(self, key: str, own: bool | None = None) -> str | None:
         """The value git uses for `key` (the last one listed); `own` limits to the repository's
@@ -206,10 +208,13 @@ def repo_config(cwd: Path | str) -> RepoConfig:
     key = (str(found[1]) if found else str(Path(cwd).resolve()), env)
     config = _CACHE.get(key)
     if config is None or config.stamp != _stamp(config.watched):
+        read_ns = time.time_ns()
         config = RepoConfig(_list(cwd), found[0] if found else None)
         config.overrides, config.env, config.dangers = _neutralise(config)
         config.watched = _watched(config, found)  # which files can change it follows from what it holds
         config.stamp = _stamp(config.watched)
+        if not all(settled(entry[2], read_ns) for entry in config.stamp if entry[1] is not None):
+            config.stamp = None  # a file changed in the tick it was read in (or since): read again next time
         _CACHE[key] = config
     _BY_FOLDER[folder] = (env, own, config)
     return config

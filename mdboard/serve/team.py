@@ -22,12 +22,14 @@ import asyncio
 import json
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from mdboard.core.errors import CardNotFound, MdboardError, Problem, ValidationFailed, os_error_message, parenthesized
+from mdboard.core.fsutil import settled
 from mdboard.core.i18n import t
 
 from mdboard.serve import forms
@@ -41,6 +43,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 MAX_BODY = 256 * 1024  # a form post is a few KB; anything larger is refused (413)
 BUILT_WAIT = 15.0  # seconds a form post waits for its change to reach the pages
 READ_TRIES = 3  # reads of a page's card data before a card moving meanwhile counts as gone
+_UNSETTLED = object()  # the stamp of a file read in its own tick: equal to none, so read again
 CARD_PAGE = re.compile(r"^cards/([A-Z][A-Z0-9]*-\d+)\.html$")
 ID_PATH = r"{card_id:str}"
 PUBLIC_PREFIXES = ("/static/",)  # the site's stylesheet and script: no card data, needed by the sign-in page
@@ -167,9 +170,11 @@ class TeamBoard:
     # --- who is asking -------------------------------------------------------------------
 
     def config(self):
-        """The board's config as mdboard.yaml says now (read again when it changed)."""
+        """The board's config as mdboard.yaml says now (read again when it changed; a file
+        read in the tick it was written in is read again next time, `fsutil.settled`)."""
         from mdboard.core.config import CONFIG_NAME, load_config
 
+        read_ns = time.time_ns()
         try:
             st = (self.root / CONFIG_NAME).stat()
             stamp = (st.st_mtime_ns, st.st_size)
@@ -178,7 +183,7 @@ class TeamBoard:
         if self._config is None or stamp != self._config_stamp:
             try:
                 self._config = load_config(self.root, self.board.state_dir)
-                self._config_stamp = stamp
+                self._config_stamp = stamp if stamp is None or settled(stamp[0], read_ns) else _UNSETTLED
             except MdboardError:
                 if self._config is None:
                     raise
@@ -227,13 +232,14 @@ class TeamBoard:
         else:
             own = self
         board = own.board
+        read_ns = time.time_ns()
         try:
             stamp = board.config_stamp()
         except OSError:
             stamp = None
         if stamp != own.stamp:
             board.reload_config()
-            own.stamp = stamp
+            own.stamp = stamp if stamp is None or settled(stamp[1], read_ns) else _UNSETTLED
         else:
             board.invalidate()
         return board
