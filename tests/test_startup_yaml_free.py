@@ -94,9 +94,15 @@ def test_any_other_front_matter_is_left_to_pyyaml(pairs):
 @pytest.mark.parametrize("front", ["a: 0012\n", "a: yes\n", "a: 12:30\n", "a: 1_000\n", "a: .5\n", "a: ~\n",
                                    "a:\n", "a: b # c\n", "a: b\na: c\n", "a: [x, y\n", "a: [x,y]\n", "  a: b\n",
                                    "a: b\n- c\n", "a: 'b' # c\n", "a: 'b\n", "a: 'b'c'\n", "a: '\x07'\n",
-                                   "a: [x, 'y']\n", "a: 2026-03-10T18:00\n", "a:\tb\n"])
+                                   "a: [x, 'y']\n", "a: 2026-03-10T18:00\n", "a:\tb\n",
+                                   "k" * 1025 + ": v\n"])  # a key over 1,024 characters: YAML refuses it
 def test_what_yaml_reads_otherwise_is_left_to_pyyaml(front):
     assert quick_mapping(front) is None
+
+
+def test_a_key_of_1024_characters_is_read_as_pyyaml_reads_it():
+    front = "k" * 1024 + ": v\n"
+    assert quick_mapping(front) == load_yaml(front) == {"k" * 1024: "v"}
 
 
 @settings(max_examples=400, deadline=None)

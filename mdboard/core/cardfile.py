@@ -161,6 +161,7 @@ _DATE_TEXT = lazy_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME_TEXT = lazy_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 _PLAIN_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 -_./()")
 _YAML_WORDS = frozenset({"yes", "no", "true", "false", "on", "off", "null"})  # YAML 1.1 reads them as true/false/null
+MAX_SIMPLE_KEY = 1024  # characters: YAML refuses a longer `key:` (an implicit key)
 QUICK_LIMIT = 2000  # characters: longer text (which PyYAML might fold) is left to PyYAML
 
 
@@ -311,7 +312,7 @@ def quick_mapping(front: str) -> dict | None:
         if not line:
             continue
         key, sep, text = line.partition(": ")
-        if not sep or key in meta or not _plain_key(key):
+        if not sep or len(key) > MAX_SIMPLE_KEY or key in meta or not _plain_key(key):
             return None
         value = _quick_read(text)
         if value is _NOT_QUICK:
