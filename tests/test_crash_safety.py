@@ -478,3 +478,26 @@ def test_a_journal_line_cut_short_by_a_full_disk_hides_no_change_after_it(board,
     assert "price: 66" in text and "category" not in text
     assert not (board / "sku/planning/SKU-0001.md").exists()
     assert git(board, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("point", ["after-journal", "after-commit"])
+def test_a_hand_edit_made_after_a_kill_is_never_written_over_by_the_replay(board, cli, point):
+    """mdboard is killed during a `set` (before its files are written, or once its commit is
+    made); the person then edits the card by hand. The next command does not write the
+    journal's text over that edit: the edit stays (for `mdboard save`), and the set is
+    either absent or already committed."""
+    assert cli("new", "sku", "第一件", "--owner", "wangli").exit_code == 0
+    before = git(board, "rev-parse", "HEAD")
+    proc = subprocess.run([sys.executable, "-c", KILLER, point, "set", "SKU-0001", "price=66"], cwd=board,
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    card = board / "sku/planning/SKU-0001.md"
+    edited = card.read_text("utf-8").replace("title: 第一件", "title: 第一件（手改）")
+    card.write_text(edited, "utf-8")
+    assert cli("new", "sku", "第二件", "--owner", "wangli").exit_code == 0  # takes the lock: recovers first
+    assert card.read_text("utf-8") == edited
+    subjects = git(board, "log", "--format=%s", f"{before}..HEAD").split("\n")
+    assert subjects == (["new SKU-0002: 第二件"] if point == "after-journal"
+                        else ["new SKU-0002: 第二件", "set SKU-0001: price=66"])
+    assert git(board, "status", "--porcelain") == "M sku/planning/SKU-0001.md"  # the edit, not staged
+    assert not (Board(board).state_dir / "journal.json").exists()

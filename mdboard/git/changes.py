@@ -773,7 +773,10 @@ def recover(board: Board) -> bool:
         for change in changes:
             _sweep_card_temps(board, change)
     else:
+        edited = _edited_since(board, repo, changes) if repo else set()
         for change in changes:  # in order: a later change of the same card ends up on top
+            if edited.intersection(change_paths(change)):
+                continue  # edited by hand since the kill: the change stays undone, the edit stays
             _apply_files(board, change)
             _sweep_card_temps(board, change)
             if repo and repo.run("status", "--porcelain", "--", *change_paths(change)):
@@ -781,6 +784,25 @@ def recover(board: Board) -> bool:
     journal.unlink()
     board.invalidate()
     return True
+
+
+def _edited_since(board: Board, repo: GitRepo, changes: list[Change]) -> set[str]:
+    """The paths of the journal's changes that hold bytes none of the changes writes and that
+    differ from HEAD (or git does not know): edited by hand after the process was killed.
+    Writing the journal's text over them would throw that edit away unseen."""
+    written: dict[str, set] = {}
+    for change in changes:
+        for rel, text in change.files.items():
+            if text is not None:
+                written.setdefault(rel, set()).add(_digest(text))
+    edited = set()
+    for rel in sorted({p for c in changes for p in change_paths(c)}):
+        now = _digest_file(board.root / rel)
+        if now is not None and now not in written.get(rel, ()) and repo.run(
+                "--no-optional-locks", "--literal-pathspecs", "status", "--porcelain", "--untracked-files=all",
+                "--", rel):
+            edited.add(rel)
+    return edited
 
 
 def _sweep_card_temps(board: Board, change: Change) -> None:
