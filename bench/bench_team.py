@@ -11,10 +11,13 @@
    people acting back to back, no page read, no time to think; actions per second.
    `--think MIN MAX` sets the time to think (the pace); the default 0.5–3 s is faster than
    people work (a move, a tick or a note every few seconds, each of them, for minutes).
-   Both report the server's CPU seconds per action (its own and its git commands'):
-   steadier than wall times on a shared machine. `--moves 0` leaves out phase 1.
+   Both report the server's CPU seconds per action (its own, its site builder process's
+   and their git commands'): steadier than wall times on a shared machine. `--moves 0`
+   leaves out phase 1.
 3. memory: the server's resident memory after 1,000 actions and after 10,000 (one person,
    one action after the other; `--memory-only` runs this phase alone, on a fresh server).
+   The figure is the sum over the server's process tree: the server and the process in
+   which it builds the site.
 
 The server is the real `mdboard serve --team` as a subprocess, with accounts for the
 board's people. Targets (issue 16): median move -> column <= 0.3 s, p95 per action of
@@ -101,16 +104,40 @@ class Server:
         if not self.url:
             raise SystemExit(f"the server did not start: {self.lines[-5:]}")
 
+    def tree(self) -> list[int]:
+        """The server and the processes it runs, theirs too (the site builder's process)."""
+        pids, i = [self.proc.pid], 0
+        while i < len(pids):
+            for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
+                try:
+                    pids += [int(pid) for pid in task.read_text().split()]
+                except OSError:
+                    pass
+            i += 1
+        return pids
+
     def cpu_seconds(self) -> float:
-        """CPU seconds the server has used so far, its git commands (waited-for children) included."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+        """CPU seconds the server has used so far: every process of its tree (the site builder's
+        process too), each with its waited-for children (git commands) included."""
+        total = 0
+        for pid in self.tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile (a git command): its time is its parent's now
+            total += sum(int(v) for v in fields[11:15])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """Resident memory of the server's whole process tree (the site builder's process too)."""
+        total = 0
+        for pid in self.tree():
+            try:
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            except OSError:
+                continue
+            total += sum(int(line.split()[1]) for line in lines if line.startswith("VmRSS:"))
+        return total / 1024
 
     def stop(self) -> None:
         """Stop the server as Ctrl-C would: with SIGTERM, which serve takes as Ctrl-C, since a
@@ -338,8 +365,8 @@ def settled_cpu(server: Server, timeout: float = 60.0) -> float:
 
 
 def memory(url: str, board: Path, server: Server, people, total: int, checkpoint: int, log) -> dict:
-    """The server's resident memory (RSS) after the first `checkpoint` actions and after
-    `total`, and at every checkpoint between: one signed-in person moving after-sales cases
+    """The server's resident memory (RSS, its site builder process's included) after the
+    first `checkpoint` actions and after `total`, and at every checkpoint between: one signed-in person moving after-sales cases
     and assets back and forth, ticking and unticking a SKU's first checklist item and adding
     notes, one action after the other. Each checkpoint waits for the rebuilds the actions
     started to end. The figure: growth from the first checkpoint (where the server has
