@@ -347,6 +347,23 @@ def wait_until(check, what: str, deadline: float = DEADLINE):
     pytest.fail(f"gave up waiting for {what}")
 
 
+def children_of(pid: int) -> list[int]:
+    """The ids of a running process's child processes (Linux: /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def ended(pid: int) -> bool:
+    """True once process `pid` has exited (gone, or a zombie nobody has waited for yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
 def new_card(cli, title: str) -> str:
     result = cli("new", "sku", title, "--owner", "wangli")
     assert result.exit_code == 0, result.output

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEADLINE, card_file, fetch, new_card, raw_get, retitle, wait_until
+from conftest import DEADLINE, card_file, children_of, ended, fetch, new_card, raw_get, retitle, wait_until
 
 EXE = Path(sys.executable).with_name("mdboard")
 
@@ -220,3 +220,24 @@ def test_open_flag_opens_the_url_in_the_browser(board, cli, tmp_path):
         assert running.interrupt() == 0
     finally:
         running.kill()
+
+
+def builder_process_of(running: Running) -> int:
+    """The id of the site builder's process that `mdboard serve` started."""
+    def found():
+        return [pid for pid in children_of(running.proc.pid)
+                if "mdboard.cli.builder_child" in Path(f"/proc/{pid}/cmdline").read_text()]
+    return wait_until(found, "the builder process")[0]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
+def test_the_builder_process_ends_when_serve_stops_or_is_killed(serving, stop):
+    """Ctrl-C stops serve and its builder process with it; a server killed outright leaves
+    no builder behind either (its pipe closes, the child ends)."""
+    child = builder_process_of(serving)
+    serving.proc.send_signal(stop)
+    serving.proc.wait(timeout=DEADLINE)
+    wait_until(lambda: ended(child), "the builder process to end")
+    if stop == signal.SIGINT:
+        assert serving.lines[-1] == "已停止，再见。"
+    assert not any("Traceback" in line for line in serving.lines)

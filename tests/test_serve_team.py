@@ -9,7 +9,9 @@ the repository as it was (same HEAD, clean `git status`).
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import socket
 import threading
 from pathlib import Path
@@ -17,11 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Cli, git
+from conftest import Cli, children_of, ended, git, wait_until
 from mdboard.core.errors import MdboardError
 from mdboard.core.store import Board
 from mdboard.serve.accounts import Accounts
 from mdboard.serve.http import make_server
+from mdboard.serve.builder_process import describe_failure
 from mdboard.serve.live import make_live_site
 
 PASSWORDS = {"wangli": "wangli-secret-1", "zhaomin": "zhaomin-secret-2"}
@@ -918,3 +921,122 @@ def test_a_roster_name_changed_in_the_tick_the_server_read_it_names_the_author_a
                              headers={"Accept": "application/json"})
     assert answer.json()["ok"] is True, answer.text
     assert last_commit(board)[0] == "赵明 <zhaomin@example.com>"
+
+
+# --- the site builder's own process -----------------------------------------------------------
+
+
+def builder_process(site) -> int:
+    """The id of the process the live site's builder runs in (checked to be one of ours)."""
+    pid = site.builder.pid
+    assert pid is not None and pid != os.getpid() and pid in children_of(os.getpid())
+    assert "mdboard.cli.builder_child" in Path(f"/proc/{pid}/cmdline").read_text()
+    return pid
+
+
+def column_in_the_built_site(board: Path, card_id: str) -> str:
+    """The state whose column holds the card on the SKU board the builder wrote."""
+    page = (board / "_site/types/sku.html").read_text("utf-8")
+    columns = re.split(r'<section class="column[^"]*" data-column="', page)[1:]
+    return next(column.split('"', 1)[0] for column in columns if f"{card_id}.html" in column.split("</section>")[0])
+
+
+def move_and_wait_for_the_rebuild(running: TeamServer) -> None:
+    """Move SKU-0001 planning -> shooting over HTTP and wait for the rebuild that follows."""
+    with running.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        moved = client.post("/__mdboard/cards/SKU-0001/move", data={"csrf": token, "to": "shooting", "from": "planning"},
+                            headers={"Accept": "application/json"}).json()
+        assert moved["ok"], moved
+        wait_until(lambda: running.site.rebuilds >= 1, "the rebuild after the move")
+        assert client.get("/types/sku.html").status_code == 200
+
+
+def test_the_pages_are_built_and_rebuilt_in_a_process_of_its_own(local, board):
+    pid = builder_process(local.site)
+    assert column_in_the_built_site(board, "SKU-0001") == "planning"
+    move_and_wait_for_the_rebuild(local)
+    assert column_in_the_built_site(board, "SKU-0001") == "shooting"
+    assert local.site.failure == "" and local.site.builder.restarts == 0
+    assert local.site.builder.pid == pid  # the same process rebuilt (it is not started per rebuild)
+    assert any(line.startswith("已更新：2 个文件有变化") for line in local.lines), local.lines
+
+
+def test_the_builder_process_hands_over_the_early_pages_then_the_report(board, cli):
+    from mdboard.serve.builder_process import ProcessBuilder
+
+    new_sku(cli)
+    lines: list[str] = []
+    builder = ProcessBuilder(Board.open(str(board)), board / "_site", lines.append)
+    try:
+        full = builder.build_all()
+        pid = builder.pid
+        assert "cards/SKU-0001.html" in full.written and full.pages == len(full.written)
+        path = next(board.glob("sku/*/SKU-0001.md"))
+        path.write_text(path.read_text("utf-8").replace("蓝牙耳机 上新", "子进程里改的标题"), "utf-8")
+        early: list[list[str]] = []
+        report = builder.rebuild({"sku/planning/SKU-0001.md"}, early=early.append)
+    finally:
+        builder.close()
+    assert len(early) == 1 and "cards/SKU-0001.html" in early[0]
+    assert set(early[0]) <= set(report.written) and len(report.written) > len(early[0])
+    assert "子进程里改的标题" in (board / "_site/cards/SKU-0001.html").read_text("utf-8")
+    assert builder.pid is None and ended(pid) and lines == []
+
+
+def test_a_failed_build_in_the_builder_process_reads_as_it_did_in_the_server(board, cli):
+    """A broken mdboard.yaml fails the rebuild in the child; the server's banner and line say
+    exactly what the builder running in the server said, and a fix rebuilds as before."""
+    from mdboard.serve.builder_process import ProcessBuilder
+    from mdboard.site.builder import SiteBuilder
+
+    config = board / "mdboard.yaml"
+    text = config.read_text("utf-8")
+    said = []
+    for make in (lambda b: SiteBuilder(b, board / "_site"), lambda b: ProcessBuilder(b, board / "_site", said.append)):
+        builder = make(Board.open(str(board)))
+        builder.build_all()
+        config.write_text(text + "\n  : [unclosed\n", "utf-8")
+        with pytest.raises(MdboardError) as failed:
+            builder.rebuild({"mdboard.yaml"})
+        said.append(describe_failure(failed.value))
+        config.write_text(text, "utf-8")
+        assert builder.rebuild({"mdboard.yaml"}).problems == []
+        if isinstance(builder, ProcessBuilder):
+            builder.close()
+    assert said[0] == said[1] and said[0].startswith("mdboard.yaml: YAML 格式错误")
+
+
+def test_a_killed_builder_process_is_started_again_with_a_full_build_and_a_line(local, board):
+    pid = builder_process(local.site)
+    assert column_in_the_built_site(board, "SKU-0001") == "planning"
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: ended(pid), "the builder process to die")
+    move_and_wait_for_the_rebuild(local)
+    assert column_in_the_built_site(board, "SKU-0001") == "shooting"
+    assert "生成网页的后台进程意外退出（退出码 -9），已重新启动并重新生成了整个网站。" in local.lines
+    assert local.site.failure == "" and local.site.builder.restarts == 1
+    again = builder_process(local.site)
+    assert again != pid
+
+
+def test_no_builder_process_is_left_when_the_server_stops(board, cli):
+    new_sku(cli)
+    running = TeamServer(board)
+    pid = builder_process(running.site)
+    running.stop()
+    assert ended(pid) and running.site.builder.pid is None
+    assert pid not in children_of(os.getpid())
+
+
+def test_an_output_folder_that_would_hold_the_board_is_refused_before_any_process_starts(board):
+    from mdboard.site.builder import SiteBuilder
+
+    opened = Board.open(str(board))
+    before = children_of(os.getpid())
+    with pytest.raises(MdboardError) as in_server:
+        SiteBuilder(opened, board.parent)
+    with pytest.raises(MdboardError) as served:
+        make_live_site(opened, board.parent, lambda line: None)
+    assert str(served.value) == str(in_server.value)
+    assert children_of(os.getpid()) == before

@@ -3,5 +3,5 @@
 main (the group, lazy command loading, `run`), common (the Context, shared options,
 --json), output (tables and text), and one module per command family: cards, site,
 history, teams, spreadsheet, plans (plan, sales), demo. Each command parses options, makes one library
-call and prints the result.
+call and prints the result. builder_child is the program of the site builder's own process (serve, watch).
 """

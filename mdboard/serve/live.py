@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from mdboard.core.config import CONFIG_NAME
-from mdboard.core.errors import MdboardError, Problem
+from mdboard.core.errors import Problem
 from mdboard.core.i18n import t
 from mdboard.core.store import OUTPUT_DIR
+from mdboard.serve.builder_process import ProcessBuilder, describe_failure
 from mdboard.domain.boardfiles import DATA_FOLDERS
 
 if TYPE_CHECKING:
@@ -135,9 +136,10 @@ class LiveSite:
     """
 
     def __init__(self, board, builder: Builder, out_dir: Path, log: Log, settle: float = SETTLE_SECONDS,
-                 max_wait: float = MAX_WAIT_SECONDS):
+                 max_wait: float = MAX_WAIT_SECONDS, close_builder: Callable[[], None] | None = None):
         self.board = board
         self.builder = builder
+        self.close_builder = close_builder  # called by `stop`, after the last rebuild (a builder process ends)
         self.out_dir = Path(out_dir)
         self.log = log
         self.settle = settle
@@ -216,6 +218,8 @@ class LiveSite:
             self._observer.join(timeout=5)
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self.close_builder is not None:
+            self.close_builder()
 
     def _start_observer(self) -> None:
         """Watch the board's own folder alone (mdboard.yaml, folders coming and going) and,
@@ -385,7 +389,7 @@ class LiveSite:
             report = self.builder.rebuild(paths, early=early)
         except Exception as exc:  # a rebuild must never stop the server
             self._type_keys = self._current_type_keys(self._type_keys)
-            self.failure = _describe(exc)
+            self.failure = describe_failure(exc)
             self.log(t("serve.rebuild_failed", error=self.failure))
             self._bump()
             self.rebuilds += 1
@@ -491,15 +495,6 @@ def _tops_holding(root: Path, out_dir: Path) -> set[str]:
     return names
 
 
-def _describe(exc: BaseException) -> str:
-    """One line for a failed rebuild: the library's message, or the exception type for a bug."""
-    if isinstance(exc, MdboardError):
-        text = str(exc)
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split())
-
-
 def _seconds(value: float) -> str:
     return f"{value:.2f}"
 
@@ -525,14 +520,14 @@ def quiet_when_gone(log: Log) -> Log:
 
 
 def make_live_site(board, out_dir, log: Log, builder: Builder | None = None) -> LiveSite:
-    """A LiveSite over the real SiteBuilder (or `builder`), watching the folder it writes to."""
+    """A LiveSite over the real SiteBuilder in a process of its own (or over `builder`, in
+    this process), watching the folder it writes to. The builder process starts with the
+    first build and ends when the site stops (`mdboard.serve.builder_process`)."""
     log = quiet_when_gone(log)
-    out = default_out_dir(board, out_dir)
-    if builder is None:
-        from mdboard.site.builder import SiteBuilder
-
-        builder = SiteBuilder(board, out)  # refuses an output folder that would hold the board
-    return LiveSite(board, builder, builder.out_dir, log)
+    if builder is not None:
+        return LiveSite(board, builder, builder.out_dir, log)
+    own = ProcessBuilder(board, default_out_dir(board, out_dir), log)  # refuses an output folder holding the board
+    return LiveSite(board, own, own.out_dir, log, close_builder=own.close)
 
 
 def watch_board(board, log: Log, out_dir=None, builder=None) -> None:
