@@ -923,6 +923,41 @@ def test_a_roster_name_changed_in_the_tick_the_server_read_it_names_the_author_a
     assert last_commit(board)[0] == "赵明 <zhaomin@example.com>"
 
 
+def test_a_note_recorded_when_git_cannot_be_started_is_put_back_and_told_not_saved(local, board, monkeypatch):
+    """git cannot be started from the batch's `update-index` on (no process left to fork): the
+    files are put back, and unstaging (git again) fails too. The person is told the note was
+    not saved, and it is not - not after the next action either (no journal left to finish);
+    the note sent again is there once."""
+    import errno
+
+    from mdboard.git import changes
+
+    real_run, broken = changes.GitRepo.run, []
+
+    def run(self, *args, **kwargs):
+        if args[:1] == ("update-index",):
+            broken.append(True)
+        if broken:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        return real_run(self, *args, **kwargs)
+
+    card = board / "sku/planning/SKU-0001.md"
+    before, text = head(board), card.read_text("utf-8")
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        monkeypatch.setattr(changes.GitRepo, "run", run)
+        noted = post_note(client, token)
+        monkeypatch.undo()
+        assert broken
+        assert (noted["ok"], noted["message"]) == (
+            False, "没有保存：Resource temporarily unavailable（卡片保持原样；检查磁盘空间和文件夹权限后再做一次）")
+        assert card.read_text("utf-8") == text and not changes.batch_journal(Board(board)).exists()
+        assert post_note(client, token)["ok"] is True
+    assert card.read_text("utf-8").count("客户已回复") == 1
+    assert git(board, "log", "--format=%s", f"{before}..HEAD").split("\n") == ["note SKU-0001: 客户已回复"]
+    assert git(board, "status", "--porcelain") == ""
+
+
 # --- the site builder's own process -----------------------------------------------------------
 
 

@@ -257,7 +257,7 @@ class GitRepo:
         """Put the index entries of `paths` back as they are in HEAD (after a failed commit)."""
         try:
             self.run("reset", "-q", "--", *paths)
-        except GitError:
+        except (GitError, OSError):  # OSError: git could not be started (what the batch may be failing on)
             pass  # the work tree is already restored; a stale index entry shows as a change
 
     def _identity_env(self, author) -> dict:
