@@ -16,7 +16,6 @@ import re
 import stat
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mdboard.core import cache
@@ -24,6 +23,7 @@ from mdboard.core.config import CONFIG_NAME, BoardConfig, CardType, load_config
 from mdboard.core.errors import BoardNotFound, CardNotFound, CardSyntaxError, MdboardError, Problem, parenthesized
 from mdboard.core.fsutil import settled
 from mdboard.core.i18n import get_language, set_language, t
+from mdboard.core.records import ValueRecord
 from mdboard.core.text import ID_RE, SURROGATE_RE, next_id, printable
 
 CACHE_VERSION = 9  # 8: Card moved to mdboard.core.store (pickles name the class by module); 9: racy entries kept unstamped
@@ -37,18 +37,27 @@ OUTPUT_DIR = "_site"
 SYNC_JOURNAL = "sync.json"  # in the board's state folder while a sync is under way (git/sync.py)
 
 
-@dataclass
-class Card:
-    """One card as read from disk. `error` is set when the file cannot be parsed."""
+class Card(ValueRecord):
+    """One card as read from disk. `error` is set when the file cannot be parsed; `path` is
+    relative to the board root, with forward slashes; `stamp` (size, mtime_ns, link) when
+    read, neither compared nor shown. A plain record (`core.records`), equal and shown as
+    the dataclass it was: every command makes it, and making a dataclass at import cost
+    each ~0.5 ms."""
 
-    id: str
-    type: str
-    state: str
-    path: str  # relative to the board root, with forward slashes
-    meta: dict = field(default_factory=dict)
-    checklist: list = field(default_factory=list)
-    error: str = ""
-    stamp: tuple | None = field(default=None, compare=False, repr=False)  # (size, mtime_ns, link) when read
+    FIELDS = ("id", "type", "state", "path", "meta", "checklist", "error")  # compared and shown: not the stamp
+
+    def __init__(self, id: str, type: str, state: str, path: str, meta: dict | None = None,
+                 checklist: list | None = None, error: str = "", stamp: tuple | None = None):
+        self.id, self.type, self.state, self.path = id, type, state, path
+        self.meta = {} if meta is None else meta
+        self.checklist = [] if checklist is None else checklist
+        self.error, self.stamp = error, stamp
+
+    def __eq__(self, other):  # as the dataclass compared: a tuple of the fields, same class only
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.id, self.type, self.state, self.path, self.meta, self.checklist, self.error) == \
+            (other.id, other.type, other.state, other.path, other.meta, other.checklist, other.error)
 
     @property
     def title(self) -> str:
@@ -842,7 +851,7 @@ class _CachedCard(Card):
     __hash__ = None
 
 
-_COMPARED = ("id", "type", "state", "path", "meta", "checklist", "error")  # Card's fields but the stamp
+_COMPARED = Card.FIELDS  # Card's fields but the stamp
 
 
 class _ParseCache:

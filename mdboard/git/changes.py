@@ -20,12 +20,12 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from mdboard.core.digest import sha256
 from mdboard.core.errors import GitError, LockBusy, MdboardError, Problem, UnsavedEdits, parenthesized
 from mdboard.core.i18n import t
+from mdboard.core.records import ValueRecord
 from mdboard.core.store import SYNC_JOURNAL, Board, find_repo
 from mdboard.core.fsutil import atomic_write
 
@@ -34,17 +34,24 @@ STALE_TEMP_SECONDS = 600
 INDEX_LOCK_WAIT = 1.0  # seconds to wait for a running git to release .git/index.lock
 
 
-@dataclass
-class Change:
-    """What one command does to the board, and how its commit reads."""
+class Change(ValueRecord):
+    """What one command does to the board, and how its commit reads: `files`, board-relative
+    path -> new text (None: the path goes away); `author` (name, email); `renames`, new path
+    -> old path (content untouched); `creates`, paths that must not exist yet (a new card);
+    `hand_edits` True only for `save` (commit paths that differ from HEAD as they are). A
+    plain record (`core.records`), equal and shown as the dataclass it was."""
 
-    files: dict[str, str | None]  # board-relative path -> new text (None: the path goes away)
-    subject: str
-    trailers: list[tuple[str, str]] = field(default_factory=list)
-    author: tuple[str, str] | None = None  # (name, email)
-    renames: dict[str, str] = field(default_factory=dict)  # new path -> old path (content untouched)
-    creates: list[str] = field(default_factory=list)  # paths that must not exist yet (a new card)
-    hand_edits: bool = False  # True only for `save`: commit paths that differ from HEAD as they are
+    FIELDS = ("files", "subject", "trailers", "author", "renames", "creates", "hand_edits")
+
+    def __init__(self, files: dict[str, str | None], subject: str, trailers: list[tuple[str, str]] | None = None,
+                 author: tuple[str, str] | None = None, renames: dict[str, str] | None = None,
+                 creates: list[str] | None = None, hand_edits: bool = False):
+        self.files, self.subject = files, subject
+        self.trailers = [] if trailers is None else trailers
+        self.author = author
+        self.renames = {} if renames is None else renames
+        self.creates = [] if creates is None else creates
+        self.hand_edits = hand_edits
 
     def message(self) -> str:
         lines = [_one_line(self.subject), ""] + [f"{k}: {_one_line(v)}" for k, v in self.trailers]
