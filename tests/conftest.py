@@ -103,6 +103,15 @@ def git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
+def written_a_while_ago(root: Path, seconds: int = 60) -> None:
+    """Move every card file's mtime `seconds` back: caches trust only a file read after the
+    tick it was written in (`fsutil.settled`), and a test that means a warm cache must not
+    depend on how fast the machine got from writing the cards to reading them."""
+    for path in root.glob("*/**/*.md"):
+        moment = path.stat().st_mtime_ns - seconds * 1_000_000_000
+        os.utime(path, ns=(moment, moment))
+
+
 def with_roster(config_text: str) -> str:
     """The default config with the test team in place of the placeholder person."""
     head, _, rest = config_text.partition("\npeople:\n")

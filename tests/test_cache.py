@@ -15,7 +15,7 @@ import pytest
 
 from mdboard.core import cache
 
-from conftest import git
+from conftest import git, written_a_while_ago
 
 COMMANDS = [("ls",), ("check",), ("build",), ("history", "SKU-0001"), ("report",), ("mine", "wangli")]
 
@@ -119,6 +119,7 @@ def test_people_sharing_a_folder_keep_their_own_caches(board, cli, tmp_path):
     """Two people (or one person's two computers) using one board folder: each one's caches
     stay valid while the other works, instead of each command throwing the other's away."""
     _cards(cli)
+    written_a_while_ago(board)
     other = {"HOME": str(tmp_path / "other")}
     for env in ({}, other, {}, other):
         assert cli.proc("ls", env=env).returncode == 0
@@ -252,6 +253,7 @@ def test_a_rewritten_parse_cache_forgets_its_recent_file(board, cli, monkeypatch
     for title in ("耳机", "充电器", "数据线"):
         assert cli("new", "sku", title, "--owner", "wangli").exit_code == 0
     state = board / ".git" / "mdboard"
+    written_a_while_ago(board)  # else the first listing keeps them unstamped, to be read again
 
     def touch(card_id: str) -> None:
         path = next(board.glob(f"sku/*/{card_id}.md"))

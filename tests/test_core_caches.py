@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import git
+from conftest import git, written_a_while_ago
 from mdboard.core.errors import CardChanged
 from mdboard.core.store import Board
 from mdboard.domain import ops
@@ -101,9 +101,7 @@ def test_lazy_cards_read_the_same_as_parsed_ones(board, cli):
     cli.ok("new", "sku", "耳机", "--owner", "wangli", "--set", "tags=[礼盒, 新品]")
     cli.ok("new", "campaign", "双12", "--owner", "wangli", "--set", "platform=tmall", "--set", "skus=SKU-0001")
     cli.ok("new", "sku", "充电器", "--owner", "zhaomin")
-    for path in board.glob("*/*/*.md"):  # written a while ago: a card read in its own tick is read again
-        moment = path.stat().st_mtime_ns - 60_000_000_000
-        os.utime(path, ns=(moment, moment))
+    written_a_while_ago(board)  # a card read in the tick it was written in is read again
     # enough cards parsed for the base file (with its packed part) to be written
     assert cli("ls").exit_code == 0
     eager = Board.open(str(board)).cards()
