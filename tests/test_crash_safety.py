@@ -430,6 +430,16 @@ def test_a_batch_killed_at_each_step_is_replayed_whole(board, cli, point):
     assert fsck.returncode == 0, fsck.stdout + fsck.stderr
 
 
+KILLED_BEFORE_THE_BRANCH_MOVES = r"""
+real_run = changes.GitRepo.run
+def run(self, *args, **kw):  # killed as the batch's branch is about to move
+    if args[0] == "update-ref":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_run(self, *args, **kw)
+changes.GitRepo.run = run
+board = Board.open(".")
+"""
+
 TORN_THEN_WHOLE = r"""
 import errno, os, signal
 from mdboard.core.store import Board
@@ -445,14 +455,7 @@ def write(fd, data):  # the disk fills up halfway through the second change's li
             raise OSError(errno.ENOSPC, "No space left on device")
     return real_write(fd, data)
 os.write = write
-real_run = changes.GitRepo.run
-def run(self, *args, **kw):
-    if args[0] == "update-ref":
-        os.kill(os.getpid(), signal.SIGKILL)
-    return real_run(self, *args, **kw)
-changes.GitRepo.run = run
-board = Board.open(".")
-with changes.batched(board):
+""" + KILLED_BEFORE_THE_BRANCH_MOVES + r"""with changes.batched(board):
     ops.set_fields(board, "SKU-0001", ["price=66"])
     try:
         ops.set_fields(board, "SKU-0001", ["category=耳机"])
@@ -462,20 +465,63 @@ with changes.batched(board):
 """
 
 
+def killed_then_replayed(board, cli, script: str) -> str:
+    """A new SKU-0001, then `script` run on the board until it kills itself, then an `assign`
+    of the card (which takes the lock: replays first); what the script printed."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=board, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    cli.ok("assign", "SKU-0001", "chenjing")
+    return proc.stdout
+
+
 def test_a_journal_line_cut_short_by_a_full_disk_hides_no_change_after_it(board, cli):
     """The disk fills up halfway through a batch's journal line: that action is refused
     (and never begun), the room comes back, the next action's line is whole - and after a
     kill both whole changes are replayed, the refused one is not."""
-    cli.ok("new", "sku", "第一件", "--owner", "wangli")
-    proc = subprocess.run([sys.executable, "-c", TORN_THEN_WHOLE], cwd=board, capture_output=True, text=True)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    assert proc.stdout == "refused: No space left on device\n"
-    cli.ok("assign", "SKU-0001", "chenjing")  # takes the lock: replays first
+    assert killed_then_replayed(board, cli, TORN_THEN_WHOLE) == "refused: No space left on device\n"
     assert git(board, "log", "-4", "--format=%s").split("\n") == [
         "assign SKU-0001: owner=chenjing", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66",
         "new SKU-0001: 第一件"]
     text = (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
     assert "price: 66" in text and "category" not in text
+    assert not (board / "sku/planning/SKU-0001.md").exists()
+    assert git(board, "status", "--porcelain") == ""
+
+
+REFUSED_TWICE_THEN_WHOLE = r"""
+import errno, os, signal
+from mdboard.core.errors import MdboardError
+from mdboard.core.store import Board
+from mdboard.domain import ops
+from mdboard.git import changes
+
+real_atomic_write, refused = changes.atomic_write, []
+def atomic_write(path, data, sync=True):  # the disk is full for the card of the first two changes
+    if path.name == "SKU-0001.md" and len(refused) < 2:
+        refused.append(path)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return real_atomic_write(path, data, sync)
+changes.atomic_write = atomic_write
+""" + KILLED_BEFORE_THE_BRANCH_MOVES + r"""with changes.batched(board):
+    for fields in (["price=66"], ["category=耳机壳"]):
+        try:
+            ops.set_fields(board, "SKU-0001", fields)
+        except MdboardError as exc:
+            print("refused")
+    ops.move_card(board, "SKU-0001", "shooting")
+"""
+
+
+def test_changes_put_back_one_after_another_leave_the_journal_to_the_next_change_alone(board, cli):
+    """The first two changes of a batch are refused (the disk is full for their card: put back,
+    their journal lines cut off), the third is made; a kill before the branch moves. The next
+    command replays the third alone: neither refused change, and the third not lost."""
+    assert killed_then_replayed(board, cli, REFUSED_TWICE_THEN_WHOLE) == "refused\nrefused\n"
+    assert git(board, "log", "-3", "--format=%s").split("\n") == [
+        "assign SKU-0001: owner=chenjing", "move SKU-0001: 规划中 → 拍摄中", "new SKU-0001: 第一件"]
+    text = (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
+    assert "price" not in text and "category" not in text
     assert not (board / "sku/planning/SKU-0001.md").exists()
     assert git(board, "status", "--porcelain") == ""
 

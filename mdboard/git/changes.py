@@ -699,6 +699,7 @@ class Batch:
         if self._journal_fd is not None:
             os.close(self._journal_fd)
             self._journal_fd = None
+        self._journal_size = 0  # the next change's line starts a new journal: `add` marks it from 0
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
 
