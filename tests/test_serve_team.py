@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Cli, children_of, ended, git, wait_until
+from conftest import DEADLINE, Cli, children_of, ended, git, wait_until
 from mdboard.core.errors import MdboardError
 from mdboard.core.store import Board
 from mdboard.serve.accounts import Accounts
@@ -1075,3 +1075,37 @@ def test_an_output_folder_that_would_hold_the_board_is_refused_before_any_proces
         make_live_site(opened, board.parent, lambda line: None)
     assert str(served.value) == str(in_server.value)
     assert children_of(os.getpid()) == before
+
+
+def test_a_builder_process_still_building_when_the_server_stops_is_killed_and_not_started_again(board, cli,
+                                                                                                   monkeypatch):
+    """The server stops while a rebuild still runs (held here at its early pages): the child
+    is killed, that rebuild ends (with a message, unless the child had already sent its
+    report), and no new child is started, then or for a later rebuild."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mdboard.serve import builder_process
+    from mdboard.serve.builder_process import ProcessBuilder
+
+    new_sku(cli)
+    monkeypatch.setattr(builder_process, "STOP_WAIT_SECONDS", 0.2)
+    builder = ProcessBuilder(Board.open(str(board)), board / "_site", lambda line: None)
+    builder.build_all()
+    pid = builder.pid
+    early, release = threading.Event(), threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(builder.rebuild, {"sku/planning/SKU-0001.md"},
+                              lambda pages: (early.set(), release.wait(DEADLINE)))
+        assert early.wait(DEADLINE)
+        builder.close()
+        wait_until(lambda: ended(pid), "the builder process to be killed")
+        release.set()
+        try:
+            running.result(DEADLINE)  # its report, when the child had sent it before it was killed
+        except MdboardError as stopped:
+            assert str(stopped) == "服务正在停止，网站不再重新生成。"
+    assert ended(pid)
+    with pytest.raises(MdboardError) as later:
+        builder.rebuild({"sku/planning/SKU-0001.md"})
+    assert str(later.value) == "服务正在停止，网站不再重新生成。"
+    assert builder.restarts == 0 and builder.pid is None and pid not in children_of(os.getpid())

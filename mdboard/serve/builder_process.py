@@ -97,6 +97,7 @@ class ProcessBuilder:
     def _call(self, kind: str, paths, early):
         with self._lock:
             if self._closing:
+                self._end_child()  # one killed by `close` mid-build is waited for here
                 raise MdboardError(t("serve.builder_stopping"))
             if self._proc is None:
                 self._start_child()
