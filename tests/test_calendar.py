@@ -311,6 +311,26 @@ def test_the_calendar_header_is_what_icalendar_writes(name, tz):
     assert _header(SimpleNamespace(timezone=tz), name) == cal.to_ical()[: -len(END_CALENDAR)]
 
 
+def test_a_board_title_with_line_breaks_stays_in_its_own_lines_of_the_feed(dated, cli):
+    """`title: |` (a block of text) or a quoted title with line breaks: the calendar's NAME and
+    X-WR-CALNAME write them as TEXT writes a line break (`\\n`), never as lines of the feed
+    (icalendar refused such a name; written raw, the title's lines became the feed's: here
+    an event of their own)."""
+    expected = events(board_calendar(Board.open(str(dated))))
+    cfg = dated / "mdboard.yaml"
+    cfg.write_text(cfg.read_text("utf-8").replace("title: 我的店铺 运营看板",
+                                                  'title: "店铺\\r\\nBEGIN:VEVENT\\nSUMMARY:假\\r"'), "utf-8")
+    out = dated.parent / "feed.ics"
+    result = cli("export", "ics", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    lines = data.split(b"\r\n")
+    written = "店铺\\nBEGIN:VEVENT\\nSUMMARY:假\\n".encode("utf-8")
+    assert b"NAME:" + written in lines and b"X-WR-CALNAME:" + written in lines
+    assert not any(b"\r" in line or b"\n" in line for line in lines)
+    assert sorted(uid.split("@")[0] for uid in events(data)) == sorted(uid.split("@")[0] for uid in expected)
+
+
 def test_dates_and_times_are_written_as_icalendar_writes_them_in_every_zone():
     moments = [datetime(2026, 11, 30, 18, 0, 5), datetime(1999, 7, 1), datetime(2026, 3, 29, 2, 30)]
     for tz in sorted(available_timezones()):

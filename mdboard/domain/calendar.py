@@ -169,12 +169,19 @@ def _calendar_name(board: Board, person: str | None) -> str:
 def _header(cfg: BoardConfig, name: str) -> bytes:
     """The calendar's opening lines and properties (everything before its components), in
     icalendar's order; the name and zone are written as given (icalendar takes NAME and
-    X-WR-* for values of an unknown type, which it does not escape)."""
+    X-WR-* for values of an unknown type, which it does not escape), but for line breaks
+    (`title: |`), written as TEXT writes them: icalendar refused them, and written raw they
+    would be lines of the feed."""
     lines = [b"BEGIN:VCALENDAR", b"VERSION:2.0", b"PRODID:" + _text(PRODID), b"CALSCALE:GREGORIAN",
-             b"METHOD:PUBLISH", _fold(b"NAME:" + name.encode("utf-8")), _fold(b"X-WR-CALNAME:" + name.encode("utf-8")),
+             b"METHOD:PUBLISH", _fold(b"NAME:" + _one_line(name)), _fold(b"X-WR-CALNAME:" + _one_line(name)),
              b"REFRESH-INTERVAL;VALUE=DURATION:PT1H", b"X-PUBLISHED-TTL:PT1H",
-             _fold(b"X-WR-TIMEZONE:" + cfg.timezone.encode("utf-8"))]
+             _fold(b"X-WR-TIMEZONE:" + _one_line(cfg.timezone))]
     return b"\r\n".join(lines) + b"\r\n"
+
+
+def _one_line(value: str) -> bytes:
+    """`value` as is, its line breaks (CRLF, LF, CR) written `\\n` as in TEXT."""
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n").encode("utf-8")
 
 
 @lru_cache(maxsize=None)
