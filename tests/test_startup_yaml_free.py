@@ -229,6 +229,29 @@ def test_a_new_card_is_read_as_the_mapping_it_was_written_from(meta, body):
     assert parse_new(text, meta) == parse(text)
 
 
+@pytest.mark.parametrize("key", ["on", "off", "yes", "No", "TRUE", "false", "null"])
+def test_a_key_yaml_reads_as_true_false_or_null_is_written_quoted(key):
+    text = new_card_text({"title": "新品", key: "x"}, "")
+    assert text == f"---\ntitle: 新品\n'{key}': x\n---\n"
+    assert parse(text).meta == parse_new(text, {"title": "新品", key: "x"}).meta == {"title": "新品", key: "x"}
+    edited = set_field(text, key, "y", known=parse(text).meta)
+    assert parse(edited).meta == {"title": "新品", key: "y"}
+
+
+def test_a_field_named_on_makes_a_card_that_check_accepts(board, cli):
+    config = board / "mdboard.yaml"
+    before = config.read_text("utf-8")
+    after = before.replace("      category: {type: text, label: 类目}\n",
+                           "      category: {type: text, label: 类目}\n      'on': {type: text, label: 开关}\n", 1)
+    assert after != before
+    config.write_text(after, "utf-8")
+    git(board, "commit", "-qam", "on 字段")
+    card_id = new_card(cli, "耳机")
+    cli.ok("set", card_id, "on=开")
+    assert "\n'on': 开\n" in card_file(board, card_id).read_text("utf-8")
+    assert "0 个错误" in cli.ok("check").output
+
+
 # --- the commands ------------------------------------------------------------------------------
 
 def _run(board, *args) -> str:

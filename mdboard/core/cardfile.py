@@ -551,13 +551,14 @@ _KEY_REST = re.compile(r"[\w\-]*")
 
 def _bare_key(key: str) -> bool:
     """Whether a key is written without quotes: a letter, `_` or a CJK ideograph
-    (U+4E00-U+9FFF), then word characters and `-` (`\\w` takes in the ideographs). The
-    same as matching `[A-Za-z_\\u4e00-\\u9fff][\\w\\-\\u4e00-\\u9fff]*`, without compiling that
-    pattern's class of 21,000 characters (~5 ms of every `set`)."""
+    (U+4E00-U+9FFF), then word characters and `-` (`\\w` takes in the ideographs), and not a
+    word YAML reads as true, false or null (`on:` unquoted is the key True, and such a card
+    would be refused). The same as matching `[A-Za-z_\\u4e00-\\u9fff][\\w\\-\\u4e00-\\u9fff]*`,
+    without compiling that pattern's class of 21,000 characters (~5 ms of every `set`)."""
     first = key[:1]
     if not (first.isascii() and (first.isalpha() or first == "_")) and not "\u4e00" <= first <= "\u9fff":
         return False
-    return _KEY_REST.fullmatch(key, 1) is not None
+    return _KEY_REST.fullmatch(key, 1) is not None and key.lower() not in _YAML_WORDS
 
 
 def replace_id_in_body(text: str, old: str, new: str) -> str | None:
