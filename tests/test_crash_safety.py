@@ -547,3 +547,70 @@ def test_a_hand_edit_made_after_a_kill_is_never_written_over_by_the_replay(board
                         else ["new SKU-0002: 第二件", "set SKU-0001: price=66"])
     assert git(board, "status", "--porcelain") == "M sku/planning/SKU-0001.md"  # the edit, not staged
     assert not (Board(board).state_dir / "journal.json").exists()
+
+
+# --- a commit made by hand between the kill and the replay ------------------------------------
+
+def hand_commit(board: Path, rel: str, old: str, new: str, subject: str) -> str:
+    """Edit `rel` by hand and commit it with plain git (as 王丽 in her editor and terminal)."""
+    card = board / rel
+    card.write_text(card.read_text("utf-8").replace(old, new), "utf-8")
+    git(board, "commit", "-q", "-am", subject)
+    return card.read_text("utf-8")
+
+
+@pytest.mark.parametrize("point", ["after-journal", "after-files", "after-commit"])
+def test_a_hand_commit_made_after_a_kill_is_never_written_over_by_the_replay(board, cli, point):
+    """mdboard is killed during a `set` (before its files are written, once they are, or once
+    its commit is made); the person then edits the card by hand and commits it with plain
+    git. The next command neither writes the journal's text over the committed edit nor
+    commits on top of it as the set: the hand commit is HEAD's card, and the set is absent,
+    in the hand commit (its file was written: `commit -a` took it along) or the commit it
+    already was."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    before = git(board, "rev-parse", "HEAD")
+    proc = subprocess.run([sys.executable, "-c", KILLER, point, "set", "SKU-0001", "price=66"], cwd=board,
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert (Board(board).state_dir / "journal.json").exists()
+    edited = hand_commit(board, "sku/planning/SKU-0001.md", "title: 第一件", "title: 第一件（手改）", "手改标题")
+    cli.ok("new", "sku", "第二件", "--owner", "wangli")  # takes the lock: recovers first
+    assert (board / "sku/planning/SKU-0001.md").read_text("utf-8") == edited
+    subjects = git(board, "log", "--format=%s", f"{before}..HEAD").split("\n")
+    assert subjects == ["new SKU-0002: 第二件", "手改标题"] + (["set SKU-0001: price=66"] if point == "after-commit" else [])
+    assert git(board, "status", "--porcelain") == ""
+    assert not (Board(board).state_dir / "journal.json").exists()
+
+
+def test_a_hand_commit_made_after_a_killed_batch_is_never_written_over_by_the_replay(board, cli):
+    """The team board's batch is killed once its branch has moved; the person then edits the
+    card by hand and commits it with plain git. The next command keeps the hand commit as
+    it is: nothing of the batch is written or committed again on top of it."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    proc = subprocess.run([sys.executable, "-c", BATCH_KILLER, "after-ref"], cwd=board, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert (Board(board).state_dir / "batch-journal.jsonl").exists()
+    edited = hand_commit(board, "sku/shooting/SKU-0001.md", "title: 第一件", "title: 第一件（手改）", "手改标题")
+    cli.ok("new", "sku", "第二件", "--owner", "wangli")  # takes the lock: replays first
+    assert (board / "sku/shooting/SKU-0001.md").read_text("utf-8") == edited
+    assert git(board, "log", "-5", "--format=%s").split("\n") == [
+        "new SKU-0002: 第二件", "手改标题", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66", "new SKU-0001: 第一件"]
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_batch_killed_before_its_branch_moved_is_replayed_on_top_of_a_hand_commit(board, cli):
+    """The batch is killed before its branch moves; the person then commits a file of their
+    own with plain git. The next command keeps that commit and records the batch's two
+    changes on top of it, in order, each with its own subject."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    proc = subprocess.run([sys.executable, "-c", BATCH_KILLER, "before-ref"], cwd=board, capture_output=True,
+                          text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    (board / "notes.txt").write_text("备忘\n", "utf-8")
+    git(board, "add", "notes.txt")
+    git(board, "commit", "-q", "-m", "备忘", "--", "notes.txt")
+    cli.ok("new", "sku", "第二件", "--owner", "wangli")
+    assert git(board, "log", "-5", "--format=%s").split("\n") == [
+        "new SKU-0002: 第二件", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66", "备忘", "new SKU-0001: 第一件"]
+    assert "price: 66" in (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
+    assert git(board, "status", "--porcelain") == ""

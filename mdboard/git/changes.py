@@ -374,8 +374,8 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
     before = _current_bytes(board, change)
     journal = board.state_dir / "journal.json"
     with naming_failures(journal):
-        atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit)},
-                                         ensure_ascii=False).encode("utf-8"))
+        atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit),
+                                          "before": _digests(before)}, ensure_ascii=False).encode("utf-8"))
     _apply_files(board, change)
     sha = None
     if repo:
@@ -431,6 +431,12 @@ def _current_bytes(board: Board, change: Change) -> dict[str, bytes | None]:
         except FileNotFoundError:
             out[rel] = None
     return out
+
+
+def _digests(before: dict[str, bytes | None]) -> dict[str, str | None]:
+    """What each path held before a change (a digest; None: absent), for its journal: a replay
+    tells the bytes it left from an edit made after it (`_edited_since`)."""
+    return {rel: None if data is None else sha256(data).hexdigest() for rel, data in before.items()}
 
 
 def _restore(board: Board, before: dict[str, bytes | None]) -> None:
@@ -575,7 +581,7 @@ class Batch:
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
         mark = self._journal_size  # the journal without this change
-        self._note({"change": change.to_json()})
+        self._note({"change": change.to_json(), "before": _digests(before)})
         try:  # whatever stops it (git, the disk, an identity it cannot write), nothing stays half done
             _apply_files(self.board, change)
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
@@ -714,12 +720,14 @@ def batch_journal(board: Board) -> Path:
     return board.state_dir / "batch-journal.jsonl"
 
 
-def _read_batch_journal(path: Path) -> tuple[list[Change], str | None]:
-    """The changes a batch's journal holds, in order, and its tip (None: the branch was not
+def _read_batch_journal(path: Path) -> tuple[list[Change], list[dict | None], str | None]:
+    """The changes a batch's journal holds, in order, what their paths held before each
+    (None: a journal written before that was noted), and its tip (None: the branch was not
     about to move). Every whole line counts: one cut short (a kill while it was written)
     never had its change begun and is passed over. (An undone change is cut off the journal;
     journals written before that say `undo` instead.)"""
     changes: list[Change] = []
+    befores: list[dict | None] = []
     tip = None
     for line in path.read_bytes().split(b"\n"):
         try:
@@ -730,11 +738,13 @@ def _read_batch_journal(path: Path) -> tuple[list[Change], str | None]:
             continue
         if "change" in record:
             changes.append(Change.from_json(record["change"]))
+            befores.append(record.get("before"))
         elif record.get("undo") and changes:
             changes.pop()
+            befores.pop()
         elif "tip" in record:
             tip = record["tip"]
-    return changes, tip
+    return changes, befores, tip
 
 
 def stripspace_message(change: Change) -> str:
@@ -751,9 +761,9 @@ def recover(board: Board) -> bool:
     if batch_journal(board).exists():
         journal = batch_journal(board)
         try:
-            changes, tip = _read_batch_journal(journal)
+            changes, befores, tip = _read_batch_journal(journal)
         except (KeyError, TypeError, AttributeError):
-            changes, tip = [], None
+            changes, befores, tip = [], [], None
         data = {"commit": True, "tip": tip}
         if not changes:
             journal.unlink()  # no change of it was begun
@@ -763,7 +773,7 @@ def recover(board: Board) -> bool:
     else:
         try:
             data = json.loads(journal.read_text("utf-8"))
-            changes = [Change.from_json(data["change"])]
+            changes, befores = [Change.from_json(data["change"])], [data.get("before")]
         except (ValueError, KeyError, TypeError):
             journal.unlink()  # written atomically, so a broken one never started its change
             return False
@@ -775,13 +785,17 @@ def recover(board: Board) -> bool:
         trouble = repo.trouble()
         if trouble:
             raise GitError(t("git.pending", subject=changes[-1].subject, trouble=trouble))
-    if repo and data.get("tip") and repo.run("rev-parse", "-q", "--verify", "HEAD", check=False) == data["tip"]:
+    head = repo.run("rev-parse", "-q", "--verify", "HEAD", check=False) if repo else ""
+    if repo and data.get("tip") and head == data["tip"]:
         # the batch's branch move was done: its commits hold every change; the index may lag
         repo.run("update-index", "--add", "--remove", "--", *sorted({p for c in changes for p in change_paths(c)}))
         for change in changes:
             _sweep_card_temps(board, change)
+    elif repo and data.get("tip") and _is_ancestor(repo, data["tip"], head):
+        for change in changes:  # recorded, and committed on by hand since: the index went with those commits
+            _sweep_card_temps(board, change)
     else:
-        edited = _edited_since(board, repo, changes) if repo else set()
+        edited = _edited_since(board, repo, changes, befores) if repo else set()
         for change in changes:  # in order: a later change of the same card ends up on top
             if edited.intersection(change_paths(change)):
                 continue  # edited by hand since the kill: the change stays undone, the edit stays
@@ -794,19 +808,42 @@ def recover(board: Board) -> bool:
     return True
 
 
-def _edited_since(board: Board, repo: GitRepo, changes: list[Change]) -> set[str]:
-    """The paths of the journal's changes that hold bytes none of the changes writes and that
-    differ from HEAD (or git does not know): edited by hand after the process was killed.
-    Writing the journal's text over them would throw that edit away unseen."""
+def _is_ancestor(repo: GitRepo, commit: str, head: str) -> bool:
+    """Whether `commit` is in `head`'s history (a batch recorded, then committed on by hand)."""
+    from mdboard.git.runner import run_git
+
+    return bool(head) and run_git(repo.root, "merge-base", "--is-ancestor", commit, head).returncode == 0
+
+
+def _edited_since(board: Board, repo: GitRepo, changes: list[Change], befores: list[dict | None]) -> set[str]:
+    """The paths of the journal's changes edited by hand after the process was killed: they
+    hold bytes that neither a change writes nor any path of a change held before it - an
+    edit, committed with plain git or not (a journal that does not say what the paths held
+    before: bytes no change writes that differ from HEAD). Writing the journal's text over
+    them, and committing it, would throw that edit away unseen."""
     written: dict[str, set] = {}
-    for change in changes:
+    known: dict[str, set] = {}  # what each path may hold without a hand edit: before, between, after
+    told = set()  # the paths whose every change said what they held before
+    for change, before in zip(changes, befores):
         for rel, text in change.files.items():
-            if text is not None:
-                written.setdefault(rel, set()).add(_digest(text))
+            digest = None if text is None else _digest(text)
+            written.setdefault(rel, set()).add(digest)
+            known.setdefault(rel, set()).add(digest)
+        if isinstance(before, dict):
+            for rel, digest in before.items():
+                known.setdefault(rel, set()).add(digest)
+            for new, old in change.renames.items():  # killed after the rename: the old bytes at the new path
+                known.setdefault(new, set()).add(before.get(old))
+    for rel in {p for c in changes for p in change_paths(c)}:
+        if all(isinstance(b, dict) for c, b in zip(changes, befores) if rel in change_paths(c)):
+            told.add(rel)
     edited = set()
     for rel in sorted({p for c in changes for p in change_paths(c)}):
         now = _digest_file(board.root / rel)
-        if now is not None and now not in written.get(rel, ()) and repo.run(
+        if rel in told:
+            if now not in known.get(rel, ()):
+                edited.add(rel)
+        elif now is not None and now not in written.get(rel, ()) and repo.run(
                 "--no-optional-locks", "--literal-pathspecs", "status", "--porcelain", "--untracked-files=all",
                 "--", rel):
             edited.add(rel)
