@@ -614,3 +614,63 @@ def test_a_batch_killed_before_its_branch_moved_is_replayed_on_top_of_a_hand_com
         "new SKU-0002: 第二件", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66", "备忘", "new SKU-0001: 第一件"]
     assert "price: 66" in (board / "sku/shooting/SKU-0001.md").read_text("utf-8")
     assert git(board, "status", "--porcelain") == ""
+
+
+# --- a journal line that cannot be read ---------------------------------------------------------
+
+THREE_CARDS_KILLED = r"""
+import os, signal
+from mdboard.core.store import Board
+from mdboard.domain import ops
+from mdboard.git import changes
+""" + KILLED_BEFORE_THE_BRANCH_MOVES + r"""with changes.batched(board):
+    ops.set_fields(board, "SKU-0001", ["price=11"])
+    ops.set_fields(board, "SKU-0002", ["price=22"])
+    ops.move_card(board, "SKU-0003", "shooting")
+"""
+
+
+@pytest.mark.parametrize("bad", [
+    b'{"change": {"files": {"sku/planning/SKU-0002.md": "x"}, "subj',  # not JSON (cut, or written over)
+    b'\x00\x00\x00\x00{"change": 1}',  # JSON, but no change
+    b'{"change": {"subject": "set SKU-0002: price=22"}}',  # a change without its files
+    b'{"change": {"files": {"sku/planning/SKU-0002.md": 22}, "subject": "s", "trailers": []}}',  # files not text
+    b'{"change": {"files": {"sku/planning/SKU-0002.md": "x"}, "subject": "s", "trailers": [["a"]]}}',
+])
+def test_a_journal_line_that_cannot_be_read_hides_no_change_after_it(board, cli, bad):
+    """A batch of three changes is killed before its branch moves, and the journal's middle
+    line is then unreadable (written over, or made by some other program). The next command
+    records the first and the third change, each its own commit, and leaves the second
+    card's file as it is (for `mdboard save`, or `git restore`): nothing lost, nothing
+    committed as somebody it cannot name - and no command fails on the journal."""
+    for title in ("一", "二", "三"):
+        cli.ok("new", "sku", title, "--owner", "wangli")
+    proc = subprocess.run([sys.executable, "-c", THREE_CARDS_KILLED], cwd=board, capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    journal = Board(board).state_dir / "batch-journal.jsonl"
+    lines = journal.read_bytes().split(b"\n")
+    assert len(lines) == 5 and lines[3].startswith(b'{"tip"') and lines[4] == b""  # three changes, the tip
+    journal.write_bytes(b"\n".join([lines[0], bad, *lines[2:]]))
+    second = (board / "sku/planning/SKU-0002.md").read_bytes()
+    result = cli.proc("assign", "SKU-0001", "chenjing")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert git(board, "log", "-4", "--format=%s").split("\n") == [
+        "assign SKU-0001: owner=chenjing", "move SKU-0003: 规划中 → 拍摄中", "set SKU-0001: price=11", "new SKU-0003: 三"]
+    assert (board / "sku/planning/SKU-0002.md").read_bytes() == second
+    assert git(board, "diff", "HEAD", "--name-only") == "sku/planning/SKU-0002.md"  # (staged before the kill)
+    status = git(board, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert len(status) == 1 and status[0].endswith(" sku/planning/SKU-0002.md")
+    assert not journal.exists()
+
+
+def test_a_single_change_journal_holding_no_change_is_dropped_and_no_command_fails_on_it(board, cli):
+    """A change's journal (written whole, so never half a change) that holds a file's text as a
+    number: it is dropped, and the command that found it does what it was asked."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    journal = Board(board).state_dir / "journal.json"
+    journal.write_text('{"change": {"files": {"sku/planning/SKU-0001.md": 5}, "subject": "s", "trailers": []},'
+                       ' "commit": true}', "utf-8")
+    result = cli.proc("assign", "SKU-0001", "chenjing")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert git(board, "log", "-1", "--format=%s") == "assign SKU-0001: owner=chenjing"
+    assert git(board, "status", "--porcelain") == "" and not journal.exists()

@@ -724,9 +724,12 @@ def _read_batch_journal(path: Path) -> tuple[list[Change], list[dict | None], st
     """The changes a batch's journal holds, in order, what their paths held before each
     (None: a journal written before that was noted), and its tip (None: the branch was not
     about to move). Every whole line counts: one cut short (a kill while it was written)
-    never had its change begun and is passed over. (An undone change is cut off the journal;
-    journals written before that say `undo` instead.)"""
-    changes: list[Change] = []
+    never had its change begun and is passed over, and so is any other line that holds no
+    change this version can replay (written over, made by another program): the changes
+    after it are replayed all the same, and its card's file is left as it is, for
+    `mdboard save` or `git restore`. (An undone change is cut off the journal; journals
+    written before that say `undo` instead.)"""
+    changes: list[Change | None] = []
     befores: list[dict | None] = []
     tip = None
     for line in path.read_bytes().split(b"\n"):
@@ -737,14 +740,42 @@ def _read_batch_journal(path: Path) -> tuple[list[Change], list[dict | None], st
         if not isinstance(record, dict):
             continue
         if "change" in record:
-            changes.append(Change.from_json(record["change"]))
-            befores.append(record.get("before"))
+            changes.append(_journaled(record["change"]))
+            befores.append(_before_of(record.get("before")))
         elif record.get("undo") and changes:
             changes.pop()
             befores.pop()
-        elif "tip" in record:
+        elif "tip" in record and isinstance(record["tip"], str):
             tip = record["tip"]
-    return changes, befores, tip
+    kept = [i for i, change in enumerate(changes) if change is not None]
+    return [changes[i] for i in kept], [befores[i] for i in kept], tip
+
+
+def _journaled(data) -> Change | None:
+    """The change a journal record holds, or None when it holds none this version can replay
+    (a key missing, a value of the wrong kind): written over, or by some other program."""
+    try:
+        change = Change.from_json(data)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+    texts = lambda items: all(isinstance(x, str) for x in items)  # noqa: E731
+    whole = (isinstance(change.files, dict) and texts(change.files)
+             and all(v is None or isinstance(v, str) for v in change.files.values())
+             and isinstance(change.subject, str)
+             and all(len(pair) == 2 and texts(pair) for pair in change.trailers)
+             and (change.author is None or (len(change.author) == 2 and texts(change.author)))
+             and isinstance(change.renames, dict) and texts(change.renames) and texts(change.renames.values())
+             and isinstance(change.creates, list) and texts(change.creates))
+    return change if whole else None
+
+
+def _before_of(data) -> dict | None:
+    """What a journal record says its change's paths held before (path -> digest or None), or
+    None where it says nothing readable (`_edited_since` then goes by git's status)."""
+    if isinstance(data, dict) and all(isinstance(k, str) and (v is None or isinstance(v, str))
+                                      for k, v in data.items()):
+        return data
+    return None
 
 
 def stripspace_message(change: Change) -> str:
@@ -760,10 +791,7 @@ def recover(board: Board) -> bool:
     journal = board.state_dir / "journal.json"
     if batch_journal(board).exists():
         journal = batch_journal(board)
-        try:
-            changes, befores, tip = _read_batch_journal(journal)
-        except (KeyError, TypeError, AttributeError):
-            changes, befores, tip = [], [], None
+        changes, befores, tip = _read_batch_journal(journal)
         data = {"commit": True, "tip": tip}
         if not changes:
             journal.unlink()  # no change of it was begun
@@ -772,11 +800,14 @@ def recover(board: Board) -> bool:
         return False
     else:
         try:
-            data = json.loads(journal.read_text("utf-8"))
-            changes, befores = [Change.from_json(data["change"])], [data.get("before")]
+            data = json.loads(journal.read_bytes())
+            change = _journaled(data["change"])
         except (ValueError, KeyError, TypeError):
+            change = None
+        if change is None:
             journal.unlink()  # written atomically, so a broken one never started its change
             return False
+        changes, befores = [change], [_before_of(data.get("before"))]
     for change in changes:
         for rel in change_paths(change):
             board.check_inside(rel)
