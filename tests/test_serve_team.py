@@ -923,6 +923,129 @@ def test_a_roster_name_changed_in_the_tick_the_server_read_it_names_the_author_a
     assert last_commit(board)[0] == "赵明 <zhaomin@example.com>"
 
 
+SAVED_NOT_RECORDED = "卡片已改好，但还没记入 git 历史：No space left on device（下一个操作会自动补记，不要再做一次）"
+
+
+def batch_of_three(board, second_breaks) -> list:
+    """Three actions that wait together while the writer is busy, so they share one batch:
+    赵敏 sets SKU-0001's price, 王丽 SKU-0002's, 刘洋 SKU-0003's. `second_breaks()` runs just
+    before the second is applied. What each was answered (its result, or its error's words)."""
+    from mdboard.domain import ops
+    from mdboard.serve.writer import Writer
+
+    own = Board.open(str(board))
+    writer = Writer(lambda: own, lambda value, error: ("lost", error.message))
+    busy, go = threading.Event(), threading.Event()
+    first = writer.submit(lambda: (busy.set(), go.wait(10)))
+    busy.wait(10)
+
+    def second(*args):
+        second_breaks()
+        return ops.set_fields(*args)
+
+    who = {key: ops.Actor(key, name, f"{key}@example.com") for key, name in
+           (("zhaomin", "赵敏"), ("wangli", "王丽"), ("liuyang", "刘洋"))}
+    jobs = [writer.submit(ops.set_fields, own, "SKU-0001", ["price=11"], who["zhaomin"]),
+            writer.submit(second, own, "SKU-0002", ["price=22"], who["wangli"]),
+            writer.submit(ops.set_fields, own, "SKU-0003", ["price=33"], who["liuyang"])]
+    go.set()
+    first.result(10)
+    answers = []
+    for job in jobs:
+        try:
+            value = job.result(10)
+            answers.append(value if isinstance(value, tuple) else "saved")
+        except MdboardError as exc:
+            answers.append(exc.message)
+    writer.shutdown()
+    return answers
+
+
+def no_room(monkeypatch, path_commit: bool, writes: int) -> dict:
+    """From the moment it is called (`path_commit`: from the moment the next commit object
+    cannot be stored), the next `writes` card writes or journal tip lines fail for lack of
+    room; then the room is back (the patches stay, spent: `monkeypatch.undo` would undo the
+    test's own git identity too)."""
+    import errno
+
+    from mdboard.git import changes
+    from mdboard.git.commit import PathCommit
+
+    left = {"make": int(path_commit), "writes": writes}
+    real_make, real_atomic_write, real_write = PathCommit.make, changes.atomic_write, os.write
+
+    def full():
+        return OSError(errno.ENOSPC, "No space left on device")
+
+    def make(self, *args, **kwargs):
+        if left["make"]:
+            left["make"] -= 1
+            raise full()
+        return real_make(self, *args, **kwargs)
+
+    def atomic_write(path, data, sync=True):
+        if left["writes"] and not left["make"]:
+            left["writes"] -= 1
+            raise full()
+        return real_atomic_write(path, data, sync)
+
+    def write(fd, data):
+        if left["writes"] and not left["make"] and bytes(data[:7]) == b'{"tip":':
+            left["writes"] -= 1
+            raise full()
+        return real_write(fd, data)
+
+    monkeypatch.setattr(PathCommit, "make", make)
+    monkeypatch.setattr(changes, "atomic_write", atomic_write)
+    monkeypatch.setattr(os, "write", write)
+    return left
+
+
+def three_cards(cli) -> None:
+    for title in ("一", "二", "三"):
+        cli.ok("new", "sku", title, "--owner", "wangli")
+
+
+def test_a_change_whose_commit_and_put_back_both_fail_is_told_saved_and_recorded_by_the_next_action(
+        board, cli, monkeypatch):
+    """The disk fills up as the second action's commit is stored, and its card cannot be put
+    back either (the first write needing room fails); then there is room again. The second
+    action is told its change is written and will be recorded, and so is the first (pending
+    in the same batch, now left to the journal with it); the third, not begun, is told it
+    was not saved. The next command records the first two, each as its person - nothing
+    half done, nothing told otherwise than it is."""
+    three_cards(cli)
+    before = head(board)
+    answers = batch_of_three(board, lambda: no_room(monkeypatch, path_commit=True, writes=1))
+    assert answers == [("lost", SAVED_NOT_RECORDED), SAVED_NOT_RECORDED, NOT_SAVED]
+    cli.ok("assign", "SKU-0003", "chenjing")
+    assert git(board, "log", "--format=%an|%s", f"{before}..HEAD").split("\n") == [
+        "王丽|assign SKU-0003: owner=chenjing", "王丽|set SKU-0002: price=22", "赵敏|set SKU-0001: price=11"]
+    assert "price: 33" not in (board / "sku/planning/SKU-0003.md").read_text("utf-8")
+    assert git(board, "status", "--porcelain") == ""
+
+
+def test_a_batch_recorded_halfway_whose_put_back_fails_leaves_its_journal_to_the_next_action(
+        board, cli, monkeypatch):
+    """The second action meets a card edited by hand, so what the batch holds so far is
+    recorded first - and the disk is full for that (the journal's last line) and for
+    putting the first action's card back. The first action is told its change is written
+    and will be recorded; the second and third (room again by then) that they were not
+    saved. The third never writes a journal over the first's: the next command records the
+    first, as 赵敏, and the hand edit stays as it was."""
+    three_cards(cli)
+    card = board / "sku/planning/SKU-0002.md"
+    card.write_text(card.read_text("utf-8").replace("title: 二", "title: 二（手改）"), "utf-8")
+    edited, before = card.read_text("utf-8"), head(board)
+    answers = batch_of_three(board, lambda: no_room(monkeypatch, path_commit=False, writes=2))
+    assert answers == [("lost", SAVED_NOT_RECORDED), NOT_SAVED, NOT_SAVED]
+    cli.ok("assign", "SKU-0003", "chenjing")
+    assert git(board, "log", "--format=%an|%s", f"{before}..HEAD").split("\n") == [
+        "王丽|assign SKU-0003: owner=chenjing", "赵敏|set SKU-0001: price=11"]
+    assert card.read_text("utf-8") == edited
+    assert git(board, "status", "--porcelain") == "M sku/planning/SKU-0002.md"
+
+
 def test_a_note_recorded_when_git_cannot_be_started_is_put_back_and_told_not_saved(local, board, monkeypatch):
     """git cannot be started from the batch's `update-index` on (no process left to fork): the
     files are put back, and unstaging (git again) fails too. The person is told the note was

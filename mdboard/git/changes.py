@@ -558,6 +558,9 @@ class Batch:
         self.befores: list[dict[str, bytes | None]] = []
         self.shas: list[str] = []
         self.lost: dict[str, MdboardError] = {}  # commit id -> why it is not on the branch (put back)
+        # why the batch stopped with its journal left for the next command to finish (files that
+        # could not be put back): nothing more is taken, and the journal is never written over
+        self.stuck: str | None = None
         self._journal_fd: int | None = None
         self._journal_size = 0  # the bytes of whole lines in the journal
 
@@ -567,9 +570,12 @@ class Batch:
 
     def add(self, change: Change) -> str | None:
         """Apply and commit `change` on the pending tip; its commit id, or None where it must
-        go the single way (`apply_change` goes on: what is pending is recorded first)."""
+        go the single way (`apply_change` goes on: what is pending is recorded first).
+        MdboardError `git.not_saved` once the batch is stuck (`_leave`): not begun."""
+        self._refuse_if_stuck()
         if self.path_commit is None or change.hand_edits:
             self.flush()
+            self._refuse_if_stuck()
             return None
         env = self.repo.ready(change)
         paths = change_paths(change)
@@ -577,6 +583,7 @@ class Batch:
         old_paths = [rel for rel in paths if rel not in change.new_paths()]
         if snapshot is None or not snapshot.plain or not self.path_commit.clean(snapshot, old_paths):
             self.flush()  # git says what the hand edit (or the attribute) makes of it, against HEAD
+            self._refuse_if_stuck()
             return None
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
@@ -586,14 +593,15 @@ class Batch:
             _apply_files(self.board, change)
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
         except OSError as exc:  # a full disk: put back, so "not saved" is what happened
-            self._undo(before, mark)
+            self._undo(before, mark, exc)
             raise MdboardError(t("git.not_saved", error=_reason(exc))) from exc
-        except BaseException:
-            self._undo(before, mark)
+        except BaseException as exc:
+            self._undo(before, mark, exc)
             raise
         if sha is None:  # a path git must store itself: the change goes the single way
-            self._undo(before, mark)
+            self._undo(before, mark, None)
             self.flush()
+            self._refuse_if_stuck()
             return None
         self.changes.append(change)
         self.befores.append(before)
@@ -602,20 +610,50 @@ class Batch:
         self.board.invalidate()
         return sha
 
-    def _undo(self, before: dict[str, bytes | None], mark: int) -> None:
+    def _undo(self, before: dict[str, bytes | None], mark: int, cause: BaseException | None) -> None:
         """Put back the files of the change being added (not yet pending), then cut its line
         off the journal (`mark`: the journal's length before it), which needs no room on a
-        full disk, as a line saying "undone" would."""
-        _restore(self.board, before)
-        self._cut_journal(mark)
-        self.board.invalidate()
+        full disk, as a line saying "undone" would. Where that fails (no room to put a file
+        back), the journal keeps the change, with every pending one, for the next command to
+        finish (`_leave`), and MdboardError says so: written, to be recorded."""
+        try:
+            _restore(self.board, before)
+            self._cut_journal(mark)
+        except OSError as cannot:
+            self._leave(cannot)
+            raise MdboardError(t("git.saved_not_recorded", error=self.stuck)) from (cause or cannot)
+        finally:
+            self.board.invalidate()
         if not self.changes:
             self.base = None
+
+    def _leave(self, cannot: OSError) -> None:
+        """Stop the batch with its journal as it is, for the next command to finish (`recover`
+        replays every change in it, each its own commit): the files it holds could not be
+        put back. Every pending commit is `lost`, told written and to be recorded; the branch
+        is not moved, and no later change of the batch is taken (`_refuse_if_stuck`)."""
+        self.stuck = _reason(cannot)
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
+        self._journal_size = 0
+        left = MdboardError(t("git.saved_not_recorded", error=self.stuck))
+        self.lost.update({sha: left for sha in self.shas})
+        self.base = self.tip = None
+        self.changes, self.befores, self.shas = [], [], []
+
+    def _refuse_if_stuck(self) -> None:
+        """MdboardError `git.not_saved` for a change the batch cannot take any more (`_leave`)."""
+        if self.stuck is not None:
+            raise MdboardError(t("git.not_saved", error=self.stuck))
 
     def flush(self) -> None:
         """Record the pending commits: the index entries of their paths, then HEAD moved
         from the base to the tip. Failing that (git, a full disk), every pending change is
-        undone and its commit is `lost` (`_put_back`); MdboardError where even that fails."""
+        undone and its commit is `lost` (`_put_back`), or, where even that fails, left to the
+        journal (`_leave`)."""
+        if self.stuck is not None:
+            return  # the journal stays for the next command
         if not self.changes:
             self._close_journal()
             return
@@ -635,7 +673,8 @@ class Batch:
             self.board.invalidate()
             self.base = self.tip = None
             self.changes, self.befores, self.shas = [], [], []
-        self._close_journal()
+        if self.stuck is None:
+            self._close_journal()
 
     def _recorded(self) -> bool:
         """Whether HEAD is the tip after all (git said it failed once the branch had moved)."""
@@ -648,16 +687,14 @@ class Batch:
         """Undo every pending change after the batch could not be recorded: its files put back,
         its index entries unstaged, its journal gone, its commit `lost` (why: git's words, or
         `git.not_saved`). Where the files cannot be put back (the disk is full), the journal
-        stays for the next command to finish the changes, and MdboardError says they are
-        written and will be recorded - what the person is told is what happens."""
+        stays for the next command to finish the changes, and their commits are `lost` as
+        written and to be recorded (`_leave`) - what the person is told is what happens."""
         try:
             for before in reversed(self.befores):
                 _restore(self.board, before)
         except OSError as cannot:
-            if self._journal_fd is not None:
-                os.close(self._journal_fd)
-                self._journal_fd = None
-            raise MdboardError(t("git.saved_not_recorded", error=_reason(cannot))) from exc
+            self._leave(cannot)
+            return
         self.repo.unstage(paths)
         why = exc if isinstance(exc, MdboardError) else MdboardError(t("git.not_saved", error=_reason(exc)))
         self.lost.update({sha: why for sha in self.shas})
