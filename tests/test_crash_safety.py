@@ -442,6 +442,7 @@ board = Board.open(".")
 
 TORN_THEN_WHOLE = r"""
 import errno, os, signal
+from mdboard.core.errors import MdboardError
 from mdboard.core.store import Board
 from mdboard.domain import ops
 from mdboard.git import changes
@@ -459,8 +460,8 @@ os.write = write
     ops.set_fields(board, "SKU-0001", ["price=66"])
     try:
         ops.set_fields(board, "SKU-0001", ["category=耳机"])
-    except OSError as exc:
-        print("refused:", exc.strerror)
+    except MdboardError as exc:
+        print("refused:", exc.message)
     ops.move_card(board, "SKU-0001", "shooting")
 """
 
@@ -476,10 +477,11 @@ def killed_then_replayed(board, cli, script: str) -> str:
 
 
 def test_a_journal_line_cut_short_by_a_full_disk_hides_no_change_after_it(board, cli):
-    """The disk fills up halfway through a batch's journal line: that action is refused
-    (and never begun), the room comes back, the next action's line is whole - and after a
+    """The disk fills up halfway through a batch's journal line: that action is refused,
+    told not saved (it was never begun), the room comes back, the next action's line is whole - and after a
     kill both whole changes are replayed, the refused one is not."""
-    assert killed_then_replayed(board, cli, TORN_THEN_WHOLE) == "refused: No space left on device\n"
+    assert killed_then_replayed(board, cli, TORN_THEN_WHOLE) == (
+        "refused: 没有保存：No space left on device（卡片保持原样；检查磁盘空间和文件夹权限后再做一次）\n")
     assert git(board, "log", "-4", "--format=%s").split("\n") == [
         "assign SKU-0001: owner=chenjing", "move SKU-0001: 规划中 → 拍摄中", "set SKU-0001: price=66",
         "new SKU-0001: 第一件"]

@@ -883,6 +883,30 @@ def test_a_note_that_cannot_be_put_back_either_is_told_written_and_recorded_by_t
     assert git(board, "status", "--porcelain") == ""
 
 
+def test_a_note_whose_journal_finds_no_room_is_told_not_saved(local, board, monkeypatch):
+    """The disk is full as the batch's journal is begun (before any card is written): the
+    person is told the note was not saved - which is what happened - not that a change cut
+    short will be finished."""
+    import errno
+
+    from mdboard.git import changes
+
+    real_atomic_write = changes.atomic_write
+
+    def atomic_write(path, data, sync=True):
+        if path == changes.batch_journal(Board(board)):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_atomic_write(path, data, sync)
+
+    before = head(board)
+    with local.client() as client:
+        token = csrf_of(client, "/cards/SKU-0001.html")
+        monkeypatch.setattr(changes, "atomic_write", atomic_write)
+        noted = post_note(client, token)
+    assert (noted["ok"], noted["message"]) == (False, NOT_SAVED)
+    assert_untouched(board, before)
+
+
 def test_a_disk_error_an_action_meets_is_told_in_words_on_the_web(local, board, monkeypatch):
     """An OSError an action meets (here: with no file name) reads on the web as on the
     command line - what failed and what to do - not as a message key."""

@@ -588,7 +588,10 @@ class Batch:
         self.base = self.base or snapshot.head
         before = _current_bytes(self.board, change)
         mark = self._journal_size  # the journal without this change
-        self._note({"change": change.to_json(), "before": _digests(before)})
+        try:  # cut off again where it failed (`_note`): nothing of the change is begun
+            self._note({"change": change.to_json(), "before": _digests(before)})
+        except OSError as exc:
+            raise MdboardError(t("git.not_saved", error=_reason(exc))) from exc
         try:  # whatever stops it (git, the disk, an identity it cannot write), nothing stays half done
             _apply_files(self.board, change)
             sha = self.path_commit.make(paths, stripspace_message(change), env, snapshot)
