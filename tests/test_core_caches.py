@@ -209,3 +209,33 @@ def test_a_git_identity_changed_in_the_tick_it_was_read_in_commits_as_the_new_on
     os.utime(config, ns=(moment, moment))  # the same tick
     cli.ok("new", "sku", "充电器", "--owner", "wangli")
     assert git(board, "log", "-1", "--format=%cn") == "丙丁"
+
+
+def test_check_sees_a_same_size_edit_made_in_the_tick_the_card_was_judged_in(board, cli):
+    """`check` remembers each card's problems by the card's stamp; a hand edit that kept the
+    size and the file time of the card it judged (saved again in the same tick) is judged
+    again: the owner no longer on the roster is named."""
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
+    path = board / "sku/planning/SKU-0001.md"
+    moment = _not_yet_passed(path)
+    assert cli("check").exit_code == 0
+    path.write_text(path.read_text("utf-8").replace("owner: wangli", "owner: wangxx"), "utf-8")  # same size
+    os.utime(path, ns=(moment, moment))  # the same tick
+    result = cli("check")
+    assert result.exit_code == 1 and "名单里没有「wangxx」" in result.output, result.output
+
+
+def test_a_build_shows_a_same_size_edit_made_in_the_tick_the_last_build_read_the_card_in(board, cli):
+    """The site builder keeps each card's stamp from the last build and reads again only the
+    cards whose stamp changed; a hand edit that kept the size and the file time the last
+    build read (saved again in the same tick) is on the next build's page."""
+    cli.ok("new", "sku", "耳机", "--owner", "wangli")
+    path = board / "sku/planning/SKU-0001.md"
+    moment = _not_yet_passed(path)
+    cli.ok("build")
+    page = board / "_site/cards/SKU-0001.html"
+    assert "耳机" in page.read_text("utf-8")
+    path.write_text(path.read_text("utf-8").replace("title: 耳机", "title: 话筒"), "utf-8")  # same size
+    os.utime(path, ns=(moment, moment))  # the same tick
+    cli.ok("build")
+    assert "<h1>话筒" in page.read_text("utf-8") or "话筒</h1>" in page.read_text("utf-8")

@@ -40,7 +40,8 @@ SYNC_JOURNAL = "sync.json"  # in the board's state folder while a sync is under 
 class Card(ValueRecord):
     """One card as read from disk. `error` is set when the file cannot be parsed; `path` is
     relative to the board root, with forward slashes; `stamp` (size, mtime_ns, link) when
-    read, neither compared nor shown. A plain record (`core.records`), equal and shown as
+    read, neither compared nor shown - None where it cannot stand for the bytes read (a file
+    read in the tick it was written in, `fsutil.settled`). A plain record (`core.records`), equal and shown as
     the dataclass it was: every command makes it, and making a dataclass at import cost
     each ~0.5 ms."""
 
@@ -913,10 +914,12 @@ class _ParseCache:
         known = (hit[3], _unpacked(hit[1])[0]) if hit is not None and hit[3] is not None else None
         (meta, checklist, error), key = read_card(Path(entry.path), known)
         meta = _interned(meta)
-        # a card read in the tick it was written in is kept unstamped: read again next time
+        # a card read in the tick it was written in is kept unstamped: read again next time -
+        # and handed out unstamped, so no cache keyed by its stamp (check's memo, the site
+        # builder's last build) takes a same-size edit in that tick for what was read now
         kept = stamp if stamp is not None and settled(stamp[1], self.read_ns) else None
         self.entries[rel] = self.parsed[rel] = (kept, (meta, checklist), error, key)
-        return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
+        return Card(card_id, ctype, state, rel, meta, checklist, error, kept)
 
     def current(self, path: Path, rel: str, card_id: str, ctype: str, state: str, stamp: tuple) -> Card | None:
         """The card at `rel` as the cache holds it, if that was read from a file of this stamp;
@@ -929,7 +932,8 @@ class _ParseCache:
             if hit[3] is None:
                 return None
             (meta, checklist, error), _ = read_card(path, (hit[3], _unpacked(hit[1])[0]))
-            return Card(card_id, ctype, state, rel, meta, checklist, error, stamp)
+            return Card(card_id, ctype, state, rel, meta, checklist, error,
+                        stamp if settled(stamp[1], self.read_ns) else None)
         if hit[1].__class__ is bytes:
             return _CachedCard(card_id, ctype, state, rel, hit[1], hit[2], stamp)
         return Card(card_id, ctype, state, rel, hit[1][0], hit[1][1], hit[2], stamp)
