@@ -59,6 +59,29 @@ def test_user_password_list_signout_and_remove(board, cli):
     assert cli("user", "remove", "赵敏").exit_code == 1
 
 
+def test_a_sign_out_written_in_the_tick_the_server_read_the_accounts_in_ends_the_sessions(board, cli):
+    """The server keeps the accounts it read while the file's stamp stays the same. A sign-out
+    written in the tick the server read the file in, with as many bytes and into the same
+    file (an inode number handed out again), is read all the same: the generation the
+    server checks sessions against is the new one."""
+    import os
+    import time
+
+    cli.ok("user", "add", "赵敏")
+    cli.ok("user", "password", "赵敏", input="zhaomin-password\nzhaomin-password\n")
+    server_view = Accounts(board)
+    path = server_view.path
+    moment = time.time_ns() + 3_000_000_000  # a time the clock has not passed: this very tick
+    os.utime(path, ns=(moment, moment))
+    generation = server_view.get("zhaomin").generation
+    assert generation < 9  # one more is as many bytes
+    text = path.read_text("utf-8").replace(f'"generation": {generation}', f'"generation": {generation + 1}')
+    with open(path, "r+", encoding="utf-8") as fh:
+        fh.write(text)
+    os.utime(path, ns=(moment, moment))
+    assert server_view.get("zhaomin").generation == generation + 1
+
+
 def test_serve_team_will_not_open_the_lan_without_accounts(board, cli):
     proc = cli.proc("serve", "--team", "--host", "0.0.0.0", "--port", "0")
     assert proc.returncode == 1

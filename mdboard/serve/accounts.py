@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mdboard.core.errors import MdboardError
+from mdboard.core.fsutil import settled
 from mdboard.core.i18n import t
 
 FORMAT = 1
@@ -97,7 +98,10 @@ class Accounts:
     # --- reading ----------------------------------------------------------------------
 
     def people(self) -> dict[str, Account]:
-        """person key -> Account, as the file says now."""
+        """person key -> Account, as the file says now (read again when its stamp changed, and
+        after a read in the tick it was written in, `fsutil.settled`: written again in that
+        tick with as many bytes, a sign-out would look like the file already read)."""
+        read_ns = time.time_ns()
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -106,7 +110,7 @@ class Accounts:
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
         if stamp != self._stamp:
             self._people = self._read()
-            self._stamp = stamp
+            self._stamp = stamp if settled(st.st_mtime_ns, read_ns) else None  # None: read again
         return self._people
 
     def any(self) -> bool:
