@@ -151,6 +151,40 @@ def test_first_build_runs_without_threads_and_edits_meanwhile_are_caught_up(boar
     assert builder.calls == [{"sku/planning/SKU-0001.md"}]
 
 
+class SameTickEditDuringFirstBuild(RecordingBuilder):
+    """Saves a card again while the first build runs, after the build read it: as many bytes,
+    in the same file time (the tick the card was saved in before the server started)."""
+
+    def __init__(self, card: Path, moment: int):
+        super().__init__()
+        self.card, self.moment = card, moment
+
+    def build_all(self):
+        text = self.card.read_text("utf-8")  # what the first build shows
+        with open(self.card, "r+", encoding="utf-8") as fh:
+            fh.write(text.replace("首次生成", "同刻改过"))  # as many bytes
+        os.utime(self.card, ns=(self.moment, self.moment))
+        return Report([], [], 0)
+
+
+def test_an_edit_in_the_tick_a_card_was_saved_in_while_the_first_build_runs_is_caught_up(board, cli):
+    """A card saved just before the server starts (its file time a tick the clock has not
+    left) and saved again with as many bytes in that tick while the first build runs: the
+    stamps taken around the build look the same, yet the card is rebuilt."""
+    new_card(cli, "首次生成")
+    path = card_file(board, "SKU-0001")
+    moment = time.time_ns() + 3_000_000_000  # a time the clock has not passed: this very tick
+    os.utime(path, ns=(moment, moment))
+    builder = SameTickEditDuringFirstBuild(path, moment)
+    site = LiveSite(Board.open(str(board)), builder, board / "_site", lambda line: None)
+    site.start()
+    try:
+        wait_until(builder.done.is_set, "the catch-up rebuild", deadline=5)
+    finally:
+        site.stop()
+    assert builder.calls == [{"sku/planning/SKU-0001.md"}]
+
+
 def test_ignored_changes_alone_cause_no_rebuild(board):
     """Output, git, editor temporaries and files outside the card folders (a log file) are ignored."""
     builder = RecordingBuilder()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from mdboard.core.config import CONFIG_NAME
 from mdboard.core.errors import Problem
+from mdboard.core.fsutil import settled
 from mdboard.core.i18n import t
 from mdboard.core.store import OUTPUT_DIR
 from mdboard.serve.builder_process import ProcessBuilder, describe_failure
@@ -123,6 +124,17 @@ def file_stamps(root: Path, keep: PathFilter) -> dict[str, tuple[int, int]]:
     return stamps
 
 
+def _file_digest(path: str) -> str | None:
+    """The SHA-256 of a file's bytes, None when it cannot be read."""
+    from mdboard.core.digest import sha256
+
+    try:
+        with open(path, "rb") as fh:
+            return sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
 def stamp_changes(before: dict, after: dict) -> set[str]:
     """Paths added, removed or modified between two `file_stamps` snapshots."""
     return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
@@ -195,9 +207,13 @@ class LiveSite:
         """Build everything once, then watch and rebuild after each burst of changes.
 
         The first build runs before any thread starts (the builder may then share the
-        work with forked processes); files saved meanwhile are caught up right after.
+        work with forked processes); files saved meanwhile are caught up right after. A file
+        saved in the tick its stamp was taken in (`fsutil.settled`) could be saved again in
+        that tick with as many bytes and keep its stamp: those few are told by their bytes.
         """
+        read_ns = time.time_ns()
         before = file_stamps(self.board.root, self.filter)
+        young = {path: _file_digest(path) for path, (mtime, _) in before.items() if not settled(mtime, read_ns)}
         started = time.perf_counter()
         report = self.builder.build_all()
         self.log(t("serve.built", pages=report.pages, seconds=_seconds(time.perf_counter() - started)))
@@ -205,7 +221,8 @@ class LiveSite:
         self._start_observer()
         self._thread = threading.Thread(target=self._run, name="mdboard-rebuild", daemon=True)
         self._thread.start()
-        self.notice(stamp_changes(before, file_stamps(self.board.root, self.filter)))
+        rewritten = {path for path, digest in young.items() if _file_digest(path) != digest}
+        self.notice(stamp_changes(before, file_stamps(self.board.root, self.filter)) | rewritten)
 
     def stop(self) -> None:
         """Stop watching and rebuilding; wakes every waiting event stream."""
