@@ -804,6 +804,25 @@ def test_an_action_posted_while_the_server_stops_gets_a_message_and_changes_noth
 
 
 
+STOPPING_PAGE = "服务器正在停止：等服务器重新启动后再刷新页面"
+
+
+@pytest.mark.parametrize("path", ["/cards/SKU-0001.html", "/__mdboard/cards/SKU-0001/panel",
+                                  "/__mdboard/new/sku", "/__mdboard/cards/SKU-0001/edit", "/__mdboard/find?type=sku&q=SKU"])
+def test_a_page_asked_for_while_the_server_stops_gets_a_message_not_an_error(local, board, path):
+    """The team board's threads are told to stop while the web side still answers (the reader
+    of card data is gone): a page that needs it is answered 503 with what is happening and
+    what to do, never a server error, and nothing is changed."""
+    before = head(board)
+    with local.client() as client:
+        csrf_of(client, "/cards/SKU-0001.html")
+        local.team.close()
+        answer = client.get(path)
+    assert answer.status_code == 503, answer.text
+    assert STOPPING_PAGE in answer.text
+    assert_untouched(board, before)
+
+
 NOT_SAVED = "没有保存：No space left on device（卡片保持原样；检查磁盘空间和文件夹权限后再做一次）"
 
 

@@ -232,6 +232,7 @@ class SiteApp:
     page_hook: PageHook | None = None
     gate: Callable | None = None
     middleware: list = field(default_factory=list)
+    exception_handlers: dict = field(default_factory=dict)  # exception class -> answer (team mode)
 
     def build(self):
         from starlette.applications import Starlette
@@ -243,7 +244,8 @@ class SiteApp:
                   Route(STATIC_PREFIX + "{name:path}", self.static, methods=["GET", "HEAD"]),
                   *self.routes,
                   Route("/{path:path}", self.page, methods=["GET", "HEAD"])]
-        app = Starlette(routes=routes, middleware=self.middleware, lifespan=self._lifespan)
+        app = Starlette(routes=routes, middleware=self.middleware, lifespan=self._lifespan,
+                        exception_handlers=self.exception_handlers)
         guard = Guard(app, self.hosts)
         guard.hub = self.hub  # the server closes it first on stop, so open streams end at once
         return guard
@@ -484,7 +486,7 @@ def make_server(board, site, host: str, port: int, log: Log, team: bool = False,
     team_board.check_can_start()
     hosts = HostCheck(host, names)
     app = SiteApp(site, hosts, routes=team_board.routes(), page_hook=team_board.page_hook, gate=team_board.gate,
-                  middleware=team_board.middleware()).build()
+                  middleware=team_board.middleware(), exception_handlers=team_board.exception_handlers()).build()
     team_board.hub = app.hub
     site.rest = TEAM_REBUILD_REST
     return BoardServer(site, host, port, app=app, names=names), team_board

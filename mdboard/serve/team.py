@@ -245,8 +245,26 @@ class TeamBoard:
         return board
 
     async def _read(self, fn, *args):
-        """`fn(*args)` on the reader thread (pages: a card's panel, the forms)."""
-        return await asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
+        """`fn(*args)` on the reader thread (pages: a card's panel, the forms). Once the reader
+        is shut (the server stopping), WriterStopped: answered 503 with what to do
+        (`exception_handlers`), not as a server error."""
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self.reader, fn, *args)
+        except RuntimeError as exc:  # "cannot schedule new futures after shutdown"
+            raise WriterStopped(t("serve.stopping_page")) from exc
+        return await future
+
+    def exception_handlers(self) -> dict:
+        """What the application answers for the team board's own exceptions."""
+        return {WriterStopped: self._stopping}
+
+    async def _stopping(self, request, exc: WriterStopped):
+        """A page asked for while the server stops: 503 and what to do (JSON for team.js)."""
+        from starlette.responses import HTMLResponse, JSONResponse
+
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse(Outcome(False, exc.message, status=503).to_json(), status_code=503)
+        return HTMLResponse(error_page(503, exc.message), status_code=503, headers={"Cache-Control": "no-store"})
 
     @staticmethod
     def _settled(fn, *args):
