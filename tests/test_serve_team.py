@@ -779,6 +779,9 @@ def test_an_action_submitted_as_the_writer_stops_is_answered_never_left_waiting(
                 stopper.join(0.5)  # the stop goes as far as it can meanwhile
             real.put(item)
 
+        def get(self):  # the writer's thread waits here for its next job (and the stop sign)
+            return real.get()
+
         def get_nowait(self):
             return real.get_nowait()
 
