@@ -237,6 +237,22 @@ def expect_lines(output: str, expect: list) -> None:
             (where, fragment, output)
 
 
+def typed(value):
+    """`value` with the type of each part beside it, for comparing what was read: `==` takes
+    True for 1 and 1 for 1.0, and a card's `price: 1` is not `price: 1.0` nor `price: true`.
+    A float is compared by its repr (so -0.0 is not 0.0, and nan is nan); a mapping by its
+    items in order; a record (`FIELDS`) by its fields."""
+    kind = type(value)
+    if kind is float:
+        return kind, repr(value)
+    if isinstance(value, dict):
+        return kind, tuple((typed(k), typed(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return kind, tuple(typed(item) for item in value)
+    if hasattr(kind, "FIELDS"):
+        return kind, tuple((name, typed(getattr(value, name))) for name in kind.FIELDS)
+    return kind, value
+
 
 # --- a small shop with two weeks of history (report, standup, history) ----------------------
 

@@ -17,12 +17,22 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import typed
 from mdboard.core.cardfile import parse, set_field
 from mdboard.core.errors import CardSyntaxError
 
 # --- building blocks ------------------------------------------------------------------
 
 KEY = st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True)
+# PyYAML (YAML 1.1) reads these keys as true, false or null: mdboard writes them in quotes
+YAML_WORDS = r"yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~"
+YAML_WORD = st.sampled_from(["on", "no", "yes", "off", "true", "False", "null", "NULL"])
+
+
+def written_key(key: str) -> str:
+    """A key as a card's line starts with it: bare, or quoted where YAML would read a bare one as
+    true, false or null."""
+    return f"'{key}'" if re.fullmatch(YAML_WORDS, key) else key
 OTHER_KEY = st.one_of(KEY, st.sampled_from(["标题", "供应商", "备注 说明", "x-y", "Price", "_k", "'引号键'", '"q k"']))
 WORD = st.builds(lambda a, b: (a + b).rstrip(), st.sampled_from(list("abcxyz中文测试")),
                  st.text(alphabet=st.sampled_from(list("abcxyz019 中文测试_-.")), max_size=11))
@@ -134,7 +144,7 @@ def check_edit(blocks, newline, bom, body, key, value):
         expected.pop(key, None)
     else:
         expected[key] = value
-    assert parse(result).meta == expected
+    assert typed(parse(result).meta) == typed(expected)
     if index is None:
         cut = spans[-1][1] if spans else len(text) - len("---" + newline + body)
         start, end = cut, cut
@@ -148,7 +158,7 @@ def check_edit(blocks, newline, bom, body, key, value):
         assert middle == ""
     else:
         assert middle.endswith(newline) and middle.count("\n") == 1, middle
-        assert middle.startswith(f"{key}: ")
+        assert middle.startswith(f"{written_key(key)}: ")
         if index is not None and blocks[index][3]:
             assert middle.rstrip("\r\n").endswith(blocks[index][3]), (middle, blocks[index][3])
     return result
@@ -157,7 +167,7 @@ def check_edit(blocks, newline, bom, body, key, value):
 def set_field_changes_exactly_one_key(doc, data):
     blocks, newline, bom, body = doc
     existing = [b[1] for b in blocks if b[0] == "key" and re.fullmatch(r"[a-z][a-z0-9_]*", b[1])]
-    key = data.draw(st.sampled_from(existing) if existing and data.draw(st.booleans()) else KEY)
+    key = data.draw(st.sampled_from(existing) if existing and data.draw(st.booleans()) else st.one_of(KEY, YAML_WORD))
     value = data.draw(NEW_VALUE)
     check_edit(blocks, newline, bom, body, key, value)
 
@@ -165,13 +175,14 @@ def set_field_changes_exactly_one_key(doc, data):
 def two_edits_in_a_row_are_each_exact(doc, data):
     """The output of one edit is a good input for the next (ops.set_fields chains them)."""
     blocks, newline, bom, body = doc
-    key = data.draw(KEY)
+    key = data.draw(st.one_of(KEY, YAML_WORD))
     text = check_edit(blocks, newline, bom, body, key, data.draw(SOME_VALUE))
     again = set_field(text, key, "第二次")
     old, new = text.split(newline), again.split(newline)
     assert len(old) == len(new)
     changed = [(a, b) for a, b in zip(old, new) if a != b]
-    assert len(changed) <= 1 and all(a.startswith(f"{key}: ") and b.startswith(f"{key}: ") for a, b in changed)
+    line = f"{written_key(key)}: "
+    assert len(changed) <= 1 and all(a.startswith(line) and b.startswith(line) for a, b in changed)
     assert parse(again).meta[key] == "第二次"
 
 
