@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo, available_timezones
@@ -343,11 +344,59 @@ def test_dates_and_times_are_written_as_icalendar_writes_them_in_every_zone():
             assert _when_value(value, zone) == (b";" + params if params else b"") + b":" + typed.to_ical(), (tz, value)
 
 
-@pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC", "Africa/Abidjan", "Europe/Berlin"])
-def test_the_zone_block_is_icalendars(tz):
-    zone = zone_of(tz)
-    tzid = icalendar.vDDDTypes(datetime(2000, 1, 1, tzinfo=ZoneInfo(tz))).params.get("TZID")
-    assert zone.block == (icalendar.Timezone.from_tzid(tzid).to_ical() if tzid else b"")
+def zone_onsets(block: bytes) -> list[tuple[datetime, timedelta]]:
+    """What a VTIMEZONE says, read as RFC 5545 (3.6.5) reads it, without icalendar: each
+    STANDARD/DAYLIGHT onset (DTSTART and every RDATE, local wall times) with the offset
+    (TZOFFSETTO) from then on, in order. Anything else in the block (an RRULE, a property
+    this reading does not know) fails the test."""
+    onsets, part = [], None
+    for line in block.decode("utf-8").replace("\r\n ", "").split("\r\n")[:-1]:  # unfolded
+        name, _, value = line.partition(":")
+        if line in ("BEGIN:STANDARD", "BEGIN:DAYLIGHT"):
+            part = {"starts": []}
+        elif line in ("END:STANDARD", "END:DAYLIGHT"):
+            onsets += [(datetime.strptime(start, "%Y%m%dT%H%M%S"), part["to"]) for start in part["starts"]]
+            part = None
+        elif part is not None and name in ("DTSTART", "RDATE"):
+            part["starts"] += value.split(",")
+        elif part is not None and name == "TZOFFSETTO":
+            assert re.fullmatch(r"[+-]\d{4}", value), line
+            sign = 1 if value[0] == "+" else -1
+            part["to"] = sign * timedelta(hours=int(value[1:3]), minutes=int(value[3:5]))
+        else:
+            assert name in ("TZNAME", "COMMENT", "TZOFFSETFROM", "BEGIN", "END", "TZID"), line
+    return sorted(onsets)
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
+                                "Asia/Kathmandu", "America/Argentina/Buenos_Aires"])
+def test_the_zone_block_gives_the_tz_databases_offsets(tz):
+    """A calendar app reads a card's `DTSTART;TZID=...:20261129T180000` through the feed's
+    VTIMEZONE: the block names the zone, is folded as RFC 5545 folds (CRLF, lines of at most
+    75 octets), and for every wall time that exists once (not in a gap or a fold of a clock
+    change) its onsets give the offset the tz database gives - around every onset, and
+    every 97 hours from 1970 to 2037 (a change the block left out)."""
+    zone, info = zone_of(tz), ZoneInfo(tz)
+    lines = zone.block.split(b"\r\n")
+    assert lines[:2] == [b"BEGIN:VTIMEZONE", f"TZID:{tz}".encode()] and lines[-2:] == [b"END:VTIMEZONE", b""]
+    assert all(len(line) <= 75 for line in lines)
+    onsets = zone_onsets(zone.block)
+    assert onsets[0][0] <= datetime(1970, 1, 1)
+    walls = [onset + timedelta(minutes=15 * k) for onset, _ in onsets[1:] for k in range(-12, 13)]
+    walls += [datetime(1970, 1, 1) + timedelta(hours=97 * k) for k in range(6100)]
+    for wall in walls:
+        once, again = wall.replace(tzinfo=info), wall.replace(tzinfo=info, fold=1)
+        if once.utcoffset() == again.utcoffset() and wall.year < 2038:
+            assert [offset for onset, offset in onsets if onset <= wall][-1] == once.utcoffset(), wall
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Africa/Abidjan"])
+def test_a_zone_written_as_utc_has_no_zone_block(tz):
+    """icalendar writes times in these zones with `Z`: no VTIMEZONE, and the zone has stayed at
+    UTC (so `Z` is right for every date a card can hold)."""
+    assert zone_of(tz) == Zone(b":", b"Z", b"")
+    assert {datetime(year, month, 1, tzinfo=ZoneInfo(tz)).utcoffset() for year in range(1970, 2038)
+            for month in (1, 7)} == {timedelta(0)}
 
 
 def card_path(board, card_id: str):
