@@ -224,6 +224,16 @@ def tree(folder: Path, skip: Path | None = None) -> dict[str, tuple]:
     return out
 
 
+def assert_site_is_a_full_build(root: Path, fresh: Path) -> None:
+    """The site in `root/_site` is byte for byte the one a full build of the board writes
+    into `fresh` (another folder, nothing known of earlier builds)."""
+    from mdboard.core.store import Board
+    from mdboard.site.builder import SiteBuilder
+
+    SiteBuilder(Board.open(str(root)), fresh).build_all(force=True)
+    assert tree(root / "_site") == tree(fresh)
+
+
 def git_state(root: Path) -> tuple[str, str]:
     return git(root, "rev-parse", "HEAD"), git(root, "status", "--porcelain")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, git
+from conftest import Cli, assert_site_is_a_full_build, git
 from mdboard.site.builder import SiteBuilder, build_site
 from mdboard.site.render import make_markdown, safe_link
 from mdboard.core.store import Board
@@ -516,14 +516,6 @@ def test_cards_the_board_cannot_place_are_listed_among_the_overview_problems(dem
     assert "SKU-0006" not in problems
 
 
-def _whole_site_as_a_full_build(board_root: Path, fresh: Path) -> None:
-    SiteBuilder(Board.open(str(board_root)), fresh).build_all(force=True)
-    got, want = site_files(board_root / "_site"), site_files(fresh)
-    assert got == want
-    different = [rel for rel in sorted(want) if (board_root / "_site" / rel).read_bytes() != (fresh / rel).read_bytes()]
-    assert different == []
-
-
 def test_a_title_change_makes_only_the_views_the_pages_showing_it_need(demo_board, tmp_path, monkeypatch):
     """After a title alone changed, the board-wide figures that do not show titles (the
     report's facts, the due lists, the team's load, the next sales) are read as the last
@@ -543,7 +535,7 @@ def test_a_title_change_makes_only_the_views_the_pages_showing_it_need(demo_boar
     # overview's lists show: no view of theirs is made (every card's was, to key the queue,
     # the pool, the timeline, the report and the team's load)
     assert "SKU-0006" in made and not {"AS-0010", "MAT-0011", "CMP-0007"} & set(made), made
-    _whole_site_as_a_full_build(demo_board, tmp_path / "full")
+    assert_site_is_a_full_build(demo_board, tmp_path / "full")
 
 
 @pytest.mark.parametrize("rel", ["campaign/finished/CMP-0001.md", "issue/new/AS-0001.md", "asset/live/MAT-0001.md"])
@@ -557,7 +549,80 @@ def test_a_title_change_reaches_the_lists_that_show_the_card(demo_board, tmp_pat
     assert "新的标题 &lt;b&gt;粗&lt;/b&gt;" in (demo_board / "_site" / page).read_text("utf-8")
     if rel.startswith("campaign"):
         assert "新的标题 &lt;b&gt;粗&lt;/b&gt;" in (demo_board / "_site/assets.html").read_text("utf-8")
-    _whole_site_as_a_full_build(demo_board, tmp_path / "full")
+    assert_site_is_a_full_build(demo_board, tmp_path / "full")
+
+
+def test_a_title_change_swaps_the_cards_tile_and_events_into_the_lists_the_last_build_wrote(demo_board, tmp_path,
+                                                                                             monkeypatch):
+    """After a title alone changed, the kanban, the owner's page and the calendar feeds are
+    the files the last build wrote with the card's tile and events swapped: no view of the
+    SKUs only the kanban shows is made (at 100,000 cards every SKU's view cost ~0.1 s) and
+    no feed is assembled from every card's events. The pages are those a full build makes."""
+    from mdboard.site import pages
+    from mdboard.site.feature_pages import Feeds
+
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    build_site(Board.open(str(demo_board)))
+    made, assembled = [], []
+    real = pages.card_view
+    monkeypatch.setattr(pages, "card_view", lambda cfg, card, *a: made.append(card.id) or real(cfg, card, *a))
+    real_feed = Feeds.__call__
+    monkeypatch.setattr(Feeds, "__call__", lambda self, person: assembled.append(person) or real_feed(self, person))
+    _retitle(card, "充电宝 <b>新款</b> & 配件")
+    written = build_site(Board.open(str(demo_board))).written
+    assert {"types/sku.html", "people/wangli.html", "people/wangli.ics", "calendar.ics"} <= set(written)
+    title = "充电宝 &lt;b&gt;新款&lt;/b&gt; &amp; 配件"
+    for page in ("types/sku.html", "people/wangli.html"):
+        assert title in (demo_board / "_site" / page).read_text("utf-8")
+    assert "充电宝 <b>新款</b> & 配件" in (demo_board / "_site/calendar.ics").read_text("utf-8")
+    # the SKUs planned, listed or being shot are on the kanban only (before: each one's view was made)
+    assert not {"SKU-0004", "SKU-0005", "SKU-0015", "SKU-0016", "SKU-0017", "SKU-0018"} & set(made), made
+    assert assembled == []
+    assert_site_is_a_full_build(demo_board, tmp_path / "full")
+
+
+def test_a_list_the_last_build_did_not_leave_as_it_wrote_it_is_made_whole(demo_board, tmp_path):
+    """A tile or feed is swapped only into the file the last build wrote, and only where the
+    old piece is found once: a kanban edited by hand since, render caches older than the
+    pages (`serve` keeps its caches in memory) or gone are made whole instead - the site
+    is still the one a full build makes."""
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    build_site(Board.open(str(demo_board)))
+    kanban = demo_board / "_site/types/sku.html"
+    kanban.write_bytes(kanban.read_bytes().replace(b"</main>", b"<p>hand</p></main>"))
+    _retitle(card, "手改以后的标题")
+    build_site(Board.open(str(demo_board)))
+    assert b"<p>hand</p>" not in kanban.read_bytes()
+    assert_site_is_a_full_build(demo_board, tmp_path / "full1")
+    # a rebuild in this process (as `serve` makes) keeps the tiles and events it made in memory:
+    # those on disk are older than the pages it wrote
+    live = SiteBuilder(Board.open(str(demo_board)))
+    _retitle(card, "serve 里改的标题")
+    live.rebuild({card.relative_to(demo_board).as_posix()})
+    _retitle(card, "又在编辑器里改了")
+    build_site(Board.open(str(demo_board)))
+    assert_site_is_a_full_build(demo_board, tmp_path / "full2")
+    for path in demo_board.glob(".git/mdboard/site/*.render*"):
+        path.unlink()
+    _retitle(card, "缓存没了")
+    build_site(Board.open(str(demo_board)))
+    assert "缓存没了" in kanban.read_text("utf-8")
+    assert_site_is_a_full_build(demo_board, tmp_path / "full3")
+
+
+def test_a_title_change_of_a_card_whose_id_another_card_has_is_on_the_feeds(demo_board, tmp_path):
+    """Both cards of one ID have their events in the feeds, the first only on the lists;
+    retitling the second changes the feeds (and nothing else) as a full build does."""
+    card = next(demo_board.glob("sku/*/SKU-0006.md"))
+    (demo_board / "sku/listed/SKU-0006.md").write_text(card.read_text("utf-8").replace("title: ", "title: 又一张 ", 1),
+                                                        "utf-8")
+    build_site(Board.open(str(demo_board)))
+    second = [c for c in Board.open(str(demo_board)).cards() if c.id == "SKU-0006"][1]
+    _retitle(demo_board / second.path, "第二张改了名")
+    build_site(Board.open(str(demo_board)))
+    assert "第二张改了名" in (demo_board / "_site/calendar.ics").read_text("utf-8")
+    assert "第二张改了名" not in (demo_board / "_site/types/sku.html").read_text("utf-8")
+    assert_site_is_a_full_build(demo_board, tmp_path / "full")
 
 
 def test_kept_figures_are_made_again_when_a_due_time_passes(demo_board, tmp_path, monkeypatch):
@@ -573,7 +638,7 @@ def test_kept_figures_are_made_again_when_a_due_time_passes(demo_board, tmp_path
     _retitle(next(demo_board.glob("sku/*/SKU-0006.md")), "再改一次")
     build_site(Board.open(str(demo_board)))
     assert "AS-0001" in _overdue_list(demo_board)
-    _whole_site_as_a_full_build(demo_board, tmp_path / "full")
+    assert_site_is_a_full_build(demo_board, tmp_path / "full")
 
 
 def _overdue_list(board_root: Path) -> str:

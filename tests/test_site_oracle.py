@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, git
@@ -174,6 +174,12 @@ SEQUENCES = st.lists(OPS, min_size=1, max_size=6)
 @settings(max_examples=25, derandomize=True, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(ops=SEQUENCES)
+# titles changed alone, where lists are the last build's files with tiles and events swapped
+# (`site.swaps`): in a new process after one (whose caches are on disk), after a rebuild in
+# this process (whose caches are not), after other edits, and several in a row
+@example(ops=[("process", 1, 0), ("process", 1, 7), ("process", 4, 14)])
+@example(ops=[("title", 2, 1), ("process", 2, 7), ("title", 2, 3), ("process", 5, 21)])
+@example(ops=[("owner", 3, 2), ("process", 3, 7), ("due", 3, 4), ("title", 3, 5), ("process", 0, 28)])
 def test_incremental_site_equals_a_full_build(tmp_path_factory, ops):
     check_sequence(tmp_path_factory, ops)
 

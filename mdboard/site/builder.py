@@ -606,7 +606,7 @@ def _dirty(data, clock: dict, last: LastBuild):
     from mdboard.site.pages import Dirty
     from mdboard.site.plans import main_cards_of
 
-    dirty = Dirty(everything=False, titled=set())
+    dirty = Dirty(everything=False, titled=set(), before=last.pages)
     dirty.hour = last.context.get("hour") != clock["hour"]
     old, new = last.cards, data.states
     changes = [(old.get(path), state) for path, state in new.items() if old.get(path) is not state]

@@ -116,18 +116,55 @@ class Feeds:
         self.parts: dict = {}
         self.made = False  # whether any part was made (the cache needs saving)
         self._by_person: dict | None = None
+        self._loaded = False
+        self._watched: set = set()  # IDs of the cards whose events as kept before this build are kept
+        self._replaced: dict[str, bytes | None] = {}  # card path -> their events as kept before this build
+
+    def _known(self) -> dict:
+        """The kept parts (read when first needed)."""
+        if not self._loaded:
+            self.parts, self._loaded = self._parts(), True
+        return self.parts
 
     def part(self, card) -> bytes:
         from mdboard.domain.calendar import card_events
 
         meta_fp = self.data.states[card.path].meta_fp
-        hit = self.parts.get(card.path)
+        hit = self._known().get(card.path)
         if hit is not None and hit[0] == meta_fp:
             return hit[1]
         events = card_events(self.data.board, card, zone=self.zone())
+        if card.id in self._watched:
+            self._replaced.setdefault(card.path, hit[1] if hit is not None else None)
         self.parts[card.path] = (meta_fp, events)
         self.made = True
         return events
+
+    def watch(self, card_ids) -> None:
+        """Keep the events of these cards as kept now, for `swaps` (asked before any part
+        of this build is made)."""
+        self._watched.update(card_ids)
+
+    def swaps(self, person: str | None, card_ids) -> list[tuple[bytes, bytes]] | None:
+        """(their events as kept before this build, their events now) of those of these
+        cards that the board's feed (`person` None) or the person's holds - what a feed the
+        last build wrote becomes after they changed (`site.swaps`); None when a card's
+        kept events are unknown, or it gained or lost events, or a zone."""
+        states = self.data.states
+        out = []
+        for card_id in card_ids:
+            card = self.data.cards.get(card_id)
+            if card is None:
+                return None
+            if person is not None and person not in states[card.path].people:
+                continue
+            new = self.part(card)
+            old = self._replaced[card.path] if card.path in self._replaced else self.parts[card.path][1]
+            if old is None or bool(old) != bool(new) or (b"\r\nDTSTART;TZID=" in old) != (b"\r\nDTSTART;TZID=" in new):
+                return None
+            if old:
+                out.append((old, new))
+        return out
 
     def zone(self):
         """The board time zone's calendar.Zone, asked for once per build (None: not kept)."""
@@ -142,7 +179,7 @@ class Feeds:
             from mdboard.domain.views import id_sort_key
 
             rank = {type_key: i for i, type_key in enumerate(self.data.cfg.types)}
-            self.parts = self._parts()
+            self._known()
             chosen = [(card, events) for card in self.data.card_list if (events := self.part(card))]
             chosen.sort(key=lambda pair: (rank[pair[0].type], id_sort_key(pair[0].id)))
             states = self.data.states

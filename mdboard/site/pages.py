@@ -5,7 +5,9 @@ a `CardView` per card when a page needs it). `plan_pages` turns it into `Page`s:
 output path, a key (a hash of everything the page shows, worked out when asked for)
 and a function that renders it. `Dirty` says which pages a change can touch; the
 builder keeps the others as they are and renders a page only when its key changed,
-so after one card changes only the pages showing that card are made again.
+so after one card changes only the pages showing that card are made again; after
+titles alone changed, a list of tiles or events is the file the last build wrote with
+those cards' pieces swapped (`tiles_swapped`, `feed_page`, `site.swaps`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from mdboard.core.text import ID_RE
 from mdboard.site.archive_pages import archive_pages
 from mdboard.site.plans import plan_context, plan_key, sales_context, sales_key
 from mdboard.site.slots import KeptPages
+from mdboard.site.swaps import Pieces, swapped, swapped_key, swapping_page
 from mdboard.site.render import CardView, Page, Renderer, card_attrs, card_view, digest, lazy_page, timeline_types
 from mdboard.core.store import Board, Card
 from mdboard.domain.views import GROUPS
@@ -79,6 +82,7 @@ class Dirty:
     early_cards: set = field(default_factory=set)  # IDs of the changed cards (their pages first)
     early_types: set = field(default_factory=set)  # and their boards
     titled: set | None = None  # when the front matter changed only in titles: those cards' IDs
+    before: dict = field(default_factory=dict)  # the last build's pages: path -> (key, hash of its bytes)
 
     def card(self, card_id: str) -> bool:
         return self.everything or card_id in self.cards
@@ -133,6 +137,7 @@ class SiteData:
         self.problems: list[Problem] = []
         self.cards: dict[str, Card] = {}  # card ID -> its card (the first, when an ID is used twice)
         self.linked_from: dict[str, list[str]] = {}  # card ID -> IDs of the cards naming it, board order
+        self.duplicated: set[str] = set()  # IDs more than one card file has
         self._view_cache = view_cache if view_cache is not None else {}
         self.ids_by_type: dict[str, list[str]] = {}  # type -> its card IDs, board order
         self.texts: dict[str, bytes] = texts if texts is not None else {}
@@ -202,6 +207,7 @@ class SiteData:
         for card in self.card_list:
             first = cards.get(card.id)
             if first is not None:
+                self.duplicated.add(card.id)
                 self.problems.append(Problem(card.path, "", self.text("problem_duplicate", id=card.id,
                                                                        other=first.path),
                                              self.text("hint_duplicate")))
@@ -378,6 +384,8 @@ class Tiles:
             for root in ("../", ""):
                 self.keys.pop((card_id, root), None)
         self.dirty = False
+        self._watched: set = set()  # IDs of the cards whose tiles as held before this build are kept
+        self._replaced: dict = {}  # (card ID, root) -> the HTML the cache held before this build (None: none)
 
     def key(self, view: CardView, root: str) -> str:
         """What the tile shows (a hash), worked out once."""
@@ -411,9 +419,25 @@ class Tiles:
         related = [self._related(target, root) for target in (view.links + self.data.backlinks(view.id))[:TILE_LINKS]]
         html = str(self.data.renderer.macro("tile.html", "tile")(view, root, card_attrs(self.data.cfg, view), related))
         if not view.card.error:
+            if view.id in self._watched:
+                self._replaced.setdefault(slot, hit[1] if hit is not None else None)
             cache[slot] = (key, html)
             self.dirty = True
         return Markup(html)
+
+    def watch(self, card_ids) -> None:
+        """Keep the tiles of these cards as the cache holds them now, for `before` (asked
+        before any tile of this build is made)."""
+        self._watched.update(card_ids)
+
+    def before(self, card_id: str, root: str) -> str | None:
+        """A watched card's tile as the cache held it before this build made it again (None:
+        not held): what the pages the last build wrote hold, if it made this tile last."""
+        slot = (card_id, root)
+        if slot in self._replaced:
+            return self._replaced[slot]
+        hit = self._cache().get(slot)
+        return hit[1] if hit is not None else None
 
 
 # --- the plan --------------------------------------------------------------------------------
@@ -447,9 +471,11 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
                       dirty=dirty.wide(history=True)))
     for type_key in cfg.types:
         key = lambda type_key=type_key: digest(base, "type", type_key, *(tiles.key(v, "../") for v in data.by_type.get(type_key, [])))
-        pages.append(Page(f"types/{type_key}.html", key, lazy_page(r, "kanban.html", "../", nav, f"type:{type_key}", data,
-                                                           lambda type_key=type_key: kanban_context(data, tiles, type_key)),
-                          dirty=dirty.type(type_key), early=type_key in dirty.early_types))
+        page = Page(f"types/{type_key}.html", key, lazy_page(r, "kanban.html", "../", nav, f"type:{type_key}", data,
+                                                         lambda type_key=type_key: kanban_context(data, tiles, type_key)),
+                    dirty=dirty.type(type_key), early=type_key in dirty.early_types)
+        pages.append(tiles_swapped(data, tiles, dirty, page, lambda card_id, type_key=type_key:
+                                   data.cards[card_id].type == type_key))
     card_pages = {f"cards/{card_id}.html": card_id for card_id in data.cards}
     for card_id in (data.cards if dirty.everything else sorted(dirty.cards & data.cards.keys())):
         pages.append(card_page(data, base, nav, card_id, early=card_id in dirty.early_cards))
@@ -485,7 +511,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
         if name.endswith(".html"):
             pages.append(make(data, base, nav, dirty.wide(history=True)))
     if "calendar" in extras:
-        pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide()))
+        pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide(), dirty))
     pages += archive_pages(data, base, nav, data.archive)
     return Plan(pages + static_pages(r), card_pages, lambda card_id: card_page(data, base, nav, card_id))
 
@@ -495,16 +521,60 @@ def _shown(view: CardView) -> str:
     return f"{view.id}:{view.meta_fp}:{view.countdown}|{view.group}"
 
 
-def feed_page(path: str, feeds, person: str | None, dirty: bool) -> Page:
-    """A calendar feed: assembled from cached per-card parts (cheap), keyed by its bytes."""
+def feed_page(path: str, feeds, person: str | None, dirty: bool, changed: Dirty | None = None) -> Page:
+    """A calendar feed: assembled from cached per-card parts (cheap), keyed by its bytes;
+    after titles alone changed (`changed`), the last build's feed with the retitled cards'
+    events swapped (`site.swaps`), which reads no other card's."""
     made: list[bytes] = []
+    before = changed.before.get(path) if changed is not None and swappable(feeds.data, changed) else None
+    out_dir = feeds.data.out_dir
+    if before is not None:
+        feeds.watch(changed.titled)
 
     def content() -> bytes:
         if not made:
-            made.append(feeds(person))
+            found = feeds.swaps(person, sorted(changed.titled)) if before is not None and out_dir is not None else None
+            kept = swapped(os.path.join(out_dir, path), before[1], found) if found is not None else None
+            made.append(kept if kept is not None else feeds(person))
         return made[0]
 
     return Page(path, lambda: digest(content()), content, dirty=dirty)
+
+
+def swappable(data: SiteData, dirty: Dirty) -> bool:
+    """Whether titles alone changed, each of a card whose ID no other card has (a
+    second card of an ID is on no list but the feeds, which have both)."""
+    return bool(dirty.titled) and not dirty.everything and dirty.titled.isdisjoint(data.duplicated)
+
+
+def tiles_swapped(data: SiteData, tiles: Tiles, dirty: Dirty, page: Page, shows: Callable[[str], bool]) -> Page:
+    """`page`, a list of tiles (a kanban, a person's cards), after titles alone changed: the
+    last build's file with the tiles of the retitled cards it `shows` swapped (`site.swaps`),
+    which works out no other card's view or tile; unchanged when it shows none of them."""
+    before = dirty.before.get(page.path)
+    if not swappable(data, dirty) or not page.dirty or before is None or data.out_dir is None:
+        return page
+    shown = [card_id for card_id in sorted(dirty.titled) if card_id in data.cards and shows(card_id)]
+    if not shown:
+        return Page(page.path, before[0], page.make, keep_existing=page.keep_existing, dirty=page.dirty,
+                    early=page.early)
+    tiles.watch(shown)
+
+    def pieces() -> Pieces | None:
+        out = []
+        for card_id in shown:
+            view = data.view(card_id)
+            if view.card.error:
+                return None
+            new = str(tiles.html(view, "../"))
+            old = tiles.before(card_id, "../")
+            if old is None:
+                return None
+            out.append((old.encode("utf-8"), new.encode("utf-8")))
+        return out
+
+    return swapping_page(page, os.path.join(data.out_dir, page.path), before,
+                         lambda: swapped_key(before[0], *(tiles.key(data.view(i), "../") for i in shown)), pieces)
 
 
 def overview_key(data: SiteData, base: str) -> str:
@@ -815,14 +885,21 @@ def people_pages(data: SiteData, base: str, nav, tiles: Tiles, extras: dict, dir
             (g, data.text("group_" + g), [(tiles.html(v, "../"), v.state_label, step(v)) for v in views])
             for g, views in mine(key).items()],
             "total": sum(len(x) for x in mine(key).values()), "calendar": calendar}
-        pages.append(Page(f"people/{key}.html", page_key, lazy_page(data.renderer, "person.html", "../", nav, "people",
-                                                                 data, context), dirty=dirty.person(key)))
+        page = Page(f"people/{key}.html", page_key, lazy_page(data.renderer, "person.html", "../", nav, "people",
+                                                             data, context), dirty=dirty.person(key))
+        pages.append(tiles_swapped(data, tiles, dirty, page, lambda card_id, key=key: _lists(data, key, card_id)))
         if calendar:
-            pages.append(feed_page(f"people/{key}.ics", extras["calendar"], key, dirty.person(key)))
+            pages.append(feed_page(f"people/{key}.ics", extras["calendar"], key, dirty.person(key), dirty))
     team = lambda: team_context(data, person_groups(data), calendar)
     pages.append(Page("people/index.html", lambda: digest(base, "team", data.settled("team_rows", lambda: repr(team()["rows"]))),
                       lazy_page(data.renderer, "team.html", "../", nav, "people", data, team), dirty=dirty.wide()))
     return pages
+
+
+def _lists(data: SiteData, person: str, card_id: str) -> bool:
+    """Whether the person's page shows the card (one of their open cards, as `_groups_of`)."""
+    view = data.view(card_id)
+    return person in data.states[view.card.path].people and bool(data.open_views([view]))
 
 
 def _next_steps(data: SiteData) -> Callable[[CardView], str]:
