@@ -17,6 +17,7 @@ from mdboard.core.store import Board, Card, parse_file
 from mdboard.site.render import digest
 
 ARCHIVE_PAGE = 500  # cards on one archive page
+LOOKUPS_BEFORE_INDEX = 24  # cards looked for one by one before every archived card is indexed
 
 
 class ArchiveIndex:
@@ -35,6 +36,7 @@ class ArchiveIndex:
             self.stamps.setdefault((type_key, year), []).append(f"{folder}:{mtime}")
         self._ids: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self._where: dict[str, tuple[tuple[str, str], int, str]] | None = None
+        self._looked_up = 0
         self._read: dict[str, Card | None] = {}
 
     def ids(self, type_key: str, year: str) -> list[tuple[str, str]]:
@@ -47,12 +49,34 @@ class ArchiveIndex:
         return self._ids.get((type_key, year), [])
 
     def _where_is(self, card_id: str):
+        """((type, year), its place in that listing, its path) of an archived card, or None.
+        The first few cards are looked for in the folders' lists (~1 ms each at 90,000
+        archived cards, in C); past that every card is indexed once (~60 ms)."""
+        if self._where is None and self._looked_up < LOOKUPS_BEFORE_INDEX:
+            self._looked_up += 1
+            return self._look_for(card_id)
         if self._where is None:
             self._where = {}
             for key in self.counts:
                 for i, (found, rel) in enumerate(self.ids(*key)):
                     self._where.setdefault(found, (key, i, rel))
         return self._where.get(card_id)
+
+    def _look_for(self, card_id: str):
+        """What `_where_is` says of one card, found in the folders' lists in the order the
+        index is made in (the first of two archived cards of one ID wins, there as here)."""
+        folders: dict[tuple[str, str], list[str]] = {}
+        for folder in self.folders:
+            type_key, _, year = folder.split("/")
+            folders.setdefault((type_key, year), []).append(folder)
+        for key in self.counts:
+            start = 0
+            for folder in folders[key]:
+                card_ids = self.folders[folder][1]
+                if card_id in card_ids:
+                    return key, start + card_ids.index(card_id), f"{folder}/{card_id}.md"
+                start += len(card_ids)
+        return None
 
     def href(self, card_id) -> str | None:
         """The archive page (relative to the site root) and row of an archived card, else None."""
