@@ -114,7 +114,6 @@ class Feeds:
         self._zone_of = zone  # gives the calendar.Zone (None: worked out by the calendar)
         self._zone = None
         self.parts: dict = {}
-        self.made = False  # whether any part was made (the cache needs saving)
         self._by_person: dict | None = None
         self._loaded = False
         self._watched: set = set()  # IDs of the cards whose events as kept before this build are kept
@@ -137,7 +136,6 @@ class Feeds:
         if card.id in self._watched:
             self._replaced.setdefault(card.path, hit[1] if hit is not None else None)
         self.parts[card.path] = (meta_fp, events)
-        self.made = True
         return events
 
     def watch(self, card_ids) -> None:

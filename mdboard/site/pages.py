@@ -383,7 +383,6 @@ class Tiles:
         for card_id in stale or ():
             for root in ("../", ""):
                 self.keys.pop((card_id, root), None)
-        self.dirty = False
         self._watched: set = set()  # IDs of the cards whose tiles as held before this build are kept
         self._replaced: dict = {}  # (card ID, root) -> the HTML the cache held before this build (None: none)
 
@@ -422,7 +421,6 @@ class Tiles:
             if view.id in self._watched:
                 self._replaced.setdefault(slot, hit[1] if hit is not None else None)
             cache[slot] = (key, html)
-            self.dirty = True
         return Markup(html)
 
     def watch(self, card_ids) -> None:
