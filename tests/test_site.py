@@ -808,3 +808,28 @@ def test_after_a_commit_only_the_cards_it_touches_are_hashed_again(shop, monkeyp
     other.build_all()
     assert asked == [0]  # every row
     assert other.last.history["cards"] == now
+
+
+def test_a_title_change_reads_no_other_title_for_the_kept_report_and_standup(shop, tmp_path, monkeypatch):
+    """The report and standup keys of a build after titles alone changed are the last
+    build's keys with the changed cards' titles hashed in: no other card's title is read
+    for them (at 100,000 cards they name ~7,000 cards). A card they name keeps its title on
+    them; the pages are the ones a full build makes."""
+    from mdboard.core.store import Card
+
+    SiteBuilder(Board(shop)).build_all()
+    out = shop / "_site"
+    assert "SKU-0002 蓝牙耳机:" in (out / "report.html").read_text("utf-8")  # a dot of the scatter
+    read = []
+    real = Card.title
+    monkeypatch.setattr(Card, "title", property(lambda card: read.append(card.id) or real.fget(card)))
+    card = next(shop.glob("sku/*/SKU-0005.md"))
+    card.write_text(card.read_text("utf-8").replace("title: ", "title: 新款 ", 1), "utf-8")
+    SiteBuilder(Board(shop)).build_all()
+    assert "SKU-0005" in read and "SKU-0002" not in read, read
+    assert "SKU-0002 蓝牙耳机:" in (out / "report.html").read_text("utf-8")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(shop, fresh, ignore=shutil.ignore_patterns("mdboard", "_site"))  # no private state
+    SiteBuilder(Board(fresh), tmp_path / "full").build_all(force=True)
+    for page in ("report.html", "standup.html", "index.html", "types/sku.html", "cards/SKU-0005.html"):
+        assert (out / page).read_bytes() == (tmp_path / "full" / page).read_bytes(), page

@@ -115,3 +115,31 @@ def mine_all(board) -> dict:
         if card.state not in ctype.done_states():
             out.setdefault(due_group(card_due(board.config, card)), []).append(card)
     return out
+
+
+def test_a_kept_page_names_only_the_cards_its_html_holds():
+    """A page made from history keeps as slots only the titles its HTML holds (the report's
+    scatter is given more cards than it draws): a title it does not show leaves its key as
+    it was, one it shows changes the key and the page."""
+    from types import SimpleNamespace
+
+    from mdboard.core.store import Card
+    from mdboard.site.slots import KeptPages
+
+    def card(card_id: str, title: str) -> Card:
+        return Card(card_id, "sku", "listed", f"sku/listed/{card_id}.md", {"title": title})
+
+    data = SimpleNamespace(cards={"SKU-0001": card("SKU-0001", "甲"), "SKU-0002": card("SKU-0002", "乙")})
+
+    def make(slots) -> str:
+        slots.title("SKU-0002", "乙")  # given, not drawn
+        return f"<p>{slots.title('SKU-0001', '甲')}</p>"
+
+    kept = KeptPages(dict)
+    assert kept.page("report", "k", data, make) == "<p>甲</p>".encode()
+    key = kept.page_key("report", "k", data)
+    data.cards["SKU-0002"] = card("SKU-0002", "丙")
+    assert kept.page_key("report", "k", data) == key
+    data.cards["SKU-0001"] = card("SKU-0001", "丁 <b>")
+    assert kept.page_key("report", "k", data) != key
+    assert kept.page("report", "k", data, make) == "<p>丁 &lt;b&gt;</p>".encode()

@@ -34,11 +34,15 @@ def history_page(name: str, context: Callable, facts: Callable, history: Callabl
     slots)` leaves as slots (see `site.slots`); `history(data)` what it shows of the
     history (default: the commit it was read at); `texts(data)` the sentences it leaves
     as slots, by name."""
-    def page(data, base: str, nav, dirty: bool = True):
+    def page(data, base: str, nav, dirty: bool = True, changed=None):
+        """`changed`: what changed since the last build (`pages.Dirty`), when known."""
         from mdboard.site.render import Page
 
         kept = data.kept
         made: list = []
+        last = changed.before.get(f"{name}.html") if changed is not None and changed.titled \
+            and not changed.everything else None
+        since = (last[0], changed.titled) if last is not None else None
 
         def key_of_all_but_titles() -> str:
             if not made:
@@ -51,7 +55,7 @@ def history_page(name: str, context: Callable, facts: Callable, history: Callabl
             r = data.renderer
             return r.page(f"{name}.html", "", name, nav, today=data.today, **context(data, slots)).decode("utf-8")
 
-        return Page(f"{name}.html", lambda: kept.page_key(name, key_of_all_but_titles(), data, made[1]),
+        return Page(f"{name}.html", lambda: kept.page_key(name, key_of_all_but_titles(), data, made[1], since),
                     lambda: kept.page(name, key_of_all_but_titles(), data, html, made[1]), dirty=dirty)
     return page
 

@@ -507,7 +507,7 @@ def plan_pages(data: SiteData, base: str, tiles: Tiles, extras: dict[str, Callab
                           dirty=dirty.listing(lambda card_id: data.cards[card_id].type in queued, hour=True)))
     for name, make in extras.items():
         if name.endswith(".html"):
-            pages.append(make(data, base, nav, dirty.wide(history=True)))
+            pages.append(make(data, base, nav, dirty.wide(history=True), dirty))
     if "calendar" in extras:
         pages.append(feed_page("calendar.ics", extras["calendar"], None, dirty.wide(), dirty))
     pages += archive_pages(data, base, nav, data.archive)
