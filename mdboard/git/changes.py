@@ -7,7 +7,9 @@
 4. removes the journal.
 If the process dies anywhere in between, the next command that takes the lock
 finds the journal and finishes the change, so a change is either absent or
-complete. The lock is an flock, released by the kernel when a process dies.
+complete - unless its card was edited by hand since (committed with plain git or
+not: the journal notes what each path held before), which then stays as it is.
+The lock is an flock, released by the kernel when a process dies.
 """
 
 from __future__ import annotations
