@@ -676,3 +676,20 @@ def test_a_single_change_journal_holding_no_change_is_dropped_and_no_command_fai
     assert (result.returncode, result.stderr) == (0, "")
     assert git(board, "log", "-1", "--format=%s") == "assign SKU-0001: owner=chenjing"
     assert git(board, "status", "--porcelain") == "" and not journal.exists()
+
+
+def test_a_change_reverted_by_hand_after_a_kill_once_it_was_committed_is_not_made_again(board, cli):
+    """mdboard is killed once a `set`'s commit is made (its journal still there); the person
+    sees the commit and takes it back with `git revert`. The next command does not make
+    the set again on top of the revert: it was already recorded."""
+    cli.ok("new", "sku", "第一件", "--owner", "wangli")
+    proc = subprocess.run([sys.executable, "-c", KILLER, "after-commit", "set", "SKU-0001", "price=66"], cwd=board,
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert (Board(board).state_dir / "journal.json").exists()
+    git(board, "revert", "--no-edit", "HEAD")
+    cli.ok("new", "sku", "第二件", "--owner", "wangli")  # takes the lock: recovers first
+    assert "price: 66" not in (board / "sku/planning/SKU-0001.md").read_text("utf-8")
+    assert git(board, "log", "-4", "--format=%s").split("\n") == [
+        "new SKU-0002: 第二件", 'Revert "set SKU-0001: price=66"', "set SKU-0001: price=66", "new SKU-0001: 第一件"]
+    assert git(board, "status", "--porcelain") == ""

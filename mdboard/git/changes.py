@@ -377,7 +377,8 @@ def apply_change(board: Board, change: Change, commit: bool = True) -> str | Non
     journal = board.state_dir / "journal.json"
     with naming_failures(journal):
         atomic_write(journal, json.dumps({"change": change.to_json(), "commit": bool(commit),
-                                          "before": _digests(before)}, ensure_ascii=False).encode("utf-8"))
+                                          "before": _digests(before), "head": snapshot.head if snapshot else None},
+                                         ensure_ascii=False).encode("utf-8"))
     _apply_files(board, change)
     sha = None
     if repo:
@@ -867,6 +868,9 @@ def recover(board: Board) -> bool:
     elif repo and data.get("tip") and _is_ancestor(repo, data["tip"], head):
         for change in changes:  # recorded, and committed on by hand since: the index went with those commits
             _sweep_card_temps(board, change)
+    elif repo and isinstance(data.get("head"), str) and data["head"] and head and head != data["head"] and \
+            _landed(repo, data["head"], head, changes[0]):
+        _sweep_card_temps(board, changes[0])  # committed before the kill, committed on (or reverted) by hand since
     else:
         edited = _edited_since(board, repo, changes, befores) if repo else set()
         for change in changes:  # in order: a later change of the same card ends up on top
@@ -879,6 +883,24 @@ def recover(board: Board) -> bool:
     journal.unlink()
     board.invalidate()
     return True
+
+
+def _landed(repo: GitRepo, base: str, head: str, change: Change) -> bool:
+    """Whether a single change's own commit was made on `base` (HEAD when its journal was
+    written) before the process was killed: the first commit after `base` on the way to
+    `head` has `base` for parent and the change's message. Replaying it again would undo
+    what was done by hand since (a `git revert` of it)."""
+    from mdboard.git.runner import run_git
+
+    listed = run_git(repo.root, "rev-list", "--reverse", "--ancestry-path", f"{base}..{head}")
+    first = listed.stdout.decode("ascii", "replace").split("\n", 1)[0].strip() if listed.returncode == 0 else ""
+    if not first:
+        return False
+    shown = run_git(repo.root, "show", "-s", "--format=%P%n%B", first)
+    if shown.returncode != 0:
+        return False
+    parents, _, message = shown.stdout.decode("utf-8", "replace").partition("\n")
+    return parents.strip() == base and message.strip() == stripspace_message(change).strip()
 
 
 def _is_ancestor(repo: GitRepo, commit: str, head: str) -> bool:
