@@ -6,6 +6,7 @@ binary and empty card files, names that are not UTF-8, a board in a subfolder.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from history_oracle import oracle_rows
 from mdboard.git.history import read_rows
 
-from conftest import git
+from conftest import git, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -149,3 +150,55 @@ def test_a_board_in_a_subfolder_and_names_that_are_not_utf8(tmp_path):
     rows = read_rows(root, "shop/", None, git(root, "rev-parse", "HEAD"))[0]
     assert [(row[6], row[8], row[10], row[13]) for row in rows[3:]] == [
         ("SKU-0003", "created", "待 审\t\"x\"", "文件夹名里有空格、制表符和引号")]
+
+
+def _open_files_named(part: str) -> list[str]:
+    """The files this process holds open whose path holds `part` (Linux: /proc)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if part in target:
+            found.append(target)
+    return found
+
+
+def test_git_log_runs_ahead_of_the_parser(tmp_path, monkeypatch):
+    """git writes its whole log while the parser is still at the first commit: git writes
+    into a file the parser reads, so git never waits for the parser (it did, at every full
+    pipe, and their times added up), and what the parser then gets is every commit, in git's
+    order. A parser that gives up stops git, and the file is gone."""
+    from mdboard.git import history
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    subject = "备注" * 2000  # 12 kB a commit: 300 commits write 3.6 MB, far more than a pipe holds
+    CARD = "---\ntitle: x\n---\n"
+    stream = [f"commit refs/heads/main\nmark :{n}\ncommitter 赵敏 <zhaomin@example.com> {1_790_000_000 + n} +0800\n"
+              f"data {len(f'{n} {subject}'.encode())}\n{n} {subject}\n"
+              + (f"from :{n - 1}\n" if n > 1 else "")
+              + f"M 100644 inline sku/planning/SKU-{n:04d}.md\ndata {len(CARD)}\n{CARD}\n"
+              for n in range(1, 301)]
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input="".join(stream).encode(), check=True)
+    git(root, "reset", "-q", "--hard", "main")
+    started = []
+    real = history.stream_git
+    monkeypatch.setattr(history, "stream_git", lambda *a, **k: started.append(real(*a, **k)) or started[-1])
+    commits = history._log_commits(root, "", None, git(root, "rev-parse", "HEAD"))
+    first = next(commits)
+    wait_until(lambda: started[0].poll() is not None, "git log to write its whole output", deadline=20)
+    assert [name.endswith("(deleted)") for name in _open_files_named("mdboard-log-")] == [True]  # nameless
+    rest = list(commits)
+    assert started[0].returncode == 0
+    assert [first.subject, *(c.subject for c in rest)] == [f"{n} {subject}" for n in range(300, 0, -1)]
+    assert [f.new_card for f in first.files] == [("SKU-0300", "sku", "planning")]
+    assert not _open_files_named("mdboard-log-")
+    # a parser that gives up (an error in a later batch) stops git: no process left writing
+    commits = history._log_commits(root, "", None, git(root, "rev-parse", "HEAD~100"))
+    assert next(commits).subject == f"200 {subject}"
+    commits.close()
+    assert started[1].poll() is not None
+    assert not _open_files_named("mdboard-log-")

@@ -613,10 +613,11 @@ def run_git(cwd: Path | str, *args: str, input: str | bytes | None = None, env: 
                           env={**os.environ, **env} if env else None)
 
 
-def stream_git(cwd: Path | str, *args: str, stderr) -> subprocess.Popen:
-    """Start git in `cwd` with its stdout as a pipe to read while it runs (a long `git log`)."""
+def stream_git(cwd: Path | str, *args: str, stderr, stdout=subprocess.PIPE) -> subprocess.Popen:
+    """Start git in `cwd` with its stdout as a pipe to read while it runs (a long `git log`),
+    or into `stdout` (a file) when given."""
     argv, env = prepare(cwd, args)
-    return subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=stderr,
+    return subprocess.Popen(argv, cwd=cwd, stdout=stdout, stderr=stderr,
                             env={**os.environ, **env} if env else None)
 
 
