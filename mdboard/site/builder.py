@@ -108,7 +108,7 @@ class Rendering:
 
     renderer: object  # site.render.Renderer
     base: BaseKey | None = None
-    views: dict = field(default_factory=dict)  # card views kept between rebuilds in this process
+    views: dict = field(default_factory=dict)  # card views kept between rebuilds in this process (one per card)
     tile_keys: dict = field(default_factory=dict)  # and the keys of their tiles
     views_for: tuple | None = None  # the (base key, day) those were worked out at
 
@@ -117,7 +117,7 @@ class Rendering:
 class HistoryKept:
     """What the pages made from git history keep between builds."""
 
-    previous: "LazyHistory | None" = None  # the last build's history, reused at the same HEAD
+    previous: "LazyHistory | None" = None  # the last build's history, reused at the same HEAD (not once it read every row)
     rows: "HistoryRows | None" = None  # each card's history rows, kept on disk
     kept: "KeptPages | None" = None  # pages made from history, kept with their titles as slots
 
@@ -298,7 +298,7 @@ class SiteBuilder:
         base = rendering.base.key
         states, texts = self._card_states(read.cards, changed or set(), base, last)
         history = self._history(last, base)
-        self.history.previous, self.history.rows = history, history.rows_cache  # for the next build
+        self.history.previous, self.history.rows = None, history.rows_cache  # for the next build (see below)
         data, dirty, clock, now = self._work_out(read.cards, rendering, states, texts, history, last)
         cache = self._cache()
         tiles = Tiles(data, base, cache.tiles, rendering.tile_keys, dirty.cards)
@@ -311,6 +311,9 @@ class SiteBuilder:
             history.rows_cache.prune(data.cards)
         clock["flip"] = self._next_flip(data, dirty, now, last.context)
         self.last = LastBuild(pages, states, clock, history.kept_summary(data.cards), on_disk=dict(pages))
+        # kept for a rebuild at the same commit, unless it holds every row of the history
+        # (~13 MB at 20,000 commits, more with each commit): read again from its cache then
+        self.history.previous = None if history.holds_rows() else history
         self._save_state(final=changed is None)
         return BuildReport(written, data.problems, len(pages), time.perf_counter() - started, removed,
                            self.out_dir)
@@ -918,6 +921,10 @@ class LazyHistory:
         self.summary = {"head": self.head, "cards": known.get("cards", {}) if same else None,
                         "lineage": known.get("lineage") if same else None, "rows": known.get("rows") if same else None}
         self._before = None if same else known  # the last build's summary, at its HEAD
+
+    def holds_rows(self) -> bool:
+        """Whether the history read holds all its rows in memory (not only its cache's tail)."""
+        return getattr(self._history, "_rows", None) is not None
 
     def _get(self):
         if self._history is None and not self._failed:

@@ -112,7 +112,10 @@ class SiteData:
     Cards, problems and links both ways are worked out up front (cheap); a card's view
     (labels, due countdown, people) only when a page needs it, so a rebuild after one
     card changed works out only the views the pages it touches show. Views whose card is
-    unchanged come from `view_cache` (kept between rebuilds in one process).
+    unchanged come from `view_cache` (kept between rebuilds in one process): card ID ->
+    (the card's path and hashes, its view), one entry per card. Keyed by the version, as
+    it was, a server kept every version of every card it rebuilt for until the day
+    changed (one view, card and due date more per rebuild after an edit).
     """
 
     def __init__(self, board: Board, renderer: Renderer, states: dict[str, CardState], history=None,
@@ -260,9 +263,12 @@ class SiteData:
     def _make_view(self, card: Card) -> CardView:
         state = self.states[card.path]
         slot = (card.path, state.fp, state.meta_fp)
-        view = self._view_cache.get(slot)
-        if view is None:
-            view = self._view_cache[slot] = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
+        kept = self._view_cache.get(card.id)  # one view per card: its last version's
+        if kept is not None and kept[0] == slot:
+            view = kept[1]
+        else:
+            view = card_view(self.cfg, card, (state.fp, state.meta_fp), list(state.links))
+            self._view_cache[card.id] = (slot, view)
         self._views[card.id] = view
         return view
 

@@ -20,7 +20,6 @@ filled from kept HTML is byte for byte the page a full build writes.
 from __future__ import annotations
 
 import os
-import re
 from typing import Callable
 
 from markupsafe import escape
@@ -53,6 +52,19 @@ class Slots:
         name = "#" + name
         self.names[name] = None
         return f"{_OPEN}{self.nonce}{name}{_CLOSE}"
+
+
+def fill(html: str, nonce: str, filled: dict[str, str]) -> str:
+    """`html` with each slot of `nonce` replaced by its text in `filled`. Not a regular
+    expression of the nonce: `re` keeps the last 512 it compiled, and a server filling
+    pages with a new nonce at every rebuild kept 512 patterns it never used again (and
+    pushed out the ones it does use)."""
+    pieces = html.split(_OPEN + nonce)
+    out = [pieces[0]]
+    for piece in pieces[1:]:
+        name, close, rest = piece.partition(_CLOSE)
+        out.append(filled[name] + rest if close else _OPEN + nonce + piece)
+    return "".join(out)
 
 
 class KeptPages:
@@ -124,8 +136,7 @@ class KeptPages:
         cards = data.cards
         filled = {card_id: str(escape(cards[card_id].title)) for card_id in ids}
         filled.update((slot, str(escape(texts[slot[1:]]))) for slot in names)
-        pattern = re.compile(f"{_OPEN}{nonce}([^{_CLOSE}]*){_CLOSE}")
-        return pattern.sub(lambda m: filled[m.group(1)], html).encode("utf-8")
+        return fill(html, nonce, filled).encode("utf-8")
 
     def rows(self, name: str, key: str, make: Callable[[], object], fresh: bool = False):
         """What is kept under `key` (the overview's recent changes; the report's hash of the
