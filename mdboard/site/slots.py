@@ -67,6 +67,16 @@ def fill(html: str, nonce: str, filled: dict[str, str]) -> str:
     return "".join(out)
 
 
+def held_slots(html: str, nonce: str) -> set[str]:
+    """The names of the slots of `nonce` that `html` holds (split as `fill` does, no regex)."""
+    held = set()
+    for piece in html.split(_OPEN + nonce)[1:]:
+        name, close, _ = piece.partition(_CLOSE)
+        if close:
+            held.add(name)
+    return held
+
+
 class KeptPages:
     """name -> (key, nonce, HTML with slots, IDs of the slotted cards, names of the slotted
     sentences) for the pages made from git history, plus the overview's recent changes
@@ -128,7 +138,7 @@ class KeptPages:
             slots = Slots(data)
             html = make(slots)
             # the slots the page holds (the report's scatter leaves out some of the cards it was given)
-            held = set(re.findall(f"{_OPEN}{slots.nonce}([^{_CLOSE}]*){_CLOSE}", html))
+            held = held_slots(html, slots.nonce)
             hit = self.entries[name] = (key, slots.nonce, html, tuple(i for i in slots.ids if i in held),
                                         tuple(n for n in slots.names if n in held))
             self.changed = True
