@@ -419,6 +419,28 @@ def modules_after(root: Path, *args: str) -> tuple[str, set[str]]:
     return out, set(modules.split())
 
 
+def traced_growth(step, first: int, repeats: int) -> int:
+    """Bytes of traced memory (tracemalloc) grown over `repeats` calls `step(first + 1)`,
+    `step(first + 2)` ..., garbage collected before and after: the call `step(first)` runs
+    with tracing on but before the count starts, so tracemalloc's own first allocations do
+    not count. Let the caches settle with calls of your own before."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        step(first)
+        gc.collect()
+        start = tracemalloc.get_traced_memory()[0]
+        for n in range(first + 1, first + 1 + repeats):
+            step(n)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+
+
 def card_file(board: Path, card_id: str) -> Path:
     return next(board.glob(f"sku/*/{card_id}.md"))
 

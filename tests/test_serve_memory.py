@@ -25,12 +25,12 @@ import platform
 import re
 import subprocess
 import sys
-import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from conftest import traced_growth
 from mdboard.core.store import Board
 from mdboard.serve import memory
 from mdboard.site.builder import SiteBuilder
@@ -75,18 +75,7 @@ def traced_rebuilds(root: str, rebuilds: int) -> tuple[int, int, int]:
     for n in range(10):  # caches and lazily made things settle first
         add_and_remove(n)
     frozen = gc.get_freeze_count()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        add_and_remove(10)
-        gc.collect()
-        start = tracemalloc.get_traced_memory()[0]
-        for n in range(11, 11 + rebuilds):
-            add_and_remove(n)
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - start
-    finally:
-        tracemalloc.stop()
+    grown = traced_growth(add_and_remove, 10, rebuilds)
     return frozen, gc.get_freeze_count(), grown
 
 

@@ -10,14 +10,13 @@ the 10,000-card board the builder process grew by ~2 MB per 1,000 team actions.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
-import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from conftest import traced_growth
 from mdboard.core.store import Board
 from mdboard.site.builder import SiteBuilder
 
@@ -51,16 +50,4 @@ def traced_changes(root: str, rebuilds: int) -> tuple[int, int]:
 
     for n in range(10):
         change(n)
-    gc.collect()
-    tracemalloc.start()
-    try:
-        change(10)
-        gc.collect()
-        start = tracemalloc.get_traced_memory()[0]
-        for n in range(11, 11 + rebuilds):
-            change(n)
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - start
-    finally:
-        tracemalloc.stop()
-    return grown, rebuilds
+    return traced_growth(change, 10, rebuilds), rebuilds
